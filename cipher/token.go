@@ -1,0 +1,40 @@
+package cipher
+
+import "strings"
+
+// SealedPrefix starts every token of sfkvm's own sealed format. It is
+// lowercase, so a sealed token can never be mistaken for (or deployed as) a
+// token of the vendor's sfcipher, which is uppercase hexadecimal.
+const SealedPrefix = "sfkvm1."
+
+// IsVendorToken reports whether s has the shape of a token printed by the
+// vendor's sfcipher: a non-empty, even-length run of uppercase hexadecimal
+// digits. Only such tokens can be read by PRIMECLUSTER.
+func IsVendorToken(s string) bool {
+	if s == "" || len(s)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsSealedToken reports whether s has the shape of a token of sfkvm's own
+// sealed format (it says nothing of whether it opens with a given key).
+func IsSealedToken(s string) bool {
+	rest, ok := strings.CutPrefix(s, SealedPrefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

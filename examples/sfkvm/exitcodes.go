@@ -1,0 +1,24 @@
+package main
+
+// Exit codes, in the sysexits style (SPEC section 5). Every command uses
+// these and no others.
+const (
+	exitOK          = 0  // all checks held (warnings allowed)
+	exitFailed      = 1  // some targets failed
+	exitUsage       = 2  // usage error
+	exitConfig      = 65 // the configuration has errors (EX_DATAERR)
+	exitNoInput     = 66 // an input file is missing or unreadable (EX_NOINPUT)
+	exitUnavailable = 69 // a needed service or tool is unavailable (EX_UNAVAILABLE)
+	exitNoPerm      = 77 // wrong owner or mode, or not permitted (EX_NOPERM)
+)
+
+const exitCodeHelp = `
+exit codes:
+  0   all checks held (warnings allowed)
+  1   some targets failed
+  2   usage error
+  65  the configuration has errors
+  66  an input file is missing or unreadable
+  69  a needed service or tool is unavailable
+  77  wrong owner or mode, or not permitted
+`

@@ -1,0 +1,3 @@
+module github.com/sfkvm/sfkvm
+
+go 1.26
