@@ -1,0 +1,265 @@
+package sshcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// attempt is the state of one connection attempt, filled in by the host key
+// and authentication callbacks so that a failure can be told apart
+// afterwards (x/crypto returns most of them as plain errors).
+type attempt struct {
+	p        *Prober
+	target   Target
+	hostport string
+	password []byte
+
+	hostKeySeen bool
+	fingerprint string
+	trusted     bool
+	hostKeyErr  error
+
+	method     string // the one method we tried: password or keyboard-interactive
+	allowed    []string
+	kiAnswered bool
+	authErr    error // why we stopped authenticating
+}
+
+// errors returned from callbacks to abort the handshake; attempt records
+// the real reason.
+var errStop = errors.New("sshcheck: stopped")
+
+func (a *attempt) hostKey(_ string, _ net.Addr, key ssh.PublicKey) error {
+	a.hostKeySeen = true
+	a.fingerprint = ssh.FingerprintSHA256(key)
+	err := check(a.p.keys.current(), a.hostport, key)
+	if err != nil && errors.Is(err, ErrHostKeyUnknown) && a.p.opts.HostKeyPolicy == TrustUnknown {
+		wrote, terr := a.p.keys.trust(a.hostport, key)
+		if terr == nil {
+			a.trusted = wrote
+			return nil
+		}
+		err = terr
+	}
+	if err != nil {
+		a.hostKeyErr = err
+	}
+	return err
+}
+
+// auth chooses the one authentication attempt of this probe. It runs after
+// the "none" method has shown what the server allows, and again after a
+// failure, when it stops: a second guess would count twice in pam_faillock.
+func (a *attempt) auth(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
+	a.allowed = c.AllowedMethods
+	if a.authErr != nil {
+		return nil, errStop
+	}
+	if len(c.PartialSuccessMethods) > 0 {
+		// A second factor is wanted; PRIMECLUSTER cannot give one either.
+		a.authErr = ErrNoUsableMethod
+		return nil, errStop
+	}
+	for _, m := range c.TriedMethods {
+		if m != "none" {
+			a.authErr = ErrAuthFailed
+			return nil, errStop
+		}
+	}
+	if a.password == nil {
+		a.authErr = ErrNoUsableMethod
+		return nil, errStop
+	}
+	switch {
+	case slices.Contains(c.AllowedMethods, "password"):
+		a.method = "password"
+		return ssh.Password(string(a.password)), nil
+	case slices.Contains(c.AllowedMethods, "keyboard-interactive"):
+		a.method = "keyboard-interactive"
+		return ssh.KeyboardInteractive(a.answer), nil
+	}
+	a.authErr = ErrNoUsableMethod
+	return nil, errStop
+}
+
+// answer replies to keyboard-interactive prompts: the password for the one
+// non-echoed prompt, nothing for an empty round. Anything else (a second
+// password prompt, an echoed question, two secrets at once) ends the
+// attempt rather than guess.
+func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]string, error) {
+	answers := make([]string, len(questions))
+	for i := range questions {
+		switch {
+		case echos[i]:
+			a.authErr = ErrNoUsableMethod
+			return nil, fmt.Errorf("keyboard-interactive asks %q, which is not a password prompt", questions[i])
+		case a.kiAnswered:
+			// PAM asks again only after refusing the password.
+			a.authErr = ErrAuthFailed
+			return nil, errStop
+		}
+		answers[i] = string(a.password)
+		a.kiAnswered = true
+	}
+	return answers, nil
+}
+
+// dial connects and authenticates, retrying once (after a random wait) a
+// connection that the server dropped before showing its host key: that is
+// how sshd's MaxStartups sheds load. Nothing else is retried.
+func (p *Prober) dial(ctx context.Context, t Target) (*ssh.Client, *attempt, error) {
+	var password []byte
+	if t.Password != nil {
+		pw, err := t.Password.Password(ctx)
+		if err != nil {
+			return nil, &attempt{}, &Error{Kind: ErrNoUsableMethod, Address: t.HostPort(), Stage: "password", Err: err}
+		}
+		password = pw
+		defer wipe(password)
+	}
+	for try := 0; ; try++ {
+		c, a, err := p.handshake(ctx, t, password)
+		if err == nil || try > 0 || !a.droppedEarly(err) {
+			return c, a, err
+		}
+		d := p.opts.RetryDelay/2 + rand.N(p.opts.RetryDelay/2+1)
+		select {
+		case <-ctx.Done():
+			return nil, a, err
+		case <-time.After(d):
+		}
+	}
+}
+
+// droppedEarly reports whether err is a reset or close before the host key
+// was checked.
+func (a *attempt) droppedEarly(err error) bool {
+	if a.hostKeySeen || !errors.Is(err, ErrConnection) {
+		return false
+	}
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF)
+}
+
+func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh.Client, *attempt, error) {
+	hostport := t.HostPort()
+	a := &attempt{p: p, target: t, hostport: hostport, password: password}
+	fail := func(kind error, stage string, err error) error {
+		return &Error{Kind: kind, Address: hostport, Stage: stage, Err: err}
+	}
+
+	dctx, cancel := context.WithTimeout(ctx, p.opts.DialTimeout)
+	conn, err := p.opts.DialContext(dctx, "tcp", hostport)
+	cancel()
+	if err != nil {
+		return nil, a, fail(dialKind(err), "dial", err)
+	}
+
+	deadline := time.Now().Add(p.opts.HandshakeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+
+	cfg := &ssh.ClientConfig{
+		User:              t.User,
+		HostKeyCallback:   a.hostKey,
+		HostKeyAlgorithms: p.keys.algorithms(hostport),
+		AuthCallback:      a.auth,
+	}
+	sc, chans, reqs, err := ssh.NewClientConn(conn, hostport, cfg)
+	if err != nil {
+		stop()
+		conn.Close()
+		return nil, a, a.classify(ctx, deadline, err)
+	}
+	if !stop() {
+		sc.Close()
+		return nil, a, fail(ErrTimeout, "auth", ctx.Err())
+	}
+	conn.SetDeadline(time.Time{})
+	return ssh.NewClient(sc, chans, reqs), a, nil
+}
+
+// classify turns a failed handshake into an *Error. The deadline is looked
+// at first: a timeout inside authentication must never read as a wrong
+// password.
+func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) error {
+	e := &Error{Address: a.hostport, Err: err}
+	switch {
+	case !a.hostKeySeen:
+		e.Stage = "handshake"
+	case a.method != "":
+		e.Stage = "auth " + a.method
+	default:
+		e.Stage = "auth"
+	}
+	var netErr net.Error
+	switch {
+	case ctx.Err() != nil:
+		e.Kind, e.Err = ErrTimeout, ctx.Err()
+	case !time.Now().Before(deadline), errors.As(err, &netErr) && netErr.Timeout():
+		e.Kind, e.Err = ErrTimeout, fmt.Errorf("no answer within the handshake timeout (%v)", a.p.opts.HandshakeTimeout)
+	case a.hostKeyErr != nil:
+		var he *Error
+		if errors.As(a.hostKeyErr, &he) {
+			he.Address, he.Stage = a.hostport, "host key"
+			return he
+		}
+		e.Kind, e.Stage, e.Err = ErrConnection, "host key", a.hostKeyErr
+	case a.authErr != nil:
+		e.Kind = a.authErr
+		e.Err = fmt.Errorf("server allows %v", a.allowed)
+		if a.authErr == ErrAuthFailed {
+			e.Err = fmt.Errorf("the %s was refused (one attempt, no second guess)", a.method)
+		}
+		e.Hint = authHint(a.target, a.authErr, a.allowed)
+	case a.method != "" && isDisconnect(err):
+		// Some servers hang up instead of answering "failure".
+		e.Kind = ErrAuthFailed
+		e.Hint = authHint(a.target, ErrAuthFailed, a.allowed)
+	default:
+		e.Kind = ErrConnection
+	}
+	return e
+}
+
+func isDisconnect(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+func authHint(t Target, kind error, allowed []string) string {
+	switch {
+	case t.IsRoot():
+		return "root logins with a password fail exactly like a wrong password when the guest's sshd has " +
+			"PermitRootLogin prohibit-password (the default): set PermitRootLogin yes on the guest, or use a non-root user with NOPASSWD sudo (step 1.2)"
+	case kind == ErrNoUsableMethod:
+		return fmt.Sprintf("the guest offers %v; PRIMECLUSTER logs in with a password: enable PasswordAuthentication or KbdInteractiveAuthentication", allowed)
+	default:
+		return "check guest_user and the password behind guest_passwd; the account may also be locked (pam_faillock)"
+	}
+}
+
+// dialKind tells refused, unreachable and timed-out connects apart.
+func dialKind(err error) error {
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ErrConnectionRefused
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.As(err, &dnsErr):
+		return ErrUnreachable
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &netErr) && netErr.Timeout():
+		return ErrTimeout
+	}
+	return ErrConnection
+}

@@ -1,0 +1,108 @@
+package sshcheck
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The kinds of failure a probe or a remote command can end in. Test for them
+// with errors.Is; the *Error that carries them holds the details.
+var (
+	ErrConnectionRefused = errors.New("connection refused")
+	ErrUnreachable       = errors.New("host unreachable")
+	ErrTimeout           = errors.New("timed out")
+	ErrConnection        = errors.New("connection failed") // any other transport or protocol failure
+	ErrHostKeyUnknown    = errors.New("host key unknown")
+	ErrHostKeyChanged    = errors.New("host key changed")
+	ErrHostKeyRevoked    = errors.New("host key revoked")
+	ErrAuthFailed        = errors.New("authentication failed")
+	ErrNoUsableMethod    = errors.New("no usable authentication method")
+	ErrSudoNeedsPassword = errors.New("sudo needs a password (need NOPASSWD)")
+	ErrSudoNeedsTTY      = errors.New("sudo needs a tty (requiretty)")
+	ErrSudoFailed        = errors.New("sudo failed")
+	ErrCommandFailed     = errors.New("command failed")
+)
+
+// kinds lists the sentinels in the order a reader meets them, for Kind.
+var kinds = []error{
+	ErrConnectionRefused, ErrUnreachable, ErrTimeout, ErrConnection,
+	ErrHostKeyUnknown, ErrHostKeyChanged, ErrHostKeyRevoked,
+	ErrAuthFailed, ErrNoUsableMethod,
+	ErrSudoNeedsPassword, ErrSudoNeedsTTY, ErrSudoFailed, ErrCommandFailed,
+}
+
+// Error is a failed probe or command. Kind is one of the Err sentinels above
+// (errors.Is(err, ErrHostKeyChanged) works on an *Error); the other fields
+// say what an administrator needs to fix it. It never holds a password.
+type Error struct {
+	Kind    error  // one of the Err... sentinels
+	Address string // the target as host:port
+	Stage   string // dial, handshake, auth, sudo, command
+	Hint    string // what to do about it, when we know
+	Err     error  // the underlying error, if any
+
+	// Host key failures.
+	Fingerprint      string // SHA256 fingerprint the server presented
+	KnownFingerprint string // what known_hosts holds (changed, revoked)
+	KnownAt          string // FILE:LINE of that entry
+	RemoveCommand    string // the command that removes the old entry (changed)
+
+	// Command and sudo failures.
+	Command    string // the command line that failed
+	ExitStatus int
+	Stderr     string // trimmed, at most a few hundred bytes
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Address)
+	if e.Stage != "" {
+		b.WriteString(": " + e.Stage)
+	}
+	b.WriteString(": " + e.Kind.Error())
+	switch {
+	case errors.Is(e.Kind, ErrHostKeyChanged):
+		fmt.Fprintf(&b, ": server offers %s, %s holds %s", e.Fingerprint, e.KnownAt, e.KnownFingerprint)
+	case errors.Is(e.Kind, ErrHostKeyRevoked):
+		fmt.Fprintf(&b, ": %s is marked @revoked at %s", e.Fingerprint, e.KnownAt)
+	case errors.Is(e.Kind, ErrHostKeyUnknown):
+		fmt.Fprintf(&b, ": server offers %s", e.Fingerprint)
+	case e.Command != "":
+		fmt.Fprintf(&b, ": %s: exit status %d", e.Command, e.ExitStatus)
+		if e.Stderr != "" {
+			fmt.Fprintf(&b, ": %q", e.Stderr)
+		}
+	case e.Err != nil:
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrX) true for the error's kind.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Kind returns the Err sentinel that err is, or nil when err is nil or of no
+// known kind.
+func Kind(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	return nil
+}
+
+// clip trims s and keeps at most n bytes of it, for stderr in errors.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,146 @@
+package sshcheck
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Prober logs in to targets the way PRIMECLUSTER will at migration time and
+// reports, per target, whether that works. It is safe for concurrent use.
+type Prober struct {
+	opts Options
+	keys *hostKeys
+}
+
+// New returns a Prober; it reads the known_hosts files now (a missing file
+// is an empty one) and again after each key it records.
+func New(opts Options) (*Prober, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	keys, err := newHostKeys(o.KnownHostsFiles, o.GlobalKnownHostsFiles)
+	if err != nil {
+		return nil, err
+	}
+	return &Prober{opts: o, keys: keys}, nil
+}
+
+// Result is the outcome of probing one target.
+type Result struct {
+	Target      Target
+	Err         error         // nil when every check held; else an *Error
+	Fingerprint string        // SHA256 fingerprint of the host key, when one was seen
+	Trusted     bool          // this probe recorded the host key (TrustUnknown)
+	SudoChecked bool          // sudo -n true was run (non-root users)
+	Duration    time.Duration // wall time of the probe
+}
+
+// OK reports whether every check held.
+func (r Result) OK() bool { return r.Err == nil }
+
+// Reason is a short word for the outcome: "ok", or the failure's kind.
+func (r Result) Reason() string {
+	if r.Err == nil {
+		return "ok"
+	}
+	if k := Kind(r.Err); k != nil {
+		return k.Error()
+	}
+	return r.Err.Error()
+}
+
+// Hint returns what to do about a failure, when known.
+func (r Result) Hint() string {
+	var e *Error
+	if errors.As(r.Err, &e) {
+		return e.Hint
+	}
+	return ""
+}
+
+// Probe checks one target: the TCP connection, the host key against
+// known_hosts, one login attempt with the password, and for a non-root user
+// `LC_ALL=C sudo -n true`. It never returns early without a Result.
+func (p *Prober) Probe(ctx context.Context, t Target) Result {
+	start := time.Now()
+	c, err := p.Dial(ctx, t)
+	r := Result{Target: t}
+	if c != nil {
+		r.Fingerprint, r.Trusted = c.fingerprint, c.trusted
+		if !t.IsRoot() {
+			r.SudoChecked = true
+			err = c.CheckSudo(ctx)
+		}
+		c.Close()
+	} else {
+		var e *Error
+		if errors.As(err, &e) {
+			r.Fingerprint = e.Fingerprint
+		}
+	}
+	r.Err = err
+	r.Duration = time.Since(start)
+	return r
+}
+
+// ProbeAll probes every target, at most Options.Parallel at once, and
+// returns one result per target in the order given. A failure never stops
+// the others, and a guest that hangs costs its own timeout only.
+func (p *Prober) ProbeAll(ctx context.Context, targets []Target) []Result {
+	results := make([]Result, len(targets))
+	sem := make(chan struct{}, p.opts.Parallel)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for i, t := range targets {
+		wg.Go(func() {
+			sem <- struct{}{}
+			r := p.Probe(ctx, t)
+			<-sem
+			results[i] = r
+			if p.opts.Progress != nil {
+				mu.Lock()
+				done++
+				p.opts.Progress(done, len(targets), r)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// Dial logs in to t and returns a Client for running commands. The checks
+// are those of Probe except sudo. Close the Client when done.
+func (p *Prober) Dial(ctx context.Context, t Target) (*Client, error) {
+	sc, a, err := p.dial(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{client: sc, target: t, timeout: p.opts.CommandTimeout,
+		fingerprint: a.fingerprint, trusted: a.trusted}, nil
+}
+
+// Client is a logged-in connection to one target. Its Run method has the
+// shape of the Runner that sdfacility and others declare.
+type Client struct {
+	client      *ssh.Client
+	target      Target
+	timeout     time.Duration
+	fingerprint string
+	trusted     bool
+}
+
+// Target returns the target the client is logged in to.
+func (c *Client) Target() Target { return c.target }
+
+// Fingerprint returns the SHA256 fingerprint of the server's host key.
+func (c *Client) Fingerprint() string { return c.fingerprint }
+
+// Close ends the connection.
+func (c *Client) Close() error { return c.client.Close() }

@@ -1,0 +1,152 @@
+package sshcheck
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Runner runs a command and reports its output and exit status. err is
+// non-nil only when the command could not be started or did not finish (a
+// non-zero exit is exitStatus with err == nil). *Client implements it; so
+// does any local runner of the same shape, e.g. sdfacility's.
+type Runner interface {
+	Run(ctx context.Context, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error)
+}
+
+var _ Runner = (*Client)(nil)
+
+// Run runs name with args on the target: directly when logged in as root,
+// else through `sudo -n --` (so it fails rather than prompt). Every word is
+// quoted for the remote shell, so arguments reach the command unchanged.
+// The command is killed when ctx ends or after Options.CommandTimeout.
+func (c *Client) Run(ctx context.Context, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error) {
+	line, err := QuoteCommand(name, args...)
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	if !c.target.IsRoot() {
+		line = "LC_ALL=C sudo -n -- " + line
+	}
+	return c.runLine(ctx, line)
+}
+
+// runLine runs a command line as the remote shell reads it.
+func (c *Client) runLine(ctx context.Context, line string) (stdout, stderr []byte, exitStatus int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	addr := c.target.HostPort()
+
+	type outcome struct {
+		stdout, stderr []byte
+		err            error
+	}
+	done := make(chan outcome, 1)
+	var mu sync.Mutex
+	var sess *ssh.Session
+	go func() {
+		s, err := c.client.NewSession()
+		if err != nil {
+			done <- outcome{err: err}
+			return
+		}
+		mu.Lock()
+		sess = s
+		mu.Unlock()
+		defer s.Close()
+		var o, e bytes.Buffer
+		s.Stdout, s.Stderr = &o, &e
+		err = s.Run(line)
+		done <- outcome{o.Bytes(), e.Bytes(), err}
+	}()
+
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		mu.Lock()
+		if sess != nil {
+			sess.Signal(ssh.SIGKILL)
+			sess.Close()
+		} else {
+			c.client.Close() // stuck opening a channel: the connection is wedged
+		}
+		mu.Unlock()
+		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: "command", Err: fmt.Errorf("%s: %w", line, ctx.Err())}
+	}
+	var exit *ssh.ExitError
+	switch {
+	case out.err == nil:
+		return out.stdout, out.stderr, 0, nil
+	case errors.As(out.err, &exit) && exit.Signal() == "":
+		return out.stdout, out.stderr, exit.ExitStatus(), nil
+	case errors.As(out.err, &exit):
+		return out.stdout, out.stderr, -1, &Error{Kind: ErrCommandFailed, Address: addr, Stage: "command",
+			Command: line, ExitStatus: -1, Stderr: clip(string(out.stderr), 300), Err: fmt.Errorf("killed by signal %s", exit.Signal())}
+	}
+	return out.stdout, out.stderr, -1, &Error{Kind: ErrConnection, Address: addr, Stage: "command", Err: out.err}
+}
+
+// CheckSudo runs `LC_ALL=C sudo -n true` and tells apart the ways it fails.
+// It returns nil at once for root.
+func (c *Client) CheckSudo(ctx context.Context) error {
+	if c.target.IsRoot() {
+		return nil
+	}
+	const line = "LC_ALL=C sudo -n true"
+	_, stderr, status, err := c.runLine(ctx, line)
+	if err != nil {
+		return err
+	}
+	if status == 0 {
+		return nil
+	}
+	e := &Error{Address: c.target.HostPort(), Stage: "sudo", Command: line, ExitStatus: status, Stderr: clip(string(stderr), 300)}
+	u := c.target.User
+	switch msg := string(stderr); {
+	case strings.Contains(msg, "a password is required"):
+		// sudo says the same when the user is not in sudoers at all.
+		e.Kind = ErrSudoNeedsPassword
+		e.Hint = fmt.Sprintf("add `%s ALL=(root) NOPASSWD: ALL` to sudoers on the guest (visudo -f /etc/sudoers.d/%s); sudo prints the same when %s is not in sudoers", u, u, u)
+	case strings.Contains(msg, "must have a tty"):
+		e.Kind = ErrSudoNeedsTTY
+		e.Hint = fmt.Sprintf("sudoers has requiretty: add `Defaults:%s !requiretty` on the guest", u)
+	default:
+		e.Kind = ErrSudoFailed
+		e.Hint = "sudo -n true failed on the guest; see its stderr"
+	}
+	return e
+}
+
+// QuoteCommand returns name and args as one line for a POSIX shell, each
+// word single-quoted unless it is made only of characters that no shell
+// treats specially. A NUL byte cannot be passed and is an error.
+func QuoteCommand(name string, args ...string) (string, error) {
+	var b strings.Builder
+	for i, w := range append([]string{name}, args...) {
+		if strings.IndexByte(w, 0) >= 0 {
+			return "", fmt.Errorf("sshcheck: argument %d contains a NUL byte", i)
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quoteWord(w))
+	}
+	return b.String(), nil
+}
+
+// safeChars are never special to a POSIX shell, anywhere in a word. "="
+// is left out: a first word with one would be a variable assignment.
+const safeChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+,"
+
+func quoteWord(w string) string {
+	if w != "" && strings.Trim(w, safeChars) == "" {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+}

@@ -1,0 +1,67 @@
+package sshcheck
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+)
+
+// Target is one machine to probe: the address and user that PRIMECLUSTER
+// itself will use (guest_IP and guest_user of kvmguests.conf).
+type Target struct {
+	Name     string         // a label for results, e.g. the libvirt domain name; optional
+	Address  string         // IP address or host name, without port
+	Port     int            // 0 means 22
+	User     string         // "root" or the non-root user of step 1.2
+	Password PasswordSource // nil: no password (only useful to check host keys)
+}
+
+// HostPort returns the address to dial, e.g. "10.0.0.5:22" or "[fd00::5]:2222".
+func (t Target) HostPort() string {
+	p := t.Port
+	if p == 0 {
+		p = 22
+	}
+	return net.JoinHostPort(t.Address, strconv.Itoa(p))
+}
+
+// KnownHostsName returns the name under which known_hosts records the target,
+// as OpenSSH writes it: the bare address for port 22, "[addr]:port" otherwise.
+func (t Target) KnownHostsName() string { return knownHostsName(t.HostPort()) }
+
+// IsRoot reports whether the target logs in as root (no sudo needed).
+func (t Target) IsRoot() bool { return t.User == "root" }
+
+// PasswordSource yields the password of a target when it is needed, so that a
+// password is decrypted (or read) as late as possible. The caller of
+// Password wipes the returned slice after use.
+type PasswordSource interface {
+	Password(ctx context.Context) ([]byte, error)
+}
+
+// Password is a password held in memory. It redacts itself in fmt and slog.
+type Password []byte
+
+// Password returns a copy, which the caller may wipe.
+func (p Password) Password(context.Context) ([]byte, error) { return bytes.Clone(p), nil }
+
+func (Password) String() string { return "[REDACTED]" }
+
+// GoString keeps %#v from printing the bytes.
+func (Password) GoString() string { return "sshcheck.Password([REDACTED])" }
+
+func (Password) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+
+// PasswordFunc adapts a function, such as one that opens a sealed token, to
+// a PasswordSource.
+type PasswordFunc func(ctx context.Context) ([]byte, error)
+
+func (f PasswordFunc) Password(ctx context.Context) ([]byte, error) { return f(ctx) }
+
+func wipe(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
