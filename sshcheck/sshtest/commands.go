@@ -1,0 +1,133 @@
+package sshtest
+
+import (
+	"strings"
+)
+
+// Sudo is what `sudo -n` does for a user, with the messages of sudo 1.9
+// under LC_ALL=C.
+type Sudo int
+
+const (
+	SudoNoPassword   Sudo = iota // NOPASSWD: ALL, the rule of step 1.2
+	SudoPassword                 // a rule without NOPASSWD
+	SudoNotInSudoers             // says the same as SudoPassword under -n, as real sudo does
+	SudoRequireTTY               // Defaults requiretty
+	SudoMissing                  // sudo is not installed
+)
+
+// The stderr of real sudo and sh, under LC_ALL=C.
+const (
+	MsgSudoPasswordRequired = "sudo: a password is required\n"
+	MsgSudoRequireTTY       = "sudo: sorry, you must have a tty to run sudo\n"
+)
+
+// Command is one command a client ran.
+type Command struct {
+	User string            // who logged in
+	Line string            // the command line as received
+	Env  map[string]string // leading NAME=value words
+	Args []string          // the words after them and after any `sudo -n [--]`
+	Sudo bool              // it came through sudo, which let it run as root
+}
+
+// Reply is what a command prints and how it exits.
+type Reply struct {
+	Stdout, Stderr string
+	ExitStatus     int
+	Hang           bool // never finish, until the client kills the session or the server closes
+}
+
+// Handler answers a command. It is called concurrently.
+type Handler func(Command) Reply
+
+// Builtin knows true, false and echo; any other command is not found (127).
+func Builtin(c Command) Reply {
+	if len(c.Args) == 0 {
+		return Reply{}
+	}
+	switch c.Args[0] {
+	case "true":
+		return Reply{}
+	case "false":
+		return Reply{ExitStatus: 1}
+	case "echo":
+		return Reply{Stdout: strings.Join(c.Args[1:], " ") + "\n"}
+	}
+	return NotFound(c.Args[0])
+}
+
+// NotFound is the reply of sh for a missing program.
+func NotFound(name string) Reply {
+	return Reply{Stderr: "sh: 1: " + name + ": not found\n", ExitStatus: 127}
+}
+
+// Script answers commands by their words joined with single spaces
+// ("cftool -l", "ssh-keygen -F 192.0.2.1 -f /root/.ssh/known_hosts"),
+// and falls back to Builtin:
+//
+//	sshtest.Script{"cftool -c": {Stdout: "cluster1\n"}}.Handler
+type Script map[string]Reply
+
+// Handler returns the Handler of the script.
+func (s Script) Handler(c Command) Reply {
+	if r, ok := s[strings.Join(c.Args, " ")]; ok {
+		return r
+	}
+	return Builtin(c)
+}
+
+// exec parses the line, applies the user's sudo policy and calls the handler.
+func (s *Server) exec(user, line string) Reply {
+	env, args, err := SplitCommand(line)
+	c := Command{User: user, Line: line, Env: env, Args: args}
+	defer func() {
+		s.mu.Lock()
+		s.commands = append(s.commands, c)
+		s.mu.Unlock()
+	}()
+	if err != nil {
+		return Reply{Stderr: "sh: 1: Syntax error: " + err.Error() + "\n", ExitStatus: 2}
+	}
+	if len(args) > 0 && args[0] == "sudo" {
+		rest, nonInteractive := sudoArgs(args[1:])
+		if r, ok := s.sudo(user, nonInteractive); !ok {
+			return r
+		}
+		c.Args, c.Sudo = rest, true
+	}
+	return s.cfg.Handler(c)
+}
+
+// sudoArgs strips sudo's options; it knows -n and --.
+func sudoArgs(args []string) (rest []string, nonInteractive bool) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		a := args[0]
+		args = args[1:]
+		if a == "--" {
+			break
+		}
+		if a == "-n" {
+			nonInteractive = true
+		}
+	}
+	return args, nonInteractive
+}
+
+func (s *Server) sudo(user string, nonInteractive bool) (Reply, bool) {
+	if user == "root" {
+		return Reply{}, true
+	}
+	switch s.cfg.Users[user].Sudo {
+	case SudoNoPassword:
+		return Reply{}, true
+	case SudoRequireTTY:
+		return Reply{Stderr: MsgSudoRequireTTY, ExitStatus: 1}, false
+	case SudoMissing:
+		return NotFound("sudo"), false
+	}
+	if !nonInteractive {
+		return Reply{Stderr: "sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper\n", ExitStatus: 1}, false
+	}
+	return Reply{Stderr: MsgSudoPasswordRequired, ExitStatus: 1}, false
+}

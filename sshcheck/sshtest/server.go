@@ -1,0 +1,275 @@
+package sshtest
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// User is an account on the fake server.
+type User struct {
+	Password string
+	Sudo     Sudo // what `sudo -n` does for this user
+}
+
+// Config describes a fake server. The zero value is a server with no users
+// and one new Ed25519 host key on a free 127.0.0.1 port.
+type Config struct {
+	Users map[string]User
+	// KeyboardInteractiveOnly offers keyboard-interactive and not password,
+	// like OpenSSH with UsePAM yes and PasswordAuthentication no. The one
+	// prompt is "Password: ", not echoed.
+	KeyboardInteractiveOnly bool
+	// HostKeys are the server's host keys; nil means one new Ed25519 key.
+	// Give several (NewHostKey) to reproduce a real sshd, which offers RSA,
+	// ECDSA and Ed25519.
+	HostKeys []ssh.Signer
+	// Handler answers commands; nil means Builtin. Commands run through
+	// `sudo` reach it only when the user's Sudo policy lets them.
+	Handler Handler
+	// AuthDelay holds every password or keyboard-interactive answer that
+	// long, as a slow PAM stack does.
+	AuthDelay time.Duration
+	// Addr to listen on; "" means 127.0.0.1:0.
+	Addr string
+}
+
+// Server is an in-process SSH server for tests and demos: real SSH (x/crypto)
+// over real TCP, with scripted users and commands.
+type Server struct {
+	cfg      Config
+	ln       net.Listener
+	closed   chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	attempts map[string]int
+	commands []Command
+	conns    map[net.Conn]bool
+}
+
+// Start listens and serves until Close.
+func Start(cfg Config) (*Server, error) {
+	if cfg.HostKeys == nil {
+		k, err := NewHostKey("ed25519")
+		if err != nil {
+			return nil, err
+		}
+		cfg.HostKeys = []ssh.Signer{k}
+	}
+	if cfg.Handler == nil {
+		cfg.Handler = Builtin
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, ln: ln, closed: make(chan struct{}), attempts: map[string]int{}, conns: map[net.Conn]bool{}}
+	s.wg.Go(s.serve)
+	return s, nil
+}
+
+// Addr returns the host:port the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// HostKeys returns the public host keys, in the order configured.
+func (s *Server) HostKeys() []ssh.PublicKey {
+	var keys []ssh.PublicKey
+	for _, k := range s.cfg.HostKeys {
+		keys = append(keys, k.PublicKey())
+	}
+	return keys
+}
+
+// AuthAttempts returns how many password or keyboard-interactive answers
+// the server has received for user (the "none" probe is not counted).
+func (s *Server) AuthAttempts(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[user]
+}
+
+// Commands returns the commands received so far, in order.
+func (s *Server) Commands() []Command {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.commands)
+}
+
+// Close stops the server and ends every connection and hanging command.
+func (s *Server) Close() error {
+	select {
+	case <-s.closed:
+		return nil
+	default:
+	}
+	close(s.closed)
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) serve() {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.conns[c] = true
+		s.mu.Unlock()
+		s.wg.Go(func() {
+			s.handleConn(c)
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+			c.Close()
+		})
+	}
+}
+
+func (s *Server) sshConfig() *ssh.ServerConfig {
+	check := func(user, password string) error {
+		s.mu.Lock()
+		s.attempts[user]++
+		s.mu.Unlock()
+		if s.cfg.AuthDelay > 0 {
+			select {
+			case <-time.After(s.cfg.AuthDelay):
+			case <-s.closed:
+			}
+		}
+		if u, ok := s.cfg.Users[user]; ok && u.Password == password {
+			return nil
+		}
+		return errors.New("wrong user or password")
+	}
+	cfg := &ssh.ServerConfig{MaxAuthTries: 6}
+	if s.cfg.KeyboardInteractiveOnly {
+		cfg.KeyboardInteractiveCallback = func(c ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			answers, err := ask("", "", []string{"Password: "}, []bool{false})
+			if err != nil {
+				return nil, err
+			}
+			if len(answers) != 1 {
+				return nil, errors.New("want one answer")
+			}
+			return nil, check(c.User(), answers[0])
+		}
+	} else {
+		cfg.PasswordCallback = func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			return nil, check(c.User(), string(pw))
+		}
+	}
+	for _, k := range s.cfg.HostKeys {
+		cfg.AddHostKey(k)
+	}
+	return cfg
+}
+
+func (s *Server) handleConn(c net.Conn) {
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	sc, chans, reqs, err := ssh.NewServerConn(c, s.sshConfig())
+	if err != nil {
+		return
+	}
+	c.SetDeadline(time.Time{})
+	defer sc.Close()
+	go ssh.DiscardRequests(reqs)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(ssh.UnknownChannelType, "only sessions")
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		wg.Go(func() { s.session(sc.User(), ch, creqs) })
+	}
+}
+
+func (s *Server) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request) {
+	defer ch.Close()
+	gone := make(chan struct{}) // closed when the client kills or closes the session
+	var once sync.Once
+	for req := range reqs {
+		switch req.Type {
+		case "env", "pty-req":
+			req.Reply(true, nil)
+		case "exec":
+			var p struct{ Line string }
+			if err := ssh.Unmarshal(req.Payload, &p); err != nil {
+				req.Reply(false, nil)
+				continue
+			}
+			req.Reply(true, nil)
+			go func() {
+				// Keep reading requests (signals, EOF) while the command runs.
+				for r := range reqs {
+					if r.Type == "signal" {
+						once.Do(func() { close(gone) })
+					}
+					if r.WantReply {
+						r.Reply(false, nil)
+					}
+				}
+				once.Do(func() { close(gone) })
+			}()
+			reply := s.exec(user, p.Line)
+			if reply.Hang {
+				select {
+				case <-gone:
+				case <-s.closed:
+				}
+				return
+			}
+			fmt.Fprint(ch, reply.Stdout)
+			fmt.Fprint(ch.Stderr(), reply.Stderr)
+			ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(reply.ExitStatus)}))
+			return
+		default:
+			req.Reply(false, nil)
+		}
+	}
+}
+
+// NewHostKey returns a new host key of kind "ed25519", "ecdsa" (P-256) or
+// "rsa" (3072 bits, slow: reuse it).
+func NewHostKey(kind string) (ssh.Signer, error) {
+	var key any
+	var err error
+	switch kind {
+	case "ed25519":
+		_, key, err = ed25519.GenerateKey(rand.Reader)
+	case "ecdsa":
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "rsa":
+		key, err = rsa.GenerateKey(rand.Reader, 3072)
+	default:
+		return nil, fmt.Errorf("sshtest: unknown key kind %q", kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ssh.NewSignerFromKey(key)
+}
