@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -233,8 +234,10 @@ func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) e
 	return e
 }
 
+// isDisconnect reports a hang-up: EOF, a reset, or an SSH disconnect
+// message (whose type x/crypto does not export).
 func isDisconnect(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "ssh: disconnect")
 }
 
 func authHint(t Target, kind error, allowed []string) string {
