@@ -55,12 +55,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Address)
-	if e.Stage != "" {
-		b.WriteString(": " + e.Stage)
+	var parts []string
+	for _, s := range []string{e.Address, e.Stage, e.Kind.Error()} {
+		if s != "" {
+			parts = append(parts, s)
+		}
 	}
-	b.WriteString(": " + e.Kind.Error())
+	var b strings.Builder
+	b.WriteString(strings.Join(parts, ": "))
 	switch {
 	case errors.Is(e.Kind, ErrHostKeyChanged):
 		fmt.Fprintf(&b, ": server offers %s, %s holds %s", e.Fingerprint, e.KnownAt, e.KnownFingerprint)

@@ -1,0 +1,80 @@
+// Package sshcheck proves, before the day a host fails, that PRIMECLUSTER
+// will be able to log in to every KVM guest over SSH with the credentials
+// of kvmguests.conf: steps 1.5 (first SSH login, host keys known to root),
+// 1.2 (sudo without a password for a non-root user) and 5 (from each guest,
+// the destination hosts' keys are known) of the F.2.2 procedure.
+//
+// The main call probes every guest at once and returns one Result per
+// target, in order, never stopping at the first failure:
+//
+//	p, err := sshcheck.New(sshcheck.Options{})   // strict: root's known_hosts + /etc/ssh/ssh_known_hosts
+//	results := p.ProbeAll(ctx, []sshcheck.Target{
+//		{Name: "cfguest11", Address: "10.20.30.50", User: "root", Password: sshcheck.Password(pw)},
+//	})
+//	for _, r := range results {
+//		if errors.Is(r.Err, sshcheck.ErrHostKeyChanged) { ... }
+//	}
+//
+// A probe dials (Options.DialTimeout), checks the host key against
+// known_hosts, makes one login attempt, and for a non-root user runs
+// `LC_ALL=C sudo -n true`. Failures are *Error values whose Kind is one of
+// the Err sentinels, so errors.Is tells them apart: connection refused,
+// unreachable, timeout, unknown, changed or revoked host key,
+// authentication failed, no usable method, sudo needs a password, sudo needs
+// a tty, sudo failed, command failed. Each carries a Hint for the
+// administrator and never the password.
+//
+// What real OpenSSH taught us, and what the package does about it:
+//
+//   - x/crypto prefers ECDSA host keys, so a known_hosts that holds only the
+//     guest's RSA or Ed25519 key would read as "changed". The client asks
+//     for exactly the algorithms known_hosts holds for that address
+//     (github.com/skeema/knownhosts).
+//   - ssh.Dial's timeout covers the TCP connect only: a peer that accepts
+//     and never speaks hangs it. One deadline (Options.HandshakeTimeout)
+//     covers banner, key exchange and authentication, and the connection is
+//     closed when the context ends. A deadline that passes during
+//     authentication is reported as a timeout, never as a wrong password.
+//   - Password and keyboard-interactive (many guests run UsePAM with
+//     PasswordAuthentication no) are both answered, with exactly one
+//     attempt: a second guess would double what pam_faillock counts.
+//   - A root login with a password fails exactly like a wrong password under
+//     the default PermitRootLogin prohibit-password; the hint says so.
+//   - `sudo -n` prints "a password is required" both when a password is
+//     needed and when the user is not in sudoers; requiretty is reported
+//     apart.
+//   - sshd's MaxStartups drops connections beyond its limit: a reset before
+//     the host key check is retried once after a random wait. Nothing else
+//     is ever retried.
+//
+// Trusting a new host key is the explicit policy TrustUnknown (the "yes" of
+// OpenSSH's first contact): the key is appended as one hashed line to the
+// first known_hosts file, under an flock and after a re-check, so that
+// concurrent first contacts write one line; the file is created 0600 in a
+// 0700 folder; the name is the bare address for port 22 and "[addr]:port"
+// otherwise, as OpenSSH writes it. A changed key is never replaced: the
+// result shows both fingerprints and the ssh-keygen -R command that removes
+// the old entry, to be run after checking the new key on the guest.
+//
+// Dial (or Probe followed by Dial) gives a Client whose Run method runs a
+// command on the guest, as root or through `sudo -n --`, with every
+// argument quoted for the remote shell. Its shape is the Runner that
+// sdfacility and other packages declare, so they drive sdtool or cftool on
+// a guest without importing this package. GuestKnowsHost uses it for step 5.
+//
+// Options.DialContext routes connections the way net/http's
+// Transport.DialContext does; known_hosts still records the target's own
+// address. The sshtest package is an in-process SSH server with scripted
+// users, sudo policies and commands for tests and demos.
+//
+// What it deliberately does not do: public-key login (PRIMECLUSTER logs in
+// with the password of kvmguests.conf), agent or jump hosts, ssh_config,
+// host certificates beyond what knownhosts reads, or writing anything but
+// a new line to known_hosts. x/crypto takes a password as a string, so one
+// copy per attempt cannot be wiped; the package's own copies are.
+//
+// Unknown about the vendor: how PRIMECLUSTER itself answers
+// keyboard-interactive prompts and whether it retries a failed login. We
+// assume the strictest reading (one attempt, non-echo prompts only), so a
+// guest that passes here passes there.
+package sshcheck
