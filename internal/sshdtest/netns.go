@@ -1,0 +1,93 @@
+package sshdtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
+)
+
+// NetNS is a network namespace of the test's own, joined to the test's
+// namespace by a veth pair: HostIP on this side, GuestIPs inside. Traffic
+// to the guests never leaves the machine.
+type NetNS struct {
+	Name     string
+	HostIP   string
+	GuestIPs []string
+}
+
+var nsSeq struct {
+	sync.Mutex
+	n int
+}
+
+// NewNetNS makes a namespace with n guest addresses in a /24 of
+// 10.231.0.0/16 that no interface uses yet, and removes it when the test
+// ends.
+func NewNetNS(t testing.TB, n int) *NetNS {
+	t.Helper()
+	testenv.Root(t, "ip netns")
+	ip := testenv.LookPath(t, "ip", "iproute2")
+	if n < 1 || n > 250 {
+		t.Fatalf("NewNetNS: %d addresses", n)
+	}
+	run := func(args ...string) error {
+		out, err := exec.Command(ip, args...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	nsSeq.Lock()
+	nsSeq.n++
+	seq := nsSeq.n
+	nsSeq.Unlock()
+	tag := fmt.Sprintf("%x%x", os.Getpid()%0xffff, seq)
+	ns := &NetNS{Name: "sfkvm-" + tag}
+	hostIf, guestIf := "sfkh"+tag, "sfkg"+tag
+	if err := run("netns", "add", ns.Name); err != nil {
+		testenv.Need(t, false, "network namespaces ("+err.Error()+")", "a kernel and container that allow ip netns add")
+	}
+	t.Cleanup(func() {
+		exec.Command(ip, "link", "del", hostIf).Run()
+		if err := run("netns", "del", ns.Name); err != nil {
+			t.Error(err)
+		}
+	})
+	used, _ := exec.Command(ip, "-o", "-4", "addr").Output()
+	subnet := -1
+	for i := 0; i < 256; i++ {
+		c := (os.Getpid() + seq*7 + i) % 250
+		if !strings.Contains(string(used), fmt.Sprintf(" 10.231.%d.", c)) {
+			subnet = c
+			break
+		}
+	}
+	if subnet < 0 {
+		t.Fatal("no free /24 in 10.231.0.0/16")
+	}
+	ns.HostIP = fmt.Sprintf("10.231.%d.1", subnet)
+	steps := [][]string{
+		{"link", "add", hostIf, "type", "veth", "peer", "name", guestIf},
+		{"link", "set", guestIf, "netns", ns.Name},
+		{"addr", "add", ns.HostIP + "/24", "dev", hostIf},
+		{"link", "set", hostIf, "up"},
+		{"netns", "exec", ns.Name, "ip", "link", "set", "lo", "up"},
+		{"netns", "exec", ns.Name, "ip", "link", "set", guestIf, "up"},
+	}
+	for i := range n {
+		g := fmt.Sprintf("10.231.%d.%d", subnet, i+2)
+		ns.GuestIPs = append(ns.GuestIPs, g)
+		steps = append(steps, []string{"netns", "exec", ns.Name, "ip", "addr", "add", g + "/24", "dev", guestIf})
+	}
+	for _, s := range steps {
+		if err := run(s...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns
+}

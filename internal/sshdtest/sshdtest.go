@@ -1,0 +1,261 @@
+// Package sshdtest starts real OpenSSH sshd servers for integration tests
+// (SPEC section 6): each on its own port, its host keys and configuration in
+// t.TempDir(), MaxStartups 1000:30:2000, started as a child process and
+// reaped when the test ends. It also makes the local test accounts of
+// scripts/testusers.sh and network namespaces for tests that need guests
+// at non-loopback addresses. Everything skips (or fails under
+// SFKVM_INTEGRATION=1) through internal/testenv when root or a program is
+// missing.
+package sshdtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
+	"golang.org/x/crypto/ssh"
+)
+
+// Config describes one sshd. The zero value is a password-login server on
+// a free 127.0.0.1 port with PermitRootLogin prohibit-password, as Debian
+// ships it.
+type Config struct {
+	// KbdInteractiveOnly turns PasswordAuthentication off and
+	// KbdInteractiveAuthentication on (UsePAM yes either way).
+	KbdInteractiveOnly bool
+	PermitRootLogin    string   // "" means prohibit-password
+	ListenAddresses    []string // "" means 127.0.0.1
+	Port               int      // 0 means a free port (22 inside a namespace)
+	NetNS              string   // run sshd in this network namespace (ip netns exec)
+	HostKeyTypes       []string // ssh-keygen -t values; nil means ed25519, ecdsa, rsa
+	Extra              []string // more sshd_config lines
+}
+
+// Server is a running sshd.
+type Server struct {
+	Addr     string                   // host:port of the first listen address
+	Port     int                      // its port
+	Dir      string                   // configuration, keys and log
+	HostKeys map[string]ssh.PublicKey // by key type, e.g. "ssh-ed25519"
+	Log      *bytes.Buffer            // sshd's stderr (-e)
+}
+
+// Start starts sshd for the test and stops it when the test ends.
+func Start(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	testenv.Root(t, "sshd must run as root to log users in")
+	sshd := testenv.LookPath(t, "sshd", "openssh-server")
+	keygen := testenv.LookPath(t, "ssh-keygen", "openssh-client")
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // sshd's privilege separation folder
+		t.Fatal(err)
+	}
+	s := &Server{Dir: t.TempDir(), HostKeys: map[string]ssh.PublicKey{}, Log: &bytes.Buffer{}}
+	if cfg.ListenAddresses == nil {
+		cfg.ListenAddresses = []string{"127.0.0.1"}
+	}
+	if cfg.Port == 0 {
+		cfg.Port = 22
+		if cfg.NetNS == "" {
+			cfg.Port = freePort(t)
+		}
+	}
+	if cfg.PermitRootLogin == "" {
+		cfg.PermitRootLogin = "prohibit-password"
+	}
+	if cfg.HostKeyTypes == nil {
+		cfg.HostKeyTypes = []string{"ed25519", "ecdsa", "rsa"}
+	}
+	s.Port = cfg.Port
+	s.Addr = net.JoinHostPort(cfg.ListenAddresses[0], strconv.Itoa(cfg.Port))
+
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "Port %d\n", cfg.Port)
+	for _, a := range cfg.ListenAddresses {
+		fmt.Fprintf(&conf, "ListenAddress %s\n", a)
+	}
+	for _, kt := range cfg.HostKeyTypes {
+		key := filepath.Join(s.Dir, "ssh_host_"+kt+"_key")
+		if out, err := exec.Command(keygen, "-q", "-t", kt, "-N", "", "-C", "", "-f", key).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen -t %s: %v\n%s", kt, err, out)
+		}
+		pubText, err := os.ReadFile(key + ".pub")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(pubText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.HostKeys[pub.Type()] = pub
+		fmt.Fprintf(&conf, "HostKey %s\n", key)
+	}
+	yesNo := map[bool]string{true: "yes", false: "no"}
+	fmt.Fprintf(&conf, "PasswordAuthentication %s\nKbdInteractiveAuthentication %s\n", yesNo[!cfg.KbdInteractiveOnly], yesNo[cfg.KbdInteractiveOnly])
+	fmt.Fprintf(&conf, "PermitRootLogin %s\n", cfg.PermitRootLogin)
+	conf.WriteString(`UsePAM yes
+PidFile none
+MaxStartups 1000:30:2000
+MaxSessions 100
+LoginGraceTime 60
+StrictModes no
+UseDNS no
+PrintMotd no
+LogLevel VERBOSE
+AcceptEnv LANG LC_*
+`)
+	for _, l := range cfg.Extra {
+		conf.WriteString(l + "\n")
+	}
+	confFile := filepath.Join(s.Dir, "sshd_config")
+	if err := os.WriteFile(confFile, []byte(conf.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(sshd, "-t", "-f", confFile).CombinedOutput(); err != nil {
+		t.Fatalf("sshd -t: %v\n%s\n%s", err, out, conf.String())
+	}
+
+	args := []string{sshd, "-D", "-e", "-f", confFile}
+	if cfg.NetNS != "" {
+		args = append([]string{testenv.LookPath(t, "ip", "iproute2"), "netns", "exec", cfg.NetNS}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = s.Log, s.Log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			t.Logf("sshd log (%s):\n%s", s.Addr, s.Log.String())
+		}
+	})
+	for _, a := range cfg.ListenAddresses {
+		waitListening(t, net.JoinHostPort(a, strconv.Itoa(cfg.Port)), done, s.Log)
+	}
+	return s
+}
+
+// freePort returns a port that was free a moment ago on 127.0.0.1.
+func freePort(t testing.TB) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitListening(t testing.TB, addr string, exited <-chan struct{}, log *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("sshd exited before listening on %s:\n%s", addr, log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sshd not listening on %s after 15s: %v\n%s", addr, err, log.String())
+		}
+		time.Sleep(delay)
+	}
+}
+
+// KnownHostsLine returns a plain known_hosts line naming host (as OpenSSH
+// writes it: bare for port 22, [host]:port otherwise) with the key of the
+// given type.
+func (s *Server) KnownHostsLine(host string, port int, keyType string) string {
+	name := host
+	if port != 22 {
+		name = "[" + host + "]:" + strconv.Itoa(port)
+	}
+	k := s.HostKeys[keyType]
+	return name + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
+}
+
+// Users are the accounts of scripts/testusers.sh for one test.
+type Users struct {
+	Prefix   string
+	Password string
+	NoPasswd string // NOPASSWD sudo
+	Passwd   string // sudo wants a password
+	None     string // not in sudoers
+	TTY      string // requiretty
+}
+
+var userSeq struct {
+	sync.Mutex
+	n int
+}
+
+// TestUsers creates the accounts with a fresh password and removes them
+// when the test ends.
+func TestUsers(t testing.TB) *Users {
+	t.Helper()
+	testenv.Root(t, "useradd and sudoers")
+	testenv.LookPath(t, "sudo", "sudo")
+	testenv.LookPath(t, "visudo", "sudo")
+	userSeq.Lock()
+	userSeq.n++
+	prefix := fmt.Sprintf("sfk%x%x", os.Getpid()%0xfffff, userSeq.n)
+	userSeq.Unlock()
+	u := &Users{Prefix: prefix, Password: "Pw-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + "x7",
+		NoPasswd: prefix + "_nopw", Passwd: prefix + "_pw", None: prefix + "_none", TTY: prefix + "_tty"}
+	script := filepath.Join(RepoRoot(t), "scripts", "testusers.sh")
+	run := func(action string, stdin string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "bash", script, action, prefix)
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s %s %s: %v\n%s", script, action, prefix, err, out)
+		}
+		return nil
+	}
+	t.Cleanup(func() {
+		if err := run("remove", ""); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := run("create", u.Password+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// RepoRoot returns the folder of go.mod above the working directory.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

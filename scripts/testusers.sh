@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Makes (or removes) the local accounts and sudoers rules that sshcheck's
+# integration tests log in to over real sshd, one set per PREFIX so that
+# test packages running at once never share accounts:
+#   PREFIX_nopw  sudoers: PREFIX_nopw ALL=(root) NOPASSWD: ALL   (step 1.2)
+#   PREFIX_pw    sudoers: PREFIX_pw ALL=(root) ALL               (sudo wants a password)
+#   PREFIX_none  not in sudoers
+#   PREFIX_tty   NOPASSWD, but Defaults:PREFIX_tty requiretty
+# The password of all four is read from stdin (one line), never from the
+# command line. The rules go to /etc/sudoers.d/sfkvm-test-PREFIX after
+# `visudo -cf` accepted them. Run as root.
+#
+#   scripts/testusers.sh create PREFIX < password-file
+#   scripts/testusers.sh remove PREFIX
+set -euo pipefail
+usage() { echo "usage: $0 create|remove PREFIX (password on stdin for create)" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+action=$1 prefix=$2
+[[ $prefix =~ ^[a-z][a-z0-9]{1,15}$ ]] || { echo "$0: PREFIX must be 2-16 lowercase letters and digits" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "$0: must run as root" >&2; exit 77; }
+users=("${prefix}_nopw" "${prefix}_pw" "${prefix}_none" "${prefix}_tty")
+sudoers=/etc/sudoers.d/sfkvm-test-$prefix # no dot: sudo skips such files
+
+# useradd and userdel lock /etc/passwd and give up when another holds it.
+exec 9>/run/sfkvm-testusers.lock
+flock -w 60 9
+
+remove() {
+	rm -f "$sudoers"
+	for u in "${users[@]}"; do
+		if id "$u" >/dev/null 2>&1; then
+			pkill -KILL -u "$u" 2>/dev/null || true
+			userdel -r "$u" 2>/dev/null || userdel "$u"
+		fi
+	done
+}
+
+case $action in
+create)
+	IFS= read -r password || true
+	[ -n "$password" ] || { echo "$0: no password on stdin" >&2; exit 2; }
+	remove
+	for u in "${users[@]}"; do
+		useradd -m -s /bin/sh "$u"
+		printf '%s:%s\n' "$u" "$password" | chpasswd
+	done
+	tmp=$(mktemp)
+	trap 'rm -f "$tmp"' EXIT
+	cat >"$tmp" <<RULES
+# sfkvm integration tests ($prefix); removed by scripts/testusers.sh remove $prefix
+${prefix}_nopw ALL=(root) NOPASSWD: ALL
+${prefix}_pw ALL=(root) ALL
+Defaults:${prefix}_tty requiretty
+${prefix}_tty ALL=(root) NOPASSWD: ALL
+RULES
+	visudo -cqf "$tmp"
+	install -m 0440 -o root -g root "$tmp" "$sudoers"
+	visudo -cq
+	;;
+remove)
+	remove
+	;;
+*)
+	usage
+	;;
+esac
