@@ -10,17 +10,17 @@ func (c Code) Error() string { return string(c) }
 
 // Layout of a line.
 const (
-	ErrFieldCount    Code = "field-count"     // not exactly seven fields
-	ErrLeadingSpace  Code = "leading-space"   // the line starts with a space
-	ErrTrailingSpace Code = "trailing-space"  // the line ends with a space
-	ErrDoubleSpace   Code = "double-space"    // two or more spaces between fields
-	ErrTab           Code = "tab"             // a tab character
-	ErrCRLF          Code = "crlf"            // a CR before the LF: CRLF line ending
-	ErrControlChar   Code = "control-char"    // another control character, or DEL
-	WarnBlankLine    Code = "blank-line"      // an empty line (kept by the writer)
-	WarnCommentLine  Code = "comment-line"    // a line starting with # (kept by the writer)
+	ErrFieldCount    Code = "field-count"      // not exactly seven fields
+	ErrLeadingSpace  Code = "leading-space"    // the line starts with a space
+	ErrTrailingSpace Code = "trailing-space"   // the line ends with a space
+	ErrDoubleSpace   Code = "double-space"     // two or more spaces between fields
+	ErrTab           Code = "tab"              // a tab character
+	ErrCRLF          Code = "crlf"             // a CR before the LF: CRLF line ending
+	ErrControlChar   Code = "control-char"     // another control character, or DEL
+	WarnBlankLine    Code = "blank-line"       // an empty line (kept by the writer)
+	WarnCommentLine  Code = "comment-line"     // a line starting with # (kept by the writer)
 	WarnNoFinalLF    Code = "no-final-newline" // the last line has no newline
-	WarnNoGuests     Code = "no-guests"       // the file lists no guest at all
+	WarnNoGuests     Code = "no-guests"        // the file lists no guest at all
 )
 
 // guest_IP.
@@ -36,11 +36,11 @@ const (
 
 // guest_passwd.
 const (
-	ErrPasswdNotToken  Code = "passwd-not-token"   // not hexadecimal: looks like a plain-text password
-	ErrPasswdOddLength Code = "passwd-odd-length"  // hexadecimal of odd length
-	ErrPasswdSealed    Code = "passwd-sealed"      // an sfkvm sealed token (a warning when allowed)
+	ErrPasswdNotToken  Code = "passwd-not-token"    // not hexadecimal: looks like a plain-text password
+	ErrPasswdOddLength Code = "passwd-odd-length"   // hexadecimal of odd length
+	ErrPasswdSealed    Code = "passwd-sealed"       // an sfkvm sealed token (a warning when allowed)
 	WarnPasswdBlock    Code = "passwd-block-length" // not a whole number of 16-digit blocks
-	WarnPasswdLower    Code = "passwd-lowercase"   // lowercase hexadecimal; sfcipher prints uppercase
+	WarnPasswdLower    Code = "passwd-lowercase"    // lowercase hexadecimal; sfcipher prints uppercase
 )
 
 // Uniqueness across lines.

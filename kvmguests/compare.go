@@ -18,12 +18,13 @@ type Copy struct {
 
 // Comparison is the result of comparing one copy with another.
 type Comparison struct {
-	A, B      string // the names of the two copies
-	Identical bool   // byte for byte
+	A         string `json:"a"` // the names of the two copies
+	B         string `json:"b"`
+	Identical bool   `json:"identical"` // byte for byte
 	// Diff is a unified diff from A to B, empty when Identical. Password
 	// tokens are replaced by a short fingerprint on both sides, so a
 	// difference in a token still shows, but the token does not.
-	Diff string
+	Diff string `json:"diff,omitempty"`
 }
 
 // Compare tells whether two copies are byte-identical and, when not, how

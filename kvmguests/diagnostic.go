@@ -30,6 +30,19 @@ func (s Severity) String() string {
 // MarshalText makes a Severity read as its word in JSON.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads the words that MarshalText writes.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "warning":
+		*s = Warning
+	case "error":
+		*s = Error
+	default:
+		return fmt.Errorf("unknown severity %q", b)
+	}
+	return nil
+}
+
 // Diagnostic is one problem found in a kvmguests.conf. Line and Column are
 // 1-based (Column counts bytes and points at the offending character); both
 // are 0 for a problem of the file itself, such as its mode.

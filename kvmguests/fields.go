@@ -16,23 +16,17 @@ const (
 )
 
 // fields checks the seven fields of one line and the rules across lines.
-// It returns the guest, or nil when guest_IP does not parse.
-func (p *parser) fields(f []string, cols []int) *Guest {
+// ok is false when guest_IP does not parse.
+func (p *parser) fields(text string, f []string, cols []int) (addr netip.Addr, ok bool) {
 	p.checkName(f[0], cols[0], FieldGuestName, maxDomainNameLen)
 	for i := 1; i <= 3; i++ {
 		p.checkName(f[i], cols[i], fieldNames[i], maxCFNameLen)
 	}
-	addr, ok := p.ip(f[4], cols[4])
+	addr, ok = p.ip(f[4], cols[4])
 	p.user(f[5], cols[5])
 	p.passwd(f[6], cols[6])
-	p.unique(f, cols, addr, ok)
-	if !ok {
-		return nil
-	}
-	return &Guest{
-		Name: f[0], HostCFName: f[1], ClusterName: f[2], CFName: f[3],
-		IP: addr, User: f[5], Password: Token(f[6]), Line: p.n,
-	}
+	p.unique(text, f, cols, addr, ok)
+	return addr, ok
 }
 
 // checkName warns about a name outside [A-Za-z0-9_.-] or longer than max.
@@ -136,31 +130,40 @@ func isHex(s string) bool {
 // unique applies the rules across lines: guest-name, (guest-clustername,
 // guest-cfname) and guest_IP are unique; two nodes of one guest cluster on
 // one host draw a warning.
-func (p *parser) unique(f []string, cols []int, addr netip.Addr, addrOK bool) {
+func (p *parser) unique(text string, f []string, cols []int, addr netip.Addr, addrOK bool) {
+	line := int32(p.n)
 	if prev, dup := p.byName[f[0]]; dup {
 		p.report(cols[0], FieldGuestName, ErrDupGuestName, "guest-name %s is also on line %d", quoteName(f[0]), prev)
 	} else {
-		p.byName[f[0]] = p.n
+		p.byName[f[0]] = line
 	}
-	node := nodeKey{f[2], f[3]}
-	if prev, dup := p.byNode[node]; dup {
+	if prev, dup := p.byNode[pairKey(text, f, cols, 2)]; dup {
 		p.report(cols[3], FieldGuestCFName, ErrDupNode, "node %s of cluster %s is also on line %d", quoteName(f[3]), quoteName(f[2]), prev)
 	} else {
-		p.byNode[node] = p.n
+		p.byNode[pairKey(text, f, cols, 2)] = line
 	}
 	if addrOK {
 		// ::ffff:10.0.0.1 and 10.0.0.1 reach the same guest.
-		key := addr.Unmap().WithZone("")
+		key := addr.Unmap().As16()
 		if prev, dup := p.byIP[key]; dup {
 			p.report(cols[4], FieldIP, ErrDupIP, "guest_IP %s is also on line %d", f[4], prev)
 		} else {
-			p.byIP[key] = p.n
+			p.byIP[key] = line
 		}
 	}
-	host := nodeKey{f[2], f[1]}
-	if prev, dup := p.byClusterHost[host]; dup {
+	if prev, dup := p.byClusterHost[pairKey(text, f, cols, 1)]; dup {
 		p.report(cols[1], FieldHostCFName, WarnSameHost, "cluster %s already has a node on host %s (line %d): one host failure takes both nodes", quoteName(f[2]), quoteName(f[1]), prev)
 	} else {
-		p.byClusterHost[host] = p.n
+		p.byClusterHost[pairKey(text, f, cols, 1)] = line
 	}
+}
+
+// pairKey returns fields i and i+1 joined by one space. On a well-formed
+// line that is a substring of the line, which costs nothing.
+func pairKey(text string, f []string, cols []int, i int) string {
+	start, end := cols[i]-1, cols[i+1]-1+len(f[i+1])
+	if end-start == len(f[i])+1+len(f[i+1]) {
+		return text[start:end]
+	}
+	return f[i] + " " + f[i+1]
 }

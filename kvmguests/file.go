@@ -17,24 +17,39 @@ const DefaultPath = "/etc/opt/FJSVcluster/etc/kvmguests.conf"
 // contents. err is non-nil when the file cannot be opened or read (it then
 // wraps the fs error, so errors.Is(err, fs.ErrNotExist) works).
 func ReadFile(path string, opts Options) (*Config, Diagnostics, error) {
+	var cfg *Config
+	diags, err := readFile(path, opts, func(f *os.File) (Diagnostics, error) {
+		c, d, err := Parse(f, path, opts)
+		cfg = c
+		return d, err
+	})
+	return cfg, diags, err
+}
+
+// CheckFile is ReadFile for when only the verdict matters (see Check).
+func CheckFile(path string, opts Options) (Diagnostics, error) {
+	return readFile(path, opts, func(f *os.File) (Diagnostics, error) { return Check(f, path, opts) })
+}
+
+func readFile(path string, opts Options, parse func(*os.File) (Diagnostics, error)) (Diagnostics, error) {
 	var diags Diagnostics
 	if !opts.SkipFileChecks {
 		fi, err := os.Lstat(path)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		diags = fileDiagnostics(path, fi)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, diags, err
+		return diags, err
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, diags, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
+		return diags, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
 	}
-	cfg, more, err := Parse(f, path, opts)
-	return cfg, append(diags, more...), err
+	more, err := parse(f)
+	return append(diags, more...), err
 }
 
 // fileDiagnostics checks what PRIMECLUSTER asks of the file itself.

@@ -2,10 +2,11 @@ package kvmguests
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
-// FuzzParse: Parse never panics, every diagnostic points inside the input,
+// FuzzParse: Parse never panics, Check finds exactly what Parse finds, every diagnostic points inside the input,
 // and for input without errors, parse-format-parse is stable: the second
 // parse reads the same guests with no errors, and formatting again gives
 // the same bytes.
@@ -17,6 +18,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		for _, opts := range []Options{{}, {AllowSealed: true}} {
 			cfg, diags := ParseBytes(in, "f", opts)
+			if checked, _ := Check(bytes.NewReader(in), "f", opts); !slices.Equal(checked, diags) {
+				t.Fatalf("Check and Parse disagree:\n%v\n%v", checked, diags)
+			}
 			lines := bytes.Count(in, []byte("\n")) + 1
 			for _, d := range diags {
 				if d.Line < 0 || d.Line > lines || d.Column < 0 || (d.Line > 0 && d.Column == 0) {

@@ -5,7 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/netip"
+	"io/fs"
+	"slices"
 )
 
 // Options change what the checks accept.
@@ -26,7 +27,33 @@ type Options struct {
 // it read (the guests among them) and every problem found, in file order.
 // err is non-nil only when reading r failed.
 func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnostics, err error) {
-	p := newParser(name, opts)
+	p := newParser(name, opts, true, sizeOf(r))
+	err = p.read(r)
+	return p.cfg, p.diags, err
+}
+
+// Check is Parse for when only the verdict matters: it keeps no lines, so
+// a large file costs little memory.
+func Check(r io.Reader, name string, opts Options) (Diagnostics, error) {
+	p := newParser(name, opts, false, sizeOf(r))
+	err := p.read(r)
+	return p.diags, err
+}
+
+// sizeOf returns the size of what r will yield, when r can tell.
+func sizeOf(r io.Reader) int64 {
+	switch r := r.(type) {
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		return int64(r.Len())
+	case interface{ Stat() (fs.FileInfo, error) }: // *os.File
+		if fi, err := r.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	}
+	return 0
+}
+
+func (p *parser) read(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var long []byte // a line longer than the buffer, put together
 	for {
@@ -51,11 +78,11 @@ func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnosti
 			break
 		}
 		if rerr != nil {
-			return p.cfg, p.diags, fmt.Errorf("reading %s: %w", name, rerr)
+			return fmt.Errorf("reading %s: %w", p.name, rerr)
 		}
 	}
 	p.finish()
-	return p.cfg, p.diags, nil
+	return nil
 }
 
 // ParseBytes is Parse on a byte slice.
@@ -64,32 +91,42 @@ func ParseBytes(b []byte, name string, opts Options) (*Config, Diagnostics) {
 	return cfg, diags
 }
 
-type nodeKey struct{ cluster, name string }
-
 type parser struct {
 	name  string
 	opts  Options
-	cfg   *Config
+	cfg   *Config // nil when only checking
 	diags Diagnostics
 	n     int // current line number
 
-	byName        map[string]int
-	byNode        map[nodeKey]int
-	byIP          map[netip.Addr]int
-	byClusterHost map[nodeKey]int
+	// Keys seen so far, to the line they were first seen on. The string
+	// keys are substrings of the lines, so they cost no allocation.
+	byName        map[string]int32
+	byNode        map[string]int32 // "guest-clustername guest-cfname"
+	byClusterHost map[string]int32 // "host-cfname guest-clustername"
+	byIP          map[[16]byte]int32
 	nodeLines     int // lines that are neither blank nor comments
+
+	// Reused for every line.
+	fieldBuf [8]string
+	colBuf   [8]int
 }
 
-func newParser(name string, opts Options) *parser {
-	return &parser{
+// newParser makes a parser; sizeHint, the input's size in bytes when known,
+// sizes the maps up front (a line is rarely shorter than 40 bytes).
+func newParser(name string, opts Options, keep bool, sizeHint int64) *parser {
+	n := int(min(sizeHint/40, 1<<20))
+	p := &parser{
 		name:          name,
 		opts:          opts,
-		cfg:           &Config{},
-		byName:        map[string]int{},
-		byNode:        map[nodeKey]int{},
-		byIP:          map[netip.Addr]int{},
-		byClusterHost: map[nodeKey]int{},
+		byName:        make(map[string]int32, n),
+		byNode:        make(map[string]int32, n),
+		byClusterHost: make(map[string]int32, n),
+		byIP:          make(map[[16]byte]int32, n),
 	}
+	if keep {
+		p.cfg = &Config{Lines: make([]Line, 0, n)}
+	}
+	return p
 }
 
 // report records a problem on the current line.
@@ -114,6 +151,14 @@ func (p *parser) finish() {
 // line handles one line, without its LF.
 func (p *parser) line(raw []byte, hasLF bool) {
 	p.n++
+	first := len(p.diags)
+	defer func() {
+		// Checks run field by field, then across lines: put this line's
+		// problems in column order, as a reader scans it.
+		if ds := p.diags[first:]; len(ds) > 1 {
+			slices.SortStableFunc(ds, func(a, b Diagnostic) int { return a.Column - b.Column })
+		}
+	}()
 	if !hasLF {
 		p.report(len(raw)+1, "", WarnNoFinalLF, "the last line has no newline")
 	}
@@ -125,34 +170,44 @@ func (p *parser) line(raw []byte, hasLF bool) {
 	switch {
 	case len(text) == 0:
 		p.report(1, "", WarnBlankLine, "blank line (PRIMECLUSTER's handling of blank lines is not documented)")
-		p.cfg.Lines = append(p.cfg.Lines, Line{Kind: LineBlank, Text: text})
+		p.keep(Line{Kind: LineBlank, Text: text})
 		return
 	case text[0] == '#':
 		p.report(1, "", WarnCommentLine, "comment line (PRIMECLUSTER's handling of comments is not documented)")
-		p.cfg.Lines = append(p.cfg.Lines, Line{Kind: LineComment, Text: text})
+		p.keep(Line{Kind: LineComment, Text: text})
 		return
 	}
 	p.nodeLines++
 	fields, cols := p.split(text)
 	if len(fields) != 7 {
 		p.reportFieldCount(text, fields, cols)
-		p.cfg.Lines = append(p.cfg.Lines, Line{Kind: LineInvalid, Text: text})
+		p.keep(Line{Kind: LineInvalid, Text: text})
 		return
 	}
-	g := p.fields(fields, cols)
-	if g == nil {
-		p.cfg.Lines = append(p.cfg.Lines, Line{Kind: LineInvalid, Text: text})
+	addr, ok := p.fields(text, fields, cols)
+	if !ok {
+		p.keep(Line{Kind: LineInvalid, Text: text})
 		return
 	}
-	p.cfg.Lines = append(p.cfg.Lines, Line{Kind: LineGuest, Text: text, Guest: g})
+	if p.cfg != nil {
+		p.keep(Line{Kind: LineGuest, Text: text, Guest: &Guest{
+			Name: fields[0], HostCFName: fields[1], ClusterName: fields[2], CFName: fields[3],
+			IP: addr, User: fields[5], Password: Token(fields[6]), Line: p.n,
+		}})
+	}
+}
+
+func (p *parser) keep(l Line) {
+	if p.cfg != nil {
+		p.cfg.Lines = append(p.cfg.Lines, l)
+	}
 }
 
 // split cuts text into fields at runs of spaces and tabs, reporting every
 // separator that is not exactly one space, and the first other control
 // character. cols holds each field's 1-based column.
 func (p *parser) split(text string) (fields []string, cols []int) {
-	fields = make([]string, 0, 7)
-	cols = make([]int, 0, 7)
+	fields, cols = p.fieldBuf[:0], p.colBuf[:0]
 	tabs, firstTab, ctl := 0, 0, false
 	start := -1
 	for i := 0; i < len(text); i++ {
