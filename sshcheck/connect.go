@@ -195,7 +195,7 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh
 // at first: a timeout inside authentication must never read as a wrong
 // password.
 func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) error {
-	e := &Error{Address: a.hostport, Err: err}
+	e := &Error{Address: a.hostport, Err: err, Fingerprint: a.fingerprint}
 	switch {
 	case !a.hostKeySeen:
 		e.Stage = "handshake"

@@ -302,3 +302,14 @@ func TestPasswordRedacts(t *testing.T) {
 		}
 	}
 }
+
+func TestFingerprintKeptOnAuthFailure(t *testing.T) {
+	l := newLab(t, sshtest.Config{})
+	l.know(t, l.srv.HostKeys()[0])
+	tg := target("root")
+	tg.Password = Password("wrong")
+	r := l.prober(t, nil).Probe(ctxT(t), tg)
+	if !errors.Is(r.Err, ErrAuthFailed) || r.Fingerprint != fingerprint(l.srv.HostKeys()[0]) {
+		t.Errorf("Probe: %v, fingerprint %q", r.Err, r.Fingerprint)
+	}
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/sshcheck"
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	commands["probe"] = command{
+		summary: "log in to every guest like PRIMECLUSTER will: host key, password, sudo (steps 1.5, 1.2)",
+		run:     runProbe,
+	}
+}
+
+// probeJSON is one guest's result as JSON. It never holds a password.
+type probeJSON struct {
+	Name             string `json:"guest-name"`
+	Address          string `json:"guest_IP"`
+	Port             int    `json:"port"`
+	User             string `json:"guest_user"`
+	OK               bool   `json:"ok"`
+	Kind             string `json:"kind,omitempty"`
+	Reason           string `json:"reason"`
+	Hint             string `json:"hint,omitempty"`
+	Fingerprint      string `json:"fingerprint,omitempty"`
+	KnownFingerprint string `json:"known_fingerprint,omitempty"`
+	RemoveCommand    string `json:"remove_command,omitempty"`
+	Trusted          bool   `json:"trusted"`
+	SudoChecked      bool   `json:"sudo_checked"`
+	Milliseconds     int64  `json:"ms"`
+}
+
+type probeReport struct {
+	File   string      `json:"file"`
+	OK     int         `json:"ok"`
+	Failed int         `json:"failed"`
+	Guests []probeJSON `json:"guests"`
+}
+
+func runProbe(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] --password-stdin [--format=text|json]")
+	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
+	port := fs.Int("port", 22, "SSH port of the guests")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	trust := fs.Bool("trust", false, "record unknown host keys (the \"yes\" of the first SSH login); changed keys are never replaced")
+	parallel := fs.Int("parallel", sshcheck.DefaultParallel, "guests probed at once")
+	timeout := fs.Duration("timeout", sshcheck.DefaultHandshakeTimeout, "deadline for connect, key exchange and login, per guest")
+	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest from the first line of stdin")
+	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "sfkvm probe: "+format+"\n", a...)
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage("unexpected argument %q (use -f FILE)", fs.Arg(0))
+	case !*passwordStdin:
+		return usage("give --password-stdin (the password of every guest_user, on the first line of stdin)")
+	case *port < 1 || *port > 65535:
+		return usage("--port %d is not a port", *port)
+	case *parallel < 1:
+		return usage("--parallel must be at least 1")
+	case *timeout <= 0:
+		return usage("--timeout must be positive")
+	}
+
+	// The file is checked first: a configuration with errors is refused.
+	cfg, diags, err := kvmguests.ReadFile(*file, kvmguests.Options{SkipFileChecks: *noPerm})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm probe: %v\n", err)
+		return exitNoInput
+	}
+	for _, d := range diags {
+		fmt.Fprintln(e.stderr, d)
+	}
+	if code := checkExitCode(diags); code != exitOK {
+		fmt.Fprintf(e.stderr, "sfkvm probe: %s has errors; fix them first (sfkvm check -f %s)\n", *file, *file)
+		return code
+	}
+
+	pw, err := readPasswordLine(e.stdin)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm probe: --password-stdin: %v\n", err)
+		return exitNoInput
+	}
+	defer wipeBytes(pw)
+	passwords := func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
+
+	guests := cfg.Guests()
+	targets := make([]sshcheck.Target, len(guests))
+	for i, g := range guests {
+		targets[i] = sshcheck.Target{Name: g.Name, Address: g.IP.String(), Port: *port, User: g.User, Password: passwords(g)}
+	}
+	opts := sshcheck.Options{Parallel: *parallel, HandshakeTimeout: *timeout}
+	if *knownHosts != "" {
+		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	if *trust {
+		opts.HostKeyPolicy = sshcheck.TrustUnknown
+	}
+	if isTerminal(e.stderr) {
+		opts.Progress = func(done, total int, r sshcheck.Result) {
+			fmt.Fprintf(e.stderr, "\rprobe: %d/%d done", done, total)
+			if done == total {
+				fmt.Fprintln(e.stderr)
+			}
+		}
+	}
+	p, err := sshcheck.New(opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm probe: %v\n", err)
+		return exitNoInput
+	}
+	results := p.ProbeAll(ctx, targets)
+	return printProbe(e, *file, *format, results)
+}
+
+func printProbe(e *env, file string, format outputFormat, results []sshcheck.Result) int {
+	rep := probeReport{File: file, Guests: []probeJSON{}}
+	for _, r := range results {
+		j := probeJSON{Name: r.Target.Name, Address: r.Target.Address, Port: r.Target.Port, User: r.Target.User,
+			OK: r.OK(), Reason: "ok", Hint: r.Hint(), Fingerprint: r.Fingerprint, Trusted: r.Trusted,
+			SudoChecked: r.SudoChecked, Milliseconds: r.Duration.Milliseconds()}
+		if r.OK() {
+			rep.OK++
+			if r.Trusted {
+				j.Reason = "ok, host key recorded"
+			}
+		} else {
+			rep.Failed++
+			j.Kind, j.Reason = r.Reason(), r.Err.Error()
+			var se *sshcheck.Error
+			if errors.As(r.Err, &se) {
+				j.Reason = strings.TrimPrefix(j.Reason, se.Address+": ")
+				j.KnownFingerprint, j.RemoveCommand = se.KnownFingerprint, se.RemoveCommand
+			}
+		}
+		rep.Guests = append(rep.Guests, j)
+	}
+	code := exitOK
+	if rep.Failed > 0 {
+		code = exitFailed
+	}
+	if format == "json" {
+		if err := writeJSON(e.stdout, rep); err != nil {
+			return exitFailed
+		}
+		return code
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, g := range rep.Guests {
+		verdict := "ok"
+		if !g.OK {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Name, g.Address, g.User, verdict, g.Reason)
+		if g.Hint != "" {
+			fmt.Fprintf(e.stderr, "%s: hint: %s\n", g.Name, g.Hint)
+		}
+		if g.RemoveCommand != "" {
+			fmt.Fprintf(e.stderr, "%s: after checking the new key on the guest's console: %s\n", g.Name, g.RemoveCommand)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
+	return code
+}
+
+// readPasswordLine reads the first line of r, without its line end.
+func readPasswordLine(r io.Reader) ([]byte, error) {
+	line, err := bufio.NewReader(r).ReadBytes('\n')
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	line = []byte(strings.TrimRight(string(line), "\r\n"))
+	if len(line) == 0 {
+		return nil, errors.New("no password on stdin")
+	}
+	return line, nil
+}
+
+func wipeBytes(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
+
+// isTerminal reports whether w is a terminal, for progress output.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sfkvm/sfkvm/internal/sshdtest"
+)
+
+func TestProbeUsageAndConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		err   string
+	}{
+		{"no-password-source", "", []string{"probe", "-f", "testdata/ok.conf"}, exitUsage, "--password-stdin"},
+		{"bad-port", "pw\n", []string{"probe", "--password-stdin", "--port", "0", "-f", "testdata/ok.conf"}, exitUsage, "not a port"},
+		{"extra-arg", "pw\n", []string{"probe", "--password-stdin", "guest"}, exitUsage, "unexpected argument"},
+		{"missing-file", "pw\n", []string{"probe", "--password-stdin", "-f", "testdata/none.conf"}, exitNoInput, "none.conf"},
+		{"config-errors", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/errors.conf"}, exitConfig, "has errors"},
+		{"manual-example", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/manual.conf"}, exitConfig, "manual.conf:"},
+		{"empty-stdin", "", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/ok.conf"}, exitNoInput, "no password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, tc.stdin, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.err) {
+				t.Errorf("exit %d, want %d; stderr %q should contain %q", r.code, tc.code, r.stderr, tc.err)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+		})
+	}
+}
+
+// writeConf writes a kvmguests.conf as PRIMECLUSTER wants it: root, 0600.
+func writeConf(t *testing.T, lines ...string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "kvmguests.conf")
+	if err := os.WriteFile(f, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+const token = "D0860AB04E1B8FA3" // what sfcipher printed; the password itself comes from stdin
+
+// Real sshd guests in a network namespace of the test's own, since
+// kvmguests.conf refuses loopback addresses.
+func TestProbeRealGuests(t *testing.T) {
+	ns := sshdtest.NewNetNS(t, 3)
+	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
+	u := sshdtest.TestUsers(t)
+	ip := ns.GuestIPs
+	conf := writeConf(t,
+		fmt.Sprintf("guest1 cfhost1 cluster1 cfguest1 %s %s %s", ip[0], u.NoPasswd, token),
+		fmt.Sprintf("guest2 cfhost2 cluster1 cfguest2 %s %s %s", ip[1], u.Passwd, token),
+		fmt.Sprintf("guest3 cfhost1 cluster2 cfguest3 %s root %s", ip[2], token),
+	)
+	kh := filepath.Join(t.TempDir(), "ssh", "known_hosts")
+	probe := func(extra ...string) cliResult {
+		return runCLI(t, u.Password+"\n", append([]string{"probe", "-f", conf, "--known-hosts", kh, "--password-stdin", "--timeout", "20s"}, extra...)...)
+	}
+
+	// Strict: nobody is known yet.
+	r := probe()
+	if r.code != exitFailed || strings.Count(r.stdout, "host key unknown") != 3 {
+		t.Errorf("strict first run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// --trust: keys recorded, then each guest's own verdict.
+	r = probe("--trust")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if r.code != exitFailed || len(lines) != 4 {
+		t.Fatalf("trust run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for i, want := range []string{"ok, host key recorded", "sudo needs a password (need NOPASSWD)", "authentication failed"} {
+		f := strings.Fields(lines[i])
+		if !strings.Contains(lines[i], want) || f[0] != fmt.Sprintf("guest%d", i+1) || f[1] != ip[i] {
+			t.Errorf("line %d = %q, want guest%d %s ... %q", i+1, lines[i], i+1, ip[i], want)
+		}
+	}
+	if lines[3] != "probe: 3 guests, 1 ok, 2 failed" {
+		t.Errorf("summary %q", lines[3])
+	}
+	if !strings.Contains(r.stderr, "guest3: hint: root logins with a password") || !strings.Contains(r.stderr, "NOPASSWD: ALL") {
+		t.Errorf("hints missing:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, u.Password) {
+		t.Error("output shows the password")
+	}
+	if kl := strings.Count(readFile(t, kh), "\n"); kl != 3 {
+		t.Errorf("known_hosts has %d lines, want 3 (one per guest)", kl)
+	}
+
+	// JSON, strict again: the keys are known now.
+	r = probe("--format=json")
+	var rep probeReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, r.stdout)
+	}
+	if r.code != exitFailed || rep.OK != 1 || rep.Failed != 2 || rep.Guests[0].Trusted || !rep.Guests[0].SudoChecked ||
+		rep.Guests[1].Kind != "sudo needs a password (need NOPASSWD)" || !strings.HasPrefix(rep.Guests[2].Fingerprint, "SHA256:") {
+		t.Errorf("json run: exit %d %+v", r.code, rep)
+	}
+
+	// A configuration whose guests all pass exits 0.
+	good := writeConf(t, fmt.Sprintf("guest1 cfhost1 cluster1 cfguest1 %s %s %s", ip[0], u.NoPasswd, token),
+		fmt.Sprintf("guest2 cfhost2 cluster1 cfguest2 %s %s %s", ip[1], u.NoPasswd, token))
+	r = runCLI(t, u.Password+"\n", "probe", "-f", good, "--known-hosts", kh, "--password-stdin", "--parallel", "1")
+	if r.code != exitOK || !strings.HasSuffix(r.stdout, "probe: 2 guests, 2 ok, 0 failed\n") {
+		t.Errorf("all good: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func readFile(t *testing.T, f string) string {
+	t.Helper()
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
