@@ -1,0 +1,41 @@
+// Command blackhole listens on each address given and accepts TCP
+// connections that it never answers, like a guest whose sshd is wedged. It
+// runs until killed. bench/probe.sh uses it.
+//
+//	blackhole 10.232.0.102:22 10.232.0.103:22
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: blackhole ADDR:PORT...")
+		os.Exit(2)
+	}
+	var held []net.Conn // kept open, never read
+	conns := make(chan net.Conn)
+	for _, a := range os.Args[1:] {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "blackhole:", err)
+			os.Exit(1)
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				conns <- c
+			}
+		}()
+	}
+	fmt.Println("ready")
+	for c := range conns {
+		held = append(held, c)
+	}
+}
