@@ -51,7 +51,8 @@
 // OpenSSH's first contact): the key is appended as one hashed line to the
 // first known_hosts file, under an flock and after a re-check, so that
 // concurrent first contacts write one line; the file is created 0600 in a
-// 0700 folder; the name is the bare address for port 22 and "[addr]:port"
+// 0700 folder; as with OpenSSH, the key is recorded when it is seen, before
+// the login is tried; the name is the bare address for port 22 and "[addr]:port"
 // otherwise, as OpenSSH writes it. A changed key is never replaced: the
 // result shows both fingerprints and the ssh-keygen -R command that removes
 // the old entry, to be run after checking the new key on the guest.

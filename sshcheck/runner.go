@@ -36,6 +36,21 @@ func (c *Client) Run(ctx context.Context, name string, args ...string) (stdout, 
 	return c.runLine(ctx, line)
 }
 
+// Output runs the command like Run and returns its stdout; a non-zero exit
+// is an *Error of kind ErrCommandFailed with the exit status and stderr.
+func (c *Client) Output(ctx context.Context, name string, args ...string) ([]byte, error) {
+	stdout, stderr, status, err := c.Run(ctx, name, args...)
+	if err != nil {
+		return stdout, err
+	}
+	if status != 0 {
+		line, _ := QuoteCommand(name, args...)
+		return stdout, &Error{Kind: ErrCommandFailed, Address: c.target.HostPort(), Stage: "command",
+			Command: line, ExitStatus: status, Stderr: clip(string(stderr), 300)}
+	}
+	return stdout, nil
+}
+
 // runLine runs a command line as the remote shell reads it.
 func (c *Client) runLine(ctx context.Context, line string) (stdout, stderr []byte, exitStatus int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -226,3 +226,16 @@ func TestProbeAllOrderAndIsolation(t *testing.T) {
 		t.Errorf("progress calls %v", progress)
 	}
 }
+
+func TestOutputTypesNonZeroExit(t *testing.T) {
+	c, _ := dialLab(t, "root", echoArgs, 5*time.Second)
+	out, err := c.Output(ctxT(t), "echo", "hi")
+	if err != nil || string(out) != "hi\n" {
+		t.Errorf("Output(echo hi) = %q, %v", out, err)
+	}
+	_, err = c.Output(ctxT(t), "fail")
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrCommandFailed) || e.ExitStatus != 3 || e.Stderr != "it failed" {
+		t.Errorf("Output(fail) = %#v", err)
+	}
+}

@@ -18,6 +18,11 @@
 //	defer srv.Close()
 //	routes := sshtest.Routes{"192.0.2.10:22": srv.Addr()} // for sshcheck.Options.DialContext
 //
+// Leave root out of Users to mimic sshd's default PermitRootLogin
+// prohibit-password: a root password then fails like a wrong one.
+// KnownHostsLine gives the line that makes a client know the server under
+// the guest's address.
+//
 // What it models: password or keyboard-interactive-only login (like UsePAM
 // yes with PasswordAuthentication no), counted per user so that a test can
 // assert a client never guessed twice; several host keys (to reproduce

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,6 +92,22 @@ func (s *Server) HostKeys() []ssh.PublicKey {
 		keys = append(keys, k.PublicKey())
 	}
 	return keys
+}
+
+// KnownHostsLine returns a known_hosts line that records the server's
+// first host key under hostport, the address clients dial (a guest's
+// "192.0.2.10:22"), named as OpenSSH names it: the bare host for port 22,
+// "[host]:port" otherwise.
+func (s *Server) KnownHostsLine(hostport string) string {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, "22"
+	}
+	name := host
+	if port != "22" {
+		name = "[" + host + "]:" + port
+	}
+	return name + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.cfg.HostKeys[0].PublicKey())))
 }
 
 // AuthAttempts returns how many password or keyboard-interactive answers

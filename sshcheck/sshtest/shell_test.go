@@ -2,7 +2,10 @@ package sshtest
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func TestSplitCommand(t *testing.T) {
@@ -75,6 +78,20 @@ func TestSudoPolicies(t *testing.T) {
 		r := s.exec(tc.user, tc.line)
 		if r.ExitStatus != tc.status || r.Stderr != tc.stderr {
 			t.Errorf("%s: %q = %d %q, want %d %q", tc.user, tc.line, r.ExitStatus, r.Stderr, tc.status, tc.stderr)
+		}
+	}
+}
+
+func TestKnownHostsLine(t *testing.T) {
+	s, err := Start(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(s.HostKeys()[0])))
+	for in, want := range map[string]string{"192.0.2.10:22": "192.0.2.10 ", "192.0.2.10:2222": "[192.0.2.10]:2222 ", "192.0.2.10": "192.0.2.10 "} {
+		if got := s.KnownHostsLine(in); got != want+key {
+			t.Errorf("KnownHostsLine(%q) = %q, want %q", in, got, want+key)
 		}
 	}
 }
