@@ -16,16 +16,20 @@ const Redacted = "[REDACTED]"
 // can be wiped. Other packages take a Secret as their password source.
 //
 // A Secret is a small handle: copies share the same bytes, so Wipe on any
-// copy wipes them all. The zero Secret is empty. The bytes sit behind a
-// pointer so that even a Secret in an unexported struct field, which fmt
-// prints by reflection without calling its methods, shows only an address.
+// copy wipes them all. The zero Secret is empty.
+//
+// The bytes sit two pointers deep. A Secret in an unexported struct field
+// is printed by fmt through reflection, without its methods; fmt follows
+// one pointer at the top level (and for a bad verb such as %s on a
+// pointer), but shows a pointer found inside that as an address. Two
+// levels keep the bytes out of every such path.
 type Secret struct{ p *secretBytes }
 
-type secretBytes struct{ b []byte }
+type secretBytes struct{ b *[]byte }
 
 // NewSecret returns a Secret that owns b: it does not copy it, so that Wipe
 // zeroes the caller's buffer too. The caller must not keep using b.
-func NewSecret(b []byte) Secret { return Secret{&secretBytes{b}} }
+func NewSecret(b []byte) Secret { return Secret{&secretBytes{&b}} }
 
 // SecretFromString returns a Secret holding a copy of s. Go strings cannot
 // be wiped, so prefer NewSecret with bytes read from the source directly.
@@ -34,10 +38,10 @@ func SecretFromString(s string) Secret { return NewSecret([]byte(s)) }
 // Bytes returns the secret's bytes (not a copy): valid until Wipe, never to
 // be kept or printed. It is nil for the zero Secret and after Wipe.
 func (s Secret) Bytes() []byte {
-	if s.p == nil {
+	if s.p == nil || s.p.b == nil {
 		return nil
 	}
-	return s.p.b
+	return *s.p.b
 }
 
 // Len returns the number of bytes of the secret.
@@ -52,10 +56,10 @@ func (s Secret) Equal(o Secret) bool {
 // Wipe zeroes the secret's bytes and forgets them. Safe on the zero Secret
 // and more than once.
 func (s Secret) Wipe() {
-	if s.p == nil {
+	if s.p == nil || s.p.b == nil {
 		return
 	}
-	wipe(s.p.b)
+	wipe(*s.p.b)
 	s.p.b = nil
 }
 
