@@ -73,6 +73,6 @@ func TestSecretWipe(t *testing.T) {
 	if s.Bytes() != nil || s.Len() != 0 {
 		t.Errorf("after Wipe the secret still holds %d bytes", s.Len())
 	}
-	s.Wipe()              // twice is fine
+	s.Wipe()               // twice is fine
 	cipher.Secret{}.Wipe() // the zero Secret too
 }
