@@ -78,25 +78,28 @@ func TestOpenRefuses(t *testing.T) {
 		key   *cipher.Key
 		token string
 		want  error
+		or    error // another acceptable error, where the cut lands by chance
 	}{
-		{"vendor token", k, "D0860AB04E1B8FA3", cipher.ErrMalformedToken},
-		{"empty", k, "", cipher.ErrMalformedToken},
-		{"prefix only", k, cipher.SealedPrefix, cipher.ErrMalformedToken},
-		{"not base64url", k, cipher.SealedPrefix + "ab+/", cipher.ErrMalformedToken},
-		{"bad base64 length", k, cipher.SealedPrefix + "abcde", cipher.ErrMalformedToken},
-		{"cut by one character", k, tok[:len(tok)-1], cipher.ErrMalformedToken},
-		{"cut by three bytes", k, reencode(raw[:len(raw)-3]), cipher.ErrTokenAltered},
-		{"cut to the header", k, tok[:len(cipher.SealedPrefix)+20], cipher.ErrMalformedToken},
-		{"wrong key", other, tok, cipher.ErrWrongKey},
-		{"version 2", k, withVersion(2), cipher.ErrTokenVersion},
-		{"key id changed", k, flip(1), cipher.ErrWrongKey},
-		{"nonce changed", k, flip(10), cipher.ErrTokenAltered},
-		{"ciphertext changed", k, flip(len(raw) - 20), cipher.ErrTokenAltered},
-		{"tag changed", k, flip(len(raw) - 1), cipher.ErrTokenAltered},
+		{"vendor token", k, "D0860AB04E1B8FA3", cipher.ErrMalformedToken, nil},
+		{"empty", k, "", cipher.ErrMalformedToken, nil},
+		{"prefix only", k, cipher.SealedPrefix, cipher.ErrMalformedToken, nil},
+		{"not base64url", k, cipher.SealedPrefix + "ab+/", cipher.ErrMalformedToken, nil},
+		{"bad base64 length", k, cipher.SealedPrefix + "abcde", cipher.ErrMalformedToken, nil},
+		// One base64 character less leaves a decodable length; strict decoding
+		// refuses it unless the dropped bits happen to be zero (1 in 16).
+		{"cut by one character", k, tok[:len(tok)-1], cipher.ErrMalformedToken, cipher.ErrTokenAltered},
+		{"cut by three bytes", k, reencode(raw[:len(raw)-3]), cipher.ErrTokenAltered, nil},
+		{"cut to the header", k, tok[:len(cipher.SealedPrefix)+20], cipher.ErrMalformedToken, nil},
+		{"wrong key", other, tok, cipher.ErrWrongKey, nil},
+		{"version 2", k, withVersion(2), cipher.ErrTokenVersion, nil},
+		{"key id changed", k, flip(1), cipher.ErrWrongKey, nil},
+		{"nonce changed", k, flip(10), cipher.ErrTokenAltered, nil},
+		{"ciphertext changed", k, flip(len(raw) - 20), cipher.ErrTokenAltered, nil},
+		{"tag changed", k, flip(len(raw) - 1), cipher.ErrTokenAltered, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := tc.key.Open(tc.token)
-			if !errors.Is(err, tc.want) {
+			if !errors.Is(err, tc.want) && (tc.or == nil || !errors.Is(err, tc.or)) {
 				t.Fatalf("Open: %v (secret len %d), want %v", err, s.Len(), tc.want)
 			}
 			if strings.Contains(err.Error(), "Passw0rd") {
