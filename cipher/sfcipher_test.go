@@ -3,9 +3,11 @@ package cipher_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,7 +60,7 @@ func TestSfcipherFailures(t *testing.T) {
 		maxAfter time.Duration
 	}{
 		{sfciphertest.WrongPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Password:", 10 * time.Second},
-		{sfciphertest.Hang, 1500 * time.Millisecond, context.DeadlineExceeded, "Enter User's Password:", 10 * time.Second},
+		{sfciphertest.Hang, 3 * time.Second, context.DeadlineExceeded, "Enter User's Password:", 10 * time.Second},
 		{sfciphertest.Exit1, 20 * time.Second, cipher.ErrSfcipherExit, sfciphertest.MsgExit1, 10 * time.Second},
 		{sfciphertest.Garbage, 20 * time.Second, cipher.ErrNotAToken, "Segmentation fault", 10 * time.Second},
 		{sfciphertest.Lowercase, 20 * time.Second, cipher.ErrNotAToken, strings.ToLower(sfciphertest.Token([]byte(pw))), 10 * time.Second},
@@ -93,46 +95,79 @@ func TestSfcipherFailures(t *testing.T) {
 	}
 }
 
+// TestSfcipherHungToolIsKilled: when the timeout or the caller's context
+// ends, the tool and what it started are killed and reaped.
 func TestSfcipherHungToolIsKilled(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "pid")
-	fake := sfciphertest.Install(t, dir, sfciphertest.Hang, "TestSfcipherHelper")
-	// A wrapper that records the fake's process id, then becomes it.
-	wrapper := filepath.Join(dir, "sfcipher-wrapper")
-	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\necho $$ > "+pidFile+"\nexec "+fake+" \"$@\"\n"), 0o755); err != nil {
+	for _, tc := range []struct {
+		name string
+		want error
+		ctx  func() (context.Context, context.CancelFunc)
+		s    cipher.Sfcipher
+	}{
+		{"timeout", context.DeadlineExceeded, func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, cipher.Sfcipher{Timeout: 2 * time.Second}},
+		{"caller cancels", context.Canceled, func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(2*time.Second, cancel)
+			return ctx, cancel
+		}, cipher.Sfcipher{Timeout: time.Minute}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			fake := sfciphertest.Install(t, dir, sfciphertest.Hang, "TestSfcipherHelper")
+			// A wrapper that starts a child of its own (which inherits the
+			// terminal and ignores the hangup that the tool's end sends),
+			// records both process ids, then becomes the fake.
+			wrapper := filepath.Join(dir, "sfcipher-wrapper")
+			script := "#!/bin/sh\n(trap '' HUP; exec sleep 600) &\necho $! > " + dir + "/child\necho $$ > " + dir + "/tool\nexec " + fake + " \"$@\"\n"
+			if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s := tc.s
+			s.Path = wrapper
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			_, err := s.Encrypt(ctx, []byte("pw"))
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			for _, name := range []string{"tool", "child"} {
+				pid := readPID(t, filepath.Join(dir, name))
+				if !processGone(pid) {
+					t.Errorf("the %s (pid %d) still runs after Encrypt returned", name, pid)
+				}
+			}
+		})
+	}
+}
+
+func readPID(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := (&cipher.Sfcipher{Path: wrapper}).Encrypt(ctx, []byte("pw"))
-		done <- err
-	}()
-	// Cancel once the tool is waiting at its prompt.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(pidFile); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the fake never started")
-		}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
-	cancel()
-	err := <-done
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error %v, want context.Canceled", err)
+	return pid
+}
+
+// processGone reports whether pid no longer runs: it does not exist, or it
+// is a zombie that its new parent has not reaped yet.
+func processGone(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return true
 	}
-	pidText, _ := os.ReadFile(pidFile)
-	var pid int
-	for _, c := range strings.TrimSpace(string(pidText)) {
-		pid = pid*10 + int(c-'0')
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
 	}
-	// Encrypt reaped it: the process is gone (no zombie either).
-	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("the hung tool (pid %d) is still there: kill(0) = %v", pid, err)
-	}
+	// The state follows the command name in parentheses: "pid (comm) S ...".
+	i := strings.LastIndexByte(string(stat), ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
 
 func TestSfcipherRefusesPolicyViolationsWithoutRunningTheTool(t *testing.T) {
