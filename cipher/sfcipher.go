@@ -93,7 +93,7 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 	c.cmd = exec.Command(c.path, "-c")
 	// The manual shows English prompts; ask for them.
 	c.cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C", "TERM=dumb")
-	ptmx, err := pty.Start(c.cmd) // a new session, the pty as controlling terminal
+	ptmx, err := startOnPTY(c.cmd)
 	if err != nil {
 		return "", c.fail(fmt.Errorf("cannot start it on a pseudo-terminal: %w", err), -1)
 	}
@@ -201,6 +201,38 @@ func (c *conversation) answer(ctx context.Context) error {
 		return c.fail(fmt.Errorf("typing the password: %w", err), -1)
 	}
 	return nil
+}
+
+// startOnPTY starts cmd in a new session with a new pseudo-terminal as its
+// controlling terminal and its stdin, stdout and stderr, and returns the
+// master side. The master is made non-blocking and handed to Go's poller,
+// so that closing it ends a pending Read even if some process that escaped
+// the kill still holds the terminal (a blocking master, as pty.Start
+// returns it, would keep the reading goroutine forever).
+func startOnPTY(cmd *exec.Cmd) (*os.File, error) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer tty.Close()
+	fd, err := unix.Dup(int(master.Fd()))
+	master.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	unix.CloseOnExec(fd)
+	ptmx := os.NewFile(uintptr(fd), "/dev/ptmx")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true} // Ctty 0: the child's stdin
+	if err := cmd.Start(); err != nil {
+		ptmx.Close()
+		return nil, err
+	}
+	return ptmx, nil
 }
 
 // echoOn reports whether the terminal echoes input. On Linux the master

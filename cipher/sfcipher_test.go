@@ -134,7 +134,15 @@ func TestSfcipherHungToolIsKilled(t *testing.T) {
 			}
 			for _, name := range []string{"tool", "child"} {
 				pid := readPID(t, filepath.Join(dir, name))
-				if !processGone(pid) {
+				// SIGKILL takes effect asynchronously for the child, which
+				// Encrypt does not wait for (it is not its child): give it
+				// a moment.
+				gone := processGone(pid)
+				for deadline := time.Now().Add(3 * time.Second); !gone && time.Now().Before(deadline); gone = processGone(pid) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if !gone {
+					syscall.Kill(pid, syscall.SIGKILL)
 					t.Errorf("the %s (pid %d) still runs after Encrypt returned", name, pid)
 				}
 			}
