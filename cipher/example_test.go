@@ -109,3 +109,28 @@ func ExampleSecret() {
 	// level=INFO msg=login user=sfkvm password=[REDACTED]
 	// {User:sfkvm Password:[REDACTED]}
 }
+
+func ExampleCreateKeyFile() {
+	dir, _ := os.MkdirTemp("", "sfkvm-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "sfkvm.key")
+
+	key, err := cipher.CreateKeyFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer key.Wipe()
+	fi, _ := os.Stat(path)
+	fmt.Println(fi.Mode(), fi.Size())
+
+	_, err = cipher.CreateKeyFile(path)
+	fmt.Println(errors.Is(err, cipher.ErrKeyFileExists))
+
+	os.Chmod(path, 0o644)
+	_, err = cipher.LoadKey(path)
+	fmt.Println(errors.Is(err, cipher.ErrKeyFileMode))
+	// Output:
+	// -rw------- 56
+	// true
+	// true
+}

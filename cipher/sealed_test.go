@@ -2,6 +2,7 @@ package cipher_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -189,4 +190,20 @@ func FuzzSealOpen(f *testing.F) {
 			t.Fatalf("Open(Seal(%q)): %v", secret, err)
 		}
 	})
+}
+
+func TestKeyIsAnEncrypterThatChecksThePolicy(t *testing.T) {
+	var enc cipher.Encrypter = mustKey(t)
+	tok, err := enc.Encrypt(context.Background(), []byte("Passw0rd"))
+	if err != nil || !cipher.IsSealedToken(tok) {
+		t.Fatalf("Encrypt: %q, %v", tok, err)
+	}
+	if _, err := enc.Encrypt(context.Background(), []byte("Pass;word")); !errors.Is(err, cipher.ErrForbiddenCharacter) {
+		t.Errorf("Encrypt of a password against the policy: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := enc.Encrypt(ctx, []byte("Passw0rd")); !errors.Is(err, context.Canceled) {
+		t.Errorf("Encrypt with an ended context: %v", err)
+	}
 }

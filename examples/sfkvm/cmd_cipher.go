@@ -153,8 +153,17 @@ sfkvm cipher: for sfkvm's own sealed format instead (tests, the demo,
 // readPassword reads the password: one line from stdin with
 // --password-stdin, else twice from the terminal without echo.
 func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, int) {
+	f, isFile := e.stdin.(*os.File)
+	onTerminal := isFile && term.IsTerminal(int(f.Fd()))
 	if fromStdin {
-		pw, err := readLine(e.stdin)
+		var pw cipher.Secret
+		var err error
+		if onTerminal {
+			// Someone typing at --password-stdin: still no echo.
+			pw, err = promptNoEcho(ctx, e, f, "")
+		} else {
+			pw, err = readLine(e.stdin)
+		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sfkvm cipher: --password-stdin: %v\n", err)
 			return cipher.Secret{}, exitConfig
@@ -166,8 +175,7 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		}
 		return pw, exitOK
 	}
-	f, ok := e.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !onTerminal {
 		fmt.Fprintln(e.stderr, "sfkvm cipher: stdin is not a terminal: use --password-stdin to read the password from a pipe")
 		return cipher.Secret{}, exitUsage
 	}

@@ -210,3 +210,17 @@ func TestCipherOnATerminalPolicyViolationBeforeSecondPrompt(t *testing.T) {
 		t.Errorf("the password was echoed: %q", shown)
 	}
 }
+
+func TestCipherPasswordStdinOnATerminalDoesNotEcho(t *testing.T) {
+	fake := fakeSfcipher(t, sfciphertest.OK)
+	s := startCLIOnPTY(t, filepath.Dir(fake), "cipher", "-c", "--password-stdin")
+	if !s.waitEchoOff() {
+		t.Fatal("echo is on while --password-stdin reads from a terminal")
+	}
+	s.typeLine("Typed-at-stdin1")
+	code := s.wait()
+	shown := s.out.String()
+	if code != exitOK || !strings.Contains(shown, sfciphertest.Token([]byte("Typed-at-stdin1"))) || strings.Contains(shown, "Typed") {
+		t.Errorf("exit %d, terminal %q", code, shown)
+	}
+}
