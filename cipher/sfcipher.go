@@ -35,6 +35,7 @@ const (
 	echoOffWait  = 2 * time.Second
 	echoPoll     = 2 * time.Millisecond
 	promptSilent = 300 * time.Millisecond
+	drainWait    = time.Second
 	// maxTTYLine is the longest line that a Linux terminal in canonical
 	// mode passes on (4095 bytes and the newline).
 	maxTTYLine = 4094
@@ -98,13 +99,17 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 		return "", c.fail(fmt.Errorf("cannot start it on a pseudo-terminal: %w", err), -1)
 	}
 	c.ptmx = ptmx
-	exited := false
+	var waitErr error
+	waited := make(chan struct{})
+	go func() { waitErr = c.cmd.Wait(); close(waited) }()
 	defer func() {
-		if !exited {
+		select {
+		case <-waited:
+		default:
 			// The tool leads its own session and process group: kill the
 			// group, so that nothing it started lives on either.
 			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-			_ = c.cmd.Wait()
+			<-waited
 		}
 		ptmx.Close()
 	}()
@@ -120,6 +125,7 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 	silence := time.NewTimer(time.Hour)
 	silence.Stop()
 	defer silence.Stop()
+	exit := waited // nil once seen
 	for open := true; open; {
 		select {
 		case <-ctx.Done():
@@ -127,6 +133,12 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 		case <-silence.C:
 			q := lastLine(c.out.Bytes()[mark:])
 			return "", c.fail(fmt.Errorf("%w: %q where sfkvm expected %q", ErrUnexpectedPrompt, q, prompts[answered]), -1)
+		case <-exit:
+			// The tool has ended. The terminal normally closes with it,
+			// but a process that it left behind may hold it open: read
+			// what is there, without waiting for the close.
+			_ = ptmx.SetReadDeadline(time.Now().Add(drainWait))
+			exit = nil
 		case chunk, ok := <-chunks:
 			if !ok {
 				open = false
@@ -152,9 +164,14 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 		}
 	}
 
-	// The tool closed its terminal: collect its exit status.
-	err = c.cmd.Wait()
-	exited = true
+	// The terminal closed (or was drained): the tool has ended, or is
+	// about to.
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		return "", c.fail(fmt.Errorf("%w (the tool was killed)", ctx.Err()), -1)
+	}
+	err = waitErr
 	status := c.cmd.ProcessState.ExitCode()
 	if err != nil && status < 0 {
 		return "", c.fail(fmt.Errorf("%w: %v", ErrSfcipherExit, err), -1)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/cipher/sfciphertest"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // TestSfcipherHelper is not a test: it is the fake sfcipher, run when the
@@ -147,6 +148,31 @@ func TestSfcipherHungToolIsKilled(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSfcipherToolThatLeavesAProcessBehind: a tool that ends but leaves a
+// process of another session holding its terminal still gives its token
+// promptly: Encrypt does not wait for the terminal to close.
+func TestSfcipherToolThatLeavesAProcessBehind(t *testing.T) {
+	t.Parallel()
+	setsid := testenv.LookPath(t, "setsid", "util-linux")
+	dir := t.TempDir()
+	fake := sfciphertest.Install(t, dir, sfciphertest.OK, "TestSfcipherHelper")
+	wrapper := filepath.Join(dir, "sfcipher-wrapper")
+	script := "#!/bin/sh\n" + setsid + " sleep 600 &\necho $! > " + dir + "/escaped\nexec " + fake + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	tok, err := (&cipher.Sfcipher{Path: wrapper, Timeout: 20 * time.Second}).Encrypt(context.Background(), []byte("pw"))
+	pid := readPID(t, filepath.Join(dir, "escaped"))
+	syscall.Kill(pid, syscall.SIGKILL) // it escaped Encrypt's kill by design; end it here
+	if err != nil || tok != sfciphertest.Token([]byte("pw")) {
+		t.Fatalf("Encrypt = %q, %v", tok, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Encrypt took %v: it waited for the terminal to close", d)
 	}
 }
 
