@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"golang.org/x/term"
@@ -75,7 +76,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	if *native {
 		k, err := cipher.LoadKey(*keyPath)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "sfkvm cipher: %v\n", err)
+			cipherError(e, err)
 			return keyFileExit(err)
 		}
 		defer k.Wipe()
@@ -96,7 +97,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 
 	token, err := enc.Encrypt(ctx, pw.Bytes())
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sfkvm cipher: %v\n", err)
+		cipherError(e, err)
 		var pe *cipher.PolicyError
 		switch {
 		case errors.As(err, &pe):
@@ -138,7 +139,7 @@ func findVendorTool(e *env, path string) (string, int) {
 	if err == nil {
 		return p, exitOK
 	}
-	fmt.Fprintf(e.stderr, `sfkvm cipher: %v
+	fmt.Fprintf(e.stderr, `sfkvm cipher: %s
 sfkvm cipher: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
   algorithm is not public. To get one: run this on a node where PRIMECLUSTER
   is installed, or name the tool with --sfcipher PATH.
@@ -146,7 +147,7 @@ sfkvm cipher: for sfkvm's own sealed format instead (tests, the demo,
   in-house credential stores; PRIMECLUSTER cannot read it):
     sfkvm cipher --new-key FILE
     sfkvm cipher -c --native --key FILE
-`, err)
+`, strings.TrimPrefix(err.Error(), "cipher: "))
 	return "", exitUnavailable
 }
 
@@ -170,7 +171,7 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		}
 		if err := cipher.CheckPassword(pw.Bytes()); err != nil {
 			pw.Wipe()
-			fmt.Fprintf(e.stderr, "sfkvm cipher: %v\n", err)
+			cipherError(e, err)
 			return cipher.Secret{}, exitConfig
 		}
 		return pw, exitOK
@@ -181,20 +182,20 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 	}
 	first, err := promptNoEcho(ctx, e, f, cipher.PromptEnter)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sfkvm cipher: %v\n", err)
+		cipherError(e, err)
 		return cipher.Secret{}, exitFailed
 	}
 	// Check before the second prompt: nobody should type twice a password
 	// that will be refused.
 	if err := cipher.CheckPassword(first.Bytes()); err != nil {
 		first.Wipe()
-		fmt.Fprintf(e.stderr, "sfkvm cipher: %v\n", err)
+		cipherError(e, err)
 		return cipher.Secret{}, exitConfig
 	}
 	second, err := promptNoEcho(ctx, e, f, cipher.PromptReenter)
 	if err != nil {
 		first.Wipe()
-		fmt.Fprintf(e.stderr, "sfkvm cipher: %v\n", err)
+		cipherError(e, err)
 		return cipher.Secret{}, exitFailed
 	}
 	defer second.Wipe()
@@ -275,6 +276,12 @@ func readLine(r io.Reader) (cipher.Secret, error) {
 	return cipher.NewSecret(buf), nil
 }
 
+// cipherError prints err on stderr, without the package prefix that the
+// command's own prefix makes redundant.
+func cipherError(e *env, err error) {
+	fmt.Fprintf(e.stderr, "sfkvm cipher: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
+}
+
 // keyFileExit maps a key file error to the CLI's exit codes.
 func keyFileExit(err error) int {
 	switch {
@@ -291,7 +298,7 @@ func keyFileExit(err error) int {
 func cipherNewKey(e *env, path string, format outputFormat) int {
 	k, err := cipher.CreateKeyFile(path)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sfkvm cipher: %v\n", err)
+		cipherError(e, err)
 		return keyFileExit(err)
 	}
 	defer k.Wipe()
