@@ -34,7 +34,8 @@ type Config struct {
 	StopFails bool
 	// StartHangs makes sdtool -b never return (until killed or cancelled).
 	StartHangs bool
-	// Garbage makes sdtool -s print unreadable text and exit 0.
+	// Garbage makes sdtool -s print unreadable text and exit 0, whether
+	// the facility runs or not.
 	Garbage bool
 	// DownExitZero makes sdtool -s exit 0, with a message and no table,
 	// when the facility does not run (the default is exit status 1).
@@ -104,14 +105,14 @@ func (st *state) sdtool(args []string) outcome {
 	}
 	switch args[0] {
 	case "-s":
+		if st.Config.Garbage {
+			return outcome{stdout: "\x1b[31m*** sdtool: internal error 0x7f3a\nsegment 12 ::: ???\n\x00\xff\n"}
+		}
 		if !st.Running {
 			if st.Config.DownExitZero {
 				return outcome{stdout: notRunning}
 			}
 			return outcome{stderr: notRunning, code: 1}
-		}
-		if st.Config.Garbage {
-			return outcome{stdout: "\x1b[31m*** sdtool: internal error 0x7f3a\nsegment 12 ::: ???\n\x00\xff\n"}
 		}
 		out := st.table()
 		st.Reads++
