@@ -2,10 +2,12 @@ package sdfacility
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +32,7 @@ type Config struct {
 // NodeConfig is one line: node[,weight=W][,admIP=IP]:agent=SA,timeout=T...
 type NodeConfig struct {
 	Name    string        `json:"name"`
-	Weight  int           `json:"weight"`             // 1 when the line gives none
+	Weight  int           `json:"weight"`            // 1 when the line gives none
 	AdminIP netip.Addr    `json:"admin_ip,omitzero"` // invalid (zero) when the line gives none
 	Agents  []AgentConfig `json:"agents"`
 	Line    int           `json:"line"`
@@ -76,6 +78,9 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 	}
 	p := configParser{file: name, cfg: &Config{}, seen: map[string]int{}}
 	p.parse(data)
+	slices.SortStableFunc(p.cfg.Diagnostics, func(a, b Diagnostic) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
 	if p.cfg.Diagnostics.HasErrors() {
 		return p.cfg, p.cfg.Diagnostics
 	}
@@ -182,22 +187,29 @@ func (p *configParser) line(n int, line string) {
 	p.cfg.Nodes = append(p.cfg.Nodes, node)
 }
 
-// splitClauses cuts a line at each ':' that starts a key=value clause, so
-// that the colons of an IPv6 admIP stay in the node part: in IPv6 text a
-// colon is never followed by a word and '='.
+// splitClauses cuts a line into the node part and the agent clauses. The
+// node part ends at the first ':' followed by a word and '=' (or by
+// nothing, or a comma), so that the colons of an IPv6 admIP stay in it: in
+// IPv6 text a colon is never followed by a word and '='. After it, every
+// ':' starts a clause, so that an empty clause ("::") is seen.
 func splitClauses(s span) []span {
-	var out []span
-	from := 0
 	for i := 0; i < len(s.text); i++ {
 		if s.text[i] == ':' && startsClause(s.text[i+1:]) {
-			out = append(out, span{s.text[from:i], s.col + from})
-			from = i + 1
+			out := []span{{s.text[:i], s.col}}
+			from := i + 1
+			for j := from; j <= len(s.text); j++ {
+				if j == len(s.text) || s.text[j] == ':' {
+					out = append(out, span{s.text[from:j], s.col + from})
+					from = j + 1
+				}
+			}
+			return out
 		}
 	}
-	return append(out, span{s.text[from:], s.col + from})
+	return []span{s}
 }
 
-// startsClause: rest is empty, starts with ':' or ',' (an empty clause), or
+// startsClause: rest is empty or starts with ',' (an empty clause), or
 // starts with a word followed by '='.
 func startsClause(rest string) bool {
 	if rest == "" || rest[0] == ',' {
