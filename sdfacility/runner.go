@@ -63,20 +63,22 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 		}
 		return out.Bytes(), errOut.Bytes(), -1, runErr
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
+	code, signaled := exitCode(cmd.ProcessState)
+	if signaled && ctx.Err() != nil {
 		// Killed because the context ended: the command did not finish.
+		// (One that exited on its own just before keeps its exit status.)
 		return out.Bytes(), errOut.Bytes(), -1, fmt.Errorf("%s did not finish: %w", name, context.Cause(ctx))
 	}
-	return out.Bytes(), errOut.Bytes(), exitCode(cmd.ProcessState), nil
+	return out.Bytes(), errOut.Bytes(), code, nil
 }
 
 // exitCode is the exit status, or 128+signal (as a shell reports it) for a
-// command killed by a signal that was not ours.
-func exitCode(ps *os.ProcessState) int {
+// command killed by a signal.
+func exitCode(ps *os.ProcessState) (code int, signaled bool) {
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
+		return 128 + int(ws.Signal()), true
 	}
-	return ps.ExitCode()
+	return ps.ExitCode(), false
 }
 
 // cEnviron returns env with every LC_ALL entry replaced by LC_ALL=C.
