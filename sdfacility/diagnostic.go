@@ -24,6 +24,19 @@ func (s Severity) String() string {
 // MarshalText makes a Severity read as "error" or "warning" in JSON.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads "error" or "warning".
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	default:
+		return fmt.Errorf("severity %q: want error or warning", b)
+	}
+	return nil
+}
+
 // Diagnostic is one problem found at a position of an input (rcsd.cfg, or
 // the output of sdtool -s). Code is stable and listed in the package
 // documentation; Message is for people and may change.

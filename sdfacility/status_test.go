@@ -1,6 +1,7 @@
 package sdfacility_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -171,5 +172,27 @@ func TestFirstFailureNamesNodeAndAgent(t *testing.T) {
 	}
 	if err := sdfacility.ParseStatus([]byte(readyTable)).FirstFailure(); err != nil {
 		t.Errorf("ready table: unexpected failure %v", err)
+	}
+}
+
+// A Status written as JSON (sfkvm sd --format=json) reads back the same.
+func TestStatusJSONRoundTrip(t *testing.T) {
+	st := sdfacility.ParseStatus([]byte(readyTable + "n9 SA_x Frobbing Unknown TestWorked InitWorked\nbad row\n"))
+	data, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"severity":"warning"`) || !strings.Contains(string(data), `"sa_state":"Frobbing"`) {
+		t.Errorf("JSON %s", data)
+	}
+	var back sdfacility.Status
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(st, &back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if err := json.Unmarshal([]byte(`{"problems":[{"severity":"fatal"}]}`), &back); err == nil {
+		t.Error("an unknown severity was accepted")
 	}
 }
