@@ -216,3 +216,26 @@ func TestSDUsage(t *testing.T) {
 		}
 	}
 }
+
+// The whole output of the common cases, as a user sees it.
+func TestSDGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  sdtest.Config
+		args []string
+	}{
+		{"sd-status", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"status"}},
+		{"sd-status-not-running", sdtest.Config{Nodes: sdNodes}, []string{"status"}},
+		{"sd-status-garbage", sdtest.Config{Nodes: sdNodes, Garbage: true}, []string{"status"}},
+		{"sd-restart", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"restart", "--poll", "10ms"}},
+		{"sd-restart-stop-fails", sdtest.Config{Nodes: sdNodes, Running: true, StopFails: true}, []string{"restart"}},
+		{"sd-restart-test-failed", sdtest.Config{Nodes: sdNodes, TestFails: []sdtest.AgentRef{{Node: "cfguest12", Agent: "SA_vmchkhost"}}}, []string{"restart", "--poll", "10ms"}},
+		{"sd-restart-json", sdtest.Config{Nodes: sdNodes[:1]}, []string{"restart", "--poll", "10ms", "--format=json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := sdtest.Install(t, tc.cfg)
+			r := runCLI(t, "", append([]string{"sd", "--sdtool", p.SDTool}, tc.args...)...)
+			golden(t, tc.name, r, p.SDTool, "/opt/SMAW/bin/sdtool")
+		})
+	}
+}
