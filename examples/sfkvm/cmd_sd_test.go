@@ -146,7 +146,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:     "start hangs: the timeout ends it",
 			cfg:      sdtest.Config{Nodes: sdNodes, StartHangs: true},
-			args:     []string{"--timeout", "300ms"},
+			args:     []string{"--timeout", "3s"},
 			code:     exitFailed,
 			calls:    []string{"sdtool -s", "sdtool -b"},
 			stderr:   []string{"sdtool did not finish: context deadline exceeded"},
@@ -155,7 +155,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:     "wait runs out",
 			cfg:      sdtest.Config{Nodes: sdNodes, ReadsPerStep: 1000},
-			args:     []string{"--timeout", "300ms"},
+			args:     []string{"--timeout", "3s"},
 			code:     exitFailed,
 			stderr:   []string{"shutdown facility not ready when the wait ended (context deadline exceeded); last status: not ready: cfguest11/SA_libvirtgp (SA Init-ing"},
 			rowCount: 6,

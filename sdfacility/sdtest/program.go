@@ -59,6 +59,13 @@ func (p *Program) Calls(t testing.TB) []string {
 	return st.Calls
 }
 
+// Hanging reports whether a hanging sdtool -b has started its child and
+// written both pids (see HangPIDs), so that a test can end it then.
+func (p *Program) Hanging() bool {
+	data, err := os.ReadFile(filepath.Join(p.Dir, pidsFile))
+	return err == nil && len(strings.Fields(string(data))) == 2
+}
+
 // HangPIDs returns the process ids that a hanging sdtool -b wrote: its own
 // and that of a child it started in its process group, so that a test can
 // check that both were killed.
@@ -130,7 +137,10 @@ func hang(name, dir string) {
 	if err := child.Start(); err == nil {
 		pids += " " + strconv.Itoa(child.Process.Pid)
 	}
-	os.WriteFile(filepath.Join(dir, pidsFile), []byte(pids+"\n"), 0o600)
+	tmp := filepath.Join(dir, pidsFile+".tmp")
+	if os.WriteFile(tmp, []byte(pids+"\n"), 0o600) == nil {
+		os.Rename(tmp, filepath.Join(dir, pidsFile))
+	}
 	sleepForever()
 }
 
