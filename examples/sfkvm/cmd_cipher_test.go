@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -23,12 +22,12 @@ func fakeSfcipher(t *testing.T, mode sfciphertest.Mode) string {
 	return sfciphertest.Install(t, t.TempDir(), mode, "TestCipherSfcipherHelper")
 }
 
-// runCLI runs the CLI in-process.
-func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+// cipherCLI runs the CLI in-process (runCLI in golden_test.go) and returns
+// the parts of its result.
+func cipherCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
-	return code, out.String(), errOut.String()
+	r := runCLI(t, stdin, args...)
+	return r.code, r.stdout, r.stderr
 }
 
 func TestCipherVendorToolFromPasswordStdin(t *testing.T) {
@@ -37,14 +36,14 @@ func TestCipherVendorToolFromPasswordStdin(t *testing.T) {
 		{"cipher", "-c", "--password-stdin", "--sfcipher", fake},
 		{"cipher", "--sfcipher=" + fake, "--password-stdin", "-c"},
 	} {
-		code, out, errOut := runCLI(t, "Passw0rd\nignored second line\n", args...)
+		code, out, errOut := cipherCLI(t, "Passw0rd\nignored second line\n", args...)
 		if code != exitOK || out != sfciphertest.Token([]byte("Passw0rd"))+"\n" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 		}
 	}
 	// Found on PATH.
 	t.Setenv("PATH", filepath.Dir(fake))
-	code, out, errOut := runCLI(t, "Passw0rd", "cipher", "-c", "--password-stdin", "--format=json")
+	code, out, errOut := cipherCLI(t, "Passw0rd", "cipher", "-c", "--password-stdin", "--format=json")
 	var got struct{ Token, Format string }
 	if err := json.Unmarshal([]byte(out), &got); err != nil || code != exitOK {
 		t.Fatalf("exit %d, stdout %q, stderr %q (%v)", code, out, errOut, err)
@@ -63,7 +62,7 @@ func TestCipherPolicyViolationExits65(t *testing.T) {
 		{"\n", "empty"},
 		{"", "empty"},
 	} {
-		code, out, errOut := runCLI(t, tc.stdin, "cipher", "-c", "--password-stdin", "--sfcipher", fake)
+		code, out, errOut := cipherCLI(t, tc.stdin, "cipher", "-c", "--password-stdin", "--sfcipher", fake)
 		if code != exitConfig || out != "" || !strings.Contains(errOut, tc.says) {
 			t.Errorf("stdin %q: exit %d, stdout %q, stderr %q; want 65 and %q", tc.stdin, code, out, errOut, tc.says)
 		}
@@ -71,7 +70,7 @@ func TestCipherPolicyViolationExits65(t *testing.T) {
 			t.Errorf("stderr shows the password: %q", errOut)
 		}
 	}
-	code, _, errOut := runCLI(t, strings.Repeat("a", 5000), "cipher", "-c", "--password-stdin", "--sfcipher", fake)
+	code, _, errOut := cipherCLI(t, strings.Repeat("a", 5000), "cipher", "-c", "--password-stdin", "--sfcipher", fake)
 	if code != exitConfig || !strings.Contains(errOut, "longer than 4096") {
 		t.Errorf("a 5000-byte line: exit %d, stderr %q", code, errOut)
 	}
@@ -84,7 +83,7 @@ func TestCipherWithoutVendorToolExits69AndSaysHow(t *testing.T) {
 		}
 	}
 	t.Setenv("PATH", t.TempDir())
-	code, out, errOut := runCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin")
+	code, out, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin")
 	if code != exitUnavailable || out != "" {
 		t.Fatalf("exit %d, stdout %q; want 69 and nothing", code, out)
 	}
@@ -93,14 +92,14 @@ func TestCipherWithoutVendorToolExits69AndSaysHow(t *testing.T) {
 			t.Errorf("stderr does not say %q:\n%s", want, errOut)
 		}
 	}
-	code, _, errOut = runCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--sfcipher", "/nonexistent/sfcipher")
+	code, _, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--sfcipher", "/nonexistent/sfcipher")
 	if code != exitUnavailable || !strings.Contains(errOut, "/nonexistent/sfcipher") {
 		t.Errorf("--sfcipher to a missing file: exit %d, stderr %q", code, errOut)
 	}
 }
 
 func TestCipherVendorToolFailureExits69AndQuotesIt(t *testing.T) {
-	code, out, errOut := runCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--sfcipher", fakeSfcipher(t, sfciphertest.Exit1))
+	code, out, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--sfcipher", fakeSfcipher(t, sfciphertest.Exit1))
 	if code != exitUnavailable || out != "" || !strings.Contains(errOut, sfciphertest.MsgExit1) || strings.Contains(errOut, "Passw0rd") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -108,7 +107,7 @@ func TestCipherVendorToolFailureExits69AndQuotesIt(t *testing.T) {
 
 func TestCipherNativeSealsWithAWarning(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "sfkvm.key")
-	code, out, errOut := runCLI(t, "", "cipher", "--new-key", key)
+	code, out, errOut := cipherCLI(t, "", "cipher", "--new-key", key)
 	if code != exitOK || out != "" || !strings.Contains(errOut, key) {
 		t.Fatalf("--new-key: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -116,12 +115,12 @@ func TestCipherNativeSealsWithAWarning(t *testing.T) {
 		t.Fatalf("key file: %v, %v", fi, err)
 	}
 	before, _ := os.ReadFile(key)
-	code, _, errOut = runCLI(t, "", "cipher", "--new-key", key)
+	code, _, errOut = cipherCLI(t, "", "cipher", "--new-key", key)
 	if after, _ := os.ReadFile(key); code != exitNoPerm || !bytes.Equal(before, after) || !strings.Contains(errOut, "already exists") {
 		t.Errorf("--new-key over an existing file: exit %d, stderr %q", code, errOut)
 	}
 
-	code, out, errOut = runCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
+	code, out, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
 	if code != exitOK || !strings.Contains(errOut, "PRIMECLUSTER cannot read it") {
 		t.Fatalf("--native: exit %d, stderr %q", code, errOut)
 	}
@@ -139,11 +138,11 @@ func TestCipherNativeSealsWithAWarning(t *testing.T) {
 
 	// A key file that others can read is refused.
 	os.Chmod(key, 0o644)
-	code, _, errOut = runCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
+	code, _, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
 	if code != exitNoPerm || !strings.Contains(errOut, "0644") {
 		t.Errorf("--key with mode 0644: exit %d, stderr %q", code, errOut)
 	}
-	code, _, _ = runCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key+".missing", "--password-stdin")
+	code, _, _ = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key+".missing", "--password-stdin")
 	if code != exitNoInput {
 		t.Errorf("--key to a missing file: exit %d, want 66", code)
 	}
@@ -159,12 +158,12 @@ func TestCipherUsageErrors(t *testing.T) {
 		{"cipher", "-c", "extra"},
 		{"cipher", "--bogus"},
 	} {
-		if code, out, errOut := runCLI(t, "", args...); code != exitUsage || out != "" || !strings.Contains(errOut, "usage: sfkvm cipher") {
+		if code, out, errOut := cipherCLI(t, "", args...); code != exitUsage || out != "" || !strings.Contains(errOut, "usage: sfkvm cipher") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and the usage", args, code, out, errOut)
 		}
 	}
 	// Without --password-stdin, a stdin that is not a terminal is a usage error.
-	code, _, errOut := runCLI(t, "Passw0rd\n", "cipher", "-c", "--sfcipher", fakeSfcipher(t, sfciphertest.OK))
+	code, _, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--sfcipher", fakeSfcipher(t, sfciphertest.OK))
 	if code != exitUsage || !strings.Contains(errOut, "--password-stdin") {
 		t.Errorf("stdin not a terminal: exit %d, stderr %q", code, errOut)
 	}
