@@ -30,25 +30,25 @@ type Code string
 
 // The codes of the host information file and of the host IP check.
 const (
-	CodeTooLarge        Code = "hostinfo-too-large"    // more than MaxFileSize bytes
-	CodeBadPadding      Code = "hostinfo-bad-padding"  // something other than NUL after the first NUL
-	CodeNotText         Code = "hostinfo-not-text"     // a byte that is not printable 7-bit ASCII
-	CodeCR              Code = "hostinfo-cr"           // a carriage return (CRLF line ends)
-	CodeSyntax          Code = "hostinfo-syntax"       // not "key value" with one space
-	CodeUnknownKey      Code = "hostinfo-unknown-key"  // a key this version does not know
-	CodeDuplicateKey    Code = "hostinfo-duplicate"    // the same key twice
-	CodeMissingKey      Code = "hostinfo-missing"      // a required key is absent
-	CodeVersion         Code = "hostinfo-version"      // format missing, not first, or not supported
-	CodeNoNewline       Code = "hostinfo-no-newline"   // the last line has no newline
-	CodeBadWeightLink   Code = "hostinfo-weight-link"  // weight-link is neither on nor off
-	CodeBadCFName       Code = "cfname-invalid"        // empty, or a byte that cannot be written
-	CodeCFNameStyle     Code = "cfname-style"          // outside [A-Za-z0-9_.-] or longer than 31 bytes
-	CodeIPSyntax        Code = "ip-syntax"             // not an IP address
-	CodeIPZone          Code = "ip-zone"               // an IPv6 zone such as %eth0
-	CodeIPLinkLocal     Code = "ip-link-local"         // IPv6 link-local (fe80::/10)
-	CodeIPNotUnicast    Code = "ip-not-unicast"        // unspecified, loopback, multicast, broadcast
-	CodeIPv4Mapped      Code = "ip-v4-mapped"          // ::ffff:a.b.c.d (warning)
-	CodeIPv4LinkLocal   Code = "ip-v4-link-local"      // 169.254.0.0/16 (warning)
+	CodeTooLarge      Code = "hostinfo-too-large"   // more than MaxFileSize bytes
+	CodeBadPadding    Code = "hostinfo-bad-padding" // something other than NUL after the first NUL
+	CodeNotText       Code = "hostinfo-not-text"    // a byte that is not printable 7-bit ASCII
+	CodeCR            Code = "hostinfo-cr"          // a carriage return (CRLF line ends)
+	CodeSyntax        Code = "hostinfo-syntax"      // not "key value" with one space
+	CodeUnknownKey    Code = "hostinfo-unknown-key" // a key this version does not know
+	CodeDuplicateKey  Code = "hostinfo-duplicate"   // the same key twice
+	CodeMissingKey    Code = "hostinfo-missing"     // a required key is absent
+	CodeVersion       Code = "hostinfo-version"     // format missing, not first, or not supported
+	CodeNoNewline     Code = "hostinfo-no-newline"  // the last line has no newline
+	CodeBadWeightLink Code = "hostinfo-weight-link" // weight-link is neither on nor off
+	CodeBadCFName     Code = "cfname-invalid"       // empty, or a byte that cannot be written
+	CodeCFNameStyle   Code = "cfname-style"         // outside [A-Za-z0-9_.-] or longer than 31 bytes
+	CodeIPSyntax      Code = "ip-syntax"            // not an IP address
+	CodeIPZone        Code = "ip-zone"              // an IPv6 zone such as %eth0
+	CodeIPLinkLocal   Code = "ip-link-local"        // IPv6 link-local (fe80::/10)
+	CodeIPNotUnicast  Code = "ip-not-unicast"       // unspecified, loopback, multicast, broadcast
+	CodeIPv4Mapped    Code = "ip-v4-mapped"         // ::ffff:a.b.c.d (warning)
+	CodeIPv4LinkLocal Code = "ip-v4-link-local"     // 169.254.0.0/16 (warning)
 )
 
 // Diagnostic is one problem at one place. Line and Col count from 1; they

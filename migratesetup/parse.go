@@ -65,7 +65,14 @@ func parseBytes(data []byte, name string) (HostInfo, error) {
 		if !found {
 			p.add(lineNum, len(raw)+1, "", CodeNoNewline, "the last line has no newline")
 		}
-		if !p.lineIsText(lineNum, raw) || len(raw) == 0 || raw[0] == '#' {
+		if len(raw) == 0 {
+			continue
+		}
+		if !p.lineIsText(lineNum, raw) {
+			first = false // one error for the line, not another for its place
+			continue
+		}
+		if raw[0] == '#' {
 			continue
 		}
 		key, value, ok := bytes.Cut(raw, []byte(" "))

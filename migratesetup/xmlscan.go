@@ -12,13 +12,13 @@ import (
 // where <devices> and each <disk> sit in the text. The text itself is
 // never re-marshalled (see AddHostInfoDisk).
 type domainText struct {
-	text          string
-	devicesStart  int // offset of "<devices"
-	devicesInner  int // offset just after the <devices> start tag
-	devicesClose  int // offset of "</devices>", or -1 when it is <devices/>
-	devicesEnd    int // offset just after the devices element
-	firstChild    int // offset of the first element inside <devices>, or -1
-	disks         []diskText
+	text         string
+	devicesStart int // offset of "<devices"
+	devicesInner int // offset just after the <devices> start tag
+	devicesClose int // offset of "</devices>", or -1 when it is <devices/>
+	devicesEnd   int // offset just after the devices element
+	firstChild   int // offset of the first element inside <devices>, or -1
+	disks        []diskText
 }
 
 // diskText is one <disk> element: its span and the parts that matter here.

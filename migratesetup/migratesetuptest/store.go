@@ -69,7 +69,9 @@ func (s *Store) Domain(name string) (Domain, bool) {
 
 type noDomainError struct{ name string }
 
-func (e noDomainError) Error() string        { return fmt.Sprintf("Domain not found: no domain with matching name '%s'", e.name) }
+func (e noDomainError) Error() string {
+	return fmt.Sprintf("Domain not found: no domain with matching name '%s'", e.name)
+}
 func (e noDomainError) Is(target error) bool { return target == migratesetup.ErrNoDomain }
 
 // enter counts the call, applies Fail, and finds the domain.
