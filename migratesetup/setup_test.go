@@ -146,17 +146,17 @@ func TestRemoveGuests(t *testing.T) {
 
 func TestRestart(t *testing.T) {
 	for _, tc := range []struct {
-		name         string
-		delay        time.Duration // how long the guest takes; negative: ignores ACPI
-		force        bool
-		outcome      migratesetup.Outcome
-		stopped      string
-		defined      int
-		destroyed    int
-		state        migratesetup.State
-		err          error
-		tookAtLeast  time.Duration
-		tookAtMost   time.Duration
+		name        string
+		delay       time.Duration // how long the guest takes; negative: ignores ACPI
+		force       bool
+		outcome     migratesetup.Outcome
+		stopped     string
+		defined     int
+		destroyed   int
+		state       migratesetup.State
+		err         error
+		tookAtLeast time.Duration
+		tookAtMost  time.Duration
 	}{
 		{name: "shuts down in 30s", delay: 30 * time.Second, outcome: migratesetup.SetUp, stopped: "shutdown", defined: 1,
 			state: migratesetup.StateRunning, tookAtLeast: 30 * time.Second, tookAtMost: 31 * time.Second},
