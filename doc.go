@@ -1,0 +1,44 @@
+// Package sfkvm is the root of a module of building blocks that prepare
+// PRIMECLUSTER KVM guest cluster nodes for live migration with the host OS
+// failover function, and prove that they are ready.
+//
+// The one-time set-up is section F.2.2 of the PRIMECLUSTER 4.7 Installation
+// and Administration Guide. Done by hand, a mistake in it shows up only when
+// a host dies and the failover does not happen. Each package of this module
+// does, or checks, one of its steps, and can be used alone:
+//
+//	step  what must be true                                        package
+//	1.1   facts per guest: IP, domain, cluster and CF node names   kvmguests (data), sshcheck (reads them live)
+//	1.2   non-root login user: password policy, NOPASSWD sudo      cipher (policy), sshcheck (sudo)
+//	1.3   the password encrypted with sfcipher -c                  cipher
+//	1.4   /etc/opt/FJSVcluster/etc/kvmguests.conf written exactly  kvmguests
+//	1.5   root on every host knows each guest's host key           sshcheck
+//	1.6   the file checked (sfkvmtool -c)                          kvmguests
+//	1.7   shutdown facility restarted (sdtool -e, sdtool -b)       sdfacility
+//	2     host registered (sfkvmmigratesetup -c -i hostip)         migratesetup
+//	3     each guest stopped, set up (-s), started                 migratesetup
+//	4     the host-side account exists on every host               sshcheck
+//	5     every guest knows every host's key                       sshcheck
+//
+// Packages do not import each other, except the leaf package cipher for its
+// token rules; where one needs what another does, it takes plain values. The
+// reference command line in examples/sfkvm composes them.
+//
+// # Start here
+//
+// Check a kvmguests.conf the way sfkvmtool -c does, and more strictly:
+//
+//	cfg, diags, err := kvmguests.ReadFile(kvmguests.DefaultPath, kvmguests.Options{})
+//	if err != nil {
+//		return err // missing or unreadable
+//	}
+//	for _, d := range diags {
+//		fmt.Println(d) // FILE:LINE:COL: error|warning: CODE: message
+//	}
+//	if !diags.HasErrors() {
+//		fmt.Println(kvmguests.SuccessNotice)
+//	}
+//	_ = cfg.Guests()
+//
+// or from a shell: go run ./examples/sfkvm check -f /etc/opt/FJSVcluster/etc/kvmguests.conf
+package sfkvm

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sfkvm/sfkvm/kvmguests"
+)
+
+func init() {
+	commands["check"] = command{
+		summary: "check kvmguests.conf like sfkvmtool -c, and more strictly",
+		run:     runCheck,
+	}
+}
+
+// checkReport is the JSON form of a check.
+type checkReport struct {
+	File        string                `json:"file"`
+	OK          bool                  `json:"ok"`
+	Errors      int                   `json:"errors"`
+	Warnings    int                   `json:"warnings"`
+	Guests      []guestJSON           `json:"guests"`
+	Diagnostics kvmguests.Diagnostics `json:"diagnostics"`
+	Notice      string                `json:"notice,omitempty"`
+}
+
+// guestJSON is a guest as JSON, in the manual's field names; the password
+// token redacts itself.
+type guestJSON struct {
+	Line        int             `json:"line"`
+	Name        string          `json:"guest-name"`
+	HostCFName  string          `json:"host-cfname"`
+	ClusterName string          `json:"guest-clustername"`
+	CFName      string          `json:"guest-cfname"`
+	IP          string          `json:"guest_IP"`
+	User        string          `json:"guest_user"`
+	Password    kvmguests.Token `json:"guest_passwd"`
+}
+
+func runCheck(_ context.Context, e *env, args []string) int {
+	fs := newFlags(e, "check", "[-f FILE] [--no-perm] [--allow-sealed] [--format=text|json]")
+	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf to check")
+	noPerm := fs.Bool("no-perm", false, "do not check owner, mode and symlink (for a copy of the file)")
+	allowSealed := fs.Bool("allow-sealed", false, "accept sfkvm sealed tokens, which PRIMECLUSTER cannot read (demo and tests)")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "sfkvm check: unexpected argument %q (use -f FILE)\n", fs.Arg(0))
+		return exitUsage
+	}
+	opts := kvmguests.Options{SkipFileChecks: *noPerm, AllowSealed: *allowSealed}
+	if *format == "text" {
+		// Only the verdict is printed: check without keeping the lines.
+		diags, err := kvmguests.CheckFile(*file, opts)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm check: %v\n", err)
+			return exitNoInput
+		}
+		return printCheck(e, diags)
+	}
+	cfg, diags, err := kvmguests.ReadFile(*file, opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm check: %v\n", err)
+		return exitNoInput
+	}
+	code := checkExitCode(diags)
+	rep := checkReport{File: *file, OK: code == exitOK, Errors: diags.Count(kvmguests.Error),
+		Warnings: diags.Count(kvmguests.Warning), Guests: []guestJSON{}, Diagnostics: diags}
+	if rep.Diagnostics == nil {
+		rep.Diagnostics = kvmguests.Diagnostics{}
+	}
+	for _, g := range cfg.Guests() {
+		rep.Guests = append(rep.Guests, guestJSON{g.Line, g.Name, g.HostCFName, g.ClusterName, g.CFName, g.IP.String(), g.User, g.Password})
+	}
+	if rep.OK {
+		rep.Notice = kvmguests.SuccessNotice
+	}
+	if err := writeJSON(e.stdout, rep); err != nil {
+		return exitFailed
+	}
+	return code
+}
+
+// printCheck prints the text form: problems on stderr, and the vendor's
+// notice as the last stdout line when there is no error.
+func printCheck(e *env, diags kvmguests.Diagnostics) int {
+	code := checkExitCode(diags)
+	for _, d := range diags {
+		fmt.Fprintln(e.stderr, d)
+	}
+	if code == exitOK {
+		fmt.Fprintln(e.stdout, kvmguests.SuccessNotice)
+	}
+	return code
+}
+
+// checkExitCode: 0 without errors (warnings allowed); 77 when the only
+// errors are the file's owner, mode or type; 65 for any other error.
+func checkExitCode(diags kvmguests.Diagnostics) int {
+	code := exitOK
+	for _, d := range diags {
+		if d.Severity != kvmguests.Error {
+			continue
+		}
+		if !d.Code.IsFileProblem() {
+			return exitConfig
+		}
+		code = exitNoPerm
+	}
+	return code
+}

@@ -1,0 +1,103 @@
+// Package kvmguests reads, checks and writes kvmguests.conf, the file that
+// tells PRIMECLUSTER's host OS failover function how to log in to each guest
+// cluster node (step 1.4 of section F.2.2 of the PRIMECLUSTER 4.7
+// Installation and Administration Guide), and checks it the way the vendor's
+// "sfkvmtool -c" does (step 1.6), and more strictly.
+//
+// The file lives at /etc/opt/FJSVcluster/etc/kvmguests.conf ([DefaultPath])
+// on every host OS, byte-identical everywhere, owned by root, mode 0600. It
+// has one line per guest, seven fields separated by exactly one space:
+//
+//	guest-name host-cfname guest-clustername guest-cfname guest_IP guest_user guest_passwd
+//	guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3
+//
+// # Use
+//
+// [Parse] reads from an io.Reader and a name for messages; [ReadFile] adds
+// the checks of the file itself. Neither stops at the first problem: they
+// return every line read (the [Guest] values among them) and every problem as
+// [Diagnostics], in file order:
+//
+//	cfg, diags, err := kvmguests.ReadFile(kvmguests.DefaultPath, kvmguests.Options{})
+//	if err != nil { ... }          // missing or unreadable
+//	for _, d := range diags { fmt.Fprintln(os.Stderr, d) }
+//	if diags.HasErrors() { ... }   // warnings alone are fine
+//	for _, g := range cfg.Guests() { ... }
+//
+// [Format] is the exact inverse of Parse (blank and comment lines are kept);
+// [Marshal] refuses a configuration that has errors; [WriteFile] replaces a
+// file atomically with mode 0600 from the first byte. [Compare] tells whether
+// the copies from two hosts are byte-identical and shows a unified diff.
+//
+// A password token is kept as a [Token], which never prints itself: not with
+// String, any fmt verb, JSON or slog. It is reversible by anyone who knows
+// the vendor's scheme, so it is treated as a secret. Messages about a
+// malformed guest_passwd never echo the value either: it may be a plain-text
+// password typed by mistake.
+//
+// # Diagnostics
+//
+// Each problem is a [Diagnostic] with the file, 1-based line and byte column
+// of the offending character, the field, a stable [Code], a [Severity] and a
+// message, printed as
+//
+//	FILE:LINE:COL: error|warning: CODE: message
+//
+// (problems of the file itself have no line and column). Every Code is also
+// a sentinel error: errors.Is(err, kvmguests.ErrDoubleSpace). The manual
+// states only some rules; the others are decided here, as warnings wherever
+// the vendor's behaviour is unknown:
+//
+//	code                 severity  rule
+//	field-count          error     exactly 7 fields
+//	leading-space        error     no separator before the first field
+//	trailing-space       error     no separator after the last field
+//	double-space         error     one space between fields (points at the second space)
+//	tab                  error     no tab characters
+//	crlf                 error     LF line ends: "CRLF line ending" names a CR before the LF
+//	control-char         error     no other control character or DEL
+//	ip-invalid           error     guest_IP is an IPv4 or IPv6 address (net/netip)
+//	ip-zone              error     no IPv6 zone (%eth0)
+//	ip-link-local        error     not IPv6 link-local (fe80::/10), as the manual says
+//	ip-not-unicast       error     not unspecified, loopback, multicast or broadcast
+//	ip-mapped            warning   IPv4-mapped IPv6 (::ffff:a.b.c.d): write the IPv4 address
+//	ip-v4-link-local     warning   IPv4 link-local (169.254.0.0/16)
+//	ip-not-canonical     warning   the address in canonical form (2001:db8::1, not 2001:DB8:0::1)
+//	passwd-not-token     error     guest_passwd is hexadecimal (else it may be plain text)
+//	passwd-odd-length    error     an even number of hex digits
+//	passwd-sealed        error     not an sfkvm sealed token (a warning with Options.AllowSealed)
+//	passwd-block-length  warning   a multiple of 16 hex digits (sfcipher prints 8-byte blocks)
+//	passwd-lowercase     warning   uppercase hex, as sfcipher prints it
+//	dup-guest-name       error     guest-name is unique
+//	dup-node             error     (guest-clustername, guest-cfname) is unique
+//	dup-ip               error     guest_IP is unique (::ffff:a.b.c.d equals a.b.c.d)
+//	same-host            warning   two nodes of one guest cluster on one host-cfname
+//	name-charset         warning   names within [A-Za-z0-9_.-]
+//	name-length          warning   CF and cluster names at most 31 bytes, guest-name at most 64
+//	user-name            warning   guest_user a portable POSIX user name, at most 32 bytes
+//	blank-line           warning   an empty line (kept by the writer)
+//	comment-line         warning   a line starting with # (kept by the writer)
+//	no-final-newline     warning   the last line ends with LF
+//	no-guests            warning   the file lists at least one guest
+//	file-symlink         error     the path is not a symbolic link (ReadFile)
+//	file-mode            error     mode exactly 0600, a regular file (ReadFile)
+//	file-owner           error     owned by root (ReadFile)
+//
+// The manual's own example separates two fields with two spaces
+// ("cfguest11  10.20.30.50"): that breaks its own rule, and this package
+// reports it at that line and column. The same example lists cfguest12 in
+// two clusters; that is allowed, since CF node names are unique only within
+// a cluster.
+//
+// # What this package does not do
+//
+// It does not encrypt passwords (package cipher drives the vendor's
+// sfcipher), log in to the guests (package sshcheck) or run sfkvmtool. It
+// does not know the vendor checker's own messages and exit codes, which are
+// not public: the only message it reproduces is the documented success line,
+// [SuccessNotice].
+package kvmguests
+
+// SuccessNotice is the line the vendor's "sfkvmtool -c" prints when the file
+// is right (from the manual).
+const SuccessNotice = "NOTICE: The check of configuration file succeeded."

@@ -1,0 +1,169 @@
+package kvmguests
+
+import (
+	"net/netip"
+
+	"github.com/sfkvm/sfkvm/cipher"
+)
+
+// Length limits beyond which a name draws a warning: PRIMECLUSTER's CF and
+// cluster names are at most 31 bytes; libvirt domain names are kept short by
+// convention (the vendor's own limit is not documented).
+const (
+	maxCFNameLen     = 31
+	maxDomainNameLen = 64
+	maxUserNameLen   = 32 // useradd's limit on Linux
+)
+
+// fields checks the seven fields of one line and the rules across lines.
+// ok is false when guest_IP does not parse.
+func (p *parser) fields(text string, f []string, cols []int) (addr netip.Addr, ok bool) {
+	p.checkName(f[0], cols[0], FieldGuestName, maxDomainNameLen)
+	for i := 1; i <= 3; i++ {
+		p.checkName(f[i], cols[i], fieldNames[i], maxCFNameLen)
+	}
+	addr, ok = p.ip(f[4], cols[4])
+	p.user(f[5], cols[5])
+	p.passwd(f[6], cols[6])
+	p.unique(text, f, cols, addr, ok)
+	return addr, ok
+}
+
+// checkName warns about a name outside [A-Za-z0-9_.-] or longer than max.
+func (p *parser) checkName(s string, col int, field string, max int) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isNameByte(c) {
+			p.report(col+i, field, WarnNameCharset, "%s %s contains %s, outside [A-Za-z0-9_.-]", field, quoteName(s), describeByte(c))
+			break
+		}
+	}
+	if len(s) > max {
+		p.report(col+max, field, WarnNameLength, "%s is %d bytes long; keep it to %d", field, len(s), max)
+	}
+}
+
+func isNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+// user warns about a guest_user that is not a portable POSIX user name:
+// [A-Za-z0-9._][A-Za-z0-9._-]*, at most 32 bytes.
+func (p *parser) user(s string, col int) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isNameByte(c) || (i == 0 && c == '-') {
+			p.report(col+i, FieldUser, WarnUserName, "guest_user %s is not a portable user name: %s", quoteName(s), describeByte(c))
+			return
+		}
+	}
+	if len(s) > maxUserNameLen {
+		p.report(col+maxUserNameLen, FieldUser, WarnUserName, "guest_user is %d bytes long; user names are at most %d", len(s), maxUserNameLen)
+	}
+}
+
+// ip parses and classifies guest_IP.
+func (p *parser) ip(s string, col int) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		p.report(col, FieldIP, ErrIPInvalid, "guest_IP %s is not an IPv4 or IPv6 address", quoteName(s))
+		return netip.Addr{}, false
+	}
+	if a.Zone() != "" {
+		p.report(col, FieldIP, ErrIPZone, "guest_IP %s has an IPv6 zone; give a global address without %%zone", quoteName(s))
+	}
+	u := a.Unmap()
+	switch {
+	case u.Is6() && u.IsLinkLocalUnicast():
+		p.report(col, FieldIP, ErrIPLinkLocal, "guest_IP %s is an IPv6 link-local address (fe80::/10), which the manual does not allow", s)
+	case u.IsUnspecified(), u.IsLoopback(), u.IsMulticast(), u == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		p.report(col, FieldIP, ErrIPNotUnicast, "guest_IP %s is not a unicast address of another machine (unspecified, loopback, multicast or broadcast)", s)
+	case u.Is4() && u.IsLinkLocalUnicast():
+		p.report(col, FieldIP, WarnIPv4LinkLocal, "guest_IP %s is an IPv4 link-local address (169.254.0.0/16); it is not stable across reboots and not routed between hosts", s)
+	}
+	if a.Is4In6() {
+		p.report(col, FieldIP, WarnIPMapped, "guest_IP %s is an IPv4-mapped IPv6 address; write it as %s", s, u)
+	}
+	if canon := a.String(); canon != s {
+		p.report(col, FieldIP, WarnIPNotCanon, "guest_IP %s is not in canonical form; write it as %s so that copies compare equal", s, canon)
+	}
+	return a, true
+}
+
+// passwd checks the token's shape. It never echoes the value: it may be a
+// plain-text password typed by mistake.
+func (p *parser) passwd(s string, col int) {
+	switch {
+	case cipher.IsVendorToken(s):
+		if len(s)%16 != 0 {
+			p.report(col, FieldPasswd, WarnPasswdBlock, "guest_passwd has %d hex digits, not a multiple of 16 (sfcipher prints whole 8-byte blocks)", len(s))
+		}
+	case cipher.IsSealedToken(s):
+		if p.opts.AllowSealed {
+			p.reportSev(col, FieldPasswd, ErrPasswdSealed, Warning, "guest_passwd is an sfkvm sealed token, accepted as asked; PRIMECLUSTER cannot read it")
+		} else {
+			p.report(col, FieldPasswd, ErrPasswdSealed, "guest_passwd is an sfkvm sealed token, which PRIMECLUSTER cannot read; put the output of sfcipher -c here")
+		}
+	case isHex(s):
+		if len(s)%2 != 0 {
+			p.report(col, FieldPasswd, ErrPasswdOddLength, "guest_passwd has an odd number (%d) of hex digits; sfcipher prints whole bytes", len(s))
+			return
+		}
+		p.report(col, FieldPasswd, WarnPasswdLower, "guest_passwd has lowercase hex digits; sfcipher prints uppercase")
+		if len(s)%16 != 0 {
+			p.report(col, FieldPasswd, WarnPasswdBlock, "guest_passwd has %d hex digits, not a multiple of 16 (sfcipher prints whole 8-byte blocks)", len(s))
+		}
+	default:
+		p.report(col, FieldPasswd, ErrPasswdNotToken, "guest_passwd is not hexadecimal, so it is not an sfcipher token (it may be a plain-text password; the value is not shown); put the output of sfcipher -c here")
+	}
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// unique applies the rules across lines: guest-name, (guest-clustername,
+// guest-cfname) and guest_IP are unique; two nodes of one guest cluster on
+// one host draw a warning.
+func (p *parser) unique(text string, f []string, cols []int, addr netip.Addr, addrOK bool) {
+	line := int32(p.n)
+	if prev, dup := p.byName[f[0]]; dup {
+		p.report(cols[0], FieldGuestName, ErrDupGuestName, "guest-name %s is also on line %d", quoteName(f[0]), prev)
+	} else {
+		p.byName[f[0]] = line
+	}
+	if prev, dup := p.byNode[pairKey(text, f, cols, 2)]; dup {
+		p.report(cols[3], FieldGuestCFName, ErrDupNode, "node %s of cluster %s is also on line %d", quoteName(f[3]), quoteName(f[2]), prev)
+	} else {
+		p.byNode[pairKey(text, f, cols, 2)] = line
+	}
+	if addrOK {
+		// ::ffff:10.0.0.1 and 10.0.0.1 reach the same guest.
+		key := addr.Unmap().As16()
+		if prev, dup := p.byIP[key]; dup {
+			p.report(cols[4], FieldIP, ErrDupIP, "guest_IP %s is also on line %d", f[4], prev)
+		} else {
+			p.byIP[key] = line
+		}
+	}
+	if prev, dup := p.byClusterHost[pairKey(text, f, cols, 1)]; dup {
+		p.report(cols[1], FieldHostCFName, WarnSameHost, "cluster %s already has a node on host %s (line %d): one host failure takes both nodes", quoteName(f[2]), quoteName(f[1]), prev)
+	} else {
+		p.byClusterHost[pairKey(text, f, cols, 1)] = line
+	}
+}
+
+// pairKey returns fields i and i+1 joined by one space. On a well-formed
+// line that is a substring of the line, which costs nothing.
+func pairKey(text string, f []string, cols []int, i int) string {
+	start, end := cols[i]-1, cols[i+1]-1+len(f[i+1])
+	if end-start == len(f[i])+1+len(f[i+1]) {
+		return text[start:end]
+	}
+	return f[i] + " " + f[i+1]
+}
