@@ -24,6 +24,19 @@ func (s Severity) String() string {
 // MarshalText writes the severity as "error" or "warning" in JSON.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads what MarshalText writes.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	default:
+		return fmt.Errorf("severity %q is neither error nor warning", b)
+	}
+	return nil
+}
+
 // Code is a stable name for one kind of problem. Scripts may match on it;
 // the message may change, the code does not.
 type Code string

@@ -158,7 +158,7 @@ func (s *Store) Shutdown(ctx context.Context, name string) error {
 		return err
 	}
 	if d.State != migratesetup.StateRunning {
-		return fmt.Errorf("Requested operation is not valid: domain is not running")
+		return fmt.Errorf("requested operation is not valid: domain is not running")
 	}
 	if d.ShutdownDelay >= 0 && d.offAt.IsZero() {
 		d.offAt = time.Now().Add(d.ShutdownDelay)
@@ -175,7 +175,7 @@ func (s *Store) Destroy(ctx context.Context, name string) error {
 		return err
 	}
 	if d.State == migratesetup.StateShutoff {
-		return fmt.Errorf("Requested operation is not valid: domain is not running")
+		return fmt.Errorf("requested operation is not valid: domain is not running")
 	}
 	d.State, d.offAt = migratesetup.StateShutoff, time.Time{}
 	return nil
@@ -189,7 +189,7 @@ func (s *Store) Start(ctx context.Context, name string) error {
 		return err
 	}
 	if d.State != migratesetup.StateShutoff {
-		return fmt.Errorf("Requested operation is not valid: domain is already running")
+		return fmt.Errorf("requested operation is not valid: domain is already running")
 	}
 	d.State = migratesetup.StateRunning
 	return nil

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sfkvm/sfkvm/migratesetup"
+)
+
+func TestMigratesetupRegister(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sfkvm", "hostinfo")
+	r := runCLI(t, "", "migratesetup", "-c", "-i", "10.20.30.40", "-w", "off", "--cfname", "cfhost1", "--hostinfo", path)
+	if r.code != exitOK || r.stdout != "registered host-cfname cfhost1 host-ip 10.20.30.40 weight-link off in "+path+"\n" || r.stderr != "" {
+		t.Fatalf("%+v", r)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode() != 0o600 || fi.Size() != migratesetup.SectorSize {
+		t.Fatalf("%v %v", fi, err)
+	}
+	got, err := migratesetup.ReadFile(context.Background(), path)
+	if err != nil || got.CFName != "cfhost1" || got.IP.String() != "10.20.30.40" || !got.NoWeightLink {
+		t.Errorf("%+v %v", got, err)
+	}
+
+	// JSON, a warning on stderr, and the file replaced.
+	r = runCLI(t, "", "migratesetup", "-c", "-i", "::ffff:10.20.30.41", "--cfname", "cfhost1", "--hostinfo", path, "--format=json")
+	var rep struct {
+		Path         string
+		HostCFName   string
+		HostIP       string
+		NoWeightLink bool
+		Warnings     []migratesetup.Diagnostic
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK {
+		t.Fatalf("%+v: %v", r, err)
+	}
+	if rep.Path != path || rep.HostIP != "::ffff:10.20.30.41" || rep.NoWeightLink || len(rep.Warnings) != 1 || rep.Warnings[0].Code != migratesetup.CodeIPv4Mapped {
+		t.Errorf("%+v", rep)
+	}
+	if !strings.Contains(r.stderr, "warning: ip-v4-mapped") {
+		t.Errorf("no warning on stderr: %q", r.stderr)
+	}
+}
+
+func TestMigratesetupRegisterRefusesABadAddress(t *testing.T) {
+	for _, ip := range []string{"fe80::1", "fe80::1%eth0", "10.0.0.300", "127.0.0.1", "::", "host1"} {
+		t.Run(ip, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "hostinfo")
+			r := runCLI(t, "", "migratesetup", "-c", "-i", ip, "--cfname", "cfhost1", "--hostinfo", path)
+			if r.code != exitConfig || !strings.Contains(r.stderr, "error: ip-") {
+				t.Errorf("%+v", r)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Error("a file was written")
+			}
+		})
+	}
+	r := runCLI(t, "", "migratesetup", "-c", "-i", "10.0.0.1", "--cfname", "a b", "--hostinfo", filepath.Join(t.TempDir(), "h"))
+	if r.code != exitConfig || !strings.Contains(r.stderr, "cfname-invalid") {
+		t.Errorf("a bad CF name: %+v", r)
+	}
+}
+
+func TestMigratesetupRegisterPermission(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root may write anywhere; this checks a non-root run")
+	}
+	r := runCLI(t, "", "migratesetup", "-c", "-i", "10.0.0.1", "--cfname", "cfhost1", "--hostinfo", "/proc/sfkvm/hostinfo")
+	if r.code == exitOK {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestMigratesetupUsage(t *testing.T) {
+	for name, args := range map[string][]string{
+		"no mode":               {},
+		"two modes":             {"-c", "-s", "g"},
+		"-c without -i":         {"-c", "--cfname", "n"},
+		"-c without --cfname":   {"-c", "-i", "10.0.0.1"},
+		"-w on":                 {"-c", "-i", "10.0.0.1", "--cfname", "n", "-w", "on"},
+		"-c with names":         {"-c", "-i", "10.0.0.1", "--cfname", "n", "guest"},
+		"-s without names":      {"-s"},
+		"--force alone":         {"-s", "g", "--force"},
+		"--parallel 0":          {"-s", "g", "--parallel", "0"},
+		"unknown flag":          {"-s", "g", "--bogus"},
+		"bad format":            {"-s", "g", "--format=xml"},
+		"flag after name wrong": {"-d", "g", "--timeout", "soon"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, "", append([]string{"migratesetup"}, args...)...)
+			if r.code != exitUsage || r.stdout != "" || r.stderr == "" {
+				t.Errorf("%+v", r)
+			}
+		})
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	e := &env{stderr: &strings.Builder{}}
+	fs := newFlags(e, "x", "")
+	dry := fs.Bool("dry-run", false, "")
+	uri := fs.String("connect", "", "")
+	names, _, ok := parseInterleaved(fs, []string{"a", "--dry-run", "b", "--connect", "test:///default", "c", "--", "--d", "-e"})
+	if !ok || !slices.Equal(names, []string{"a", "b", "c", "--d", "-e"}) || !*dry || *uri != "test:///default" {
+		t.Errorf("names %q ok %v dry %v uri %q", names, ok, *dry, *uri)
+	}
+}
