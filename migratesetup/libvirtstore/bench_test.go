@@ -83,13 +83,19 @@ func benchSetup(b *testing.B, work func(c *libvirt.Connect, s *libvirtstore.Stor
 	}
 }
 
-func BenchmarkSetup1000(b *testing.B) {
+func BenchmarkSetup1000(b *testing.B) { benchSetupGuests(b, 0) }
+
+// BenchmarkSetup1000Serial works on one guest at a time, like the bare
+// loop: the cost of sfkvm's own work, without the gain of concurrency.
+func BenchmarkSetup1000Serial(b *testing.B) { benchSetupGuests(b, 1) }
+
+func benchSetupGuests(b *testing.B, concurrency int) {
 	path := filepath.Join(b.TempDir(), "hostinfo")
 	info := migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("10.20.30.40")}
 	if err := migratesetup.Register(context.Background(), path, info); err != nil {
 		b.Fatal(err)
 	}
-	opts := migratesetup.Options{HostInfoPath: path}
+	opts := migratesetup.Options{HostInfoPath: path, Concurrency: concurrency}
 	benchSetup(b, func(_ *libvirt.Connect, s *libvirtstore.Store, names []string) {
 		for _, r := range migratesetup.SetupGuests(context.Background(), s, names, opts) {
 			if r.Outcome != migratesetup.SetUp {
