@@ -21,6 +21,9 @@ var (
 	// Register first); the guest could not start with a disk whose file
 	// is absent.
 	ErrHostInfoMissing = errors.New("host information file is missing")
+	// ErrHostInfoInvalid: this host's information file is there but does
+	// not parse; the guest would read nonsense.
+	ErrHostInfoInvalid = errors.New("host information file is not valid")
 	// ErrShutdownTimeout: the guest did not shut down in time after the
 	// ACPI request, and Force was not set.
 	ErrShutdownTimeout = errors.New("guest did not shut down in time")
@@ -175,13 +178,11 @@ func each(ctx context.Context, domains []string, opts Options, do func(context.C
 // opts.Restart).
 func SetupGuest(ctx context.Context, s Store, domain string, opts Options) Result {
 	opts = opts.withDefaults()
-	if fi, err := os.Stat(opts.HostInfoPath); err != nil || !fi.Mode().IsRegular() {
-		why := "not a regular file"
-		if err != nil {
-			why = err.Error()
-		}
-		return Result{Domain: domain, Outcome: Refused,
-			Err: fmt.Errorf("%w: %s (%s); register this host first (sfkvm migratesetup -c)", ErrHostInfoMissing, opts.HostInfoPath, why)}
+	if err := ctx.Err(); err != nil {
+		return Result{Domain: domain, Outcome: Failed, Err: err}
+	}
+	if err := checkHostInfo(ctx, opts.HostInfoPath); err != nil {
+		return Result{Domain: domain, Outcome: Refused, Err: err}
 	}
 	return apply(ctx, s, domain, opts, func(x string) (Edit, error) { return AddHostInfoDisk(x, opts.HostInfoPath) }, SetUp, AlreadySetUp)
 }
@@ -293,4 +294,20 @@ func stop(ctx context.Context, s Store, domain string, opts Options) (string, er
 		case <-tick.C:
 		}
 	}
+}
+
+// checkHostInfo refuses a host information file that is missing, not a
+// regular file, or not valid.
+func checkHostInfo(ctx context.Context, path string) error {
+	fi, err := os.Stat(path)
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s (%v); register this host first (sfkvm migratesetup -c)", ErrHostInfoMissing, path, err)
+	}
+	if _, err := ReadFile(ctx, path); err != nil {
+		return fmt.Errorf("%w: %w; register this host again (sfkvm migratesetup -c)", ErrHostInfoInvalid, err)
+	}
+	return nil
 }

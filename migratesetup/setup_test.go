@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,6 +101,15 @@ func TestSetupRefusesWithoutHostInfo(t *testing.T) {
 	r := migratesetup.SetupGuest(context.Background(), s, "off", opts)
 	if r.Outcome != migratesetup.Refused || !errors.Is(r.Err, migratesetup.ErrHostInfoMissing) || s.Calls("Define") != 0 {
 		t.Errorf("%+v, %d defines", r, s.Calls("Define"))
+	}
+	// A file that does not parse is refused too.
+	opts.HostInfoPath = filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(opts.HostInfoPath, []byte("hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := migratesetup.SetupGuest(context.Background(), s, "off", opts); !errors.Is(r.Err, migratesetup.ErrHostInfoInvalid) ||
+		!strings.Contains(r.Err.Error(), "garbage:1:1: error: hostinfo-syntax") {
+		t.Errorf("an invalid file: %+v", r)
 	}
 	// A folder is not a host information file either.
 	opts.HostInfoPath = t.TempDir()
@@ -273,4 +283,19 @@ func TestConcurrencyIsBounded(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestSetupGuestsHonourTheContext(t *testing.T) {
+	opts := hostinfo(t)
+	s := fakeStore(map[string]migratesetup.State{"a": migratesetup.StateShutoff, "b": migratesetup.StateShutoff})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, r := range migratesetup.SetupGuests(ctx, s, []string{"a", "b"}, opts) {
+		if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, context.Canceled) {
+			t.Errorf("%+v", r)
+		}
+	}
+	if s.Calls("Define") != 0 {
+		t.Error("defined after the context ended")
+	}
 }
