@@ -71,8 +71,9 @@
 // the next-boot definition of a running domain. With Options.Restart a
 // running guest is asked to shut down (ACPI), waited for (ShutdownTimeout),
 // changed and started again; it is forced off only with Options.Force.
-// SetupGuest refuses while this host's information file is missing: the
-// guest could not start with a disk whose file is absent. Nothing here
+// SetupGuest refuses while this host's information file is missing (the
+// guest could not start with a disk whose file is absent) or does not
+// parse (the guest would read nonsense). Nothing here
 // hot-plugs a disk into a running guest.
 //
 // # Unknowns, and what we decided

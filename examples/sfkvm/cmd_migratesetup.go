@@ -146,10 +146,7 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	printDiagnostics(e.stderr, warnings)
 	if err := migratesetup.Register(ctx, f.hostinfo, info); err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm migratesetup: %v\n", err)
-		if errors.Is(err, os.ErrPermission) {
-			return exitNoPerm
-		}
-		return exitFailed
+		return registerExitCode(err)
 	}
 	if *f.format == "json" {
 		if warnings == nil {
@@ -160,6 +157,15 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	}
 	fmt.Fprintf(e.stdout, "registered host-cfname %s host-ip %s weight-link %s in %s\n", info.CFName, info.IP, info.WeightLink(), f.hostinfo)
 	return exitOK
+}
+
+// registerExitCode is 77 when Register was not permitted (not root, a
+// read-only or immutable folder), 1 for any other failure to write.
+func registerExitCode(err error) int {
+	if errors.Is(err, os.ErrPermission) {
+		return exitNoPerm
+	}
+	return exitFailed
 }
 
 // printDiagnostics prints each diagnostic of err on its own line.

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
@@ -66,13 +68,25 @@ func TestMigratesetupRegisterRefusesABadAddress(t *testing.T) {
 	}
 }
 
-func TestMigratesetupRegisterPermission(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root may write anywhere; this checks a non-root run")
+func TestMigratesetupRegisterCannotWrite(t *testing.T) {
+	// A file where the folder should be: nothing can be written, even as root.
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "sfkvm")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	r := runCLI(t, "", "migratesetup", "-c", "-i", "10.0.0.1", "--cfname", "cfhost1", "--hostinfo", "/proc/sfkvm/hostinfo")
-	if r.code == exitOK {
+	r := runCLI(t, "", "migratesetup", "-c", "-i", "10.0.0.1", "--cfname", "cfhost1", "--hostinfo", filepath.Join(blocker, "hostinfo"))
+	if r.code != exitFailed || !strings.Contains(r.stderr, "registering host information") || r.stdout != "" {
 		t.Errorf("%+v", r)
+	}
+	for err, want := range map[error]int{
+		&os.PathError{Op: "open", Path: "/var/lib/sfkvm", Err: syscall.EACCES}: exitNoPerm,
+		&os.PathError{Op: "mkdir", Path: "/var/lib/sfkvm", Err: syscall.EPERM}: exitNoPerm,
+		&os.PathError{Op: "open", Path: "/var/lib/sfkvm", Err: syscall.EROFS}:  exitFailed,
+	} {
+		if got := registerExitCode(fmt.Errorf("registering host information: %w", err)); got != want {
+			t.Errorf("%v: exit %d, want %d", err, got, want)
+		}
 	}
 }
 
