@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/sdfacility"
 )
 
 func init() {
@@ -20,13 +21,14 @@ func init() {
 	}
 }
 
-const migratesetupSynopsis = `-c -i HOSTIP [-w off] --cfname NAME [--hostinfo PATH] [--format=text|json]
+const migratesetupSynopsis = `-c -i HOSTIP [-w off] [--cfname NAME | --cftool PATH] [--hostinfo PATH] [--format=text|json]
        sfkvm migratesetup -s|-d DOMAIN... [--connect URI] [--dry-run] [--restart [--force] [--timeout D]] [--parallel N] [--hostinfo PATH] [--format=text|json]`
 
 // migratesetupFlags are the flags of both forms of the command.
 type migratesetupFlags struct {
 	register, setup, remove bool
 	ip, weight, cfname      string
+	cftool                  string
 	hostinfo, uri           string
 	dryRun, restart, force  bool
 	timeout                 time.Duration
@@ -42,7 +44,8 @@ func runMigratesetup(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.remove, "d", false, "remove the host information disk from the named guests")
 	fs.StringVar(&f.ip, "i", "", "this host's `IP` address (IPv4 or IPv6, not link-local), with -c")
 	fs.StringVar(&f.weight, "w", "", "\"off\": do not link the guest's shutdown-facility weight to the host's on migration; the same on every host")
-	fs.StringVar(&f.cfname, "cfname", "", "this host's CF node `NAME` (as `cftool -l` prints it), with -c")
+	fs.StringVar(&f.cfname, "cfname", "", "this host's CF node `NAME`, with -c; read from cftool -l when not given")
+	fs.StringVar(&f.cftool, "cftool", sdfacility.DefaultCFTool, "`path` of cftool, run as cftool -l when --cfname is not given")
 	fs.StringVar(&f.hostinfo, "hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host")
 	fs.StringVar(&f.uri, "connect", "qemu:///system", "libvirt connection `URI`, with -s and -d")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the change as a diff (secrets redacted) and change nothing")
@@ -125,16 +128,21 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 		fmt.Fprintf(e.stderr, "sfkvm migratesetup: -w takes only \"off\" (got %q); leave it out to link the weights\n", f.weight)
 		return exitUsage
 	}
-	if f.cfname == "" {
-		// Reading it from `cftool -l` belongs to package sdfacility, which
-		// this CLI will use once it is there.
-		fmt.Fprintln(e.stderr, "sfkvm migratesetup: -c needs --cfname NAME, this host's CF node name (the first column of `cftool -l`)")
-		return exitUsage
-	}
 	ip, err := migratesetup.ParseHostIP(f.ip)
 	if err != nil {
 		printDiagnostics(e.stderr, err)
 		return exitConfig
+	}
+	if f.cfname == "" {
+		// The vendor's command reads it itself; so do we, with sdfacility's
+		// tolerant reading of cftool -l.
+		name, err := sdfacility.CFTool{Path: f.cftool}.LocalNodeName(ctx)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm migratesetup: reading this host's CF node name: %v\n", err)
+			fmt.Fprintln(e.stderr, "sfkvm migratesetup: give it with --cfname NAME (the first column of cftool -l), or the path of cftool with --cftool")
+			return exitUnavailable
+		}
+		f.cfname = name
 	}
 	info := migratesetup.HostInfo{CFName: f.cfname, IP: ip, NoWeightLink: f.weight == "off"}
 	ds := info.Check()

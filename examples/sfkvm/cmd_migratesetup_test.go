@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
 )
 
 func TestMigratesetupRegister(t *testing.T) {
@@ -90,12 +91,48 @@ func TestMigratesetupRegisterCannotWrite(t *testing.T) {
 	}
 }
 
+func TestMigratesetupRegisterReadsCFTool(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, LocalNode: "cfhost2"})
+	path := filepath.Join(t.TempDir(), "hostinfo")
+	r := runCLI(t, "", "migratesetup", "-c", "-i", "2001:db8::2", "--cftool", p.CFTool, "--hostinfo", path)
+	if r.code != exitOK || r.stdout != "registered host-cfname cfhost2 host-ip 2001:db8::2 weight-link on in "+path+"\n" {
+		t.Fatalf("%+v", r)
+	}
+	if calls := p.Calls(t); !slices.Equal(calls, []string{"cftool -l"}) {
+		t.Errorf("calls %q", calls)
+	}
+
+	// A bad address is refused before cftool runs.
+	r = runCLI(t, "", "migratesetup", "-c", "-i", "fe80::2", "--cftool", p.CFTool, "--hostinfo", path)
+	if r.code != exitConfig || len(p.Calls(t)) != 1 {
+		t.Errorf("%+v, calls %q", r, p.Calls(t))
+	}
+}
+
+func TestMigratesetupRegisterWithoutCFTool(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hostinfo")
+	for name, cftool := range map[string]string{
+		"missing":  filepath.Join(t.TempDir(), "cftool"),
+		"fails":    "/bin/false",
+		"no output": "/bin/true", // no row after the header
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, "", "migratesetup", "-c", "-i", "10.0.0.1", "--cftool", cftool, "--hostinfo", path)
+			if r.code != exitUnavailable || !strings.Contains(r.stderr, "--cfname NAME") {
+				t.Errorf("%+v", r)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Error("a file was written")
+			}
+		})
+	}
+}
+
 func TestMigratesetupUsage(t *testing.T) {
 	for name, args := range map[string][]string{
 		"no mode":               {},
 		"two modes":             {"-c", "-s", "g"},
 		"-c without -i":         {"-c", "--cfname", "n"},
-		"-c without --cfname":   {"-c", "-i", "10.0.0.1"},
 		"-w on":                 {"-c", "-i", "10.0.0.1", "--cfname", "n", "-w", "on"},
 		"-c with names":         {"-c", "-i", "10.0.0.1", "--cfname", "n", "guest"},
 		"-s without names":      {"-s"},
