@@ -112,8 +112,8 @@ func TestMigratesetupRegisterReadsCFTool(t *testing.T) {
 func TestMigratesetupRegisterWithoutCFTool(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hostinfo")
 	for name, cftool := range map[string]string{
-		"missing":  filepath.Join(t.TempDir(), "cftool"),
-		"fails":    "/bin/false",
+		"missing":   filepath.Join(t.TempDir(), "cftool"),
+		"fails":     "/bin/false",
 		"no output": "/bin/true", // no row after the header
 	} {
 		t.Run(name, func(t *testing.T) {
