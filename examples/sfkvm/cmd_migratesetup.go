@@ -43,7 +43,7 @@ func runMigratesetup(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.setup, "s", false, "set up the named shut-off guests to read the host information")
 	fs.BoolVar(&f.remove, "d", false, "remove the host information disk from the named guests")
 	fs.StringVar(&f.ip, "i", "", "this host's `IP` address (IPv4 or IPv6, not link-local), with -c")
-	fs.StringVar(&f.weight, "w", "", "\"off\": do not link the guest's shutdown-facility weight to the host's on migration; the same on every host")
+	fs.StringVar(&f.weight, "w", "", "`off`: do not link the guest's shutdown-facility weight to the host's on migration; the same on every host")
 	fs.StringVar(&f.cfname, "cfname", "", "this host's CF node `NAME`, with -c; read from cftool -l when not given")
 	fs.StringVar(&f.cftool, "cftool", sdfacility.DefaultCFTool, "`path` of cftool, run as cftool -l when --cfname is not given")
 	fs.StringVar(&f.hostinfo, "hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host")
