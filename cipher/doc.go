@@ -1,10 +1,67 @@
-// Package cipher holds the rules for the guest_passwd tokens of
-// kvmguests.conf (steps 1.2 and 1.3 of PRIMECLUSTER's F.2.2 procedure).
+// Package cipher holds everything about the guest_passwd field of
+// kvmguests.conf: the password policy (step 1.2 of PRIMECLUSTER's F.2.2
+// procedure), the vendor's sfcipher -c driven as an API (step 1.3), a
+// sealed format of sfkvm's own for use without PRIMECLUSTER, and a Secret
+// type for passwords that must never be shown.
 //
-// Only tokens printed by the vendor's sfcipher -c can be read by
-// PRIMECLUSTER: an even-length run of uppercase hexadecimal digits such as
-// D0860AB04E1B8FA3 ([IsVendorToken]). sfkvm's own sealed format
-// ([IsSealedToken], prefix [SealedPrefix]) exists for tests, the demo and
-// in-house credential stores; its shape can never be mistaken for the
-// vendor's.
+// # Which tokens PRIMECLUSTER can read
+//
+// Only tokens printed by the vendor's sfcipher -c: an even-length run of
+// uppercase hexadecimal digits such as D0860AB04E1B8FA3 ([IsVendorToken]).
+// sfcipher's algorithm and key are not public, so this package never
+// imitates them and never makes such a token itself: [Sfcipher] runs the
+// real tool on a pseudo-terminal (it reads the password from its terminal
+// only), answers its two prompts, and returns what it prints.
+//
+//	token, err := (&cipher.Sfcipher{}).Encrypt(ctx, password) // finds sfcipher itself
+//
+// # Why a sealed format of our own
+//
+// Tests, the demo, and in-house stores of credentials need tokens where
+// PRIMECLUSTER is not installed. For them, [Key.Seal] makes a token of
+// sfkvm's own sealed format ([IsSealedToken]): [SealedPrefix] ("sfkvm1.")
+// and base64url without padding of a format version, a key id, a random
+// nonce and the XChaCha20-Poly1305 ciphertext of the padded secret, under
+// a 32-byte key kept in a key file ([CreateKeyFile], [LoadKey]; the file
+// format is one line, "sfkvm-key 1 " and the key in base64url, mode 0600).
+// [Key.Open] reads it back. PRIMECLUSTER cannot read a sealed token, and
+// its lowercase prefix guarantees that it can never be mistaken for, or
+// checked as, a vendor token: never put one in a cluster's kvmguests.conf.
+//
+//	key, err := cipher.LoadKey("/etc/sfkvm/sfkvm.key")
+//	token, err := key.Seal(secret)
+//	secret, err = key.Open(token)
+//
+// # The policy
+//
+// [CheckPassword] applies the documented rules (not empty, 7-bit ASCII,
+// none of > < " / \ = ! ? ; , &) and one that we add: no control
+// character or DEL, which cannot be typed at a prompt (the terminal turns
+// them into signals or line edits). Its *[PolicyError] names the rule, the
+// 1-based position and the offending character or its class, never the
+// password. Both encrypters check the policy first.
+//
+// # Secrets
+//
+// [Secret] holds a password as bytes that redact themselves in fmt, JSON
+// and log/slog, and that Wipe zeroes. Other packages take a Secret as
+// their password source.
+//
+// # What this package does not do, and what is unknown
+//
+// It does not decrypt vendor tokens, and does not check that a vendor
+// token is the encryption of a given password: that needs the vendor's
+// key. What is unknown about sfcipher, and what we decided:
+//   - its messages other than the two prompts, and its exit codes: any
+//     other question, a non-zero exit, or output that is not an
+//     uppercase-hexadecimal token is an error that quotes the tool's words
+//     (with the password removed, should the tool ever echo it);
+//   - whether its prompts follow the locale: it runs with LC_ALL=C;
+//   - how it reads the terminal: Encrypt waits until the tool has turned
+//     echo off before it types the password, and refuses to type it into a
+//     terminal that would show it;
+//   - the longest password it takes: a terminal line holds 4094 bytes, and
+//     longer passwords are refused before the tool runs.
+//
+// The package works on Linux (pseudo-terminals, O_NOFOLLOW, file owners).
 package cipher

@@ -1,7 +1,10 @@
 package kvmguests
 
 import (
+	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/sfkvm/sfkvm/cipher"
 )
@@ -83,7 +86,7 @@ func (p *parser) ip(s string, col int) (netip.Addr, bool) {
 	if a.Is4In6() {
 		p.report(col, FieldIP, WarnIPMapped, "guest_IP %s is an IPv4-mapped IPv6 address; write it as %s", s, u)
 	}
-	if canon := a.String(); canon != s {
+	if canon := a.AppendTo(p.ipBuf[:0]); string(canon) != s { // no allocation
 		p.report(col, FieldIP, WarnIPNotCanon, "guest_IP %s is not in canonical form; write it as %s so that copies compare equal", s, canon)
 	}
 	return a, true
@@ -127,35 +130,68 @@ func isHex(s string) bool {
 	return s != ""
 }
 
-// unique applies the rules across lines: guest-name, (guest-clustername,
-// guest-cfname) and guest_IP are unique; two nodes of one guest cluster on
-// one host draw a warning.
+// unique records the keys of the rules across lines, which duplicates
+// checks once every line is read.
 func (p *parser) unique(text string, f []string, cols []int, addr netip.Addr, addrOK bool) {
-	line := int32(p.n)
-	if prev, dup := p.byName[f[0]]; dup {
-		p.report(cols[0], FieldGuestName, ErrDupGuestName, "guest-name %s is also on line %d", quoteName(f[0]), prev)
-	} else {
-		p.byName[f[0]] = line
-	}
-	if prev, dup := p.byNode[pairKey(text, f, cols, 2)]; dup {
-		p.report(cols[3], FieldGuestCFName, ErrDupNode, "node %s of cluster %s is also on line %d", quoteName(f[3]), quoteName(f[2]), prev)
-	} else {
-		p.byNode[pairKey(text, f, cols, 2)] = line
-	}
+	p.names.add(f[0], p.n, cols[0])
+	p.nodes.add(pairKey(text, f, cols, 2), p.n, cols[3])
 	if addrOK {
-		// ::ffff:10.0.0.1 and 10.0.0.1 reach the same guest.
-		key := addr.Unmap().As16()
-		if prev, dup := p.byIP[key]; dup {
-			p.report(cols[4], FieldIP, ErrDupIP, "guest_IP %s is also on line %d", f[4], prev)
-		} else {
-			p.byIP[key] = line
+		// The key is the canonical text of the unmapped address, so that
+		// ::ffff:10.0.0.1 and 10.0.0.1 (the same guest) collide. It is the
+		// field itself, at no cost, unless the field is written otherwise.
+		key := f[4]
+		if u := addr.Unmap().WithZone(""); u != addr || string(u.AppendTo(p.ipBuf[:0])) != key {
+			key = u.String()
 		}
+		p.ips.add(key, p.n, cols[4])
 	}
-	if prev, dup := p.byClusterHost[pairKey(text, f, cols, 1)]; dup {
-		p.report(cols[1], FieldHostCFName, WarnSameHost, "cluster %s already has a node on host %s (line %d): one host failure takes both nodes", quoteName(f[2]), quoteName(f[1]), prev)
-	} else {
-		p.byClusterHost[pairKey(text, f, cols, 1)] = line
+	p.clusterHosts.add(pairKey(text, f, cols, 1), p.n, cols[1])
+}
+
+// duplicates applies the rules across lines: guest-name, (guest-clustername,
+// guest-cfname) and guest_IP are unique; two nodes of one guest cluster on
+// one host draw a warning. Its diagnostics join the others in line order.
+func (p *parser) duplicates(parts []*parser) {
+	var ds Diagnostics
+	add := func(line, col int, field string, code Code, format string, args ...any) {
+		ds = append(ds, Diagnostic{File: p.name, Line: line, Column: col, Field: field,
+			Code: code, Severity: code.severity(), Message: fmt.Sprintf(format, args...)})
 	}
+	duplicateKeys(keysetsOf(parts, func(q *parser) *keyset { return q.names }), func(key string, line, col, first int) {
+		add(line, col, FieldGuestName, ErrDupGuestName, "guest-name %s is also on line %d", quoteName(key), first)
+	})
+	duplicateKeys(keysetsOf(parts, func(q *parser) *keyset { return q.nodes }), func(key string, line, col, first int) {
+		cluster, node, _ := strings.Cut(key, " ")
+		add(line, col, FieldGuestCFName, ErrDupNode, "node %s of cluster %s is also on line %d", quoteName(node), quoteName(cluster), first)
+	})
+	duplicateKeys(keysetsOf(parts, func(q *parser) *keyset { return q.ips }), func(key string, line, col, first int) {
+		add(line, col, FieldIP, ErrDupIP, "guest_IP %s is also on line %d", key, first)
+	})
+	duplicateKeys(keysetsOf(parts, func(q *parser) *keyset { return q.clusterHosts }), func(key string, line, col, first int) {
+		host, cluster, _ := strings.Cut(key, " ")
+		add(line, col, FieldHostCFName, WarnSameHost, "cluster %s already has a node on host %s (line %d): one host failure takes both nodes", quoteName(cluster), quoteName(host), first)
+	})
+	if len(ds) == 0 {
+		return
+	}
+	// Each rule reports in hash order: put them in file order.
+	p.diags = append(p.diags, ds...)
+	// Line diagnostics in line then column order; a rule's diagnostics on
+	// one spot keep the order in which they were found.
+	slices.SortStableFunc(p.diags, func(a, b Diagnostic) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+}
+
+func keysetsOf(parts []*parser, f func(*parser) *keyset) []*keyset {
+	ks := make([]*keyset, len(parts))
+	for i, q := range parts {
+		ks[i] = f(q)
+	}
+	return ks
 }
 
 // pairKey returns fields i and i+1 joined by one space. On a well-formed

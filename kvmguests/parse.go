@@ -1,12 +1,14 @@
 package kvmguests
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
-	"io/fs"
+	"runtime"
 	"slices"
+	"strings"
+	"sync"
 )
 
 // Options change what the checks accept.
@@ -27,7 +29,7 @@ type Options struct {
 // it read (the guests among them) and every problem found, in file order.
 // err is non-nil only when reading r failed.
 func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnostics, err error) {
-	p := newParser(name, opts, true, sizeOf(r))
+	p := newParser(name, opts, true, 0)
 	err = p.read(r)
 	return p.cfg, p.diags, err
 }
@@ -35,54 +37,82 @@ func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnosti
 // Check is Parse for when only the verdict matters: it keeps no lines, so
 // a large file costs little memory.
 func Check(r io.Reader, name string, opts Options) (Diagnostics, error) {
-	p := newParser(name, opts, false, sizeOf(r))
+	p := newParser(name, opts, false, 0)
 	err := p.read(r)
 	return p.diags, err
 }
 
-// sizeOf returns the size of what r will yield, when r can tell.
-func sizeOf(r io.Reader) int64 {
-	switch r := r.(type) {
-	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
-		return int64(r.Len())
-	case interface{ Stat() (fs.FileInfo, error) }: // *os.File
-		if fi, err := r.Stat(); err == nil && fi.Mode().IsRegular() {
-			return fi.Size()
-		}
-	}
-	return 0
-}
+// chunkSize is how much is read at a time. Each chunk becomes one string
+// and every line in it a substring, so a line costs no allocation of its
+// own; chunks are checked in parallel, then the results joined in order.
+const chunkSize = 1 << 20
 
 func (p *parser) read(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var long []byte // a line longer than the buffer, put together
-	for {
-		chunk, rerr := br.ReadSlice('\n')
-		if rerr == bufio.ErrBufferFull {
-			long = append(long, chunk...)
-			continue
-		}
-		line := chunk
-		if long != nil {
-			line = append(long, chunk...)
-			long = nil
-		}
-		if len(line) > 0 {
-			hasLF := line[len(line)-1] == '\n'
-			if hasLF {
-				line = line[:len(line)-1]
-			}
-			p.line(line, hasLF)
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return fmt.Errorf("reading %s: %w", p.name, rerr)
-		}
+	var (
+		parts []*parser // one per chunk, in file order
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, runtime.GOMAXPROCS(0))
+		line  = 0 // lines before the chunk
+	)
+	err := readChunks(r, func(chunk string) {
+		part := p.part(line, len(chunk))
+		parts = append(parts, part)
+		line += strings.Count(chunk, "\n")
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			part.lines(chunk)
+		}()
+	})
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", p.name, err)
 	}
+	p.merge(parts)
 	p.finish()
 	return nil
+}
+
+// readChunks calls f with r's contents in pieces of about chunkSize that
+// end at a line end, except perhaps the last.
+func readChunks(r io.Reader, f func(chunk string)) error {
+	buf := make([]byte, chunkSize)
+	var carry []byte // the start of a line that the previous read cut
+	for {
+		n, err := io.ReadFull(r, buf)
+		eof := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !eof {
+			return err
+		}
+		data := append(carry, buf[:n]...)
+		cut := len(data)
+		if !eof {
+			cut = bytes.LastIndexByte(data, '\n') + 1 // 0 if no line end yet
+		}
+		if cut > 0 {
+			f(string(data[:cut]))
+		}
+		if eof {
+			return nil
+		}
+		carry = append(carry[:0:0], data[cut:]...)
+	}
+}
+
+// lines checks every line of a chunk.
+func (p *parser) lines(chunk string) {
+	for {
+		i := strings.IndexByte(chunk, '\n')
+		if i < 0 {
+			break
+		}
+		p.line(chunk[:i], true)
+		chunk = chunk[i+1:]
+	}
+	if chunk != "" {
+		p.line(chunk, false)
+	}
 }
 
 // ParseBytes is Parse on a byte slice.
@@ -98,35 +128,64 @@ type parser struct {
 	diags Diagnostics
 	n     int // current line number
 
-	// Keys seen so far, to the line they were first seen on. The string
-	// keys are substrings of the lines, so they cost no allocation.
-	byName        map[string]int32
-	byNode        map[string]int32 // "guest-clustername guest-cfname"
-	byClusterHost map[string]int32 // "host-cfname guest-clustername"
-	byIP          map[[16]byte]int32
-	nodeLines     int // lines that are neither blank nor comments
+	// The keys of the rules across lines in this parser's chunk, checked
+	// once all chunks are read. String keys are substrings of the lines, so
+	// they cost no allocation.
+	seed         maphash.Seed
+	names        *keyset // guest-name
+	nodes        *keyset // "guest-clustername guest-cfname"
+	clusterHosts *keyset // "host-cfname guest-clustername"
+	ips          *keyset // the 16 bytes of the unmapped address
+	nodeLines    int     // lines that are neither blank nor comments
 
 	// Reused for every line.
 	fieldBuf [8]string
 	colBuf   [8]int
+	ipBuf    [64]byte
 }
 
-// newParser makes a parser; sizeHint, the input's size in bytes when known,
-// sizes the maps up front (a line is rarely shorter than 40 bytes).
+// newParser makes a parser; sizeHint, the size in bytes of what it will
+// read, sizes the key sets up front (a line is typically 60 to 80 bytes).
 func newParser(name string, opts Options, keep bool, sizeHint int64) *parser {
-	n := int(min(sizeHint/40, 1<<20))
+	return newParserSeed(name, opts, keep, sizeHint, maphash.MakeSeed())
+}
+
+func newParserSeed(name string, opts Options, keep bool, sizeHint int64, seed maphash.Seed) *parser {
+	n := int(min(sizeHint/64, 1<<20))
 	p := &parser{
-		name:          name,
-		opts:          opts,
-		byName:        make(map[string]int32, n),
-		byNode:        make(map[string]int32, n),
-		byClusterHost: make(map[string]int32, n),
-		byIP:          make(map[[16]byte]int32, n),
+		name:         name,
+		opts:         opts,
+		seed:         seed,
+		names:        newKeyset(seed, n),
+		nodes:        newKeyset(seed, n),
+		clusterHosts: newKeyset(seed, n),
+		ips:          newKeyset(seed, n),
 	}
 	if keep {
 		p.cfg = &Config{Lines: make([]Line, 0, n)}
 	}
 	return p
+}
+
+// part returns a parser for a chunk that starts after line lines: it
+// shares the seed, so that keys hash alike in every chunk.
+func (p *parser) part(line, size int) *parser {
+	q := newParserSeed(p.name, p.opts, p.cfg != nil, int64(size), p.seed)
+	q.n = line
+	return q
+}
+
+// merge joins what the chunks' parsers found, in file order, and checks
+// the rules across lines.
+func (p *parser) merge(parts []*parser) {
+	for _, q := range parts {
+		p.diags = append(p.diags, q.diags...)
+		if p.cfg != nil {
+			p.cfg.Lines = append(p.cfg.Lines, q.cfg.Lines...)
+		}
+		p.nodeLines += q.nodeLines
+	}
+	p.duplicates(parts)
 }
 
 // report records a problem on the current line.
@@ -149,7 +208,7 @@ func (p *parser) finish() {
 }
 
 // line handles one line, without its LF.
-func (p *parser) line(raw []byte, hasLF bool) {
+func (p *parser) line(raw string, hasLF bool) {
 	p.n++
 	first := len(p.diags)
 	defer func() {
@@ -166,7 +225,7 @@ func (p *parser) line(raw []byte, hasLF bool) {
 		p.report(len(raw), "", ErrCRLF, "CRLF line ending: the line ends with a CR (\\r) before the LF; convert the file with dos2unix")
 		raw = raw[:len(raw)-1]
 	}
-	text := string(raw)
+	text := raw
 	switch {
 	case len(text) == 0:
 		p.report(1, "", WarnBlankLine, "blank line (PRIMECLUSTER's handling of blank lines is not documented)")
@@ -178,7 +237,10 @@ func (p *parser) line(raw []byte, hasLF bool) {
 		return
 	}
 	p.nodeLines++
-	fields, cols := p.split(text)
+	fields, cols, ok := p.splitFast(text)
+	if !ok {
+		fields, cols = p.split(text)
+	}
 	if len(fields) != 7 {
 		p.reportFieldCount(text, fields, cols)
 		p.keep(Line{Kind: LineInvalid, Text: text})
@@ -201,6 +263,38 @@ func (p *parser) keep(l Line) {
 	if p.cfg != nil {
 		p.cfg.Lines = append(p.cfg.Lines, l)
 	}
+}
+
+// splitFast cuts a well-formed line into its seven fields: no control
+// character, tab or DEL, single spaces between non-empty fields. ok is false
+// for any other line, which split then reads slowly and reports on exactly.
+func (p *parser) splitFast(text string) (fields []string, cols []int, ok bool) {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 || c == 0x7f {
+			return nil, nil, false
+		}
+	}
+	fields, cols = p.fieldBuf[:0], p.colBuf[:0]
+	start := 0
+	for len(fields) < 7 {
+		end := strings.IndexByte(text[start:], ' ')
+		if end < 0 {
+			end = len(text) - start
+		}
+		if end == 0 { // leading, trailing or double space
+			return nil, nil, false
+		}
+		fields = append(fields, text[start:start+end])
+		cols = append(cols, start+1)
+		start += end + 1
+		if start > len(text) {
+			break
+		}
+	}
+	if len(fields) != 7 || start <= len(text) {
+		return nil, nil, false // too few fields, or more after the seventh
+	}
+	return fields, cols, true
 }
 
 // split cuts text into fields at runs of spaces and tabs, reporting every

@@ -1,0 +1,136 @@
+package cipher_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sfkvm/sfkvm/cipher"
+)
+
+func ExampleCheckPassword() {
+	for _, pw := range []string{"Passw0rd", "Pass;word", "Passwört", ""} {
+		err := cipher.CheckPassword([]byte(pw))
+		var pe *cipher.PolicyError
+		if errors.As(err, &pe) {
+			fmt.Printf("rule %q at position %d: %v\n", pe.Rule, pe.Pos, err)
+			continue
+		}
+		fmt.Println("ok")
+	}
+	// Output:
+	// ok
+	// rule "a forbidden character" at position 5: password policy: position 5: forbidden character ";" (PRIMECLUSTER refuses any of > < " / \ = ! ? ; , &)
+	// rule "not 7-bit ASCII" at position 6: password policy: position 6: a byte outside 7-bit ASCII (PRIMECLUSTER accepts 7-bit ASCII only)
+	// rule "the password is empty" at position 0: password policy: the password is empty
+}
+
+func ExampleKey_Seal() {
+	dir, _ := os.MkdirTemp("", "sfkvm-example")
+	defer os.RemoveAll(dir)
+	keyFile := filepath.Join(dir, "sfkvm.key")
+	if _, err := cipher.CreateKeyFile(keyFile); err != nil { // mode 0600, never overwrites
+		log.Fatal(err)
+	}
+
+	key, err := cipher.LoadKey(keyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer key.Wipe()
+	token, err := key.Seal(cipher.SecretFromString("Passw0rd"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(strings.HasPrefix(token, cipher.SealedPrefix), cipher.IsSealedToken(token), cipher.IsVendorToken(token))
+
+	secret, err := key.Open(token)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer secret.Wipe()
+	fmt.Println(string(secret.Bytes()))
+
+	other, _ := cipher.NewKey()
+	_, err = other.Open(token)
+	fmt.Println(errors.Is(err, cipher.ErrWrongKey))
+	// Output:
+	// true true false
+	// Passw0rd
+	// true
+}
+
+// The vendor's tool, driven as an API: this needs PRIMECLUSTER's sfcipher
+// (on PATH, in /opt/SMAW/bin or /opt/SMAW/SMAWsf/bin).
+func ExampleSfcipher() {
+	var enc cipher.Encrypter = &cipher.Sfcipher{} // or {Path: "/opt/SMAW/bin/sfcipher", Timeout: 10 * time.Second}
+	password := []byte("Passw0rd")
+	defer clear(password)
+	token, err := enc.Encrypt(context.Background(), password)
+	var se *cipher.SfcipherError
+	switch {
+	case errors.Is(err, cipher.ErrSfcipherNotFound):
+		log.Fatal("install PRIMECLUSTER, or use a sealed token for tests")
+	case errors.As(err, &se):
+		log.Fatalf("sfcipher said %q (exit status %d)", se.Output, se.ExitStatus)
+	case err != nil:
+		log.Fatal(err)
+	}
+	fmt.Println(token) // e.g. D0860AB04E1B8FA3
+}
+
+func ExampleSecret() {
+	pw := cipher.SecretFromString("Passw0rd")
+	defer pw.Wipe()
+	fmt.Printf("%v %s %q %x %#v\n", pw, pw, pw, pw, pw)
+
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // keep the output stable
+			}
+			return a
+		},
+	}))
+	logger.Info("login", "user", "sfkvm", "password", pw)
+
+	type login struct {
+		User     string
+		Password cipher.Secret
+	}
+	fmt.Printf("%+v\n", login{"sfkvm", pw})
+	// Output:
+	// [REDACTED] [REDACTED] "[REDACTED]" [REDACTED] cipher.Secret([REDACTED])
+	// level=INFO msg=login user=sfkvm password=[REDACTED]
+	// {User:sfkvm Password:[REDACTED]}
+}
+
+func ExampleCreateKeyFile() {
+	dir, _ := os.MkdirTemp("", "sfkvm-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "sfkvm.key")
+
+	key, err := cipher.CreateKeyFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer key.Wipe()
+	fi, _ := os.Stat(path)
+	fmt.Println(fi.Mode(), fi.Size())
+
+	_, err = cipher.CreateKeyFile(path)
+	fmt.Println(errors.Is(err, cipher.ErrKeyFileExists))
+
+	os.Chmod(path, 0o644)
+	_, err = cipher.LoadKey(path)
+	fmt.Println(errors.Is(err, cipher.ErrKeyFileMode))
+	// Output:
+	// -rw------- 56
+	// true
+	// true
+}

@@ -1,0 +1,199 @@
+package cipher
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// A key file holds one sealing key as one line of text:
+//
+//	sfkvm-key 1 <the 32-byte key in base64url without padding>\n
+//
+// 56 bytes in all: the magic word, the format version, one space each, 43
+// base64url characters and a newline. Nothing else is accepted (no comment,
+// no CR, no trailing space), so a file is either exactly a key or refused.
+// The file is owned by the user who runs sfkvm (or root), a regular file
+// (not a symlink), with no group or other permission bits (0600 or 0400).
+const (
+	keyFileMagic = "sfkvm-key 1 "
+	keyFileSize  = len(keyFileMagic) + 43 + 1
+)
+
+// Errors of LoadKey, ReadKey and CreateKeyFile, for errors.Is.
+var (
+	ErrKeyFileFormat = errors.New("not a sfkvm key file")
+	ErrKeyFileMode   = errors.New("key file is accessible to group or others")
+	ErrKeyFileOwner  = errors.New("key file is owned by another user")
+	ErrKeyFileType   = errors.New("key file is not a regular file")
+	ErrKeyFileExists = errors.New("key file already exists")
+)
+
+// KeyFileError is an error about one key file: its path, and the cause
+// (one of the ErrKeyFile... errors or an error of the file system). It
+// never holds the key.
+type KeyFileError struct {
+	Path   string
+	Detail string // what was found, e.g. "mode 0644"; may be empty
+	Err    error
+}
+
+func (e *KeyFileError) Error() string {
+	if e.Detail != "" {
+		return fmt.Sprintf("cipher: key file %s: %v (%s)", e.Path, e.Err, e.Detail)
+	}
+	return fmt.Sprintf("cipher: key file %s: %v", e.Path, e.Err)
+}
+
+func (e *KeyFileError) Unwrap() error { return e.Err }
+
+// LoadKey reads the key file at path. It refuses a file that is not a
+// regular file (a symlink, a directory, a FIFO), that grants any permission
+// to group or others, that belongs to someone other than the current user
+// or root, or that is not exactly one key line (see the format above). The
+// checks are made on the opened file, so the file cannot be swapped between
+// check and read.
+func LoadKey(path string) (*Key, error) {
+	// O_NOFOLLOW refuses a symlink; O_NONBLOCK keeps a FIFO from hanging the
+	// open (the fstat below then refuses it).
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, &KeyFileError{Path: path, Detail: "a symlink", Err: ErrKeyFileType}
+		}
+		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &KeyFileError{Path: path, Detail: fi.Mode().Type().String(), Err: ErrKeyFileType}
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, &KeyFileError{Path: path, Detail: fmt.Sprintf("mode %04o, want 0600", perm), Err: ErrKeyFileMode}
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Geteuid() {
+		return nil, &KeyFileError{Path: path, Detail: fmt.Sprintf("uid %d, this process runs as uid %d", st.Uid, os.Geteuid()), Err: ErrKeyFileOwner}
+	}
+	return ReadKey(f, path)
+}
+
+// ReadKey reads a key in the key file format from r; name is used in
+// errors. It does not check permissions: LoadKey does.
+func ReadKey(r io.Reader, name string) (*Key, error) {
+	buf := make([]byte, keyFileSize+1)
+	defer wipe(buf)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, &KeyFileError{Path: name, Err: err}
+	}
+	data := buf[:n]
+	switch {
+	case n != keyFileSize:
+		return nil, &KeyFileError{Path: name, Detail: fmt.Sprintf("%d bytes, want exactly %d", sizeOrMore(n, keyFileSize), keyFileSize), Err: ErrKeyFileFormat}
+	case !bytes.HasPrefix(data, []byte(keyFileMagic)):
+		return nil, &KeyFileError{Path: name, Detail: fmt.Sprintf("it must start with %q", keyFileMagic), Err: ErrKeyFileFormat}
+	case data[n-1] != '\n':
+		return nil, &KeyFileError{Path: name, Detail: "the line must end with a newline", Err: ErrKeyFileFormat}
+	}
+	key := make([]byte, KeySize)
+	m, err := base64.RawURLEncoding.Strict().Decode(key, data[len(keyFileMagic):n-1])
+	if err != nil || m != KeySize {
+		wipe(key)
+		return nil, &KeyFileError{Path: name, Detail: "the key is not 32 bytes of base64url without padding", Err: ErrKeyFileFormat}
+	}
+	return keyFromBytes(key), nil
+}
+
+// sizeOrMore describes a read that stopped at limit+1 bytes as "more than".
+func sizeOrMore(n, want int) any {
+	if n > want {
+		return fmt.Sprintf("more than %d", want)
+	}
+	return n
+}
+
+// CreateKeyFile writes a fresh key to a new key file at path and returns
+// the key. The file has mode 0600 from its first byte and appears whole or
+// not at all: the key is written to a temporary file in the same
+// directory, synced, then linked to path (link, unlike rename, fails when
+// path exists, so an existing file is never overwritten, even by a race),
+// and the directory is synced.
+func CreateKeyFile(path string) (*Key, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, &KeyFileError{Path: path, Err: ErrKeyFileExists}
+	}
+	k, err := NewKey()
+	if err != nil {
+		return nil, err
+	}
+	line := formatKeyFile(k)
+	defer wipe(line)
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".sfkvm-key-*") // created 0600
+	if err != nil {
+		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName)
+	// CreateTemp asks for 0600, but a umask could only remove bits; set the
+	// mode exactly before any byte of the key is written.
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(line)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
+	}
+	if err := os.Link(tmpName, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, &KeyFileError{Path: path, Err: ErrKeyFileExists}
+		}
+		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, &KeyFileError{Path: path, Detail: "syncing the directory", Err: err}
+	}
+	return k, nil
+}
+
+// formatKeyFile returns the key file line for k (to be wiped by the caller).
+func formatKeyFile(k *Key) []byte {
+	out := make([]byte, 0, keyFileSize)
+	out = append(out, keyFileMagic...)
+	out = base64.RawURLEncoding.AppendEncode(out, k.raw.Bytes())
+	return append(out, '\n')
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// unwrapPathError drops the *fs.PathError wrapper, whose path KeyFileError
+// already names.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}

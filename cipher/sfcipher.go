@@ -1,0 +1,326 @@
+package cipher
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+)
+
+// Sfcipher is the [Encrypter] that drives the vendor's sfcipher -c. The
+// tool reads the password from its terminal only, so it runs on a
+// pseudo-terminal of its own: Encrypt waits for each prompt, waits until the
+// tool has turned echo off, types the password, and reads the token that
+// the tool prints. The password never appears on a command line or in the
+// environment.
+//
+// The zero Sfcipher finds the tool with [FindSfcipher] and gives it
+// [DefaultSfcipherTimeout].
+type Sfcipher struct {
+	Path    string        // the tool; empty: FindSfcipher
+	Timeout time.Duration // bound on one run; zero: DefaultSfcipherTimeout
+}
+
+// Timing of the conversation. These bound the wait for facts that a
+// terminal does not announce: that the tool has turned echo off, and that a
+// line ending in ':' is a question that nobody will finish.
+const (
+	echoOffWait  = 2 * time.Second
+	echoPoll     = 2 * time.Millisecond
+	promptSilent = 300 * time.Millisecond
+	drainWait    = time.Second
+	// maxTTYLine is the longest line that a Linux terminal in canonical
+	// mode passes on (4095 bytes and the newline).
+	maxTTYLine = 4094
+	maxQuoted  = 1024
+)
+
+// Encrypt runs sfcipher -c, answers its two prompts with password and
+// returns the token it prints. The password must pass [CheckPassword]
+// first: besides being the documented policy, that guarantees it holds no
+// character that the terminal would act on (Ctrl-C, Ctrl-D, a newline).
+//
+// It fails with a *SfcipherError when the tool cannot be started, asks
+// anything but the two known prompts, keeps echo on, exits non-zero,
+// prints something other than an uppercase-hexadecimal token, or outlives
+// the context or the timeout (then it is killed, with anything it
+// started).
+func (s *Sfcipher) Encrypt(ctx context.Context, password []byte) (string, error) {
+	if err := CheckPassword(password); err != nil {
+		return "", err
+	}
+	if len(password) > maxTTYLine {
+		return "", fmt.Errorf("cipher: the password is %d bytes long; a terminal line holds at most %d", len(password), maxTTYLine)
+	}
+	path := s.Path
+	if path == "" {
+		var err error
+		if path, err = FindSfcipher(); err != nil {
+			return "", err
+		}
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSfcipherTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	c := &conversation{path: path, password: password}
+	return c.run(ctx)
+}
+
+// conversation is one run of sfcipher on a pseudo-terminal.
+type conversation struct {
+	path     string
+	password []byte
+	cmd      *exec.Cmd
+	ptmx     *os.File
+	out      bytes.Buffer // everything the tool printed
+}
+
+func (c *conversation) fail(err error, exitStatus int) error {
+	return &SfcipherError{Path: c.path, Err: err, ExitStatus: exitStatus, Output: c.quoted()}
+}
+
+func (c *conversation) run(ctx context.Context) (string, error) {
+	c.cmd = exec.Command(c.path, "-c")
+	// The manual shows English prompts; ask for them.
+	c.cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C", "TERM=dumb")
+	ptmx, err := startOnPTY(c.cmd)
+	if err != nil {
+		return "", c.fail(fmt.Errorf("cannot start it on a pseudo-terminal: %w", err), -1)
+	}
+	c.ptmx = ptmx
+	var waitErr error
+	waited := make(chan struct{})
+	go func() { waitErr = c.cmd.Wait(); close(waited) }()
+	defer func() {
+		select {
+		case <-waited:
+		default:
+			// The tool leads its own session and process group: kill the
+			// group, so that nothing it started lives on either.
+			_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+			<-waited
+		}
+		ptmx.Close()
+	}()
+
+	chunks := make(chan []byte)
+	stop := make(chan struct{})
+	defer close(stop)
+	go readChunks(ptmx, chunks, stop)
+
+	prompts := []string{PromptEnter, PromptReenter}
+	answered := 0 // prompts answered so far
+	mark := 0     // offset in out where the text after the last answer starts
+	silence := time.NewTimer(time.Hour)
+	silence.Stop()
+	defer silence.Stop()
+	exit := waited // nil once seen
+	for open := true; open; {
+		select {
+		case <-ctx.Done():
+			return "", c.fail(fmt.Errorf("%w (the tool was killed)", ctx.Err()), -1)
+		case <-silence.C:
+			q := lastLine(c.out.Bytes()[mark:])
+			return "", c.fail(fmt.Errorf("%w: %q where sfkvm expected %q", ErrUnexpectedPrompt, q, prompts[answered]), -1)
+		case <-exit:
+			// The tool has ended. The terminal normally closes with it,
+			// but a process that it left behind may hold it open: read
+			// what is there, without waiting for the close.
+			_ = ptmx.SetReadDeadline(time.Now().Add(drainWait))
+			exit = nil
+		case chunk, ok := <-chunks:
+			if !ok {
+				open = false
+				break
+			}
+			c.out.Write(chunk)
+			if answered == len(prompts) {
+				break
+			}
+			line := lastLine(c.out.Bytes()[mark:])
+			silence.Stop()
+			if line == prompts[answered] {
+				if err := c.answer(ctx); err != nil {
+					return "", err
+				}
+				answered++
+				mark = c.out.Len()
+			} else if strings.HasSuffix(line, ":") || strings.HasSuffix(line, "?") {
+				// Maybe a question we do not know, maybe the first half
+				// of a line: decide when the tool has been silent a while.
+				silence.Reset(promptSilent)
+			}
+		}
+	}
+
+	// The terminal closed (or was drained): the tool has ended, or is
+	// about to.
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		return "", c.fail(fmt.Errorf("%w (the tool was killed)", ctx.Err()), -1)
+	}
+	err = waitErr
+	status := c.cmd.ProcessState.ExitCode()
+	if err != nil && status < 0 {
+		return "", c.fail(fmt.Errorf("%w: %v", ErrSfcipherExit, err), -1)
+	}
+	if status != 0 {
+		return "", c.fail(ErrSfcipherExit, status)
+	}
+	if answered < len(prompts) {
+		return "", c.fail(fmt.Errorf("%w: it ended without asking %q", ErrUnexpectedPrompt, prompts[answered]), 0)
+	}
+	token := lastNonEmptyLine(c.out.Bytes()[mark:])
+	if !IsVendorToken(token) {
+		return "", c.fail(ErrNotAToken, 0)
+	}
+	return token, nil
+}
+
+// answer types the password and Enter, once the tool has turned echo off.
+func (c *conversation) answer(ctx context.Context) error {
+	deadline := time.Now().Add(echoOffWait)
+	for {
+		on, err := echoOn(c.ptmx)
+		if err != nil {
+			return c.fail(fmt.Errorf("reading the terminal's mode: %w", err), -1)
+		}
+		if !on {
+			break
+		}
+		if time.Now().After(deadline) {
+			return c.fail(ErrEchoOn, -1)
+		}
+		select {
+		case <-ctx.Done():
+			return c.fail(fmt.Errorf("%w (the tool was killed)", ctx.Err()), -1)
+		case <-time.After(echoPoll):
+		}
+	}
+	// Enter sends CR, as a person's key does; the terminal turns it into
+	// a newline for a tool in canonical mode.
+	line := make([]byte, 0, len(c.password)+1)
+	line = append(append(line, c.password...), '\r')
+	defer wipe(line)
+	if _, err := c.ptmx.Write(line); err != nil {
+		return c.fail(fmt.Errorf("typing the password: %w", err), -1)
+	}
+	return nil
+}
+
+// startOnPTY starts cmd in a new session with a new pseudo-terminal as its
+// controlling terminal and its stdin, stdout and stderr, and returns the
+// master side. The master is made non-blocking and handed to Go's poller,
+// so that closing it ends a pending Read even if some process that escaped
+// the kill still holds the terminal (a blocking master, as pty.Start
+// returns it, would keep the reading goroutine forever).
+func startOnPTY(cmd *exec.Cmd) (*os.File, error) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer tty.Close()
+	fd, err := unix.Dup(int(master.Fd()))
+	master.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	unix.CloseOnExec(fd)
+	ptmx := os.NewFile(uintptr(fd), "/dev/ptmx")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true} // Ctty 0: the child's stdin
+	if err := cmd.Start(); err != nil {
+		ptmx.Close()
+		return nil, err
+	}
+	return ptmx, nil
+}
+
+// echoOn reports whether the terminal echoes input. On Linux the master
+// side reads the terminal's modes, which the tool sets on its side.
+func echoOn(ptmx *os.File) (bool, error) {
+	rc, err := ptmx.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var t *unix.Termios
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { t, ierr = unix.IoctlGetTermios(int(fd), unix.TCGETS) }); err != nil {
+		return false, err
+	}
+	if ierr != nil {
+		return false, ierr
+	}
+	return t.Lflag&unix.ECHO != 0, nil
+}
+
+// readChunks sends what the tool prints until its terminal closes (EIO on
+// Linux) or stop is closed.
+func readChunks(ptmx *os.File, chunks chan<- []byte, stop <-chan struct{}) {
+	defer close(chunks)
+	for {
+		buf := make([]byte, 4096)
+		n, err := ptmx.Read(buf)
+		if n > 0 {
+			select {
+			case chunks <- buf[:n]:
+			case <-stop:
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// quoted is what the tool printed, fit to quote in an error: CRs dropped,
+// trimmed, cut to maxQuoted bytes, and the password replaced should the
+// tool have echoed it.
+func (c *conversation) quoted() string {
+	b := bytes.ReplaceAll(c.out.Bytes(), []byte("\r"), nil)
+	if len(c.password) > 0 {
+		b = bytes.ReplaceAll(b, c.password, []byte(Redacted))
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) > maxQuoted {
+		b = append(b[:maxQuoted:maxQuoted], "..."...)
+	}
+	return string(b)
+}
+
+// lastLine returns the text after the last newline, without spaces or CRs
+// around it: where a prompt waits.
+func lastLine(b []byte) string {
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	return string(bytes.TrimSpace(b))
+}
+
+// lastNonEmptyLine returns the last line of b that is not blank, trimmed.
+func lastNonEmptyLine(b []byte) string {
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
+}

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/sfkvm/sfkvm/cipher"
+	"golang.org/x/term"
+)
+
+func init() {
+	commands["cipher"] = command{summary: "encrypt a guest user's password for kvmguests.conf (like sfcipher -c)", run: runCipher}
+}
+
+const cipherSynopsis = `-c [--password-stdin] [--sfcipher PATH | --native --key FILE] [--format text|json]
+       sfkvm cipher --new-key FILE
+
+With -c, asks for the password twice without echo (or reads one line with
+--password-stdin), checks PRIMECLUSTER's password policy, and prints the
+token for the guest_passwd field of kvmguests.conf. The token comes from
+PRIMECLUSTER's own sfcipher (found on PATH, in /opt/SMAW/bin or
+/opt/SMAW/SMAWsf/bin, or named with --sfcipher): only its tokens can be
+read by PRIMECLUSTER. --native --key FILE seals with sfkvm's own format
+instead, which PRIMECLUSTER cannot read (for tests, the demo and in-house
+credential stores). --new-key FILE writes a fresh key file (mode 0600; an
+existing file is never overwritten).
+`
+
+// maxPasswordLine bounds what --password-stdin reads.
+const maxPasswordLine = 4096
+
+func runCipher(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "cipher", cipherSynopsis)
+	encrypt := fs.Bool("c", false, "encrypt a password (the vendor's spelling)")
+	passwordStdin := fs.Bool("password-stdin", false, "read the password as one line from stdin (for scripts)")
+	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: PATH, /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin)")
+	native := fs.Bool("native", false, "seal with sfkvm's own format (PRIMECLUSTER cannot read it); needs --key")
+	keyPath := fs.String("key", "", "key `FILE` for --native")
+	newKey := fs.String("new-key", "", "write a fresh key `FILE` (0600, never overwrites)")
+	timeout := fs.Duration("timeout", cipher.DefaultSfcipherTimeout, "bound on one run of sfcipher")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	usageErr := func(msg string) int {
+		fmt.Fprintf(e.stderr, "sfkvm cipher: %s\n", msg)
+		fs.Usage()
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageErr(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case *newKey != "" && *encrypt:
+		return usageErr("-c and --new-key do not go together")
+	case *newKey != "":
+		return cipherNewKey(e, *newKey, *format)
+	case !*encrypt:
+		return usageErr("say -c to encrypt a password, or --new-key FILE")
+	case *keyPath != "" && !*native:
+		return usageErr("--key is for --native (sfkvm's own sealed format); add --native if that is what you want")
+	case *native && *keyPath == "":
+		return usageErr("--native needs --key FILE (make one with sfkvm cipher --new-key FILE)")
+	case *native && *sfcipherPath != "":
+		return usageErr("--native and --sfcipher do not go together")
+	}
+
+	// Choose the encrypter before asking for the password: a missing tool
+	// is reported before anyone types anything.
+	var enc cipher.Encrypter
+	kind := "sfcipher"
+	if *native {
+		k, err := cipher.LoadKey(*keyPath)
+		if err != nil {
+			cipherError(e, err)
+			return keyFileExit(err)
+		}
+		defer k.Wipe()
+		enc, kind = k, "sealed"
+	} else {
+		path, code := findVendorTool(e, *sfcipherPath)
+		if code != exitOK {
+			return code
+		}
+		enc = &cipher.Sfcipher{Path: path, Timeout: *timeout}
+	}
+
+	pw, code := readPassword(ctx, e, *passwordStdin)
+	if code != exitOK {
+		return code
+	}
+	defer pw.Wipe()
+
+	token, err := enc.Encrypt(ctx, pw.Bytes())
+	if err != nil {
+		cipherError(e, err)
+		var pe *cipher.PolicyError
+		switch {
+		case errors.As(err, &pe):
+			return exitConfig
+		case ctx.Err() != nil:
+			return exitFailed
+		}
+		return exitUnavailable
+	}
+	if kind == "sealed" {
+		fmt.Fprintln(e.stderr, "sfkvm cipher: warning: this is an sfkvm sealed token: PRIMECLUSTER cannot read it; never put it in a cluster's kvmguests.conf")
+	}
+	if *format == "json" {
+		writeJSON(e.stdout, struct {
+			Token  string `json:"token"`
+			Format string `json:"format"`
+		}{token, kind})
+		return exitOK
+	}
+	fmt.Fprintln(e.stdout, token)
+	return exitOK
+}
+
+// findVendorTool returns the sfcipher to run, or the exit code after
+// saying how to get a token without it.
+func findVendorTool(e *env, path string) (string, int) {
+	if path != "" {
+		fi, err := os.Stat(path)
+		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return path, exitOK
+		}
+		if err == nil {
+			err = errors.New("not an executable file")
+		}
+		fmt.Fprintf(e.stderr, "sfkvm cipher: --sfcipher %s: %v\n", path, err)
+		return "", exitUnavailable
+	}
+	p, err := cipher.FindSfcipher()
+	if err == nil {
+		return p, exitOK
+	}
+	fmt.Fprintf(e.stderr, `sfkvm cipher: %s
+sfkvm cipher: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
+  algorithm is not public. To get one: run this on a node where PRIMECLUSTER
+  is installed, or name the tool with --sfcipher PATH.
+sfkvm cipher: for sfkvm's own sealed format instead (tests, the demo,
+  in-house credential stores; PRIMECLUSTER cannot read it):
+    sfkvm cipher --new-key FILE
+    sfkvm cipher -c --native --key FILE
+`, strings.TrimPrefix(err.Error(), "cipher: "))
+	return "", exitUnavailable
+}
+
+// readPassword reads the password: one line from stdin with
+// --password-stdin, else twice from the terminal without echo.
+func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, int) {
+	f, isFile := e.stdin.(*os.File)
+	onTerminal := isFile && term.IsTerminal(int(f.Fd()))
+	if fromStdin {
+		var pw cipher.Secret
+		var err error
+		if onTerminal {
+			// Someone typing at --password-stdin: still no echo.
+			pw, err = promptNoEcho(ctx, e, f, "")
+		} else {
+			pw, err = readLine(e.stdin)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm cipher: --password-stdin: %v\n", err)
+			return cipher.Secret{}, exitConfig
+		}
+		if err := cipher.CheckPassword(pw.Bytes()); err != nil {
+			pw.Wipe()
+			cipherError(e, err)
+			return cipher.Secret{}, exitConfig
+		}
+		return pw, exitOK
+	}
+	if !onTerminal {
+		fmt.Fprintln(e.stderr, "sfkvm cipher: stdin is not a terminal: use --password-stdin to read the password from a pipe")
+		return cipher.Secret{}, exitUsage
+	}
+	first, err := promptNoEcho(ctx, e, f, cipher.PromptEnter)
+	if err != nil {
+		cipherError(e, err)
+		return cipher.Secret{}, exitFailed
+	}
+	// Check before the second prompt: nobody should type twice a password
+	// that will be refused.
+	if err := cipher.CheckPassword(first.Bytes()); err != nil {
+		first.Wipe()
+		cipherError(e, err)
+		return cipher.Secret{}, exitConfig
+	}
+	second, err := promptNoEcho(ctx, e, f, cipher.PromptReenter)
+	if err != nil {
+		first.Wipe()
+		cipherError(e, err)
+		return cipher.Secret{}, exitFailed
+	}
+	defer second.Wipe()
+	if !first.Equal(second) {
+		first.Wipe()
+		fmt.Fprintln(e.stderr, "sfkvm cipher: the two entries differ; nothing was encrypted")
+		return cipher.Secret{}, exitConfig
+	}
+	return first, exitOK
+}
+
+// promptNoEcho shows prompt on stderr and reads one line from the terminal
+// with echo off. When ctx ends first (Ctrl-C), the terminal's mode is
+// restored before returning, so echo never stays off.
+func promptNoEcho(ctx context.Context, e *env, tty *os.File, prompt string) (cipher.Secret, error) {
+	fd := int(tty.Fd())
+	state, err := term.GetState(fd)
+	if err != nil {
+		return cipher.Secret{}, err
+	}
+	fmt.Fprint(e.stderr, prompt)
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		fmt.Fprintln(e.stderr) // the Enter key was not echoed
+		if r.err != nil {
+			return cipher.Secret{}, r.err
+		}
+		return cipher.NewSecret(r.b), nil
+	case <-ctx.Done():
+		term.Restore(fd, state)
+		fmt.Fprintln(e.stderr)
+		return cipher.Secret{}, ctx.Err()
+	}
+}
+
+// readLine reads one line (without its newline) from r, one byte at a
+// time, so that no buffer keeps a copy of the password (or consumes what
+// follows the line), and the growing buffer is wiped as it moves.
+func readLine(r io.Reader) (cipher.Secret, error) {
+	buf := make([]byte, 0, 128)
+	var one [1]byte
+	for {
+		n, err := r.Read(one[:])
+		if n == 1 {
+			if one[0] == '\n' {
+				break
+			}
+			if len(buf) == maxPasswordLine {
+				clear(buf)
+				return cipher.Secret{}, fmt.Errorf("the line is longer than %d bytes", maxPasswordLine)
+			}
+			if len(buf) == cap(buf) {
+				bigger := make([]byte, len(buf), 2*cap(buf))
+				copy(bigger, buf)
+				clear(buf)
+				buf = bigger
+			}
+			buf = append(buf, one[0])
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			clear(buf)
+			return cipher.Secret{}, err
+		}
+	}
+	one[0] = 0
+	return cipher.NewSecret(buf), nil
+}
+
+// cipherError prints err on stderr, without the package prefix that the
+// command's own prefix makes redundant.
+func cipherError(e *env, err error) {
+	fmt.Fprintf(e.stderr, "sfkvm cipher: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
+}
+
+// keyFileExit maps a key file error to the CLI's exit codes.
+func keyFileExit(err error) int {
+	switch {
+	case errors.Is(err, cipher.ErrKeyFileMode), errors.Is(err, cipher.ErrKeyFileOwner),
+		errors.Is(err, cipher.ErrKeyFileType), errors.Is(err, cipher.ErrKeyFileExists),
+		errors.Is(err, fs.ErrPermission):
+		return exitNoPerm
+	case errors.Is(err, cipher.ErrKeyFileFormat):
+		return exitConfig
+	}
+	return exitNoInput
+}
+
+func cipherNewKey(e *env, path string, format outputFormat) int {
+	k, err := cipher.CreateKeyFile(path)
+	if err != nil {
+		cipherError(e, err)
+		return keyFileExit(err)
+	}
+	defer k.Wipe()
+	fmt.Fprintf(e.stderr, "sfkvm cipher: wrote a new key to %s (mode 0600, key id %s); back it up: without it, its tokens cannot be opened\n", path, k.ID())
+	if format == "json" {
+		writeJSON(e.stdout, struct {
+			KeyFile string `json:"key_file"`
+			KeyID   string `json:"key_id"`
+		}{path, k.ID()})
+	}
+	return exitOK
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/cipher/sfciphertest"
+)
+
+// TestCipherSfcipherHelper is not a test: it is the fake sfcipher, run when
+// the test binary is re-executed by the script that sfciphertest.Install
+// writes. In a normal run it returns at once.
+func TestCipherSfcipherHelper(t *testing.T) { sfciphertest.Helper() }
+
+func fakeSfcipher(t *testing.T, mode sfciphertest.Mode) string {
+	t.Helper()
+	return sfciphertest.Install(t, t.TempDir(), mode, "TestCipherSfcipherHelper")
+}
+
+// cipherCLI runs the CLI in-process (runCLI in golden_test.go) and returns
+// the parts of its result.
+func cipherCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	r := runCLI(t, stdin, args...)
+	return r.code, r.stdout, r.stderr
+}
+
+func TestCipherVendorToolFromPasswordStdin(t *testing.T) {
+	fake := fakeSfcipher(t, sfciphertest.OK)
+	for _, args := range [][]string{
+		{"cipher", "-c", "--password-stdin", "--sfcipher", fake},
+		{"cipher", "--sfcipher=" + fake, "--password-stdin", "-c"},
+	} {
+		code, out, errOut := cipherCLI(t, "Passw0rd\nignored second line\n", args...)
+		if code != exitOK || out != sfciphertest.Token([]byte("Passw0rd"))+"\n" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	// Found on PATH.
+	t.Setenv("PATH", filepath.Dir(fake))
+	code, out, errOut := cipherCLI(t, "Passw0rd", "cipher", "-c", "--password-stdin", "--format=json")
+	var got struct{ Token, Format string }
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != exitOK {
+		t.Fatalf("exit %d, stdout %q, stderr %q (%v)", code, out, errOut, err)
+	}
+	if got.Token != sfciphertest.Token([]byte("Passw0rd")) || got.Format != "sfcipher" {
+		t.Errorf("JSON %+v", got)
+	}
+}
+
+func TestCipherPolicyViolationExits65(t *testing.T) {
+	fake := fakeSfcipher(t, sfciphertest.OK)
+	for _, tc := range []struct{ stdin, says string }{
+		{"Passw0rd&more\n", `position 9: forbidden character "&"`},
+		{"Passw0rd\r\n", "position 9: control character 0x0D CR"},
+		{"Passwört\n", "position 6"},
+		{"\n", "empty"},
+		{"", "empty"},
+	} {
+		code, out, errOut := cipherCLI(t, tc.stdin, "cipher", "-c", "--password-stdin", "--sfcipher", fake)
+		if code != exitConfig || out != "" || !strings.Contains(errOut, tc.says) {
+			t.Errorf("stdin %q: exit %d, stdout %q, stderr %q; want 65 and %q", tc.stdin, code, out, errOut, tc.says)
+		}
+		if strings.Contains(errOut, "Passw") {
+			t.Errorf("stderr shows the password: %q", errOut)
+		}
+	}
+	code, _, errOut := cipherCLI(t, strings.Repeat("a", 5000), "cipher", "-c", "--password-stdin", "--sfcipher", fake)
+	if code != exitConfig || !strings.Contains(errOut, "longer than 4096") {
+		t.Errorf("a 5000-byte line: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestCipherWithoutVendorToolExits69AndSaysHow(t *testing.T) {
+	for _, p := range []string{"/opt/SMAW/bin/sfcipher", "/opt/SMAW/SMAWsf/bin/sfcipher"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Skipf("%s is installed on this machine: cannot test its absence", p)
+		}
+	}
+	t.Setenv("PATH", t.TempDir())
+	code, out, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin")
+	if code != exitUnavailable || out != "" {
+		t.Fatalf("exit %d, stdout %q; want 69 and nothing", code, out)
+	}
+	for _, want := range []string{"sfcipher not found", "/opt/SMAW/bin", "--sfcipher PATH", "--native --key FILE", "--new-key FILE", "PRIMECLUSTER cannot read it"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut)
+		}
+	}
+	code, _, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--sfcipher", "/nonexistent/sfcipher")
+	if code != exitUnavailable || !strings.Contains(errOut, "/nonexistent/sfcipher") {
+		t.Errorf("--sfcipher to a missing file: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestCipherVendorToolFailureExits69AndQuotesIt(t *testing.T) {
+	code, out, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--sfcipher", fakeSfcipher(t, sfciphertest.Exit1))
+	if code != exitUnavailable || out != "" || !strings.Contains(errOut, sfciphertest.MsgExit1) || strings.Contains(errOut, "Passw0rd") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestCipherNativeSealsWithAWarning(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "sfkvm.key")
+	code, out, errOut := cipherCLI(t, "", "cipher", "--new-key", key)
+	if code != exitOK || out != "" || !strings.Contains(errOut, key) {
+		t.Fatalf("--new-key: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if fi, err := os.Lstat(key); err != nil || fi.Mode() != 0o600 {
+		t.Fatalf("key file: %v, %v", fi, err)
+	}
+	before, _ := os.ReadFile(key)
+	code, _, errOut = cipherCLI(t, "", "cipher", "--new-key", key)
+	if after, _ := os.ReadFile(key); code != exitNoPerm || !bytes.Equal(before, after) || !strings.Contains(errOut, "already exists") {
+		t.Errorf("--new-key over an existing file: exit %d, stderr %q", code, errOut)
+	}
+
+	code, out, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
+	if code != exitOK || !strings.Contains(errOut, "PRIMECLUSTER cannot read it") {
+		t.Fatalf("--native: exit %d, stderr %q", code, errOut)
+	}
+	token := strings.TrimSuffix(out, "\n")
+	if !cipher.IsSealedToken(token) {
+		t.Fatalf("--native printed %q, not a sealed token", out)
+	}
+	k, err := cipher.LoadKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := k.Open(token); err != nil || string(s.Bytes()) != "Passw0rd" {
+		t.Errorf("the token does not open to the password: %v", err)
+	}
+
+	// A key file that others can read is refused.
+	os.Chmod(key, 0o644)
+	code, _, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
+	if code != exitNoPerm || !strings.Contains(errOut, "0644") {
+		t.Errorf("--key with mode 0644: exit %d, stderr %q", code, errOut)
+	}
+	code, _, _ = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key+".missing", "--password-stdin")
+	if code != exitNoInput {
+		t.Errorf("--key to a missing file: exit %d, want 66", code)
+	}
+}
+
+func TestCipherUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"cipher"},
+		{"cipher", "-c", "--key", "k"},
+		{"cipher", "-c", "--native"},
+		{"cipher", "-c", "--native", "--key", "k", "--sfcipher", "s"},
+		{"cipher", "-c", "--new-key", "k"},
+		{"cipher", "-c", "extra"},
+		{"cipher", "--bogus"},
+	} {
+		if code, out, errOut := cipherCLI(t, "", args...); code != exitUsage || out != "" || !strings.Contains(errOut, "usage: sfkvm cipher") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and the usage", args, code, out, errOut)
+		}
+	}
+	// Without --password-stdin, a stdin that is not a terminal is a usage error.
+	code, _, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--sfcipher", fakeSfcipher(t, sfciphertest.OK))
+	if code != exitUsage || !strings.Contains(errOut, "--password-stdin") {
+		t.Errorf("stdin not a terminal: exit %d, stderr %q", code, errOut)
+	}
+}

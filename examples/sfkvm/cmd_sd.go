@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sfkvm/sfkvm/sdfacility"
+)
+
+func init() {
+	commands["sd"] = command{
+		summary: "drive the shutdown facility (sdtool -s/-e/-b): sd status|start|stop|restart",
+		run:     runSD,
+	}
+}
+
+const sdSynopsis = "status|start|stop|restart [--sdtool PATH] [--timeout D] [--poll D] [--format=text|json]"
+
+// sdResult is what sd prints with --format=json.
+type sdResult struct {
+	Action string              `json:"action"`
+	Steps  []sdfacility.Action `json:"steps"`
+	Status *sdfacility.Status  `json:"status,omitempty"`
+	Ready  bool                `json:"ready"`
+	Error  string              `json:"error,omitempty"`
+}
+
+// runSD: status prints the table; start and restart take their steps
+// (shown on stderr), wait until every agent is ready and print the final
+// table; stop runs sdtool -e. Exit 0 when every agent is ready (stop: when
+// sdtool -e worked), 1 when one failed, the facility does not run or the
+// wait ran out, 69 when sdtool is missing.
+func runSD(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "sd", sdSynopsis)
+	sdtool := fs.String("sdtool", sdfacility.DefaultSDTool, "`path` of sdtool")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after `duration` (the whole command, waits included)")
+	poll := fs.Duration("poll", sdfacility.DefaultPollInterval, "first pause between two sdtool -s while waiting (`duration`; doubles up to 10s)")
+	format := formatFlag(fs)
+	// The action may come before or after the flags.
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(e.stderr, "sfkvm sd: missing action: status, start, stop or restart")
+		fs.Usage()
+		return exitUsage
+	}
+	action := fs.Arg(0)
+	if code, ok := parseFlags(fs, fs.Args()[1:]); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	res := &sdResult{Action: action, Steps: []sdfacility.Action{}}
+	f := &sdfacility.Facility{
+		SDTool:       *sdtool,
+		PollInterval: *poll,
+		OnAction: func(a sdfacility.Action) {
+			res.Steps = append(res.Steps, a)
+			fmt.Fprintf(e.stderr, "sfkvm sd: %s\n", a)
+		},
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	var err error
+	switch action {
+	case "status":
+		res.Status, err = f.Status(ctx)
+	case "start":
+		if err = f.Start(ctx); err == nil {
+			res.Status, err = f.WaitReady(ctx)
+		}
+	case "stop":
+		err = f.Stop(ctx)
+	case "restart":
+		res.Status, err = f.Restart(ctx)
+	default:
+		fmt.Fprintf(e.stderr, "sfkvm sd: unknown action %q: want status, start, stop or restart\n", action)
+		return exitUsage
+	}
+	res.Ready = res.Status.Ready()
+	code := exitOK
+	switch {
+	case sdfacility.IsToolMissing(err):
+		code = exitUnavailable
+	case err != nil:
+		code = exitFailed
+	case action != "stop" && !res.Ready:
+		code = exitFailed
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	if *format == "json" {
+		if werr := writeJSON(e.stdout, res); werr != nil {
+			fmt.Fprintf(e.stderr, "sfkvm sd: %v\n", werr)
+			return exitFailed
+		}
+	} else if res.Status != nil && res.Status.Running {
+		printSDTable(e.stdout, res.Status)
+	}
+	reportSD(e.stderr, action, res, err)
+	return code
+}
+
+// reportSD explains on stderr what went wrong, and every problem found in
+// sdtool's output.
+func reportSD(w io.Writer, action string, res *sdResult, err error) {
+	// A non-zero sdtool -s is "not running"; its missing table is no news.
+	if res.Status != nil && res.Status.ExitStatus == 0 {
+		for _, d := range res.Status.Problems {
+			fmt.Fprintf(w, "%s\n", d)
+		}
+	}
+	switch {
+	case sdfacility.IsToolMissing(err):
+		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (use --sdtool PATH)\n", err)
+	case err != nil:
+		fmt.Fprintf(w, "sfkvm sd: %v\n", err)
+		if ce := (*sdfacility.CommandError)(nil); errors.As(err, &ce) && action == "restart" && len(ce.Args) == 1 && ce.Args[0] == "-e" {
+			fmt.Fprintln(w, "sfkvm sd: sdtool -b was not sent because sdtool -e failed")
+		}
+	case action == "stop":
+		fmt.Fprintln(w, "sfkvm sd: the shutdown facility was stopped")
+	case res.Ready:
+		fmt.Fprintln(w, "sfkvm sd: every agent is initialised and tested")
+	default:
+		fmt.Fprintf(w, "sfkvm sd: %s\n", res.Status.Summary())
+	}
+}
+
+func printSDTable(w io.Writer, st *sdfacility.Status) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Cluster Host\tAgent\tSA State\tShut State\tTest State\tInit State")
+	for _, a := range st.Agents {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Node, a.Agent, a.SAState, a.ShutState, a.TestState, a.InitState)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
+)
+
+// The fake sdtool of sdtest.Install is a link to this test binary: when
+// started through it, act as sdtool instead of testing.
+func init() { sdtest.RunIfInstalled() }
+
+var sdNodes = []sdtest.Node{
+	{Name: "cfguest11", Agents: []string{"SA_libvirtgp", "SA_libvirtgr", "SA_vmchkhost"}},
+	{Name: "cfguest12", Agents: []string{"SA_libvirtgp", "SA_libvirtgr", "SA_vmchkhost"}},
+}
+
+func runSDTest(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), append([]string{"sd"}, args...), strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestSDStatus(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true})
+	code, stdout, stderr := runSDTest(t, "status", "--sdtool", p.SDTool)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "Cluster Host  Agent") ||
+		strings.Join(strings.Fields(lines[6]), " ") != "cfguest12 SA_vmchkhost Idle Unknown TestWorked InitWorked" {
+		t.Errorf("table:\n%s", stdout)
+	}
+	if diff := cmp.Diff([]string{"sdtool -s"}, p.Calls(t)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+type sdAgentJSON struct {
+	Node      string `json:"node"`
+	Agent     string `json:"agent"`
+	TestState string `json:"test_state"`
+}
+
+func TestSDStatusJSON(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true})
+	code, stdout, stderr := runSDTest(t, "--format=json", "status", "--sdtool", p.SDTool)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	var res struct {
+		Action string
+		Ready  bool
+		Status struct {
+			Running bool
+			Agents  []sdAgentJSON
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	if res.Action != "status" || !res.Ready || !res.Status.Running || len(res.Status.Agents) != 6 ||
+		res.Status.Agents[5] != (sdAgentJSON{"cfguest12", "SA_vmchkhost", "TestWorked"}) {
+		t.Errorf("JSON %+v", res)
+	}
+}
+
+func TestSDStatusNotRunning(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes})
+	code, stdout, stderr := runSDTest(t, "status", "--sdtool", p.SDTool)
+	if code != exitFailed || stdout != "" || !strings.Contains(stderr, "not running (sdtool -s exit status 1") {
+		t.Errorf("exit %d stdout %q stderr %q; want 1, nothing on stdout, the reason on stderr", code, stdout, stderr)
+	}
+}
+
+func TestSDMissingTool(t *testing.T) {
+	for _, action := range []string{"status", "start", "stop", "restart"} {
+		code, _, stderr := runSDTest(t, action, "--sdtool", t.TempDir()+"/sdtool")
+		if code != exitUnavailable || !strings.Contains(stderr, "sdtool not found") {
+			t.Errorf("%s: exit %d stderr %q, want 69", action, code, stderr)
+		}
+	}
+}
+
+func TestSDRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cfg      sdtest.Config
+		args     []string
+		code     int
+		calls    []string
+		stderr   []string // in this order
+		rowCount int      // rows of the final table on stdout
+	}{
+		{
+			name:  "running: stop, start, wait",
+			cfg:   sdtest.Config{Nodes: sdNodes, Running: true},
+			code:  exitOK,
+			calls: []string{"sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s", "sdtool -s", "sdtool -s"},
+			stderr: []string{
+				"sfkvm sd: sdtool -s: is the shutdown facility running?",
+				"sfkvm sd: sdtool -e: it runs: stop it first",
+				"sfkvm sd: sdtool -b: start it again",
+				"sfkvm sd: waiting until every agent reads InitWorked and TestWorked",
+				"sfkvm sd: every agent is initialised and tested",
+			},
+			rowCount: 6,
+		},
+		{
+			name:  "not running: start, wait",
+			cfg:   sdtest.Config{Nodes: sdNodes},
+			code:  exitOK,
+			calls: []string{"sdtool -s", "sdtool -b", "sdtool -s", "sdtool -s", "sdtool -s"},
+			stderr: []string{
+				"sfkvm sd: sdtool -b: it does not run: start it",
+				"sfkvm sd: every agent is initialised and tested",
+			},
+			rowCount: 6,
+		},
+		{
+			name:  "stop fails: no start",
+			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StopFails: true},
+			code:  exitFailed,
+			calls: []string{"sdtool -s", "sdtool -e"},
+			stderr: []string{
+				"exit status 1: sdtool: failed to stop the shutdown daemon",
+				"sfkvm sd: sdtool -b was not sent because sdtool -e failed",
+			},
+			rowCount: 6, // the table read before -e
+		},
+		{
+			name:     "TestFailed agent",
+			cfg:      sdtest.Config{Nodes: sdNodes, TestFails: []sdtest.AgentRef{{Node: "cfguest12", Agent: "SA_libvirtgp"}}},
+			code:     exitFailed,
+			calls:    []string{"sdtool -s", "sdtool -b", "sdtool -s", "sdtool -s", "sdtool -s"},
+			stderr:   []string{"sfkvm sd: shutdown agent SA_libvirtgp on node cfguest12 failed: Test State is TestFailed"},
+			rowCount: 6,
+		},
+		{
+			name:     "start hangs: the timeout ends it",
+			cfg:      sdtest.Config{Nodes: sdNodes, StartHangs: true},
+			args:     []string{"--timeout", "3s"},
+			code:     exitFailed,
+			calls:    []string{"sdtool -s", "sdtool -b"},
+			stderr:   []string{"sdtool did not finish: context deadline exceeded"},
+			rowCount: 0,
+		},
+		{
+			name:     "wait runs out",
+			cfg:      sdtest.Config{Nodes: sdNodes, ReadsPerStep: 1000},
+			args:     []string{"--timeout", "3s"},
+			code:     exitFailed,
+			stderr:   []string{"shutdown facility not ready when the wait ended (context deadline exceeded); last status: not ready: cfguest11/SA_libvirtgp (SA Init-ing"},
+			rowCount: 6,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := sdtest.Install(t, tc.cfg)
+			code, stdout, stderr := runSDTest(t, append([]string{"restart", "--sdtool", p.SDTool, "--poll", "10ms"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if tc.calls != nil {
+				if diff := cmp.Diff(tc.calls, p.Calls(t)); diff != "" {
+					t.Errorf("calls (-want +got):\n%s", diff)
+				}
+			}
+			rest := stderr
+			for _, want := range tc.stderr {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Errorf("stderr lacks %q (in order); stderr:\n%s", want, stderr)
+					break
+				}
+				rest = rest[i+len(want):]
+			}
+			rows := 0
+			if s := strings.TrimSpace(stdout); s != "" {
+				rows = len(strings.Split(s, "\n")) - 1
+			}
+			if rows != tc.rowCount {
+				t.Errorf("final table has %d rows, want %d:\n%s", rows, tc.rowCount, stdout)
+			}
+		})
+	}
+}
+
+func TestSDStartAndStop(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes})
+	if code, _, stderr := runSDTest(t, "start", "--sdtool", p.SDTool, "--poll", "10ms"); code != exitOK {
+		t.Fatalf("start: exit %d\n%s", code, stderr)
+	}
+	if code, stdout, stderr := runSDTest(t, "stop", "--sdtool", p.SDTool); code != exitOK || stdout != "" || !strings.Contains(stderr, "was stopped") {
+		t.Fatalf("stop: exit %d stdout %q stderr %s", code, stdout, stderr)
+	}
+	if code, _, stderr := runSDTest(t, "stop", "--sdtool", p.SDTool); code != exitFailed || !strings.Contains(stderr, "not running") {
+		t.Errorf("second stop: exit %d stderr %s; want 1 with sdtool's words", code, stderr)
+	}
+	want := []string{"sdtool -b", "sdtool -s", "sdtool -s", "sdtool -s", "sdtool -e", "sdtool -e"}
+	if diff := cmp.Diff(want, p.Calls(t)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestSDUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"reboot"}, {"status", "extra"}, {"status", "--format=xml"}, {"status", "--timeout", "soon"}} {
+		if code, _, stderr := runSDTest(t, args...); code != exitUsage || stderr == "" {
+			t.Errorf("sd %q: exit %d stderr %q, want 2 with a message", args, code, stderr)
+		}
+	}
+}
+
+// The whole output of the common cases, as a user sees it.
+func TestSDGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  sdtest.Config
+		args []string
+	}{
+		{"sd-status", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"status"}},
+		{"sd-status-not-running", sdtest.Config{Nodes: sdNodes}, []string{"status"}},
+		{"sd-status-garbage", sdtest.Config{Nodes: sdNodes, Garbage: true}, []string{"status"}},
+		{"sd-restart", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"restart", "--poll", "10ms"}},
+		{"sd-restart-stop-fails", sdtest.Config{Nodes: sdNodes, Running: true, StopFails: true}, []string{"restart"}},
+		{"sd-restart-test-failed", sdtest.Config{Nodes: sdNodes, TestFails: []sdtest.AgentRef{{Node: "cfguest12", Agent: "SA_vmchkhost"}}}, []string{"restart", "--poll", "10ms"}},
+		{"sd-restart-json", sdtest.Config{Nodes: sdNodes[:1]}, []string{"restart", "--poll", "10ms", "--format=json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := sdtest.Install(t, tc.cfg)
+			r := runCLI(t, "", append([]string{"sd", "--sdtool", p.SDTool}, tc.args...)...)
+			golden(t, tc.name, r, p.SDTool, "/opt/SMAW/bin/sdtool")
+		})
+	}
+}

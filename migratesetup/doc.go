@@ -1,0 +1,89 @@
+// Package migratesetup does steps 2 and 3 of PRIMECLUSTER's host OS
+// failover set-up (section F.2.2): it registers each host's information,
+// and lets each guest read the information of the host it runs on, also
+// after a live migration. It is sfkvm's own mechanism, because how the
+// vendor's `sfkvmmigratesetup -s` shows the host's file to the guest is
+// not public.
+//
+// # Registering a host
+//
+// Register writes a HostInfo (host CF node name, host IP, weight link on
+// or off, a format version) to DefaultPath, /var/lib/sfkvm/hostinfo, the
+// same path on every host: root-only (0600 from the first byte), replaced
+// atomically, as text padded with zero bytes to whole 512-byte sectors:
+//
+//	# sfkvm host information, written by Register; do not edit
+//	format 1
+//	host-cfname cfhost1
+//	host-ip 10.20.30.40
+//	weight-link on
+//
+// The host IP is IPv4 or IPv6, not IPv6 link-local (the manual forbids
+// it), without a zone, not unspecified, loopback, multicast or broadcast.
+// weight-link off is the vendor's "-w off", which must be the same on every
+// host: Compare checks the registrations of all hosts and names the hosts
+// that differ. The host CF node name is given by the caller (the CLI reads
+// `cftool -l`); this package runs no vendor tool.
+//
+// # Setting up a guest
+//
+//	results := migratesetup.SetupGuests(ctx, store, []string{"guest11", "guest12"}, migratesetup.Options{})
+//
+// SetupGuest adds to the shut-off guest's persistent definition a
+// read-only, shareable virtio disk backed by the host information file,
+// with the serial "sfkvm-hostinfo". Inside a Linux guest, udev shows it as
+// /dev/disk/by-id/virtio-sfkvm-hostinfo (GuestDevice). libvirt lets a
+// domain with a read-only disk migrate without shared storage (its
+// safety check skips read-only disks), and after a migration the disk is
+// the destination host's file at the same path: the guest reads the host it
+// runs on now. ReadGuest, the guest's side, reads the disk with O_DIRECT so
+// that its page cache cannot show the previous host, and parses it with
+// Parse, the host's parser.
+//
+// The path, the serial, the device name and the format are a contract with
+// every guest: they never change, and a newer format will carry a new
+// version number that older readers refuse by name.
+//
+// Why not a shared folder: QEMU blocks the migration of a guest that has a
+// 9p export mounted, and libvirt refuses to migrate a domain with a
+// virtiofs device ("migration with virtiofs device is not supported").
+//
+// # The edit
+//
+// AddHostInfoDisk edits the text of the definition: it inserts our disk
+// after the last disk and leaves every other byte as it was, including
+// elements that no Go struct models (a struct round trip through
+// encoding/xml or libvirtxml can drop them). It is idempotent: a guest that
+// has our disk with the same source is "already set up"; our serial with
+// another source is ErrConflictingDisk, never a silent rewrite.
+// RemoveHostInfoDisk undoes it byte for byte. Diff shows the change as a
+// unified diff with secrets (graphics passwords and the like) redacted.
+//
+// libvirt is behind the Store interface, so the core and its plan build
+// with CGO_ENABLED=0 and are tested with the fake in migratesetuptest; the
+// real store is package libvirtstore (cgo). It reads the inactive
+// definition with its secrets (without them, defining it again deletes a
+// VNC password) and defines it again with schema validation.
+//
+// # What it refuses, and what it does not do
+//
+// A guest that is not shut off is refused: libvirt would silently change
+// the next-boot definition of a running domain. With Options.Restart a
+// running guest is asked to shut down (ACPI), waited for (ShutdownTimeout),
+// changed and started again; it is forced off only with Options.Force.
+// SetupGuest refuses while this host's information file is missing (the
+// guest could not start with a disk whose file is absent) or does not
+// parse (the guest would read nonsense). Nothing here
+// hot-plugs a disk into a running guest.
+//
+// # Unknowns, and what we decided
+//
+// The vendor's own mechanism and file are not public; sfkvm does not
+// pretend to be compatible with them. QEMU runs as an unprivileged user
+// and the file is root-only: it relies on libvirt's dynamic ownership (on
+// by default), which gives QEMU the disk's file when the guest starts. A
+// running guest keeps the file it opened: a new registration reaches it at
+// its next start or migration. A guest that is not Linux, or has no udev,
+// finds the disk by its serial some other way; ReadGuest takes the device
+// path.
+package migratesetup

@@ -1,0 +1,167 @@
+package migratesetup_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
+)
+
+func ExampleRegister() {
+	dir, _ := os.MkdirTemp("", "sfkvm")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "hostinfo") // migratesetup.DefaultPath on a real host
+
+	ip, err := migratesetup.ParseHostIP("10.20.30.40")
+	if err != nil {
+		log.Fatal(err) // the CLI exits 65 here
+	}
+	info := migratesetup.HostInfo{CFName: "cfhost1", IP: ip, NoWeightLink: true}
+	if err := migratesetup.Register(context.Background(), path, info); err != nil {
+		log.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	fmt.Println(fi.Mode(), fi.Size())
+	got, _ := migratesetup.ReadFile(context.Background(), path)
+	fmt.Printf("%s %s weight-link %s\n", got.CFName, got.IP, got.WeightLink())
+	// Output:
+	// -rw------- 512
+	// cfhost1 10.20.30.40 weight-link off
+}
+
+func ExampleParseHostIP() {
+	for _, s := range []string{"10.20.30.40", "fe80::1", "fe80::1%eth0"} {
+		_, err := migratesetup.ParseHostIP(s)
+		fmt.Println(s, err)
+	}
+	// Output:
+	// 10.20.30.40 <nil>
+	// fe80::1 error: ip-link-local: host IP fe80::1 is IPv6 link-local (fe80::/10), which the manual does not allow
+	// fe80::1%eth0 error: ip-zone: host IP fe80::1%eth0 has a zone; write the address alone
+}
+
+const exampleDomain = `<domain type='kvm'>
+  <name>guest11</name>
+  <devices>
+    <disk type='file' device='disk'>
+      <source file='/var/lib/libvirt/images/guest11.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <graphics type='vnc' port='-1' passwd='s3cret'/>
+  </devices>
+</domain>
+`
+
+func ExampleAddHostInfoDisk() {
+	e, err := migratesetup.AddHostInfoDisk(exampleDomain, migratesetup.DefaultPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(e.Changed, e.Target)
+	fmt.Print(e.XML)
+	again, _ := migratesetup.AddHostInfoDisk(e.XML, migratesetup.DefaultPath)
+	fmt.Println("second time changed:", again.Changed)
+	// Output:
+	// true vdb
+	// <domain type='kvm'>
+	//   <name>guest11</name>
+	//   <devices>
+	//     <disk type='file' device='disk'>
+	//       <source file='/var/lib/libvirt/images/guest11.qcow2'/>
+	//       <target dev='vda' bus='virtio'/>
+	//     </disk>
+	//     <disk type='file' device='disk'>
+	//       <driver name='qemu' type='raw'/>
+	//       <source file='/var/lib/sfkvm/hostinfo'/>
+	//       <target dev='vdb' bus='virtio'/>
+	//       <readonly/>
+	//       <shareable/>
+	//       <serial>sfkvm-hostinfo</serial>
+	//     </disk>
+	//     <graphics type='vnc' port='-1' passwd='s3cret'/>
+	//   </devices>
+	// </domain>
+	// second time changed: false
+}
+
+func ExampleRemoveHostInfoDisk() {
+	added, _ := migratesetup.AddHostInfoDisk(exampleDomain, "")
+	removed, _ := migratesetup.RemoveHostInfoDisk(added.XML)
+	fmt.Println(removed.Changed, removed.Target, removed.XML == exampleDomain)
+	// Output: true vdb true
+}
+
+func ExampleDiff() {
+	e, _ := migratesetup.AddHostInfoDisk(exampleDomain, "")
+	fmt.Print(migratesetup.Diff("guest11", exampleDomain, e.XML))
+	// Output:
+	// --- a/guest11.xml
+	// +++ b/guest11.xml
+	// @@ -4,6 +4,14 @@
+	//      <disk type='file' device='disk'>
+	//        <source file='/var/lib/libvirt/images/guest11.qcow2'/>
+	//        <target dev='vda' bus='virtio'/>
+	// +    </disk>
+	// +    <disk type='file' device='disk'>
+	// +      <driver name='qemu' type='raw'/>
+	// +      <source file='/var/lib/sfkvm/hostinfo'/>
+	// +      <target dev='vdb' bus='virtio'/>
+	// +      <readonly/>
+	// +      <shareable/>
+	// +      <serial>sfkvm-hostinfo</serial>
+	//      </disk>
+	//      <graphics type='vnc' port='-1' passwd='***'/>
+	//    </devices>
+}
+
+func ExampleReadGuest() {
+	// Inside the guest: the disk that SetupGuest added. (Here a file stands
+	// in for /dev/disk/by-id/virtio-sfkvm-hostinfo.)
+	dir, _ := os.MkdirTemp("", "sfkvm")
+	defer os.RemoveAll(dir)
+	disk := filepath.Join(dir, "disk")
+	info := migratesetup.HostInfo{CFName: "cfhost2", IP: netip.MustParseAddr("2001:db8::2")}
+	_ = migratesetup.Register(context.Background(), disk, info)
+
+	host, err := migratesetup.ReadGuest(context.Background(), disk) // "" reads migratesetup.GuestDevice
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("running on", host.CFName, host.IP, "weight link", host.WeightLink())
+	// Output: running on cfhost2 2001:db8::2 weight link on
+}
+
+func ExampleCompare() {
+	a := migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("10.0.0.1")}
+	b := migratesetup.HostInfo{CFName: "cfhost2", IP: netip.MustParseAddr("10.0.0.2"), NoWeightLink: true}
+	err := migratesetup.Compare([]migratesetup.Registration{{Host: "host1", Info: a}, {Host: "host2", Info: b}})
+	fmt.Println(err)
+	// Output: weight link differs between hosts: on at host1; off (-w off) at host2
+}
+
+func ExampleSetupGuests() {
+	dir, _ := os.MkdirTemp("", "sfkvm")
+	defer os.RemoveAll(dir)
+	opts := migratesetup.Options{HostInfoPath: filepath.Join(dir, "hostinfo")}
+	info := migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("10.20.30.40")}
+	if err := migratesetup.Register(context.Background(), opts.HostInfoPath, info); err != nil {
+		log.Fatal(err)
+	}
+	// A fake store; libvirtstore.Open("qemu:///system") is the real one.
+	store := migratesetuptest.New(map[string]*migratesetuptest.Domain{
+		"guest11": {XML: exampleDomain, State: migratesetup.StateShutoff},
+		"guest12": {XML: exampleDomain, State: migratesetup.StateRunning},
+	})
+	for _, r := range migratesetup.SetupGuests(context.Background(), store, []string{"guest11", "guest12", "guest13"}, opts) {
+		fmt.Println(r.Domain, r.Outcome, r.Target, r.Err)
+	}
+	// Output:
+	// guest11 set up vdb <nil>
+	// guest12 refused vdb domain is not shut off: it is running; shut it down first, or use --restart
+	// guest13 failed  reading the definition: Domain not found: no domain with matching name 'guest13'
+}

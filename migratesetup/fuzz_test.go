@@ -1,0 +1,64 @@
+package migratesetup
+
+import (
+	"bytes"
+	"testing"
+)
+
+// FuzzParse: Parse never panics, every diagnostic has a code and a
+// position inside the input, and what it accepts survives Format and
+// Parse again unchanged. Seeds are in testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("format 1\nhost-cfname cfhost1\nhost-ip 10.20.30.40\nweight-link on\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := parseBytes(data, "f")
+		if err != nil {
+			ds, ok := err.(Diagnostics)
+			if !ok || len(ds) == 0 {
+				t.Fatalf("error %v is not Diagnostics", err)
+			}
+			lines := bytes.Count(data, []byte("\n")) + 1
+			for _, d := range ds {
+				if d.Code == "" || d.Severity != Error || d.Line < 0 || d.Line > lines || d.Col < 0 {
+					t.Fatalf("bad diagnostic %+v", d)
+				}
+			}
+			return
+		}
+		b, err := h.Format()
+		if err != nil {
+			t.Fatalf("parsed %+v, which Format refuses: %v", h, err)
+		}
+		if len(b)%SectorSize != 0 {
+			t.Fatalf("Format wrote %d bytes", len(b))
+		}
+		again, err := parseBytes(b, "f")
+		if err != nil || again != h {
+			t.Fatalf("round trip: %+v (%v), want %+v", again, err, h)
+		}
+	})
+}
+
+// FuzzAddHostInfoDisk: the edit never panics; what it adds parses, is
+// found again (idempotent) and removes to the input byte for byte.
+func FuzzAddHostInfoDisk(f *testing.F) {
+	f.Add("<domain><name>n</name><devices><disk><target dev='vda'/></disk></devices></domain>")
+	f.Add("<domain>\n  <devices>\n  </devices>\n</domain>")
+	f.Fuzz(func(t *testing.T, doc string) {
+		e, err := AddHostInfoDisk(doc, DefaultPath)
+		if err != nil || !e.Changed {
+			return
+		}
+		again, err := AddHostInfoDisk(e.XML, DefaultPath)
+		if err != nil || again.Changed {
+			t.Fatalf("not idempotent: %v\n%s", err, e.XML)
+		}
+		r, err := RemoveHostInfoDisk(e.XML)
+		if err != nil || !r.Changed {
+			t.Fatalf("cannot remove: %v", err)
+		}
+		if r.XML != doc && !bytes.Contains([]byte(doc), []byte("<devices/>")) {
+			t.Fatalf("remove(add(doc)) != doc:\n%q\n%q", doc, r.XML)
+		}
+	})
+}

@@ -1,0 +1,212 @@
+// Package migratesetuptest is a fake migratesetup.Store that keeps domains
+// in memory, for tests of code that sets up guests without libvirt. It
+// behaves like libvirt where migratesetup depends on it: an unknown domain
+// is an error that is migratesetup.ErrNoDomain, Define replaces the
+// definition of the domain named in the XML (or adds it), Start needs a
+// shut-off domain, Shutdown is an ACPI request that the guest honours after
+// a delay that the test chooses (or never).
+package migratesetuptest
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sfkvm/sfkvm/migratesetup"
+)
+
+// Store is the fake. Use New; its methods are safe for concurrent use.
+type Store struct {
+	mu      sync.Mutex
+	domains map[string]*Domain
+	calls   map[string]int
+	// Fail, when set, makes a method fail: it is called with the method
+	// name ("Define", "Start", ...) and the domain, and its error is
+	// returned.
+	Fail func(method, domain string) error
+}
+
+// Domain is one fake domain.
+type Domain struct {
+	XML   string
+	State migratesetup.State
+	// ShutdownDelay is how long the guest takes to honour an ACPI
+	// shutdown; negative means it ignores the request.
+	ShutdownDelay time.Duration
+	offAt         time.Time // when a pending shutdown completes
+}
+
+// New returns a store holding the given domains, by name.
+func New(domains map[string]*Domain) *Store {
+	s := &Store{domains: map[string]*Domain{}, calls: map[string]int{}}
+	for n, d := range domains {
+		s.domains[n] = d
+	}
+	return s
+}
+
+// Calls returns how often method was called.
+func (s *Store) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// Domain returns a copy of the named domain, after any pending shutdown.
+func (s *Store) Domain(name string) (Domain, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.domains[name]
+	if !ok {
+		return Domain{}, false
+	}
+	s.settle(d)
+	return *d, true
+}
+
+type noDomainError struct{ name string }
+
+func (e noDomainError) Error() string {
+	return fmt.Sprintf("Domain not found: no domain with matching name '%s'", e.name)
+}
+func (e noDomainError) Is(target error) bool { return target == migratesetup.ErrNoDomain }
+
+// enter counts the call, applies Fail, and finds the domain.
+func (s *Store) enter(ctx context.Context, method, name string) (*Domain, error) {
+	s.calls[method]++
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.Fail != nil {
+		if err := s.Fail(method, name); err != nil {
+			return nil, err
+		}
+	}
+	if method == "List" {
+		return nil, nil
+	}
+	d, ok := s.domains[name]
+	if !ok {
+		return nil, noDomainError{name}
+	}
+	s.settle(d)
+	return d, nil
+}
+
+func (s *Store) settle(d *Domain) {
+	if !d.offAt.IsZero() && !time.Now().Before(d.offAt) {
+		d.State, d.offAt = migratesetup.StateShutoff, time.Time{}
+	}
+}
+
+func (s *Store) InactiveXML(ctx context.Context, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(ctx, "InactiveXML", name)
+	if err != nil {
+		return "", err
+	}
+	return d.XML, nil
+}
+
+func (s *Store) State(ctx context.Context, name string) (migratesetup.State, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(ctx, "State", name)
+	if err != nil {
+		return 0, err
+	}
+	return d.State, nil
+}
+
+func (s *Store) Define(ctx context.Context, text string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var v struct {
+		XMLName xml.Name `xml:"domain"`
+		Name    string   `xml:"name"`
+	}
+	if err := xml.Unmarshal([]byte(text), &v); err != nil || v.Name == "" {
+		return fmt.Errorf("XML document failed to validate: %v", err)
+	}
+	s.calls["Define"]++
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.Fail != nil {
+		if err := s.Fail("Define", v.Name); err != nil {
+			return err
+		}
+	}
+	d, ok := s.domains[v.Name]
+	if !ok {
+		d = &Domain{State: migratesetup.StateShutoff}
+		s.domains[v.Name] = d
+	}
+	d.XML = text
+	return nil
+}
+
+func (s *Store) Shutdown(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(ctx, "Shutdown", name)
+	if err != nil {
+		return err
+	}
+	if d.State != migratesetup.StateRunning {
+		return fmt.Errorf("requested operation is not valid: domain is not running")
+	}
+	if d.ShutdownDelay >= 0 && d.offAt.IsZero() {
+		d.offAt = time.Now().Add(d.ShutdownDelay)
+		s.settle(d)
+	}
+	return nil
+}
+
+func (s *Store) Destroy(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(ctx, "Destroy", name)
+	if err != nil {
+		return err
+	}
+	if d.State == migratesetup.StateShutoff {
+		return fmt.Errorf("requested operation is not valid: domain is not running")
+	}
+	d.State, d.offAt = migratesetup.StateShutoff, time.Time{}
+	return nil
+}
+
+func (s *Store) Start(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(ctx, "Start", name)
+	if err != nil {
+		return err
+	}
+	if d.State != migratesetup.StateShutoff {
+		return fmt.Errorf("requested operation is not valid: domain is already running")
+	}
+	d.State = migratesetup.StateRunning
+	return nil
+}
+
+func (s *Store) List(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.enter(ctx, "List", ""); err != nil { // List names no domain
+		return nil, err
+	}
+	names := make([]string, 0, len(s.domains))
+	for n := range s.domains {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+var _ migratesetup.Store = (*Store)(nil)

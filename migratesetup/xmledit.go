@@ -1,0 +1,187 @@
+package migratesetup
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Errors of the edit, for errors.Is.
+var (
+	// ErrConflictingDisk: the domain has a disk with our serial that is
+	// not the disk we would add (another source, or writable). sfkvm
+	// refuses to rewrite it: someone made it on purpose, or by mistake.
+	ErrConflictingDisk = errors.New("a disk with serial " + Serial + " is already there and differs")
+	// ErrNoFreeTarget: vda to vdz are all taken.
+	ErrNoFreeTarget = errors.New("no free virtio target name (vda to vdz are all in use)")
+	// ErrNotDomain: the text is not a domain definition we can edit.
+	ErrNotDomain = errNotDomain
+)
+
+// Edit is the result of AddHostInfoDisk or RemoveHostInfoDisk.
+type Edit struct {
+	// XML is the new definition; the input itself when Changed is false.
+	XML string
+	// Changed is false when the domain already was as wanted (set up, or
+	// not set up for a removal).
+	Changed bool
+	// Target is the disk's target name (vdb, ...): the one added, the one
+	// found, or the one removed.
+	Target string
+}
+
+// AddHostInfoDisk adds the host information disk to a domain definition:
+//
+//	<disk type='file' device='disk'>
+//	  <driver name='qemu' type='raw'/>
+//	  <source file='PATH'/>
+//	  <target dev='vdX' bus='virtio'/>
+//	  <readonly/>
+//	  <shareable/>
+//	  <serial>sfkvm-hostinfo</serial>
+//	</disk>
+//
+// after the last <disk> (so the boot disk stays first), with the first
+// target vda..vdz that no disk uses, indented like its neighbours. It
+// edits the text: every other byte of domainXML is in the result
+// unchanged, including elements that no Go struct models (a re-marshalled
+// struct would silently drop them). path is the host information file,
+// DefaultPath when empty.
+//
+// A domain that already has our disk with this source is returned as is
+// (Changed false). Our serial with another source, or writable, is
+// ErrConflictingDisk.
+func AddHostInfoDisk(domainXML, path string) (Edit, error) {
+	if path == "" {
+		path = DefaultPath
+	}
+	if !filepath.IsAbs(path) || strings.ContainsFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return Edit{}, fmt.Errorf("host information path %q must be absolute, without control characters", path)
+	}
+	d, err := scanDomain(domainXML)
+	if err != nil {
+		return Edit{}, err
+	}
+	var ours []diskText
+	used := map[string]bool{}
+	for _, k := range d.disks {
+		used[k.target] = true
+		if k.serial == Serial {
+			ours = append(ours, k)
+		}
+	}
+	switch {
+	case len(ours) > 1:
+		return Edit{}, fmt.Errorf("%w: %d disks have it", ErrConflictingDisk, len(ours))
+	case len(ours) == 1 && ours[0].source != path:
+		return Edit{}, fmt.Errorf("%w: its source is %q, not %q; remove it first (-d) if it should go", ErrConflictingDisk, ours[0].source, path)
+	case len(ours) == 1 && !ours[0].readonly:
+		return Edit{}, fmt.Errorf("%w: target %s is writable; ours is read-only", ErrConflictingDisk, ours[0].target)
+	case len(ours) == 1:
+		return Edit{XML: domainXML, Target: ours[0].target}, nil
+	}
+	target := ""
+	for c := 'a'; c <= 'z'; c++ {
+		if name := "vd" + string(c); !used[name] {
+			target = name
+			break
+		}
+	}
+	if target == "" {
+		return Edit{}, ErrNoFreeTarget
+	}
+	text := d.text
+	var at int
+	var insert string
+	switch {
+	case len(d.disks) > 0:
+		last := d.disks[len(d.disks)-1]
+		indent, ownLine := lineIndent(text, last.start)
+		unit := "  "
+		if last.firstChild >= 0 {
+			if ci, ok := lineIndent(text, last.firstChild); ok && strings.HasPrefix(ci, indent) && len(ci) > len(indent) {
+				unit = ci[len(indent):]
+			}
+		}
+		at = last.end
+		if ownLine {
+			insert = "\n" + indent + diskXML(path, target, indent, unit, "\n")
+		} else {
+			insert = diskXML(path, target, "", "", "")
+		}
+	case d.firstChild >= 0:
+		indent, ownLine := lineIndent(text, d.firstChild)
+		at = d.firstChild
+		if ownLine {
+			insert = diskXML(path, target, indent, "  ", "\n") + "\n" + indent
+		} else {
+			insert = diskXML(path, target, "", "", "")
+		}
+	case d.devicesClose >= 0:
+		indent, _ := lineIndent(text, d.devicesStart)
+		at = d.devicesInner
+		insert = "\n" + indent + "  " + diskXML(path, target, indent+"  ", "  ", "\n")
+	default: // <devices/>
+		indent, _ := lineIndent(text, d.devicesStart)
+		return Edit{
+			XML: text[:d.devicesStart] + "<devices>\n" + indent + "  " + diskXML(path, target, indent+"  ", "  ", "\n") +
+				"\n" + indent + "</devices>" + text[d.devicesEnd:],
+			Changed: true, Target: target,
+		}, nil
+	}
+	return Edit{XML: text[:at] + insert + text[at:], Changed: true, Target: target}, nil
+}
+
+// diskXML is our disk element, its lines joined by nl and indented by
+// indent+unit (the closing tag by indent).
+func diskXML(path, target, indent, unit, nl string) string {
+	in := nl + indent + unit
+	return "<disk type='file' device='disk'>" +
+		in + "<driver name='qemu' type='raw'/>" +
+		in + "<source file='" + escapeAttr(path) + "'/>" +
+		in + "<target dev='" + target + "' bus='virtio'/>" +
+		in + "<readonly/>" +
+		in + "<shareable/>" +
+		in + "<serial>" + Serial + "</serial>" +
+		nl + indent + "</disk>"
+}
+
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", `"`, "&quot;")
+
+func escapeAttr(s string) string { return attrEscaper.Replace(s) }
+
+// RemoveHostInfoDisk removes every disk with our serial from a domain
+// definition, with the line it stood on, so that removing what
+// AddHostInfoDisk added gives back the original text byte for byte. A
+// domain without it is returned as is (Changed false).
+func RemoveHostInfoDisk(domainXML string) (Edit, error) {
+	d, err := scanDomain(domainXML)
+	if err != nil {
+		return Edit{}, err
+	}
+	text := d.text
+	var b strings.Builder
+	prev := 0
+	var targets []string
+	for _, k := range d.disks {
+		if k.serial != Serial {
+			continue
+		}
+		start := k.start
+		if _, ownLine := lineIndent(text, k.start); ownLine {
+			start = strings.LastIndexByte(text[:k.start], '\n')
+			if start < prev {
+				start = k.start
+			}
+		}
+		b.WriteString(text[prev:start])
+		prev = k.end
+		targets = append(targets, k.target)
+	}
+	if len(targets) == 0 {
+		return Edit{XML: domainXML}, nil
+	}
+	b.WriteString(text[prev:])
+	return Edit{XML: b.String(), Changed: true, Target: strings.Join(targets, ",")}, nil
+}

@@ -1,0 +1,119 @@
+// Package sdfacility drives PRIMECLUSTER's shutdown facility through sdtool,
+// reads its state and its configuration (rcsd.cfg), and reads the local CF
+// node name and the cluster name through cftool. It is step 1.7 of the
+// F.2.2 procedure (host OS failover for KVM guests): on every node, where
+// the shutdown facility runs, sdtool -e then sdtool -b; where it does not,
+// sdtool -b; then every agent must be initialised and tested.
+//
+// The main call:
+//
+//	f := &sdfacility.Facility{} // /opt/SMAW/bin/sdtool on this machine
+//	st, err := f.Restart(ctx)   // sdtool -s; [-e;] -b; wait until ready
+//	switch {
+//	case sdfacility.IsToolMissing(err): // no sdtool here
+//	case sdfacility.IsAgentFailed(err): // an agent read InitFailed or TestFailed
+//	case sdfacility.IsNotReady(err):    // ctx ended first; err holds the last status
+//	case err != nil:                    // sdtool -e or -b failed (*CommandError)
+//	}
+//
+// [Facility.Restart] never sends sdtool -b after a failed sdtool -e. The wait
+// ([Facility.WaitReady]) polls sdtool -s with a pause that doubles from
+// PollInterval up to MaxPollInterval, and ends on the first of: every agent
+// of every node reads InitWorked (Init State) and TestWorked (Test State);
+// an agent reads InitFailed or TestFailed (an [*AgentError] naming node and
+// agent); the context ends (a [*WaitError] holding the last status read).
+//
+// Commands run through a [Runner], a one-method interface declared here:
+// [LocalRunner] runs them on this machine (own process group, killed as a
+// whole when the context ends; LC_ALL=C), and any type with the same method,
+// such as an SSH runner from another package, runs them elsewhere without
+// either package importing the other. Package sdtest holds the fakes: an
+// in-process simulation and a fake sdtool program.
+//
+// [ParseConfig] reads rcsd.cfg ([DefaultConfigPath]), one line per node:
+//
+//	node[,weight=W][,admIP=IP]:agent=SA,timeout=T[:agent=SA,timeout=T]...
+//
+// with the weight 1 when absent. It reports every problem as a [Diagnostic]
+// printed FILE:LINE:COL: error|warning: CODE: message, and never stops at
+// the first. [Config.Marshal] writes a Config back.
+//
+// # What it deliberately does not do
+//
+// It does not write rcsd.cfg, run sdtool -r, or compare rcsd.cfg between
+// nodes; it does not interpret the Shut State column (kills are not part of
+// the set-up) and does not retry a failed sdtool -e or -b: a failure is
+// reported with sdtool's own words and the caller decides.
+//
+// # What is unknown about the vendor's tools, and what we decided
+//
+// sdtool's exit codes and its words when the daemon is not running are not
+// public. So: the facility counts as not running when sdtool -s exits with
+// any non-zero status, or prints no table (no header line starting
+// "Cluster Host" and naming "Agent", or a header with no rows); the raw
+// output is kept in [Status] either way. Output that is not a table (garbage)
+// therefore reads as "not running", and Restart sends sdtool -b as the
+// procedure says for that case: a facility that does run refuses it, and
+// that refusal is the error. Any non-zero exit of sdtool -e or -b is a
+// failure. A state word outside SPEC section 3's lists is kept verbatim and
+// flagged (IsKnown false, warning unknown-state), never dropped. An agent
+// whose SA State reads InitFailed or TestFailed counts as failed, as does
+// one whose Init State or Test State does. A status with no agents, or with
+// rows that could not be read, is never ready.
+//
+// The layouts of cftool -l and cftool -c are not public either. They are
+// believed to be a header line and a row starting with the local CF node
+// name, and the cluster name alone; [ParseLocalNodeName] and
+// [ParseClusterName] read them tolerantly and refuse anything ambiguous with
+// an [*UnrecognisedError] that keeps the raw text. cftool's path
+// ([DefaultCFTool], /opt/SMAW/bin/cftool) is not confirmed: set CFTool.Path.
+//
+// Whether sdtool accepts comments, blank lines or white space in rcsd.cfg,
+// or the clause keys in another order, is not documented: those are
+// warnings. An admIP is read as IPv4 or IPv6; the colons of an IPv6 address
+// stay in the node part because a clause starts only at a ':' followed by a
+// word and '='.
+//
+// # Diagnostic codes
+//
+// rcsd.cfg (errors):
+//
+//	too-large         the file is over 1 MiB
+//	no-nodes          no node line at all
+//	cr                a carriage return ends the line
+//	bad-char          a control or non-ASCII byte (the line is skipped)
+//	empty-node        nothing before the first ',' or ':'
+//	node-name         the node name holds white space, '=' or ':'
+//	bad-option        a node option without '='
+//	unknown-option    a node option other than weight= and admIP=
+//	duplicate-option  weight= or admIP= given twice
+//	bad-weight        weight is not a whole number of at least 1
+//	bad-admip         admIP is not an IP address
+//	no-agent          a node line without agent clause
+//	empty-clause      an empty agent clause ("::")
+//	bad-clause        a clause item without '='
+//	unknown-key       a clause key other than agent= and timeout=
+//	duplicate-key     agent= or timeout= twice in one clause
+//	missing-agent     a clause without agent=, or an empty agent name
+//	missing-timeout   a clause without timeout=
+//	bad-timeout       timeout is not a whole number of seconds of at least 1
+//	duplicate-agent   the same agent twice for one node
+//	duplicate-node    the same node on two lines
+//
+// rcsd.cfg (warnings):
+//
+//	blank-line, comment, whitespace (leading or trailing), no-final-newline,
+//	node-name (outside [A-Za-z0-9_.-] or over 31 bytes), agent-name (not
+//	SA_...), admip-scope (unspecified, loopback or multicast), clause-order
+//	(timeout= before agent=)
+//
+// sdtool -s output, with the file name "sdtool -s":
+//
+//	no-table       warning: no header line
+//	no-rows        warning: a header but no row
+//	ignored-line   warning: a line before the header
+//	no-dashes      warning: no line of dashes under the header
+//	unknown-state  warning: a state word outside the documented lists
+//	duplicate-row  warning: the same (node, agent) twice
+//	row-fields     error: a row without exactly six words
+package sdfacility

@@ -1,0 +1,126 @@
+package sdfacility_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sfkvm/sfkvm/sdfacility"
+	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
+)
+
+func ExampleParseStatus() {
+	out := `Cluster Host    Agent         SA State      Shut State  Test State  Init State
+------------    -----         --------      ----------  ----------  ----------
+cfguest11       SA_libvirtgp  Idle          Unknown     TestWorked  InitWorked
+cfguest11       SA_libvirtgr  Idle          Unknown     TestFailed  InitWorked
+cfguest12       SA_libvirtgp  Frobbing      Unknown     TestWorked  InitWorked
+`
+	st := sdfacility.ParseStatus([]byte(out))
+	for _, a := range st.Agents {
+		fmt.Println(a.Node, a.Agent, a.TestState, a.InitState, "ready:", a.Ready())
+	}
+	fmt.Println("failure:", st.FirstFailure())
+	fmt.Println(st.Problems)
+	// Output:
+	// cfguest11 SA_libvirtgp TestWorked InitWorked ready: true
+	// cfguest11 SA_libvirtgr TestFailed InitWorked ready: false
+	// cfguest12 SA_libvirtgp TestWorked InitWorked ready: true
+	// failure: shutdown agent SA_libvirtgr on node cfguest11 failed: Test State is TestFailed
+	// sdtool -s:5:31: warning: unknown-state: SA State "Frobbing" is not a documented state; kept as printed
+}
+
+// Restart follows step 1.7 of F.2.2 and waits until every agent is ready.
+// Here a simulated facility that already runs stands in for sdtool; on a
+// node, leave Runner nil (LocalRunner) and SDTool empty (/opt/SMAW/bin/sdtool).
+func ExampleFacility_Restart() {
+	sim := sdtest.New(sdtest.Config{
+		Running: true,
+		Nodes:   []sdtest.Node{{Name: "cfguest11", Agents: []string{"SA_libvirtgp", "SA_libvirtgr"}}},
+	})
+	f := &sdfacility.Facility{
+		Runner:       sim,
+		PollInterval: 10 * time.Millisecond,
+		OnAction:     func(a sdfacility.Action) { fmt.Println(">", a) },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	st, err := f.Restart(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, a := range st.Agents {
+		fmt.Println(a.Node, a.Agent, a.InitState, a.TestState)
+	}
+	fmt.Println(strings.Join(sim.Calls(), ", "))
+	// Output:
+	// > sdtool -s: is the shutdown facility running?
+	// > sdtool -e: it runs: stop it first
+	// > sdtool -b: start it again
+	// > waiting until every agent reads InitWorked and TestWorked
+	// cfguest11 SA_libvirtgp InitWorked TestWorked
+	// cfguest11 SA_libvirtgr InitWorked TestWorked
+	// sdtool -s, sdtool -e, sdtool -b, sdtool -s, sdtool -s, sdtool -s
+}
+
+func ExampleParseConfig() {
+	const rcsd = "cfguest11,weight=2,admIP=10.20.30.50:agent=SA_libvirtgp,timeout=35:agent=SA_libvirtgr,timeout=35\n" +
+		"cfguest12:agent=SA_libvirtgp,timeout=35x\n"
+	cfg, err := sdfacility.ParseConfig(strings.NewReader(rcsd), "rcsd.cfg")
+	for _, n := range cfg.Nodes {
+		fmt.Println(n.Name, "weight", n.Weight, "admIP", n.AdminIP, "agents", len(n.Agents))
+	}
+	fmt.Println(err)
+	// Output:
+	// cfguest11 weight 2 admIP 10.20.30.50 agents 2
+	// cfguest12 weight 1 admIP invalid IP agents 0
+	// rcsd.cfg:2:38: error: bad-timeout: timeout "35x" is not a whole number of seconds of at least 1
+}
+
+// LocalNodeName and ClusterName take any Runner: LocalRunner on this node,
+// an SSH runner for a guest, or the simulation used here.
+func ExampleLocalNodeName() {
+	sim := sdtest.New(sdtest.Config{LocalNode: "cfguest11", Cluster: "cluster1"})
+	ctx := context.Background()
+	node, err := sdfacility.LocalNodeName(ctx, sim)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cluster, err := sdfacility.ClusterName(ctx, sim)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(node, cluster)
+	// Output: cfguest11 cluster1
+}
+
+// On a node, the zero Facility runs /opt/SMAW/bin/sdtool through LocalRunner.
+func ExampleFacility_Status() {
+	f := &sdfacility.Facility{}
+	st, err := f.Status(context.Background())
+	switch {
+	case sdfacility.IsToolMissing(err):
+		fmt.Println("sdtool is not installed here")
+	case err != nil:
+		fmt.Println(err)
+	case !st.Running:
+		fmt.Println("the shutdown facility does not run:", st.Summary())
+	default:
+		fmt.Println(st.Summary())
+	}
+}
+
+func ExampleReadConfigFile() {
+	cfg, err := sdfacility.ReadConfigFile(sdfacility.DefaultConfigPath)
+	if err != nil {
+		fmt.Println(err) // one line per problem: FILE:LINE:COL: error|warning: CODE: message
+		return
+	}
+	for _, n := range cfg.Nodes {
+		fmt.Println(n.Name, n.Weight, n.AdminIP)
+	}
+}
