@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"golang.org/x/sys/unix"
@@ -48,13 +50,14 @@ type probeReport struct {
 }
 
 func runProbe(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] --password-stdin [--format=text|json]")
+	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE | --password-stdin] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
 	port := fs.Int("port", 22, "SSH port of the guests")
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
 	trust := fs.Bool("trust", false, "record unknown host keys (the \"yes\" of the first SSH login); changed keys are never replaced")
 	parallel := fs.Int("parallel", sshcheck.DefaultParallel, "guests probed at once")
 	timeout := fs.Duration("timeout", sshcheck.DefaultHandshakeTimeout, "deadline for connect, key exchange and login, per guest")
+	keyFile := fs.String("key", "", "key `file` that opens sfkvm sealed tokens in guest_passwd (the file may then carry them)")
 	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest from the first line of stdin")
 	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
 	format := formatFlag(fs)
@@ -68,8 +71,8 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	switch {
 	case fs.NArg() > 0:
 		return usage("unexpected argument %q (use -f FILE)", fs.Arg(0))
-	case !*passwordStdin:
-		return usage("give --password-stdin (the password of every guest_user, on the first line of stdin)")
+	case (*keyFile == "") == !*passwordStdin:
+		return usage("give exactly one of --key FILE (sealed tokens in guest_passwd) and --password-stdin (one password for every guest_user)")
 	case *port < 1 || *port > 65535:
 		return usage("--port %d is not a port", *port)
 	case *parallel < 1:
@@ -79,7 +82,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	}
 
 	// The file is checked first: a configuration with errors is refused.
-	cfg, diags, err := kvmguests.ReadFile(*file, kvmguests.Options{SkipFileChecks: *noPerm})
+	cfg, diags, err := kvmguests.ReadFile(*file, kvmguests.Options{SkipFileChecks: *noPerm, AllowSealed: *keyFile != ""})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm probe: %v\n", err)
 		return exitNoInput
@@ -92,13 +95,24 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 
-	pw, err := readPasswordLine(e.stdin)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "sfkvm probe: --password-stdin: %v\n", err)
-		return exitNoInput
+	var passwords func(kvmguests.Guest) sshcheck.PasswordSource
+	if *passwordStdin {
+		pw, err := readPasswordLine(e.stdin)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm probe: --password-stdin: %v\n", err)
+			return exitNoInput
+		}
+		defer wipeBytes(pw)
+		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
+	} else {
+		key, err := cipher.LoadKey(*keyFile)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm probe: --key: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
+			return keyFileExit(err)
+		}
+		defer key.Wipe()
+		passwords = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g.Password) }
 	}
-	defer wipeBytes(pw)
-	passwords := func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
 
 	guests := cfg.Guests()
 	targets := make([]sshcheck.Target, len(guests))
@@ -178,6 +192,24 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
 	return code
+}
+
+// sealedPassword opens a guest's sealed token when the probe needs the
+// password. A vendor token cannot be opened here: only PRIMECLUSTER knows
+// sfcipher's scheme.
+func sealedPassword(key *cipher.Key, tok kvmguests.Token) sshcheck.PasswordSource {
+	return sshcheck.PasswordFunc(func(context.Context) ([]byte, error) {
+		t := tok.Reveal()
+		if !cipher.IsSealedToken(t) {
+			return nil, errors.New("guest_passwd is not an sfkvm sealed token (an sfcipher token can only be read by PRIMECLUSTER): use --password-stdin")
+		}
+		secret, err := key.Open(t)
+		if err != nil {
+			return nil, fmt.Errorf("guest_passwd: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer secret.Wipe()
+		return bytes.Clone(secret.Bytes()), nil
+	})
 }
 
 // readPasswordLine reads the first line of r, without its line end.

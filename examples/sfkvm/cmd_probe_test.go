@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
 )
 
@@ -25,6 +26,8 @@ func TestProbeUsageAndConfig(t *testing.T) {
 		{"missing-file", "pw\n", []string{"probe", "--password-stdin", "-f", "testdata/none.conf"}, exitNoInput, "none.conf"},
 		{"config-errors", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/errors.conf"}, exitConfig, "has errors"},
 		{"manual-example", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/manual.conf"}, exitConfig, "manual.conf:"},
+		{"both-sources", "pw\n", []string{"probe", "--password-stdin", "--key", "k", "-f", "testdata/ok.conf"}, exitUsage, "exactly one"},
+		{"missing-key", "", []string{"probe", "--key", "testdata/none.key", "--no-perm", "-f", "testdata/ok.conf"}, exitNoInput, "none.key"},
 		{"empty-stdin", "", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/ok.conf"}, exitNoInput, "no password"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +119,48 @@ func TestProbeRealGuests(t *testing.T) {
 	r = runCLI(t, u.Password+"\n", "probe", "-f", good, "--known-hosts", kh, "--password-stdin", "--parallel", "1")
 	if r.code != exitOK || !strings.HasSuffix(r.stdout, "probe: 2 guests, 2 ok, 0 failed\n") {
 		t.Errorf("all good: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestProbeKeyFileMode(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "probe.key")
+	if _, err := cipher.CreateKeyFile(f); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(f, 0o644)
+	r := runCLI(t, "", "probe", "--key", f, "--no-perm", "-f", "testdata/ok.conf")
+	if r.code != exitNoPerm || !strings.Contains(r.stderr, "0644") {
+		t.Errorf("exit %d, want %d; stderr %q", r.code, exitNoPerm, r.stderr)
+	}
+}
+
+// --key: sealed tokens in guest_passwd, opened per guest; a vendor token
+// fails that guest alone.
+func TestProbeSealedTokens(t *testing.T) {
+	ns := sshdtest.NewNetNS(t, 2)
+	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
+	u := sshdtest.TestUsers(t)
+	keyFile := filepath.Join(t.TempDir(), "probe.key")
+	key, err := cipher.CreateKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := key.Seal(cipher.SecretFromString(u.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := writeConf(t,
+		fmt.Sprintf("guest1 cfhost1 cluster1 cfguest1 %s %s %s", ns.GuestIPs[0], u.NoPasswd, sealed),
+		fmt.Sprintf("guest2 cfhost2 cluster1 cfguest2 %s %s %s", ns.GuestIPs[1], u.NoPasswd, token))
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	r := runCLI(t, "", "probe", "-f", conf, "--known-hosts", kh, "--trust", "--key", keyFile)
+	lines := strings.Split(r.stdout, "\n")
+	if r.code != exitFailed || len(lines) < 2 || !strings.Contains(lines[0], "ok, host key recorded") ||
+		!strings.Contains(lines[1], "not an sfkvm sealed token") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, sealed) || strings.Contains(r.stdout+r.stderr, u.Password) {
+		t.Error("output shows the token or the password")
 	}
 }
 
