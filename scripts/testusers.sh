@@ -28,10 +28,14 @@ flock -w 60 9
 remove() {
 	rm -f "$sudoers"
 	for u in "${users[@]}"; do
-		if id "$u" >/dev/null 2>&1; then
+		id "$u" >/dev/null 2>&1 || continue
+		# A session of the user may still be ending: kill it and retry.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			pkill -KILL -u "$u" 2>/dev/null || true
-			userdel -r "$u" 2>/dev/null || userdel "$u"
-		fi
+			userdel -r "$u" 2>/dev/null && break
+			sleep 0.2
+		done
+		if id "$u" >/dev/null 2>&1; then userdel -f -r "$u"; fi
 	done
 }
 

@@ -63,7 +63,7 @@ func TestSSHDPasswordLogin(t *testing.T) {
 		t.Errorf("root hint %q", h)
 	}
 	// One attempt each: sshd logged one failure for the wrong password.
-	if n := strings.Count(srv.Log.String(), "Failed password for "+u.NoPasswd+" "); n != 1 {
+	if n := srv.CountLog("Failed password for " + u.NoPasswd + " "); n != 1 {
 		t.Errorf("sshd logged %d failed passwords for %s, want 1", n, u.NoPasswd)
 	}
 }
@@ -82,8 +82,8 @@ func TestSSHDKeyboardInteractiveOnly(t *testing.T) {
 	if !errors.Is(results[1].Err, ErrAuthFailed) {
 		t.Errorf("wrong password: %v, want authentication failed", results[1].Err)
 	}
-	if n := strings.Count(srv.Log.String(), "Failed keyboard-interactive/pam for "+u.TTY+" "); n != 1 {
-		t.Errorf("sshd logged %d keyboard-interactive failures, want exactly 1:\n%s", n, srv.Log)
+	if n := srv.CountLog("Failed keyboard-interactive/pam for " + u.TTY + " "); n != 1 {
+		t.Errorf("sshd logged %d keyboard-interactive failures, want exactly 1:\n%s", n, srv.Log())
 	}
 }
 

@@ -16,7 +16,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: blackhole ADDR:PORT...")
 		os.Exit(2)
 	}
-	var held []net.Conn // kept open, never read
+	held := map[net.Conn]bool{} // referenced so that they stay open, never read
 	conns := make(chan net.Conn)
 	for _, a := range os.Args[1:] {
 		ln, err := net.Listen("tcp", a)
@@ -36,6 +36,6 @@ func main() {
 	}
 	fmt.Println("ready")
 	for c := range conns {
-		held = append(held, c)
+		held[c] = true
 	}
 }

@@ -47,7 +47,39 @@ type Server struct {
 	Port     int                      // its port
 	Dir      string                   // configuration, keys and log
 	HostKeys map[string]ssh.PublicKey // by key type, e.g. "ssh-ed25519"
-	Log      *bytes.Buffer            // sshd's stderr (-e)
+	log      *lockedBuffer            // sshd's stderr (-e)
+}
+
+// lockedBuffer is sshd's log, written by exec's copier while tests read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Log returns what sshd has logged so far (LogLevel VERBOSE).
+func (s *Server) Log() string { return s.log.String() }
+
+// CountLog waits up to 5 seconds for substr to appear in sshd's log (sshd
+// may log a moment after the client saw the outcome), then returns how
+// many times it appears.
+func (s *Server) CountLog(substr string) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(s.Log(), substr) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return strings.Count(s.Log(), substr)
 }
 
 // Start starts sshd for the test and stops it when the test ends.
@@ -59,7 +91,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // sshd's privilege separation folder
 		t.Fatal(err)
 	}
-	s := &Server{Dir: t.TempDir(), HostKeys: map[string]ssh.PublicKey{}, Log: &bytes.Buffer{}}
+	s := &Server{Dir: t.TempDir(), HostKeys: map[string]ssh.PublicKey{}, log: &lockedBuffer{}}
 	if cfg.ListenAddresses == nil {
 		cfg.ListenAddresses = []string{"127.0.0.1"}
 	}
@@ -129,7 +161,7 @@ AcceptEnv LANG LC_*
 		args = append([]string{testenv.LookPath(t, "ip", "iproute2"), "netns", "exec", cfg.NetNS}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = s.Log, s.Log
+	cmd.Stdout, cmd.Stderr = s.log, s.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +171,11 @@ AcceptEnv LANG LC_*
 		cmd.Process.Kill()
 		<-done
 		if t.Failed() {
-			t.Logf("sshd log (%s):\n%s", s.Addr, s.Log.String())
+			t.Logf("sshd log (%s):\n%s", s.Addr, s.Log())
 		}
 	})
 	for _, a := range cfg.ListenAddresses {
-		waitListening(t, net.JoinHostPort(a, strconv.Itoa(cfg.Port)), done, s.Log)
+		waitListening(t, net.JoinHostPort(a, strconv.Itoa(cfg.Port)), done, s.log)
 	}
 	return s
 }
@@ -158,7 +190,7 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func waitListening(t testing.TB, addr string, exited <-chan struct{}, log *bytes.Buffer) {
+func waitListening(t testing.TB, addr string, exited <-chan struct{}, log *lockedBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
