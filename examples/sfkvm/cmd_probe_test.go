@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/creack/pty"
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
 )
@@ -153,7 +157,21 @@ func TestProbeSealedTokens(t *testing.T) {
 		fmt.Sprintf("guest1 cfhost1 cluster1 cfguest1 %s %s %s", ns.GuestIPs[0], u.NoPasswd, sealed),
 		fmt.Sprintf("guest2 cfhost2 cluster1 cfguest2 %s %s %s", ns.GuestIPs[1], u.NoPasswd, token))
 	kh := filepath.Join(t.TempDir(), "known_hosts")
-	r := runCLI(t, "", "probe", "-f", conf, "--known-hosts", kh, "--trust", "--key", keyFile)
+	// stderr is a terminal here: progress is shown there, and only there.
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	progress := make(chan string)
+	go func() { b, _ := io.ReadAll(ptmx); progress <- string(b) }()
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"probe", "-f", conf, "--known-hosts", kh, "--trust", "--key", keyFile}, strings.NewReader(""), &out, tty)
+	tty.Close()
+	r := cliResult{code: code, stdout: out.String(), stderr: <-progress}
+	if !strings.Contains(r.stderr, "probe: 2/2 done") || strings.Contains(r.stdout, "2/2") {
+		t.Errorf("progress on the terminal: %q; stdout %q", r.stderr, r.stdout)
+	}
 	lines := strings.Split(r.stdout, "\n")
 	if r.code != exitFailed || len(lines) < 2 || !strings.Contains(lines[0], "ok, host key recorded") ||
 		!strings.Contains(lines[1], "not an sfkvm sealed token") {
@@ -161,6 +179,24 @@ func TestProbeSealedTokens(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, sealed) || strings.Contains(r.stdout+r.stderr, u.Password) {
 		t.Error("output shows the token or the password")
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if !isTerminal(tty) || isTerminal(w) || isTerminal(&bytes.Buffer{}) {
+		t.Errorf("isTerminal: tty %v, pipe %v, buffer %v", isTerminal(tty), isTerminal(w), isTerminal(&bytes.Buffer{}))
 	}
 }
 
