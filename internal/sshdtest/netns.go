@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sfkvm/sfkvm/internal/testenv"
+	"golang.org/x/sys/unix"
 )
 
 // NetNS is a network namespace of the test's own, joined to the test's
@@ -58,6 +59,17 @@ func NewNetNS(t testing.TB, n int) *NetNS {
 			t.Error(err)
 		}
 	})
+	// Test packages run at once: choose the /24 and claim it under a lock
+	// that every process of ours takes.
+	lock, err := os.OpenFile("/run/sfkvm-netns.lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Flock(int(lock.Fd()), unix.LOCK_UN)
 	used, _ := exec.Command(ip, "-o", "-4", "addr").Output()
 	subnet := -1
 	for i := 0; i < 256; i++ {

@@ -95,11 +95,9 @@ func Start(t testing.TB, cfg Config) *Server {
 	if cfg.ListenAddresses == nil {
 		cfg.ListenAddresses = []string{"127.0.0.1"}
 	}
+	autoPort := cfg.Port == 0 && cfg.NetNS == ""
 	if cfg.Port == 0 {
 		cfg.Port = 22
-		if cfg.NetNS == "" {
-			cfg.Port = freePort(t)
-		}
 	}
 	if cfg.PermitRootLogin == "" {
 		cfg.PermitRootLogin = "prohibit-password"
@@ -107,14 +105,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	if cfg.HostKeyTypes == nil {
 		cfg.HostKeyTypes = []string{"ed25519", "ecdsa", "rsa"}
 	}
-	s.Port = cfg.Port
-	s.Addr = net.JoinHostPort(cfg.ListenAddresses[0], strconv.Itoa(cfg.Port))
-
 	var conf strings.Builder
-	fmt.Fprintf(&conf, "Port %d\n", cfg.Port)
-	for _, a := range cfg.ListenAddresses {
-		fmt.Fprintf(&conf, "ListenAddress %s\n", a)
-	}
 	for _, kt := range cfg.HostKeyTypes {
 		key := filepath.Join(s.Dir, "ssh_host_"+kt+"_key")
 		if out, err := exec.Command(keygen, "-q", "-t", kt, "-N", "", "-C", "", "-f", key).CombinedOutput(); err != nil {
@@ -148,12 +139,40 @@ AcceptEnv LANG LC_*
 	for _, l := range cfg.Extra {
 		conf.WriteString(l + "\n")
 	}
+	// A free port can be taken by another test before sshd binds it: try
+	// another one then.
+	for attempt := 1; ; attempt++ {
+		if autoPort {
+			cfg.Port = freePort(t)
+		}
+		err := s.launch(t, sshd, cfg, conf.String())
+		if err == nil {
+			return s
+		}
+		if !autoPort || attempt == 3 || !strings.Contains(s.Log(), "Address already in use") {
+			t.Fatal(err)
+		}
+		s.log = &lockedBuffer{}
+	}
+}
+
+// launch writes the configuration for cfg.Port, starts sshd and waits
+// until it listens on every address.
+func (s *Server) launch(t testing.TB, sshd string, cfg Config, common string) error {
+	s.Port = cfg.Port
+	s.Addr = net.JoinHostPort(cfg.ListenAddresses[0], strconv.Itoa(cfg.Port))
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "Port %d\n", cfg.Port)
+	for _, a := range cfg.ListenAddresses {
+		fmt.Fprintf(&conf, "ListenAddress %s\n", a)
+	}
+	conf.WriteString(common)
 	confFile := filepath.Join(s.Dir, "sshd_config")
 	if err := os.WriteFile(confFile, []byte(conf.String()), 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if out, err := exec.Command(sshd, "-t", "-f", confFile).CombinedOutput(); err != nil {
-		t.Fatalf("sshd -t: %v\n%s\n%s", err, out, conf.String())
+		return fmt.Errorf("sshd -t: %v\n%s\n%s", err, out, conf.String())
 	}
 
 	args := []string{sshd, "-D", "-e", "-f", confFile}
@@ -161,23 +180,30 @@ AcceptEnv LANG LC_*
 		args = append([]string{testenv.LookPath(t, "ip", "iproute2"), "netns", "exec", cfg.NetNS}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = s.log, s.log
+	log := s.log
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	stop := func() {
 		cmd.Process.Kill()
 		<-done
+	}
+	for _, a := range cfg.ListenAddresses {
+		if err := waitListening(net.JoinHostPort(a, strconv.Itoa(cfg.Port)), done, log); err != nil {
+			stop()
+			return err
+		}
+	}
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
-			t.Logf("sshd log (%s):\n%s", s.Addr, s.Log())
+			t.Logf("sshd log (%s):\n%s", s.Addr, log.String())
 		}
 	})
-	for _, a := range cfg.ListenAddresses {
-		waitListening(t, net.JoinHostPort(a, strconv.Itoa(cfg.Port)), done, s.log)
-	}
-	return s
+	return nil
 }
 
 // freePort returns a port that was free a moment ago on 127.0.0.1.
@@ -190,22 +216,21 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func waitListening(t testing.TB, addr string, exited <-chan struct{}, log *lockedBuffer) {
-	t.Helper()
+func waitListening(addr string, exited <-chan struct{}, log *lockedBuffer) error {
 	deadline := time.Now().Add(15 * time.Second)
 	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		select {
 		case <-exited:
-			t.Fatalf("sshd exited before listening on %s:\n%s", addr, log.String())
+			return fmt.Errorf("sshd exited before listening on %s:\n%s", addr, log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("sshd not listening on %s after 15s: %v\n%s", addr, err, log.String())
+			return fmt.Errorf("sshd not listening on %s after 15s: %v\n%s", addr, err, log.String())
 		}
 		time.Sleep(delay)
 	}
