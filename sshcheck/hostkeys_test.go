@@ -7,10 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+	"golang.org/x/sys/unix"
 )
 
 // Real sshd offers RSA, ECDSA and Ed25519. known_hosts often holds only
@@ -52,16 +54,21 @@ func TestAlgorithmTrap(t *testing.T) {
 }
 
 // Twenty first contacts at once write one hashed line, 0600 in a 0700
-// folder, that later strict probes accept.
+// folder, that later strict probes accept. They go through four Probers,
+// which share no lock in memory: only the flock on the file keeps them
+// apart, as it keeps apart two sfkvm processes.
 func TestTrustRaceWritesOneLine(t *testing.T) {
 	l := newLab(t, sshtest.Config{})
 	appendLine(t, l.knownHosts, "# kept") // an existing file without our host
 	os.Truncate(l.knownHosts, int64(len("# kept")))
-	p := l.prober(t, func(o *Options) { o.HostKeyPolicy = TrustUnknown })
+	var probers []*Prober
+	for range 4 {
+		probers = append(probers, l.prober(t, func(o *Options) { o.HostKeyPolicy = TrustUnknown }))
+	}
 	var wg sync.WaitGroup
 	results := make([]Result, 20)
 	for i := range results {
-		wg.Go(func() { results[i] = p.Probe(ctxT(t), target("root")) })
+		wg.Go(func() { results[i] = probers[i%4].Probe(ctxT(t), target("root")) })
 	}
 	wg.Wait()
 	wrote := 0
@@ -137,5 +144,39 @@ func TestKnownHostsNames(t *testing.T) {
 		if got := want.KnownHostsName(); got != in {
 			t.Errorf("%+v.KnownHostsName() = %q, want %q", want, got, in)
 		}
+	}
+}
+
+// Another process holds the lock and records the key meanwhile: the probe
+// waits for the lock, re-checks, finds the key and writes nothing.
+func TestTrustWaitsForLockAndRechecks(t *testing.T) {
+	l := newLab(t, sshtest.Config{})
+	appendLine(t, l.knownHosts, "# other process")
+	f, err := os.OpenFile(l.knownHosts, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	p := l.prober(t, func(o *Options) { o.HostKeyPolicy = TrustUnknown })
+	done := make(chan Result)
+	go func() { done <- p.Probe(ctxT(t), target("root")) }()
+	select {
+	case r := <-done:
+		t.Fatalf("the probe finished while another held the lock: %+v", r)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := f.WriteString(xknownhosts.Line([]string{guestAddr}, l.srv.HostKeys()[0]) + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	r := <-done
+	if r.Err != nil || r.Trusted {
+		t.Errorf("Probe: %v, trusted %v; want ok without writing", r.Err, r.Trusted)
+	}
+	if lines := readLines(t, l.knownHosts); len(lines) != 2 {
+		t.Errorf("known_hosts = %q, want the two lines only", lines)
 	}
 }

@@ -23,7 +23,9 @@ var _ Runner = (*Client)(nil)
 
 // Run runs name with args on the target: directly when logged in as root,
 // else through `sudo -n --` (so it fails rather than prompt). Every word is
-// quoted for the remote shell, so arguments reach the command unchanged.
+// quoted for the remote shell, so arguments reach the command unchanged
+// (the login shell must be a POSIX shell such as sh or bash, as it is for
+// root on the guests this package checks).
 // The command is killed when ctx ends or after Options.CommandTimeout.
 func (c *Client) Run(ctx context.Context, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error) {
 	line, err := QuoteCommand(name, args...)
