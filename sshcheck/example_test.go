@@ -142,3 +142,18 @@ func ExampleGuestKnowsHost() {
 	// 198.51.100.1 "/root/.ssh/known_hosts" <nil>
 	// 198.51.100.2 "" <nil>
 }
+
+// QuoteCommand makes the one line that a remote POSIX shell splits back
+// into exactly these words.
+func ExampleQuoteCommand() {
+	line, err := sshcheck.QuoteCommand("ssh-keygen", "-F", "[192.0.2.1]:2222", "it's", "")
+	fmt.Println(line, err)
+	// Output: ssh-keygen -F '[192.0.2.1]:2222' 'it'\''s' '' <nil>
+}
+
+// Kind names a failure for a report, whatever wraps it.
+func ExampleKind() {
+	err := fmt.Errorf("guest1: %w", &sshcheck.Error{Kind: sshcheck.ErrSudoNeedsTTY, Address: "192.0.2.10:22"})
+	fmt.Println(sshcheck.Kind(err), errors.Is(err, sshcheck.ErrSudoNeedsTTY))
+	// Output: sudo needs a tty (requiretty) true
+}
