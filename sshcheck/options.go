@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"time"
 )
@@ -35,7 +36,8 @@ const (
 type Options struct {
 	// KnownHostsFiles are the user's known_hosts files; the first one
 	// receives keys trusted under TrustUnknown. Nil means
-	// ~/.ssh/known_hosts of the current user (root's, for sfkvm).
+	// ~/.ssh/known_hosts of the current user (root's, for sfkvm), the home
+	// taken from the password database as OpenSSH does.
 	KnownHostsFiles []string
 	// GlobalKnownHostsFiles are only read. Nil means /etc/ssh/ssh_known_hosts;
 	// an empty non-nil slice means none.
@@ -64,9 +66,18 @@ type Options struct {
 	Progress func(done, total int, r Result)
 }
 
+// homeDir is the home folder from the password database, as OpenSSH takes
+// it (not $HOME, which sudo may leave pointing at the caller's home).
+func homeDir() (string, error) {
+	if u, err := user.Current(); err == nil && u.HomeDir != "" {
+		return u.HomeDir, nil
+	}
+	return os.UserHomeDir()
+}
+
 func (o Options) withDefaults() (Options, error) {
 	if o.KnownHostsFiles == nil {
-		home, err := os.UserHomeDir()
+		home, err := homeDir()
 		if err != nil {
 			return o, err
 		}

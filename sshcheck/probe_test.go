@@ -313,3 +313,21 @@ func TestFingerprintKeptOnAuthFailure(t *testing.T) {
 		t.Errorf("Probe: %v, fingerprint %q", r.Err, r.Fingerprint)
 	}
 }
+
+func TestDefaultKnownHostsFromPasswordDatabase(t *testing.T) {
+	t.Setenv("HOME", t.TempDir()) // as a careless sudo leaves it
+	p, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, err := homeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.opts.KnownHostsFiles, []string{home + "/.ssh/known_hosts"}; len(got) != 1 || got[0] != want[0] || strings.HasPrefix(got[0], os.Getenv("HOME")) {
+		t.Errorf("KnownHostsFiles = %q, want %q", got, want)
+	}
+	if g := p.opts.GlobalKnownHostsFiles; len(g) != 1 || g[0] != "/etc/ssh/ssh_known_hosts" {
+		t.Errorf("GlobalKnownHostsFiles = %q", g)
+	}
+}
