@@ -75,17 +75,21 @@ func (p *parser) read(r io.Reader) error {
 }
 
 // readChunks calls f with r's contents in pieces of about chunkSize that
-// end at a line end, except perhaps the last.
+// end at a line end, except perhaps the last. Each byte is copied once, into
+// the string that f gets.
 func readChunks(r io.Reader, f func(chunk string)) error {
 	buf := make([]byte, chunkSize)
-	var carry []byte // the start of a line that the previous read cut
+	carried := 0 // bytes at the start of buf: a line that the last read cut
 	for {
-		n, err := io.ReadFull(r, buf)
+		if carried == len(buf) { // a line longer than the buffer
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+		n, err := io.ReadFull(r, buf[carried:])
 		eof := err == io.EOF || err == io.ErrUnexpectedEOF
 		if err != nil && !eof {
 			return err
 		}
-		data := append(carry, buf[:n]...)
+		data := buf[:carried+n]
 		cut := len(data)
 		if !eof {
 			cut = bytes.LastIndexByte(data, '\n') + 1 // 0 if no line end yet
@@ -96,7 +100,7 @@ func readChunks(r io.Reader, f func(chunk string)) error {
 		if eof {
 			return nil
 		}
-		carry = append(carry[:0:0], data[cut:]...)
+		carried = copy(buf, data[cut:])
 	}
 }
 
