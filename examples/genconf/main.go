@@ -1,0 +1,132 @@
+// Command genconf writes kvmguests.conf from an inventory, the way an
+// in-house tool would use sfkvm: it reads a CSV of guests, encrypts each
+// login user's password once with the vendor's sfcipher (package cipher
+// drives it on a pseudo-terminal), and writes the file atomically with mode
+// 0600, refusing a configuration that has errors.
+//
+//	genconf -inventory guests.csv -passwords pw.txt -o /etc/opt/FJSVcluster/etc/kvmguests.conf
+//
+// The inventory has a header and six columns, the file's first six fields:
+//
+//	guest-name,host-cfname,guest-clustername,guest-cfname,guest_IP,guest_user
+//	guest11,cfhost1,cluster1,cfguest11,10.20.30.50,user1
+//
+// The passwords file (mode 0600) has one "user password" line per user;
+// without it, genconf asks for each user's password on the terminal.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/kvmguests"
+)
+
+func main() {
+	inventory := flag.String("inventory", "", "the CSV inventory of guests")
+	passwords := flag.String("passwords", "", "a 0600 file of \"user password\" lines (default: ask on the terminal)")
+	out := flag.String("o", kvmguests.DefaultPath, "the kvmguests.conf to write")
+	sfcipher := flag.String("sfcipher", "", "path of the vendor's sfcipher (default: PATH, /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin)")
+	flag.Parse()
+	if err := run(context.Background(), *inventory, *passwords, *out, &cipher.Sfcipher{Path: *sfcipher}); err != nil {
+		fmt.Fprintln(os.Stderr, "genconf:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, inventory, passwords, out string, enc cipher.Encrypter) error {
+	f, err := os.Open(inventory)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return fmt.Errorf("%s: %w", inventory, err)
+	}
+	if len(rows) < 2 {
+		return fmt.Errorf("%s: a header and at least one guest are needed", inventory)
+	}
+	ask, err := passwordSource(passwords)
+	if err != nil {
+		return err
+	}
+	tokens := map[string]kvmguests.Token{} // one sfcipher run per user
+	var cfg kvmguests.Config
+	for i, r := range rows[1:] {
+		if len(r) != 6 {
+			return fmt.Errorf("%s:%d: %d columns, want 6", inventory, i+2, len(r))
+		}
+		ip, err := netip.ParseAddr(r[4])
+		if err != nil {
+			return fmt.Errorf("%s:%d: guest_IP: %w", inventory, i+2, err)
+		}
+		user := r[5]
+		if _, done := tokens[user]; !done {
+			pw, err := ask(user)
+			if err != nil {
+				return err
+			}
+			tok, err := enc.Encrypt(ctx, pw)
+			clear(pw)
+			if err != nil {
+				return fmt.Errorf("encrypting the password of %s: %w", user, err)
+			}
+			tokens[user] = kvmguests.Token(tok)
+		}
+		cfg.Add(kvmguests.Guest{Name: r[0], HostCFName: r[1], ClusterName: r[2], CFName: r[3], IP: ip, User: user, Password: tokens[user]})
+	}
+	// WriteFile refuses errors (a duplicate guest, a loopback address, ...)
+	// and replaces the file atomically, 0600 from the first byte.
+	return kvmguests.WriteFile(out, &cfg, kvmguests.Options{})
+}
+
+// passwordSource reads passwords from a file that only its owner can read,
+// or asks on the terminal without echo.
+func passwordSource(path string) (func(user string) ([]byte, error), error) {
+	if path == "" {
+		return func(user string) ([]byte, error) {
+			fmt.Fprintf(os.Stderr, "password of %s: ", user)
+			defer fmt.Fprintln(os.Stderr)
+			return term.ReadPassword(int(os.Stdin.Fd()))
+		}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s must be readable by its owner only (chmod 600)", path)
+	}
+	byUser := map[string][]byte{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		user, pw, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		byUser[user] = []byte(pw)
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return func(user string) ([]byte, error) {
+		pw, ok := byUser[user]
+		if !ok {
+			return nil, fmt.Errorf("%s has no password for %s", path, user)
+		}
+		return append([]byte(nil), pw...), nil
+	}, nil
+}

@@ -1,0 +1,92 @@
+// Command probefleet logs in to every guest of kvmguests.conf the way
+// PRIMECLUSTER will at migration time, and prints a JSON report for a
+// monitoring system: one object per guest, in file order. It shows the
+// packages kvmguests and sshcheck used together without the sfkvm CLI.
+//
+//	echo "$PASSWORD" | probefleet -f /etc/opt/FJSVcluster/etc/kvmguests.conf > report.json
+//
+// The password (one for every guest_user) comes from the first line of
+// stdin; the vendor's tokens cannot be decrypted outside PRIMECLUSTER. Host
+// keys are checked strictly against root's known_hosts; nothing is trusted.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+// guestReport is one guest's line in the report. It never holds a password.
+type guestReport struct {
+	Guest   string `json:"guest"`
+	Address string `json:"address"`
+	User    string `json:"user"`
+	OK      bool   `json:"ok"`
+	Problem string `json:"problem,omitempty"` // the failure kind, e.g. "host key changed"
+	Detail  string `json:"detail,omitempty"`
+	Hint    string `json:"hint,omitempty"`
+	Millis  int64  `json:"ms"`
+}
+
+func main() {
+	file := flag.String("f", kvmguests.DefaultPath, "kvmguests.conf")
+	parallel := flag.Int("parallel", 32, "guests probed at once")
+	timeout := flag.Duration("timeout", 10*time.Second, "handshake deadline per guest")
+	flag.Parse()
+	ctx := context.Background()
+	reports, err := probe(ctx, *file, os.Stdin, sshcheck.Options{Parallel: *parallel, HandshakeTimeout: *timeout})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "probefleet:", err)
+		os.Exit(2)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(reports)
+	for _, r := range reports {
+		if !r.OK {
+			os.Exit(1)
+		}
+	}
+}
+
+func probe(ctx context.Context, file string, stdin io.Reader, opts sshcheck.Options) ([]guestReport, error) {
+	cfg, diags, err := kvmguests.ReadFile(file, kvmguests.Options{SkipFileChecks: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := diags.Err(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	pw := sshcheck.Password(strings.TrimRight(line, "\r\n"))
+	var targets []sshcheck.Target
+	for _, g := range cfg.Guests() {
+		targets = append(targets, sshcheck.Target{Name: g.Name, Address: g.IP.String(), User: g.User, Password: pw})
+	}
+	p, err := sshcheck.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	var reports []guestReport
+	for _, r := range p.ProbeAll(ctx, targets) {
+		gr := guestReport{Guest: r.Target.Name, Address: r.Target.Address, User: r.Target.User, OK: r.OK(), Millis: r.Duration.Milliseconds()}
+		if !r.OK() {
+			gr.Problem, gr.Detail, gr.Hint = r.Reason(), r.Err.Error(), r.Hint()
+		}
+		reports = append(reports, gr)
+	}
+	return reports, nil
+}

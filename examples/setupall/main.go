@@ -1,0 +1,75 @@
+// Command setupall sets up every shut-off guest of this host for live
+// migration with the host OS failover function (step 3 of F.2.2), as an
+// in-house tool would with packages migratesetup and libvirtstore: it asks
+// libvirt for every domain, leaves the running ones alone (they are listed,
+// to be done at their next stop), and adds the host information disk to the
+// others, several at once.
+//
+//	setupall -connect qemu:///system [-dry-run]
+//
+// The host must be registered first (sfkvm migratesetup -c -i HOSTIP).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sfkvm/sfkvm/migratesetup"
+)
+
+func main() {
+	uri := flag.String("connect", "qemu:///system", "libvirt URI")
+	hostinfo := flag.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
+	dryRun := flag.Bool("dry-run", false, "print the changes, change nothing")
+	flag.Parse()
+	store, closeStore, err := openStore(*uri)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "setupall:", err)
+		os.Exit(69)
+	}
+	defer closeStore()
+	failed, err := setupAll(context.Background(), store, migratesetup.Options{HostInfoPath: *hostinfo, DryRun: *dryRun}, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "setupall:", err)
+		os.Exit(69)
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// setupAll sets up every shut-off domain of s and reports on w; failed is
+// true when any of them could not be set up.
+func setupAll(ctx context.Context, s migratesetup.Store, opts migratesetup.Options, w io.Writer) (failed bool, err error) {
+	names, err := s.List(ctx)
+	if err != nil {
+		return false, err
+	}
+	var off []string
+	for _, n := range names {
+		st, err := s.State(ctx, n)
+		if err != nil {
+			return false, err
+		}
+		if st == migratesetup.StateShutoff {
+			off = append(off, n)
+		} else {
+			fmt.Fprintf(w, "%-20s %s: left alone until it is stopped\n", n, st)
+		}
+	}
+	for _, r := range migratesetup.SetupGuests(ctx, s, off, opts) {
+		if r.Err != nil {
+			failed = true
+			fmt.Fprintf(w, "%-20s FAILED: %v\n", r.Domain, r.Err)
+			continue
+		}
+		fmt.Fprintf(w, "%-20s %s (disk %s)\n", r.Domain, r.Outcome, r.Target)
+		if opts.DryRun {
+			fmt.Fprint(w, r.Diff)
+		}
+	}
+	return failed, nil
+}

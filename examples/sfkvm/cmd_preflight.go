@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/sdfacility"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+func init() {
+	commands["preflight"] = command{
+		summary: "check the whole procedure at once: one row per step and target",
+		run:     runPreflight,
+	}
+}
+
+// defaultSfkvmtool is where the vendor's checker lives (manual step 1.6).
+const defaultSfkvmtool = "/opt/SMAW/SMAWsf/bin/sfkvmtool"
+
+type preflightReport struct {
+	Rows    []row            `json:"rows"`
+	Summary preflightSummary `json:"summary"`
+}
+
+func runPreflight(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "preflight", "[-f FILE] [--key FILE | --password-stdin] [--hosts ADDR,...] [flags]")
+	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf to check")
+	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
+	keyFile := fs.String("key", "", "key `file` of sfkvm's sealed tokens: the guests' passwords come from the file's tokens")
+	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest_user from the first line of stdin")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	port := fs.Int("port", 22, "SSH port of the guests")
+	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
+	hostUser := fs.String("host-user", "root", "user on the other hosts")
+	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password")
+	connect := fs.String("connect", "qemu:///system", "libvirt URI of this host")
+	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
+	sdtool := fs.String("sdtool", sdfacility.DefaultSDTool, "sdtool `path`")
+	cftool := fs.String("cftool", sdfacility.DefaultCFTool, "cftool `path` on this host")
+	sfkvmtool := fs.String("sfkvmtool", defaultSfkvmtool, "the vendor's checker, run beside sfkvm's when it exists")
+	parallel := fs.Int("parallel", 16, "checks at once")
+	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "sfkvm preflight: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
+	case *keyFile != "" && *passwordStdin:
+		return fail(exitUsage, "give --key or --password-stdin, not both")
+	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
+		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	pe := &preflightEnv{
+		conf: *file, confOpts: kvmguests.Options{SkipFileChecks: *noPerm},
+		guestPort: *port, local: sdfacility.LocalRunner{}, sdtool: *sdtool, cftool: *cftool,
+		hostinfo: *hostinfo, parallel: *parallel,
+	}
+	if _, err := os.Stat(*sfkvmtool); err == nil {
+		pe.sfkvmtool = *sfkvmtool
+	}
+	switch {
+	case *keyFile != "":
+		key, err := cipher.LoadKey(*keyFile)
+		if err != nil {
+			return fail(exitNoPerm, "%v", err)
+		}
+		defer key.Wipe()
+		pe.confOpts.AllowSealed = true
+		pe.password = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g.Password) }
+	case *passwordStdin:
+		pw, err := readPasswordLine(e.stdin)
+		if err != nil {
+			return fail(exitNoInput, "--password-stdin: %v", err)
+		}
+		defer wipeBytes(pw)
+		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
+	}
+	if *hosts != "" {
+		pe.hosts = strings.Split(*hosts, ",")
+		var hostPW sshcheck.PasswordSource
+		if *hostPasswordFile != "" {
+			pw, err := readSecretFile(*hostPasswordFile)
+			if err != nil {
+				return fail(exitNoPerm, "--host-password-file: %v", err)
+			}
+			defer wipeBytes(pw)
+			hostPW = sshcheck.Password(pw)
+		}
+		pe.hostTarget = func(addr string) sshcheck.Target {
+			return sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW}
+		}
+	}
+	opts := sshcheck.Options{Parallel: *parallel}
+	if *knownHosts != "" {
+		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	p, err := sshcheck.New(opts)
+	if err != nil {
+		return fail(exitNoInput, "%v", err)
+	}
+	pe.prober = p
+	store, closeStore, err := openStore(*connect)
+	if err != nil {
+		pe.storeErr = err
+	} else {
+		defer closeStore()
+		pe.store = store
+	}
+	return printPreflight(e, *format, preflight(ctx, pe))
+}
+
+func printPreflight(e *env, format outputFormat, rows []row) int {
+	code := exitOK
+	if summarize(rows).Fail > 0 {
+		code = exitFailed
+	}
+	if format == "json" {
+		if err := writeJSON(e.stdout, preflightReport{Rows: rows, Summary: summarize(rows)}); err != nil {
+			return exitFailed
+		}
+		return code
+	}
+	printRows(e.stdout, rows)
+	return code
+}
+
+// readSecretFile reads the first line of a file that only its owner can
+// read, so that a password never needs to be on a command line.
+func readSecretFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s must be a regular file that only its owner can read (chmod 600), not %v", path, fi.Mode())
+	}
+	return readPasswordLine(f)
+}
