@@ -16,13 +16,23 @@
 //	1.6   the file checked (sfkvmtool -c)                          kvmguests
 //	1.7   shutdown facility restarted (sdtool -e, sdtool -b)       sdfacility
 //	2     host registered (sfkvmmigratesetup -c -i hostip)         migratesetup
-//	3     each guest stopped, set up (-s), started                 migratesetup
-//	4     the host-side account exists on every host               sshcheck
-//	5     every guest knows every host's key                       sshcheck
+//	3     each guest stopped, set up (-s), started                 migratesetup (+ libvirtstore, cgo)
+//	4     the host-side account exists on every host               (not checked: the account is not public)
+//	5     every guest knows every host's key                       sshcheck (GuestKnowsHost)
 //
 // Packages do not import each other, except the leaf package cipher for its
-// token rules; where one needs what another does, it takes plain values. The
-// reference command line in examples/sfkvm composes them.
+// token rules; where one needs what another does, it takes plain values, and
+// where two need the same outside effect each declares the same small
+// interface (the Runner of sdfacility and sshcheck: sshcheck's Client runs
+// sdtool or cftool on a guest). Fakes that tests and in-house tools can
+// import sit beside the packages: cipher/sfciphertest, sshcheck/sshtest,
+// sdfacility/sdtest, migratesetup/migratesetuptest. Only
+// migratesetup/libvirtstore uses cgo.
+//
+// The reference command line in examples/sfkvm composes them; its preflight
+// command checks the whole procedure at once, and its demo command runs the
+// procedure against a built-in lab. examples/genconf, examples/probefleet and
+// examples/setupall are short programs that embed the library.
 //
 // # Start here
 //
@@ -41,4 +51,5 @@
 //	_ = cfg.Guests()
 //
 // or from a shell: go run ./examples/sfkvm check -f /etc/opt/FJSVcluster/etc/kvmguests.conf
+// (go run ./examples/sfkvm demo shows every step working).
 package sfkvm
