@@ -106,16 +106,21 @@ func readChunks(r io.Reader, f func(chunk string)) error {
 
 // lines checks every line of a chunk.
 func (p *parser) lines(chunk string) {
+	for _, k := range []*keyset{p.names, p.nodes, p.clusterHosts, p.ips} {
+		k.chunk = chunk
+	}
+	rest := chunk
 	for {
-		i := strings.IndexByte(chunk, '\n')
+		p.lineOff = len(chunk) - len(rest)
+		i := strings.IndexByte(rest, '\n')
 		if i < 0 {
 			break
 		}
-		p.line(chunk[:i], true)
-		chunk = chunk[i+1:]
+		p.line(rest[:i], true)
+		rest = rest[i+1:]
 	}
-	if chunk != "" {
-		p.line(chunk, false)
+	if rest != "" {
+		p.line(rest, false)
 	}
 }
 
@@ -131,6 +136,9 @@ type parser struct {
 	cfg   *Config // nil when only checking
 	diags Diagnostics
 	n     int // current line number
+	// lineOff is where the current line starts in its chunk, so that keys
+	// can be kept as offsets.
+	lineOff int
 
 	// The keys of the rules across lines in this parser's chunk, checked
 	// once all chunks are read. String keys are substrings of the lines, so
