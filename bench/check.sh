@@ -7,7 +7,7 @@
 #
 # sfkvm is timed twice: as the README builds it (cgo, linked with libvirt,
 # whose binding loads libvirt when the program starts, whatever the command:
-# some 15 to 25 ms and 13 MiB before the first line is read), and built with
+# some 12 ms and 13 MiB before the first line is read), and built with
 # CGO_ENABLED=0 (every command but migratesetup -s/-d), which shows the
 # checker itself. The last line is the README build's ratio.
 set -euo pipefail
