@@ -55,7 +55,8 @@ func checkGuest(ctx context.Context, pe *preflightEnv, i int, g kvmguests.Guest,
 		skipRest("the host key check failed", &login, &sudo, &names)
 		return append([]row{hostKey, login, sudo, names}, stepFive("the host key check failed")...)
 	case isUnreachable(res.Err):
-		hostKey.Verdict, hostKey.Reason, hostKey.Fix = verdictFail, reasonOf(res.Err), fixOf(res, g)
+		hostKey.Verdict, hostKey.Reason = verdictFail, "cannot reach the guest: "+reasonOf(res.Err)
+		hostKey.Fix = fmt.Sprintf("check that %s runs and that its sshd listens at %s port %d, reachable from this host", g.Name, g.IP, pe.guestPort)
 		skipRest("the guest cannot be reached", &login, &sudo, &names)
 		return append([]row{hostKey, login, sudo, names}, stepFive("the guest cannot be reached")...)
 	}
