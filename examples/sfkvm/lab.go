@@ -41,6 +41,7 @@ type labFaults struct {
 	copyDiffers    bool   // the other host's kvmguests.conf differs
 	testFailed     bool   // an agent of the shutdown facility ends TestFailed
 	notSetUp       string // this guest runs here but was never set up
+	down           string // this guest does not answer (its port is closed)
 }
 
 type labGuest struct {
@@ -306,6 +307,18 @@ func randomWord() string {
 	b := make([]byte, 6)
 	rand.Read(b) // never fails (crypto/rand)
 	return hex.EncodeToString(b)
+}
+
+// takeDown closes a guest's server and its route: its port is closed.
+func (l *lab) takeDown(name string) error {
+	for _, g := range l.guests {
+		if g.g.Name == name {
+			g.server.Close()
+			delete(l.routes, g.g.IP.String()+":22")
+			return nil
+		}
+	}
+	return fmt.Errorf("no lab guest %s", name)
 }
 
 // rekey gives a guest a new host key, as a reinstalled guest would have:

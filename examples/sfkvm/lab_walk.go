@@ -105,6 +105,11 @@ func (l *lab) walk(ctx context.Context, w io.Writer, f labFaults) ([]row, error)
 			return nil, err
 		}
 	}
+	if f.down != "" {
+		if err := l.takeDown(f.down); err != nil {
+			return nil, err
+		}
+	}
 
 	step("all", "preflight: the whole procedure, checked", "sfkvm preflight --hosts OTHER_HOSTS --password-stdin")
 	pe, err := l.preflightEnv()

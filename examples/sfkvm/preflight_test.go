@@ -69,6 +69,7 @@ func TestPreflightFaults(t *testing.T) {
 		{"agent TestFailed", labFaults{testFailed: true}, secFacility, "this host", "TestFailed", "SA_ipmi"},
 		{"running guest not set up", labFaults{notSetUp: "guest21"}, secGuestSetup, "guest21", "no host information disk", "sfkvm migratesetup -s guest21 --restart"},
 		{"sudo without NOPASSWD", labFaults{sudoPassword: "guest12"}, secSudo, "guest12 ", "sudo needs a password", "NOPASSWD"},
+		{"guest down", labFaults{down: "guest22"}, secHostKey, "guest22 ", "cannot reach the guest", "sshd listens at 192.0.2.22 port 22"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fails := failRows(labRows(t, tc.f))
