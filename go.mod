@@ -10,6 +10,5 @@ require (
 	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
+	libvirt.org/go/libvirt v1.11010.0
 )
-
-require libvirt.org/go/libvirt v1.11010.0
