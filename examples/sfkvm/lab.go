@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
@@ -42,7 +43,13 @@ type labFaults struct {
 	testFailed     bool   // an agent of the shutdown facility ends TestFailed
 	notSetUp       string // this guest runs here but was never set up
 	down           string // this guest does not answer (its port is closed)
+	vendorToken    string // this guest's guest_passwd is an sfcipher token, which --key cannot open
+	slowAuth       string // this guest's password check outlasts the handshake timeout
 }
+
+// labHandshakeTimeout bounds banner, key exchange and login in the lab; a
+// slowAuth guest takes longer than that to answer the password.
+const labHandshakeTimeout = 1 * time.Second
 
 type labGuest struct {
 	g        kvmguests.Guest
@@ -96,6 +103,9 @@ func newLab(dir string, f labFaults) (l *lab, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if s.name == f.vendorToken {
+			token = "D0860AB04E1B8FA3"
+		}
 		lg.g = kvmguests.Guest{Name: s.name, HostCFName: s.host, ClusterName: s.cluster, CFName: s.node,
 			IP: netip.MustParseAddr(s.ip), User: s.user, Password: kvmguests.Token(token)}
 		cfg.Add(lg.g)
@@ -110,6 +120,9 @@ func newLab(dir string, f labFaults) (l *lab, err error) {
 		lg.config = sshtest.Config{
 			Users:   map[string]sshtest.User{s.user: {Password: lg.password, Sudo: sudo}},
 			Handler: guestScript(cluster, s.node).Handler,
+		}
+		if s.name == f.slowAuth {
+			lg.config.AuthDelay = labHandshakeTimeout * 3 / 2
 		}
 		if lg.server, err = sshtest.Start(lg.config); err != nil {
 			return nil, err
@@ -249,6 +262,7 @@ func (l *lab) proberOptions(policy sshcheck.HostKeyPolicy) sshcheck.Options {
 	return sshcheck.Options{
 		KnownHostsFiles: []string{l.knownHosts}, GlobalKnownHostsFiles: []string{},
 		HostKeyPolicy: policy, DialContext: l.routes.DialContext,
+		HandshakeTimeout: labHandshakeTimeout,
 	}
 }
 

@@ -49,12 +49,24 @@ func checkGuest(ctx context.Context, pe *preflightEnv, i int, g kvmguests.Guest,
 		t.Password = pe.password(g)
 	}
 	res := pe.prober.Probe(ctx, t)
+	var se *sshcheck.Error
+	errors.As(res.Err, &se)
 	switch {
 	case errors.Is(res.Err, sshcheck.ErrHostKeyUnknown), errors.Is(res.Err, sshcheck.ErrHostKeyChanged), errors.Is(res.Err, sshcheck.ErrHostKeyRevoked):
 		hostKey.Verdict, hostKey.Reason, hostKey.Fix = verdictFail, reasonOf(res.Err), fixOf(res, g)
 		skipRest("the host key check failed", &login, &sudo, &names)
 		return append([]row{hostKey, login, sudo, names}, stepFive("the host key check failed")...)
-	case isUnreachable(res.Err):
+	case se != nil && se.Stage == "password":
+		// The password could not be had (a vendor token with --key, the
+		// wrong key): no connection was made, so nothing is known of the
+		// host key either.
+		hostKey.Verdict, hostKey.Reason = verdictSkip, "not tried: no password to log in with"
+		login.Verdict, login.Reason = verdictFail, "the password cannot be read: "+errorText(se.Err)
+		login.Fix = "--key opens only sfkvm sealed tokens made with that key; for sfcipher tokens give --password-stdin"
+		skipRest("no login", &sudo, &names)
+		return append([]row{hostKey, login, sudo, names}, stepFive("no login")...)
+	case res.Fingerprint == "":
+		// No host key was seen: the guest did not get that far.
 		hostKey.Verdict, hostKey.Reason = verdictFail, "cannot reach the guest: "+reasonOf(res.Err)
 		hostKey.Fix = fmt.Sprintf("check that %s runs and that its sshd listens at %s port %d, reachable from this host", g.Name, g.IP, pe.guestPort)
 		skipRest("the guest cannot be reached", &login, &sudo, &names)
@@ -140,15 +152,17 @@ func checkNames(ctx context.Context, c sdfacility.Runner, g kvmguests.Guest, r r
 	return r
 }
 
-func isUnreachable(err error) bool {
-	return errors.Is(err, sshcheck.ErrConnectionRefused) || errors.Is(err, sshcheck.ErrUnreachable) ||
-		errors.Is(err, sshcheck.ErrTimeout) || errors.Is(err, sshcheck.ErrConnection)
+func errorText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
 }
 
 // reasonOf is the probe's error without the address, which the row shows.
 func reasonOf(err error) string {
 	var se *sshcheck.Error
-	if errors.As(err, &se) {
+	if errors.As(err, &se) && se.Kind != nil {
 		return se.Kind.Error() + " (" + se.Stage + ")" + detailOf(se)
 	}
 	return err.Error()

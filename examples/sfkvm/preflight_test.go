@@ -70,6 +70,8 @@ func TestPreflightFaults(t *testing.T) {
 		{"running guest not set up", labFaults{notSetUp: "guest21"}, secGuestSetup, "guest21", "no host information disk", "sfkvm migratesetup -s guest21 --restart"},
 		{"sudo without NOPASSWD", labFaults{sudoPassword: "guest12"}, secSudo, "guest12 ", "sudo needs a password", "NOPASSWD"},
 		{"guest down", labFaults{down: "guest22"}, secHostKey, "guest22 ", "cannot reach the guest", "sshd listens at 192.0.2.22 port 22"},
+		{"vendor token with --key", labFaults{vendorToken: "guest12"}, secLogin, "guest12 ", "the password cannot be read", "--password-stdin"},
+		{"login times out", labFaults{slowAuth: "guest21"}, secLogin, "guest21 ", "timed out", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fails := failRows(labRows(t, tc.f))
@@ -77,6 +79,14 @@ func TestPreflightFaults(t *testing.T) {
 				t.Fatalf("%d FAIL rows, want 1: %+v", len(fails), fails)
 			}
 			r := fails[0]
+			if tc.f.vendorToken != "" {
+				// No connection was made: the host key must not read OK.
+				for _, row := range labRows(t, tc.f) {
+					if row.sec == secHostKey && strings.HasPrefix(row.Target, tc.target) && row.Verdict != verdictSkip {
+						t.Errorf("host key row %s: %s, want SKIP", row.Target, row.Verdict)
+					}
+				}
+			}
 			if r.sec != tc.sec || !strings.HasPrefix(r.Target, tc.target) || !strings.Contains(r.Reason, tc.reason) || !strings.Contains(r.Fix, tc.fix) {
 				t.Errorf("FAIL row = %s %s %q: reason %q, fix %q; want section %d, target %q, reason ~%q, fix ~%q",
 					r.Step, r.Check, r.Target, r.Reason, r.Fix, tc.sec, tc.target, tc.reason, tc.fix)
