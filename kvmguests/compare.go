@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/netip"
 	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
@@ -42,8 +43,7 @@ func Compare(a, b Copy) Comparison {
 	return c
 }
 
-// redactTokens replaces every field from the seventh on (guest_passwd, and
-// anything after it on a malformed line) by a fingerprint of it.
+// redactTokens applies RedactLine to every line of data.
 func redactTokens(data []byte) string {
 	var out strings.Builder
 	out.Grow(len(data))
@@ -54,31 +54,58 @@ func redactTokens(data []byte) string {
 			line, rest = data[:i+1], data[i+1:]
 		}
 		data = rest
-		if len(line) > 0 && line[0] == '#' {
-			out.Write(line)
+		out.WriteString(RedactLine(string(line)))
+	}
+	return out.String()
+}
+
+// RedactLine returns line with whatever may be a secret replaced by a short
+// fingerprint of it (so that a difference still shows): on a line of seven
+// fields, guest_passwd; on a malformed line, where it cannot be told which
+// field is the password, every field from the fifth on that is not an IP
+// address, or every field of a line of fewer than five. Comment and blank
+// lines are kept; separators are kept as they are.
+func RedactLine(line string) string {
+	if strings.HasPrefix(line, "#") {
+		return line
+	}
+	type span struct{ start, end int }
+	var fields []span
+	for i := 0; i < len(line); {
+		if isSeparator(line[i]) {
+			i++
 			continue
 		}
-		field := 0
-		for i := 0; i < len(line); {
-			if isSeparator(line[i]) {
-				out.WriteByte(line[i])
-				i++
-				continue
-			}
-			j := i
-			for j < len(line) && !isSeparator(line[j]) {
-				j++
-			}
-			field++
-			if field >= 7 {
-				sum := sha256.Sum256(line[i:j])
-				out.WriteString("<token sha256:" + hex.EncodeToString(sum[:4]) + ">")
-			} else {
-				out.Write(line[i:j])
-			}
-			i = j
+		j := i
+		for j < len(line) && !isSeparator(line[j]) {
+			j++
 		}
+		fields = append(fields, span{i, j})
+		i = j
 	}
+	secret := func(n int, f string) bool {
+		switch {
+		case len(fields) == 7:
+			return n == 6
+		case len(fields) < 5:
+			return true
+		}
+		_, err := netip.ParseAddr(f)
+		return n >= 4 && err != nil
+	}
+	var out strings.Builder
+	prev := 0
+	for n, f := range fields {
+		out.WriteString(line[prev:f.start])
+		if v := line[f.start:f.end]; secret(n, v) {
+			sum := sha256.Sum256([]byte(v))
+			out.WriteString("<token sha256:" + hex.EncodeToString(sum[:4]) + ">")
+		} else {
+			out.WriteString(v)
+		}
+		prev = f.end
+	}
+	out.WriteString(line[prev:])
 	return out.String()
 }
 

@@ -86,9 +86,28 @@ const (
 // survive a round trip.
 type Line struct {
 	Kind  LineKind
-	Text  string // the line without its LF (for LineGuest, as read)
-	Guest *Guest // for LineGuest
+	Text  RawLine // the line without its LF (for LineGuest, as read)
+	Guest *Guest  // for LineGuest
 }
+
+// RawLine is a line as it stands in the file. It holds a guest_passwd
+// token, or on a malformed line perhaps a plain-text password, so it prints
+// itself like compare's diff does (RedactLine); Reveal gives the text.
+type RawLine string
+
+// Reveal returns the line as it stands in the file.
+func (l RawLine) Reveal() string { return string(l) }
+
+func (l RawLine) String() string { return RedactLine(string(l)) }
+
+// Format makes every verb, %#v and %x included, print the redacted form.
+func (l RawLine) Format(f fmt.State, _ rune) { f.Write([]byte(l.String())) }
+
+// LogValue keeps the secret out of structured logs.
+func (l RawLine) LogValue() slog.Value { return slog.StringValue(l.String()) }
+
+// MarshalText keeps the secret out of JSON and other encodings.
+func (l RawLine) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
 // Config is a whole kvmguests.conf: every line, in order.
 type Config struct {

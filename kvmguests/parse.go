@@ -241,11 +241,11 @@ func (p *parser) line(raw string, hasLF bool) {
 	switch {
 	case len(text) == 0:
 		p.report(1, "", WarnBlankLine, "blank line (PRIMECLUSTER's handling of blank lines is not documented)")
-		p.keep(Line{Kind: LineBlank, Text: text})
+		p.keep(Line{Kind: LineBlank, Text: RawLine(text)})
 		return
 	case text[0] == '#':
 		p.report(1, "", WarnCommentLine, "comment line (PRIMECLUSTER's handling of comments is not documented)")
-		p.keep(Line{Kind: LineComment, Text: text})
+		p.keep(Line{Kind: LineComment, Text: RawLine(text)})
 		return
 	}
 	p.nodeLines++
@@ -255,16 +255,16 @@ func (p *parser) line(raw string, hasLF bool) {
 	}
 	if len(fields) != 7 {
 		p.reportFieldCount(text, fields, cols)
-		p.keep(Line{Kind: LineInvalid, Text: text})
+		p.keep(Line{Kind: LineInvalid, Text: RawLine(text)})
 		return
 	}
 	addr, ok := p.fields(text, fields, cols)
 	if !ok {
-		p.keep(Line{Kind: LineInvalid, Text: text})
+		p.keep(Line{Kind: LineInvalid, Text: RawLine(text)})
 		return
 	}
 	if p.cfg != nil {
-		p.keep(Line{Kind: LineGuest, Text: text, Guest: &Guest{
+		p.keep(Line{Kind: LineGuest, Text: RawLine(text), Guest: &Guest{
 			Name: fields[0], HostCFName: fields[1], ClusterName: fields[2], CFName: fields[3],
 			IP: addr, User: fields[5], Password: Token(fields[6]), Line: p.n,
 		}})

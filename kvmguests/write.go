@@ -20,7 +20,7 @@ func Format(c *Config) []byte {
 			f := l.Guest.fields()
 			b.WriteString(strings.Join(f[:], " "))
 		} else {
-			b.WriteString(l.Text)
+			b.WriteString(l.Text.Reveal())
 		}
 		b.WriteByte('\n')
 	}
