@@ -2,6 +2,7 @@ package kvmguests
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -74,12 +75,21 @@ func (p *parser) read(r io.Reader) error {
 	return nil
 }
 
+// MaxSize bounds what Parse and Check read: a kvmguests.conf has one short
+// line per guest, so anything larger (a device, a wrong file) is refused
+// rather than read into memory without end.
+const MaxSize = 64 << 20
+
+// ErrTooLarge is the read error for input larger than MaxSize.
+var ErrTooLarge = errors.New("larger than 64 MiB: not a kvmguests.conf")
+
 // readChunks calls f with r's contents in pieces of about chunkSize that
 // end at a line end, except perhaps the last. Each byte is copied once, into
 // the string that f gets.
 func readChunks(r io.Reader, f func(chunk string)) error {
 	buf := make([]byte, chunkSize)
 	carried := 0 // bytes at the start of buf: a line that the last read cut
+	total := 0
 	for {
 		if carried == len(buf) { // a line longer than the buffer
 			buf = append(buf, make([]byte, len(buf))...)
@@ -88,6 +98,9 @@ func readChunks(r io.Reader, f func(chunk string)) error {
 		eof := err == io.EOF || err == io.ErrUnexpectedEOF
 		if err != nil && !eof {
 			return err
+		}
+		if total += n; total > MaxSize {
+			return ErrTooLarge
 		}
 		data := buf[:carried+n]
 		cut := len(data)
