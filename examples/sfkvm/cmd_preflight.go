@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -78,7 +79,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	case *keyFile != "":
 		key, err := cipher.LoadKey(*keyFile)
 		if err != nil {
-			return fail(exitNoPerm, "%v", err)
+			return fail(keyFileExit(err), "--key: %v", err)
 		}
 		defer key.Wipe()
 		pe.confOpts.AllowSealed = true
@@ -97,7 +98,11 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		if *hostPasswordFile != "" {
 			pw, err := readSecretFile(*hostPasswordFile)
 			if err != nil {
-				return fail(exitNoPerm, "--host-password-file: %v", err)
+				code := exitNoInput // missing or unreadable
+				if errors.Is(err, errSecretFileMode) {
+					code = exitNoPerm
+				}
+				return fail(code, "--host-password-file: %v", err)
 			}
 			defer wipeBytes(pw)
 			hostPW = sshcheck.Password(pw)
@@ -140,6 +145,9 @@ func printPreflight(e *env, format outputFormat, rows []row) int {
 	return code
 }
 
+// errSecretFileMode: a file holding a password that others could read.
+var errSecretFileMode = errors.New("must be a regular file that only its owner can read")
+
 // readSecretFile reads the first line of a file that only its owner can
 // read, so that a password never needs to be on a command line.
 func readSecretFile(path string) ([]byte, error) {
@@ -153,7 +161,7 @@ func readSecretFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%s must be a regular file that only its owner can read (chmod 600), not %v", path, fi.Mode())
+		return nil, fmt.Errorf("%w (chmod 600): %s is %v", errSecretFileMode, path, fi.Mode())
 	}
 	return readPasswordLine(f)
 }

@@ -119,7 +119,9 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	for i, g := range guests {
 		targets[i] = sshcheck.Target{Name: g.Name, Address: g.IP.String(), Port: *port, User: g.User, Password: passwords(g)}
 	}
-	opts := sshcheck.Options{Parallel: *parallel, HandshakeTimeout: *timeout}
+	// The deadline bounds the TCP connect too: a guest whose address drops
+	// packets costs one --timeout, like one that accepts and never speaks.
+	opts := sshcheck.Options{Parallel: *parallel, DialTimeout: *timeout, HandshakeTimeout: *timeout}
 	if *knownHosts != "" {
 		opts.KnownHostsFiles = []string{*knownHosts}
 	}

@@ -133,8 +133,13 @@ func firstOf(ds kvmguests.Diagnostics, s kvmguests.Severity) string {
 // ours when it is installed.
 func checkVendorTool(ctx context.Context, pe *preflightEnv) []row {
 	r := row{Step: "1.6", Check: "sfkvmtool -c", Target: pe.conf, sec: secVendorCheck}
-	if pe.sfkvmtool == "" {
+	switch {
+	case pe.sfkvmtool == "":
 		r.Verdict, r.Reason = verdictSkip, "sfkvmtool is not installed (PRIMECLUSTER is not on this machine); only sfkvm's check ran"
+		return []row{r}
+	case pe.conf != kvmguests.DefaultPath:
+		// sfkvmtool takes no file name: its verdict would be about another file.
+		r.Verdict, r.Reason = verdictSkip, "sfkvmtool -c checks only "+kvmguests.DefaultPath+", not "+pe.conf
 		return []row{r}
 	}
 	stdout, stderr, status, err := pe.local.Run(ctx, pe.sfkvmtool, "-c")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -129,5 +130,27 @@ func TestPreflightCommand(t *testing.T) {
 	}
 	if r := runCLI(t, "", "preflight", "--key", "k", "--password-stdin"); r.code != exitUsage {
 		t.Errorf("--key with --password-stdin: exit %d, want 2", r.code)
+	}
+	if r := runCLI(t, "", "preflight", "--key", dir+"/none.key"); r.code != exitNoInput {
+		t.Errorf("missing --key file: exit %d, want 66 (%s)", r.code, r.stderr)
+	}
+	pw := dir + "/pw"
+	os.WriteFile(pw, []byte("secret\n"), 0o644)
+	os.Chmod(pw, 0o644)
+	if r := runCLI(t, "", "preflight", "--hosts", "192.0.2.2", "--host-password-file", pw); r.code != exitNoPerm || strings.Contains(r.stderr, "secret") {
+		t.Errorf("world-readable --host-password-file: exit %d, want 77 (%s)", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", "preflight", "--hosts", "192.0.2.2", "--host-password-file", dir+"/none"); r.code != exitNoInput {
+		t.Errorf("missing --host-password-file: exit %d, want 66", r.code)
+	}
+}
+
+// TestVendorCheckerOnlyForItsFile: sfkvmtool -c takes no file name, so
+// beside -f FILE its verdict would be about another file.
+func TestVendorCheckerOnlyForItsFile(t *testing.T) {
+	pe := &preflightEnv{conf: "testdata/ok.conf", sfkvmtool: "/bin/true"}
+	rows := checkVendorTool(context.Background(), pe)
+	if len(rows) != 1 || rows[0].Verdict != verdictSkip || !strings.Contains(rows[0].Reason, "checks only") {
+		t.Errorf("rows = %+v", rows)
 	}
 }
