@@ -55,8 +55,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	kind := "failed" // an Error built without a Kind
+	if e.Kind != nil {
+		kind = e.Kind.Error()
+	}
 	var parts []string
-	for _, s := range []string{e.Address, e.Stage, e.Kind.Error()} {
+	for _, s := range []string{e.Address, e.Stage, kind} {
 		if s != "" {
 			parts = append(parts, s)
 		}

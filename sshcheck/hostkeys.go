@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/skeema/knownhosts"
@@ -122,7 +123,7 @@ func check(db *knownhosts.HostKeyDB, hostport string, key ssh.PublicKey) error {
 	return &Error{Kind: ErrHostKeyChanged, Fingerprint: fp,
 		KnownFingerprint: ssh.FingerprintSHA256(want.Key),
 		KnownAt:          fmt.Sprintf("%s:%d", want.Filename, want.Line),
-		RemoveCommand:    fmt.Sprintf("ssh-keygen -R '%s' -f '%s'", name, want.Filename),
+		RemoveCommand:    "ssh-keygen -R " + singleQuote(name) + " -f " + singleQuote(want.Filename),
 		Hint: "the guest's host key differs from the recorded one: if the guest was reinstalled, check the new fingerprint on its console, " +
 			"remove the old entry and probe again with --trust; otherwise suspect a man in the middle",
 		Err: err}
@@ -207,3 +208,7 @@ func (h *hostKeys) replace(db *knownhosts.HostKeyDB) {
 	h.db = db
 	h.mu.Unlock()
 }
+
+// singleQuote quotes w for a POSIX shell, so that a command shown to the
+// user can be pasted as it is, whatever the path holds.
+func singleQuote(w string) string { return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'" }
