@@ -11,14 +11,29 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// A signal ends the context: commands that do I/O stop and report
+		// what they did. One that is busy without a context (checking a
+		// file that never ends, say) gets a moment, then the process ends
+		// as a signal would have ended it; a second signal ends it at once.
+		<-ctx.Done()
+		stop()
+		time.Sleep(signalGrace)
+		fmt.Fprintln(os.Stderr, "sfkvm: interrupted")
+		os.Exit(130)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
+
+// signalGrace is how long commands have to wind down after a signal.
+const signalGrace = 3 * time.Second
 
 // env is what every subcommand gets: the streams, so the whole CLI runs
 // in-process in tests.
