@@ -17,7 +17,7 @@ const DefaultPath = "/etc/opt/FJSVcluster/etc/kvmguests.conf"
 // contents. err is non-nil when the file cannot be opened or read (it then
 // wraps the fs error, so errors.Is(err, fs.ErrNotExist) works).
 func ReadFile(path string, opts Options) (*Config, Diagnostics, error) {
-	var cfg *Config
+	cfg := &Config{} // what a file that is not read holds
 	diags, err := readFile(path, opts, func(f *os.File) (Diagnostics, error) {
 		c, d, err := Parse(f, path, opts)
 		cfg = c
@@ -32,24 +32,60 @@ func CheckFile(path string, opts Options) (Diagnostics, error) {
 }
 
 func readFile(path string, opts Options, parse func(*os.File) (Diagnostics, error)) (Diagnostics, error) {
-	var diags Diagnostics
-	if !opts.SkipFileChecks {
-		fi, err := os.Lstat(path)
+	if opts.SkipFileChecks {
+		f, err := openReadable(path)
 		if err != nil {
 			return nil, err
 		}
-		diags = fileDiagnostics(path, fi)
+		defer f.Close()
+		return parse(f)
 	}
-	f, err := os.Open(path)
+	fi, err := os.Lstat(path)
 	if err != nil {
-		return diags, err
+		return nil, err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		// Reported; the contents behind the link are still checked.
+		diags := fileDiagnostics(path, fi)
+		f, err := openReadable(path)
+		if err != nil {
+			return diags, err
+		}
+		defer f.Close()
+		more, err := parse(f)
+		return append(diags, more...), err
+	}
+	// The owner and mode checked are those of the file opened, not of
+	// whatever the path named a moment before.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return diags, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	diags := fileDiagnostics(path, fi)
+	if !fi.Mode().IsRegular() {
+		return diags, nil // a device or a pipe: reported, not read
 	}
 	more, err := parse(f)
 	return append(diags, more...), err
+}
+
+// openReadable opens path for reading, refusing a directory. A pipe is
+// allowed (sfkvm check --no-perm -f <(ssh host2 cat ...)); Parse reads at
+// most MaxSize.
+func openReadable(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
+	}
+	return f, nil
 }
 
 // fileDiagnostics checks what PRIMECLUSTER asks of the file itself.

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/internal/testenv"
@@ -112,4 +113,20 @@ func equalCodes(a, b []Code) bool {
 		}
 	}
 	return true
+}
+
+// TestReadFileFIFO: a pipe where the file should be is reported and not
+// read (reading it could block for ever).
+func TestReadFileFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kvmguests.conf")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags, err := ReadFile(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(diags) != 1 || diags[0].Code != ErrFileMode || len(cfg.Guests()) != 0 {
+		t.Errorf("diags = %v", diags)
+	}
 }

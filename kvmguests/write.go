@@ -52,7 +52,8 @@ func (ds Diagnostics) onlyErrors() Diagnostics {
 // go to a temporary file in the same folder, created with mode 0600, which
 // is synced, renamed over path, and the folder synced. A configuration with
 // errors is refused before anything is written, and on any failure the
-// previous file is left as it was.
+// previous file is left as it was. (A failure to sync the folder after the
+// rename is reported too; the new file is then in place, not yet durable.)
 func WriteFile(path string, c *Config, opts Options) error {
 	b, err := Marshal(c, path, opts)
 	if err != nil {
