@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 func init() {
@@ -214,13 +214,28 @@ func sealedPassword(key *cipher.Key, tok kvmguests.Token) sshcheck.PasswordSourc
 	})
 }
 
-// readPasswordLine reads the first line of r, without its line end.
+// readPasswordLine reads the first line of r, without its line end: from a
+// terminal without echo, otherwise one byte at a time up to a bound (see
+// readLine), so that no buffer keeps a copy and the caller can wipe it.
 func readPasswordLine(r io.Reader) ([]byte, error) {
-	line, err := bufio.NewReader(r).ReadBytes('\n')
-	if err != nil && err != io.EOF {
-		return nil, err
+	var line []byte
+	if f, ok := r.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		if err != nil {
+			return nil, err
+		}
+		line = b
+	} else {
+		s, err := readLine(r)
+		if err != nil {
+			return nil, err
+		}
+		line = s.Bytes()
 	}
-	line = []byte(strings.TrimRight(string(line), "\r\n"))
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line[n-1] = 0
+		line = line[:n-1]
+	}
 	if len(line) == 0 {
 		return nil, errors.New("no password on stdin")
 	}
