@@ -27,17 +27,24 @@ var secretOption = regexp.MustCompile(`(?i)\b((?:passwd|password|passphrase|data
 // secretEnv matches a <qemu:env> whose name says it holds a secret.
 var secretEnv = regexp.MustCompile(`(?i)(<qemu:env\s+name\s*=\s*['"][^'"]*(?:pass|secret|token|key)[^'"]*['"]\s+value\s*=\s*)('[^']*'|"[^"]*")`)
 
+// secretText matches an element whose text is a secret: the HTTP cookies of
+// a network disk (<cookies><cookie name='session'>VALUE</cookie>), which
+// libvirt shows only with DOMAIN_XML_SECURE, as this package reads it.
+var secretText = regexp.MustCompile(`(?is)(<cookie\b[^>]*>)([^<]*)(</cookie\s*>)`)
+
 // Redact replaces secrets in a domain definition with "***" so that it can
 // be shown: the graphics passwd attribute and any attribute named passwd,
 // password, passphrase, secret or key; password=, passwd=, passphrase= and
 // data= options inside values (QEMU's -object secret,data=...); the value of
-// a <qemu:env> whose name mentions a password, secret, token or key. It
+// a <qemu:env> whose name mentions a password, secret, token or key; the
+// text of a disk's <cookie> elements. It
 // works on the text and redacts the same way on both sides of a diff, so
 // the lines still line up. It may redact more than a secret, never less of
 // what it knows; a secret that libvirt keeps elsewhere under another name
 // is not covered.
 func Redact(domainXML string) string {
 	s := secretAttr.ReplaceAllString(domainXML, "${1}'***'")
+	s = secretText.ReplaceAllString(s, "${1}***${3}")
 	s = secretEnv.ReplaceAllString(s, "${1}'***'")
 	return secretOption.ReplaceAllStringFunc(s, func(m string) string {
 		sub := secretOption.FindStringSubmatch(m)

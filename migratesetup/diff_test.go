@@ -32,16 +32,17 @@ func TestDiffShowsOurDiskAndNoSecret(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		`<graphics type='vnc' passwd='s3cret' port='-1'/>`:                `<graphics type='vnc' passwd='***' port='-1'/>`,
-		`<graphics type="spice" passwd="a'b"/>`:                           `<graphics type="spice" passwd='***'/>`,
-		`<graphics type='vnc' passwdValidTo='2030-01-01T00:00:00'/>`:      `<graphics type='vnc' passwdValidTo='2030-01-01T00:00:00'/>`,
-		`<auth username='u'><secret type='ceph' uuid='1234'/></auth>`:     `<auth username='u'><secret type='ceph' uuid='1234'/></auth>`,
-		`<qemu:arg value='secret,id=s0,data=hunter2,format=raw'/>`:        `<qemu:arg value='secret,id=s0,data=***,format=raw'/>`,
-		`<qemu:arg value='-vnc :0,password=on'/>`:                         `<qemu:arg value='-vnc :0,password=on'/>`,
-		`<qemu:arg value='iscsi,user=u,password=pw'/>`:                    `<qemu:arg value='iscsi,user=u,password=***'/>`,
-		`<qemu:env name='DB_PASSWORD' value='x y'/>`:                      `<qemu:env name='DB_PASSWORD' value='***'/>`,
-		`<qemu:env name='LANG' value='C'/>`:                               `<qemu:env name='LANG' value='C'/>`,
-		`<source protocol='rbd' name='p/i'><auth username='u'/></source>`: `<source protocol='rbd' name='p/i'><auth username='u'/></source>`,
+		`<cookies><cookie name='session'>abc123</cookie><cookie name='x'>v</cookie></cookies>`: `<cookies><cookie name='session'>***</cookie><cookie name='x'>***</cookie></cookies>`,
+		`<graphics type='vnc' passwd='s3cret' port='-1'/>`:                                     `<graphics type='vnc' passwd='***' port='-1'/>`,
+		`<graphics type="spice" passwd="a'b"/>`:                                                `<graphics type="spice" passwd='***'/>`,
+		`<graphics type='vnc' passwdValidTo='2030-01-01T00:00:00'/>`:                           `<graphics type='vnc' passwdValidTo='2030-01-01T00:00:00'/>`,
+		`<auth username='u'><secret type='ceph' uuid='1234'/></auth>`:                          `<auth username='u'><secret type='ceph' uuid='1234'/></auth>`,
+		`<qemu:arg value='secret,id=s0,data=hunter2,format=raw'/>`:                             `<qemu:arg value='secret,id=s0,data=***,format=raw'/>`,
+		`<qemu:arg value='-vnc :0,password=on'/>`:                                              `<qemu:arg value='-vnc :0,password=on'/>`,
+		`<qemu:arg value='iscsi,user=u,password=pw'/>`:                                         `<qemu:arg value='iscsi,user=u,password=***'/>`,
+		`<qemu:env name='DB_PASSWORD' value='x y'/>`:                                           `<qemu:env name='DB_PASSWORD' value='***'/>`,
+		`<qemu:env name='LANG' value='C'/>`:                                                    `<qemu:env name='LANG' value='C'/>`,
+		`<source protocol='rbd' name='p/i'><auth username='u'/></source>`:                      `<source protocol='rbd' name='p/i'><auth username='u'/></source>`,
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%s)\n = %s\nwant %s", in, got, want)
