@@ -2,9 +2,16 @@ package migratesetup
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
+	"github.com/sfkvm/sfkvm/internal/testenv"
+	"golang.org/x/sys/unix"
 )
 
 func TestRegisterWritesARootOnlyFileAtomically(t *testing.T) {
@@ -64,4 +71,121 @@ func TestRegisterReportsAnUnwritableFolder(t *testing.T) {
 	if err := Register(context.Background(), filepath.Join(blocker, "hostinfo"), cfhost1); err == nil {
 		t.Error("no error when the folder is a file")
 	}
+}
+
+// Register replaces only a regular file: /dev/null, a FIFO or a link at the
+// path would be destroyed (or followed), and the host's file is not a place
+// for them anyway.
+func TestRegisterRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/null", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "folder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"fifo", "link", "folder"}
+	if os.Geteuid() == 0 {
+		if err := unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+			t.Fatalf("making a character device as root: %v", err)
+		}
+		names = append(names, "null")
+	}
+	before := listing(t, dir)
+	for _, name := range names {
+		err := Register(context.Background(), filepath.Join(dir, name), cfhost1)
+		if !errors.Is(err, ErrUnsafePath) || !errors.Is(err, safefile.ErrNotRegular) {
+			t.Errorf("Register over %s: %v, want ErrUnsafePath and ErrNotRegular", name, err)
+		}
+	}
+	if after := listing(t, dir); after != before {
+		t.Errorf("the folder changed:\n%s\n%s", before, after)
+	}
+}
+
+func TestRegisterRefusesAnUnsafeFolderOrPath(t *testing.T) {
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, filepath.Join(base, "link")); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(base, "open")
+	if err := os.Mkdir(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path string
+		rule       error
+	}{
+		{"folder is a symlink", filepath.Join(base, "link", "hostinfo"), safefile.ErrSymlink},
+		{"folder writable by others", filepath.Join(open, "hostinfo"), safefile.ErrMode},
+		{"relative", "./hostinfo", nil},
+		{"not clean", real + "/../real/hostinfo", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Register(context.Background(), tc.path, cfhost1)
+			if !errors.Is(err, ErrUnsafePath) || (tc.rule != nil && !errors.Is(err, tc.rule)) {
+				t.Errorf("Register(%s) = %v, want ErrUnsafePath (%v)", tc.path, err, tc.rule)
+			}
+		})
+	}
+	for _, dir := range []string{real, open} {
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("%s holds %d entries after the refusals", dir, len(ents))
+		}
+	}
+}
+
+func TestRegisterRefusesAFolderOfAnotherUser(t *testing.T) {
+	testenv.Root(t, "to give the folder to another user")
+	dir := filepath.Join(t.TempDir(), "theirs")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := Register(context.Background(), filepath.Join(dir, "hostinfo"), cfhost1); !errors.Is(err, safefile.ErrOwner) {
+		t.Errorf("Register in a folder owned by nobody = %v, want ErrOwner", err)
+	}
+}
+
+func TestReadFileDoesNotBlockOnAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "hostinfo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadFile(context.Background(), fifo); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, safefile.ErrNotRegular) {
+			t.Errorf("ReadFile(FIFO) = %v, want ErrNotRegular", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadFile blocked on a FIFO")
+	}
+}
+
+func listing(t *testing.T, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ""
+	for _, e := range ents {
+		fi, _ := os.Lstat(filepath.Join(dir, e.Name()))
+		s += e.Name() + " " + fi.Mode().String() + "\n"
+	}
+	return s
 }

@@ -69,6 +69,12 @@ func runMigratesetup(ctx context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
+	// An empty or relative path would name a different file for QEMU than
+	// for us; refuse it before anything else happens, for -c as for -s.
+	if err := migratesetup.CheckHostInfoPath(f.hostinfo); err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm migratesetup: --hostinfo: %v\n", err)
+		return exitUsage
+	}
 	if f.register {
 		if len(names) > 0 {
 			fmt.Fprintf(e.stderr, "sfkvm migratesetup: -c takes no domain names (got %q)\n", names[0])
@@ -168,9 +174,11 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 }
 
 // registerExitCode is 77 when Register was not permitted (not root, a
-// read-only or immutable folder), 1 for any other failure to write.
+// read-only or immutable folder) or refused an unsafe path (a folder that
+// others can write, a device or FIFO at the path), 1 for any other failure
+// to write.
 func registerExitCode(err error) int {
-	if errors.Is(err, os.ErrPermission) {
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, migratesetup.ErrUnsafePath) {
 		return exitNoPerm
 	}
 	return exitFailed

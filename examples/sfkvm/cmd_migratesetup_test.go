@@ -161,3 +161,50 @@ func TestParseInterleaved(t *testing.T) {
 		t.Errorf("names %q ok %v dry %v uri %q", names, ok, *dry, *uri)
 	}
 }
+
+// --hostinfo must be a clean absolute path: "" used to write the default
+// path and report "in ", and "./hi" was accepted by -c and refused by -s.
+func TestMigratesetupRefusesAnEmptyOrRelativeHostinfo(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, p := range []string{"", "./hi", "hi", "/var/lib/../lib/sfkvm/hostinfo"} {
+		for _, mode := range [][]string{{"-c", "-i", "10.0.0.1", "--cfname", "cfhost1"}, {"-s", "guest1"}} {
+			args := append(append([]string{"migratesetup"}, mode...), "--hostinfo", p)
+			r := runCLI(t, "", args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "--hostinfo") || r.stdout != "" {
+				t.Errorf("%q: %+v", args, r)
+			}
+		}
+	}
+	if ents, _ := os.ReadDir("."); len(ents) != 0 {
+		t.Errorf("files were written: %v", ents)
+	}
+}
+
+// /dev/null, a FIFO or a device at --hostinfo is refused (77), never
+// replaced by a regular file.
+func TestMigratesetupRegisterRefusesADeviceOrFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{fifo}
+	if os.Geteuid() == 0 {
+		dev := filepath.Join(dir, "null")
+		if err := syscall.Mknod(dev, syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, dev)
+	}
+	for _, p := range paths {
+		before, _ := os.Lstat(p)
+		r := runCLI(t, "", "migratesetup", "-c", "-i", "192.0.2.1", "--cfname", "cfhost1", "--hostinfo", p)
+		if r.code != exitNoPerm || !strings.Contains(r.stderr, "not a regular file") || r.stdout != "" {
+			t.Errorf("%s: %+v", p, r)
+		}
+		after, err := os.Lstat(p)
+		if err != nil || after.Mode() != before.Mode() {
+			t.Errorf("%s changed: %v %v", p, after, err)
+		}
+	}
+}
