@@ -39,8 +39,8 @@ func Register(ctx context.Context, path string, info HostInfo) error {
 	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if ctx.Err() != nil {
+		return context.Cause(ctx) // the caller's reason (an interrupt, say), not "context canceled"
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("registering host information: %w", err)
@@ -56,8 +56,8 @@ func Register(ctx context.Context, path string, info HostInfo) error {
 // read (a FIFO or a device at the path is refused without blocking), at
 // most MaxFileSize bytes.
 func ReadFile(ctx context.Context, path string) (HostInfo, error) {
-	if err := ctx.Err(); err != nil {
-		return HostInfo{}, err
+	if ctx.Err() != nil {
+		return HostInfo{}, context.Cause(ctx)
 	}
 	f, err := safefile.OpenRegular(path, false)
 	if err != nil {

@@ -10,6 +10,10 @@ const (
 	exitNoInput     = 66 // an input file is missing or unreadable (EX_NOINPUT)
 	exitUnavailable = 69 // a needed service or tool is unavailable (EX_UNAVAILABLE)
 	exitNoPerm      = 77 // wrong owner or mode, or not permitted (EX_NOPERM)
+
+	// exitInterrupted ends a run that a signal (SIGINT, SIGTERM) cut
+	// short, whatever the command: 128 + SIGINT, as a shell reports it.
+	exitInterrupted = 130
 )
 
 const exitCodeHelp = `
@@ -21,4 +25,5 @@ exit codes:
   66  an input file is missing or unreadable
   69  a needed service or tool is unavailable
   77  wrong owner or mode, or not permitted
+  130 interrupted (SIGINT or SIGTERM); a second signal ends at once
 `

@@ -11,29 +11,16 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
-	"time"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// A signal ends the context: commands that do I/O stop and report
-		// what they did. One that is busy without a context (checking a
-		// file that never ends, say) gets a moment, then the process ends
-		// as a signal would have ended it; a second signal ends it at once.
-		<-ctx.Done()
-		stop()
-		time.Sleep(signalGrace)
-		fmt.Fprintln(os.Stderr, "sfkvm: interrupted")
-		os.Exit(130)
-	}()
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	o := &onSignals{cancel: cancel, exit: os.Exit, stderr: os.Stderr, grace: signalGrace}
+	go o.watch(sigs)
+	o.finish(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
-
-// signalGrace is how long commands have to wind down after a signal.
-const signalGrace = 3 * time.Second
 
 // env is what every subcommand gets: the streams, so the whole CLI runs
 // in-process in tests.
@@ -69,7 +56,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stderr)
 		return exitUsage
 	}
-	return c.run(ctx, e, args[1:])
+	code := c.run(ctx, e, args[1:])
+	if interrupted(ctx) {
+		// Whatever the command made of the cancelled context, the run ends
+		// one way, with the same last line and code.
+		fmt.Fprintln(stderr, interruptedMessage)
+		return exitInterrupted
+	}
+	return code
 }
 
 func usage(w io.Writer) {
