@@ -6,4 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# A first run compiles the CLI and libvirt's binding: say so, rather than
+# leave the terminal silent for half a minute.
+echo "sfkvm: compiling the CLI (about 30 s on a first run, a second after that)..." >&2
 exec go run ./examples/sfkvm demo "$@"

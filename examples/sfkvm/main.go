@@ -47,7 +47,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" {
+			return helpFor(ctx, args[1], stdin, stdout)
+		}
 		usage(stdout)
+		return exitOK
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version())
 		return exitOK
 	}
 	c, ok := commands[args[0]]
@@ -66,8 +72,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return code
 }
 
+// helpFor prints one command's usage and flags on stdout (asked for, so
+// not a diagnostic): the command's own -h.
+func helpFor(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) int {
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stdout, "sfkvm: unknown command %q\n", name)
+		usage(stdout)
+		return exitUsage
+	}
+	return c.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stdout}, []string{"-h"})
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: sfkvm COMMAND [flags]")
+	fmt.Fprintln(w, "usage: sfkvm COMMAND [flags]    (sfkvm help COMMAND: its flags; sfkvm --version)")
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
