@@ -83,7 +83,7 @@ func (d *Dir) Replace(name string, data []byte) (err error) {
 	var st unix.Stat_t
 	switch err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); {
 	case err == nil:
-		if m := fileMode(st.Mode); !m.IsRegular() {
+		if m := fileMode(uint32(st.Mode)); !m.IsRegular() { // uint16 on darwin
 			return &Error{Path: full, Detail: TypeName(m) + " is there; only a regular file is replaced", Err: ErrNotRegular}
 		}
 	case !errors.Is(err, unix.ENOENT):
