@@ -192,20 +192,21 @@ func checkCopies(ctx context.Context, pe *preflightEnv) []row {
 }
 
 // fetchFromHost reads a file on another host over SSH, as root there or
-// through sudo.
+// through sudo. The copy may be at most kvmguests.MaxSize, the limit of the
+// file itself: a host that answers with more ends the session at that cap.
 func fetchFromHost(ctx context.Context, pe *preflightEnv, host, path string) ([]byte, error) {
 	c, err := pe.prober.Dial(ctx, pe.hostTarget(host))
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	stdout, stderr, status, err := c.Run(ctx, "cat", "--", path)
+	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{Stdout: kvmguests.MaxSize}, "cat", "--", path)
 	if err != nil {
 		return nil, err
 	}
 	if status != 0 {
-		msg := strings.TrimSpace(string(stderr))
-		if strings.Contains(msg, "No such file") {
+		msg := sshcheck.QuoteRemote(stderr)
+		if bytes.Contains(stderr, []byte("No such file")) {
 			return nil, fmt.Errorf("%w: %s", errRemoteMissing, msg)
 		}
 		return nil, fmt.Errorf("cat %s exited %d: %s", path, status, msg)
