@@ -21,7 +21,7 @@
 // the Err sentinels, so errors.Is tells them apart: connection refused,
 // unreachable, timeout, unknown, changed or revoked host key,
 // authentication failed, no usable method, sudo needs a password, sudo needs
-// a tty, sudo failed, command failed. Each carries a Hint for the
+// a tty, sudo failed, command failed, output too large. Each carries a Hint for the
 // administrator and never the password.
 //
 // What real OpenSSH taught us, and what the package does about it:
@@ -37,7 +37,16 @@
 //     authentication is reported as a timeout, never as a wrong password.
 //   - Password and keyboard-interactive (many guests run UsePAM with
 //     PasswordAuthentication no) are both answered, with exactly one
-//     attempt: a second guess would double what pam_faillock counts.
+//     attempt: a second guess would double what pam_faillock counts. The
+//     password goes only to a keyboard-interactive round of one hidden
+//     prompt that names a password ("Password: ", "user@host's password: ",
+//     or PAM's word for it in German, French, Spanish, Portuguese, Dutch,
+//     Russian, Japanese, Chinese or Korean) and asks for nothing else (not
+//     a one-time code, PIN, token or new password; a passphrase is not a
+//     password). Any other challenge (an echoed question, several prompts
+//     at once, a round after the password) ends the attempt as
+//     ErrNoUsableMethod with the prompt quoted, or ErrAuthFailed when the
+//     password prompt comes again; the password is not sent to it.
 //   - A root login with a password fails exactly like a wrong password under
 //     the default PermitRootLogin prohibit-password; the hint says so.
 //   - `sudo -n` prints "a password is required" both when a password is
@@ -59,7 +68,14 @@
 //
 // Dial (or Probe followed by Dial) gives a Client whose Run method runs a
 // command on the guest, as root or through `sudo -n --`, with every
-// argument quoted for the remote shell. Its shape is the Runner that
+// argument quoted for the remote shell. What a command prints is capped
+// (Limits: 1 MiB of stdout and 4 KiB of stderr unless RunLimited asks for
+// other caps, such as the size limit of a file read with cat): at the cap
+// the session is closed, not drained, and the command ends in
+// ErrOutputTooLarge naming the stream and the cap. Remote text (stderr, a
+// prompt, a disconnect reason) reaches messages only quoted, escaped and
+// cut (QuoteRemote), so a guest cannot write escape sequences to the
+// administrator's terminal. Its shape is the Runner that
 // sdfacility and other packages declare, so they drive sdtool or cftool on
 // a guest without importing this package. GuestKnowsHost uses it for step 5.
 //
