@@ -131,7 +131,7 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		return o.buf, e.buf, exit.ExitStatus(), nil
 	case errors.As(runErr, &exit):
 		return o.buf, e.buf, -1, &Error{Kind: ErrCommandFailed, Address: addr, Stage: "command",
-			Command: line, ExitStatus: -1, Stderr: QuoteRemote(e.buf), Err: fmt.Errorf("killed by signal %s", exit.Signal())}
+			Command: line, ExitStatus: -1, Stderr: QuoteRemote(e.buf), Err: fmt.Errorf("killed by signal %s", QuoteRemote([]byte(exit.Signal())))}
 	}
 	return o.buf, e.buf, -1, &Error{Kind: ErrConnection, Address: addr, Stage: "command", Err: runErr}
 }
