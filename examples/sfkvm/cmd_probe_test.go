@@ -208,3 +208,37 @@ func readFile(t *testing.T, f string) string {
 	}
 	return string(b)
 }
+
+// probe --trust followed a symlink when it appended to known_hosts. A
+// known_hosts (or folder) that is a symlink or writable by others is now
+// refused before any guest is contacted, and nothing is created.
+func TestProbeUnsafeKnownHosts(t *testing.T) {
+	victim := filepath.Join(t.TempDir(), "victim")
+	dir := t.TempDir()
+	link := filepath.Join(dir, "known_hosts")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(t.TempDir(), "ssh")
+	if err := os.Mkdir(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for kh, says := range map[string]string{
+		link:                               "is a symbolic link",
+		filepath.Join(open, "known_hosts"): "writable by group or others",
+	} {
+		r := runCLI(t, "pw\n", "probe", "--no-perm", "-f", "testdata/ok.conf", "--known-hosts", kh, "--trust", "--password-stdin")
+		if r.code != exitNoPerm || !strings.Contains(r.stderr, says) {
+			t.Errorf("--known-hosts %s: exit %d, want %d saying %q; stderr %q", kh, r.code, exitNoPerm, says, r.stderr)
+		}
+	}
+	if _, err := os.Lstat(victim); err == nil {
+		t.Error("the symlink's target was created")
+	}
+	if ents, _ := os.ReadDir(open); len(ents) != 0 {
+		t.Errorf("a file was created in the open folder: %v", ents)
+	}
+}
