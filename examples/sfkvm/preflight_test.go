@@ -74,6 +74,7 @@ func TestPreflightFaults(t *testing.T) {
 		{"vendor token with --key", labFaults{vendorToken: "guest12"}, secLogin, "guest12 ", "the password cannot be read", "--password-stdin"},
 		{"login times out", labFaults{slowAuth: "guest21"}, secLogin, "guest21 ", "timed out", ""},
 		{"other host floods cat", labFaults{hostFloods: true}, secCopies, "192.0.2.2", "stdout went over 67108864 bytes", ""},
+		{"other host floods cat of its host information", labFaults{hostinfoFloods: true}, secWeightLink, "(every host)", "stdout went over 65536 bytes", ""},
 		{"other host's cat fails with escapes", labFaults{hostCatFails: true}, secCopies, "192.0.2.2", `exited 1: "cat: \x1b]0;owned\a\x1b[31mInput/output error"`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
