@@ -32,9 +32,16 @@ type attempt struct {
 	method     string // the one method we tried: password or keyboard-interactive
 	allowed    []string
 	kiAnswered bool
+	kiRounds   int
 	authErr    error // why we stopped authenticating: its kind
 	authWhy    error // and its detail, when we know more than the kind
 }
+
+// Bounds on what a keyboard-interactive server may ask of one attempt.
+const (
+	maxKIRounds      = 5 // rounds, empty ones included
+	maxQuotedPrompts = 3 // prompts quoted in a refusal
+)
 
 // errors returned from callbacks to abort the handshake; attempt records
 // the real reason.
@@ -102,16 +109,27 @@ func (a *attempt) auth(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
 // second factor, or the same question again, which PAM asks only after
 // refusing the password). The prompt is kept, quoted, for the error.
 func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]string, error) {
+	if a.kiRounds++; a.kiRounds > maxKIRounds {
+		// A server that asks without end would hold the probe until the
+		// handshake deadline: OpenSSH with PAM needs two rounds.
+		a.authErr = ErrNoUsableMethod
+		a.authWhy = fmt.Errorf("keyboard-interactive asked more than %d rounds; %s", maxKIRounds, a.passwordFate())
+		return nil, errStop
+	}
 	if len(questions) == 0 {
 		return nil, nil
 	}
 	refuse := func(kind error, why string) ([]string, error) {
-		quoted := make([]string, len(questions))
+		var quoted []string
 		for i, q := range questions {
-			quoted[i] = QuoteRemote([]byte(q))
+			if i == maxQuotedPrompts {
+				quoted = append(quoted, fmt.Sprintf("and %d more", len(questions)-i))
+				break
+			}
+			quoted = append(quoted, QuoteRemote([]byte(q)))
 		}
 		a.authErr = kind
-		a.authWhy = fmt.Errorf("keyboard-interactive asks %s: %s; the password was not sent", strings.Join(quoted, ", "), why)
+		a.authWhy = fmt.Errorf("keyboard-interactive asks %s: %s; %s", strings.Join(quoted, ", "), why, a.passwordFate())
 		return nil, errStop
 	}
 	switch {
@@ -128,6 +146,14 @@ func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]strin
 	}
 	a.kiAnswered = true
 	return []string{string(a.password)}, nil
+}
+
+// passwordFate says, for a refusal, where the password went.
+func (a *attempt) passwordFate() string {
+	if a.kiAnswered {
+		return "the password was sent once, to the password prompt before, and not again"
+	}
+	return "the password was not sent"
 }
 
 // dial connects and authenticates, retrying once (after a random wait) a

@@ -111,6 +111,9 @@ func TestKeyboardInteractiveAnswersOnlyPasswordPrompts(t *testing.T) {
 		{"two prompts in one round", []round{{[]string{"Password: ", "Verification code: "}, []bool{false, false}}}, ErrNoUsableMethod, `"Password:", "Verification code:"`, 0},
 		{"second factor after the password", []round{pw("Password: "), pw("Verification code: ")}, ErrNoUsableMethod, `"Verification code:"`, 1},
 		{"password asked again", []round{pw("Password: "), pw("Password: ")}, ErrAuthFailed, "asked again", 1},
+		{"endless empty rounds", slices.Repeat([]round{{}}, 1000), ErrNoUsableMethod, "more than 5 rounds", 0},
+		{"endless empty rounds after the password", append([]round{pw("Password: ")}, slices.Repeat([]round{{}}, 1000)...), ErrNoUsableMethod, "more than 5 rounds", 1},
+		{"a thousand prompts", []round{{slices.Repeat([]string{"Code: "}, 1000), make([]bool, 1000)}}, ErrNoUsableMethod, `"Code:", "Code:", "Code:", and 997 more`, 0},
 		{"escapes in the prompt", []round{pw("\x1b]0;owned\x07\x1b[2JCode: ")}, ErrNoUsableMethod, `\x1b]0;owned\a\x1b[2JCode:`, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,8 +144,12 @@ func TestKeyboardInteractiveAnswersOnlyPasswordPrompts(t *testing.T) {
 			if !strings.Contains(msg, tc.quoted) || strings.Contains(msg, testPassword) {
 				t.Errorf("message %q: want it to quote %s and never show the password", msg, tc.quoted)
 			}
-			if tc.kind == ErrNoUsableMethod && !strings.Contains(msg, "the password was not sent") {
-				t.Errorf("message %q does not say the password was kept back", msg)
+			fate := "the password was not sent"
+			if tc.sends > 0 {
+				fate = "the password was sent once, to the password prompt before, and not again"
+			}
+			if !strings.Contains(msg, fate) {
+				t.Errorf("message %q does not say %q", msg, fate)
 			}
 		})
 	}
