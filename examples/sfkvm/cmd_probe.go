@@ -154,7 +154,9 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 		if r.OK() {
 			rep.OK++
 			if r.Trusted {
-				j.Reason = "ok, host key recorded"
+				// The one moment to compare it with the guest's console,
+				// as OpenSSH's first-contact question shows it.
+				j.Reason = "ok, host key recorded: " + r.Fingerprint
 			}
 		} else {
 			rep.Failed++

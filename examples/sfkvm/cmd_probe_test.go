@@ -87,7 +87,7 @@ func TestProbeRealGuests(t *testing.T) {
 	if r.code != exitFailed || len(lines) != 4 {
 		t.Fatalf("trust run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for i, want := range []string{"ok, host key recorded", "sudo needs a password (need NOPASSWD)", "authentication failed"} {
+	for i, want := range []string{"ok, host key recorded: SHA256:", "sudo needs a password (need NOPASSWD)", "authentication failed"} {
 		f := strings.Fields(lines[i])
 		if !strings.Contains(lines[i], want) || f[0] != fmt.Sprintf("guest%d", i+1) || f[1] != ip[i] {
 			t.Errorf("line %d = %q, want guest%d %s ... %q", i+1, lines[i], i+1, ip[i], want)
