@@ -149,7 +149,8 @@ func checkOwnerMode(fd int, path string, typ uint32) error {
 
 // knownDB is a loaded known_hosts database and the real names of the files
 // it was read through (x/crypto reads by name: it is given /dev/fd/N of
-// each file opened by the rules above, never the path again).
+// each file opened by the rules above, never the path again, so what it
+// reads is the file that was checked).
 type knownDB struct {
 	db    *knownhosts.HostKeyDB
 	names map[string]string // /dev/fd/N -> path
@@ -178,7 +179,7 @@ func loadKnownHosts(files []string) (*knownDB, error) {
 			continue
 		}
 		defer f.Close()
-		n := "/dev/fd/" + strconv.Itoa(int(f.Fd()))
+		n := fdPath(f)
 		k.names[n] = path
 		fdNames = append(fdNames, n)
 	}
@@ -188,6 +189,16 @@ func loadKnownHosts(files []string) (*knownDB, error) {
 	}
 	k.db = db
 	return k, nil
+}
+
+// fdPath names the open file f for x/crypto to open again: /dev/fd/N, or
+// /proc/self/fd/N where /dev has no fd folder (a bare chroot).
+func fdPath(f *os.File) string {
+	n := strconv.Itoa(int(f.Fd()))
+	if _, err := os.Stat("/dev/fd/" + n); err == nil {
+		return "/dev/fd/" + n
+	}
+	return "/proc/self/fd/" + n
 }
 
 func openKnownHostsReadOnly(path string) (*os.File, error) {
