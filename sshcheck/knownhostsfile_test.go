@@ -132,10 +132,11 @@ func TestKnownHostsNotARegularFile(t *testing.T) {
 // A missing ~/.ssh is created 0700 and the caller's, whatever the umask;
 // only its last component is created.
 func TestTrustCreatesFolder0700(t *testing.T) {
+	l := newLab(t, sshtest.Config{})
+	p := l.prober(t, func(o *Options) { o.HostKeyPolicy = TrustUnknown })
 	old := syscall.Umask(0o277) // would leave the folder r-x: the owner's bits must be restored
 	defer syscall.Umask(old)
-	l := newLab(t, sshtest.Config{})
-	r := l.prober(t, func(o *Options) { o.HostKeyPolicy = TrustUnknown }).Probe(ctxT(t), target("root"))
+	r := p.Probe(ctxT(t), target("root"))
 	syscall.Umask(old)
 	if r.Err != nil || !r.Trusted {
 		t.Fatalf("Probe: %v, trusted %v", r.Err, r.Trusted)
@@ -147,7 +148,7 @@ func TestTrustCreatesFolder0700(t *testing.T) {
 	}
 
 	deep := filepath.Join(t.TempDir(), "home", "nobody", ".ssh", "known_hosts")
-	p := l.prober(t, func(o *Options) { o.HostKeyPolicy = TrustUnknown; o.KnownHostsFiles = []string{deep} })
+	p = l.prober(t, func(o *Options) { o.HostKeyPolicy = TrustUnknown; o.KnownHostsFiles = []string{deep} })
 	if r := p.Probe(ctxT(t), target("root")); r.Err == nil {
 		t.Errorf("trust created a whole path: %s", deep)
 	}
