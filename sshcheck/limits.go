@@ -47,7 +47,6 @@ type cappedBuffer struct {
 
 	mu       sync.Mutex
 	buf      []byte
-	seen     int64 // bytes offered to Write, kept or not
 	exceeded bool
 }
 
@@ -57,7 +56,6 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 	if c.exceeded {
 		return 0, errOverCap
 	}
-	c.seen += int64(len(p))
 	if room := c.max - int64(len(c.buf)); int64(len(p)) > room {
 		c.buf = append(c.buf, p[:room]...)
 		c.exceeded = true
