@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
@@ -53,11 +55,13 @@ func (f *flood) handler(c sshtest.Command) sshtest.Reply {
 // noRawControl fails when s holds a byte a terminal would act on.
 func noRawControl(t *testing.T, what, s string) {
 	t.Helper()
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
-			t.Errorf("%s holds the raw control character %U: %q", what, r, s)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r == utf8.RuneError && size == 1) || unicode.Is(unicode.Cf, r) {
+			t.Errorf("%s holds the raw control character %U at byte %d: %q", what, r, i, s)
 			return
 		}
+		i += size
 	}
 }
 
@@ -201,4 +205,25 @@ func TestErrorEscapesUnderlyingText(t *testing.T) {
 	if len(msg) > maxErrText+100 || !strings.HasSuffix(msg, "(cut)") || !strings.Contains(msg, `\x1b]0;pwned\a`) {
 		t.Errorf("Error() = %q", msg)
 	}
+}
+
+// Whatever a host sends, the quoted text holds no byte a terminal acts on
+// and stays within its bound.
+func FuzzQuoteRemote(f *testing.F) {
+	for _, s := range []string{"", "plain", "\x1b[2J", "\x9b31m", "\xff\xfe", "日本語", "\u202e\u200b", "\ufffd", strings.Repeat("\x1b", 400)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		q := QuoteRemote(b)
+		noRawControl(t, "QuoteRemote", q)
+		// Each kept byte becomes at most 10 (\U0001xxxx); quotes and " (cut)".
+		if len(q) > 10*MaxQuotedRemote+8 {
+			t.Errorf("%d bytes", len(q))
+		}
+		e := escapeText(string(b), maxErrText)
+		noRawControl(t, "escapeText", e)
+		if len(e) > maxErrText+len(" (cut)") {
+			t.Errorf("escapeText: %d bytes", len(e))
+		}
+	})
 }
