@@ -19,8 +19,8 @@ const (
 // names the stream and the cap. So a hostile or broken host costs the
 // caller at most the cap plus one SSH window (2 MiB) per stream.
 type Limits struct {
-	Stdout int64 // 0 means DefaultMaxStdout
-	Stderr int64 // 0 means DefaultMaxStderr
+	Stdout int64 // 0 (or less) means DefaultMaxStdout
+	Stderr int64 // 0 (or less) means DefaultMaxStderr
 }
 
 func (l Limits) withDefaults() Limits {
