@@ -32,8 +32,16 @@ type attempt struct {
 	method     string // the one method we tried: password or keyboard-interactive
 	allowed    []string
 	kiAnswered bool
-	authErr    error // why we stopped authenticating
+	kiRounds   int
+	authErr    error // why we stopped authenticating: its kind
+	authWhy    error // and its detail, when we know more than the kind
 }
+
+// Bounds on what a keyboard-interactive server may ask of one attempt.
+const (
+	maxKIRounds      = 5 // rounds, empty ones included
+	maxQuotedPrompts = 3 // prompts quoted in a refusal
+)
 
 // errors returned from callbacks to abort the handshake; attempt records
 // the real reason.
@@ -92,26 +100,60 @@ func (a *attempt) auth(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
 	return nil, errStop
 }
 
-// answer replies to keyboard-interactive prompts: the password for the one
-// non-echoed prompt, nothing for an empty round. Anything else (a second
-// password prompt, an echoed question, two secrets at once) ends the
-// attempt rather than guess.
+// answer replies to keyboard-interactive prompts. The password is sent
+// once, to a round of exactly one prompt that is not echoed and that asks
+// for a password (isPasswordPrompt); an empty round gets an empty answer.
+// Anything else ends the attempt without sending the password: an echoed
+// question, several prompts at once, a prompt for anything else (a
+// one-time code), or a further round after the password was sent (a
+// second factor, or the same question again, which PAM asks only after
+// refusing the password). The prompt is kept, quoted, for the error.
 func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]string, error) {
-	answers := make([]string, len(questions))
-	for i := range questions {
-		switch {
-		case echos[i]:
-			a.authErr = ErrNoUsableMethod
-			return nil, fmt.Errorf("keyboard-interactive asks %q, which is not a password prompt", questions[i])
-		case a.kiAnswered:
-			// PAM asks again only after refusing the password.
-			a.authErr = ErrAuthFailed
-			return nil, errStop
-		}
-		answers[i] = string(a.password)
-		a.kiAnswered = true
+	if a.kiRounds++; a.kiRounds > maxKIRounds {
+		// A server that asks without end would hold the probe until the
+		// handshake deadline: OpenSSH with PAM needs two rounds.
+		a.authErr = ErrNoUsableMethod
+		a.authWhy = fmt.Errorf("keyboard-interactive asked more than %d rounds; %s", maxKIRounds, a.passwordFate())
+		return nil, errStop
 	}
-	return answers, nil
+	if len(questions) == 0 {
+		return nil, nil
+	}
+	refuse := func(kind error, why string) ([]string, error) {
+		var quoted []string
+		for i, q := range questions {
+			if i == maxQuotedPrompts {
+				quoted = append(quoted, fmt.Sprintf("and %d more", len(questions)-i))
+				break
+			}
+			quoted = append(quoted, QuoteRemote([]byte(q)))
+		}
+		a.authErr = kind
+		a.authWhy = fmt.Errorf("keyboard-interactive asks %s: %s; %s", strings.Join(quoted, ", "), why, a.passwordFate())
+		return nil, errStop
+	}
+	switch {
+	case a.kiAnswered && len(questions) == 1 && !echos[0] && isPasswordPrompt(questions[0]):
+		return refuse(ErrAuthFailed, "asked again after the password, so it was refused")
+	case a.kiAnswered:
+		return refuse(ErrNoUsableMethod, "a further question after the password (a second factor, or an expired password), which PRIMECLUSTER cannot answer")
+	case len(questions) > 1:
+		return refuse(ErrNoUsableMethod, "several questions at once, not a password prompt alone")
+	case echos[0]:
+		return refuse(ErrNoUsableMethod, "an echoed question, not a password prompt")
+	case !isPasswordPrompt(questions[0]):
+		return refuse(ErrNoUsableMethod, "not a password prompt")
+	}
+	a.kiAnswered = true
+	return []string{string(a.password)}, nil
+}
+
+// passwordFate says, for a refusal, where the password went.
+func (a *attempt) passwordFate() string {
+	if a.kiAnswered {
+		return "the password was sent once, to the password prompt before, and not again"
+	}
+	return "the password was not sent"
 }
 
 // dial connects and authenticates, retrying once (after a random wait) a
@@ -219,8 +261,11 @@ func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) e
 		e.Kind, e.Stage, e.Err = ErrConnection, "host key", a.hostKeyErr
 	case a.authErr != nil:
 		e.Kind = a.authErr
-		e.Err = fmt.Errorf("server allows %v", a.allowed)
-		if a.authErr == ErrAuthFailed {
+		e.Err = fmt.Errorf("server allows %s", methodList(a.allowed))
+		switch {
+		case a.authWhy != nil:
+			e.Err = a.authWhy
+		case a.authErr == ErrAuthFailed:
 			e.Err = fmt.Errorf("the %s was refused (one attempt, no second guess)", a.method)
 		}
 		e.Hint = authHint(a.target, a.authErr, a.allowed)
@@ -246,10 +291,20 @@ func authHint(t Target, kind error, allowed []string) string {
 		return "root logins with a password fail exactly like a wrong password when the guest's sshd has " +
 			"PermitRootLogin prohibit-password (the default): set PermitRootLogin yes on the guest, or use a non-root user with NOPASSWD sudo (step 1.2)"
 	case kind == ErrNoUsableMethod:
-		return fmt.Sprintf("the guest offers %v; PRIMECLUSTER logs in with a password: enable PasswordAuthentication or KbdInteractiveAuthentication", allowed)
+		return fmt.Sprintf("the guest offers %s; PRIMECLUSTER logs in with a password: enable PasswordAuthentication or KbdInteractiveAuthentication", methodList(allowed))
 	default:
 		return "check guest_user and the password behind guest_passwd; the account may also be locked (pam_faillock)"
 	}
+}
+
+// methodList shows the method names a server sent, quoted: they are remote
+// text.
+func methodList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = QuoteRemote([]byte(n))
+	}
+	return "[" + strings.Join(q, " ") + "]"
 }
 
 // dialKind tells refused, unreachable and timed-out connects apart.

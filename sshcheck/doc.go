@@ -21,7 +21,7 @@
 // the Err sentinels, so errors.Is tells them apart: connection refused,
 // unreachable, timeout, unknown, changed or revoked host key,
 // authentication failed, no usable method, sudo needs a password, sudo needs
-// a tty, sudo failed, command failed. Each carries a Hint for the
+// a tty, sudo failed, command failed, output too large. Each carries a Hint for the
 // administrator and never the password.
 //
 // What real OpenSSH taught us, and what the package does about it:
@@ -37,7 +37,16 @@
 //     authentication is reported as a timeout, never as a wrong password.
 //   - Password and keyboard-interactive (many guests run UsePAM with
 //     PasswordAuthentication no) are both answered, with exactly one
-//     attempt: a second guess would double what pam_faillock counts.
+//     attempt: a second guess would double what pam_faillock counts. The
+//     password goes only to a keyboard-interactive round of one hidden
+//     prompt that names a password ("Password: ", "user@host's password: ",
+//     or PAM's word for it in German, French, Spanish, Portuguese, Dutch,
+//     Russian, Japanese, Chinese or Korean) and asks for nothing else (not
+//     a one-time code, PIN, token or new password; a passphrase is not a
+//     password). Any other challenge (an echoed question, several prompts
+//     at once, a round after the password) ends the attempt as
+//     ErrNoUsableMethod with the prompt quoted, or ErrAuthFailed when the
+//     password prompt comes again; the password is not sent to it.
 //   - A root login with a password fails exactly like a wrong password under
 //     the default PermitRootLogin prohibit-password; the hint says so.
 //   - `sudo -n` prints "a password is required" both when a password is
@@ -51,17 +60,36 @@
 // OpenSSH's first contact): the key is appended as one hashed line to the
 // first known_hosts file, under an flock and after a re-check, so that
 // concurrent first contacts write one line; the file is created 0600 in a
-// 0700 folder; as with OpenSSH, the key is recorded when it is seen, before
-// the login is tried; the name is the bare address for port 22 and "[addr]:port"
-// otherwise, as OpenSSH writes it. A changed key is never replaced: the
-// result shows both fingerprints and the ssh-keygen -R command that removes
-// the old entry, to be run after checking the new key on the guest.
+// 0700 folder owned by the caller; as with OpenSSH, the key is recorded
+// when it is seen, before the login is tried; the name is the bare address
+// for port 22 and "[addr]:port" otherwise, as OpenSSH writes it. A changed
+// key is never replaced: the result shows both fingerprints and the
+// ssh-keygen -R command that removes the old entry, to be run after
+// checking the new key on the guest.
+//
+// Every known_hosts file, read or written, user or global, and its folder
+// must be the real thing and private: neither may be a symbolic link (the
+// folder is opened with O_NOFOLLOW and the file relative to it, so nothing
+// can be swapped in between), each must be owned by the caller or root and
+// not writable by group or others, and the file must be a regular file.
+// Anything else is refused with ErrUnsafeFile, for reading too: a key
+// planted in a file that others can write would be trusted. Only the last
+// folder (~/.ssh) is created, never a whole path.
 //
 // Dial (or Probe followed by Dial) gives a Client whose Run method runs a
 // command on the guest, as root or through `sudo -n --`, with every
 // argument quoted for the remote shell. Its shape is the Runner that
 // sdfacility and other packages declare, so they drive sdtool or cftool on
 // a guest without importing this package. GuestKnowsHost uses it for step 5.
+//
+// What a remote command prints is capped (Limits: 1 MiB of stdout and
+// 4 KiB of stderr, unless RunLimited asks for other caps, such as the size
+// limit of a file read with cat): at the cap the session is closed, not
+// drained, and the command ends in ErrOutputTooLarge naming the stream and
+// the cap. Remote text (stderr, a prompt, a disconnect reason, the method
+// names a server offers) reaches messages only quoted, escaped and cut
+// (QuoteRemote), so a guest cannot write escape sequences to the
+// administrator's terminal.
 //
 // Options.DialContext routes connections the way net/http's
 // Transport.DialContext does; known_hosts still records the target's own
@@ -76,6 +104,6 @@
 //
 // Unknown about the vendor: how PRIMECLUSTER itself answers
 // keyboard-interactive prompts and whether it retries a failed login. We
-// assume the strictest reading (one attempt, non-echo prompts only), so a
+// assume the strictest reading (one attempt, a hidden password prompt only), so a
 // guest that passes here passes there.
 package sshcheck

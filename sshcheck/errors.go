@@ -22,6 +22,9 @@ var (
 	ErrSudoNeedsTTY      = errors.New("sudo needs a tty (requiretty)")
 	ErrSudoFailed        = errors.New("sudo failed")
 	ErrCommandFailed     = errors.New("command failed")
+	// ErrOutputTooLarge: a remote command printed more than its Limits
+	// allow on one stream; the session was closed at the cap.
+	ErrOutputTooLarge = errors.New("remote output too large")
 )
 
 // kinds lists the sentinels in the order a reader meets them, for Kind.
@@ -30,6 +33,7 @@ var kinds = []error{
 	ErrHostKeyUnknown, ErrHostKeyChanged, ErrHostKeyRevoked,
 	ErrAuthFailed, ErrNoUsableMethod,
 	ErrSudoNeedsPassword, ErrSudoNeedsTTY, ErrSudoFailed, ErrCommandFailed,
+	ErrOutputTooLarge,
 }
 
 // Error is a failed probe or command. Kind is one of the Err sentinels above
@@ -51,7 +55,14 @@ type Error struct {
 	// Command and sudo failures.
 	Command    string // the command line that failed
 	ExitStatus int
-	Stderr     string // trimmed, at most a few hundred bytes
+	// Stderr is the command's stderr as QuoteRemote gives it: quoted,
+	// escaped, at most MaxQuotedRemote bytes, safe to print as it is.
+	Stderr string
+
+	// ErrOutputTooLarge: the stream ("stdout" or "stderr") that went over
+	// its cap, and the cap in bytes.
+	Stream string
+	Limit  int64
 }
 
 func (e *Error) Error() string {
@@ -74,13 +85,20 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ": %s is marked @revoked at %s", e.Fingerprint, e.KnownAt)
 	case errors.Is(e.Kind, ErrHostKeyUnknown):
 		fmt.Fprintf(&b, ": server offers %s", e.Fingerprint)
+	case errors.Is(e.Kind, ErrOutputTooLarge):
+		fmt.Fprintf(&b, ": %s: %s went over %d bytes; the session was closed", e.Command, e.Stream, e.Limit)
+		if e.Stderr != "" {
+			b.WriteString(": stderr " + e.Stderr)
+		}
 	case e.Command != "":
 		fmt.Fprintf(&b, ": %s: exit status %d", e.Command, e.ExitStatus)
 		if e.Stderr != "" {
-			fmt.Fprintf(&b, ": %q", e.Stderr)
+			b.WriteString(": " + e.Stderr)
 		}
 	case e.Err != nil:
-		b.WriteString(": " + e.Err.Error())
+		// The underlying error may carry remote text (x/crypto puts a
+		// disconnect reason or the server's algorithm names in it).
+		b.WriteString(": " + escapeText(e.Err.Error(), maxErrText))
 	}
 	return b.String()
 }
@@ -102,13 +120,4 @@ func Kind(err error) error {
 		}
 	}
 	return nil
-}
-
-// clip trims s and keeps at most n bytes of it, for stderr in errors.
-func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return s
 }

@@ -157,3 +157,33 @@ func ExampleKind() {
 	fmt.Println(sshcheck.Kind(err), errors.Is(err, sshcheck.ErrSudoNeedsTTY))
 	// Output: sudo needs a tty (requiretty) true
 }
+
+// Read a file through a guest with a cap of its own: a guest that answers
+// with more than the cap ends in ErrOutputTooLarge as soon as the cap is
+// passed; its session is closed, not drained.
+func ExampleClient_RunLimited() {
+	script := sshtest.Script{"cat -- /etc/opt/FJSVcluster/etc/kvmguests.conf": {Stdout: strings.Repeat("#\n", 40000)}}
+	p, _, _, done := lab(sshtest.Config{Users: map[string]sshtest.User{"root": {Password: "pw"}}, Handler: script.Handler}, sshcheck.TrustUnknown)
+	defer done()
+
+	c, err := p.Dial(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "root", Password: sshcheck.Password("pw")})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close()
+	_, _, _, err = c.RunLimited(context.Background(), sshcheck.Limits{Stdout: 64 << 10}, "cat", "--", "/etc/opt/FJSVcluster/etc/kvmguests.conf")
+	var e *sshcheck.Error
+	fmt.Println(errors.Is(err, sshcheck.ErrOutputTooLarge), errors.As(err, &e) && e.Stream == "stdout", e.Limit)
+	// Output: true true 65536
+}
+
+// Text from a guest is shown quoted, escaped and cut: no escape sequence
+// reaches the terminal.
+func ExampleQuoteRemote() {
+	fmt.Println(sshcheck.QuoteRemote([]byte("\x1b]0;owned\x07\x1b[31msudo: no tty\n")))
+	fmt.Println(len(sshcheck.QuoteRemote([]byte(strings.Repeat("x", 5000)))))
+	// Output:
+	// "\x1b]0;owned\a\x1b[31msudo: no tty"
+	// 308
+}

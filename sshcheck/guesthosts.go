@@ -38,7 +38,7 @@ func GuestKnowsHost(ctx context.Context, r Runner, host string, port int) (file 
 			continue
 		}
 		return "", &Error{Kind: ErrCommandFailed, Stage: "ssh-keygen", Command: "ssh-keygen -F " + name + " -f " + f,
-			ExitStatus: status, Stderr: clip(string(stderr), 300), Err: fmt.Errorf("cannot tell whether %s is known", name)}
+			ExitStatus: status, Stderr: QuoteRemote(stderr), Err: fmt.Errorf("cannot tell whether %s is known", name)}
 	}
 	return "", nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -26,7 +25,7 @@ type hostKeys struct {
 	all   []string // files then global files
 
 	mu sync.RWMutex
-	db *knownhosts.HostKeyDB
+	db *knownDB
 
 	trustMu sync.Mutex // serialises trust in this process; flock does it across processes
 }
@@ -41,27 +40,7 @@ func newHostKeys(user, global []string) (*hostKeys, error) {
 	return h, nil
 }
 
-// loadKnownHosts reads the files that exist; a missing file is an empty one
-// (root's known_hosts does not exist before the first "yes").
-func loadKnownHosts(files []string) (*knownhosts.HostKeyDB, error) {
-	var present []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return nil, fmt.Errorf("known_hosts: %w", err)
-		}
-		present = append(present, f)
-	}
-	db, err := knownhosts.NewDB(present...)
-	if err != nil {
-		return nil, fmt.Errorf("known_hosts: %w", err)
-	}
-	return db, nil
-}
-
-func (h *hostKeys) current() *knownhosts.HostKeyDB {
+func (h *hostKeys) current() *knownDB {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.db
@@ -72,7 +51,7 @@ func (h *hostKeys) current() *knownhosts.HostKeyDB {
 // (x/crypto would otherwise prefer ECDSA and call an Ed25519-only entry
 // "changed"). Nil when the host is unknown: any algorithm will do then.
 func (h *hostKeys) algorithms(hostport string) []string {
-	return h.current().HostKeyAlgorithms(hostport)
+	return h.current().db.HostKeyAlgorithms(hostport)
 }
 
 // knownHostsName is the name OpenSSH writes for hostport: the bare host for
@@ -90,8 +69,8 @@ func fakeRemote(hostport string) net.Addr {
 
 // check compares key with the database. It returns nil, or an *Error of
 // kind unknown, changed or revoked.
-func check(db *knownhosts.HostKeyDB, hostport string, key ssh.PublicKey) error {
-	err := db.HostKeyCallback()(hostport, fakeRemote(hostport), key)
+func check(k *knownDB, hostport string, key ssh.PublicKey) error {
+	err := k.db.HostKeyCallback()(hostport, fakeRemote(hostport), key)
 	if err == nil {
 		return nil
 	}
@@ -99,7 +78,7 @@ func check(db *knownhosts.HostKeyDB, hostport string, key ssh.PublicKey) error {
 	var revoked *xknownhosts.RevokedError
 	if errors.As(err, &revoked) {
 		return &Error{Kind: ErrHostKeyRevoked, Fingerprint: fp, KnownFingerprint: fp,
-			KnownAt: fmt.Sprintf("%s:%d", revoked.Revoked.Filename, revoked.Revoked.Line),
+			KnownAt: fmt.Sprintf("%s:%d", k.name(revoked.Revoked.Filename), revoked.Revoked.Line),
 			Hint:    "the server presents a key that known_hosts marks @revoked: do not connect until the guest's key is replaced",
 			Err:     err}
 	}
@@ -122,8 +101,8 @@ func check(db *knownhosts.HostKeyDB, hostport string, key ssh.PublicKey) error {
 	name := knownHostsName(hostport)
 	return &Error{Kind: ErrHostKeyChanged, Fingerprint: fp,
 		KnownFingerprint: ssh.FingerprintSHA256(want.Key),
-		KnownAt:          fmt.Sprintf("%s:%d", want.Filename, want.Line),
-		RemoveCommand:    "ssh-keygen -R " + singleQuote(name) + " -f " + singleQuote(want.Filename),
+		KnownAt:          fmt.Sprintf("%s:%d", k.name(want.Filename), want.Line),
+		RemoveCommand:    "ssh-keygen -R " + singleQuote(name) + " -f " + singleQuote(k.name(want.Filename)),
 		Hint: "the guest's host key differs from the recorded one: if the guest was reinstalled, check the new fingerprint on its console, " +
 			"remove the old entry and probe again with --trust; otherwise suspect a man in the middle",
 		Err: err}
@@ -139,13 +118,17 @@ func (h *hostKeys) trust(hostport string, key ssh.PublicKey) (wrote bool, err er
 	h.trustMu.Lock()
 	defer h.trustMu.Unlock()
 
+	// The folder and the file by the rules of openKnownHostsDir: no
+	// symbolic link, the caller's or root's, not writable by others.
 	file := h.files[0]
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return false, fmt.Errorf("known_hosts: %w", err)
-	}
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	dir, err := openKnownHostsDir(filepath.Dir(file), true)
 	if err != nil {
-		return false, fmt.Errorf("known_hosts: %w", err)
+		return false, err
+	}
+	f, err := openKnownHostsFile(dir, file, true)
+	dir.Close()
+	if err != nil {
+		return false, err
 	}
 	defer f.Close()
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
@@ -203,7 +186,7 @@ func ensureNewline(f *os.File) error {
 	return err
 }
 
-func (h *hostKeys) replace(db *knownhosts.HostKeyDB) {
+func (h *hostKeys) replace(db *knownDB) {
 	h.mu.Lock()
 	h.db = db
 	h.mu.Unlock()

@@ -1,7 +1,6 @@
 package sshcheck
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,8 +25,19 @@ var _ Runner = (*Client)(nil)
 // quoted for the remote shell, so arguments reach the command unchanged
 // (the login shell must be a POSIX shell such as sh or bash, as it is for
 // root on the guests this package checks).
-// The command is killed when ctx ends or after Options.CommandTimeout.
+// The command is killed when ctx ends or after Options.CommandTimeout, and
+// its output is capped by the default Limits (DefaultMaxStdout,
+// DefaultMaxStderr): see RunLimited.
 func (c *Client) Run(ctx context.Context, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error) {
+	return c.RunLimited(ctx, Limits{}, name, args...)
+}
+
+// RunLimited runs a command like Run with caps of its own on stdout and
+// stderr, e.g. the size limit of a file it reads with cat. A stream that
+// goes over its cap ends the session at once; the error is an *Error of
+// kind ErrOutputTooLarge naming the stream and the cap, and the output is
+// not returned.
+func (c *Client) RunLimited(ctx context.Context, lim Limits, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error) {
 	line, err := QuoteCommand(name, args...)
 	if err != nil {
 		return nil, nil, -1, err
@@ -35,7 +45,7 @@ func (c *Client) Run(ctx context.Context, name string, args ...string) (stdout, 
 	if !c.target.IsRoot() {
 		line = "LC_ALL=C sudo -n -- " + line
 	}
-	return c.runLine(ctx, line)
+	return c.runLine(ctx, line, lim)
 }
 
 // Output runs the command like Run and returns its stdout; a non-zero exit
@@ -48,65 +58,82 @@ func (c *Client) Output(ctx context.Context, name string, args ...string) ([]byt
 	if status != 0 {
 		line, _ := QuoteCommand(name, args...)
 		return stdout, &Error{Kind: ErrCommandFailed, Address: c.target.HostPort(), Stage: "command",
-			Command: line, ExitStatus: status, Stderr: clip(string(stderr), 300)}
+			Command: line, ExitStatus: status, Stderr: QuoteRemote(stderr)}
 	}
 	return stdout, nil
 }
 
-// runLine runs a command line as the remote shell reads it.
-func (c *Client) runLine(ctx context.Context, line string) (stdout, stderr []byte, exitStatus int, err error) {
+// runLine runs a command line as the remote shell reads it, with its
+// output capped by lim.
+func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, stderr []byte, exitStatus int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	addr := c.target.HostPort()
+	lim = lim.withDefaults()
+	over := make(chan *cappedBuffer, 2)
+	o := &cappedBuffer{stream: "stdout", max: lim.Stdout, over: over}
+	e := &cappedBuffer{stream: "stderr", max: lim.Stderr, over: over}
 
-	type outcome struct {
-		stdout, stderr []byte
-		err            error
-	}
-	done := make(chan outcome, 1)
+	done := make(chan error, 1)
 	var mu sync.Mutex
 	var sess *ssh.Session
 	go func() {
 		s, err := c.client.NewSession()
 		if err != nil {
-			done <- outcome{err: err}
+			done <- err
 			return
 		}
 		mu.Lock()
 		sess = s
 		mu.Unlock()
 		defer s.Close()
-		var o, e bytes.Buffer
-		s.Stdout, s.Stderr = &o, &e
-		err = s.Run(line)
-		done <- outcome{o.Bytes(), e.Bytes(), err}
+		s.Stdout, s.Stderr = o, e
+		done <- s.Run(line)
 	}()
-
-	var out outcome
-	select {
-	case out = <-done:
-	case <-ctx.Done():
+	// kill ends the session without waiting for the remote side: a host
+	// that keeps writing, or never answers the close, costs nothing more.
+	kill := func() {
 		mu.Lock()
+		defer mu.Unlock()
 		if sess != nil {
 			sess.Signal(ssh.SIGKILL)
 			sess.Close()
 		} else {
 			c.client.Close() // stuck opening a channel: the connection is wedged
 		}
-		mu.Unlock()
+	}
+	tooLarge := func(b *cappedBuffer) error {
+		return &Error{Kind: ErrOutputTooLarge, Address: addr, Stage: "command", Command: line,
+			Stream: b.stream, Limit: b.max, ExitStatus: -1, Stderr: QuoteRemote(e.snapshot())}
+	}
+
+	var runErr error
+	select {
+	case runErr = <-done:
+	case b := <-over:
+		kill()
+		return nil, nil, -1, tooLarge(b)
+	case <-ctx.Done():
+		kill()
 		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: "command", Err: fmt.Errorf("%s: %w", line, ctx.Err())}
+	}
+	// The run may have ended by itself after a stream went over.
+	for _, b := range []*cappedBuffer{o, e} {
+		if b.overCap() {
+			return nil, nil, -1, tooLarge(b)
+		}
 	}
 	var exit *ssh.ExitError
 	switch {
-	case out.err == nil:
-		return out.stdout, out.stderr, 0, nil
-	case errors.As(out.err, &exit) && exit.Signal() == "":
-		return out.stdout, out.stderr, exit.ExitStatus(), nil
-	case errors.As(out.err, &exit):
-		return out.stdout, out.stderr, -1, &Error{Kind: ErrCommandFailed, Address: addr, Stage: "command",
-			Command: line, ExitStatus: -1, Stderr: clip(string(out.stderr), 300), Err: fmt.Errorf("killed by signal %s", exit.Signal())}
+	case runErr == nil:
+		return o.buf, e.buf, 0, nil
+	case errors.As(runErr, &exit) && exit.Signal() == "":
+		return o.buf, e.buf, exit.ExitStatus(), nil
+	case errors.As(runErr, &exit):
+		return o.buf, e.buf, -1, &Error{Kind: ErrCommandFailed, Address: addr, Stage: "command",
+			Command: line, ExitStatus: -1, Stderr: QuoteRemote(e.buf), Err: fmt.Errorf("killed by signal %s", QuoteRemote([]byte(exit.Signal())))}
 	}
-	return out.stdout, out.stderr, -1, &Error{Kind: ErrConnection, Address: addr, Stage: "command", Err: out.err}
+	return o.buf, e.buf, -1, &Error{Kind: ErrConnection, Address: addr, Stage: "command", Err: runErr}
 }
 
 // CheckSudo runs `LC_ALL=C sudo -n true` and tells apart the ways it fails.
@@ -116,14 +143,14 @@ func (c *Client) CheckSudo(ctx context.Context) error {
 		return nil
 	}
 	const line = "LC_ALL=C sudo -n true"
-	_, stderr, status, err := c.runLine(ctx, line)
+	_, stderr, status, err := c.runLine(ctx, line, Limits{})
 	if err != nil {
 		return err
 	}
 	if status == 0 {
 		return nil
 	}
-	e := &Error{Address: c.target.HostPort(), Stage: "sudo", Command: line, ExitStatus: status, Stderr: clip(string(stderr), 300)}
+	e := &Error{Address: c.target.HostPort(), Stage: "sudo", Command: line, ExitStatus: status, Stderr: QuoteRemote(stderr)}
 	u := c.target.User
 	switch msg := string(stderr); {
 	case strings.Contains(msg, "a password is required"):

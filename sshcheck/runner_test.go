@@ -235,7 +235,7 @@ func TestOutputTypesNonZeroExit(t *testing.T) {
 	}
 	_, err = c.Output(ctxT(t), "fail")
 	var e *Error
-	if !errors.As(err, &e) || !errors.Is(err, ErrCommandFailed) || e.ExitStatus != 3 || e.Stderr != "it failed" {
+	if !errors.As(err, &e) || !errors.Is(err, ErrCommandFailed) || e.ExitStatus != 3 || e.Stderr != `"it failed"` {
 		t.Errorf("Output(fail) = %#v", err)
 	}
 }

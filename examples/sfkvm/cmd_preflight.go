@@ -117,7 +117,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	}
 	p, err := sshcheck.New(opts)
 	if err != nil {
-		return fail(exitNoInput, "%v", err)
+		return fail(knownHostsExit(err), "%v", err)
 	}
 	pe.prober = p
 	store, closeStore, err := openStore(*connect)

@@ -53,7 +53,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE | --password-stdin] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
 	port := fs.Int("port", 22, "SSH port of the guests")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
 	trust := fs.Bool("trust", false, "record unknown host keys (the \"yes\" of the first SSH login); changed keys are never replaced")
 	parallel := fs.Int("parallel", sshcheck.DefaultParallel, "guests probed at once")
 	timeout := fs.Duration("timeout", sshcheck.DefaultHandshakeTimeout, "deadline for connect, key exchange and login, per guest")
@@ -139,7 +139,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	p, err := sshcheck.New(opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm probe: %v\n", err)
-		return exitNoInput
+		return knownHostsExit(err)
 	}
 	results := p.ProbeAll(ctx, targets)
 	return printProbe(e, *file, *format, results)
@@ -154,7 +154,9 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 		if r.OK() {
 			rep.OK++
 			if r.Trusted {
-				j.Reason = "ok, host key recorded"
+				// The one moment to compare it with the guest's console,
+				// as OpenSSH's first-contact question shows it.
+				j.Reason = "ok, host key recorded: " + r.Fingerprint
 			}
 		} else {
 			rep.Failed++
@@ -194,6 +196,16 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
 	return code
+}
+
+// knownHostsExit is the exit code for known_hosts that cannot be used: a
+// symbolic link, another owner or a mode open to others is a matter of
+// permissions (77), anything else an unreadable input (66).
+func knownHostsExit(err error) int {
+	if errors.Is(err, sshcheck.ErrUnsafeFile) {
+		return exitNoPerm
+	}
+	return exitNoInput
 }
 
 // sealedPassword opens a guest's sealed token when the probe needs the

@@ -87,7 +87,7 @@ func TestProbeRealGuests(t *testing.T) {
 	if r.code != exitFailed || len(lines) != 4 {
 		t.Fatalf("trust run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for i, want := range []string{"ok, host key recorded", "sudo needs a password (need NOPASSWD)", "authentication failed"} {
+	for i, want := range []string{"ok, host key recorded: SHA256:", "sudo needs a password (need NOPASSWD)", "authentication failed"} {
 		f := strings.Fields(lines[i])
 		if !strings.Contains(lines[i], want) || f[0] != fmt.Sprintf("guest%d", i+1) || f[1] != ip[i] {
 			t.Errorf("line %d = %q, want guest%d %s ... %q", i+1, lines[i], i+1, ip[i], want)
@@ -207,4 +207,38 @@ func readFile(t *testing.T, f string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// probe --trust followed a symlink when it appended to known_hosts. A
+// known_hosts (or folder) that is a symlink or writable by others is now
+// refused before any guest is contacted, and nothing is created.
+func TestProbeUnsafeKnownHosts(t *testing.T) {
+	victim := filepath.Join(t.TempDir(), "victim")
+	dir := t.TempDir()
+	link := filepath.Join(dir, "known_hosts")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(t.TempDir(), "ssh")
+	if err := os.Mkdir(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for kh, says := range map[string]string{
+		link:                               "is a symbolic link",
+		filepath.Join(open, "known_hosts"): "writable by group or others",
+	} {
+		r := runCLI(t, "pw\n", "probe", "--no-perm", "-f", "testdata/ok.conf", "--known-hosts", kh, "--trust", "--password-stdin")
+		if r.code != exitNoPerm || !strings.Contains(r.stderr, says) {
+			t.Errorf("--known-hosts %s: exit %d, want %d saying %q; stderr %q", kh, r.code, exitNoPerm, says, r.stderr)
+		}
+	}
+	if _, err := os.Lstat(victim); err == nil {
+		t.Error("the symlink's target was created")
+	}
+	if ents, _ := os.ReadDir(open); len(ents) != 0 {
+		t.Errorf("a file was created in the open folder: %v", ents)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -45,6 +46,9 @@ type labFaults struct {
 	down           string // this guest does not answer (its port is closed)
 	vendorToken    string // this guest's guest_passwd is an sfcipher token, which --key cannot open
 	slowAuth       string // this guest's password check outlasts the handshake timeout
+	hostFloods     bool   // the other host answers cat of kvmguests.conf with endless output
+	hostCatFails   bool   // the other host's cat fails with terminal escapes on stderr
+	hostinfoFloods bool   // the other host answers cat of its host information with endless output
 }
 
 // labHandshakeTimeout bounds banner, key exchange and login in the lab; a
@@ -184,12 +188,30 @@ func (l *lab) startHost2(f labFaults) error {
 	if err != nil {
 		return err
 	}
+	flood := func(stdout, _ io.Writer) {
+		chunk := []byte(strings.Repeat("\x1b[2J# flood\n", 2048))
+		for {
+			if _, err := stdout.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	confReply, infoReply := sshtest.Reply{Stdout: string(conf)}, sshtest.Reply{Stdout: string(info)}
+	if f.hostinfoFloods {
+		infoReply.Stream = flood
+	}
+	switch {
+	case f.hostFloods:
+		confReply.Stream = flood
+	case f.hostCatFails:
+		confReply = sshtest.Reply{Stderr: "cat: \x1b]0;owned\x07\x1b[31mInput/output error\n", ExitStatus: 1}
+	}
 	l.host2Password = []byte("host2-root-" + randomWord())
 	l.host2, err = sshtest.Start(sshtest.Config{
 		Users: map[string]sshtest.User{"root": {Password: string(l.host2Password)}},
 		Handler: sshtest.Script{
-			"cat -- " + l.conf:     {Stdout: string(conf)},
-			"cat -- " + l.hostinfo: {Stdout: string(info)},
+			"cat -- " + l.conf:     confReply,
+			"cat -- " + l.hostinfo: infoReply,
 		}.Handler,
 	})
 	if err != nil {

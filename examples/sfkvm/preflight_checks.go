@@ -172,7 +172,7 @@ func checkCopies(ctx context.Context, pe *preflightEnv) []row {
 	var rows []row
 	for i, h := range pe.hosts {
 		r := row{Step: "1.4", Check: "same on every host", Target: h, sec: secCopies, index: i}
-		theirs, err := fetchFromHost(ctx, pe, h, pe.conf)
+		theirs, err := fetchFromHost(ctx, pe, h, pe.conf, kvmguests.MaxSize)
 		if err != nil {
 			r.Verdict, r.Reason = verdictFail, "could not read its copy: "+err.Error()
 			r.Fix = hostFix(err)
@@ -192,20 +192,22 @@ func checkCopies(ctx context.Context, pe *preflightEnv) []row {
 }
 
 // fetchFromHost reads a file on another host over SSH, as root there or
-// through sudo.
-func fetchFromHost(ctx context.Context, pe *preflightEnv, host, path string) ([]byte, error) {
+// through sudo. The copy may be at most limit bytes, the size limit of the
+// file itself (kvmguests.MaxSize, migratesetup.MaxFileSize): a host that
+// answers with more ends the session at that cap.
+func fetchFromHost(ctx context.Context, pe *preflightEnv, host, path string, limit int64) ([]byte, error) {
 	c, err := pe.prober.Dial(ctx, pe.hostTarget(host))
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	stdout, stderr, status, err := c.Run(ctx, "cat", "--", path)
+	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{Stdout: limit}, "cat", "--", path)
 	if err != nil {
 		return nil, err
 	}
 	if status != 0 {
-		msg := strings.TrimSpace(string(stderr))
-		if strings.Contains(msg, "No such file") {
+		msg := sshcheck.QuoteRemote(stderr)
+		if bytes.Contains(stderr, []byte("No such file")) {
 			return nil, fmt.Errorf("%w: %s", errRemoteMissing, msg)
 		}
 		return nil, fmt.Errorf("cat %s exited %d: %s", path, status, msg)
@@ -270,7 +272,7 @@ func checkRegistration(ctx context.Context, pe *preflightEnv) []row {
 	}
 	regs := []migratesetup.Registration{{Host: "this host", Info: info}}
 	for _, h := range pe.hosts {
-		b, err := fetchFromHost(ctx, pe, h, pe.hostinfo)
+		b, err := fetchFromHost(ctx, pe, h, pe.hostinfo, migratesetup.MaxFileSize)
 		if err != nil {
 			w.Verdict, w.Reason, w.Fix = verdictFail, h+": "+err.Error(), hostFix(err)
 			if errors.Is(err, errRemoteMissing) {

@@ -73,6 +73,9 @@ func TestPreflightFaults(t *testing.T) {
 		{"guest down", labFaults{down: "guest22"}, secHostKey, "guest22 ", "cannot reach the guest", "sshd listens at 192.0.2.22 port 22"},
 		{"vendor token with --key", labFaults{vendorToken: "guest12"}, secLogin, "guest12 ", "the password cannot be read", "--password-stdin"},
 		{"login times out", labFaults{slowAuth: "guest21"}, secLogin, "guest21 ", "timed out", ""},
+		{"other host floods cat", labFaults{hostFloods: true}, secCopies, "192.0.2.2", "stdout went over 67108864 bytes", ""},
+		{"other host floods cat of its host information", labFaults{hostinfoFloods: true}, secWeightLink, "(every host)", "stdout went over 65536 bytes", ""},
+		{"other host's cat fails with escapes", labFaults{hostCatFails: true}, secCopies, "192.0.2.2", `exited 1: "cat: \x1b]0;owned\a\x1b[31mInput/output error"`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fails := failRows(labRows(t, tc.f))
@@ -87,6 +90,9 @@ func TestPreflightFaults(t *testing.T) {
 						t.Errorf("host key row %s: %s, want SKIP", row.Target, row.Verdict)
 					}
 				}
+			}
+			if strings.ContainsAny(r.Reason+r.Detail+r.Fix, "\x1b\a\r") {
+				t.Errorf("FAIL row carries raw control characters: %q", r.Reason+" | "+r.Detail+" | "+r.Fix)
 			}
 			if r.sec != tc.sec || !strings.HasPrefix(r.Target, tc.target) || !strings.Contains(r.Reason, tc.reason) || !strings.Contains(r.Fix, tc.fix) {
 				t.Errorf("FAIL row = %s %s %q: reason %q, fix %q; want section %d, target %q, reason ~%q, fix ~%q",

@@ -1,6 +1,7 @@
 package sshtest
 
 import (
+	"io"
 	"strings"
 )
 
@@ -36,6 +37,11 @@ type Reply struct {
 	Stdout, Stderr string
 	ExitStatus     int
 	Hang           bool // never finish, until the client kills the session or the server closes
+	// Stream, when set, runs after Stdout and Stderr are sent and may
+	// write as much as it likes (an endless stream, escape sequences); a
+	// write fails once the client closes the session or the server
+	// closes. The command exits when Stream returns.
+	Stream func(stdout, stderr io.Writer)
 }
 
 // Handler answers a command. It is called concurrently.

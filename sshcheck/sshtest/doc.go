@@ -31,7 +31,10 @@
 // commands (SplitCommand), with leading NAME=value words and a `sudo`
 // prefix handled per user the way sudo 1.9 answers under LC_ALL=C
 // ("a password is required", "sorry, you must have a tty to run sudo");
-// commands that hang until the client kills them. BlackHole accepts
+// commands that hang until the client kills them, or that stream without
+// end (Reply.Stream: a flood of output, terminal escapes); scripted
+// keyboard-interactive challenges (Config.Challenge: one-time codes,
+// echoed or several prompts, several rounds). BlackHole accepts
 // connections and never speaks.
 //
 // What it does not model: shells, pipes, expansions, port forwarding,

@@ -31,6 +31,13 @@ type Config struct {
 	// like OpenSSH with UsePAM yes and PasswordAuthentication no. The one
 	// prompt is "Password: ", not echoed.
 	KeyboardInteractiveOnly bool
+	// Challenge, when set with KeyboardInteractiveOnly, replaces that one
+	// "Password: " round: it asks what it likes through ask (several
+	// prompts, echoed ones, several rounds) and lets the user in when it
+	// returns nil. check compares a password with the user's and counts
+	// the attempt (AuthAttempts); answers it never passes to check are
+	// not counted.
+	Challenge func(user string, ask ssh.KeyboardInteractiveChallenge, check func(password string) error) error
 	// HostKeys are the server's host keys; nil means one new Ed25519 key.
 	// Give several (NewHostKey) to reproduce a real sshd, which offers RSA,
 	// ECDSA and Ed25519.
@@ -181,6 +188,9 @@ func (s *Server) sshConfig() *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{MaxAuthTries: 6}
 	if s.cfg.KeyboardInteractiveOnly {
 		cfg.KeyboardInteractiveCallback = func(c ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			if s.cfg.Challenge != nil {
+				return nil, s.cfg.Challenge(c.User(), ask, func(pw string) error { return check(c.User(), pw) })
+			}
 			answers, err := ask("", "", []string{"Password: "}, []bool{false})
 			if err != nil {
 				return nil, err
@@ -262,6 +272,9 @@ func (s *Server) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request) 
 			}
 			fmt.Fprint(ch, reply.Stdout)
 			fmt.Fprint(ch.Stderr(), reply.Stderr)
+			if reply.Stream != nil {
+				reply.Stream(ch, ch.Stderr())
+			}
 			ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(reply.ExitStatus)}))
 			return
 		default:

@@ -1,0 +1,226 @@
+package sshcheck
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/skeema/knownhosts"
+	"golang.org/x/sys/unix"
+)
+
+// ErrUnsafeFile: a known_hosts file or its folder is a symbolic link, not
+// a regular file or folder, owned by someone other than the caller or root,
+// or writable by group or others. Such a file is neither read nor written:
+// a key planted in it would be trusted, and a line appended through it
+// would land where another user chose. Test with errors.Is.
+var ErrUnsafeFile = errors.New("unsafe known_hosts file")
+
+// maxKnownHostsSize bounds a known_hosts file that is read; OpenSSH's own
+// files stay far below it.
+const maxKnownHostsSize = 64 << 20
+
+// The rules for known_hosts, read or written, user or global file, as
+// OpenSSH's StrictModes applies them to ~/.ssh/authorized_keys:
+//
+//   - the folder (~/.ssh) is opened with O_NOFOLLOW|O_DIRECTORY and the
+//     file relative to it (openat) with O_NOFOLLOW, so that neither may be
+//     a symbolic link and no path can be swapped in between;
+//   - each must be owned by the caller (the effective user) or root, and
+//     not be writable by group or others; the file must be a regular file
+//     (opened non-blocking, so a FIFO in its place cannot hang the open);
+//   - a missing folder is created (for a key to record) with mode 0700,
+//     owned by the caller; only its last component is created, as ssh
+//     creates ~/.ssh only in an existing home; a missing file is created
+//     0600. For reading, a missing folder or file is an empty file.
+//
+// Reading applies the same rules as writing: a known_hosts that others
+// could write may hold a planted key, which a strict probe would trust.
+
+// openKnownHostsDir opens the folder of a known_hosts file, creating it
+// 0700 when create is set and it is missing. It returns a nil file, no
+// error, when it is missing and create is not set.
+func openKnownHostsDir(dir string, create bool) (*os.File, error) {
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Open(dir, flags, 0)
+	created := false
+	if errors.Is(err, unix.ENOENT) {
+		if !create {
+			return nil, nil
+		}
+		if err = unix.Mkdir(dir, 0o700); err == nil {
+			created = true
+		} else if !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("known_hosts: create folder %s: %w", dir, err)
+		}
+		fd, err = unix.Open(dir, flags, 0)
+	}
+	if err != nil {
+		return nil, notOpened(dir, "folder", err)
+	}
+	f := os.NewFile(uintptr(fd), dir)
+	if created {
+		// The umask may have taken the owner's bits away; 0700 exactly.
+		if err := unix.Fchmod(fd, 0o700); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("known_hosts: %s: %w", dir, err)
+		}
+	}
+	if err := checkOwnerMode(fd, dir, unix.S_IFDIR); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// openKnownHostsFile opens name in dir: read-only, or for appending
+// (created 0600 when missing) when write is set. A nil file and no error
+// mean it is missing (read-only only).
+func openKnownHostsFile(dir *os.File, path string, write bool) (*os.File, error) {
+	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK | unix.O_NOCTTY
+	if write {
+		flags = unix.O_RDWR | unix.O_APPEND | unix.O_CREAT | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_NONBLOCK | unix.O_NOCTTY
+	}
+	fd, err := unix.Openat(int(dir.Fd()), filepath.Base(path), flags, 0o600)
+	if errors.Is(err, unix.ENOENT) && !write {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, notOpened(path, "file", err)
+	}
+	if err := checkOwnerMode(fd, path, unix.S_IFREG); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	// Regular files never block; clear the flag that guarded the open.
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("known_hosts: %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// notOpened explains a failed open: a symbolic link (O_NOFOLLOW) is
+// ErrUnsafeFile, anything else is the system's error.
+func notOpened(path, what string, err error) error {
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EMLINK) {
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("known_hosts: %s: %w: the %s is a symbolic link", path, ErrUnsafeFile, what)
+		}
+		return fmt.Errorf("known_hosts: %s: %w: not a %s", path, ErrUnsafeFile, what)
+	}
+	return fmt.Errorf("known_hosts: %s: %w", path, err)
+}
+
+// checkOwnerMode applies the owner and mode rules to the open fd, whose
+// type must be typ (S_IFDIR or S_IFREG).
+func checkOwnerMode(fd int, path string, typ uint32) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("known_hosts: %s: %w", path, err)
+	}
+	what := "folder"
+	if typ == unix.S_IFREG {
+		what = "regular file"
+	}
+	euid := uint32(os.Geteuid())
+	switch {
+	case st.Mode&unix.S_IFMT != typ:
+		return fmt.Errorf("known_hosts: %s: %w: not a %s", path, ErrUnsafeFile, what)
+	case st.Uid != euid && st.Uid != 0:
+		owner := "root"
+		if euid != 0 {
+			owner = "root or uid " + strconv.FormatUint(uint64(euid), 10)
+		}
+		return fmt.Errorf("known_hosts: %s: %w: owned by uid %d, not by %s", path, ErrUnsafeFile, st.Uid, owner)
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("known_hosts: %s: %w: mode %04o is writable by group or others (chmod go-w %s)",
+			path, ErrUnsafeFile, st.Mode&0o7777, singleQuote(path))
+	case typ == unix.S_IFREG && st.Size > maxKnownHostsSize:
+		return fmt.Errorf("known_hosts: %s: %d bytes, more than the %d this package reads", path, st.Size, maxKnownHostsSize)
+	}
+	return nil
+}
+
+// knownDB is a loaded known_hosts database and the real names of the files
+// it was read through (x/crypto reads by name: it is given /dev/fd/N of
+// each file opened by the rules above, never the path again, so what it
+// reads is the file that was checked).
+type knownDB struct {
+	db    *knownhosts.HostKeyDB
+	names map[string]string // /dev/fd/N -> path
+}
+
+// name returns the path that an entry's Filename stands for.
+func (k *knownDB) name(f string) string {
+	if n, ok := k.names[f]; ok {
+		return n
+	}
+	return f
+}
+
+// loadKnownHosts reads the files that exist, each opened by the rules
+// above; a missing file (or folder) is an empty one: root's known_hosts
+// does not exist before the first "yes".
+func loadKnownHosts(files []string) (*knownDB, error) {
+	k := &knownDB{names: map[string]string{}}
+	var fdNames []string
+	for _, path := range files {
+		f, err := openKnownHostsReadOnly(path)
+		if err != nil {
+			return nil, err
+		}
+		if f == nil {
+			continue
+		}
+		defer f.Close()
+		n := fdPath(f)
+		k.names[n] = path
+		fdNames = append(fdNames, n)
+	}
+	db, err := knownhosts.NewDB(fdNames...)
+	if err != nil {
+		return nil, errors.New(k.realNames(err.Error()))
+	}
+	k.db = db
+	return k, nil
+}
+
+// fdPath names the open file f for x/crypto to open again: /dev/fd/N, or
+// /proc/self/fd/N where /dev has no fd folder (a bare chroot).
+func fdPath(f *os.File) string {
+	n := strconv.Itoa(int(f.Fd()))
+	if _, err := os.Stat("/dev/fd/" + n); err == nil {
+		return "/dev/fd/" + n
+	}
+	return "/proc/self/fd/" + n
+}
+
+func openKnownHostsReadOnly(path string) (*os.File, error) {
+	dir, err := openKnownHostsDir(filepath.Dir(path), false)
+	if err != nil || dir == nil {
+		return nil, err
+	}
+	defer dir.Close()
+	return openKnownHostsFile(dir, path, false)
+}
+
+// realNames puts the paths back into a message that names /dev/fd/N,
+// longest first so that /dev/fd/1 never replaces a part of /dev/fd/12.
+func (k *knownDB) realNames(msg string) string {
+	fds := make([]string, 0, len(k.names))
+	for n := range k.names {
+		fds = append(fds, n)
+	}
+	slices.SortFunc(fds, func(a, b string) int { return len(b) - len(a) })
+	var pairs []string
+	for _, n := range fds {
+		pairs = append(pairs, n, k.names[n])
+	}
+	return "known_hosts: " + strings.TrimPrefix(strings.NewReplacer(pairs...).Replace(msg), "knownhosts: ")
+}

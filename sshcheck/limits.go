@@ -1,0 +1,81 @@
+package sshcheck
+
+import (
+	"errors"
+	"sync"
+)
+
+// Caps on what one remote command may print, unless its Limits say
+// otherwise. A command's answer (cftool, sdtool, ssh-keygen -F) fits in a
+// few lines; stderr only feeds a message.
+const (
+	DefaultMaxStdout = 1 << 20
+	DefaultMaxStderr = 4 << 10
+)
+
+// Limits bound what one remote command may print on each stream. A
+// command that goes over a cap is not read further: the session is closed
+// at once and the command ends in an *Error of kind ErrOutputTooLarge that
+// names the stream and the cap. So a hostile or broken host costs the
+// caller at most the cap plus one SSH window (2 MiB) per stream.
+type Limits struct {
+	Stdout int64 // 0 (or less) means DefaultMaxStdout
+	Stderr int64 // 0 (or less) means DefaultMaxStderr
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.Stdout <= 0 {
+		l.Stdout = DefaultMaxStdout
+	}
+	if l.Stderr <= 0 {
+		l.Stderr = DefaultMaxStderr
+	}
+	return l
+}
+
+// errOverCap stops x/crypto's copy of a stream into a cappedBuffer.
+var errOverCap = errors.New("sshcheck: output over its cap")
+
+// cappedBuffer keeps at most max bytes of a stream. The write that would
+// go over keeps what fits, reports the stream on over (once) and fails, so
+// that the copy from the channel stops; the caller then closes the
+// session.
+type cappedBuffer struct {
+	stream string
+	max    int64
+	over   chan<- *cappedBuffer
+
+	mu       sync.Mutex
+	buf      []byte
+	exceeded bool
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.exceeded {
+		return 0, errOverCap
+	}
+	if room := c.max - int64(len(c.buf)); int64(len(p)) > room {
+		c.buf = append(c.buf, p[:room]...)
+		c.exceeded = true
+		c.over <- c // buffered for both streams: never blocks
+		return int(room), errOverCap
+	}
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+// snapshot returns a copy of what was kept, safe while the copy from the
+// channel may still be running.
+func (c *cappedBuffer) snapshot() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.buf...)
+}
+
+func (c *cappedBuffer) overCap() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exceeded
+}
