@@ -24,13 +24,23 @@
 // nonce and the XChaCha20-Poly1305 ciphertext of the padded secret, under
 // a 32-byte key kept in a key file ([CreateKeyFile], [LoadKey]; the file
 // format is one line, "sfkvm-key 1 " and the key in base64url, mode 0600).
-// [Key.Open] reads it back. PRIMECLUSTER cannot read a sealed token, and
-// its lowercase prefix guarantees that it can never be mistaken for, or
-// checked as, a vendor token: never put one in a cluster's kvmguests.conf.
+// PRIMECLUSTER cannot read a sealed token, and its lowercase prefix
+// guarantees that it can never be mistaken for, or checked as, a vendor
+// token: never put one in a cluster's kvmguests.conf.
+//
+// A token is bound to its guest: Seal and [Key.Open] take a [GuestContext]
+// (guest-name, guest_IP and guest_user of the token's line), which the
+// token authenticates. Swapping two guests' tokens in kvmguests.conf does
+// not give each the other's password: neither opens. Tokens of the
+// format's version 1 were bound to no guest; Seal makes version 2 only,
+// and [Key.OpenWith] opens version 1 only with
+// [OpenOptions].AllowVersion1, returning a [ResealWarning] that the caller
+// shows.
 //
 //	key, err := cipher.LoadKey("/etc/sfkvm/sfkvm.key")
-//	token, err := key.Seal(secret)
-//	secret, err = key.Open(token)
+//	guest := cipher.GuestContext{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+//	token, err := key.Seal(secret, guest)
+//	secret, err = key.Open(token, guest)
 //
 // # The policy
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,13 +44,16 @@ func ExampleKey_Seal() {
 		log.Fatal(err)
 	}
 	defer key.Wipe()
-	token, err := key.Seal(cipher.SecretFromString("Passw0rd"))
+	// The token is bound to its guest: the fields guest-name, guest_IP and
+	// guest_user of its line in kvmguests.conf.
+	guest := cipher.GuestContext{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+	token, err := key.Seal(cipher.SecretFromString("Passw0rd"), guest)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(strings.HasPrefix(token, cipher.SealedPrefix), cipher.IsSealedToken(token), cipher.IsVendorToken(token))
 
-	secret, err := key.Open(token)
+	secret, err := key.Open(token, guest)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,11 +61,17 @@ func ExampleKey_Seal() {
 	fmt.Println(string(secret.Bytes()))
 
 	other, _ := cipher.NewKey()
-	_, err = other.Open(token)
+	_, err = other.Open(token, guest)
 	fmt.Println(errors.Is(err, cipher.ErrWrongKey))
+
+	// Moved to another guest's line, it does not open.
+	guest12 := cipher.GuestContext{Name: "guest12", IP: netip.MustParseAddr("192.0.2.12"), User: "user2"}
+	_, err = key.Open(token, guest12)
+	fmt.Println(errors.Is(err, cipher.ErrTokenAltered))
 	// Output:
 	// true true false
 	// Passw0rd
+	// true
 	// true
 }
 

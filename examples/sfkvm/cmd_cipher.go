@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -17,7 +18,7 @@ func init() {
 	commands["cipher"] = command{summary: "encrypt a guest user's password for kvmguests.conf (like sfcipher -c)", run: runCipher}
 }
 
-const cipherSynopsis = `-c [--password-stdin] [--sfcipher PATH | --native --key FILE] [--format text|json]
+const cipherSynopsis = `-c [--password-stdin] [--sfcipher PATH | --native --key FILE --guest-name NAME --guest-ip IP --guest-user USER] [--format text|json]
        sfkvm cipher --new-key FILE
 
 With -c, asks for the password twice without echo (or reads one line with
@@ -27,7 +28,9 @@ PRIMECLUSTER's own sfcipher (found on PATH, in /opt/SMAW/bin or
 /opt/SMAW/SMAWsf/bin, or named with --sfcipher): only its tokens can be
 read by PRIMECLUSTER. --native --key FILE seals with sfkvm's own format
 instead, which PRIMECLUSTER cannot read (for tests, the demo and in-house
-credential stores). --new-key FILE writes a fresh key file (mode 0600; an
+credential stores); the token is bound to the guest named by --guest-name,
+--guest-ip and --guest-user (the guest-name, guest_IP and guest_user of its
+line in kvmguests.conf) and opens for that guest only. --new-key FILE writes a fresh key file (mode 0600; an
 existing file is never overwritten).
 `
 
@@ -41,6 +44,9 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: PATH, /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin)")
 	native := fs.Bool("native", false, "seal with sfkvm's own format (PRIMECLUSTER cannot read it); needs --key")
 	keyPath := fs.String("key", "", "key `FILE` for --native")
+	guestName := fs.String("guest-name", "", "with --native: the guest-name of the token's line in kvmguests.conf")
+	guestIP := fs.String("guest-ip", "", "with --native: the guest_IP of the token's line")
+	guestUser := fs.String("guest-user", "", "with --native: the guest_user of the token's line")
 	newKey := fs.String("new-key", "", "write a fresh key `FILE` (0600, never overwrites)")
 	timeout := fs.Duration("timeout", cipher.DefaultSfcipherTimeout, "bound on one run of sfcipher")
 	format := formatFlag(fs)
@@ -67,6 +73,18 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 		return usageErr("--native needs --key FILE (make one with sfkvm cipher --new-key FILE)")
 	case *native && *sfcipherPath != "":
 		return usageErr("--native and --sfcipher do not go together")
+	case !*native && (*guestName != "" || *guestIP != "" || *guestUser != ""):
+		return usageErr("--guest-name, --guest-ip and --guest-user are for --native (a sealed token is bound to its guest)")
+	case *native && (*guestName == "" || *guestIP == "" || *guestUser == ""):
+		return usageErr("--native needs --guest-name, --guest-ip and --guest-user: the token opens only for that guest's line in kvmguests.conf")
+	}
+	var guest cipher.GuestContext
+	if *native {
+		ip, err := netip.ParseAddr(*guestIP)
+		if err != nil {
+			return usageErr(fmt.Sprintf("--guest-ip %q is not an IP address", *guestIP))
+		}
+		guest = cipher.GuestContext{Name: *guestName, IP: ip, User: *guestUser}
 	}
 
 	// Choose the encrypter before asking for the password: a missing tool
@@ -80,7 +98,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 			return keyFileExit(err)
 		}
 		defer k.Wipe()
-		enc, kind = k, "sealed"
+		enc, kind = k.ForGuest(guest), "sealed"
 	} else {
 		path, code := findVendorTool(e, *sfcipherPath)
 		if code != exitOK {

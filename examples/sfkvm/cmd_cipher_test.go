@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,7 +122,8 @@ func TestCipherNativeSealsWithAWarning(t *testing.T) {
 		t.Errorf("--new-key over an existing file: exit %d, stderr %q", code, errOut)
 	}
 
-	code, out, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
+	guest := []string{"--guest-name", "guest11", "--guest-ip", "192.0.2.11", "--guest-user", "user1"}
+	code, out, errOut = cipherCLI(t, "Passw0rd\n", append([]string{"cipher", "-c", "--native", "--key", key, "--password-stdin"}, guest...)...)
 	if code != exitOK || !strings.Contains(errOut, "PRIMECLUSTER cannot read it") {
 		t.Fatalf("--native: exit %d, stderr %q", code, errOut)
 	}
@@ -132,17 +135,22 @@ func TestCipherNativeSealsWithAWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := k.Open(token); err != nil || string(s.Bytes()) != "Passw0rd" {
+	g11 := cipher.GuestContext{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+	if s, err := k.Open(token, g11); err != nil || string(s.Bytes()) != "Passw0rd" {
 		t.Errorf("the token does not open to the password: %v", err)
+	}
+	g11.User = "user2"
+	if _, err := k.Open(token, g11); !errors.Is(err, cipher.ErrTokenAltered) {
+		t.Errorf("the token opens for another guest_user: %v", err)
 	}
 
 	// A key file that others can read is refused.
 	os.Chmod(key, 0o644)
-	code, _, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key, "--password-stdin")
+	code, _, errOut = cipherCLI(t, "Passw0rd\n", append([]string{"cipher", "-c", "--native", "--key", key, "--password-stdin"}, guest...)...)
 	if code != exitNoPerm || !strings.Contains(errOut, "0644") {
 		t.Errorf("--key with mode 0644: exit %d, stderr %q", code, errOut)
 	}
-	code, _, _ = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--native", "--key", key+".missing", "--password-stdin")
+	code, _, _ = cipherCLI(t, "Passw0rd\n", append([]string{"cipher", "-c", "--native", "--key", key + ".missing", "--password-stdin"}, guest...)...)
 	if code != exitNoInput {
 		t.Errorf("--key to a missing file: exit %d, want 66", code)
 	}
@@ -154,6 +162,12 @@ func TestCipherUsageErrors(t *testing.T) {
 		{"cipher", "-c", "--key", "k"},
 		{"cipher", "-c", "--native"},
 		{"cipher", "-c", "--native", "--key", "k", "--sfcipher", "s"},
+		{"cipher", "-c", "--native", "--key", "k"},
+		{"cipher", "-c", "--native", "--key", "k", "--guest-name", "g", "--guest-ip", "192.0.2.1"},
+		{"cipher", "-c", "--native", "--key", "k", "--guest-name", "g", "--guest-user", "u"},
+		{"cipher", "-c", "--native", "--key", "k", "--guest-ip", "192.0.2.1", "--guest-user", "u"},
+		{"cipher", "-c", "--native", "--key", "k", "--guest-name", "g", "--guest-ip", "host.example", "--guest-user", "u"},
+		{"cipher", "-c", "--guest-name", "g"},
 		{"cipher", "-c", "--new-key", "k"},
 		{"cipher", "-c", "extra"},
 		{"cipher", "--bogus"},

@@ -31,11 +31,12 @@ type preflightReport struct {
 }
 
 func runPreflight(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "preflight", "[-f FILE] [--key FILE | --password-stdin] [--hosts ADDR,...] [flags]")
+	fs := newFlags(e, "preflight", "[-f FILE] [--key FILE [--allow-v1-tokens] | --password-stdin] [--hosts ADDR,...] [flags]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf to check")
 	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
 	keyFile := fs.String("key", "", "key `file` of sfkvm's sealed tokens: the guests' passwords come from the file's tokens")
 	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest_user from the first line of stdin")
+	allowV1 := fs.Bool("allow-v1-tokens", false, "with --key, also open sealed tokens of version 1, which are not bound to their guest (each draws a warning to seal it again)")
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
 	port := fs.Int("port", 22, "SSH port of the guests")
 	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
@@ -61,6 +62,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
 	case *keyFile != "" && *passwordStdin:
 		return fail(exitUsage, "give --key or --password-stdin, not both")
+	case *allowV1 && *keyFile == "":
+		return fail(exitUsage, "--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
 		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
 	}
@@ -83,7 +86,9 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		}
 		defer key.Wipe()
 		pe.confOpts.AllowSealed = true
-		pe.password = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g.Password) }
+		warn := &lockedWriter{w: e.stderr}
+		opts := cipher.OpenOptions{AllowVersion1: *allowV1}
+		pe.password = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g, opts, warn.println) }
 	case *passwordStdin:
 		pw, err := readPasswordLine(e.stdin)
 		if err != nil {
