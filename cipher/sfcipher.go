@@ -57,7 +57,7 @@ func (s *Sfcipher) Encrypt(ctx context.Context, password []byte) (string, error)
 		return "", err
 	}
 	if len(password) > maxTTYLine {
-		return "", fmt.Errorf("cipher: the password is %d bytes long; a terminal line holds at most %d", len(password), maxTTYLine)
+		return "", fmt.Errorf("cipher: the password is longer than a terminal line holds (%d bytes)", maxTTYLine)
 	}
 	path := s.Path
 	if path == "" {

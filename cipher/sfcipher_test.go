@@ -284,3 +284,13 @@ func TestFindSfcipherMissing(t *testing.T) {
 		}
 	}
 }
+
+// A password too long for the tool's terminal is refused before the tool
+// runs, without saying how long it is.
+func TestSfcipherRefusesATooLongPasswordWithoutItsLength(t *testing.T) {
+	t.Parallel()
+	_, err := (&cipher.Sfcipher{Path: "/nonexistent/sfcipher"}).Encrypt(context.Background(), []byte(strings.Repeat("a", 5000)))
+	if err == nil || !strings.Contains(err.Error(), "longer than a terminal line") || strings.Contains(err.Error(), "5000") || strings.Contains(err.Error(), "aaa") {
+		t.Errorf("Encrypt of 5000 bytes: %v", err)
+	}
+}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/netip"
 	"os"
 	"strings"
 
 	"github.com/sfkvm/sfkvm/cipher"
-	"golang.org/x/term"
 )
 
 func init() {
@@ -33,9 +31,6 @@ credential stores); the token is bound to the guest named by --guest-name,
 line in kvmguests.conf) and opens for that guest only. --new-key FILE writes a fresh key file (mode 0600; an
 existing file is never overwritten).
 `
-
-// maxPasswordLine bounds what --password-stdin reads.
-const maxPasswordLine = 4096
 
 func runCipher(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "cipher", cipherSynopsis)
@@ -170,22 +165,18 @@ sfkvm cipher: for sfkvm's own sealed format instead (tests, the demo,
 }
 
 // readPassword reads the password: one line from stdin with
-// --password-stdin, else twice from the terminal without echo.
+// --password-stdin, else twice from the terminal without echo. Ctrl-D at
+// a prompt (the end of the input) ends the command with exit 66.
 func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, int) {
-	f, isFile := e.stdin.(*os.File)
-	onTerminal := isFile && term.IsTerminal(int(f.Fd()))
 	if fromStdin {
-		var pw cipher.Secret
-		var err error
-		if onTerminal {
-			// Someone typing at --password-stdin: still no echo.
-			pw, err = promptNoEcho(ctx, e, f, "")
-		} else {
-			pw, err = readLine(e.stdin)
-		}
+		pw, err := readSecret(ctx, e, e.stdin, "")
 		if err != nil {
-			fmt.Fprintf(e.stderr, "sfkvm cipher: --password-stdin: %v\n", err)
-			return cipher.Secret{}, exitConfig
+			if ctx.Err() != nil {
+				cipherError(e, err)
+				return cipher.Secret{}, exitFailed
+			}
+			fmt.Fprintf(e.stderr, "sfkvm cipher: --password-stdin: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
+			return cipher.Secret{}, passwordInputExit(err)
 		}
 		if err := cipher.CheckPassword(pw.Bytes()); err != nil {
 			pw.Wipe()
@@ -194,14 +185,29 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		}
 		return pw, exitOK
 	}
-	if !onTerminal {
+	f, isFile := e.stdin.(*os.File)
+	if !isFile || !isTerminal(f) {
 		fmt.Fprintln(e.stderr, "sfkvm cipher: stdin is not a terminal: use --password-stdin to read the password from a pipe")
 		return cipher.Secret{}, exitUsage
 	}
-	first, err := promptNoEcho(ctx, e, f, cipher.PromptEnter)
-	if err != nil {
+	prompt := func(text string) (cipher.Secret, int) {
+		pw, err := readSecret(ctx, e, f, text)
+		switch {
+		case err == nil:
+			return pw, exitOK
+		case ctx.Err() != nil:
+			cipherError(e, err)
+			return cipher.Secret{}, exitFailed
+		case endOfInput(err):
+			fmt.Fprintln(e.stderr, "sfkvm cipher: no password entered (end of input); nothing was encrypted")
+			return cipher.Secret{}, exitNoInput
+		}
 		cipherError(e, err)
-		return cipher.Secret{}, exitFailed
+		return cipher.Secret{}, passwordInputExit(err)
+	}
+	first, code := prompt(cipher.PromptEnter)
+	if code != exitOK {
+		return first, code
 	}
 	// Check before the second prompt: nobody should type twice a password
 	// that will be refused.
@@ -210,11 +216,10 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		cipherError(e, err)
 		return cipher.Secret{}, exitConfig
 	}
-	second, err := promptNoEcho(ctx, e, f, cipher.PromptReenter)
-	if err != nil {
+	second, code := prompt(cipher.PromptReenter)
+	if code != exitOK {
 		first.Wipe()
-		cipherError(e, err)
-		return cipher.Secret{}, exitFailed
+		return second, code
 	}
 	defer second.Wipe()
 	if !first.Equal(second) {
@@ -223,75 +228,6 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		return cipher.Secret{}, exitConfig
 	}
 	return first, exitOK
-}
-
-// promptNoEcho shows prompt on stderr and reads one line from the terminal
-// with echo off. When ctx ends first (Ctrl-C), the terminal's mode is
-// restored before returning, so echo never stays off.
-func promptNoEcho(ctx context.Context, e *env, tty *os.File, prompt string) (cipher.Secret, error) {
-	fd := int(tty.Fd())
-	state, err := term.GetState(fd)
-	if err != nil {
-		return cipher.Secret{}, err
-	}
-	fmt.Fprint(e.stderr, prompt)
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := term.ReadPassword(fd)
-		done <- result{b, err}
-	}()
-	select {
-	case r := <-done:
-		fmt.Fprintln(e.stderr) // the Enter key was not echoed
-		if r.err != nil {
-			return cipher.Secret{}, r.err
-		}
-		return cipher.NewSecret(r.b), nil
-	case <-ctx.Done():
-		term.Restore(fd, state)
-		fmt.Fprintln(e.stderr)
-		return cipher.Secret{}, ctx.Err()
-	}
-}
-
-// readLine reads one line (without its newline) from r, one byte at a
-// time, so that no buffer keeps a copy of the password (or consumes what
-// follows the line), and the growing buffer is wiped as it moves.
-func readLine(r io.Reader) (cipher.Secret, error) {
-	buf := make([]byte, 0, 128)
-	var one [1]byte
-	for {
-		n, err := r.Read(one[:])
-		if n == 1 {
-			if one[0] == '\n' {
-				break
-			}
-			if len(buf) == maxPasswordLine {
-				clear(buf)
-				return cipher.Secret{}, fmt.Errorf("the line is longer than %d bytes", maxPasswordLine)
-			}
-			if len(buf) == cap(buf) {
-				bigger := make([]byte, len(buf), 2*cap(buf))
-				copy(bigger, buf)
-				clear(buf)
-				buf = bigger
-			}
-			buf = append(buf, one[0])
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			clear(buf)
-			return cipher.Secret{}, err
-		}
-	}
-	one[0] = 0
-	return cipher.NewSecret(buf), nil
 }
 
 // cipherError prints err on stderr, without the package prefix that the

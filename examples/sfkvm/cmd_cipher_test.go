@@ -45,7 +45,7 @@ func TestCipherVendorToolFromPasswordStdin(t *testing.T) {
 	}
 	// Found on PATH.
 	t.Setenv("PATH", filepath.Dir(fake))
-	code, out, errOut := cipherCLI(t, "Passw0rd", "cipher", "-c", "--password-stdin", "--format=json")
+	code, out, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--format=json")
 	var got struct{ Token, Format string }
 	if err := json.Unmarshal([]byte(out), &got); err != nil || code != exitOK {
 		t.Fatalf("exit %d, stdout %q, stderr %q (%v)", code, out, errOut, err)
@@ -57,24 +57,66 @@ func TestCipherVendorToolFromPasswordStdin(t *testing.T) {
 
 func TestCipherPolicyViolationExits65(t *testing.T) {
 	fake := fakeSfcipher(t, sfciphertest.OK)
-	for _, tc := range []struct{ stdin, says string }{
-		{"Passw0rd&more\n", `position 9: forbidden character "&"`},
-		{"Passw0rd\r\n", "position 9: control character 0x0D CR"},
-		{"Passwört\n", "position 6"},
-		{"\n", "empty"},
-		{"", "empty"},
+	for _, tc := range []struct {
+		stdin, says string
+		code        int
+	}{
+		{"Passw0rd&more\n", `position 9: forbidden character "&"`, exitConfig},
+		{"Passw0rd\rmore\n", "position 9: control character 0x0D CR", exitConfig},
+		{"Passwört\n", "position 6", exitConfig},
+		{"\n", "empty", exitConfig},
+		{"\r\n", "empty", exitConfig},
+		{strings.Repeat("a", 5000) + "\n", "longer than 4096 bytes", exitConfig},
+		{"", "no password: the input ended", exitNoInput},
+		{"Passw0rd", "no complete line", exitNoInput},
 	} {
 		code, out, errOut := cipherCLI(t, tc.stdin, "cipher", "-c", "--password-stdin", "--sfcipher", fake)
-		if code != exitConfig || out != "" || !strings.Contains(errOut, tc.says) {
-			t.Errorf("stdin %q: exit %d, stdout %q, stderr %q; want 65 and %q", tc.stdin, code, out, errOut, tc.says)
+		if code != tc.code || out != "" || !strings.Contains(errOut, tc.says) {
+			t.Errorf("stdin %q: exit %d, stdout %q, stderr %q; want %d and %q", tc.stdin, code, out, errOut, tc.code, tc.says)
 		}
-		if strings.Contains(errOut, "Passw") {
-			t.Errorf("stderr shows the password: %q", errOut)
+		if strings.Contains(errOut, "Passw") || strings.Contains(errOut, "5000") {
+			t.Errorf("stderr shows the password or its length: %q", errOut)
 		}
 	}
-	code, _, errOut := cipherCLI(t, strings.Repeat("a", 5000), "cipher", "-c", "--password-stdin", "--sfcipher", fake)
-	if code != exitConfig || !strings.Contains(errOut, "longer than 4096") {
-		t.Errorf("a 5000-byte line: exit %d, stderr %q", code, errOut)
+}
+
+// A CRLF line end is a line end, at every password input: the password
+// is the same as with LF, and no error shows where the CR was (which
+// would tell the password's length).
+func TestCipherPasswordStdinCRLF(t *testing.T) {
+	fake := fakeSfcipher(t, sfciphertest.OK)
+	for _, stdin := range []string{"Passw0rd\n", "Passw0rd\r\n"} {
+		code, out, errOut := cipherCLI(t, stdin, "cipher", "-c", "--password-stdin", "--sfcipher", fake)
+		if code != exitOK || out != sfciphertest.Token([]byte("Passw0rd"))+"\n" {
+			t.Errorf("stdin %q: exit %d, stdout %q, stderr %q", stdin, code, out, errOut)
+		}
+	}
+}
+
+func TestReadSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content, want, says string
+	}{
+		{"LF", "Passw0rd\n", "Passw0rd", ""},
+		{"CRLF", "Passw0rd\r\nrest", "Passw0rd", ""},
+		{"no line end", "Passw0rd", "", "no complete line"},
+		{"empty", "", "", "no password"},
+	} {
+		p := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pw, err := readSecretFile(p)
+		if tc.want != "" {
+			if err != nil || string(pw.Bytes()) != tc.want {
+				t.Errorf("%s: %q, %v", tc.name, pw.Bytes(), err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), p) || strings.Contains(err.Error(), "Passw0rd") {
+			t.Errorf("%s: error %v, want one that names %s and says %q", tc.name, err, p, tc.says)
+		}
 	}
 }
 

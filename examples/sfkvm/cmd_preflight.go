@@ -90,12 +90,12 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		opts := cipher.OpenOptions{AllowVersion1: *allowV1}
 		pe.password = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g, opts, warn.println) }
 	case *passwordStdin:
-		pw, err := readPasswordLine(e.stdin)
+		pw, err := readSecret(ctx, e, e.stdin, "")
 		if err != nil {
-			return fail(exitNoInput, "--password-stdin: %v", err)
+			return fail(exitNoInput, "--password-stdin: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 		}
-		defer wipeBytes(pw)
-		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
+		defer pw.Wipe()
+		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
 	}
 	if *hosts != "" {
 		pe.hosts = strings.Split(*hosts, ",")
@@ -107,10 +107,10 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 				if errors.Is(err, errSecretFileMode) {
 					code = exitNoPerm
 				}
-				return fail(code, "--host-password-file: %v", err)
+				return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 			}
-			defer wipeBytes(pw)
-			hostPW = sshcheck.Password(pw)
+			defer pw.Wipe()
+			hostPW = sshcheck.Password(pw.Bytes())
 		}
 		pe.hostTarget = func(addr string) sshcheck.Target {
 			return sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW}
@@ -154,19 +154,24 @@ func printPreflight(e *env, format outputFormat, rows []row) int {
 var errSecretFileMode = errors.New("must be a regular file that only its owner can read")
 
 // readSecretFile reads the first line of a file that only its owner can
-// read, so that a password never needs to be on a command line.
-func readSecretFile(path string) ([]byte, error) {
+// read, so that a password never needs to be on a command line. The line
+// is read by cipher.ReadPassword, like every other password input.
+func readSecretFile(path string) (cipher.Secret, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return cipher.Secret{}, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return cipher.Secret{}, err
 	}
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%w (chmod 600): %s is %v", errSecretFileMode, path, fi.Mode())
+		return cipher.Secret{}, fmt.Errorf("%w (chmod 600): %s is %v", errSecretFileMode, path, fi.Mode())
 	}
-	return readPasswordLine(f)
+	pw, err := cipher.ReadPassword(f)
+	if err != nil {
+		return cipher.Secret{}, fmt.Errorf("%s: %w", path, unprefixed{err})
+	}
+	return pw, nil
 }

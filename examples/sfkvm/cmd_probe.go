@@ -15,7 +15,6 @@ import (
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 )
 
 func init() {
@@ -101,13 +100,13 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 
 	var passwords func(kvmguests.Guest) sshcheck.PasswordSource
 	if *passwordStdin {
-		pw, err := readPasswordLine(e.stdin)
+		pw, err := readSecret(ctx, e, e.stdin, "")
 		if err != nil {
-			fmt.Fprintf(e.stderr, "sfkvm probe: --password-stdin: %v\n", err)
+			fmt.Fprintf(e.stderr, "sfkvm probe: --password-stdin: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
 			return exitNoInput
 		}
-		defer wipeBytes(pw)
-		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
+		defer pw.Wipe()
+		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
 	} else {
 		key, err := cipher.LoadKey(*keyFile)
 		if err != nil {
@@ -254,40 +253,6 @@ func (l *lockedWriter) println(s string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintln(l.w, s)
-}
-
-// readPasswordLine reads the first line of r, without its line end: from a
-// terminal without echo, otherwise one byte at a time up to a bound (see
-// readLine), so that no buffer keeps a copy and the caller can wipe it.
-func readPasswordLine(r io.Reader) ([]byte, error) {
-	var line []byte
-	if f, ok := r.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		b, err := term.ReadPassword(int(f.Fd()))
-		if err != nil {
-			return nil, err
-		}
-		line = b
-	} else {
-		s, err := readLine(r)
-		if err != nil {
-			return nil, err
-		}
-		line = s.Bytes()
-	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line[n-1] = 0
-		line = line[:n-1]
-	}
-	if len(line) == 0 {
-		return nil, errors.New("no password on stdin")
-	}
-	return line, nil
-}
-
-func wipeBytes(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
 }
 
 // isTerminal reports whether w is a terminal, for progress output.
