@@ -15,6 +15,16 @@
 //
 //	token, err := (&cipher.Sfcipher{}).Encrypt(ctx, password) // finds sfcipher itself
 //
+// The tool receives the password, so only a tool that root alone could
+// have put there runs. [FindSfcipher] looks in /opt/SMAW/bin, then
+// /opt/SMAW/SMAWsf/bin, then on PATH, and returns the first sfcipher found
+// only if it passes [CheckTool]: symlinks resolved, the file and every
+// folder of its real path, from / down, owned by root and not writable by
+// group or others (a sticky world-writable folder such as /tmp is refused
+// too, as OpenSSH's safe_path refuses it). A tool named in Sfcipher.Path
+// is checked the same way. A refusal is an *[UntrustedToolError] that
+// names the file or folder and the reason.
+//
 // # Why a sealed format of our own
 //
 // Tests, the demo, and in-house stores of credentials need tokens where

@@ -22,7 +22,8 @@ import (
 // environment.
 //
 // The zero Sfcipher finds the tool with [FindSfcipher] and gives it
-// [DefaultSfcipherTimeout].
+// [DefaultSfcipherTimeout]. A tool named in Path must pass [CheckTool]
+// too: it must be root's, in folders that only root can change.
 type Sfcipher struct {
 	Path    string        // the tool; empty: FindSfcipher
 	Timeout time.Duration // bound on one run; zero: DefaultSfcipherTimeout
@@ -59,12 +60,17 @@ func (s *Sfcipher) Encrypt(ctx context.Context, password []byte) (string, error)
 	if len(password) > maxTTYLine {
 		return "", fmt.Errorf("cipher: the password is longer than a terminal line holds (%d bytes)", maxTTYLine)
 	}
-	path := s.Path
-	if path == "" {
-		var err error
-		if path, err = FindSfcipher(); err != nil {
-			return "", err
-		}
+	// The tool receives the password: whether found or named, it must
+	// pass CheckTool, and its real path is what runs.
+	var path string
+	var err error
+	if s.Path == "" {
+		path, err = FindSfcipher()
+	} else {
+		path, err = CheckTool(s.Path)
+	}
+	if err != nil {
+		return "", err
 	}
 	timeout := s.Timeout
 	if timeout <= 0 {

@@ -218,7 +218,17 @@ func TestSfcipherRefusesPolicyViolationsWithoutRunningTheTool(t *testing.T) {
 
 func TestSfcipherNotStartable(t *testing.T) {
 	t.Parallel()
-	_, err := (&cipher.Sfcipher{Path: filepath.Join(t.TempDir(), "sfcipher")}).Encrypt(context.Background(), []byte("pw"))
+	missing := filepath.Join(t.TempDir(), "sfcipher")
+	_, err := (&cipher.Sfcipher{Path: missing}).Encrypt(context.Background(), []byte("pw"))
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("error %v, want ErrNotExist naming %s", err, missing)
+	}
+	// A trusted file that cannot be run: a *SfcipherError.
+	noInterp := filepath.Join(t.TempDir(), "sfcipher")
+	if err := os.WriteFile(noInterp, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&cipher.Sfcipher{Path: noInterp}).Encrypt(context.Background(), []byte("pw"))
 	var se *cipher.SfcipherError
 	if !errors.As(err, &se) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("error %v, want a *SfcipherError wrapping ErrNotExist", err)
@@ -274,6 +284,7 @@ func TestFindSfcipherMissing(t *testing.T) {
 		}
 	}
 	t.Setenv("PATH", t.TempDir())
+	defer cipher.SetToolTrust([]string{"/opt/SMAW/bin", "/opt/SMAW/SMAWsf/bin"}, testRoot, os.Geteuid())()
 	_, err := cipher.FindSfcipher()
 	if !errors.Is(err, cipher.ErrSfcipherNotFound) {
 		t.Fatalf("FindSfcipher: %v, want ErrSfcipherNotFound", err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -205,4 +207,45 @@ func readLine(tty *os.File) ([]byte, bool) {
 			return line, false
 		}
 	}
+}
+
+// InstallTrusted is Install in a new folder that [cipher.CheckTool]
+// trusts with the production rules (root's, in folders that only root can
+// change, from / down), for tests of a program that looks sfcipher up
+// itself, such as a CLI run as a child. t.TempDir() does not do: /tmp is
+// world-writable. It tries the user's cache folder, then the current
+// folder (a test's package folder), and removes the new folder at the end
+// of the test. Where neither will do (not root, or a folder above that
+// others can write), the test is skipped, or fails under
+// SFKVM_INTEGRATION=1.
+func InstallTrusted(t testing.TB, mode Mode, helperTest string) string {
+	t.Helper()
+	var bases []string
+	if d, err := os.UserCacheDir(); err == nil {
+		bases = append(bases, d)
+	}
+	if d, err := os.Getwd(); err == nil {
+		bases = append(bases, d)
+	}
+	var why []string
+	for _, base := range bases {
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		dir, err := os.MkdirTemp(base, ".sfciphertest-")
+		if err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		p := Install(t, dir, mode, helperTest)
+		real, err := cipher.CheckTool(p)
+		if err == nil {
+			return real
+		}
+		why = append(why, err.Error())
+	}
+	testenv.Need(t, false, "a folder that sfcipher's check trusts ("+strings.Join(why, "; ")+")", "run the tests as root from a checkout that only root can write, as CI does")
+	return ""
 }

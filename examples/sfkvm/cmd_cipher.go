@@ -22,9 +22,10 @@ const cipherSynopsis = `-c [--password-stdin] [--sfcipher PATH | --native --key 
 With -c, asks for the password twice without echo (or reads one line with
 --password-stdin), checks PRIMECLUSTER's password policy, and prints the
 token for the guest_passwd field of kvmguests.conf. The token comes from
-PRIMECLUSTER's own sfcipher (found on PATH, in /opt/SMAW/bin or
-/opt/SMAW/SMAWsf/bin, or named with --sfcipher): only its tokens can be
-read by PRIMECLUSTER. --native --key FILE seals with sfkvm's own format
+PRIMECLUSTER's own sfcipher (found in /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin
+or on PATH, in that order, or named with --sfcipher; it must be root's, in
+folders that only root can change, and the file used is shown on stderr):
+only its tokens can be read by PRIMECLUSTER. --native --key FILE seals with sfkvm's own format
 instead, which PRIMECLUSTER cannot read (for tests, the demo and in-house
 credential stores); the token is bound to the guest named by --guest-name,
 --guest-ip and --guest-user (the guest-name, guest_IP and guest_user of its
@@ -36,7 +37,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "cipher", cipherSynopsis)
 	encrypt := fs.Bool("c", false, "encrypt a password (the vendor's spelling)")
 	passwordStdin := fs.Bool("password-stdin", false, "read the password as one line from stdin (for scripts)")
-	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: PATH, /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin)")
+	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
 	native := fs.Bool("native", false, "seal with sfkvm's own format (PRIMECLUSTER cannot read it); needs --key")
 	keyPath := fs.String("key", "", "key `FILE` for --native")
 	guestName := fs.String("guest-name", "", "with --native: the guest-name of the token's line in kvmguests.conf")
@@ -134,23 +135,33 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// findVendorTool returns the sfcipher to run, or the exit code after
-// saying how to get a token without it.
+// findVendorTool returns the sfcipher to run, after saying on stderr
+// which file it is, or the exit code after saying why there is none. The
+// tool receives the password: found or named, it must be root's, in
+// folders that only root can change (cipher.CheckTool).
 func findVendorTool(e *env, path string) (string, int) {
+	var p string
+	var err error
 	if path != "" {
-		fi, err := os.Stat(path)
-		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return path, exitOK
-		}
-		if err == nil {
-			err = errors.New("not an executable file")
-		}
-		fmt.Fprintf(e.stderr, "sfkvm cipher: --sfcipher %s: %v\n", path, err)
-		return "", exitUnavailable
+		p, err = cipher.CheckTool(path)
+	} else {
+		p, err = cipher.FindSfcipher()
 	}
-	p, err := cipher.FindSfcipher()
-	if err == nil {
+	var ue *cipher.UntrustedToolError
+	switch {
+	case err == nil:
+		fmt.Fprintf(e.stderr, "sfkvm cipher: using %s\n", p)
 		return p, exitOK
+	case errors.As(err, &ue):
+		cipherError(e, err)
+		fmt.Fprintf(e.stderr, "sfkvm cipher: the password would be typed into it; sfkvm runs only a sfcipher that root owns, in folders that only root can change (%s, %s, then PATH)\n", "/opt/SMAW/bin", "/opt/SMAW/SMAWsf/bin")
+		return "", exitNoPerm
+	case path != "":
+		fmt.Fprintf(e.stderr, "sfkvm cipher: --sfcipher %s: %s\n", path, strings.TrimPrefix(err.Error(), "cipher: "))
+		return "", exitUnavailable
+	case !errors.Is(err, cipher.ErrSfcipherNotFound):
+		cipherError(e, err)
+		return "", exitUnavailable
 	}
 	fmt.Fprintf(e.stderr, `sfkvm cipher: %s
 sfkvm cipher: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
@@ -159,7 +170,7 @@ sfkvm cipher: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
 sfkvm cipher: for sfkvm's own sealed format instead (tests, the demo,
   in-house credential stores; PRIMECLUSTER cannot read it):
     sfkvm cipher --new-key FILE
-    sfkvm cipher -c --native --key FILE
+    sfkvm cipher -c --native --key FILE --guest-name NAME --guest-ip IP --guest-user USER
 `, strings.TrimPrefix(err.Error(), "cipher: "))
 	return "", exitUnavailable
 }

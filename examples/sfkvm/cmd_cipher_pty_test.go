@@ -162,7 +162,8 @@ func TestCipherOnATerminal(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d; the terminal showed %q", code, shown)
 	}
-	if !strings.HasPrefix(shown, cipher.PromptEnter) || strings.Count(shown, "Password:") != 2 {
+	// The file used is said first, on stderr, then the vendor's prompts.
+	if !strings.HasPrefix(shown, "sfkvm cipher: using "+fake+"\r\n"+cipher.PromptEnter) || strings.Count(shown, "Password:") != 2 {
 		t.Errorf("prompts not exactly the vendor's: %q", shown)
 	}
 	if !strings.Contains(shown, sfciphertest.Token([]byte(pw))+"\r\n") {

@@ -19,9 +19,12 @@ import (
 // writes. In a normal run it returns at once.
 func TestCipherSfcipherHelper(t *testing.T) { sfciphertest.Helper() }
 
+// fakeSfcipher installs the fake where the CLI trusts it: root's, in
+// folders that only root can change (t.TempDir() is under the
+// world-writable /tmp, which the CLI refuses).
 func fakeSfcipher(t *testing.T, mode sfciphertest.Mode) string {
 	t.Helper()
-	return sfciphertest.Install(t, t.TempDir(), mode, "TestCipherSfcipherHelper")
+	return sfciphertest.InstallTrusted(t, mode, "TestCipherSfcipherHelper")
 }
 
 // cipherCLI runs the CLI in-process (runCLI in golden_test.go) and returns
@@ -41,6 +44,9 @@ func TestCipherVendorToolFromPasswordStdin(t *testing.T) {
 		code, out, errOut := cipherCLI(t, "Passw0rd\nignored second line\n", args...)
 		if code != exitOK || out != sfciphertest.Token([]byte("Passw0rd"))+"\n" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+		if errOut != "sfkvm cipher: using "+fake+"\n" {
+			t.Errorf("%v: stderr %q, want the file used", args, errOut)
 		}
 	}
 	// Found on PATH.
@@ -139,6 +145,45 @@ func TestCipherWithoutVendorToolExits69AndSaysHow(t *testing.T) {
 	code, _, errOut = cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--password-stdin", "--sfcipher", "/nonexistent/sfcipher")
 	if code != exitUnavailable || !strings.Contains(errOut, "/nonexistent/sfcipher") {
 		t.Errorf("--sfcipher to a missing file: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// An sfcipher that someone other than root could have put or changed
+// never gets the password, wherever it is found: exit 77, and stderr
+// says which file and why.
+func TestCipherRefusesAnUntrustedSfcipher(t *testing.T) {
+	dir := t.TempDir() // under /tmp: world-writable
+	fake := sfciphertest.Install(t, dir, sfciphertest.OK, "TestCipherSfcipherHelper")
+	ran := filepath.Join(dir, "ran")
+	spy := filepath.Join(dir, "spy", "sfcipher")
+	if err := os.Mkdir(filepath.Dir(spy), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A spy that records that it ran, then acts as the fake.
+	if err := os.WriteFile(spy, []byte("#!/bin/sh\ntouch "+ran+"\nexec "+fake+" \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		path string
+	}{
+		{"early on PATH", []string{"cipher", "-c", "--password-stdin"}, filepath.Dir(spy) + ":" + os.Getenv("PATH")},
+		{"named with --sfcipher", []string{"cipher", "-c", "--password-stdin", "--sfcipher", spy}, os.Getenv("PATH")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PATH", tc.path)
+			code, out, errOut := cipherCLI(t, "Passw0rd\n", tc.args...)
+			if code != exitNoPerm || out != "" {
+				t.Errorf("exit %d, stdout %q; want 77 and nothing", code, out)
+			}
+			if !strings.Contains(errOut, spy) || !strings.Contains(errOut, "writable by group or others") || !strings.Contains(errOut, "not trusted") {
+				t.Errorf("stderr does not say which file and why:\n%s", errOut)
+			}
+			if _, err := os.Stat(ran); err == nil {
+				t.Fatal("the untrusted sfcipher ran")
+			}
+		})
 	}
 }
 
