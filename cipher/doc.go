@@ -73,9 +73,14 @@
 // token is the encryption of a given password: that needs the vendor's
 // key. What is unknown about sfcipher, and what we decided:
 //   - its messages other than the two prompts, and its exit codes: any
-//     other question, a non-zero exit, or output that is not an
-//     uppercase-hexadecimal token is an error that quotes the tool's words
-//     (with the password removed, should the tool ever echo it);
+//     other question, the two prompts in another order or one of them
+//     twice, a non-zero exit, or output that is not an uppercase-hexadecimal
+//     token is an error that quotes the tool's words, cut short (with the
+//     password removed, should the tool ever echo it), and no question but
+//     the one due is ever answered;
+//   - how much it prints: a run that prints more than
+//     [DefaultSfcipherMaxOutput] (64 KiB) is stopped, and one that outlives
+//     [DefaultSfcipherTimeout] is killed;
 //   - whether its prompts follow the locale: it runs with LC_ALL=C;
 //   - how it reads the terminal: Encrypt waits until the tool has turned
 //     echo off before it types the password, and refuses to type it into a

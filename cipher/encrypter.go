@@ -33,6 +33,7 @@ var (
 	ErrEchoOn           = errors.New("sfcipher did not turn off echo at its prompt; sfkvm does not type a password that the terminal would show")
 	ErrSfcipherExit     = errors.New("sfcipher failed")
 	ErrNotAToken        = errors.New("sfcipher printed no uppercase-hexadecimal token")
+	ErrSfcipherOutput   = errors.New("sfcipher printed too much")
 )
 
 // SfcipherError is a failure of one run of sfcipher. Output is what the
@@ -41,7 +42,7 @@ var (
 // the user.
 type SfcipherError struct {
 	Path       string
-	Err        error  // ErrUnexpectedPrompt, ErrEchoOn, ErrSfcipherExit, ErrNotAToken, a context error, or a start failure
+	Err        error  // ErrUnexpectedPrompt, ErrEchoOn, ErrSfcipherExit, ErrNotAToken, ErrSfcipherOutput, a context error, or a start failure
 	ExitStatus int    // the tool's exit status, or -1 when it did not exit by itself
 	Output     string // what the tool printed, trimmed and cut to 1 KiB
 }

@@ -58,15 +58,26 @@ func TestSfcipherFailures(t *testing.T) {
 		timeout  time.Duration
 		want     error
 		quotes   string // what the error must quote of the tool's output
+		says     string // what the error must say
 		maxAfter time.Duration
 	}{
-		{sfciphertest.WrongPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Password:", 10 * time.Second},
-		{sfciphertest.Hang, 3 * time.Second, context.DeadlineExceeded, "Enter User's Password:", 10 * time.Second},
-		{sfciphertest.Exit1, 20 * time.Second, cipher.ErrSfcipherExit, sfciphertest.MsgExit1, 10 * time.Second},
-		{sfciphertest.Garbage, 20 * time.Second, cipher.ErrNotAToken, "Segmentation fault", 10 * time.Second},
-		{sfciphertest.Lowercase, 20 * time.Second, cipher.ErrNotAToken, strings.ToLower(sfciphertest.Token([]byte(pw))), 10 * time.Second},
-		{sfciphertest.EchoOn, 20 * time.Second, cipher.ErrEchoOn, "Enter User's Password:", 10 * time.Second},
-		{sfciphertest.NoPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "", 10 * time.Second},
+		{sfciphertest.WrongPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Password:", `"Password:" where sfkvm expected "Enter User's Password:"`, 10 * time.Second},
+		{sfciphertest.Hang, 3 * time.Second, context.DeadlineExceeded, "Enter User's Password:", "deadline exceeded (the tool was killed)", 10 * time.Second},
+		{sfciphertest.Exit1, 20 * time.Second, cipher.ErrSfcipherExit, sfciphertest.MsgExit1, "exit status 1", 10 * time.Second},
+		{sfciphertest.Garbage, 20 * time.Second, cipher.ErrNotAToken, "Segmentation fault", "no uppercase-hexadecimal token", 10 * time.Second},
+		{sfciphertest.Lowercase, 20 * time.Second, cipher.ErrNotAToken, strings.ToLower(sfciphertest.Token([]byte(pw))), "no uppercase-hexadecimal token", 10 * time.Second},
+		{sfciphertest.EchoOn, 20 * time.Second, cipher.ErrEchoOn, "Enter User's Password:", "did not turn off echo", 10 * time.Second},
+		{sfciphertest.NoPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "", `it ended without asking "Enter User's Password:"`, 10 * time.Second},
+		// The prompts only in the documented order, each once; the check
+		// is immediate, not a wait for the tool to fall silent.
+		{sfciphertest.ReenterFirst, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Re-enter User's Password:",
+			`"Re-enter User's Password:" where sfkvm expected "Enter User's Password:" (out of order, or asked again)`, 10 * time.Second},
+		{sfciphertest.EnterTwice, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Enter User's Password:",
+			`"Enter User's Password:" where sfkvm expected "Re-enter User's Password:" (out of order, or asked again)`, 10 * time.Second},
+		{sfciphertest.ReenterTwice, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Re-enter User's Password:",
+			`"Re-enter User's Password:" where sfkvm expected only the token, both answers given (out of order, or asked again)`, 10 * time.Second},
+		{sfciphertest.Endless, 20 * time.Second, cipher.ErrSfcipherOutput, "yyyyyyyy", "more than 65536 bytes (the tool was killed)", 10 * time.Second},
+		{sfciphertest.LongPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "QQQQ", `QQQ..." where sfkvm expected "Enter User's Password:"`, 10 * time.Second},
 	} {
 		t.Run(string(tc.mode), func(t *testing.T) {
 			t.Parallel()
@@ -89,8 +100,16 @@ func TestSfcipherFailures(t *testing.T) {
 			if !strings.Contains(se.Output, tc.quotes) || !strings.Contains(err.Error(), tc.quotes) {
 				t.Errorf("error %q does not quote %q", err, tc.quotes)
 			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("error %q does not say %q", err, tc.says)
+			}
 			if strings.Contains(err.Error(), pw) {
 				t.Errorf("error shows the password: %v", err)
+			}
+			// What the error quotes is cut: a prompt to 200 bytes, the
+			// output to 1 KiB.
+			if n := len(err.Error()); n > 1500 {
+				t.Errorf("error of %d bytes", n)
 			}
 		})
 	}

@@ -29,6 +29,12 @@ const (
 	LateEcho    Mode = "lateecho"    // prints each prompt before it turns echo off, 50 ms later
 	Chunked     Mode = "chunked"     // writes each prompt one byte at a time
 	NoPrompt    Mode = "noprompt"    // prints a token at once without asking anything
+	// Faults of the conversation, which the driver must refuse.
+	ReenterFirst Mode = "reenterfirst" // asks "Re-enter User's Password:" first, then "Enter User's Password:"
+	EnterTwice   Mode = "entertwice"   // asks "Enter User's Password:" twice, then "Re-enter User's Password:"
+	ReenterTwice Mode = "reentertwice" // asks "Enter User's Password:", then "Re-enter User's Password:" twice
+	Endless      Mode = "endless"      // answers the first prompt with output that never ends
+	LongPrompt   Mode = "longprompt"   // asks a question of 5000 bytes instead of the known prompt
 )
 
 // ModeEnv is the environment variable that makes Helper run the fake.
@@ -144,27 +150,49 @@ func Main(mode Mode, args []string) int {
 		fmt.Fprint(tty, text)
 	}
 
-	first := "Enter User's Password:"
-	if mode == WrongPrompt {
+	enter, reenter := "Enter User's Password:", "Re-enter User's Password:"
+	first := enter
+	switch mode {
+	case WrongPrompt:
 		first = "Password:"
+	case LongPrompt:
+		first = strings.Repeat("Q", 5000) + ":"
 	}
-	prompt(first)
-	if mode == Hang {
-		for {
-			time.Sleep(time.Hour) // a sleeping goroutine, not a deadlock that the runtime would end
+	// The questions, in the order this mode asks them; the fake reads an
+	// answer to each, and compares the last two.
+	questions := []string{first, reenter}
+	switch mode {
+	case ReenterFirst:
+		questions = []string{reenter, enter}
+	case EnterTwice:
+		questions = []string{enter, enter, reenter}
+	case ReenterTwice:
+		questions = []string{enter, reenter, reenter}
+	}
+	var answers [][]byte
+	for i, q := range questions {
+		prompt(q)
+		if mode == Hang {
+			for {
+				time.Sleep(time.Hour) // a sleeping goroutine, not a deadlock that the runtime would end
+			}
+		}
+		pw, ok := readLine(tty)
+		fmt.Fprint(tty, "\n")
+		if !ok {
+			return 1
+		}
+		answers = append(answers, pw)
+		if mode == Endless && i == 0 {
+			line := []byte(strings.Repeat("y", 79) + "\n")
+			for {
+				if _, err := tty.Write(line); err != nil {
+					return 1
+				}
+			}
 		}
 	}
-	pw1, ok := readLine(tty)
-	fmt.Fprint(tty, "\n")
-	if !ok {
-		return 1
-	}
-	prompt("Re-enter User's Password:")
-	pw2, ok := readLine(tty)
-	fmt.Fprint(tty, "\n")
-	if !ok {
-		return 1
-	}
+	pw1, pw2 := answers[len(answers)-2], answers[len(answers)-1]
 	unix.IoctlSetTermios(fd, unix.TCSETS, saved)
 	switch {
 	case string(pw1) != string(pw2):
