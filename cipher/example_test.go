@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 )
@@ -75,10 +76,33 @@ func ExampleKey_Seal() {
 	// true
 }
 
-// The vendor's tool, driven as an API: this needs PRIMECLUSTER's sfcipher
-// (on PATH, in /opt/SMAW/bin or /opt/SMAW/SMAWsf/bin).
+// standIn plays the vendor's sfcipher for ExampleSfcipher: echo off, the
+// two prompts, a token.
+const standIn = `#!/bin/sh
+stty -echo
+printf "Enter User's Password:"
+read -r a
+printf "\nRe-enter User's Password:"
+read -r b
+stty echo
+echo
+[ "$a" = "$b" ] && echo D0860AB04E1B8FA3
+`
+
+// The vendor's tool, driven as an API. The zero Sfcipher finds
+// PRIMECLUSTER's sfcipher itself (in /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin,
+// then on PATH); here a stand-in script plays it. A real one must be
+// root's, in folders that only root can change: this package's tests
+// trust their own temporary folder, which a real run would refuse.
 func ExampleSfcipher() {
-	var enc cipher.Encrypter = &cipher.Sfcipher{} // or {Path: "/opt/SMAW/bin/sfcipher", Timeout: 10 * time.Second}
+	dir, _ := os.MkdirTemp("", "sfkvm-example")
+	defer os.RemoveAll(dir)
+	tool := filepath.Join(dir, "sfcipher")
+	if err := os.WriteFile(tool, []byte(standIn), 0o755); err != nil {
+		log.Fatal(err)
+	}
+
+	var enc cipher.Encrypter = &cipher.Sfcipher{Path: tool, Timeout: 10 * time.Second}
 	password := []byte("Passw0rd")
 	defer clear(password)
 	token, err := enc.Encrypt(context.Background(), password)
@@ -86,12 +110,15 @@ func ExampleSfcipher() {
 	switch {
 	case errors.Is(err, cipher.ErrSfcipherNotFound):
 		log.Fatal("install PRIMECLUSTER, or use a sealed token for tests")
+	case errors.Is(err, cipher.ErrUntrustedTool):
+		log.Fatal(err) // names the file or folder that others could change
 	case errors.As(err, &se):
 		log.Fatalf("sfcipher said %q (exit status %d)", se.Output, se.ExitStatus)
 	case err != nil:
 		log.Fatal(err)
 	}
-	fmt.Println(token) // e.g. D0860AB04E1B8FA3
+	fmt.Println(token)
+	// Output: D0860AB04E1B8FA3
 }
 
 func ExampleSecret() {
