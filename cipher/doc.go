@@ -67,6 +67,15 @@
 // and log/slog, and that Wipe zeroes. Other packages take a Secret as
 // their password source.
 //
+// [ReadPassword] is the one reader of every password input (stdin, a
+// terminal with echo off, a password file): at most one bounded line, LF
+// or CRLF, read byte by byte into a buffer that it wipes on error; an
+// empty input, a line without its end or a line too long is an error that
+// never tells the password's length. Files that hold a secret (key files,
+// [ReadPasswordFile]) go through one guarded open: no symlink, FIFO or
+// device (a FIFO does not block the open), owned by root or the caller, no
+// permission bits for group or others, checked on the opened file.
+//
 // # What this package does not do, and what is unknown
 //
 // It does not decrypt vendor tokens, and does not check that a vendor

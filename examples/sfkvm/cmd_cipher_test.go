@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/cipher/sfciphertest"
@@ -267,5 +269,46 @@ func TestCipherUsageErrors(t *testing.T) {
 	code, _, errOut := cipherCLI(t, "Passw0rd\n", "cipher", "-c", "--sfcipher", fakeSfcipher(t, sfciphertest.OK))
 	if code != exitUsage || !strings.Contains(errOut, "--password-stdin") {
 		t.Errorf("stdin not a terminal: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// --host-password-file goes through the guarded open of every file that
+// holds a secret: a FIFO is refused at once (it used to hang preflight),
+// and so is a file that others can read.
+func TestPreflightHostPasswordFileGuarded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open := filepath.Join(dir, "open")
+	if err := os.WriteFile(open, []byte("Passw0rd\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut")
+	if err := os.WriteFile(cut, []byte("Passw0rd"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file string
+		code int
+		says string
+	}{
+		{fifo, exitNoPerm, "not a regular file"},
+		{open, exitNoPerm, "mode 0644"},
+		{cut, exitNoInput, "no complete line"},
+	} {
+		done := make(chan cliResult, 1)
+		go func() {
+			done <- runCLI(t, "", "preflight", "--hosts", "192.0.2.2", "--host-password-file", tc.file, "-f", dir+"/none.conf")
+		}()
+		select {
+		case r := <-done:
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.file) || !strings.Contains(r.stderr, tc.says) || strings.Contains(r.stderr, "Passw0rd") {
+				t.Errorf("%s: exit %d, stderr %q; want %d and %q", tc.file, r.code, r.stderr, tc.code, tc.says)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("preflight hangs on --host-password-file %s", tc.file)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"strings"
 	"time"
@@ -103,8 +104,9 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		if *hostPasswordFile != "" {
 			pw, err := readSecretFile(*hostPasswordFile)
 			if err != nil {
-				code := exitNoInput // missing or unreadable
-				if errors.Is(err, errSecretFileMode) {
+				code := passwordInputExit(err) // 66 missing or unreadable, 65 no usable password
+				if errors.Is(err, cipher.ErrPasswordFileType) || errors.Is(err, cipher.ErrPasswordFileMode) ||
+					errors.Is(err, cipher.ErrPasswordFileOwner) || errors.Is(err, iofs.ErrPermission) {
 					code = exitNoPerm
 				}
 				return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
@@ -150,28 +152,9 @@ func printPreflight(e *env, format outputFormat, rows []row) int {
 	return code
 }
 
-// errSecretFileMode: a file holding a password that others could read.
-var errSecretFileMode = errors.New("must be a regular file that only its owner can read")
-
-// readSecretFile reads the first line of a file that only its owner can
-// read, so that a password never needs to be on a command line. The line
-// is read by cipher.ReadPassword, like every other password input.
-func readSecretFile(path string) (cipher.Secret, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return cipher.Secret{}, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return cipher.Secret{}, err
-	}
-	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-		return cipher.Secret{}, fmt.Errorf("%w (chmod 600): %s is %v", errSecretFileMode, path, fi.Mode())
-	}
-	pw, err := cipher.ReadPassword(f)
-	if err != nil {
-		return cipher.Secret{}, fmt.Errorf("%s: %w", path, unprefixed{err})
-	}
-	return pw, nil
-}
+// readSecretFile reads the password in the first line of a file that
+// only its owner can read, so that a password never needs to be on a
+// command line: cipher.ReadPasswordFile, the guarded open of every file
+// that holds a secret (no symlink, FIFO or device; root's or the caller's;
+// no group or other bits) and the reader of every password input.
+func readSecretFile(path string) (cipher.Secret, error) { return cipher.ReadPasswordFile(path) }
