@@ -209,6 +209,7 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 // say that it must be sealed again.
 func sealedPassword(key *cipher.Key, g kvmguests.Guest, opts cipher.OpenOptions, warn func(string)) sshcheck.PasswordSource {
 	tok := g.Password
+	var warned sync.Once // a check that logs in twice warns once
 	return sshcheck.PasswordFunc(func(context.Context) ([]byte, error) {
 		t := tok.Reveal()
 		if !cipher.IsSealedToken(t) {
@@ -220,7 +221,7 @@ func sealedPassword(key *cipher.Key, g kvmguests.Guest, opts cipher.OpenOptions,
 		}
 		defer secret.Wipe()
 		if w != nil && warn != nil {
-			warn(fmt.Sprintf("%s: warning: %s: %s", g.Name, w, resealCommand(g)))
+			warned.Do(func() { warn(fmt.Sprintf("%s: warning: %s: %s", g.Name, w, resealCommand(g))) })
 		}
 		return bytes.Clone(secret.Bytes()), nil
 	})
