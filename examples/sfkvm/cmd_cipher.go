@@ -22,15 +22,16 @@ const cipherSynopsis = `-c [--password-stdin] [--sfcipher PATH | --native --key 
 With -c, asks for the password twice without echo (or reads one line with
 --password-stdin), checks PRIMECLUSTER's password policy, and prints the
 token for the guest_passwd field of kvmguests.conf. The token comes from
-PRIMECLUSTER's own sfcipher (found in /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin
-or on PATH, in that order, or named with --sfcipher; it must be root's, in
+PRIMECLUSTER's own sfcipher (found in /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin or
+on PATH, in that order, or named with --sfcipher; it must be root's, in
 folders that only root can change, and the file used is shown on stderr):
-only its tokens can be read by PRIMECLUSTER. --native --key FILE seals with sfkvm's own format
-instead, which PRIMECLUSTER cannot read (for tests, the demo and in-house
-credential stores); the token is bound to the guest named by --guest-name,
---guest-ip and --guest-user (the guest-name, guest_IP and guest_user of its
-line in kvmguests.conf) and opens for that guest only. --new-key FILE writes a fresh key file (mode 0600; an
-existing file is never overwritten).
+only its tokens can be read by PRIMECLUSTER. --native --key FILE seals with
+sfkvm's own format instead, which PRIMECLUSTER cannot read (for tests, the
+demo and in-house credential stores); the token is bound to the guest named
+by --guest-name, --guest-ip and --guest-user (the guest-name, guest_IP and
+guest_user of its line in kvmguests.conf) and opens for that guest only.
+--new-key FILE writes a fresh key file (mode 0600; an existing file is
+never overwritten). Ctrl-D at a prompt ends with exit 66.
 `
 
 func runCipher(ctx context.Context, e *env, args []string) int {
@@ -77,8 +78,8 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	var guest cipher.GuestContext
 	if *native {
 		ip, err := netip.ParseAddr(*guestIP)
-		if err != nil {
-			return usageErr(fmt.Sprintf("--guest-ip %q is not an IP address", *guestIP))
+		if err != nil || ip.Zone() != "" {
+			return usageErr(fmt.Sprintf("--guest-ip %q is not an IP address without a zone, as guest_IP must be", *guestIP))
 		}
 		guest = cipher.GuestContext{Name: *guestName, IP: ip, User: *guestUser}
 	}

@@ -257,6 +257,7 @@ func TestCipherUsageErrors(t *testing.T) {
 		{"cipher", "-c", "--native", "--key", "k", "--guest-ip", "192.0.2.1", "--guest-user", "u"},
 		{"cipher", "-c", "--native", "--key", "k", "--guest-name", "g", "--guest-ip", "host.example", "--guest-user", "u"},
 		{"cipher", "-c", "--guest-name", "g"},
+		{"cipher", "-c", "--native", "--key", "k", "--guest-name", "g", "--guest-ip", "fe80::1%eth0", "--guest-user", "u"},
 		{"cipher", "-c", "--new-key", "k"},
 		{"cipher", "-c", "extra"},
 		{"cipher", "--bogus"},
