@@ -15,7 +15,7 @@ func BenchmarkSeal(b *testing.B) {
 	k := mustKey(b)
 	s := cipher.SecretFromString("Passw0rd")
 	for b.Loop() {
-		if _, err := k.Seal(s); err != nil {
+		if _, err := k.Seal(s, guest11); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -23,9 +23,9 @@ func BenchmarkSeal(b *testing.B) {
 
 func BenchmarkOpen(b *testing.B) {
 	k := mustKey(b)
-	tok, _ := k.Seal(cipher.SecretFromString("Passw0rd"))
+	tok, _ := k.Seal(cipher.SecretFromString("Passw0rd"), guest11)
 	for b.Loop() {
-		s, err := k.Open(tok)
+		s, err := k.Open(tok, guest11)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,6 +15,16 @@
 //
 //	token, err := (&cipher.Sfcipher{}).Encrypt(ctx, password) // finds sfcipher itself
 //
+// The tool receives the password, so only a tool that root alone could
+// have put there runs. [FindSfcipher] looks in /opt/SMAW/bin, then
+// /opt/SMAW/SMAWsf/bin, then on PATH, and returns the first sfcipher found
+// only if it passes [CheckTool]: symlinks resolved, the file and every
+// folder of its real path, from / down, owned by root and not writable by
+// group or others (a sticky world-writable folder such as /tmp is refused
+// too, as OpenSSH's safe_path refuses it). A tool named in Sfcipher.Path
+// is checked the same way. A refusal is an *[UntrustedToolError] that
+// names the file or folder and the reason.
+//
 // # Why a sealed format of our own
 //
 // Tests, the demo, and in-house stores of credentials need tokens where
@@ -24,13 +34,23 @@
 // nonce and the XChaCha20-Poly1305 ciphertext of the padded secret, under
 // a 32-byte key kept in a key file ([CreateKeyFile], [LoadKey]; the file
 // format is one line, "sfkvm-key 1 " and the key in base64url, mode 0600).
-// [Key.Open] reads it back. PRIMECLUSTER cannot read a sealed token, and
-// its lowercase prefix guarantees that it can never be mistaken for, or
-// checked as, a vendor token: never put one in a cluster's kvmguests.conf.
+// PRIMECLUSTER cannot read a sealed token, and its lowercase prefix
+// guarantees that it can never be mistaken for, or checked as, a vendor
+// token: never put one in a cluster's kvmguests.conf.
+//
+// A token is bound to its guest: Seal and [Key.Open] take a [GuestContext]
+// (guest-name, guest_IP and guest_user of the token's line), which the
+// token authenticates. Swapping two guests' tokens in kvmguests.conf does
+// not give each the other's password: neither opens. Tokens of the
+// format's version 1 were bound to no guest; Seal makes version 2 only,
+// and [Key.OpenWith] opens version 1 only with
+// [OpenOptions].AllowVersion1, returning a [ResealWarning] that the caller
+// shows.
 //
 //	key, err := cipher.LoadKey("/etc/sfkvm/sfkvm.key")
-//	token, err := key.Seal(secret)
-//	secret, err = key.Open(token)
+//	guest := cipher.GuestContext{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+//	token, err := key.Seal(secret, guest)
+//	secret, err = key.Open(token, guest)
 //
 // # The policy
 //
@@ -47,15 +67,29 @@
 // and log/slog, and that Wipe zeroes. Other packages take a Secret as
 // their password source.
 //
+// [ReadPassword] is the one reader of every password input (stdin, a
+// terminal with echo off, a password file): at most one bounded line, LF
+// or CRLF, read byte by byte into a buffer that it wipes on error; an
+// empty input, a line without its end or a line too long is an error that
+// never tells the password's length. Files that hold a secret (key files,
+// [ReadPasswordFile]) go through one guarded open: no symlink, FIFO or
+// device (a FIFO does not block the open), owned by root or the caller, no
+// permission bits for group or others, checked on the opened file.
+//
 // # What this package does not do, and what is unknown
 //
 // It does not decrypt vendor tokens, and does not check that a vendor
 // token is the encryption of a given password: that needs the vendor's
 // key. What is unknown about sfcipher, and what we decided:
 //   - its messages other than the two prompts, and its exit codes: any
-//     other question, a non-zero exit, or output that is not an
-//     uppercase-hexadecimal token is an error that quotes the tool's words
-//     (with the password removed, should the tool ever echo it);
+//     other question, the two prompts in another order or one of them
+//     twice, a non-zero exit, or output that is not an uppercase-hexadecimal
+//     token is an error that quotes the tool's words, cut short (with the
+//     password removed, should the tool ever echo it), and no question but
+//     the one due is ever answered;
+//   - how much it prints: a run that prints more than
+//     [DefaultSfcipherMaxOutput] (64 KiB) is stopped, and one that outlives
+//     [DefaultSfcipherTimeout] is killed;
 //   - whether its prompts follow the locale: it runs with LC_ALL=C;
 //   - how it reads the terminal: Encrypt waits until the tool has turned
 //     echo off before it types the password, and refuses to type it into a

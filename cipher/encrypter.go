@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -28,10 +25,6 @@ const (
 // is zero. The tool answers at once; a run this long is hung.
 const DefaultSfcipherTimeout = 30 * time.Second
 
-// sfcipherDirs are searched, in order, when sfcipher is not on PATH: where
-// PRIMECLUSTER installs its commands.
-var sfcipherDirs = []string{"/opt/SMAW/bin", "/opt/SMAW/SMAWsf/bin"}
-
 // Errors of Sfcipher.Encrypt, for errors.Is. Each comes wrapped in a
 // *SfcipherError that quotes what the tool printed.
 var (
@@ -40,25 +33,8 @@ var (
 	ErrEchoOn           = errors.New("sfcipher did not turn off echo at its prompt; sfkvm does not type a password that the terminal would show")
 	ErrSfcipherExit     = errors.New("sfcipher failed")
 	ErrNotAToken        = errors.New("sfcipher printed no uppercase-hexadecimal token")
+	ErrSfcipherOutput   = errors.New("sfcipher printed too much")
 )
-
-// FindSfcipher returns the path of the vendor's sfcipher: the first on
-// PATH, else /opt/SMAW/bin/sfcipher, else /opt/SMAW/SMAWsf/bin/sfcipher.
-// The error wraps ErrSfcipherNotFound and names every place it looked.
-func FindSfcipher() (string, error) {
-	if p, err := exec.LookPath("sfcipher"); err == nil {
-		return p, nil
-	}
-	looked := []string{"PATH"}
-	for _, dir := range sfcipherDirs {
-		p := filepath.Join(dir, "sfcipher")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p, nil
-		}
-		looked = append(looked, dir)
-	}
-	return "", fmt.Errorf("cipher: %w (looked in %s); it is part of PRIMECLUSTER", ErrSfcipherNotFound, strings.Join(looked, ", "))
-}
 
 // SfcipherError is a failure of one run of sfcipher. Output is what the
 // tool printed (the password, should the tool ever have echoed it, is
@@ -66,7 +42,7 @@ func FindSfcipher() (string, error) {
 // the user.
 type SfcipherError struct {
 	Path       string
-	Err        error  // ErrUnexpectedPrompt, ErrEchoOn, ErrSfcipherExit, ErrNotAToken, a context error, or a start failure
+	Err        error  // ErrUnexpectedPrompt, ErrEchoOn, ErrSfcipherExit, ErrNotAToken, ErrSfcipherOutput, a context error, or a start failure
 	ExitStatus int    // the tool's exit status, or -1 when it did not exit by itself
 	Output     string // what the tool printed, trimmed and cut to 1 KiB
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 )
@@ -43,13 +45,16 @@ func ExampleKey_Seal() {
 		log.Fatal(err)
 	}
 	defer key.Wipe()
-	token, err := key.Seal(cipher.SecretFromString("Passw0rd"))
+	// The token is bound to its guest: the fields guest-name, guest_IP and
+	// guest_user of its line in kvmguests.conf.
+	guest := cipher.GuestContext{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+	token, err := key.Seal(cipher.SecretFromString("Passw0rd"), guest)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(strings.HasPrefix(token, cipher.SealedPrefix), cipher.IsSealedToken(token), cipher.IsVendorToken(token))
 
-	secret, err := key.Open(token)
+	secret, err := key.Open(token, guest)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,18 +62,47 @@ func ExampleKey_Seal() {
 	fmt.Println(string(secret.Bytes()))
 
 	other, _ := cipher.NewKey()
-	_, err = other.Open(token)
+	_, err = other.Open(token, guest)
 	fmt.Println(errors.Is(err, cipher.ErrWrongKey))
+
+	// Moved to another guest's line, it does not open.
+	guest12 := cipher.GuestContext{Name: "guest12", IP: netip.MustParseAddr("192.0.2.12"), User: "user2"}
+	_, err = key.Open(token, guest12)
+	fmt.Println(errors.Is(err, cipher.ErrTokenAltered))
 	// Output:
 	// true true false
 	// Passw0rd
 	// true
+	// true
 }
 
-// The vendor's tool, driven as an API: this needs PRIMECLUSTER's sfcipher
-// (on PATH, in /opt/SMAW/bin or /opt/SMAW/SMAWsf/bin).
+// standIn plays the vendor's sfcipher for ExampleSfcipher: echo off, the
+// two prompts, a token.
+const standIn = `#!/bin/sh
+stty -echo
+printf "Enter User's Password:"
+read -r a
+printf "\nRe-enter User's Password:"
+read -r b
+stty echo
+echo
+[ "$a" = "$b" ] && echo D0860AB04E1B8FA3
+`
+
+// The vendor's tool, driven as an API. The zero Sfcipher finds
+// PRIMECLUSTER's sfcipher itself (in /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin,
+// then on PATH); here a stand-in script plays it. A real one must be
+// root's, in folders that only root can change: this package's tests
+// trust their own temporary folder, which a real run would refuse.
 func ExampleSfcipher() {
-	var enc cipher.Encrypter = &cipher.Sfcipher{} // or {Path: "/opt/SMAW/bin/sfcipher", Timeout: 10 * time.Second}
+	dir, _ := os.MkdirTemp("", "sfkvm-example")
+	defer os.RemoveAll(dir)
+	tool := filepath.Join(dir, "sfcipher")
+	if err := os.WriteFile(tool, []byte(standIn), 0o755); err != nil {
+		log.Fatal(err)
+	}
+
+	var enc cipher.Encrypter = &cipher.Sfcipher{Path: tool, Timeout: 10 * time.Second}
 	password := []byte("Passw0rd")
 	defer clear(password)
 	token, err := enc.Encrypt(context.Background(), password)
@@ -76,12 +110,15 @@ func ExampleSfcipher() {
 	switch {
 	case errors.Is(err, cipher.ErrSfcipherNotFound):
 		log.Fatal("install PRIMECLUSTER, or use a sealed token for tests")
+	case errors.Is(err, cipher.ErrUntrustedTool):
+		log.Fatal(err) // names the file or folder that others could change
 	case errors.As(err, &se):
 		log.Fatalf("sfcipher said %q (exit status %d)", se.Output, se.ExitStatus)
 	case err != nil:
 		log.Fatal(err)
 	}
-	fmt.Println(token) // e.g. D0860AB04E1B8FA3
+	fmt.Println(token)
+	// Output: D0860AB04E1B8FA3
 }
 
 func ExampleSecret() {

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // A key file holds one sealing key as one line of text:
@@ -60,29 +59,16 @@ func (e *KeyFileError) Unwrap() error { return e.Err }
 // checks are made on the opened file, so the file cannot be swapped between
 // check and read.
 func LoadKey(path string) (*Key, error) {
-	// O_NOFOLLOW refuses a symlink; O_NONBLOCK keeps a FIFO from hanging the
-	// open (the fstat below then refuses it).
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := openPrivate(path)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, &KeyFileError{Path: path, Detail: "a symlink", Err: ErrKeyFileType}
+		var pe *privateFileError
+		if errors.As(err, &pe) {
+			kind := map[error]error{errPrivateType: ErrKeyFileType, errPrivateMode: ErrKeyFileMode, errPrivateOwner: ErrKeyFileOwner}[pe.kind]
+			return nil, &KeyFileError{Path: path, Detail: pe.detail, Err: kind}
 		}
 		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &KeyFileError{Path: path, Detail: fi.Mode().Type().String(), Err: ErrKeyFileType}
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, &KeyFileError{Path: path, Detail: fmt.Sprintf("mode %04o, want 0600", perm), Err: ErrKeyFileMode}
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Geteuid() {
-		return nil, &KeyFileError{Path: path, Detail: fmt.Sprintf("uid %d, this process runs as uid %d", st.Uid, os.Geteuid()), Err: ErrKeyFileOwner}
-	}
 	return ReadKey(f, path)
 }
 

@@ -41,8 +41,8 @@ func TestCreateKeyFileThenLoad(t *testing.T) {
 	if loaded.ID() != k.ID() {
 		t.Errorf("loaded key id %s, created %s", loaded.ID(), k.ID())
 	}
-	tok, _ := k.Seal(cipher.SecretFromString("pw"))
-	if s, err := loaded.Open(tok); err != nil || string(s.Bytes()) != "pw" {
+	tok, _ := k.Seal(cipher.SecretFromString("pw"), guest11)
+	if s, err := loaded.Open(tok, guest11); err != nil || string(s.Bytes()) != "pw" {
 		t.Errorf("the loaded key does not open what the created one sealed: %v", err)
 	}
 }

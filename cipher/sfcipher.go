@@ -22,11 +22,18 @@ import (
 // environment.
 //
 // The zero Sfcipher finds the tool with [FindSfcipher] and gives it
-// [DefaultSfcipherTimeout].
+// [DefaultSfcipherTimeout]. A tool named in Path must pass [CheckTool]
+// too: it must be root's, in folders that only root can change.
 type Sfcipher struct {
-	Path    string        // the tool; empty: FindSfcipher
-	Timeout time.Duration // bound on one run; zero: DefaultSfcipherTimeout
+	Path      string        // the tool; empty: FindSfcipher
+	Timeout   time.Duration // bound on one run; zero: DefaultSfcipherTimeout
+	MaxOutput int           // bound on what the tool may print, in bytes; zero: DefaultSfcipherMaxOutput
 }
+
+// DefaultSfcipherMaxOutput bounds what one run of sfcipher may print when
+// Sfcipher.MaxOutput is zero: two prompts and a token take a hundred
+// bytes; a tool that prints this much is broken, and is stopped.
+const DefaultSfcipherMaxOutput = 64 << 10
 
 // Timing of the conversation. These bound the wait for facts that a
 // terminal does not announce: that the tool has turned echo off, and that a
@@ -40,6 +47,8 @@ const (
 	// mode passes on (4095 bytes and the newline).
 	maxTTYLine = 4094
 	maxQuoted  = 1024
+	// maxPrompt is how much of an unexpected question an error quotes.
+	maxPrompt = 200
 )
 
 // Encrypt runs sfcipher -c, answers its two prompts with password and
@@ -48,42 +57,54 @@ const (
 // character that the terminal would act on (Ctrl-C, Ctrl-D, a newline).
 //
 // It fails with a *SfcipherError when the tool cannot be started, asks
-// anything but the two known prompts, keeps echo on, exits non-zero,
-// prints something other than an uppercase-hexadecimal token, or outlives
-// the context or the timeout (then it is killed, with anything it
-// started).
+// anything but the two known prompts in their order, each once (an
+// unexpected question is quoted, cut to 200 bytes, and never answered),
+// keeps echo on, exits non-zero, prints something other than an
+// uppercase-hexadecimal token, prints more than MaxOutput, or outlives the
+// context or the timeout (then it is killed, with anything it started).
+// A tool that fails [CheckTool] is refused before it runs.
 func (s *Sfcipher) Encrypt(ctx context.Context, password []byte) (string, error) {
 	if err := CheckPassword(password); err != nil {
 		return "", err
 	}
 	if len(password) > maxTTYLine {
-		return "", fmt.Errorf("cipher: the password is %d bytes long; a terminal line holds at most %d", len(password), maxTTYLine)
+		return "", fmt.Errorf("cipher: the password is longer than a terminal line holds (%d bytes)", maxTTYLine)
 	}
-	path := s.Path
-	if path == "" {
-		var err error
-		if path, err = FindSfcipher(); err != nil {
-			return "", err
-		}
+	// The tool receives the password: whether found or named, it must
+	// pass CheckTool, and its real path is what runs.
+	var path string
+	var err error
+	if s.Path == "" {
+		path, err = FindSfcipher()
+	} else {
+		path, err = CheckTool(s.Path)
+	}
+	if err != nil {
+		return "", err
 	}
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultSfcipherTimeout
 	}
+	maxOutput := s.MaxOutput
+	if maxOutput <= 0 {
+		maxOutput = DefaultSfcipherMaxOutput
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	c := &conversation{path: path, password: password}
+	c := &conversation{path: path, password: password, maxOutput: maxOutput}
 	return c.run(ctx)
 }
 
 // conversation is one run of sfcipher on a pseudo-terminal.
 type conversation struct {
-	path     string
-	password []byte
-	cmd      *exec.Cmd
-	ptmx     *os.File
-	out      bytes.Buffer // everything the tool printed
+	path      string
+	password  []byte
+	maxOutput int
+	cmd       *exec.Cmd
+	ptmx      *os.File
+	out       bytes.Buffer // everything the tool printed, at most maxOutput bytes and one read
 }
 
 func (c *conversation) fail(err error, exitStatus int) error {
@@ -119,9 +140,18 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 	defer close(stop)
 	go readChunks(ptmx, chunks, stop)
 
+	// The two prompts, in this order, each once: anything else is an
+	// error, so that the password is typed only where the manual says the
+	// tool asks for it.
 	prompts := []string{PromptEnter, PromptReenter}
 	answered := 0 // prompts answered so far
 	mark := 0     // offset in out where the text after the last answer starts
+	expected := func() string {
+		if answered < len(prompts) {
+			return fmt.Sprintf("sfkvm expected %q", prompts[answered])
+		}
+		return "sfkvm expected only the token, both answers given"
+	}
 	silence := time.NewTimer(time.Hour)
 	silence.Stop()
 	defer silence.Stop()
@@ -131,8 +161,8 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 		case <-ctx.Done():
 			return "", c.fail(fmt.Errorf("%w (the tool was killed)", ctx.Err()), -1)
 		case <-silence.C:
-			q := lastLine(c.out.Bytes()[mark:])
-			return "", c.fail(fmt.Errorf("%w: %q where sfkvm expected %q", ErrUnexpectedPrompt, q, prompts[answered]), -1)
+			q := c.quote(lastLine(c.out.Bytes()[mark:]), maxPrompt)
+			return "", c.fail(fmt.Errorf("%w: %q where %s", ErrUnexpectedPrompt, q, expected()), -1)
 		case <-exit:
 			// The tool has ended. The terminal normally closes with it,
 			// but a process that it left behind may hold it open: read
@@ -145,18 +175,23 @@ func (c *conversation) run(ctx context.Context) (string, error) {
 				break
 			}
 			c.out.Write(chunk)
-			if answered == len(prompts) {
-				break
+			if c.out.Len() > c.maxOutput {
+				return "", c.fail(fmt.Errorf("%w: more than %d bytes (the tool was killed)", ErrSfcipherOutput, c.maxOutput), -1)
 			}
 			line := lastLine(c.out.Bytes()[mark:])
 			silence.Stop()
-			if line == prompts[answered] {
+			switch {
+			case answered < len(prompts) && line == prompts[answered]:
 				if err := c.answer(ctx); err != nil {
 					return "", err
 				}
 				answered++
 				mark = c.out.Len()
-			} else if strings.HasSuffix(line, ":") || strings.HasSuffix(line, "?") {
+			case line == PromptEnter || line == PromptReenter:
+				// A known prompt, but not the one due: out of order, or
+				// asked again. Never answered.
+				return "", c.fail(fmt.Errorf("%w: %q where %s (out of order, or asked again)", ErrUnexpectedPrompt, line, expected()), -1)
+			case strings.HasSuffix(line, ":") || strings.HasSuffix(line, "?"):
 				// Maybe a question we do not know, maybe the first half
 				// of a line: decide when the tool has been silent a while.
 				silence.Reset(promptSilent)
@@ -290,17 +325,20 @@ func readChunks(ptmx *os.File, chunks chan<- []byte, stop <-chan struct{}) {
 	}
 }
 
-// quoted is what the tool printed, fit to quote in an error: CRs dropped,
-// trimmed, cut to maxQuoted bytes, and the password replaced should the
-// tool have echoed it.
-func (c *conversation) quoted() string {
-	b := bytes.ReplaceAll(c.out.Bytes(), []byte("\r"), nil)
+// quoted is what the tool printed, fit to quote in an error (see quote).
+func (c *conversation) quoted() string { return c.quote(c.out.String(), maxQuoted) }
+
+// quote makes text fit to quote in an error: CRs dropped, the password
+// replaced should the tool have echoed it, trimmed, and cut to max bytes.
+// The caller quotes it with %q, which escapes the rest.
+func (c *conversation) quote(text string, max int) string {
+	b := bytes.ReplaceAll([]byte(text), []byte("\r"), nil)
 	if len(c.password) > 0 {
 		b = bytes.ReplaceAll(b, c.password, []byte(Redacted))
 	}
 	b = bytes.TrimSpace(b)
-	if len(b) > maxQuoted {
-		b = append(b[:maxQuoted:maxQuoted], "..."...)
+	if len(b) > max {
+		b = append(b[:max:max], "..."...)
 	}
 	return string(b)
 }

@@ -58,15 +58,26 @@ func TestSfcipherFailures(t *testing.T) {
 		timeout  time.Duration
 		want     error
 		quotes   string // what the error must quote of the tool's output
+		says     string // what the error must say
 		maxAfter time.Duration
 	}{
-		{sfciphertest.WrongPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Password:", 10 * time.Second},
-		{sfciphertest.Hang, 3 * time.Second, context.DeadlineExceeded, "Enter User's Password:", 10 * time.Second},
-		{sfciphertest.Exit1, 20 * time.Second, cipher.ErrSfcipherExit, sfciphertest.MsgExit1, 10 * time.Second},
-		{sfciphertest.Garbage, 20 * time.Second, cipher.ErrNotAToken, "Segmentation fault", 10 * time.Second},
-		{sfciphertest.Lowercase, 20 * time.Second, cipher.ErrNotAToken, strings.ToLower(sfciphertest.Token([]byte(pw))), 10 * time.Second},
-		{sfciphertest.EchoOn, 20 * time.Second, cipher.ErrEchoOn, "Enter User's Password:", 10 * time.Second},
-		{sfciphertest.NoPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "", 10 * time.Second},
+		{sfciphertest.WrongPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Password:", `"Password:" where sfkvm expected "Enter User's Password:"`, 10 * time.Second},
+		{sfciphertest.Hang, 3 * time.Second, context.DeadlineExceeded, "Enter User's Password:", "deadline exceeded (the tool was killed)", 10 * time.Second},
+		{sfciphertest.Exit1, 20 * time.Second, cipher.ErrSfcipherExit, sfciphertest.MsgExit1, "exit status 1", 10 * time.Second},
+		{sfciphertest.Garbage, 20 * time.Second, cipher.ErrNotAToken, "Segmentation fault", "no uppercase-hexadecimal token", 10 * time.Second},
+		{sfciphertest.Lowercase, 20 * time.Second, cipher.ErrNotAToken, strings.ToLower(sfciphertest.Token([]byte(pw))), "no uppercase-hexadecimal token", 10 * time.Second},
+		{sfciphertest.EchoOn, 20 * time.Second, cipher.ErrEchoOn, "Enter User's Password:", "did not turn off echo", 10 * time.Second},
+		{sfciphertest.NoPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "", `it ended without asking "Enter User's Password:"`, 10 * time.Second},
+		// The prompts only in the documented order, each once; the check
+		// is immediate, not a wait for the tool to fall silent.
+		{sfciphertest.ReenterFirst, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Re-enter User's Password:",
+			`"Re-enter User's Password:" where sfkvm expected "Enter User's Password:" (out of order, or asked again)`, 10 * time.Second},
+		{sfciphertest.EnterTwice, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Enter User's Password:",
+			`"Enter User's Password:" where sfkvm expected "Re-enter User's Password:" (out of order, or asked again)`, 10 * time.Second},
+		{sfciphertest.ReenterTwice, 20 * time.Second, cipher.ErrUnexpectedPrompt, "Re-enter User's Password:",
+			`"Re-enter User's Password:" where sfkvm expected only the token, both answers given (out of order, or asked again)`, 10 * time.Second},
+		{sfciphertest.Endless, 20 * time.Second, cipher.ErrSfcipherOutput, "yyyyyyyy", "more than 65536 bytes (the tool was killed)", 10 * time.Second},
+		{sfciphertest.LongPrompt, 20 * time.Second, cipher.ErrUnexpectedPrompt, "QQQQ", `QQQ..." where sfkvm expected "Enter User's Password:"`, 10 * time.Second},
 	} {
 		t.Run(string(tc.mode), func(t *testing.T) {
 			t.Parallel()
@@ -89,8 +100,16 @@ func TestSfcipherFailures(t *testing.T) {
 			if !strings.Contains(se.Output, tc.quotes) || !strings.Contains(err.Error(), tc.quotes) {
 				t.Errorf("error %q does not quote %q", err, tc.quotes)
 			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("error %q does not say %q", err, tc.says)
+			}
 			if strings.Contains(err.Error(), pw) {
 				t.Errorf("error shows the password: %v", err)
+			}
+			// What the error quotes is cut: a prompt to 200 bytes, the
+			// output to 1 KiB.
+			if n := len(err.Error()); n > 1500 {
+				t.Errorf("error of %d bytes", n)
 			}
 		})
 	}
@@ -218,7 +237,17 @@ func TestSfcipherRefusesPolicyViolationsWithoutRunningTheTool(t *testing.T) {
 
 func TestSfcipherNotStartable(t *testing.T) {
 	t.Parallel()
-	_, err := (&cipher.Sfcipher{Path: filepath.Join(t.TempDir(), "sfcipher")}).Encrypt(context.Background(), []byte("pw"))
+	missing := filepath.Join(t.TempDir(), "sfcipher")
+	_, err := (&cipher.Sfcipher{Path: missing}).Encrypt(context.Background(), []byte("pw"))
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("error %v, want ErrNotExist naming %s", err, missing)
+	}
+	// A trusted file that cannot be run: a *SfcipherError.
+	noInterp := filepath.Join(t.TempDir(), "sfcipher")
+	if err := os.WriteFile(noInterp, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&cipher.Sfcipher{Path: noInterp}).Encrypt(context.Background(), []byte("pw"))
 	var se *cipher.SfcipherError
 	if !errors.As(err, &se) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("error %v, want a *SfcipherError wrapping ErrNotExist", err)
@@ -274,6 +303,7 @@ func TestFindSfcipherMissing(t *testing.T) {
 		}
 	}
 	t.Setenv("PATH", t.TempDir())
+	defer cipher.SetToolTrust([]string{"/opt/SMAW/bin", "/opt/SMAW/SMAWsf/bin"}, testRoot, os.Geteuid())()
 	_, err := cipher.FindSfcipher()
 	if !errors.Is(err, cipher.ErrSfcipherNotFound) {
 		t.Fatalf("FindSfcipher: %v, want ErrSfcipherNotFound", err)
@@ -282,5 +312,15 @@ func TestFindSfcipherMissing(t *testing.T) {
 		if !strings.Contains(err.Error(), where) {
 			t.Errorf("error %q does not say it looked in %s", err, where)
 		}
+	}
+}
+
+// A password too long for the tool's terminal is refused before the tool
+// runs, without saying how long it is.
+func TestSfcipherRefusesATooLongPasswordWithoutItsLength(t *testing.T) {
+	t.Parallel()
+	_, err := (&cipher.Sfcipher{Path: "/nonexistent/sfcipher"}).Encrypt(context.Background(), []byte(strings.Repeat("a", 5000)))
+	if err == nil || !strings.Contains(err.Error(), "longer than a terminal line") || strings.Contains(err.Error(), "5000") || strings.Contains(err.Error(), "aaa") {
+		t.Errorf("Encrypt of 5000 bytes: %v", err)
 	}
 }

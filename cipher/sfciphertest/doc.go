@@ -16,6 +16,10 @@
 //
 // and a test installs the fake with [Install], which writes a small
 // sfcipher script that re-executes the test binary in that helper.
+// cipher runs only a sfcipher that root owns, in folders that only root
+// can change, from / down: a fake in t.TempDir() (under the world-writable
+// /tmp) is refused. [InstallTrusted] puts the fake where the check passes,
+// for tests of programs that look the tool up themselves.
 //
 // Unknown, and decided here: the vendor's words for a mismatch or a missing
 // terminal and its exit codes (the fake says [MsgMismatch] or [MsgNoTTY]

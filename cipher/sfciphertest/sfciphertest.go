@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,6 +29,12 @@ const (
 	LateEcho    Mode = "lateecho"    // prints each prompt before it turns echo off, 50 ms later
 	Chunked     Mode = "chunked"     // writes each prompt one byte at a time
 	NoPrompt    Mode = "noprompt"    // prints a token at once without asking anything
+	// Faults of the conversation, which the driver must refuse.
+	ReenterFirst Mode = "reenterfirst" // asks "Re-enter User's Password:" first, then "Enter User's Password:"
+	EnterTwice   Mode = "entertwice"   // asks "Enter User's Password:" twice, then "Re-enter User's Password:"
+	ReenterTwice Mode = "reentertwice" // asks "Enter User's Password:", then "Re-enter User's Password:" twice
+	Endless      Mode = "endless"      // answers the first prompt with output that never ends
+	LongPrompt   Mode = "longprompt"   // asks a question of 5000 bytes instead of the known prompt
 )
 
 // ModeEnv is the environment variable that makes Helper run the fake.
@@ -142,27 +150,49 @@ func Main(mode Mode, args []string) int {
 		fmt.Fprint(tty, text)
 	}
 
-	first := "Enter User's Password:"
-	if mode == WrongPrompt {
+	enter, reenter := "Enter User's Password:", "Re-enter User's Password:"
+	first := enter
+	switch mode {
+	case WrongPrompt:
 		first = "Password:"
+	case LongPrompt:
+		first = strings.Repeat("Q", 5000) + ":"
 	}
-	prompt(first)
-	if mode == Hang {
-		for {
-			time.Sleep(time.Hour) // a sleeping goroutine, not a deadlock that the runtime would end
+	// The questions, in the order this mode asks them; the fake reads an
+	// answer to each, and compares the last two.
+	questions := []string{first, reenter}
+	switch mode {
+	case ReenterFirst:
+		questions = []string{reenter, enter}
+	case EnterTwice:
+		questions = []string{enter, enter, reenter}
+	case ReenterTwice:
+		questions = []string{enter, reenter, reenter}
+	}
+	var answers [][]byte
+	for i, q := range questions {
+		prompt(q)
+		if mode == Hang {
+			for {
+				time.Sleep(time.Hour) // a sleeping goroutine, not a deadlock that the runtime would end
+			}
+		}
+		pw, ok := readLine(tty)
+		fmt.Fprint(tty, "\n")
+		if !ok {
+			return 1
+		}
+		answers = append(answers, pw)
+		if mode == Endless && i == 0 {
+			line := []byte(strings.Repeat("y", 79) + "\n")
+			for {
+				if _, err := tty.Write(line); err != nil {
+					return 1
+				}
+			}
 		}
 	}
-	pw1, ok := readLine(tty)
-	fmt.Fprint(tty, "\n")
-	if !ok {
-		return 1
-	}
-	prompt("Re-enter User's Password:")
-	pw2, ok := readLine(tty)
-	fmt.Fprint(tty, "\n")
-	if !ok {
-		return 1
-	}
+	pw1, pw2 := answers[len(answers)-2], answers[len(answers)-1]
 	unix.IoctlSetTermios(fd, unix.TCSETS, saved)
 	switch {
 	case string(pw1) != string(pw2):
@@ -205,4 +235,45 @@ func readLine(tty *os.File) ([]byte, bool) {
 			return line, false
 		}
 	}
+}
+
+// InstallTrusted is Install in a new folder that [cipher.CheckTool]
+// trusts with the production rules (root's, in folders that only root can
+// change, from / down), for tests of a program that looks sfcipher up
+// itself, such as a CLI run as a child. t.TempDir() does not do: /tmp is
+// world-writable. It tries the user's cache folder, then the current
+// folder (a test's package folder), and removes the new folder at the end
+// of the test. Where neither will do (not root, or a folder above that
+// others can write), the test is skipped, or fails under
+// SFKVM_INTEGRATION=1.
+func InstallTrusted(t testing.TB, mode Mode, helperTest string) string {
+	t.Helper()
+	var bases []string
+	if d, err := os.UserCacheDir(); err == nil {
+		bases = append(bases, d)
+	}
+	if d, err := os.Getwd(); err == nil {
+		bases = append(bases, d)
+	}
+	var why []string
+	for _, base := range bases {
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		dir, err := os.MkdirTemp(base, ".sfciphertest-")
+		if err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		p := Install(t, dir, mode, helperTest)
+		real, err := cipher.CheckTool(p)
+		if err == nil {
+			return real
+		}
+		why = append(why, err.Error())
+	}
+	testenv.Need(t, false, "a folder that sfcipher's check trusts ("+strings.Join(why, "; ")+")", "run the tests as root from a checkout that only root can write, as CI does")
+	return ""
 }

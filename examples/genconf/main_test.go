@@ -24,7 +24,9 @@ func TestGenconf(t *testing.T) {
 	pw := filepath.Join(dir, "pw.txt")
 	os.WriteFile(pw, []byte("user1 Passw0rd\n"), 0o600)
 	out := filepath.Join(dir, "kvmguests.conf")
-	enc := &cipher.Sfcipher{Path: sfciphertest.Install(t, dir, sfciphertest.OK, "TestSfcipherHelper")}
+	// Where sfcipher is trusted with a password: root's, in folders that
+	// only root can change (not under /tmp).
+	enc := &cipher.Sfcipher{Path: sfciphertest.InstallTrusted(t, sfciphertest.OK, "TestSfcipherHelper")}
 
 	if err := run(context.Background(), inv, pw, out, enc); err != nil {
 		t.Fatal(err)

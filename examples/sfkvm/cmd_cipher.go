@@ -4,43 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"strings"
 
 	"github.com/sfkvm/sfkvm/cipher"
-	"golang.org/x/term"
 )
 
 func init() {
 	commands["cipher"] = command{summary: "encrypt a guest user's password for kvmguests.conf (like sfcipher -c)", run: runCipher}
 }
 
-const cipherSynopsis = `-c [--password-stdin] [--sfcipher PATH | --native --key FILE] [--format text|json]
+const cipherSynopsis = `-c [--password-stdin] [--sfcipher PATH | --native --key FILE --guest-name NAME --guest-ip IP --guest-user USER] [--format text|json]
        sfkvm cipher --new-key FILE
 
 With -c, asks for the password twice without echo (or reads one line with
 --password-stdin), checks PRIMECLUSTER's password policy, and prints the
 token for the guest_passwd field of kvmguests.conf. The token comes from
-PRIMECLUSTER's own sfcipher (found on PATH, in /opt/SMAW/bin or
-/opt/SMAW/SMAWsf/bin, or named with --sfcipher): only its tokens can be
-read by PRIMECLUSTER. --native --key FILE seals with sfkvm's own format
-instead, which PRIMECLUSTER cannot read (for tests, the demo and in-house
-credential stores). --new-key FILE writes a fresh key file (mode 0600; an
-existing file is never overwritten).
+PRIMECLUSTER's own sfcipher (found in /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin or
+on PATH, in that order, or named with --sfcipher; it must be root's, in
+folders that only root can change, and the file used is shown on stderr):
+only its tokens can be read by PRIMECLUSTER. --native --key FILE seals with
+sfkvm's own format instead, which PRIMECLUSTER cannot read (for tests, the
+demo and in-house credential stores); the token is bound to the guest named
+by --guest-name, --guest-ip and --guest-user (the guest-name, guest_IP and
+guest_user of its line in kvmguests.conf) and opens for that guest only.
+--new-key FILE writes a fresh key file (mode 0600; an existing file is
+never overwritten). Ctrl-D at a prompt ends with exit 66.
 `
-
-// maxPasswordLine bounds what --password-stdin reads.
-const maxPasswordLine = 4096
 
 func runCipher(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "cipher", cipherSynopsis)
 	encrypt := fs.Bool("c", false, "encrypt a password (the vendor's spelling)")
 	passwordStdin := fs.Bool("password-stdin", false, "read the password as one line from stdin (for scripts)")
-	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: PATH, /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin)")
+	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
 	native := fs.Bool("native", false, "seal with sfkvm's own format (PRIMECLUSTER cannot read it); needs --key")
 	keyPath := fs.String("key", "", "key `FILE` for --native")
+	guestName := fs.String("guest-name", "", "with --native: the guest-name of the token's line in kvmguests.conf")
+	guestIP := fs.String("guest-ip", "", "with --native: the guest_IP of the token's line")
+	guestUser := fs.String("guest-user", "", "with --native: the guest_user of the token's line")
 	newKey := fs.String("new-key", "", "write a fresh key `FILE` (0600, never overwrites)")
 	timeout := fs.Duration("timeout", cipher.DefaultSfcipherTimeout, "bound on one run of sfcipher")
 	format := formatFlag(fs)
@@ -67,6 +70,18 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 		return usageErr("--native needs --key FILE (make one with sfkvm cipher --new-key FILE)")
 	case *native && *sfcipherPath != "":
 		return usageErr("--native and --sfcipher do not go together")
+	case !*native && (*guestName != "" || *guestIP != "" || *guestUser != ""):
+		return usageErr("--guest-name, --guest-ip and --guest-user are for --native (a sealed token is bound to its guest)")
+	case *native && (*guestName == "" || *guestIP == "" || *guestUser == ""):
+		return usageErr("--native needs --guest-name, --guest-ip and --guest-user: the token opens only for that guest's line in kvmguests.conf")
+	}
+	var guest cipher.GuestContext
+	if *native {
+		ip, err := netip.ParseAddr(*guestIP)
+		if err != nil || ip.Zone() != "" {
+			return usageErr(fmt.Sprintf("--guest-ip %q is not an IP address without a zone, as guest_IP must be", *guestIP))
+		}
+		guest = cipher.GuestContext{Name: *guestName, IP: ip, User: *guestUser}
 	}
 
 	// Choose the encrypter before asking for the password: a missing tool
@@ -80,7 +95,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 			return keyFileExit(err)
 		}
 		defer k.Wipe()
-		enc, kind = k, "sealed"
+		enc, kind = k.ForGuest(guest), "sealed"
 	} else {
 		path, code := findVendorTool(e, *sfcipherPath)
 		if code != exitOK {
@@ -121,23 +136,33 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// findVendorTool returns the sfcipher to run, or the exit code after
-// saying how to get a token without it.
+// findVendorTool returns the sfcipher to run, after saying on stderr
+// which file it is, or the exit code after saying why there is none. The
+// tool receives the password: found or named, it must be root's, in
+// folders that only root can change (cipher.CheckTool).
 func findVendorTool(e *env, path string) (string, int) {
+	var p string
+	var err error
 	if path != "" {
-		fi, err := os.Stat(path)
-		if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return path, exitOK
-		}
-		if err == nil {
-			err = errors.New("not an executable file")
-		}
-		fmt.Fprintf(e.stderr, "sfkvm cipher: --sfcipher %s: %v\n", path, err)
-		return "", exitUnavailable
+		p, err = cipher.CheckTool(path)
+	} else {
+		p, err = cipher.FindSfcipher()
 	}
-	p, err := cipher.FindSfcipher()
-	if err == nil {
+	var ue *cipher.UntrustedToolError
+	switch {
+	case err == nil:
+		fmt.Fprintf(e.stderr, "sfkvm cipher: using %s\n", p)
 		return p, exitOK
+	case errors.As(err, &ue):
+		cipherError(e, err)
+		fmt.Fprintf(e.stderr, "sfkvm cipher: the password would be typed into it; sfkvm runs only a sfcipher that root owns, in folders that only root can change (%s, %s, then PATH)\n", "/opt/SMAW/bin", "/opt/SMAW/SMAWsf/bin")
+		return "", exitNoPerm
+	case path != "":
+		fmt.Fprintf(e.stderr, "sfkvm cipher: --sfcipher %s: %s\n", path, strings.TrimPrefix(err.Error(), "cipher: "))
+		return "", exitUnavailable
+	case !errors.Is(err, cipher.ErrSfcipherNotFound):
+		cipherError(e, err)
+		return "", exitUnavailable
 	}
 	fmt.Fprintf(e.stderr, `sfkvm cipher: %s
 sfkvm cipher: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
@@ -146,28 +171,24 @@ sfkvm cipher: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
 sfkvm cipher: for sfkvm's own sealed format instead (tests, the demo,
   in-house credential stores; PRIMECLUSTER cannot read it):
     sfkvm cipher --new-key FILE
-    sfkvm cipher -c --native --key FILE
+    sfkvm cipher -c --native --key FILE --guest-name NAME --guest-ip IP --guest-user USER
 `, strings.TrimPrefix(err.Error(), "cipher: "))
 	return "", exitUnavailable
 }
 
 // readPassword reads the password: one line from stdin with
-// --password-stdin, else twice from the terminal without echo.
+// --password-stdin, else twice from the terminal without echo. Ctrl-D at
+// a prompt (the end of the input) ends the command with exit 66.
 func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, int) {
-	f, isFile := e.stdin.(*os.File)
-	onTerminal := isFile && term.IsTerminal(int(f.Fd()))
 	if fromStdin {
-		var pw cipher.Secret
-		var err error
-		if onTerminal {
-			// Someone typing at --password-stdin: still no echo.
-			pw, err = promptNoEcho(ctx, e, f, "")
-		} else {
-			pw, err = readLine(e.stdin)
-		}
+		pw, err := readSecret(ctx, e, e.stdin, "")
 		if err != nil {
-			fmt.Fprintf(e.stderr, "sfkvm cipher: --password-stdin: %v\n", err)
-			return cipher.Secret{}, exitConfig
+			if ctx.Err() != nil {
+				cipherError(e, err)
+				return cipher.Secret{}, exitFailed
+			}
+			fmt.Fprintf(e.stderr, "sfkvm cipher: --password-stdin: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
+			return cipher.Secret{}, passwordInputExit(err)
 		}
 		if err := cipher.CheckPassword(pw.Bytes()); err != nil {
 			pw.Wipe()
@@ -176,14 +197,29 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		}
 		return pw, exitOK
 	}
-	if !onTerminal {
+	f, isFile := e.stdin.(*os.File)
+	if !isFile || !isTerminal(f) {
 		fmt.Fprintln(e.stderr, "sfkvm cipher: stdin is not a terminal: use --password-stdin to read the password from a pipe")
 		return cipher.Secret{}, exitUsage
 	}
-	first, err := promptNoEcho(ctx, e, f, cipher.PromptEnter)
-	if err != nil {
+	prompt := func(text string) (cipher.Secret, int) {
+		pw, err := readSecret(ctx, e, f, text)
+		switch {
+		case err == nil:
+			return pw, exitOK
+		case ctx.Err() != nil:
+			cipherError(e, err)
+			return cipher.Secret{}, exitFailed
+		case endOfInput(err):
+			fmt.Fprintln(e.stderr, "sfkvm cipher: no password entered (end of input); nothing was encrypted")
+			return cipher.Secret{}, exitNoInput
+		}
 		cipherError(e, err)
-		return cipher.Secret{}, exitFailed
+		return cipher.Secret{}, passwordInputExit(err)
+	}
+	first, code := prompt(cipher.PromptEnter)
+	if code != exitOK {
+		return first, code
 	}
 	// Check before the second prompt: nobody should type twice a password
 	// that will be refused.
@@ -192,11 +228,10 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		cipherError(e, err)
 		return cipher.Secret{}, exitConfig
 	}
-	second, err := promptNoEcho(ctx, e, f, cipher.PromptReenter)
-	if err != nil {
+	second, code := prompt(cipher.PromptReenter)
+	if code != exitOK {
 		first.Wipe()
-		cipherError(e, err)
-		return cipher.Secret{}, exitFailed
+		return second, code
 	}
 	defer second.Wipe()
 	if !first.Equal(second) {
@@ -205,75 +240,6 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 		return cipher.Secret{}, exitConfig
 	}
 	return first, exitOK
-}
-
-// promptNoEcho shows prompt on stderr and reads one line from the terminal
-// with echo off. When ctx ends first (Ctrl-C), the terminal's mode is
-// restored before returning, so echo never stays off.
-func promptNoEcho(ctx context.Context, e *env, tty *os.File, prompt string) (cipher.Secret, error) {
-	fd := int(tty.Fd())
-	state, err := term.GetState(fd)
-	if err != nil {
-		return cipher.Secret{}, err
-	}
-	fmt.Fprint(e.stderr, prompt)
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := term.ReadPassword(fd)
-		done <- result{b, err}
-	}()
-	select {
-	case r := <-done:
-		fmt.Fprintln(e.stderr) // the Enter key was not echoed
-		if r.err != nil {
-			return cipher.Secret{}, r.err
-		}
-		return cipher.NewSecret(r.b), nil
-	case <-ctx.Done():
-		term.Restore(fd, state)
-		fmt.Fprintln(e.stderr)
-		return cipher.Secret{}, ctx.Err()
-	}
-}
-
-// readLine reads one line (without its newline) from r, one byte at a
-// time, so that no buffer keeps a copy of the password (or consumes what
-// follows the line), and the growing buffer is wiped as it moves.
-func readLine(r io.Reader) (cipher.Secret, error) {
-	buf := make([]byte, 0, 128)
-	var one [1]byte
-	for {
-		n, err := r.Read(one[:])
-		if n == 1 {
-			if one[0] == '\n' {
-				break
-			}
-			if len(buf) == maxPasswordLine {
-				clear(buf)
-				return cipher.Secret{}, fmt.Errorf("the line is longer than %d bytes", maxPasswordLine)
-			}
-			if len(buf) == cap(buf) {
-				bigger := make([]byte, len(buf), 2*cap(buf))
-				copy(bigger, buf)
-				clear(buf)
-				buf = bigger
-			}
-			buf = append(buf, one[0])
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			clear(buf)
-			return cipher.Secret{}, err
-		}
-	}
-	one[0] = 0
-	return cipher.NewSecret(buf), nil
 }
 
 // cipherError prints err on stderr, without the package prefix that the

@@ -162,7 +162,8 @@ func TestCipherOnATerminal(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d; the terminal showed %q", code, shown)
 	}
-	if !strings.HasPrefix(shown, cipher.PromptEnter) || strings.Count(shown, "Password:") != 2 {
+	// The file used is said first, on stderr, then the vendor's prompts.
+	if !strings.HasPrefix(shown, "sfkvm cipher: using "+fake+"\r\n"+cipher.PromptEnter) || strings.Count(shown, "Password:") != 2 {
 		t.Errorf("prompts not exactly the vendor's: %q", shown)
 	}
 	if !strings.Contains(shown, sfciphertest.Token([]byte(pw))+"\r\n") {
@@ -222,5 +223,61 @@ func TestCipherPasswordStdinOnATerminalDoesNotEcho(t *testing.T) {
 	shown := s.out.String()
 	if code != exitOK || !strings.Contains(shown, sfciphertest.Token([]byte("Typed-at-stdin1"))) || strings.Contains(shown, "Typed") {
 		t.Errorf("exit %d, terminal %q", code, shown)
+	}
+}
+
+// TestCipherOnATerminalCtrlDEnds: Ctrl-D (the end of the input) at either
+// prompt, on an empty line or after some characters, ends the command
+// with a clear message and exit 66, echo restored, nothing encrypted.
+func TestCipherOnATerminalCtrlDEnds(t *testing.T) {
+	fake := fakeSfcipher(t, sfciphertest.OK)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		first string // typed at the first prompt; empty: Ctrl-D there
+		ctrlD string // what ends the input
+	}{
+		{"at the first prompt", []string{"cipher", "-c"}, "", "\x04"},
+		{"after some characters at the first prompt", []string{"cipher", "-c"}, "", "Half\x04\x04"},
+		{"at the second prompt", []string{"cipher", "-c"}, "Passw0rd-1", "\x04"},
+		{"after some characters at the second prompt", []string{"cipher", "-c"}, "Passw0rd-1", "Pass\x04\x04"},
+		{"with --password-stdin", []string{"cipher", "-c", "--password-stdin"}, "", "\x04"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startCLIOnPTY(t, filepath.Dir(fake), tc.args...)
+			if len(tc.args) == 2 {
+				s.expect(cipher.PromptEnter)
+			}
+			if !s.waitEchoOff() {
+				t.Fatal("echo is on at the prompt")
+			}
+			if tc.first != "" {
+				s.typeLine(tc.first)
+				s.expect(cipher.PromptReenter)
+				// The prompt is shown just before echo goes off again.
+				time.Sleep(50 * time.Millisecond)
+				if !s.waitEchoOff() {
+					t.Fatal("echo is on at the second prompt")
+				}
+			}
+			if _, err := io.WriteString(s.ptmx, tc.ctrlD); err != nil {
+				t.Fatal(err)
+			}
+			code := s.wait()
+			shown := s.out.String()
+			says := "no password entered (end of input)"
+			if len(tc.args) > 2 {
+				says = "--password-stdin: read password: no password: the input ended"
+			}
+			if code != exitNoInput || !strings.Contains(shown, says) {
+				t.Errorf("exit %d, terminal %q; want 66 and the end of input", code, shown)
+			}
+			if strings.Contains(shown, "Half") || strings.Contains(shown, "Passw0rd") || strings.Contains(shown, "Pass") && !strings.Contains(shown, "Password") {
+				t.Errorf("an entry was echoed: %q", shown)
+			}
+			if s.echoOff() {
+				t.Error("echo is still off after the CLI ended")
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"strings"
 	"time"
@@ -31,11 +32,12 @@ type preflightReport struct {
 }
 
 func runPreflight(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "preflight", "[-f FILE] [--key FILE | --password-stdin] [--hosts ADDR,...] [flags]")
+	fs := newFlags(e, "preflight", "[-f FILE] [--key FILE [--allow-v1-tokens] | --password-stdin] [--hosts ADDR,...] [flags]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf to check")
 	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
 	keyFile := fs.String("key", "", "key `file` of sfkvm's sealed tokens: the guests' passwords come from the file's tokens")
 	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest_user from the first line of stdin")
+	allowV1 := fs.Bool("allow-v1-tokens", false, "with --key, also open sealed tokens of version 1, which are not bound to their guest (each draws a warning to seal it again)")
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
 	port := fs.Int("port", 22, "SSH port of the guests")
 	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
@@ -61,6 +63,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
 	case *keyFile != "" && *passwordStdin:
 		return fail(exitUsage, "give --key or --password-stdin, not both")
+	case *allowV1 && *keyFile == "":
+		return fail(exitUsage, "--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
 		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
 	}
@@ -83,14 +87,16 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		}
 		defer key.Wipe()
 		pe.confOpts.AllowSealed = true
-		pe.password = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g.Password) }
+		warn := &lockedWriter{w: e.stderr}
+		opts := cipher.OpenOptions{AllowVersion1: *allowV1}
+		pe.password = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g, opts, warn.println) }
 	case *passwordStdin:
-		pw, err := readPasswordLine(e.stdin)
+		pw, err := readSecret(ctx, e, e.stdin, "")
 		if err != nil {
-			return fail(exitNoInput, "--password-stdin: %v", err)
+			return fail(exitNoInput, "--password-stdin: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 		}
-		defer wipeBytes(pw)
-		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
+		defer pw.Wipe()
+		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
 	}
 	if *hosts != "" {
 		pe.hosts = strings.Split(*hosts, ",")
@@ -98,14 +104,15 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		if *hostPasswordFile != "" {
 			pw, err := readSecretFile(*hostPasswordFile)
 			if err != nil {
-				code := exitNoInput // missing or unreadable
-				if errors.Is(err, errSecretFileMode) {
+				code := passwordInputExit(err) // 66 missing or unreadable, 65 no usable password
+				if errors.Is(err, cipher.ErrPasswordFileType) || errors.Is(err, cipher.ErrPasswordFileMode) ||
+					errors.Is(err, cipher.ErrPasswordFileOwner) || errors.Is(err, iofs.ErrPermission) {
 					code = exitNoPerm
 				}
-				return fail(code, "--host-password-file: %v", err)
+				return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 			}
-			defer wipeBytes(pw)
-			hostPW = sshcheck.Password(pw)
+			defer pw.Wipe()
+			hostPW = sshcheck.Password(pw.Bytes())
 		}
 		pe.hostTarget = func(addr string) sshcheck.Target {
 			return sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW}
@@ -145,23 +152,9 @@ func printPreflight(e *env, format outputFormat, rows []row) int {
 	return code
 }
 
-// errSecretFileMode: a file holding a password that others could read.
-var errSecretFileMode = errors.New("must be a regular file that only its owner can read")
-
-// readSecretFile reads the first line of a file that only its owner can
-// read, so that a password never needs to be on a command line.
-func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%w (chmod 600): %s is %v", errSecretFileMode, path, fi.Mode())
-	}
-	return readPasswordLine(f)
-}
+// readSecretFile reads the password in the first line of a file that
+// only its owner can read, so that a password never needs to be on a
+// command line: cipher.ReadPasswordFile, the guarded open of every file
+// that holds a secret (no symlink, FIFO or device; root's or the caller's;
+// no group or other bits) and the reader of every password input.
+func readSecretFile(path string) (cipher.Secret, error) { return cipher.ReadPasswordFile(path) }

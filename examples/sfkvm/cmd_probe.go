@@ -8,13 +8,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 )
 
 func init() {
@@ -50,7 +50,7 @@ type probeReport struct {
 }
 
 func runProbe(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE | --password-stdin] [--format=text|json]")
+	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE [--allow-v1-tokens] | --password-stdin] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
 	port := fs.Int("port", 22, "SSH port of the guests")
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
@@ -59,6 +59,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	timeout := fs.Duration("timeout", sshcheck.DefaultHandshakeTimeout, "deadline for connect, key exchange and login, per guest")
 	keyFile := fs.String("key", "", "key `file` that opens sfkvm sealed tokens in guest_passwd (the file may then carry them)")
 	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest from the first line of stdin")
+	allowV1 := fs.Bool("allow-v1-tokens", false, "with --key, also open sealed tokens of version 1, which are not bound to their guest (each draws a warning to seal it again)")
 	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -71,6 +72,8 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	switch {
 	case fs.NArg() > 0:
 		return usage("unexpected argument %q (use -f FILE)", fs.Arg(0))
+	case *allowV1 && *keyFile == "":
+		return usage("--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case (*keyFile == "") == !*passwordStdin:
 		return usage("give exactly one of --key FILE (sealed tokens in guest_passwd) and --password-stdin (one password for every guest_user)")
 	case *port < 1 || *port > 65535:
@@ -97,13 +100,13 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 
 	var passwords func(kvmguests.Guest) sshcheck.PasswordSource
 	if *passwordStdin {
-		pw, err := readPasswordLine(e.stdin)
+		pw, err := readSecret(ctx, e, e.stdin, "")
 		if err != nil {
-			fmt.Fprintf(e.stderr, "sfkvm probe: --password-stdin: %v\n", err)
+			fmt.Fprintf(e.stderr, "sfkvm probe: --password-stdin: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
 			return exitNoInput
 		}
-		defer wipeBytes(pw)
-		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw) }
+		defer pw.Wipe()
+		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
 	} else {
 		key, err := cipher.LoadKey(*keyFile)
 		if err != nil {
@@ -111,7 +114,9 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 			return keyFileExit(err)
 		}
 		defer key.Wipe()
-		passwords = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g.Password) }
+		warn := &lockedWriter{w: e.stderr}
+		opts := cipher.OpenOptions{AllowVersion1: *allowV1}
+		passwords = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g, opts, warn.println) }
 	}
 
 	guests := cfg.Guests()
@@ -209,55 +214,58 @@ func knownHostsExit(err error) int {
 }
 
 // sealedPassword opens a guest's sealed token when the probe needs the
-// password. A vendor token cannot be opened here: only PRIMECLUSTER knows
-// sfcipher's scheme.
-func sealedPassword(key *cipher.Key, tok kvmguests.Token) sshcheck.PasswordSource {
+// password, for that guest only: the token is bound to its line's
+// guest-name, guest_IP and guest_user. A vendor token cannot be opened
+// here: only PRIMECLUSTER knows sfcipher's scheme. With opts.AllowVersion1
+// a token of version 1 (bound to no guest) opens too, and warn is told to
+// say that it must be sealed again.
+func sealedPassword(key *cipher.Key, g kvmguests.Guest, opts cipher.OpenOptions, warn func(string)) sshcheck.PasswordSource {
+	tok := g.Password
+	var warned sync.Once // a check that logs in twice warns once
 	return sshcheck.PasswordFunc(func(context.Context) ([]byte, error) {
 		t := tok.Reveal()
 		if !cipher.IsSealedToken(t) {
 			return nil, errors.New("guest_passwd is not an sfkvm sealed token (an sfcipher token can only be read by PRIMECLUSTER): use --password-stdin")
 		}
-		secret, err := key.Open(t)
+		secret, w, err := key.OpenWith(t, guestContext(g), opts)
 		if err != nil {
-			return nil, fmt.Errorf("guest_passwd: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+			return nil, fmt.Errorf("guest_passwd: %w", unprefixed{err})
 		}
 		defer secret.Wipe()
+		if w != nil && warn != nil {
+			warned.Do(func() { warn(fmt.Sprintf("%s: warning: %s: %s", g.Name, w, resealCommand(g))) })
+		}
 		return bytes.Clone(secret.Bytes()), nil
 	})
 }
 
-// readPasswordLine reads the first line of r, without its line end: from a
-// terminal without echo, otherwise one byte at a time up to a bound (see
-// readLine), so that no buffer keeps a copy and the caller can wipe it.
-func readPasswordLine(r io.Reader) ([]byte, error) {
-	var line []byte
-	if f, ok := r.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		b, err := term.ReadPassword(int(f.Fd()))
-		if err != nil {
-			return nil, err
-		}
-		line = b
-	} else {
-		s, err := readLine(r)
-		if err != nil {
-			return nil, err
-		}
-		line = s.Bytes()
-	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line[n-1] = 0
-		line = line[:n-1]
-	}
-	if len(line) == 0 {
-		return nil, errors.New("no password on stdin")
-	}
-	return line, nil
+// unprefixed is a cipher error without the package prefix, which the
+// command's messages make redundant; errors.Is still sees the cause.
+type unprefixed struct{ err error }
+
+func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), "cipher: ") }
+func (u unprefixed) Unwrap() error { return u.err }
+
+// guestContext is the identity that a guest's sealed token is bound to.
+func guestContext(g kvmguests.Guest) cipher.GuestContext {
+	return cipher.GuestContext{Name: g.Name, IP: g.IP, User: g.User}
 }
 
-func wipeBytes(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
+// resealCommand says how to seal a guest's password again, bound to it.
+func resealCommand(g kvmguests.Guest) string {
+	return fmt.Sprintf("sfkvm cipher -c --native --key FILE --guest-name %s --guest-ip %s --guest-user %s", g.Name, g.IP, g.User)
+}
+
+// lockedWriter serialises the lines that concurrent probes print.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) println(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintln(l.w, s)
 }
 
 // isTerminal reports whether w is a terminal, for progress output.

@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +19,8 @@ import (
 	"github.com/creack/pty"
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 func TestProbeUsageAndConfig(t *testing.T) {
@@ -139,9 +146,10 @@ func TestProbeKeyFileMode(t *testing.T) {
 }
 
 // --key: sealed tokens in guest_passwd, opened per guest; a vendor token
-// fails that guest alone.
+// fails that guest alone, and so does a token moved from another guest's
+// line.
 func TestProbeSealedTokens(t *testing.T) {
-	ns := sshdtest.NewNetNS(t, 2)
+	ns := sshdtest.NewNetNS(t, 3)
 	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
 	u := sshdtest.TestUsers(t)
 	keyFile := filepath.Join(t.TempDir(), "probe.key")
@@ -149,13 +157,14 @@ func TestProbeSealedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := key.Seal(cipher.SecretFromString(u.Password))
+	sealed, err := key.Seal(cipher.SecretFromString(u.Password), cipher.GuestContext{Name: "guest1", IP: netip.MustParseAddr(ns.GuestIPs[0]), User: u.NoPasswd})
 	if err != nil {
 		t.Fatal(err)
 	}
 	conf := writeConf(t,
 		fmt.Sprintf("guest1 cfhost1 cluster1 cfguest1 %s %s %s", ns.GuestIPs[0], u.NoPasswd, sealed),
-		fmt.Sprintf("guest2 cfhost2 cluster1 cfguest2 %s %s %s", ns.GuestIPs[1], u.NoPasswd, token))
+		fmt.Sprintf("guest2 cfhost2 cluster1 cfguest2 %s %s %s", ns.GuestIPs[1], u.NoPasswd, token),
+		fmt.Sprintf("guest3 cfhost2 cluster1 cfguest3 %s %s %s", ns.GuestIPs[2], u.NoPasswd, sealed))
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	// stderr is a terminal here: progress is shown there, and only there.
 	ptmx, tty, err := pty.Open()
@@ -169,17 +178,72 @@ func TestProbeSealedTokens(t *testing.T) {
 	code := run(context.Background(), []string{"probe", "-f", conf, "--known-hosts", kh, "--trust", "--key", keyFile}, strings.NewReader(""), &out, tty)
 	tty.Close()
 	r := cliResult{code: code, stdout: out.String(), stderr: <-progress}
-	if !strings.Contains(r.stderr, "probe: 2/2 done") || strings.Contains(r.stdout, "2/2") {
+	if !strings.Contains(r.stderr, "probe: 3/3 done") || strings.Contains(r.stdout, "3/3") {
 		t.Errorf("progress on the terminal: %q; stdout %q", r.stderr, r.stdout)
 	}
 	lines := strings.Split(r.stdout, "\n")
-	if r.code != exitFailed || len(lines) < 2 || !strings.Contains(lines[0], "ok, host key recorded") ||
-		!strings.Contains(lines[1], "not an sfkvm sealed token") {
+	if r.code != exitFailed || len(lines) < 3 || !strings.Contains(lines[0], "ok, host key recorded") ||
+		!strings.Contains(lines[1], "not an sfkvm sealed token") || !strings.Contains(lines[2], "sealed token does not authenticate") ||
+		!strings.Contains(lines[2], "guest guest3") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if strings.Contains(r.stdout+r.stderr, sealed) || strings.Contains(r.stdout+r.stderr, u.Password) {
 		t.Error("output shows the token or the password")
 	}
+}
+
+// A sealed token of version 1 (bound to no guest) opens only with
+// --allow-v1-tokens, and then with a warning to seal it again.
+func TestProbeVersion1Token(t *testing.T) {
+	ns := sshdtest.NewNetNS(t, 1)
+	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
+	u := sshdtest.TestUsers(t)
+	keyFile := filepath.Join(t.TempDir(), "probe.key")
+	key, err := cipher.CreateKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := sealVersion1(t, keyFile, key.ID(), u.Password)
+	conf := writeConf(t, fmt.Sprintf("guest1 cfhost1 cluster1 cfguest1 %s %s %s", ns.GuestIPs[0], u.NoPasswd, v1))
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	r := runCLI(t, "", "probe", "-f", conf, "--known-hosts", kh, "--trust", "--key", keyFile)
+	if r.code != exitFailed || !strings.Contains(r.stdout, "version 1 is not bound to its guest") {
+		t.Errorf("without --allow-v1-tokens: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", "probe", "-f", conf, "--known-hosts", kh, "--trust", "--key", keyFile, "--allow-v1-tokens")
+	if r.code != exitOK || !strings.Contains(r.stderr, "guest1: warning:") || !strings.Contains(r.stderr, "--guest-name guest1 --guest-ip "+ns.GuestIPs[0]) {
+		t.Errorf("with --allow-v1-tokens: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, "x\n", "probe", "-f", conf, "--password-stdin", "--allow-v1-tokens"); r.code != exitUsage {
+		t.Errorf("--allow-v1-tokens without --key: exit %d, want 2", r.code)
+	}
+}
+
+// sealVersion1 makes a token of the sealed format's version 1, which
+// sfkvm no longer makes, by hand from the package doc: header (1, key id),
+// nonce, XChaCha20-Poly1305 of the padded password with "sfkvm sealed" and
+// the header as additional data.
+func sealVersion1(t *testing.T, keyFile, keyID, password string) string {
+	t.Helper()
+	line := strings.TrimSuffix(strings.TrimPrefix(readFile(t, keyFile), "sfkvm-key 1 "), "\n")
+	key, err := base64.RawURLEncoding.DecodeString(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := hex.DecodeString(keyID)
+	a, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := append([]byte{1}, id...)
+	plain := append([]byte(password), 0x80)
+	for len(plain)%16 != 0 {
+		plain = append(plain, 0)
+	}
+	nonce := make([]byte, a.NonceSize())
+	rand.Read(nonce)
+	raw := append(append(header, nonce...), a.Seal(nil, nonce, plain, append([]byte("sfkvm sealed"), header...))...)
+	return cipher.SealedPrefix + base64.RawURLEncoding.EncodeToString(raw)
 }
 
 func TestIsTerminal(t *testing.T) {
@@ -240,5 +304,46 @@ func TestProbeUnsafeKnownHosts(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(open); len(ents) != 0 {
 		t.Errorf("a file was created in the open folder: %v", ents)
+	}
+}
+
+// sealedPassword opens a token for its own guest only, and opens a
+// version-1 token only when allowed, warning once however often the
+// password is asked for.
+func TestSealedPassword(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "k.key")
+	key, err := cipher.CreateKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := kvmguests.Guest{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+	sealed, err := key.Seal(cipher.SecretFromString("Passw0rd"), guestContext(g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	warn := func(s string) { warnings = append(warnings, s) }
+	ctx := context.Background()
+	g.Password = kvmguests.Token(sealed)
+	if pw, err := sealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); err != nil || string(pw) != "Passw0rd" {
+		t.Errorf("own guest: %q, %v", pw, err)
+	}
+	moved := g
+	moved.Name = "guest12"
+	if _, err := sealedPassword(key, moved, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrTokenAltered) {
+		t.Errorf("token moved to guest12: %v", err)
+	}
+	g.Password = kvmguests.Token(sealVersion1(t, keyFile, key.ID(), "Passw0rd"))
+	if _, err := sealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrUnboundToken) {
+		t.Errorf("version 1 without the option: %v", err)
+	}
+	src := sealedPassword(key, g, cipher.OpenOptions{AllowVersion1: true}, warn)
+	for range 2 {
+		if pw, err := src.Password(ctx); err != nil || string(pw) != "Passw0rd" {
+			t.Errorf("version 1 with the option: %q, %v", pw, err)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "guest11: warning:") || !strings.Contains(warnings[0], resealCommand(g)) {
+		t.Errorf("warnings %q, want one that says how to reseal", warnings)
 	}
 }

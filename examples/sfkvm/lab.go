@@ -49,6 +49,7 @@ type labFaults struct {
 	hostFloods     bool   // the other host answers cat of kvmguests.conf with endless output
 	hostCatFails   bool   // the other host's cat fails with terminal escapes on stderr
 	hostinfoFloods bool   // the other host answers cat of its host information with endless output
+	movedToken     string // this guest's guest_passwd is the sealed token of the guest before it
 }
 
 // labHandshakeTimeout bounds banner, key exchange and login in the lab; a
@@ -103,15 +104,19 @@ func newLab(dir string, f labFaults) (l *lab, err error) {
 	var cfg kvmguests.Config
 	for i, s := range labGuestSpecs {
 		lg := &labGuest{here: s.host == labHostName, password: fmt.Sprintf("demo-%d-%s", i+1, randomWord())}
-		token, err := l.key.Seal(cipher.SecretFromString(lg.password))
+		ip := netip.MustParseAddr(s.ip)
+		token, err := l.key.Seal(cipher.SecretFromString(lg.password), cipher.GuestContext{Name: s.name, IP: ip, User: s.user})
 		if err != nil {
 			return nil, err
 		}
 		if s.name == f.vendorToken {
 			token = "D0860AB04E1B8FA3"
 		}
+		if s.name == f.movedToken && i > 0 {
+			token = l.guests[i-1].g.Password.Reveal()
+		}
 		lg.g = kvmguests.Guest{Name: s.name, HostCFName: s.host, ClusterName: s.cluster, CFName: s.node,
-			IP: netip.MustParseAddr(s.ip), User: s.user, Password: kvmguests.Token(token)}
+			IP: ip, User: s.user, Password: kvmguests.Token(token)}
 		cfg.Add(lg.g)
 		sudo := sshtest.SudoNoPassword
 		if s.name == f.sudoPassword {
@@ -292,7 +297,7 @@ func (l *lab) proberOptions(policy sshcheck.HostKeyPolicy) sshcheck.Options {
 func (l *lab) targets() []sshcheck.Target {
 	ts := make([]sshcheck.Target, len(l.guests))
 	for i, g := range l.guests {
-		ts[i] = sshcheck.Target{Name: g.g.Name, Address: g.g.IP.String(), User: g.g.User, Password: sealedPassword(l.key, g.g.Password)}
+		ts[i] = sshcheck.Target{Name: g.g.Name, Address: g.g.IP.String(), User: g.g.User, Password: sealedPassword(l.key, g.g, cipher.OpenOptions{}, nil)}
 	}
 	return ts
 }
@@ -318,8 +323,10 @@ func (l *lab) preflightEnv() (*preflightEnv, error) {
 	return &preflightEnv{
 		conf: l.conf, confOpts: kvmguests.Options{AllowSealed: true, SkipFileChecks: l.skipFileChecks()},
 		prober: p, guestPort: 22,
-		password: func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(l.key, g.Password) },
-		local:    l.sim, sdtool: "/opt/SMAW/bin/sdtool", cftool: labCFTool,
+		password: func(g kvmguests.Guest) sshcheck.PasswordSource {
+			return sealedPassword(l.key, g, cipher.OpenOptions{}, nil)
+		},
+		local: l.sim, sdtool: "/opt/SMAW/bin/sdtool", cftool: labCFTool,
 		store: l.store, hostinfo: l.hostinfo,
 		hosts: []string{labHost2IP},
 		hostTarget: func(addr string) sshcheck.Target {

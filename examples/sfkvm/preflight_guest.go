@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -62,7 +63,14 @@ func checkGuest(ctx context.Context, pe *preflightEnv, i int, g kvmguests.Guest,
 		// host key either.
 		hostKey.Verdict, hostKey.Reason = verdictSkip, "not tried: no password to log in with"
 		login.Verdict, login.Reason = verdictFail, "the password cannot be read: "+errorText(se.Err)
-		login.Fix = "--key opens only sfkvm sealed tokens made with that key; for sfcipher tokens give --password-stdin"
+		switch {
+		case errors.Is(se.Err, cipher.ErrTokenAltered):
+			login.Fix = "the token was sealed for another guest (moved from another line?) or altered; seal this guest's password again: " + resealCommand(g)
+		case errors.Is(se.Err, cipher.ErrUnboundToken):
+			login.Fix = "seal this guest's password again, bound to it: " + resealCommand(g) + "; or give --allow-v1-tokens (each such token is then reported)"
+		default:
+			login.Fix = "--key opens only sfkvm sealed tokens made with that key; for sfcipher tokens give --password-stdin"
+		}
 		skipRest("no login", &sudo, &names)
 		return append([]row{hostKey, login, sudo, names}, stepFive("no login")...)
 	case res.Fingerprint == "":

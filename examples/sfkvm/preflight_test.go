@@ -72,6 +72,7 @@ func TestPreflightFaults(t *testing.T) {
 		{"sudo without NOPASSWD", labFaults{sudoPassword: "guest12"}, secSudo, "guest12 ", "sudo needs a password", "NOPASSWD"},
 		{"guest down", labFaults{down: "guest22"}, secHostKey, "guest22 ", "cannot reach the guest", "sshd listens at 192.0.2.22 port 22"},
 		{"vendor token with --key", labFaults{vendorToken: "guest12"}, secLogin, "guest12 ", "the password cannot be read", "--password-stdin"},
+		{"sealed token moved from another guest", labFaults{movedToken: "guest12"}, secLogin, "guest12 ", "does not authenticate", "--guest-name guest12 --guest-ip 192.0.2.12 --guest-user user2"},
 		{"login times out", labFaults{slowAuth: "guest21"}, secLogin, "guest21 ", "timed out", ""},
 		{"other host floods cat", labFaults{hostFloods: true}, secCopies, "192.0.2.2", "stdout went over 67108864 bytes", ""},
 		{"other host floods cat of its host information", labFaults{hostinfoFloods: true}, secWeightLink, "(every host)", "stdout went over 65536 bytes", ""},
@@ -83,7 +84,7 @@ func TestPreflightFaults(t *testing.T) {
 				t.Fatalf("%d FAIL rows, want 1: %+v", len(fails), fails)
 			}
 			r := fails[0]
-			if tc.f.vendorToken != "" {
+			if tc.f.vendorToken != "" || tc.f.movedToken != "" {
 				// No connection was made: the host key must not read OK.
 				for _, row := range labRows(t, tc.f) {
 					if row.sec == secHostKey && strings.HasPrefix(row.Target, tc.target) && row.Verdict != verdictSkip {

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/cipher"
+)
+
+// The hostile inputs and faults of issue 10, in one table: what a hostile
+// user, a careless administrator or a failing machine would try. Every
+// case must end in time with its exit code and message, print none of its
+// secrets, and leave everything on disk as it was.
+
+// hostileCase is one attempt. setup makes what it needs under dir (a
+// folder of the test's own) and returns the command's arguments and stdin.
+type hostileCase struct {
+	name    string
+	setup   func(t *testing.T, dir string) (args []string, stdin string)
+	code    int
+	message string   // stderr must contain it
+	secrets []string // no output may contain any of them
+}
+
+// alwaysSecret appears in every case's stdin or files where a password
+// goes; it must never be printed.
+const alwaysSecret = "Secret-pw1"
+
+// hostileTimeout bounds every case: nothing may hang.
+const hostileTimeout = 30 * time.Second
+
+func runHostile(t *testing.T, c hostileCase) {
+	t.Helper()
+	dir := t.TempDir()
+	args, stdin := c.setup(t, dir)
+	before := diskState(t, dir)
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+		done <- result{code, out.String(), errb.String()}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(hostileTimeout):
+		t.Fatalf("sfkvm %q hung (more than %v)", args, hostileTimeout)
+	}
+	if r.code != c.code || !strings.Contains(r.stderr, c.message) {
+		t.Errorf("sfkvm %q: exit %d, stderr:\n%s\nwant exit %d and %q", args, r.code, r.stderr, c.code, c.message)
+	}
+	for _, s := range append([]string{alwaysSecret}, c.secrets...) {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Errorf("sfkvm %q printed the secret %q:\n%s%s", args, s, r.stdout, r.stderr)
+		}
+	}
+	if after := diskState(t, dir); after != before {
+		t.Errorf("sfkvm %q changed the disk:\nbefore:\n%s\nafter:\n%s", args, before, after)
+	}
+}
+
+// diskState describes every entry under dir: type, mode, owner, and the
+// hash of a regular file's contents (never reading a FIFO or a device).
+func diskState(t *testing.T, dir string) string {
+	t.Helper()
+	var lines []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		line := fmt.Sprintf("%s %v uid=%d", strings.TrimPrefix(p, dir), fi.Mode(), st.Uid)
+		switch {
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			line += fmt.Sprintf(" sha256=%x", sha256.Sum256(b))
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			line += " -> " + target
+		}
+		lines = append(lines, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// hostile file makers, each returning the path it made.
+
+func writeFile(t *testing.T, path, data string, mode os.FileMode) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func makeFIFO(t *testing.T, path string) string {
+	t.Helper()
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func makeDir(t *testing.T, path string, mode os.FileMode) string {
+	t.Helper()
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func makeLink(t *testing.T, target, path string) string {
+	t.Helper()
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// plainConf is a kvmguests.conf with a plain-text password where a token
+// belongs: a careless administrator's file.
+const plainConf = "guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 " + alwaysSecret + "\n"
+
+var register = []string{"migratesetup", "-c", "-i", "192.0.2.1", "--cfname", "cfhost1", "--hostinfo"}
+
+func args(parts ...any) []string {
+	var out []string
+	for _, p := range parts {
+		switch v := p.(type) {
+		case string:
+			out = append(out, v)
+		case []string:
+			out = append(out, v...)
+		}
+	}
+	return out
+}
+
+var hostileCases = []hostileCase{
+	// Nothing lost: what is not a regular file is never replaced.
+	{name: "hostinfo is a FIFO", code: exitNoPerm, message: "not a regular file",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args(register, makeFIFO(t, filepath.Join(dir, "hostinfo"))), ""
+		}},
+	{name: "hostinfo is empty", code: exitUsage, message: "--hostinfo",
+		setup: func(t *testing.T, dir string) ([]string, string) { return args(register, ""), "" }},
+	{name: "hostinfo is relative", code: exitUsage, message: "not an absolute path",
+		setup: func(t *testing.T, dir string) ([]string, string) { t.Chdir(dir); return args(register, "./hi"), "" }},
+	{name: "hostinfo folder is a symlink", code: exitNoPerm, message: "symbolic link",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			real := makeDir(t, filepath.Join(dir, "real"), 0o755)
+			return args(register, filepath.Join(makeLink(t, real, filepath.Join(dir, "link")), "hostinfo")), ""
+		}},
+	{name: "hostinfo folder writable by others", code: exitNoPerm, message: "accessible to group or others",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args(register, filepath.Join(makeDir(t, filepath.Join(dir, "open"), 0o1777), "hostinfo")), ""
+		}},
+	{name: "hostinfo is a symlink to a file of another user", code: exitNoPerm, message: "not a regular file",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			victim := writeFile(t, filepath.Join(dir, "victim"), "theirs\n", 0o644)
+			return args(register, makeLink(t, victim, filepath.Join(dir, "hostinfo"))), ""
+		}},
+
+	// Nothing leaked: a plain-text password in the file is never shown, nor its length.
+	{name: "check: a plain-text password", code: exitConfig, message: "passwd",
+		secrets: []string{fmt.Sprintf("%d char", len(alwaysSecret))},
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("check", "--no-perm", "-f", writeFile(t, filepath.Join(dir, "k.conf"), plainConf, 0o600)), ""
+		}},
+	{name: "check --format=json: a plain-text password", code: exitConfig, message: "",
+		secrets: []string{fmt.Sprintf("%d char", len(alwaysSecret))},
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("check", "--no-perm", "--format=json", "-f", writeFile(t, filepath.Join(dir, "k.conf"), plainConf, 0o600)), ""
+		}},
+	{name: "cipher: a password against the policy", code: exitConfig, message: "",
+		secrets: []string{"Bad=pw1"},
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			key := filepath.Join(dir, "key")
+			if _, err := cipher.CreateKeyFile(key); err != nil {
+				t.Fatal(err)
+			}
+			return args("cipher", "-c", "--password-stdin", "--native", "--key", key), "Bad=pw1\n"
+		}},
+}
+
+func TestHostileInputs(t *testing.T) {
+	for _, c := range hostileCases {
+		t.Run(c.name, func(t *testing.T) { runHostile(t, c) })
+	}
+}
