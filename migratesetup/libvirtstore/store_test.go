@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -304,10 +305,26 @@ func TestDefineIsValidated(t *testing.T) {
 
 func TestOpenFails(t *testing.T) {
 	open(t, "test:///default") // libvirt is usable at all
-	_, err := libvirtstore.Open("test://" + filepath.Join(t.TempDir(), "absent.xml"))
+	// A missing node file is refused before libvirt hands it to libxml2
+	// (which would print an I/O warning on stderr by itself).
+	absent := filepath.Join(t.TempDir(), "absent.xml")
+	_, err := libvirtstore.Open("test://" + absent)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), absent) {
+		t.Errorf("err = %v, want a not-exist error naming %s", err, absent)
+	}
+	// A folder is not a node file.
+	if _, err := libvirtstore.Open("test://" + t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a folder: err = %v", err)
+	}
+	// A file that is not a node definition is libvirt's to refuse.
+	bad := filepath.Join(t.TempDir(), "bad.xml")
+	if err := os.WriteFile(bad, []byte("<node><domain/></node>\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = libvirtstore.Open("test://" + bad)
 	var le libvirt.Error
-	if err == nil || !errors.As(err, &le) {
-		t.Errorf("err = %v, want a libvirt.Error", err)
+	if !errors.As(err, &le) {
+		t.Errorf("a bad node file: err = %v, want a libvirt.Error", err)
 	}
 }
 
