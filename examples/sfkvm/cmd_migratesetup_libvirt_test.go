@@ -66,7 +66,7 @@ func TestMigratesetupGuests(t *testing.T) {
 	// Each run is its own connection, and each connection to a file-backed
 	// URI starts from the file: so each run sees the fixture as written.
 	r := runCLI(t, "", append([]string{"migratesetup", "-s", "g1", "g2", "r1", "absent"}, common...)...)
-	want := "g1: set up (vdb)\ng2: set up (vdb)\nr1: refused: domain is not shut off: it is running; shut it down first, or use --restart\n" +
+	want := "g1: set up (vdb)\ng2: set up (vdb)\nr1: refused: domain is not shut off: it is running; shut it down first (shutdown -P now in the guest), or use --restart\n" +
 		"absent: failed: reading the definition: Domain not found\n"
 	if r.code != exitFailed || r.stdout != want {
 		t.Errorf("exit %d\n%s\nwant\n%s", r.code, r.stdout, want)

@@ -131,6 +131,17 @@ func (s *Store) State(ctx context.Context, name string) (migratesetup.State, err
 	return migratesetup.State(st), nil
 }
 
+// Persistent reports whether the domain has a persistent definition.
+func (s *Store) Persistent(ctx context.Context, name string) (bool, error) {
+	d, err := s.lookup(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	defer d.Free()
+	p, err := d.IsPersistent()
+	return p, wrap(err)
+}
+
 // Define defines the domain from xml, validated against the schema.
 func (s *Store) Define(ctx context.Context, xml string) error {
 	if err := ctx.Err(); err != nil {

@@ -350,3 +350,94 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// counting counts the calls that change a domain's run state.
+type counting struct {
+	*libvirtstore.Store
+	shutdowns, destroys, starts int
+}
+
+func (c *counting) Shutdown(ctx context.Context, d string) error {
+	c.shutdowns++
+	return c.Store.Shutdown(ctx, d)
+}
+func (c *counting) Destroy(ctx context.Context, d string) error {
+	c.destroys++
+	return c.Store.Destroy(ctx, d)
+}
+func (c *counting) Start(ctx context.Context, d string) error {
+	c.starts++
+	return c.Store.Start(ctx, d)
+}
+
+// TestRestartNeverStopsForARefusedDefinition: libvirt refuses the new
+// definition of a guest whose own definition already fails the schema.
+// With --restart the definition is defined first, so the guest is never
+// stopped for it.
+func TestRestartNeverStopsForARefusedDefinition(t *testing.T) {
+	opts, uri := fixture(t)
+	opts.Restart = true
+	c := &counting{Store: open(t, uri)}
+	ctx := context.Background()
+	before, err := c.InactiveXML(ctx, "badschema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := migratesetup.SetupGuest(ctx, c, "badschema", opts)
+	if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, libvirt.ERR_XML_INVALID_SCHEMA) || r.Stopped != "" || r.Started {
+		t.Errorf("%+v", r)
+	}
+	if c.shutdowns+c.destroys+c.starts != 0 {
+		t.Errorf("%d shutdowns, %d destroys, %d starts for a definition libvirt refuses", c.shutdowns, c.destroys, c.starts)
+	}
+	if st, _ := c.State(ctx, "badschema"); st != migratesetup.StateRunning {
+		t.Errorf("left %s", st)
+	}
+	if after, _ := c.InactiveXML(ctx, "badschema"); after != before {
+		t.Error("the definition changed")
+	}
+}
+
+// TestTransientAgainstLibvirt: a transient domain (DomainCreateXML, virsh
+// create) is refused with and without --restart, and is still there,
+// running, afterwards; before the fix --restart shut it down, and libvirt
+// deleted it.
+func TestTransientAgainstLibvirt(t *testing.T) {
+	s := open(t, "test:///default")
+	ctx := context.Background()
+	opts, _ := fixture(t)
+	name := fmt.Sprintf("sfkvm-transient-%d", os.Getpid())
+	c, err := libvirt.NewConnect("test:///default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d, err := c.DomainCreateXML(fmt.Sprintf("<domain type='test'><name>%s</name><memory>1024</memory><os><type>hvm</type></os><devices/></domain>", name), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Destroy(); d.Free() })
+	if p, err := s.Persistent(ctx, name); err != nil || p {
+		t.Fatalf("Persistent = %v, %v; want false", p, err)
+	}
+	if p, err := s.Persistent(ctx, "test"); err != nil || !p {
+		t.Errorf("Persistent(test) = %v, %v; want true", p, err)
+	}
+	if _, err := s.Persistent(ctx, "absent"); !errors.Is(err, migratesetup.ErrNoDomain) {
+		t.Errorf("Persistent(absent): %v", err)
+	}
+	for _, restart := range []bool{false, true} {
+		o := opts
+		o.Restart, o.Force = restart, restart
+		r := migratesetup.SetupGuest(ctx, s, name, o)
+		if r.Outcome != migratesetup.Refused || !errors.Is(r.Err, migratesetup.ErrTransient) || strings.Contains(r.Err.Error(), "--restart") {
+			t.Errorf("restart %v: %+v", restart, r)
+		}
+		if st, err := s.State(ctx, name); err != nil || st != migratesetup.StateRunning {
+			t.Fatalf("restart %v: the transient domain is %s (%v)", restart, st, err)
+		}
+	}
+	if r := migratesetup.RemoveGuest(ctx, s, name, migratesetup.Options{Restart: true}); !errors.Is(r.Err, migratesetup.ErrTransient) {
+		t.Errorf("removal: %+v", r)
+	}
+}
