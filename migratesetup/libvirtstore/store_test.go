@@ -293,6 +293,23 @@ func TestDefaultDriver(t *testing.T) {
 	if rs[1].Outcome != migratesetup.Refused || rs[1].State != migratesetup.StateRunning {
 		t.Errorf("%+v", rs[1])
 	}
+
+	// A domain without <devices> is valid (libvirt itself always writes
+	// one, so this text is not what libvirt gives back, but what a user
+	// may hand in); the edit adds the element, and libvirt takes the
+	// result, validated.
+	bare := name + "-bare"
+	e, err := migratesetup.AddHostInfoDisk(fmt.Sprintf("<domain type='test'>\n  <name>%s</name>\n  <memory>1024</memory>\n  <os><type>hvm</type></os>\n</domain>\n", bare), opts.HostInfoPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Define(ctx, e.XML); err != nil {
+		t.Fatalf("libvirt refuses the edit of a domain without <devices>: %v\n%s", err, e.XML)
+	}
+	t.Cleanup(func() { undefine(t, bare) })
+	if x, _ := s.InactiveXML(ctx, bare); !strings.Contains(x, "<serial>sfkvm-hostinfo</serial>") {
+		t.Errorf("not set up:\n%s", x)
+	}
 }
 
 func TestDefineIsValidated(t *testing.T) {
