@@ -2,6 +2,7 @@ package migratesetup
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -71,6 +72,24 @@ func FuzzAddHostInfoDisk(f *testing.F) {
 		}
 		if back, err := scanDomain(r.XML); err != nil || len(back.disks) != len(d.disks) {
 			t.Fatalf("after removal: %v, %d disks, want %d", err, len(back.disks), len(d.disks))
+		}
+	})
+}
+
+// FuzzRedact: Redact never panics, and a qemu:arg value planted at the end
+// of any input that reads as XML up to there is hidden.
+func FuzzRedact(f *testing.F) {
+	f.Add("<domain><qemu:env value='x' name='y'/></domain>")
+	f.Add("<domain><sysinfo><entry>c</entry></sysinfo><source query='q'/></domain>")
+	f.Add("<a b = \"c\" d='e'/><f g='http://u:p@h/'>")
+	f.Fuzz(func(t *testing.T, doc string) {
+		Redact(doc)
+		if _, err := scanDomain(doc); err != nil {
+			return
+		}
+		planted := doc + "<qemu:arg value='pl4nted'/>"
+		if strings.Contains(Redact(planted), "pl4nted") && !strings.Contains(doc, "pl4nted") {
+			t.Fatalf("the planted secret shows:\n%s", Redact(planted))
 		}
 	})
 }
