@@ -219,26 +219,47 @@ func TestRestartNeverStopsTheGuestForARefusedDefinition(t *testing.T) {
 	opts := hostinfo(t)
 	opts.Restart = true
 	refused := errors.New("XML document failed to validate against schema")
-	synctest.Test(t, func(t *testing.T) {
-		s := migratesetuptest.New(map[string]*migratesetuptest.Domain{"g": {XML: guestXML("g"), State: migratesetup.StateRunning}})
-		s.Fail = func(method, domain string) error {
-			if method == "Define" {
-				return refused
-			}
-			return nil
-		}
-		r := migratesetup.SetupGuest(context.Background(), s, "g", opts)
-		if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, refused) || r.Stopped != "" || r.Started ||
-			!strings.Contains(r.Err.Error(), "left running, unchanged") {
-			t.Errorf("%+v", r)
-		}
-		if n := s.Calls("Shutdown") + s.Calls("Destroy") + s.Calls("Start"); n != 0 {
-			t.Errorf("%d shutdowns, destroys or starts for a refused definition", n)
-		}
-		if d, _ := s.Domain("g"); d.State != migratesetup.StateRunning || d.XML != guestXML("g") {
-			t.Errorf("left %s", d.State)
-		}
-	})
+	setUp, err := migratesetup.AddHostInfoDisk(guestXML("g"), opts.HostInfoPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		xml  string
+		do   func(context.Context, migratesetup.Store, string, migratesetup.Options) migratesetup.Result
+	}{
+		{"setup", guestXML("g"), migratesetup.SetupGuest},
+		{"remove", setUp.XML, migratesetup.RemoveGuest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := migratesetuptest.New(map[string]*migratesetuptest.Domain{"g": {XML: tc.xml, State: migratesetup.StateRunning}})
+				s.Fail = func(method, domain string) error {
+					if method == "Define" {
+						return refused
+					}
+					return nil
+				}
+				r := tc.do(context.Background(), s, "g", opts)
+				if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, refused) || r.Stopped != "" || r.Started ||
+					!strings.Contains(r.Err.Error(), "left running, unchanged") {
+					t.Errorf("%+v", r)
+				}
+				if n := s.Calls("Shutdown") + s.Calls("Destroy") + s.Calls("Start"); n != 0 {
+					t.Errorf("%d shutdowns, destroys or starts for a refused definition", n)
+				}
+				if d, _ := s.Domain("g"); d.State != migratesetup.StateRunning || d.XML != tc.xml {
+					t.Errorf("left %s", d.State)
+				}
+				// Accepted, the same guest is defined, then restarted.
+				s.Fail = nil
+				r = tc.do(context.Background(), s, "g", opts)
+				if !r.Outcome.OK() || r.Stopped != "shutdown" || !r.Started || s.Calls("Define") != 2 {
+					t.Errorf("accepted: %+v", r)
+				}
+			})
+		})
+	}
 }
 
 // When the guest was stopped for the new definition and does not start

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sync"
 	"testing"
 )
@@ -38,7 +37,12 @@ func cliBinary(t *testing.T) string {
 			return
 		}
 		builtCLI.path = filepath.Join(dir, "sfkvm")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", builtCLI.path, ".")
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			builtCLI.err = err
+			return
+		}
+		cmd := exec.Command(goTool, "build", "-o", builtCLI.path, ".")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			builtCLI.err = errors.New(err.Error() + "\n" + string(out))
 		}
