@@ -91,7 +91,7 @@ func TestConcurrentValidation(t *testing.T) {
 	for _, tc := range []struct {
 		mode string
 		runs int
-	}{{"direct", 20}, {"defines", 20}} {
+	}{{"direct", 20}, {"defines", 6}} {
 		t.Run(tc.mode, func(t *testing.T) {
 			noisy, sample := 0, ""
 			for range tc.runs {
