@@ -25,7 +25,8 @@
 // printed "Relax-NG types library ... already registered" on stderr and
 // could corrupt the tables. Open initialises them once per process, before
 // it returns a Store; it fails when the libxml2 that libvirt loaded cannot
-// be found (libxml2.so.2 or .so.16) rather than run unprotected. Open also
+// be found (any libxml2.so.* loaded in the process) rather than run
+// unprotected. Open also
 // refuses a file-backed test:/// URI whose file is missing or not a regular
 // file before libvirt hands it to libxml2, which would print an I/O warning
 // on stderr by itself.

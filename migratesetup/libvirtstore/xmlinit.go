@@ -4,21 +4,37 @@ package libvirtstore
 
 /*
 #cgo LDFLAGS: -ldl
+#define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <stddef.h>
+#include <string.h>
+
+// sfkvm_find_libxml2 remembers the path of the first loaded object whose
+// file name begins with "libxml2.so" (libxml2.so.2; libxml2 2.14 changed
+// the soname to libxml2.so.16).
+static int sfkvm_find_libxml2(struct dl_phdr_info *info, size_t size, void *data) {
+	(void)size;
+	const char *name = info->dlpi_name;
+	if (name == NULL)
+		return 0;
+	const char *base = strrchr(name, '/');
+	base = base != NULL ? base + 1 : name;
+	if (strncmp(base, "libxml2.so", 10) != 0)
+		return 0;
+	*(const char **)data = name;
+	return 1;
+}
 
 // sfkvm_libxml2 returns a handle on the libxml2 that libvirt loaded, or
 // NULL: RTLD_NOLOAD finds a library already in the process without loading
 // one (libvirt may have been loaded with RTLD_LOCAL, -tags libvirt_dlopen,
-// so its libxml2 need not be visible through RTLD_DEFAULT). libxml2 2.14
-// changed its soname from .so.2 to .so.16.
+// so its libxml2 need not be visible through RTLD_DEFAULT).
 static void *sfkvm_libxml2(void) {
-	static const char *names[] = {"libxml2.so.2", "libxml2.so.16"};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		void *h = dlopen(names[i], RTLD_NOW | RTLD_NOLOAD);
-		if (h != NULL)
-			return h;
-	}
+	const char *path = NULL;
+	dl_iterate_phdr(sfkvm_find_libxml2, &path);
+	if (path != NULL)
+		return dlopen(path, RTLD_NOW | RTLD_NOLOAD);
 	return NULL;
 }
 
@@ -77,7 +93,7 @@ func initXMLTypes() error {
 		switch rc := C.sfkvm_init_xml_types(); rc {
 		case 0:
 		case -1:
-			xmlTypes.err = fmt.Errorf("libxml2 (libxml2.so.2 or libxml2.so.16) is not loaded with libvirt")
+			xmlTypes.err = fmt.Errorf("libvirt's libxml2 (libxml2.so.*) is not loaded in this process")
 		case -2:
 			xmlTypes.err = fmt.Errorf("libxml2 lacks xmlInitParser, xmlSchemaInitTypes or xmlRelaxNGInitTypes")
 		default:
