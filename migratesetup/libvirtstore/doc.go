@@ -26,10 +26,9 @@
 // could corrupt the tables. Open initialises them once per process, before
 // it returns a Store; it fails when the libxml2 that libvirt loaded cannot
 // be found (any libxml2.so.* loaded in the process) rather than run
-// unprotected. Open also
-// refuses a file-backed test:/// URI whose file is missing or not a regular
-// file before libvirt hands it to libxml2, which would print an I/O warning
-// on stderr by itself.
+// unprotected. Open also refuses a file-backed test:/// URI whose file is
+// missing or not a regular file before libvirt hands it to libxml2, which
+// would print an I/O warning on stderr by itself.
 //
 // Persistent is virDomainIsPersistent: migratesetup refuses a transient
 // domain, whose shutdown would delete it.
