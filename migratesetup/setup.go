@@ -274,7 +274,8 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 		return r
 	}
 	if r.Stopped, err = stop(ctx, s, domain, opts); err != nil {
-		return fail(Failed, fmt.Errorf("%w: it still runs the old one (the new one takes effect when it boots again: shut it down and start it, virsh shutdown %s; virsh start %s): %w",
+		return fail(Failed, fmt.Errorf("%w: it did not shut down, so it runs the old definition until it boots again "+
+			"(shut it down and start it: virsh shutdown %s, then virsh start %s; if it goes down by itself, start it): %w",
 			ErrNotRestarted, domain, domain, err))
 	}
 	if err := s.Start(ctx, domain); err != nil {
