@@ -458,3 +458,30 @@ func TestTransientAgainstLibvirt(t *testing.T) {
 		t.Errorf("removal: %+v", r)
 	}
 }
+
+// TestPausedOrCrashedWithRestart: --restart handles a running guest only;
+// a paused one cannot shut down by ACPI, a crashed one is not running.
+// Both are refused, naming the state, and nothing is done to them.
+func TestPausedOrCrashedWithRestart(t *testing.T) {
+	opts, uri := fixture(t)
+	opts.Restart, opts.Force = true, true
+	c := &counting{Store: open(t, uri)}
+	ctx := context.Background()
+	for name, st := range map[string]migratesetup.State{"paused": migratesetup.StatePaused, "crashed": migratesetup.StateCrashed} {
+		before, _ := c.InactiveXML(ctx, name)
+		r := migratesetup.SetupGuest(ctx, c, name, opts)
+		if r.Outcome != migratesetup.Refused || r.State != st || !errors.Is(r.Err, migratesetup.ErrNotShutOff) ||
+			!strings.Contains(r.Err.Error(), "it is "+st.String()+";") || strings.Contains(r.Err.Error(), "use --restart") {
+			t.Errorf("%s: %+v", name, r)
+		}
+		if now, _ := c.State(ctx, name); now != st {
+			t.Errorf("%s: left %s", name, now)
+		}
+		if after, _ := c.InactiveXML(ctx, name); after != before {
+			t.Errorf("%s: the definition changed", name)
+		}
+	}
+	if c.shutdowns+c.destroys+c.starts != 0 {
+		t.Errorf("%d shutdowns, %d destroys, %d starts", c.shutdowns, c.destroys, c.starts)
+	}
+}
