@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -230,7 +231,7 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 		// Before anything is done, and whatever the options: there is no
 		// next-boot definition to change, and stopping it deletes it.
 		return fail(Refused, fmt.Errorf("%w (it is %s): it has no persistent definition to edit, and shutting it down would delete it; "+
-			"make it persistent first (virsh dumpxml %s > %s.xml; virsh define %s.xml)", ErrTransient, r.State, domain, domain, domain))
+			"make it persistent first (virsh dumpxml %[3]s > %[4]s; virsh define %[4]s)", ErrTransient, r.State, shellQuote(domain), shellQuote(domain+".xml")))
 	}
 	e, err := edit(old)
 	if err != nil {
@@ -244,8 +245,8 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 		r.Outcome = already
 		return r
 	}
-	restart := r.State != StateShutoff
-	if restart {
+	restarting := r.State != StateShutoff // past the refusal below: running, with Restart
+	if restarting {
 		err = notShutOff(domain, r.State, opts.Restart)
 	}
 	if opts.DryRun {
@@ -264,26 +265,26 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 	// running domain as its next boot, and validates it now, so a
 	// definition libvirt refuses never costs the guest a restart.
 	if err := s.Define(ctx, e.XML); err != nil {
-		if restart {
+		if restarting {
 			return fail(Failed, fmt.Errorf("defining the new definition (the guest was left running, unchanged): %w", err))
 		}
 		return fail(Failed, fmt.Errorf("defining the new definition: %w", err))
 	}
-	if !restart {
+	if !restarting {
 		r.Outcome = done
 		return r
 	}
 	if r.Stopped, err = stop(ctx, s, domain, opts); err != nil {
 		return fail(Failed, fmt.Errorf("%w: it did not shut down, so it runs the old definition until it boots again "+
-			"(shut it down and start it: virsh shutdown %s, then virsh start %s; if it goes down by itself, start it): %w",
-			ErrNotRestarted, domain, domain, err))
+			"(shut it down and start it: virsh shutdown %[2]s, then virsh start %[2]s; if it goes down by itself, start it): %[3]w",
+			ErrNotRestarted, shellQuote(domain), err))
 	}
 	if err := s.Start(ctx, domain); err != nil {
 		how := "shut down"
 		if r.Stopped == "destroyed" {
 			how = "forced off"
 		}
-		return fail(Failed, fmt.Errorf("%w: it was %s and is now off; starting it failed (start it with virsh start %s): %w", ErrNotRestarted, how, domain, err))
+		return fail(Failed, fmt.Errorf("%w: it was %s and is now off; starting it failed (start it with virsh start %s): %w", ErrNotRestarted, how, shellQuote(domain), err))
 	}
 	r.Started = true
 	r.Outcome = done
@@ -293,6 +294,7 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 // notShutOff is why a domain found in state st (not shut off) is refused:
 // always, except a running one with restart.
 func notShutOff(domain string, st State, restart bool) error {
+	domain = shellQuote(domain)
 	var hint string
 	switch st {
 	case StateRunning:
@@ -362,4 +364,15 @@ func checkHostInfo(ctx context.Context, path string) error {
 		return fmt.Errorf("%w: %w; register this host again (sfkvm migratesetup -c)", ErrHostInfoInvalid, err)
 	}
 	return nil
+}
+
+// shellQuote quotes s for a command line shown to the user, when it needs
+// it: a domain name may hold spaces or quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._+:@%/-", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

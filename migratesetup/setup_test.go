@@ -451,3 +451,15 @@ func TestSetupGuestsHonourTheContext(t *testing.T) {
 		t.Error("defined after the context ended")
 	}
 }
+
+// The commands in hints are quoted where a domain name needs it.
+func TestHintsQuoteTheName(t *testing.T) {
+	opts := hostinfo(t)
+	opts.Restart = true
+	name := "it's a guest"
+	s := migratesetuptest.New(map[string]*migratesetuptest.Domain{name: {XML: guestXML("x"), State: migratesetup.StatePaused}})
+	r := migratesetup.SetupGuest(context.Background(), s, name, opts)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), `virsh resume 'it'\''s a guest'`) {
+		t.Errorf("%v", r.Err)
+	}
+}
