@@ -67,10 +67,20 @@
 //
 // # What it refuses, and what it does not do
 //
-// A guest that is not shut off is refused: libvirt would silently change
-// the next-boot definition of a running domain. With Options.Restart a
-// running guest is asked to shut down (ACPI), waited for (ShutdownTimeout),
-// changed and started again; it is forced off only with Options.Force.
+// A transient domain (virsh create) is refused always, whatever the
+// options (ErrTransient): it has no persistent definition to edit, and
+// shutting it down would delete it. A guest that is not shut off is
+// refused (ErrNotShutOff): libvirt would silently change the next-boot
+// definition of a running domain. With Options.Restart a running guest is
+// handled in this order: the new definition is defined first (libvirt
+// validates it and keeps it as the next boot while the guest runs), so a
+// definition libvirt refuses never costs a restart; only then is the
+// guest asked to shut down (ACPI), waited for (ShutdownTimeout; forced off
+// only with Options.Force) and started again. When the stop or the start
+// fails after that, the error is ErrNotRestarted and says in which state
+// the guest was left. A paused, crashed, suspended or shutting-down guest
+// is refused with or without Restart (a paused guest cannot shut down by
+// ACPI; waiting would only run into the timeout), naming its state.
 // SetupGuest refuses while this host's information file is missing (the
 // guest could not start with a disk whose file is absent) or does not
 // parse (the guest would read nonsense). Nothing here

@@ -162,6 +162,6 @@ func ExampleSetupGuests() {
 	}
 	// Output:
 	// guest11 set up vdb <nil>
-	// guest12 refused vdb domain is not shut off: it is running; shut it down first, or use --restart
+	// guest12 refused vdb domain is not shut off: it is running; shut it down first (shutdown -P now in the guest), or use --restart
 	// guest13 failed  reading the definition: Domain not found: no domain with matching name 'guest13'
 }

@@ -2,6 +2,7 @@ package migratesetup
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,8 @@ func FuzzParse(f *testing.F) {
 func FuzzAddHostInfoDisk(f *testing.F) {
 	f.Add("<domain><name>n</name><devices><disk><target dev='vda'/></disk></devices></domain>")
 	f.Add("<domain>\n  <devices>\n  </devices>\n</domain>")
+	f.Add("<domain>\n  <name>n</name>\n</domain>")
+	f.Add("<domain><name>n</name><!-- <devices/> --></domain>")
 	f.Fuzz(func(t *testing.T, doc string) {
 		e, err := AddHostInfoDisk(doc, DefaultPath)
 		if err != nil || !e.Changed {
@@ -57,8 +60,36 @@ func FuzzAddHostInfoDisk(f *testing.F) {
 		if err != nil || !r.Changed {
 			t.Fatalf("cannot remove: %v", err)
 		}
-		if r.XML != doc && !bytes.Contains([]byte(doc), []byte("<devices/>")) {
+		// Byte for byte, except where the edit had to create <devices>
+		// (the domain had none, or <devices/>): that element stays, empty.
+		d, err := scanDomain(doc)
+		if err != nil {
+			t.Fatalf("Add accepted what scanDomain refuses: %v", err)
+		}
+		created := d.devicesStart < 0 || d.devicesClose < 0
+		if r.XML != doc && !created {
 			t.Fatalf("remove(add(doc)) != doc:\n%q\n%q", doc, r.XML)
+		}
+		if back, err := scanDomain(r.XML); err != nil || len(back.disks) != len(d.disks) {
+			t.Fatalf("after removal: %v, %d disks, want %d", err, len(back.disks), len(d.disks))
+		}
+	})
+}
+
+// FuzzRedact: Redact never panics, and a qemu:arg value planted at the end
+// of any input that reads as XML up to there is hidden.
+func FuzzRedact(f *testing.F) {
+	f.Add("<domain><qemu:env value='x' name='y'/></domain>")
+	f.Add("<domain><sysinfo><entry>c</entry></sysinfo><source query='q'/></domain>")
+	f.Add("<a b = \"c\" d='e'/><f g='http://u:p@h/'>")
+	f.Fuzz(func(t *testing.T, doc string) {
+		Redact(doc)
+		if _, err := scanDomain(doc); err != nil {
+			return
+		}
+		planted := doc + "<qemu:arg value='pl4nted'/>"
+		if strings.Contains(Redact(planted), "pl4nted") && !strings.Contains(doc, "pl4nted") {
+			t.Fatalf("the planted secret shows:\n%s", Redact(planted))
 		}
 	})
 }

@@ -6,17 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
 
 // Reasons SetupGuest refuses, for errors.Is. A refusal changes nothing.
 var (
-	// ErrNotShutOff: the domain is not shut off, and --restart was not
-	// asked for (or it is paused, crashed, ...: only a running guest is
-	// restarted). libvirt would accept the new definition for a running
-	// domain without a word, for its next boot; sfkvm refuses instead.
+	// ErrNotShutOff: the domain is not shut off, and either --restart was
+	// not asked for, or it is in a state that --restart does not handle
+	// (paused, crashed, shutting down, ...: only a running guest is
+	// restarted; a paused one cannot shut down by ACPI). libvirt would
+	// accept the new definition for a running domain without a word, for
+	// its next boot; sfkvm refuses instead.
 	ErrNotShutOff = errors.New("domain is not shut off")
+	// ErrTransient: the domain is transient (made with virsh create): it
+	// has no persistent definition to edit, and shutting it down would
+	// delete it. Refused always, --restart or not.
+	ErrTransient = errors.New("domain is transient")
 	// ErrHostInfoMissing: this host's information file is missing (run
 	// Register first); the guest could not start with a disk whose file
 	// is absent.
@@ -27,6 +34,11 @@ var (
 	// ErrShutdownTimeout: the guest did not shut down in time after the
 	// ACPI request, and Force was not set.
 	ErrShutdownTimeout = errors.New("guest did not shut down in time")
+	// ErrNotRestarted: with Restart, the new definition was defined (it is
+	// the guest's next boot), but stopping or starting the guest failed,
+	// so the guest does not run it yet; the error says in which state the
+	// guest was left and what to run.
+	ErrNotRestarted = errors.New("the new definition is defined, but the guest was not restarted")
 )
 
 // Options tune SetupGuests and RemoveGuests. The zero value is the safe
@@ -36,7 +48,10 @@ type Options struct {
 	HostInfoPath string
 	// DryRun computes the change and its Diff and changes nothing.
 	DryRun bool
-	// Restart shuts a running guest down (ACPI), applies, and starts it.
+	// Restart also handles a running guest: the new definition is defined
+	// first (libvirt validates it and keeps it for the next boot), and
+	// only then is the guest shut down (ACPI) and started again. A paused,
+	// crashed or otherwise not running guest is refused all the same.
 	Restart bool
 	// Force turns the guest off (destroy) when it has not shut down after
 	// ShutdownTimeout. Without it such a guest is refused and left running.
@@ -174,8 +189,9 @@ func each(ctx context.Context, domains []string, opts Options, do func(context.C
 
 // SetupGuest adds the host information disk to one guest's persistent
 // definition (see AddHostInfoDisk), refusing while this host's
-// information file is missing or the guest is not shut off (unless
-// opts.Restart).
+// information file is missing, when the domain is transient (ErrTransient,
+// always), or when it is not shut off (ErrNotShutOff; with opts.Restart a
+// running guest is handled: defined first, then shut down and started).
 func SetupGuest(ctx context.Context, s Store, domain string, opts Options) Result {
 	opts = opts.withDefaults()
 	if err := ctx.Err(); err != nil {
@@ -204,8 +220,18 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 	if err != nil {
 		return fail(Failed, fmt.Errorf("reading the definition: %w", err))
 	}
+	persistent, err := s.Persistent(ctx, domain)
+	if err != nil {
+		return fail(Failed, fmt.Errorf("reading whether it is persistent: %w", err))
+	}
 	if r.State, err = s.State(ctx, domain); err != nil {
 		return fail(Failed, fmt.Errorf("reading the state: %w", err))
+	}
+	if !persistent {
+		// Before anything is done, and whatever the options: there is no
+		// next-boot definition to change, and stopping it deletes it.
+		return fail(Refused, fmt.Errorf("%w (it is %s): it has no persistent definition to edit, and shutting it down would delete it; "+
+			"make it persistent first (virsh dumpxml %[3]s > %[4]s; virsh define %[4]s)", ErrTransient, r.State, shellQuote(domain), shellQuote(domain+".xml")))
 	}
 	e, err := edit(old)
 	if err != nil {
@@ -219,13 +245,9 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 		r.Outcome = already
 		return r
 	}
-	running := r.State != StateShutoff
-	if running && !(opts.Restart && r.State == StateRunning) {
-		hint := "shut it down first, or use --restart"
-		if r.State != StateRunning {
-			hint = "only a running or shut-off guest is handled"
-		}
-		err = fmt.Errorf("%w: it is %s; %s", ErrNotShutOff, r.State, hint)
+	restarting := r.State != StateShutoff // past the refusal below: running, with Restart
+	if restarting {
+		err = notShutOff(domain, r.State, opts.Restart)
 	}
 	if opts.DryRun {
 		r.Diff = Diff(domain, old, e.XML)
@@ -238,28 +260,60 @@ func apply(ctx context.Context, s Store, domain string, opts Options, edit func(
 	if err != nil {
 		return fail(Refused, err)
 	}
-	if running {
-		if r.Stopped, err = stop(ctx, s, domain, opts); err != nil {
-			if errors.Is(err, ErrShutdownTimeout) {
-				return fail(Refused, err)
-			}
-			return fail(Failed, err)
+	// Shut off, or running with Restart (notShutOff refused the rest):
+	// define first. libvirt takes a new persistent definition for a
+	// running domain as its next boot, and validates it now, so a
+	// definition libvirt refuses never costs the guest a restart.
+	if err := s.Define(ctx, e.XML); err != nil {
+		if restarting {
+			return fail(Failed, fmt.Errorf("defining the new definition (the guest was left running, unchanged): %w", err))
 		}
+		return fail(Failed, fmt.Errorf("defining the new definition: %w", err))
 	}
-	defineErr := s.Define(ctx, e.XML)
-	if running {
-		// Start it again even when the definition was refused: leave the
-		// guest running as it was found.
-		if err := s.Start(ctx, domain); err != nil {
-			return fail(Failed, errors.Join(defineErr, fmt.Errorf("starting it again after %s: %w", r.Stopped, err)))
+	if !restarting {
+		r.Outcome = done
+		return r
+	}
+	if r.Stopped, err = stop(ctx, s, domain, opts); err != nil {
+		return fail(Failed, fmt.Errorf("%w: it did not shut down, so it runs the old definition until it boots again "+
+			"(shut it down and start it: virsh shutdown %[2]s, then virsh start %[2]s; if it goes down by itself, start it): %[3]w",
+			ErrNotRestarted, shellQuote(domain), err))
+	}
+	if err := s.Start(ctx, domain); err != nil {
+		how := "shut down"
+		if r.Stopped == "destroyed" {
+			how = "forced off"
 		}
-		r.Started = true
+		return fail(Failed, fmt.Errorf("%w: it was %s and is now off; starting it failed (start it with virsh start %s): %w", ErrNotRestarted, how, shellQuote(domain), err))
 	}
-	if defineErr != nil {
-		return fail(Failed, fmt.Errorf("defining the new definition: %w", defineErr))
-	}
+	r.Started = true
 	r.Outcome = done
 	return r
+}
+
+// notShutOff is why a domain found in state st (not shut off) is refused:
+// always, except a running one with restart.
+func notShutOff(domain string, st State, restart bool) error {
+	domain = shellQuote(domain)
+	var hint string
+	switch st {
+	case StateRunning:
+		if restart {
+			return nil
+		}
+		hint = "shut it down first (shutdown -P now in the guest), or use --restart"
+	case StatePaused:
+		hint = "a paused guest cannot shut down by ACPI, so --restart does not handle it; resume it (virsh resume " + domain + ") or shut it off first"
+	case StateCrashed:
+		hint = "shut it off first (virsh destroy " + domain + "), then set it up"
+	case StateShutdown:
+		hint = "wait until it is shut off"
+	case StatePMSuspended:
+		hint = "a suspended guest cannot shut down by ACPI; wake it (virsh dompmwakeup " + domain + ") or shut it off first"
+	default:
+		hint = "only a shut-off guest, or a running one with --restart, is handled"
+	}
+	return fmt.Errorf("%w: it is %s; %s", ErrNotShutOff, st, hint)
 }
 
 // stop asks the guest to shut down and waits until it is off, destroying
@@ -310,4 +364,15 @@ func checkHostInfo(ctx context.Context, path string) error {
 		return fmt.Errorf("%w: %w; register this host again (sfkvm migratesetup -c)", ErrHostInfoInvalid, err)
 	}
 	return nil
+}
+
+// shellQuote quotes s for a command line shown to the user, when it needs
+// it: a domain name may hold spaces or quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._+:@%/-", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

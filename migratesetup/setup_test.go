@@ -161,19 +161,21 @@ func TestRestart(t *testing.T) {
 		force       bool
 		outcome     migratesetup.Outcome
 		stopped     string
-		defined     int
+		started     bool
 		destroyed   int
 		state       migratesetup.State
-		err         error
+		err         []error
 		tookAtLeast time.Duration
 		tookAtMost  time.Duration
 	}{
-		{name: "shuts down in 30s", delay: 30 * time.Second, outcome: migratesetup.SetUp, stopped: "shutdown", defined: 1,
+		{name: "shuts down in 30s", delay: 30 * time.Second, outcome: migratesetup.SetUp, stopped: "shutdown", started: true,
 			state: migratesetup.StateRunning, tookAtLeast: 30 * time.Second, tookAtMost: 31 * time.Second},
-		{name: "ignores ACPI", delay: -1, outcome: migratesetup.Refused, state: migratesetup.StateRunning,
-			err: migratesetup.ErrShutdownTimeout, tookAtLeast: time.Minute, tookAtMost: time.Minute},
-		{name: "ignores ACPI, forced", delay: -1, force: true, outcome: migratesetup.SetUp, stopped: "destroyed",
-			defined: 1, destroyed: 1, state: migratesetup.StateRunning, tookAtLeast: time.Minute, tookAtMost: time.Minute},
+		// The definition is already defined when the guest will not go
+		// down: it is its next boot, and the error says so.
+		{name: "ignores ACPI", delay: -1, outcome: migratesetup.Failed, state: migratesetup.StateRunning,
+			err: []error{migratesetup.ErrShutdownTimeout, migratesetup.ErrNotRestarted}, tookAtLeast: time.Minute, tookAtMost: time.Minute},
+		{name: "ignores ACPI, forced", delay: -1, force: true, outcome: migratesetup.SetUp, stopped: "destroyed", started: true,
+			destroyed: 1, state: migratesetup.StateRunning, tookAtLeast: time.Minute, tookAtMost: time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := hostinfo(t)
@@ -185,43 +187,193 @@ func TestRestart(t *testing.T) {
 				start := time.Now()
 				r := migratesetup.SetupGuest(context.Background(), s, "g", opts)
 				took := time.Since(start)
-				if r.Outcome != tc.outcome || r.Stopped != tc.stopped || r.Started != (tc.defined == 1) || !errors.Is(r.Err, tc.err) && tc.err != nil {
+				if r.Outcome != tc.outcome || r.Stopped != tc.stopped || r.Started != tc.started {
 					t.Errorf("%+v", r)
+				}
+				for _, e := range tc.err {
+					if !errors.Is(r.Err, e) {
+						t.Errorf("err = %v, want %v", r.Err, e)
+					}
+				}
+				if tc.err == nil && r.Err != nil {
+					t.Errorf("err = %v", r.Err)
 				}
 				if took < tc.tookAtLeast || took > tc.tookAtMost {
 					t.Errorf("took %v, want %v to %v", took, tc.tookAtLeast, tc.tookAtMost)
 				}
-				if s.Calls("Define") != tc.defined || s.Calls("Destroy") != tc.destroyed {
+				if s.Calls("Define") != 1 || s.Calls("Destroy") != tc.destroyed {
 					t.Errorf("%d defines, %d destroys", s.Calls("Define"), s.Calls("Destroy"))
 				}
-				if d, _ := s.Domain("g"); d.State != tc.state {
-					t.Errorf("left %s, want %s", d.State, tc.state)
+				d, _ := s.Domain("g")
+				if d.State != tc.state || !strings.Contains(d.XML, migratesetup.Serial) {
+					t.Errorf("left %s, set up: %v", d.State, strings.Contains(d.XML, migratesetup.Serial))
 				}
 			})
 		})
 	}
 }
 
-func TestRestartStartsTheGuestAgainWhenDefineFails(t *testing.T) {
+// A definition that libvirt refuses never costs the guest a restart: it
+// is defined before the guest is stopped, and a refusal stops there.
+func TestRestartNeverStopsTheGuestForARefusedDefinition(t *testing.T) {
 	opts := hostinfo(t)
 	opts.Restart = true
 	refused := errors.New("XML document failed to validate against schema")
+	setUp, err := migratesetup.AddHostInfoDisk(guestXML("g"), opts.HostInfoPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		xml  string
+		do   func(context.Context, migratesetup.Store, string, migratesetup.Options) migratesetup.Result
+	}{
+		{"setup", guestXML("g"), migratesetup.SetupGuest},
+		{"remove", setUp.XML, migratesetup.RemoveGuest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := migratesetuptest.New(map[string]*migratesetuptest.Domain{"g": {XML: tc.xml, State: migratesetup.StateRunning}})
+				s.Fail = func(method, domain string) error {
+					if method == "Define" {
+						return refused
+					}
+					return nil
+				}
+				r := tc.do(context.Background(), s, "g", opts)
+				if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, refused) || r.Stopped != "" || r.Started ||
+					!strings.Contains(r.Err.Error(), "left running, unchanged") {
+					t.Errorf("%+v", r)
+				}
+				if n := s.Calls("Shutdown") + s.Calls("Destroy") + s.Calls("Start"); n != 0 {
+					t.Errorf("%d shutdowns, destroys or starts for a refused definition", n)
+				}
+				if d, _ := s.Domain("g"); d.State != migratesetup.StateRunning || d.XML != tc.xml {
+					t.Errorf("left %s", d.State)
+				}
+				// Accepted, the same guest is defined, then restarted.
+				s.Fail = nil
+				r = tc.do(context.Background(), s, "g", opts)
+				if !r.Outcome.OK() || r.Stopped != "shutdown" || !r.Started || s.Calls("Define") != 2 {
+					t.Errorf("accepted: %+v", r)
+				}
+			})
+		})
+	}
+}
+
+// When the guest was stopped for the new definition and does not start
+// again, the error says that it is off and that the definition is there.
+func TestRestartWhenTheStartFails(t *testing.T) {
+	opts := hostinfo(t)
+	opts.Restart = true
+	noStart := errors.New("unsupported configuration: no room")
 	synctest.Test(t, func(t *testing.T) {
 		s := migratesetuptest.New(map[string]*migratesetuptest.Domain{"g": {XML: guestXML("g"), State: migratesetup.StateRunning}})
 		s.Fail = func(method, domain string) error {
-			if method == "Define" {
-				return refused
+			if method == "Start" {
+				return noStart
 			}
 			return nil
 		}
 		r := migratesetup.SetupGuest(context.Background(), s, "g", opts)
-		if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, refused) || !r.Started {
+		if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, noStart) || !errors.Is(r.Err, migratesetup.ErrNotRestarted) ||
+			r.Stopped != "shutdown" || r.Started || !strings.Contains(r.Err.Error(), "is now off") || !strings.Contains(r.Err.Error(), "virsh start g") {
 			t.Errorf("%+v", r)
 		}
-		if d, _ := s.Domain("g"); d.State != migratesetup.StateRunning || d.XML != guestXML("g") {
+		if d, _ := s.Domain("g"); d.State != migratesetup.StateShutoff || !strings.Contains(d.XML, migratesetup.Serial) {
 			t.Errorf("left %s", d.State)
 		}
 	})
+}
+
+// Only a shut-off guest, or a running one with Restart, is changed. A
+// paused guest cannot shut down by ACPI (waiting would only run into the
+// timeout), a crashed one is not running: each is refused, with or without
+// Restart, naming its state, before anything is done to it.
+func TestRefusedStates(t *testing.T) {
+	opts := hostinfo(t)
+	for _, st := range []migratesetup.State{migratesetup.StatePaused, migratesetup.StateCrashed, migratesetup.StateShutdown,
+		migratesetup.StatePMSuspended, migratesetup.StateNoState, migratesetup.StateBlocked, migratesetup.StateRunning} {
+		for _, restart := range []bool{false, true} {
+			if st == migratesetup.StateRunning && restart {
+				continue // the one handled case (TestRestart)
+			}
+			t.Run(fmt.Sprintf("%s, restart %v", st, restart), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					s := migratesetuptest.New(map[string]*migratesetuptest.Domain{"g": {XML: guestXML("g"), State: st}})
+					o := opts
+					o.Restart, o.Force = restart, restart
+					r := migratesetup.SetupGuest(context.Background(), s, "g", o)
+					if r.Outcome != migratesetup.Refused || !errors.Is(r.Err, migratesetup.ErrNotShutOff) || !strings.Contains(r.Err.Error(), "it is "+st.String()+";") {
+						t.Errorf("%+v", r)
+					}
+					if st != migratesetup.StateRunning && strings.Contains(r.Err.Error(), "use --restart") {
+						t.Errorf("the hint offers --restart for a %s guest: %v", st, r.Err)
+					}
+					if n := s.Calls("Define") + s.Calls("Shutdown") + s.Calls("Destroy") + s.Calls("Start"); n != 0 {
+						t.Errorf("%d changes to a %s guest", n, st)
+					}
+					if r := migratesetup.RemoveGuest(context.Background(), s, "g", o); r.Outcome != migratesetup.NotSetUp {
+						t.Errorf("removal from a guest never set up: %+v", r)
+					}
+				})
+			})
+		}
+	}
+}
+
+// A transient domain has no persistent definition to edit, and stopping
+// it deletes it: refused always, before anything is done to it, with a
+// hint that does not offer --restart.
+func TestTransientIsRefused(t *testing.T) {
+	opts := hostinfo(t)
+	for _, tc := range []struct {
+		name   string
+		opts   func(*migratesetup.Options)
+		remove bool
+	}{
+		{"plain", func(*migratesetup.Options) {}, false},
+		{"restart", func(o *migratesetup.Options) { o.Restart = true }, false},
+		{"restart, force", func(o *migratesetup.Options) { o.Restart, o.Force = true, true }, false},
+		{"dry run", func(o *migratesetup.Options) { o.DryRun = true }, false},
+		{"remove, restart", func(o *migratesetup.Options) { o.Restart = true }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				x := guestXML("t")
+				if tc.remove {
+					e, err := migratesetup.AddHostInfoDisk(x, opts.HostInfoPath)
+					if err != nil {
+						t.Fatal(err)
+					}
+					x = e.XML
+				}
+				s := migratesetuptest.New(map[string]*migratesetuptest.Domain{"t": {XML: x, State: migratesetup.StateRunning, Transient: true}})
+				o := opts
+				tc.opts(&o)
+				var r migratesetup.Result
+				if tc.remove {
+					r = migratesetup.RemoveGuest(context.Background(), s, "t", o)
+				} else {
+					r = migratesetup.SetupGuest(context.Background(), s, "t", o)
+				}
+				if r.Outcome != migratesetup.Refused || !errors.Is(r.Err, migratesetup.ErrTransient) || r.Diff != "" {
+					t.Errorf("%+v", r)
+				}
+				msg := r.Err.Error()
+				if !strings.Contains(msg, "no persistent definition") || !strings.Contains(msg, "would delete it") || strings.Contains(msg, "--restart") {
+					t.Errorf("message: %s", msg)
+				}
+				if n := s.Calls("Define") + s.Calls("Shutdown") + s.Calls("Destroy") + s.Calls("Start"); n != 0 {
+					t.Errorf("%d changes to a transient guest", n)
+				}
+				if d, ok := s.Domain("t"); !ok || d.State != migratesetup.StateRunning {
+					t.Errorf("the transient guest is gone or stopped (%v, %s)", ok, d.State)
+				}
+			})
+		})
+	}
 }
 
 func TestRestartHonoursTheContext(t *testing.T) {
@@ -232,7 +384,7 @@ func TestRestartHonoursTheContext(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		r := migratesetup.SetupGuest(ctx, s, "g", opts)
-		if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, context.DeadlineExceeded) || s.Calls("Destroy") != 0 {
+		if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, context.DeadlineExceeded) || !errors.Is(r.Err, migratesetup.ErrNotRestarted) || s.Calls("Destroy") != 0 {
 			t.Errorf("%+v", r)
 		}
 	})
@@ -297,5 +449,17 @@ func TestSetupGuestsHonourTheContext(t *testing.T) {
 	}
 	if s.Calls("Define") != 0 {
 		t.Error("defined after the context ended")
+	}
+}
+
+// The commands in hints are quoted where a domain name needs it.
+func TestHintsQuoteTheName(t *testing.T) {
+	opts := hostinfo(t)
+	opts.Restart = true
+	name := "it's a guest"
+	s := migratesetuptest.New(map[string]*migratesetuptest.Domain{name: {XML: guestXML("x"), State: migratesetup.StatePaused}})
+	r := migratesetup.SetupGuest(context.Background(), s, name, opts)
+	if r.Err == nil || !strings.Contains(r.Err.Error(), `virsh resume 'it'\''s a guest'`) {
+		t.Errorf("%v", r.Err)
 	}
 }

@@ -21,6 +21,11 @@ type Store interface {
 	InactiveXML(ctx context.Context, domain string) (string, error)
 	// State returns the domain's state now.
 	State(ctx context.Context, domain string) (State, error)
+	// Persistent reports whether the domain has a persistent definition
+	// (libvirt's virDomainIsPersistent). A transient domain (made with
+	// virsh create, DomainCreateXML) has none: it exists while it runs and
+	// is gone once it is shut down, so sfkvm never edits or stops one.
+	Persistent(ctx context.Context, domain string) (bool, error)
 	// Define defines the domain again from xml, validated against
 	// libvirt's schema (DOMAIN_DEFINE_VALIDATE).
 	Define(ctx context.Context, xml string) error

@@ -43,7 +43,9 @@ type Edit struct {
 //	</disk>
 //
 // after the last <disk> (so the boot disk stays first), with the first
-// target vda..vdz that no disk uses, indented like its neighbours. It
+// target vda..vdz that no disk uses, indented like its neighbours. A
+// domain without <devices> (valid for libvirt) gets one, as the last
+// child of <domain>; <devices/> becomes an element with our disk in it. It
 // edits the text: every other byte of domainXML is in the result
 // unchanged, including elements that no Go struct models (a re-marshalled
 // struct would silently drop them). path is the host information file,
@@ -95,6 +97,8 @@ func AddHostInfoDisk(domainXML, path string) (Edit, error) {
 	var at int
 	var insert string
 	switch {
+	case d.devicesStart < 0:
+		return Edit{XML: addDevices(d, path, target), Changed: true, Target: target}, nil
 	case len(d.disks) > 0:
 		last := d.disks[len(d.disks)-1]
 		indent, ownLine := lineIndent(text, last.start)
@@ -133,6 +137,29 @@ func AddHostInfoDisk(domainXML, path string) (Edit, error) {
 	return Edit{XML: text[:at] + insert + text[at:], Changed: true, Target: target}, nil
 }
 
+// addDevices adds a <devices> element holding our disk to a domain that
+// has none (libvirt accepts a domain without devices), as the last child
+// of <domain>, indented like the first child; the rest of the text is
+// kept byte for byte.
+func addDevices(d *domainText, path, target string) string {
+	text := d.text
+	domIndent, _ := lineIndent(text, d.domainStart)
+	childIndent, childOwnLine := lineIndent(text, d.domainChild)
+	closeIndent, closeOwnLine := lineIndent(text, d.domainClose)
+	if !childOwnLine || !closeOwnLine {
+		// All on one line: stay on it.
+		return text[:d.domainClose] + "<devices>" + diskXML(path, target, "", "", "") + "</devices>" + text[d.domainClose:]
+	}
+	unit := "  "
+	if strings.HasPrefix(childIndent, domIndent) && len(childIndent) > len(domIndent) {
+		unit = childIndent[len(domIndent):]
+	}
+	// Insert whole lines just before the line of </domain>.
+	at := d.domainClose - len(closeIndent)
+	return text[:at] + childIndent + "<devices>\n" + childIndent + unit + diskXML(path, target, childIndent+unit, unit, "\n") +
+		"\n" + childIndent + "</devices>\n" + text[at:]
+}
+
 // diskXML is our disk element, its lines joined by nl and indented by
 // indent+unit (the closing tag by indent).
 func diskXML(path, target, indent, unit, nl string) string {
@@ -153,7 +180,9 @@ func escapeAttr(s string) string { return attrEscaper.Replace(s) }
 
 // RemoveHostInfoDisk removes every disk with our serial from a domain
 // definition, with the line it stood on, so that removing what
-// AddHostInfoDisk added gives back the original text byte for byte. A
+// AddHostInfoDisk added gives back the original text byte for byte (except
+// where AddHostInfoDisk had to create <devices>, from nothing or from
+// <devices/>: that element stays, empty, which libvirt reads the same). A
 // domain without it is returned as is (Changed false).
 func RemoveHostInfoDisk(domainXML string) (Edit, error) {
 	d, err := scanDomain(domainXML)

@@ -235,13 +235,17 @@ func TestAddRefusesWhatItCannotEdit(t *testing.T) {
 		doc, path string
 		notDomain bool
 	}{
-		"relative path":   {domainWithDisks("vda"), "hostinfo", false},
-		"control in path": {domainWithDisks("vda"), "/a\nb", false},
-		"not xml":         {"hello", hostinfoPath, true},
-		"not a domain":    {"<network><devices/></network>", hostinfoPath, true},
-		"no devices":      {"<domain><name>x</name></domain>", hostinfoPath, true},
-		"unclosed":        {"<domain><devices>", hostinfoPath, true},
-		"two devices":     {"<domain><devices/><devices/></domain>", hostinfoPath, true},
+		"relative path":                        {domainWithDisks("vda"), "hostinfo", false},
+		"control in path":                      {domainWithDisks("vda"), "/a\nb", false},
+		"not xml":                              {"hello", hostinfoPath, true},
+		"not a domain":                         {"<network><devices/></network>", hostinfoPath, true},
+		"empty domain":                         {"<domain/>", hostinfoPath, true},
+		"nothing inside":                       {"<domain>\n</domain>", hostinfoPath, true},
+		"devices in another default namespace": {"<domain><name>x</name><devices xmlns='urn:other'/></domain>", hostinfoPath, true},
+		"disk in another default namespace":    {"<domain><name>x</name><devices><disk xmlns='urn:other'/></devices></domain>", hostinfoPath, true},
+		"two roots":                            {"<domain><name>x</name></domain><domain><name>y</name></domain>", hostinfoPath, true},
+		"unclosed":                             {"<domain><devices>", hostinfoPath, true},
+		"two devices":                          {"<domain><devices/><devices/></domain>", hostinfoPath, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := AddHostInfoDisk(tc.doc, tc.path)
@@ -265,5 +269,78 @@ func TestAddToSelfClosingDevices(t *testing.T) {
 		"      <serial>sfkvm-hostinfo</serial>\n    </disk>\n  </devices>\n</domain>"
 	if e.XML != want {
 		t.Errorf("got\n%s\nwant\n%s", e.XML, want)
+	}
+}
+
+func TestAddRefusalsSayWhy(t *testing.T) {
+	for doc, want := range map[string]string{
+		"<domain/>": "the <domain> element has no elements in it",
+		"<domain><name>x</name><devices xmlns='urn:other'/></domain>": `<devices> declares the default namespace "urn:other"`,
+		"<domain><name>x</name><devices/><devices/></domain>":         "two <devices> elements",
+	} {
+		if _, err := AddHostInfoDisk(doc, hostinfoPath); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", doc, err, want)
+		}
+	}
+}
+
+// A domain without <devices> is valid for libvirt: the edit adds the
+// element, with our disk, and keeps every other byte. A <devices> that
+// is not libvirt's (in a comment, in CDATA, in another namespace) is not
+// taken for it.
+func TestAddWithoutDevices(t *testing.T) {
+	ours := "<disk type='file' device='disk'>\n%[1]s<driver name='qemu' type='raw'/>\n%[1]s<source file='/var/lib/sfkvm/hostinfo'/>\n" +
+		"%[1]s<target dev='vda' bus='virtio'/>\n%[1]s<readonly/>\n%[1]s<shareable/>\n%[1]s<serial>sfkvm-hostinfo</serial>\n%[2]s</disk>"
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"lines", "<domain type='kvm'>\n  <name>x</name>\n  <memory>1</memory>\n</domain>\n",
+			"<domain type='kvm'>\n  <name>x</name>\n  <memory>1</memory>\n  <devices>\n    " + fmt.Sprintf(ours, "      ", "    ") + "\n  </devices>\n</domain>\n"},
+		{"tabs, indented root", "<?xml version='1.0'?>\n\t<domain>\n\t\t<name>x</name>\n\t</domain>",
+			"<?xml version='1.0'?>\n\t<domain>\n\t\t<name>x</name>\n\t\t<devices>\n\t\t\t" + fmt.Sprintf(ours, "\t\t\t\t", "\t\t\t") + "\n\t\t</devices>\n\t</domain>"},
+		{"one line", "<domain><name>x</name></domain>",
+			"<domain><name>x</name><devices>" + strings.ReplaceAll(fmt.Sprintf(ours, "", ""), "\n", "") + "</devices></domain>"},
+		{"devices in a comment", "<domain>\n  <name>x</name>\n  <!-- <devices><disk/></devices> -->\n</domain>", ""},
+		{"devices in CDATA", "<domain>\n  <name>x</name>\n  <description><![CDATA[<devices></devices>]]></description>\n</domain>", ""},
+		{"devices in metadata", "<domain>\n  <name>x</name>\n  <metadata>\n    <app:devices xmlns:app='urn:app'><disk/></app:devices>\n  </metadata>\n</domain>", ""},
+		{"devices in another namespace", "<domain>\n  <name>x</name>\n  <app:devices xmlns:app='urn:app'/>\n</domain>", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := AddHostInfoDisk(tc.doc, hostinfoPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !e.Changed || e.Target != "vda" {
+				t.Errorf("changed %v, target %q", e.Changed, e.Target)
+			}
+			if tc.want != "" && e.XML != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", e.XML, tc.want)
+			}
+			// Every byte of the input is there, around one inserted block
+			// (found up to a shift: "<" may end the prefix or begin it).
+			p := 0
+			for p < len(tc.doc) && tc.doc[p] == e.XML[p] {
+				p++
+			}
+			q := 0
+			for q < len(tc.doc)-p && tc.doc[len(tc.doc)-1-q] == e.XML[len(e.XML)-1-q] {
+				q++
+			}
+			inserted := e.XML[p : len(e.XML)-q]
+			if p+q != len(tc.doc) || !strings.Contains(inserted, "devices>") || !strings.Contains(inserted, "</devices") ||
+				strings.Count(inserted, "<disk ") != 1 || strings.Count(inserted, "devices>") != 2 {
+				t.Errorf("not one <devices> block inserted (%d+%d of %d bytes kept): %q", p, q, len(tc.doc), inserted)
+			}
+			d, err := scanDomain(e.XML)
+			if err != nil || len(d.disks) != 1 || d.disks[0].serial != Serial {
+				t.Errorf("the result does not read back with our disk: %v", err)
+			}
+			if again, err := AddHostInfoDisk(e.XML, hostinfoPath); err != nil || again.Changed {
+				t.Errorf("second add: changed %v, %v", again.Changed, err)
+			}
+			if r, err := RemoveHostInfoDisk(tc.doc); err != nil || r.Changed {
+				t.Errorf("removal from the original: changed %v, %v", r.Changed, err)
+			}
+		})
 	}
 }

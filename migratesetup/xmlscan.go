@@ -13,7 +13,10 @@ import (
 // never re-marshalled (see AddHostInfoDisk).
 type domainText struct {
 	text         string
-	devicesStart int // offset of "<devices"
+	domainStart  int // offset of "<domain"
+	domainClose  int // offset of "</domain>"
+	domainChild  int // offset of the first element inside <domain>, or -1
+	devicesStart int // offset of "<devices", or -1 when there is none
 	devicesInner int // offset just after the <devices> start tag
 	devicesClose int // offset of "</devices>", or -1 when it is <devices/>
 	devicesEnd   int // offset just after the devices element
@@ -40,7 +43,7 @@ var errNotDomain = errors.New("not a libvirt domain definition")
 // <disk> children. It reads the text with encoding/xml's raw tokens, whose
 // offsets are exact byte positions in the text.
 func scanDomain(text string) (*domainText, error) {
-	d := &domainText{text: text, devicesStart: -1, devicesClose: -1, firstChild: -1}
+	d := &domainText{text: text, domainStart: -1, domainClose: -1, domainChild: -1, devicesStart: -1, devicesClose: -1, firstChild: -1}
 	dec := xml.NewDecoder(strings.NewReader(text))
 	var (
 		path   []string // names of the open elements
@@ -63,9 +66,23 @@ func scanDomain(text string) (*domainText, error) {
 				name = t.Name.Space + ":" + name
 			}
 			depth := len(path) // depth of this element: 0 is the root
+			if depth == 0 || depth == 1 && name == "devices" || depth >= 2 && path[1] == "devices" {
+				// libvirt reads un-namespaced elements only: a default
+				// namespace here would hide them from it, and from us.
+				if ns := attrNS(t, "xmlns"); ns != "" {
+					return nil, fmt.Errorf("%w: <%s> declares the default namespace %q; libvirt reads only elements in no namespace", errNotDomain, name, ns)
+				}
+			}
+			if depth == 1 && d.domainChild < 0 {
+				d.domainChild = off
+			}
 			switch {
 			case depth == 0 && name != "domain":
 				return nil, fmt.Errorf("%w: the root element is <%s>", errNotDomain, name)
+			case depth == 0 && d.domainStart >= 0:
+				return nil, fmt.Errorf("%w: a second root element <%s>", errNotDomain, name)
+			case depth == 0:
+				d.domainStart = off
 			case depth == 1 && name == "devices":
 				if d.devicesStart >= 0 {
 					return nil, fmt.Errorf("%w: two <devices> elements", errNotDomain)
@@ -108,6 +125,12 @@ func scanDomain(text string) (*domainText, error) {
 			depth := len(path) - 1
 			end := int(dec.InputOffset())
 			switch {
+			case depth == 0:
+				if d.domainChild < 0 {
+					// <domain/> or <domain></domain>: not even a name.
+					return nil, fmt.Errorf("%w: the <domain> element has no elements in it", errNotDomain)
+				}
+				d.domainClose = off
 			case depth == 1 && path[1] == "devices":
 				d.devicesEnd = end
 				// A start tag that ends where this element ends was <devices/>.
@@ -130,13 +153,24 @@ func scanDomain(text string) (*domainText, error) {
 	if len(path) != 0 {
 		return nil, fmt.Errorf("%w: <%s> is not closed", errNotDomain, path[len(path)-1])
 	}
-	if d.devicesStart < 0 {
-		return nil, fmt.Errorf("%w: no <devices> element", errNotDomain)
+	if d.domainStart < 0 {
+		return nil, fmt.Errorf("%w: no <domain> element", errNotDomain)
 	}
 	for i := range d.disks {
 		d.disks[i].serial = strings.TrimSpace(d.disks[i].serial)
 	}
 	return d, nil
+}
+
+// attrNS returns the value of the unprefixed namespace declaration name
+// ("xmlns"), or "".
+func attrNS(t xml.StartElement, name string) string {
+	for _, a := range t.Attr {
+		if a.Name.Space == "" && a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 func attr(t xml.StartElement, name string) string {

@@ -49,7 +49,7 @@ func runMigratesetup(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.hostinfo, "hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host")
 	fs.StringVar(&f.uri, "connect", "qemu:///system", "libvirt connection `URI`, with -s and -d")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the change as a diff (secrets redacted) and change nothing")
-	fs.BoolVar(&f.restart, "restart", false, "shut a running guest down (ACPI), apply, and start it again")
+	fs.BoolVar(&f.restart, "restart", false, "also handle a running guest: define the new definition, then shut it down (ACPI) and start it again (never a transient, paused or crashed one)")
 	fs.BoolVar(&f.force, "force", false, "with --restart: force a guest off when it has not shut down in time")
 	fs.DurationVar(&f.timeout, "timeout", 3*time.Minute, "with --restart: how long to wait for a guest to shut down")
 	fs.IntVar(&f.parallel, "parallel", 4, "how many guests to work on at once")

@@ -15,8 +15,9 @@ import (
 )
 
 // libvirtFixture registers a host in a temporary folder and writes a
-// file-backed test driver node with shut-off guests g1 and g2 and a running
-// guest r1; it returns the host information path and the URI.
+// file-backed test driver node with shut-off guests g1 and g2, a running
+// guest r1 and a paused guest p1; it returns the host information path and
+// the URI.
 func libvirtFixture(t *testing.T) (hostinfo, uri string) {
 	t.Helper()
 	s, err := libvirtstore.Open("test:///default")
@@ -36,7 +37,7 @@ func libvirtFixture(t *testing.T) (hostinfo, uri string) {
 	for _, g := range []struct {
 		name     string
 		runstate int
-	}{{"g1", 5}, {"g2", 5}, {"r1", 1}} {
+	}{{"g1", 5}, {"g2", 5}, {"r1", 1}, {"p1", 3}} {
 		fmt.Fprintf(&b, `  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
     <name>%s</name>
     <memory>1048576</memory>
@@ -66,7 +67,7 @@ func TestMigratesetupGuests(t *testing.T) {
 	// Each run is its own connection, and each connection to a file-backed
 	// URI starts from the file: so each run sees the fixture as written.
 	r := runCLI(t, "", append([]string{"migratesetup", "-s", "g1", "g2", "r1", "absent"}, common...)...)
-	want := "g1: set up (vdb)\ng2: set up (vdb)\nr1: refused: domain is not shut off: it is running; shut it down first, or use --restart\n" +
+	want := "g1: set up (vdb)\ng2: set up (vdb)\nr1: refused: domain is not shut off: it is running; shut it down first (shutdown -P now in the guest), or use --restart\n" +
 		"absent: failed: reading the definition: Domain not found\n"
 	if r.code != exitFailed || r.stdout != want {
 		t.Errorf("exit %d\n%s\nwant\n%s", r.code, r.stdout, want)
@@ -110,5 +111,17 @@ func TestMigratesetupLibvirtUnreachable(t *testing.T) {
 	r := runCLI(t, "", "migratesetup", "-s", "g1", "--connect", "test://"+filepath.Join(t.TempDir(), "absent.xml"))
 	if r.code != exitUnavailable || !strings.Contains(r.stderr, "connecting to libvirt") || r.stdout != "" {
 		t.Errorf("%+v", r)
+	}
+}
+
+// TestMigratesetupPausedWithRestart: --restart does not take a paused
+// guest (it cannot shut down by ACPI): refused at once, saying so, and the
+// hint does not offer --restart again.
+func TestMigratesetupPausedWithRestart(t *testing.T) {
+	hostinfo, uri := libvirtFixture(t)
+	r := runCLI(t, "", "migratesetup", "-s", "p1", "--restart", "--force", "--timeout", "1s", "--connect", uri, "--hostinfo", hostinfo)
+	want := "p1: refused: domain is not shut off: it is paused; a paused guest cannot shut down by ACPI, so --restart does not handle it; resume it (virsh resume p1) or shut it off first\n"
+	if r.code != exitFailed || r.stdout != want {
+		t.Errorf("exit %d\n%s\nwant\n%s", r.code, r.stdout, want)
 	}
 }

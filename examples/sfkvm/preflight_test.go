@@ -135,6 +135,17 @@ func TestPreflightCommand(t *testing.T) {
 	if rep.Summary.Fail == 0 || rep.Summary.OK != 0 {
 		t.Errorf("summary %+v", rep.Summary)
 	}
+	// The same as its own process, once with libvirt reachable: its real
+	// stderr (libvirt and libxml2 write to file descriptor 2 directly,
+	// past the writer runCLI captures) carries no noise of theirs.
+	for _, uri := range []string{"test://" + dir + "/missing.xml", "test:///default"} {
+		x := execCLI(t, nil, "preflight", "-f", dir+"/none.conf", "--hostinfo", dir+"/hostinfo",
+			"--sdtool", dir+"/sdtool", "--cftool", dir+"/cftool", "--connect", uri, "--known-hosts", dir+"/known_hosts")
+		if x.code != exitFailed {
+			t.Errorf("%s: exit %d, want 1\n%s", uri, x.code, x.stderr)
+		}
+		noLibNoise(t, "preflight --connect "+uri, x.stderr)
+	}
 	if r := runCLI(t, "", "preflight", "--key", "k", "--password-stdin"); r.code != exitUsage {
 		t.Errorf("--key with --password-stdin: exit %d, want 2", r.code)
 	}

@@ -17,6 +17,22 @@
 // errors.Is(err, libvirt.ERR_NO_DOMAIN) works, and an unknown domain is
 // also errors.Is(err, migratesetup.ErrNoDomain).
 //
+// Validation is safe under concurrency: libvirt validates a definition
+// with libxml2's Relax-NG validator, and libxml2 before 2.15 initialises
+// its Relax-NG and XML Schema type libraries lazily, without a lock, on
+// the first schema parse of the process. Parallel first validations (an
+// in-process driver such as test:///, with SetupGuests' concurrency) then
+// printed "Relax-NG types library ... already registered" on stderr and
+// could corrupt the tables. Open initialises them once per process, before
+// it returns a Store; it fails when the libxml2 that libvirt loaded cannot
+// be found (any libxml2.so.* loaded in the process) rather than run
+// unprotected. Open also refuses a file-backed test:/// URI whose file is
+// missing or not a regular file before libvirt hands it to libxml2, which
+// would print an I/O warning on stderr by itself.
+//
+// Persistent is virDomainIsPersistent: migratesetup refuses a transient
+// domain, whose shutdown would delete it.
+//
 // What it deliberately does not do: attach or detach devices on a live
 // domain (the test driver refuses those calls, and the guest must see the
 // disk from boot); it reads the inactive definition with its secrets and

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 
 	"libvirt.org/go/libvirt"
 
@@ -22,12 +24,51 @@ type Store struct {
 // file-backed test:///ABS/PATH.xml). An error means libvirt cannot be
 // reached.
 func Open(uri string) (*Store, error) {
+	if err := checkTestFile(uri); err != nil {
+		return nil, fmt.Errorf("connecting to libvirt at %s: %w", uri, err)
+	}
 	c, err := libvirt.NewConnect(uri)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to libvirt at %s: %w", uri, wrap(err))
 	}
+	if err := initXMLTypes(); err != nil {
+		// Without it, parallel validated defines in this process may
+		// race inside libxml2 (see initXMLTypes): refuse rather than
+		// risk it.
+		c.Close()
+		return nil, fmt.Errorf("connecting to libvirt at %s: preparing XML validation: %w", uri, err)
+	}
 	return &Store{conn: c}, nil
 }
+
+// checkTestFile opens the file of a file-backed test:///ABS/PATH.xml URI
+// before libvirt does: libvirt's test driver hands a missing or unreadable
+// file to libxml2, which prints "I/O warning : failed to load external
+// entity" on file descriptor 2 (past any writer of the caller) before
+// libvirt returns its own error. Other URIs, and test:///default, are
+// left to libvirt.
+func checkTestFile(uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "test" || u.Host != "" || u.Path == "" || u.Path == "/default" {
+		return nil
+	}
+	f, err := os.Open(u.Path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: %w", u.Path, errNotRegular)
+	}
+	return nil
+}
+
+// errNotRegular: a test driver's node file that is a folder, a device, ...
+var errNotRegular = errors.New("not a regular file")
 
 // Close closes the connection.
 func (s *Store) Close() error {
@@ -88,6 +129,17 @@ func (s *Store) State(ctx context.Context, name string) (migratesetup.State, err
 		return 0, wrap(err)
 	}
 	return migratesetup.State(st), nil
+}
+
+// Persistent reports whether the domain has a persistent definition.
+func (s *Store) Persistent(ctx context.Context, name string) (bool, error) {
+	d, err := s.lookup(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	defer d.Free()
+	p, err := d.IsPersistent()
+	return p, wrap(err)
 }
 
 // Define defines the domain from xml, validated against the schema.

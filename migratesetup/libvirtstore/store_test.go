@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -292,6 +293,23 @@ func TestDefaultDriver(t *testing.T) {
 	if rs[1].Outcome != migratesetup.Refused || rs[1].State != migratesetup.StateRunning {
 		t.Errorf("%+v", rs[1])
 	}
+
+	// A domain without <devices> is valid (libvirt itself always writes
+	// one, so this text is not what libvirt gives back, but what a user
+	// may hand in); the edit adds the element, and libvirt takes the
+	// result, validated.
+	bare := name + "-bare"
+	e, err := migratesetup.AddHostInfoDisk(fmt.Sprintf("<domain type='test'>\n  <name>%s</name>\n  <memory>1024</memory>\n  <os><type>hvm</type></os>\n</domain>\n", bare), opts.HostInfoPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Define(ctx, e.XML); err != nil {
+		t.Fatalf("libvirt refuses the edit of a domain without <devices>: %v\n%s", err, e.XML)
+	}
+	t.Cleanup(func() { undefine(t, bare) })
+	if x, _ := s.InactiveXML(ctx, bare); !strings.Contains(x, "<serial>sfkvm-hostinfo</serial>") {
+		t.Errorf("not set up:\n%s", x)
+	}
 }
 
 func TestDefineIsValidated(t *testing.T) {
@@ -304,10 +322,26 @@ func TestDefineIsValidated(t *testing.T) {
 
 func TestOpenFails(t *testing.T) {
 	open(t, "test:///default") // libvirt is usable at all
-	_, err := libvirtstore.Open("test://" + filepath.Join(t.TempDir(), "absent.xml"))
+	// A missing node file is refused before libvirt hands it to libxml2
+	// (which would print an I/O warning on stderr by itself).
+	absent := filepath.Join(t.TempDir(), "absent.xml")
+	_, err := libvirtstore.Open("test://" + absent)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), absent) {
+		t.Errorf("err = %v, want a not-exist error naming %s", err, absent)
+	}
+	// A folder is not a node file.
+	if _, err := libvirtstore.Open("test://" + t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a folder: err = %v", err)
+	}
+	// A file that is not a node definition is libvirt's to refuse.
+	bad := filepath.Join(t.TempDir(), "bad.xml")
+	if err := os.WriteFile(bad, []byte("<node><domain/></node>\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = libvirtstore.Open("test://" + bad)
 	var le libvirt.Error
-	if err == nil || !errors.As(err, &le) {
-		t.Errorf("err = %v, want a libvirt.Error", err)
+	if !errors.As(err, &le) {
+		t.Errorf("a bad node file: err = %v, want a libvirt.Error", err)
 	}
 }
 
@@ -332,4 +366,122 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// counting counts the calls that change a domain's run state.
+type counting struct {
+	*libvirtstore.Store
+	shutdowns, destroys, starts int
+}
+
+func (c *counting) Shutdown(ctx context.Context, d string) error {
+	c.shutdowns++
+	return c.Store.Shutdown(ctx, d)
+}
+func (c *counting) Destroy(ctx context.Context, d string) error {
+	c.destroys++
+	return c.Store.Destroy(ctx, d)
+}
+func (c *counting) Start(ctx context.Context, d string) error {
+	c.starts++
+	return c.Store.Start(ctx, d)
+}
+
+// TestRestartNeverStopsForARefusedDefinition: libvirt refuses the new
+// definition of a guest whose own definition already fails the schema.
+// With --restart the definition is defined first, so the guest is never
+// stopped for it.
+func TestRestartNeverStopsForARefusedDefinition(t *testing.T) {
+	opts, uri := fixture(t)
+	opts.Restart = true
+	c := &counting{Store: open(t, uri)}
+	ctx := context.Background()
+	before, err := c.InactiveXML(ctx, "badschema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := migratesetup.SetupGuest(ctx, c, "badschema", opts)
+	if r.Outcome != migratesetup.Failed || !errors.Is(r.Err, libvirt.ERR_XML_INVALID_SCHEMA) || r.Stopped != "" || r.Started {
+		t.Errorf("%+v", r)
+	}
+	if c.shutdowns+c.destroys+c.starts != 0 {
+		t.Errorf("%d shutdowns, %d destroys, %d starts for a definition libvirt refuses", c.shutdowns, c.destroys, c.starts)
+	}
+	if st, _ := c.State(ctx, "badschema"); st != migratesetup.StateRunning {
+		t.Errorf("left %s", st)
+	}
+	if after, _ := c.InactiveXML(ctx, "badschema"); after != before {
+		t.Error("the definition changed")
+	}
+}
+
+// TestTransientAgainstLibvirt: a transient domain (DomainCreateXML, virsh
+// create) is refused with and without --restart, and is still there,
+// running, afterwards; before the fix --restart shut it down, and libvirt
+// deleted it.
+func TestTransientAgainstLibvirt(t *testing.T) {
+	s := open(t, "test:///default")
+	ctx := context.Background()
+	opts, _ := fixture(t)
+	name := fmt.Sprintf("sfkvm-transient-%d", os.Getpid())
+	c, err := libvirt.NewConnect("test:///default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d, err := c.DomainCreateXML(fmt.Sprintf("<domain type='test'><name>%s</name><memory>1024</memory><os><type>hvm</type></os><devices/></domain>", name), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Destroy(); d.Free() })
+	if p, err := s.Persistent(ctx, name); err != nil || p {
+		t.Fatalf("Persistent = %v, %v; want false", p, err)
+	}
+	if p, err := s.Persistent(ctx, "test"); err != nil || !p {
+		t.Errorf("Persistent(test) = %v, %v; want true", p, err)
+	}
+	if _, err := s.Persistent(ctx, "absent"); !errors.Is(err, migratesetup.ErrNoDomain) {
+		t.Errorf("Persistent(absent): %v", err)
+	}
+	for _, restart := range []bool{false, true} {
+		o := opts
+		o.Restart, o.Force = restart, restart
+		r := migratesetup.SetupGuest(ctx, s, name, o)
+		if r.Outcome != migratesetup.Refused || !errors.Is(r.Err, migratesetup.ErrTransient) || strings.Contains(r.Err.Error(), "--restart") {
+			t.Errorf("restart %v: %+v", restart, r)
+		}
+		if st, err := s.State(ctx, name); err != nil || st != migratesetup.StateRunning {
+			t.Fatalf("restart %v: the transient domain is %s (%v)", restart, st, err)
+		}
+	}
+	if r := migratesetup.RemoveGuest(ctx, s, name, migratesetup.Options{Restart: true}); !errors.Is(r.Err, migratesetup.ErrTransient) {
+		t.Errorf("removal: %+v", r)
+	}
+}
+
+// TestPausedOrCrashedWithRestart: --restart handles a running guest only;
+// a paused one cannot shut down by ACPI, a crashed one is not running.
+// Both are refused, naming the state, and nothing is done to them.
+func TestPausedOrCrashedWithRestart(t *testing.T) {
+	opts, uri := fixture(t)
+	opts.Restart, opts.Force = true, true
+	c := &counting{Store: open(t, uri)}
+	ctx := context.Background()
+	for name, st := range map[string]migratesetup.State{"paused": migratesetup.StatePaused, "crashed": migratesetup.StateCrashed} {
+		before, _ := c.InactiveXML(ctx, name)
+		r := migratesetup.SetupGuest(ctx, c, name, opts)
+		if r.Outcome != migratesetup.Refused || r.State != st || !errors.Is(r.Err, migratesetup.ErrNotShutOff) ||
+			!strings.Contains(r.Err.Error(), "it is "+st.String()+";") || strings.Contains(r.Err.Error(), "use --restart") {
+			t.Errorf("%s: %+v", name, r)
+		}
+		if now, _ := c.State(ctx, name); now != st {
+			t.Errorf("%s: left %s", name, now)
+		}
+		if after, _ := c.InactiveXML(ctx, name); after != before {
+			t.Errorf("%s: the definition changed", name)
+		}
+	}
+	if c.shutdowns+c.destroys+c.starts != 0 {
+		t.Errorf("%d shutdowns, %d destroys, %d starts", c.shutdowns, c.destroys, c.starts)
+	}
 }

@@ -4,7 +4,9 @@
 // is an error that is migratesetup.ErrNoDomain, Define replaces the
 // definition of the domain named in the XML (or adds it), Start needs a
 // shut-off domain, Shutdown is an ACPI request that the guest honours after
-// a delay that the test chooses (or never).
+// a delay that the test chooses (or never). A transient domain (Transient)
+// is gone once it is off, as libvirt's is; defining a domain of its name
+// makes it persistent.
 package migratesetuptest
 
 import (
@@ -33,6 +35,9 @@ type Store struct {
 type Domain struct {
 	XML   string
 	State migratesetup.State
+	// Transient: the domain has no persistent definition (made with virsh
+	// create). Once it is shut off or destroyed, it is gone.
+	Transient bool
 	// ShutdownDelay is how long the guest takes to honour an ACPI
 	// shutdown; negative means it ignores the request.
 	ShutdownDelay time.Duration
@@ -64,6 +69,9 @@ func (s *Store) Domain(name string) (Domain, bool) {
 		return Domain{}, false
 	}
 	s.settle(d)
+	if _, ok := s.domains[name]; !ok {
+		return Domain{}, false
+	}
 	return *d, true
 }
 
@@ -89,16 +97,32 @@ func (s *Store) enter(ctx context.Context, method, name string) (*Domain, error)
 		return nil, nil
 	}
 	d, ok := s.domains[name]
+	if ok {
+		s.settle(d)
+		_, ok = s.domains[name]
+	}
 	if !ok {
 		return nil, noDomainError{name}
 	}
-	s.settle(d)
 	return d, nil
 }
 
+// settle completes a pending shutdown whose time has come.
 func (s *Store) settle(d *Domain) {
 	if !d.offAt.IsZero() && !time.Now().Before(d.offAt) {
-		d.State, d.offAt = migratesetup.StateShutoff, time.Time{}
+		s.off(d)
+	}
+}
+
+// off turns d off; a transient domain is then gone.
+func (s *Store) off(d *Domain) {
+	d.State, d.offAt = migratesetup.StateShutoff, time.Time{}
+	if d.Transient {
+		for n, x := range s.domains {
+			if x == d {
+				delete(s.domains, n)
+			}
+		}
 	}
 }
 
@@ -120,6 +144,16 @@ func (s *Store) State(ctx context.Context, name string) (migratesetup.State, err
 		return 0, err
 	}
 	return d.State, nil
+}
+
+func (s *Store) Persistent(ctx context.Context, name string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(ctx, "Persistent", name)
+	if err != nil {
+		return false, err
+	}
+	return !d.Transient, nil
 }
 
 func (s *Store) Define(ctx context.Context, text string) error {
@@ -146,7 +180,7 @@ func (s *Store) Define(ctx context.Context, text string) error {
 		d = &Domain{State: migratesetup.StateShutoff}
 		s.domains[v.Name] = d
 	}
-	d.XML = text
+	d.XML, d.Transient = text, false // libvirt: a defined domain is persistent
 	return nil
 }
 
@@ -177,7 +211,7 @@ func (s *Store) Destroy(ctx context.Context, name string) error {
 	if d.State == migratesetup.StateShutoff {
 		return fmt.Errorf("requested operation is not valid: domain is not running")
 	}
-	d.State, d.offAt = migratesetup.StateShutoff, time.Time{}
+	s.off(d)
 	return nil
 }
 
