@@ -9,7 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 // A key file holds one sealing key as one line of text:
@@ -54,36 +55,40 @@ func (e *KeyFileError) Error() string {
 func (e *KeyFileError) Unwrap() error { return e.Err }
 
 // LoadKey reads the key file at path. It refuses a file that is not a
-// regular file (a symlink, a directory, a FIFO), that grants any permission
-// to group or others, that belongs to someone other than the current user
-// or root, or that is not exactly one key line (see the format above). The
-// checks are made on the opened file, so the file cannot be swapped between
-// check and read.
+// regular file (a symlink, a directory, a FIFO: the open never blocks), that
+// grants any permission to group or others or has a set-id or sticky bit,
+// that belongs to someone other than the current user or root, or that is
+// not exactly one key line (see the format above). The file is opened as
+// every secret of sfkvm is (internal/safefile.OpenPrivate): the checks are
+// made on the opened file, so it cannot be swapped between check and read.
 func LoadKey(path string) (*Key, error) {
-	// O_NOFOLLOW refuses a symlink; O_NONBLOCK keeps a FIFO from hanging the
-	// open (the fstat below then refuses it).
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := safefile.OpenPrivate(path)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, &KeyFileError{Path: path, Detail: "a symlink", Err: ErrKeyFileType}
-		}
-		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
+		return nil, keyFileError(path, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &KeyFileError{Path: path, Detail: fi.Mode().Type().String(), Err: ErrKeyFileType}
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, &KeyFileError{Path: path, Detail: fmt.Sprintf("mode %04o, want 0600", perm), Err: ErrKeyFileMode}
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Geteuid() {
-		return nil, &KeyFileError{Path: path, Detail: fmt.Sprintf("uid %d, this process runs as uid %d", st.Uid, os.Geteuid()), Err: ErrKeyFileOwner}
-	}
 	return ReadKey(f, path)
+}
+
+// keyFileError turns a refusal of safefile.OpenPrivate (the one guarded
+// open of every secret) into a KeyFileError with this package's sentinels.
+func keyFileError(path string, err error) error {
+	var se *safefile.Error
+	if !errors.As(err, &se) {
+		return &KeyFileError{Path: path, Err: err}
+	}
+	e := &KeyFileError{Path: path, Detail: se.Detail, Err: se.Err}
+	switch {
+	case errors.Is(err, safefile.ErrSymlink):
+		e.Detail, e.Err = "a symlink", ErrKeyFileType
+	case errors.Is(err, safefile.ErrNotRegular):
+		e.Err = ErrKeyFileType
+	case errors.Is(err, safefile.ErrMode):
+		e.Err = ErrKeyFileMode
+	case errors.Is(err, safefile.ErrOwner):
+		e.Err = ErrKeyFileOwner
+	}
+	return e
 }
 
 // ReadKey reads a key in the key file format from r; name is used in
