@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -145,23 +146,23 @@ func printPreflight(e *env, format outputFormat, rows []row) int {
 	return code
 }
 
-// errSecretFileMode: a file holding a password that others could read.
-var errSecretFileMode = errors.New("must be a regular file that only its owner can read")
+// errSecretFileMode: a file holding a password that others could read or
+// change.
+var errSecretFileMode = errors.New("must be a file that only its owner can read (chmod 600)")
 
 // readSecretFile reads the first line of a file that only its owner can
-// read, so that a password never needs to be on a command line.
+// read, so that a password never needs to be on a command line. The file is
+// opened as every secret is (safefile.OpenPrivate): not a symbolic link, a
+// regular file (a FIFO is refused, not waited on), owned by root or the
+// caller, no permission for group or others.
 func readSecretFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := safefile.OpenPrivate(path)
+	if errors.Is(err, safefile.ErrSymlink) || errors.Is(err, safefile.ErrOwner) || errors.Is(err, safefile.ErrMode) {
+		return nil, fmt.Errorf("%w: %w", errSecretFileMode, err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%w (chmod 600): %s is %v", errSecretFileMode, path, fi.Mode())
-	}
 	return readPasswordLine(f)
 }
