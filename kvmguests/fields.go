@@ -92,13 +92,13 @@ func (p *parser) ip(s string, col int) (netip.Addr, bool) {
 	return a, true
 }
 
-// passwd checks the token's shape. It never echoes the value: it may be a
-// plain-text password typed by mistake.
+// passwd checks the token's shape. It never echoes the value, nor its
+// length: it may be a plain-text password typed by mistake.
 func (p *parser) passwd(s string, col int) {
 	switch {
 	case cipher.IsVendorToken(s):
 		if len(s)%16 != 0 {
-			p.report(col, FieldPasswd, WarnPasswdBlock, "guest_passwd has %d hex digits, not a multiple of 16 (sfcipher prints whole 8-byte blocks)", len(s))
+			p.report(col, FieldPasswd, WarnPasswdBlock, "the hex digits of guest_passwd are not a multiple of 16 (sfcipher prints whole 8-byte blocks)")
 		}
 	case cipher.IsSealedToken(s):
 		if p.opts.AllowSealed {
@@ -108,12 +108,12 @@ func (p *parser) passwd(s string, col int) {
 		}
 	case isHex(s):
 		if len(s)%2 != 0 {
-			p.report(col, FieldPasswd, ErrPasswdOddLength, "guest_passwd has an odd number (%d) of hex digits; sfcipher prints whole bytes", len(s))
+			p.report(col, FieldPasswd, ErrPasswdOddLength, "guest_passwd has an odd number of hex digits; sfcipher prints whole bytes")
 			return
 		}
 		p.report(col, FieldPasswd, WarnPasswdLower, "guest_passwd has lowercase hex digits; sfcipher prints uppercase")
 		if len(s)%16 != 0 {
-			p.report(col, FieldPasswd, WarnPasswdBlock, "guest_passwd has %d hex digits, not a multiple of 16 (sfcipher prints whole 8-byte blocks)", len(s))
+			p.report(col, FieldPasswd, WarnPasswdBlock, "the hex digits of guest_passwd are not a multiple of 16 (sfcipher prints whole 8-byte blocks)")
 		}
 	default:
 		p.report(col, FieldPasswd, ErrPasswdNotToken, "guest_passwd is not hexadecimal, so it is not an sfcipher token (it may be a plain-text password; the value is not shown); put the output of sfcipher -c here")

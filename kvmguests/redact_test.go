@@ -95,3 +95,29 @@ func TestTokenShowsNoLength(t *testing.T) {
 }
 
 var fingerprintRE = regexp.MustCompile(`^<token hmac:[0-9a-f]{8}>$`)
+
+// TestDiagnosticsShowNoPasswordLength: what a check says about guest_passwd
+// is the same whatever the value's length (it may be a plain-text password,
+// even one of hex digits).
+func TestDiagnosticsShowNoPasswordLength(t *testing.T) {
+	for _, group := range [][]string{
+		{"12345", "1234567", "123456789"},                     // odd number of hex digits
+		{"cafe1234", "cafe123456", "cafe12345678"},            // lowercase, not whole blocks
+		{"ABCDEF12", "ABCDEF1234", "ABCDEF123456"},            // uppercase, not whole blocks
+		{"hunter2", "MyPassw0rd", "correct-horse-battery-st"}, // not hex
+	} {
+		var first string
+		for _, pw := range group {
+			_, diags := ParseBytes([]byte("g1 h1 c1 n1 10.0.0.1 root "+pw+"\n"), "f", Options{})
+			got := fmt.Sprint(diags)
+			if len(diags) == 0 {
+				t.Errorf("%q: no diagnostic", pw)
+			}
+			if first == "" {
+				first = got
+			} else if got != first {
+				t.Errorf("a value of %d characters is reported differently:\n%s\nfrom one of %d:\n%s", len(pw), got, len(group[0]), first)
+			}
+		}
+	}
+}
