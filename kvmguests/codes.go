@@ -60,7 +60,7 @@ const (
 
 // The file itself (ReadFile only; see Options.SkipFileChecks).
 const (
-	ErrFileMode    Code = "file-mode"    // mode is not exactly 0600
+	ErrFileMode    Code = "file-mode"    // mode is not exactly 0600 (a set-id or sticky bit included)
 	ErrFileOwner   Code = "file-owner"   // owner is not root
 	ErrFileSymlink Code = "file-symlink" // the path is a symbolic link
 )
