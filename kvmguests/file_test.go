@@ -21,13 +21,14 @@ func writeReal(t *testing.T, path, data string, mode fs.FileMode, uid int) {
 	if err := os.WriteFile(path, []byte(data), mode); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(path, mode); err != nil { // umask
-		t.Fatal(err)
-	}
+	// chown clears the set-user-id bit: the mode comes after it.
 	if uid >= 0 {
 		if err := os.Chown(path, uid, -1); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.Chmod(path, mode); err != nil { // past the umask
+		t.Fatal(err)
 	}
 }
 

@@ -94,6 +94,8 @@ func TestCheckFileModes(t *testing.T) {
 	}{
 		{"in-place", ok, 0o600, 0, exitOK},
 		{"world-readable", ok, 0o644, 0, exitNoPerm},
+		{"setuid", ok, 0o600 | os.ModeSetuid, 0, exitNoPerm},
+		{"sticky", ok, 0o600 | os.ModeSticky, 0, exitNoPerm},
 		{"other-owner", ok, 0o600, 1000, exitNoPerm},
 		{"world-readable-and-errors", bad, 0o644, 0, exitConfig},
 	} {
@@ -102,9 +104,15 @@ func TestCheckFileModes(t *testing.T) {
 			if err := os.WriteFile(path, tc.data, tc.mode); err != nil {
 				t.Fatal(err)
 			}
-			os.Chmod(path, tc.mode)
+			// chown clears the set-user-id bit: the mode comes after it.
 			if err := os.Chown(path, tc.uid, 0); err != nil {
 				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Stat(path); err != nil || fi.Mode() != tc.mode {
+				t.Fatalf("the test could not make mode %v: %v", tc.mode, fi.Mode())
 			}
 			r := runCLI(t, "", "check", "-f", path)
 			if r.code != tc.code {
