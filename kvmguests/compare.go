@@ -194,13 +194,20 @@ func (w *diffWriter) hunks(a, b []string, d []lcs.Diff, skipped int) {
 // lines writes lines with their mark; false once the diff is cut.
 func (w *diffWriter) lines(mark byte, lines []string) bool {
 	for _, l := range lines {
-		if w.b.Len() > MaxDiffSize {
-			w.b.WriteString(fmt.Sprintf("(the diff stops here, after %d bytes; the copies differ further)\n", MaxDiffSize))
+		r := RedactLine(l)
+		if w.b.Len()+1+len(r) > MaxDiffSize {
+			// What fits of the line (redacted already, so no secret is
+			// cut open), then the reason the diff ends there.
+			if room := MaxDiffSize - w.b.Len() - 1; room > 0 {
+				w.b.WriteByte(mark)
+				w.b.WriteString(strings.TrimSuffix(r[:room], "\n") + "\n")
+			}
+			fmt.Fprintf(&w.b, "(the diff stops here, after %d bytes; the copies differ further)\n", MaxDiffSize)
 			w.cut = true
 			return false
 		}
 		w.b.WriteByte(mark)
-		w.b.WriteString(RedactLine(l))
+		w.b.WriteString(r)
 		if !strings.HasSuffix(l, "\n") {
 			w.b.WriteString("\n\\ No newline at end of file\n")
 		}

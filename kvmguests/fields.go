@@ -175,12 +175,18 @@ func (p *parser) duplicates(parts []*parser) {
 	// One rule after the other: run side by side on this machine's two
 	// cores they were slower (measured), as their tables compete.
 	n := len(p.diags)
+	added := 0 // by the current rule: past MaxDiagnostics, counted only
 	add := func(line, col int, field string, code Code, format string, args ...any) {
+		if added++; added > MaxDiagnostics {
+			p.dropped.count(code.severity())
+			return
+		}
 		p.diags = append(p.diags, Diagnostic{File: p.name, Line: line, Column: col, Field: field,
 			Code: code, Severity: code.severity(), Message: fmt.Sprintf(format, args...)})
 	}
 	var table dupTable
 	for _, r := range rules {
+		added = 0
 		duplicateKeys(keysetsOf(parts, r.set), &table, func(key string, line, col, first int) { r.report(add, key, line, col, first) })
 	}
 	if len(p.diags) == n {

@@ -163,6 +163,9 @@ type parser struct {
 	ips          *keyset // the 16 bytes of the unmapped address
 	nodeLines    int     // lines that are neither blank nor comments
 
+	// Problems past MaxDiagnostics are counted, not kept.
+	dropped dropped
+
 	// Reused for every line.
 	fieldBuf [8]string
 	colBuf   [8]int
@@ -205,12 +208,14 @@ func (p *parser) part(line, size int) *parser {
 func (p *parser) merge(parts []*parser) {
 	for _, q := range parts {
 		p.diags = append(p.diags, q.diags...)
+		p.dropped.add(q.dropped)
 		if p.cfg != nil {
 			p.cfg.Lines = append(p.cfg.Lines, q.cfg.Lines...)
 		}
 		p.nodeLines += q.nodeLines
 	}
 	p.duplicates(parts)
+	p.keepFirst()
 }
 
 // report records a problem on the current line.
@@ -219,6 +224,10 @@ func (p *parser) report(col int, field string, code Code, format string, args ..
 }
 
 func (p *parser) reportSev(col int, field string, code Code, sev Severity, format string, args ...any) {
+	if len(p.diags) >= MaxDiagnostics {
+		p.dropped.count(sev)
+		return
+	}
 	p.diags = append(p.diags, Diagnostic{
 		File: p.name, Line: p.n, Column: col, Field: field,
 		Code: code, Severity: sev, Message: fmt.Sprintf(format, args...),
@@ -229,6 +238,9 @@ func (p *parser) finish() {
 	if p.nodeLines == 0 {
 		p.diags = append(p.diags, Diagnostic{File: p.name, Code: WarnNoGuests, Severity: Warning,
 			Message: "the file lists no guest: no guest can be migrated with host OS failover"})
+	}
+	if d, ok := p.dropped.diagnostic(p.name); ok {
+		p.diags = append(p.diags, d)
 	}
 }
 
@@ -263,11 +275,12 @@ func (p *parser) line(raw string, hasLF bool) {
 	}
 	p.nodeLines++
 	fields, cols, ok := p.splitFast(text)
+	n := len(fields)
 	if !ok {
-		fields, cols = p.split(text)
+		fields, cols, n = p.split(text)
 	}
-	if len(fields) != 7 {
-		p.reportFieldCount(text, fields, cols)
+	if n != 7 {
+		p.reportFieldCount(text, fields, cols, n)
 		p.keep(Line{Kind: LineInvalid, Text: RawLine(text)})
 		return
 	}
@@ -324,9 +337,18 @@ func (p *parser) splitFast(text string) (fields []string, cols []int, ok bool) {
 
 // split cuts text into fields at runs of spaces and tabs, reporting every
 // separator that is not exactly one space, and the first other control
-// character. cols holds each field's 1-based column.
-func (p *parser) split(text string) (fields []string, cols []int) {
+// character. cols holds each field's 1-based column. Only the first eight
+// fields are kept (one more than a line has, for the message); n counts
+// them all, so a huge line costs no memory of its own.
+func (p *parser) split(text string) (fields []string, cols []int, n int) {
 	fields, cols = p.fieldBuf[:0], p.colBuf[:0]
+	field := func(start, end int) {
+		n++
+		if len(fields) < len(p.fieldBuf) {
+			fields = append(fields, text[start:end])
+			cols = append(cols, start+1)
+		}
+	}
 	tabs, firstTab, ctl := 0, 0, false
 	start := -1
 	for i := 0; i < len(text); i++ {
@@ -342,8 +364,7 @@ func (p *parser) split(text string) (fields []string, cols []int) {
 			continue
 		}
 		if start >= 0 {
-			fields = append(fields, text[start:i])
-			cols = append(cols, start+1)
+			field(start, i)
 			start = -1
 		}
 		// i is the first byte of a run of separators.
@@ -368,8 +389,7 @@ func (p *parser) split(text string) (fields []string, cols []int) {
 		i = j - 1
 	}
 	if start >= 0 {
-		fields = append(fields, text[start:])
-		cols = append(cols, start+1)
+		field(start, len(text))
 	}
 	if tabs > 0 {
 		msg := "a tab character; separate fields with exactly one space"
@@ -378,12 +398,12 @@ func (p *parser) split(text string) (fields []string, cols []int) {
 		}
 		p.report(firstTab, "", ErrTab, "%s", msg)
 	}
-	return fields, cols
+	return fields, cols, n
 }
 
-func (p *parser) reportFieldCount(text string, fields []string, cols []int) {
-	if len(fields) > 7 {
-		p.report(cols[7], "", ErrFieldCount, "%d fields, want 7 (guest-name host-cfname guest-clustername guest-cfname guest_IP guest_user guest_passwd)", len(fields))
+func (p *parser) reportFieldCount(text string, fields []string, cols []int, n int) {
+	if n > 7 {
+		p.report(cols[7], "", ErrFieldCount, "%d fields, want 7 (guest-name host-cfname guest-clustername guest-cfname guest_IP guest_user guest_passwd)", n)
 		return
 	}
 	missing := fieldNames[len(fields)]

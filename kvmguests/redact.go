@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -22,9 +23,18 @@ import (
 // a fingerprint cannot be looked up in a dictionary (a plain-text password
 // typed by mistake would be found at once from an unkeyed hash), and a
 // fingerprint from one run says nothing about another.
+//
+// A line longer than MaxShownLine, which no real kvmguests.conf holds, is
+// shown as one fingerprint of the whole line: "<a line of more than 4096
+// bytes, hmac:1a2b3c4d>" (its fields are not looked at one by one, which on
+// a huge line would take time and memory without end).
 func RedactLine(line string) string {
 	if strings.HasPrefix(line, "#") {
 		return line
+	}
+	if len(line) > MaxShownLine {
+		body := strings.TrimRight(line, "\r\n")
+		return "<a line of more than " + strconv.Itoa(MaxShownLine) + " bytes, hmac:" + fingerprint(body) + ">" + line[len(body):]
 	}
 	type span struct{ start, end int }
 	var fields []span
@@ -64,6 +74,9 @@ func RedactLine(line string) string {
 	out.WriteString(line[prev:])
 	return out.String()
 }
+
+// MaxShownLine is the longest line that RedactLine shows field by field.
+const MaxShownLine = 4096
 
 // fingerprintKey is the key of this process's fingerprints.
 var fingerprintKey = sync.OnceValue(func() []byte {
