@@ -83,3 +83,20 @@ func parse(data []byte) Diagnostics {
 	_, ds := ParseBytes(data, "f", Options{})
 	return ds
 }
+
+// TestManyProblemsCostLittle: problems past the limit are counted as they
+// are found, not collected and cut afterwards.
+func TestManyProblemsCostLittle(t *testing.T) {
+	data := []byte(strings.Repeat("x\n", 200_000))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ds := check(t, data)
+	runtime.ReadMemStats(&after)
+	if used := after.TotalAlloc - before.TotalAlloc; used > 32<<20 { // 11 MB with the limit, 123 MB without
+		t.Errorf("checking %d broken lines allocated %d MB", 200_000, used>>20)
+	}
+	if len(ds) != MaxDiagnostics+1 {
+		t.Errorf("%d diagnostics", len(ds))
+	}
+}
