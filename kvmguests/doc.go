@@ -16,7 +16,8 @@
 // [Parse] reads from an io.Reader and a name for messages; [ReadFile] adds
 // the checks of the file itself. Neither stops at the first problem: they
 // return every line read (the [Guest] values among them) and every problem as
-// [Diagnostics], in file order:
+// [Diagnostics], in file order (the first [MaxDiagnostics] of them, then one
+// that counts the rest):
 //
 //	cfg, diags, err := kvmguests.ReadFile(kvmguests.DefaultPath, kvmguests.Options{})
 //	if err != nil { ... }          // missing or unreadable
@@ -103,6 +104,7 @@
 //	comment-line         warning   a line starting with # (kept by the writer)
 //	no-final-newline     warning   the last line ends with LF
 //	no-guests            warning   the file lists at least one guest
+//	too-many-problems    error     counts the problems past MaxDiagnostics, not listed (a warning if none is an error)
 //	file-symlink         error     the path is not a symbolic link (ReadFile)
 //	file-mode            error     mode exactly 0600: no set-id or sticky bit (ReadFile)
 //	file-owner           error     owned by root (ReadFile)

@@ -27,7 +27,8 @@ type Options struct {
 
 // Parse reads a kvmguests.conf from r; name is the file name used in
 // diagnostics. It never stops at the first problem: it returns every line
-// it read (the guests among them) and every problem found, in file order.
+// it read (the guests among them) and every problem found, in file order
+// (past MaxDiagnostics, counted in one too-many-problems diagnostic).
 // err is non-nil only when reading r failed.
 func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnostics, err error) {
 	p := newParser(name, opts, true, 0)
