@@ -33,6 +33,17 @@ func ReadFile(path string, opts Options) (*Config, Diagnostics, error) {
 	return cfg, diags, err
 }
 
+// ReadGuests is ReadFile for when only the guests matter (see ParseGuests).
+func ReadGuests(path string, opts Options) ([]Guest, Diagnostics, error) {
+	var guests []Guest
+	diags, err := readFile(path, opts, func(f *os.File) (Diagnostics, error) {
+		g, d, err := ParseGuests(f, path, opts)
+		guests = g
+		return d, err
+	})
+	return guests, diags, err
+}
+
 // CheckFile is ReadFile for when only the verdict matters (see Check).
 func CheckFile(path string, opts Options) (Diagnostics, error) {
 	return readFile(path, opts, func(f *os.File) (Diagnostics, error) { return Check(f, path, opts) })

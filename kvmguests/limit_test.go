@@ -100,3 +100,23 @@ func TestManyProblemsCostLittle(t *testing.T) {
 		t.Errorf("%d diagnostics", len(ds))
 	}
 }
+
+// TestParseGuestsKeepsOnlyGuests: the same guests and problems as Parse,
+// but the other lines are not kept, so broken lines cost nothing.
+func TestParseGuestsKeepsOnlyGuests(t *testing.T) {
+	data := []byte("# c\n\n" + good + "broken\n" + strings.Replace(good, "guest11", "guest12", 1))
+	cfg, want, _ := Parse(strings.NewReader(string(data)), "f", Options{})
+	guests, diags, err := ParseGuests(strings.NewReader(string(data)), "f", Options{})
+	if err != nil || fmt.Sprint(guests) != fmt.Sprint(cfg.Guests()) || len(guests) != 2 || fmt.Sprint(diags) != fmt.Sprint(want) {
+		t.Errorf("ParseGuests = %v, %v, %v; Parse %v, %v", guests, diags, err, cfg.Guests(), want)
+	}
+	broken := strings.NewReader(strings.Repeat("x\n", 1_000_000))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ParseGuests(broken, "f", Options{})
+	runtime.ReadMemStats(&after)
+	if used := after.TotalAlloc - before.TotalAlloc; used > 64<<20 {
+		t.Errorf("a million broken lines: ParseGuests allocated %d MB", used>>20)
+	}
+}

@@ -44,6 +44,15 @@ func Check(r io.Reader, name string, opts Options) (Diagnostics, error) {
 	return p.diags, err
 }
 
+// ParseGuests is Parse for when only the guests matter: it keeps the guest
+// lines and no other, so a large file of broken lines costs little memory.
+func ParseGuests(r io.Reader, name string, opts Options) ([]Guest, Diagnostics, error) {
+	p := newParser(name, opts, true, 0)
+	p.guestsOnly = true
+	err := p.read(r)
+	return p.cfg.Guests(), p.diags, err
+}
+
 // chunkSize is how much is read at a time. Each chunk becomes one string
 // and every line in it a substring, so a line costs no allocation of its
 // own; chunks are checked in parallel, then the results joined in order.
@@ -167,6 +176,9 @@ type parser struct {
 	// Problems past MaxDiagnostics are counted, not kept.
 	dropped dropped
 
+	// guestsOnly keeps only the guest lines in cfg (ParseGuests).
+	guestsOnly bool
+
 	// Reused for every line.
 	fieldBuf [8]string
 	colBuf   [8]int
@@ -201,6 +213,7 @@ func newParserSeed(name string, opts Options, keep bool, sizeHint int64, seed ma
 func (p *parser) part(line, size int) *parser {
 	q := newParserSeed(p.name, p.opts, p.cfg != nil, int64(size), p.seed)
 	q.n = line
+	q.guestsOnly = p.guestsOnly
 	return q
 }
 
@@ -299,7 +312,7 @@ func (p *parser) line(raw string, hasLF bool) {
 }
 
 func (p *parser) keep(l Line) {
-	if p.cfg != nil {
+	if p.cfg != nil && (l.Kind == LineGuest || !p.guestsOnly) {
 		p.cfg.Lines = append(p.cfg.Lines, l)
 	}
 }
