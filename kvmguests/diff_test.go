@@ -3,6 +3,7 @@ package kvmguests
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -216,5 +217,25 @@ func TestCompareTooManyLines(t *testing.T) {
 	want := "--- a\n+++ b\n(the copies differ from line 2 on, in more than 1048576 lines: too many to show as a diff)\n"
 	if c.Identical || !c.Cut || c.Diff != want {
 		t.Errorf("identical %v, cut %v, diff %q", c.Identical, c.Cut, c.Diff)
+	}
+}
+
+// TestCompareHugeLines: a line longer than MaxShownLine is shown as one
+// fingerprint (its fields are not fingerprinted one by one: a 60 MB line of
+// one-letter fields once ran out of memory), and a comment line longer than
+// the whole diff may be is cut to fit.
+func TestCompareHugeLines(t *testing.T) {
+	secret := strings.Repeat("hunter2 ", 1<<17) // 1 MiB of fields
+	c := Compare(Copy{Name: "a", Data: []byte("g1 h1 c1 n1 10.0.0.1 root " + secret + "x\n")},
+		Copy{Name: "b", Data: []byte("g1 h1 c1 n1 10.0.0.1 root " + secret + "y\n")})
+	lines := strings.Split(c.Diff, "\n")
+	if len(lines) != 6 || !regexp.MustCompile(`^-<a line of more than 4096 bytes, hmac:[0-9a-f]{8}>$`).MatchString(lines[3]) ||
+		lines[3][1:] == lines[4][1:] || strings.Contains(c.Diff, "hunter2") {
+		t.Errorf("diff of two long lines:\n%.500s", c.Diff)
+	}
+	comment := "# " + strings.Repeat("z", MaxDiffSize)
+	c = Compare(Copy{Name: "a", Data: []byte("# a\n")}, Copy{Name: "b", Data: []byte(comment + "\n")})
+	if !c.Cut || len(c.Diff) > MaxDiffSize+200 || !strings.HasSuffix(c.Diff, "the copies differ further)\n") {
+		t.Errorf("a %d-byte comment: cut %v, %d bytes of diff", len(comment), c.Cut, len(c.Diff))
 	}
 }
