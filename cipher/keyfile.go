@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 // A key file holds one sealing key as one line of text:
@@ -41,6 +43,7 @@ type KeyFileError struct {
 	Path   string
 	Detail string // what was found, e.g. "mode 0644"; may be empty
 	Err    error
+	rule   error // the guarded open's rule, if it refused the file
 }
 
 func (e *KeyFileError) Error() string {
@@ -50,26 +53,29 @@ func (e *KeyFileError) Error() string {
 	return fmt.Sprintf("cipher: key file %s: %v", e.Path, e.Err)
 }
 
-func (e *KeyFileError) Unwrap() error { return e.Err }
+func (e *KeyFileError) Unwrap() []error { return []error{e.Err, e.rule} }
 
 // LoadKey reads the key file at path. It refuses a file that is not a
-// regular file (a symlink, a directory, a FIFO), that grants any permission
-// to group or others, that belongs to someone other than the current user
-// or root, or that is not exactly one key line (see the format above). The
-// checks are made on the opened file, so the file cannot be swapped between
-// check and read.
+// regular file (a symlink, a directory, a FIFO: the open never blocks), that
+// grants any permission to group or others or has a set-id or sticky bit,
+// that belongs to someone other than the current user or root, or that is
+// not exactly one key line (see the format above). The file is opened as
+// every secret of sfkvm is (internal/safefile.OpenPrivate): the checks are
+// made on the opened file, so it cannot be swapped between check and read.
 func LoadKey(path string) (*Key, error) {
-	f, err := openPrivate(path)
+	f, err := safefile.OpenPrivate(path)
 	if err != nil {
-		var pe *privateFileError
-		if errors.As(err, &pe) {
-			kind := map[error]error{errPrivateType: ErrKeyFileType, errPrivateMode: ErrKeyFileMode, errPrivateOwner: ErrKeyFileOwner}[pe.kind]
-			return nil, &KeyFileError{Path: path, Detail: pe.detail, Err: kind}
-		}
-		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
+		return nil, keyFileError(path, err)
 	}
 	defer f.Close()
 	return ReadKey(f, path)
+}
+
+// keyFileError turns a refusal of safefile.OpenPrivate (the one guarded
+// open of every secret) into a KeyFileError with this package's sentinels.
+func keyFileError(path string, err error) error {
+	kind, detail, rule := privateRule(err, ErrKeyFileType, ErrKeyFileMode, ErrKeyFileOwner)
+	return &KeyFileError{Path: path, Detail: detail, Err: kind, rule: rule}
 }
 
 // ReadKey reads a key in the key file format from r; name is used in

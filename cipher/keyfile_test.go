@@ -118,7 +118,7 @@ func TestLoadKeyRefuses(t *testing.T) {
 		{"group-readable", write("g", goodData, 0o640), cipher.ErrKeyFileMode, "0640"},
 		{"world-readable", write("w", goodData, 0o604), cipher.ErrKeyFileMode, "0604"},
 		{"group-writable", write("gw", goodData, 0o620), cipher.ErrKeyFileMode, "0620"},
-		{"symlink", link, cipher.ErrKeyFileType, "symlink"},
+		{"symlink", link, cipher.ErrKeyFileType, "symbolic link"},
 		{"directory", dir, cipher.ErrKeyFileType, "d"},
 		{"FIFO", fifo, cipher.ErrKeyFileType, "p"},
 		{"missing", filepath.Join(dir, "missing"), fs.ErrNotExist, ""},

@@ -3,60 +3,40 @@ package cipher
 import (
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
-// The one guarded open of every file that holds a secret and is not a
-// configuration: key files ([LoadKey]) and password files
-// ([ReadPasswordFile]). The file must be a regular file (not a symlink, a
-// folder, a FIFO or a device: O_NONBLOCK keeps a FIFO from hanging the
-// open, and the fstat then refuses it), owned by root or by the user who
-// runs sfkvm, with no permission bits for group or others. The checks are
-// made on the opened file, so that it cannot be swapped between check and
-// read.
+// Key files ([LoadKey]) and password files ([ReadPasswordFile]) are opened
+// with the one guarded open of every file that holds a secret,
+// internal/safefile.OpenPrivate: a regular file (not a symlink, a folder, a
+// FIFO or a device, and the open never blocks), owned by root or by the
+// user who runs sfkvm, with no permission bits for group or others and no
+// set-id or sticky bit. The checks are made on the opened file, so that it
+// cannot be swapped between check and read.
 
-var (
-	errPrivateType  = errors.New("not a regular file")
-	errPrivateMode  = errors.New("accessible to group or others")
-	errPrivateOwner = errors.New("owned by another user")
-)
-
-// privateFileError is a refusal of openPrivate: kind is one of the
-// errPrivate... errors, detail what was found.
-type privateFileError struct {
-	kind   error
-	detail string
-}
-
-func (e *privateFileError) Error() string { return fmt.Sprintf("%v (%s)", e.kind, e.detail) }
-
-func openPrivate(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, &privateFileError{errPrivateType, "a symlink"}
-		}
-		return nil, err
+// privateRule names the rule that safefile.OpenPrivate's refusal broke
+// with the caller's own sentinels (a key file's or a password file's), and
+// what was found; any other error is returned as the file system said it.
+// rule is safefile's own sentinel (nil for a file system error), kept in
+// the error chain so that a caller in this module can tell a link or an
+// owner (a planted file) from a FIFO (an unreadable input).
+func privateRule(err error, typ, mode, owner error) (kind error, detail string, rule error) {
+	var se *safefile.Error
+	if !errors.As(err, &se) {
+		return unwrapPathError(err), "", nil
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
+	switch {
+	case errors.Is(err, safefile.ErrSymlink):
+		return typ, "a symbolic link", safefile.ErrSymlink
+	case errors.Is(err, safefile.ErrNotRegular):
+		return typ, se.Detail, safefile.ErrNotRegular
+	case errors.Is(err, safefile.ErrMode):
+		return mode, se.Detail, safefile.ErrMode
+	case errors.Is(err, safefile.ErrOwner):
+		return owner, se.Detail, safefile.ErrOwner
 	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &privateFileError{errPrivateType, fi.Mode().Type().String()}
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		f.Close()
-		return nil, &privateFileError{errPrivateMode, fmt.Sprintf("mode %04o, want 0600", perm)}
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Geteuid() {
-		f.Close()
-		return nil, &privateFileError{errPrivateOwner, fmt.Sprintf("uid %d, this process runs as uid %d", st.Uid, os.Geteuid())}
-	}
-	return f, nil
+	return se.Err, se.Detail, nil
 }
 
 // Errors of ReadPasswordFile about the file itself, for errors.Is. They
@@ -74,6 +54,7 @@ type PasswordFileError struct {
 	Path   string
 	Detail string // what was found, e.g. "mode 0644, want 0600"; may be empty
 	Err    error
+	rule   error // the guarded open's rule, if it refused the file
 }
 
 func (e *PasswordFileError) Error() string {
@@ -84,21 +65,17 @@ func (e *PasswordFileError) Error() string {
 	return fmt.Sprintf("cipher: password file %s: %s", e.Path, msg)
 }
 
-func (e *PasswordFileError) Unwrap() error { return e.Err }
+func (e *PasswordFileError) Unwrap() []error { return []error{e.Err, e.rule} }
 
 // ReadPasswordFile reads the password in the first line of the file at
 // path, with the guarded open of every file that holds a secret (see
 // above) and with [ReadPassword]: the same bytes are the password as on
 // stdin. A password file never needs the password on a command line.
 func ReadPasswordFile(path string) (Secret, error) {
-	f, err := openPrivate(path)
+	f, err := safefile.OpenPrivate(path)
 	if err != nil {
-		var pe *privateFileError
-		if errors.As(err, &pe) {
-			kind := map[error]error{errPrivateType: ErrPasswordFileType, errPrivateMode: ErrPasswordFileMode, errPrivateOwner: ErrPasswordFileOwner}[pe.kind]
-			return Secret{}, &PasswordFileError{Path: path, Detail: pe.detail, Err: kind}
-		}
-		return Secret{}, &PasswordFileError{Path: path, Err: unwrapPathError(err)}
+		kind, detail, rule := privateRule(err, ErrPasswordFileType, ErrPasswordFileMode, ErrPasswordFileOwner)
+		return Secret{}, &PasswordFileError{Path: path, Detail: detail, Err: kind, rule: rule}
 	}
 	defer f.Close()
 	s, err := ReadPassword(f)

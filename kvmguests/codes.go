@@ -21,6 +21,10 @@ const (
 	WarnCommentLine  Code = "comment-line"     // a line starting with # (kept by the writer)
 	WarnNoFinalLF    Code = "no-final-newline" // the last line has no newline
 	WarnNoGuests     Code = "no-guests"        // the file lists no guest at all
+
+	// ErrTooManyProblems counts the problems past MaxDiagnostics, which
+	// are not listed; a warning when none of them is an error.
+	ErrTooManyProblems Code = "too-many-problems"
 )
 
 // guest_IP.
@@ -60,7 +64,7 @@ const (
 
 // The file itself (ReadFile only; see Options.SkipFileChecks).
 const (
-	ErrFileMode    Code = "file-mode"    // mode is not exactly 0600
+	ErrFileMode    Code = "file-mode"    // mode is not exactly 0600 (a set-id or sticky bit included)
 	ErrFileOwner   Code = "file-owner"   // owner is not root
 	ErrFileSymlink Code = "file-symlink" // the path is a symbolic link
 )

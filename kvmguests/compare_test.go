@@ -15,7 +15,7 @@ func TestCompare(t *testing.T) {
 	if c.Identical {
 		t.Fatal("different tokens compared identical")
 	}
-	for _, want := range []string{"--- host1:kvmguests.conf", "+++ host2:kvmguests.conf", "-guest11 cfhost1", "+guest11 cfhost1", "<token sha256:"} {
+	for _, want := range []string{"--- host1:kvmguests.conf", "+++ host2:kvmguests.conf", "-guest11 cfhost1", "+guest11 cfhost1", "<token hmac:"} {
 		if !strings.Contains(c.Diff, want) {
 			t.Errorf("diff lacks %q:\n%s", want, c.Diff)
 		}
@@ -56,7 +56,7 @@ func TestMalformedLinesKeepSecrets(t *testing.T) {
 			t.Errorf("Reveal = %q, want %q", l.Text.Reveal(), line)
 		}
 	}
-	if got := RedactLine("g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3"); !strings.HasPrefix(got, "g1 h1 c1 n1 10.0.0.1 root <token sha256:") {
+	if got := RedactLine("g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3"); !strings.HasPrefix(got, "g1 h1 c1 n1 10.0.0.1 root <token hmac:") {
 		t.Errorf("RedactLine of a good line = %q: only guest_passwd is hidden", got)
 	}
 }

@@ -16,7 +16,8 @@
 // [Parse] reads from an io.Reader and a name for messages; [ReadFile] adds
 // the checks of the file itself. Neither stops at the first problem: they
 // return every line read (the [Guest] values among them) and every problem as
-// [Diagnostics], in file order:
+// [Diagnostics], in file order (the first [MaxDiagnostics] of them, then one
+// that counts the rest):
 //
 //	cfg, diags, err := kvmguests.ReadFile(kvmguests.DefaultPath, kvmguests.Options{})
 //	if err != nil { ... }          // missing or unreadable
@@ -26,14 +27,38 @@
 //
 // [Format] is the exact inverse of Parse (blank and comment lines are kept);
 // [Marshal] refuses a configuration that has errors; [WriteFile] replaces a
-// file atomically with mode 0600 from the first byte. [Compare] tells whether
-// the copies from two hosts are byte-identical and shows a unified diff.
+// file atomically with mode 0600 from the first byte, relative to the opened
+// folder, and refuses a symbolic link, FIFO or device in the file's place.
+// [Compare] tells whether the copies from two hosts are byte-identical and
+// shows a unified diff; [CompareFiles] and [ReadCopy] read the copies from
+// files.
+//
+// # Inputs
+//
+// Every file this package reads (ReadFile, CheckFile, ReadCopy,
+// CompareFiles) must be a regular file: a FIFO, a device, a socket or a
+// folder is refused ([ErrNotRegular], with a message naming the path and
+// what it is), never read, and the open never blocks, so a pipe such as
+// <(ssh host2 cat ...) must be saved to a file first. Nothing larger than
+// [MaxSize] is read ([ErrTooLarge]). Compare diffs only the lines between
+// the common start and end of the copies, shows at most [MaxDiffSize] bytes
+// of diff and diffs at most [MaxDiffLines] lines (Comparison.Cut says the
+// diff was cut), so its memory stays proportional to the copies; CompareFiles
+// compares identical files as streams, without holding them.
+//
+// # Secrets
 //
 // A password token is kept as a [Token], which never prints itself: not with
-// String, any fmt verb, JSON or slog. It is reversible by anyone who knows
-// the vendor's scheme, so it is treated as a secret. Messages about a
-// malformed guest_passwd never echo the value either: it may be a plain-text
-// password typed by mistake.
+// String, any fmt verb, JSON or slog, which all show "<token>", not even its
+// length. It is reversible by anyone who knows the vendor's scheme, so it is
+// treated as a secret. Messages about a malformed guest_passwd never echo
+// the value or its length either: it may be a plain-text password typed by
+// mistake. Where a diff or a printed line must show that two tokens differ
+// ([RedactLine], [RawLine], Compare), a token is shown as a fingerprint,
+// "<token hmac:1a2b3c4d>": HMAC-SHA-256 with a key drawn at random once per
+// process, so equal tokens look equal within one run's output, but a
+// fingerprint cannot be reversed with a dictionary, and one run's
+// fingerprints mean nothing in another.
 //
 // # Diagnostics
 //
@@ -79,9 +104,13 @@
 //	comment-line         warning   a line starting with # (kept by the writer)
 //	no-final-newline     warning   the last line ends with LF
 //	no-guests            warning   the file lists at least one guest
+//	too-many-problems    error     counts the problems past MaxDiagnostics, not listed (a warning if none is an error)
 //	file-symlink         error     the path is not a symbolic link (ReadFile)
-//	file-mode            error     mode exactly 0600, a regular file (ReadFile)
+//	file-mode            error     mode exactly 0600: no set-id or sticky bit (ReadFile)
 //	file-owner           error     owned by root (ReadFile)
+//
+// (A path that is not a regular file at all is not a diagnostic: ReadFile
+// returns an error, see Inputs.)
 //
 // The manual's own example separates two fields with two spaces
 // ("cfguest11  10.20.30.50"): that breaks its own rule, and this package

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
@@ -23,8 +24,8 @@ func ExampleParse() {
 	}
 	// Output:
 	// 0 problems
-	// guest11 on cfhost1 at 10.20.30.50 password <token, 16 chars>
-	// guest12 on cfhost2 at 10.20.30.51 password <token, 16 chars>
+	// guest11 on cfhost1 at 10.20.30.50 password <token>
+	// guest12 on cfhost2 at 10.20.30.51 password <token>
 }
 
 // The manual's own example separates two fields with two spaces; the check
@@ -71,17 +72,26 @@ func ExampleWriteFile() {
 	// refusing to write kvmguests.conf: kvmguests.conf:2:1: error: dup-guest-name: guest-name "guest11" is also on line 1
 }
 
+// The diff hides each token behind a fingerprint keyed for this run:
+// equal tokens show equal fingerprints within one output, so a changed token
+// still shows, but a fingerprint cannot be looked up, and differs from run
+// to run (so this example prints them as <token hmac:…>).
 func ExampleCompare() {
 	host1 := kvmguests.Copy{Name: "host1", Data: []byte("guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n")}
 	host2 := kvmguests.Copy{Name: "host2", Data: []byte("guest11 cfhost2 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n")}
 	c := kvmguests.Compare(host1, host2)
 	fmt.Println("identical:", c.Identical)
-	fmt.Print(c.Diff)
+	fps := fingerprint.FindAllString(c.Diff, -1)
+	fmt.Println("same token on both sides:", len(fps) == 2 && fps[0] == fps[1])
+	fmt.Print(fingerprint.ReplaceAllString(c.Diff, "<token hmac:…>"))
 	// Output:
 	// identical: false
+	// same token on both sides: true
 	// --- host1
 	// +++ host2
 	// @@ -1 +1 @@
-	// -guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 <token sha256:7af9daa4>
-	// +guest11 cfhost2 cluster1 cfguest11 10.20.30.50 user1 <token sha256:7af9daa4>
+	// -guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 <token hmac:…>
+	// +guest11 cfhost2 cluster1 cfguest11 10.20.30.50 user1 <token hmac:…>
 }
+
+var fingerprint = regexp.MustCompile(`<token hmac:[0-9a-f]{8}>`)

@@ -92,13 +92,13 @@ func (p *parser) ip(s string, col int) (netip.Addr, bool) {
 	return a, true
 }
 
-// passwd checks the token's shape. It never echoes the value: it may be a
-// plain-text password typed by mistake.
+// passwd checks the token's shape. It never echoes the value, nor its
+// length: it may be a plain-text password typed by mistake.
 func (p *parser) passwd(s string, col int) {
 	switch {
 	case cipher.IsVendorToken(s):
 		if len(s)%16 != 0 {
-			p.report(col, FieldPasswd, WarnPasswdBlock, "guest_passwd has %d hex digits, not a multiple of 16 (sfcipher prints whole 8-byte blocks)", len(s))
+			p.report(col, FieldPasswd, WarnPasswdBlock, "the hex digits of guest_passwd are not a multiple of 16 (sfcipher prints whole 8-byte blocks)")
 		}
 	case cipher.IsSealedToken(s):
 		if p.opts.AllowSealed {
@@ -108,12 +108,12 @@ func (p *parser) passwd(s string, col int) {
 		}
 	case isHex(s):
 		if len(s)%2 != 0 {
-			p.report(col, FieldPasswd, ErrPasswdOddLength, "guest_passwd has an odd number (%d) of hex digits; sfcipher prints whole bytes", len(s))
+			p.report(col, FieldPasswd, ErrPasswdOddLength, "guest_passwd has an odd number of hex digits; sfcipher prints whole bytes")
 			return
 		}
 		p.report(col, FieldPasswd, WarnPasswdLower, "guest_passwd has lowercase hex digits; sfcipher prints uppercase")
 		if len(s)%16 != 0 {
-			p.report(col, FieldPasswd, WarnPasswdBlock, "guest_passwd has %d hex digits, not a multiple of 16 (sfcipher prints whole 8-byte blocks)", len(s))
+			p.report(col, FieldPasswd, WarnPasswdBlock, "the hex digits of guest_passwd are not a multiple of 16 (sfcipher prints whole 8-byte blocks)")
 		}
 	default:
 		p.report(col, FieldPasswd, ErrPasswdNotToken, "guest_passwd is not hexadecimal, so it is not an sfcipher token (it may be a plain-text password; the value is not shown); put the output of sfcipher -c here")
@@ -175,12 +175,18 @@ func (p *parser) duplicates(parts []*parser) {
 	// One rule after the other: run side by side on this machine's two
 	// cores they were slower (measured), as their tables compete.
 	n := len(p.diags)
+	added := 0 // by the current rule: past MaxDiagnostics, counted only
 	add := func(line, col int, field string, code Code, format string, args ...any) {
+		if added++; added > MaxDiagnostics {
+			p.dropped.count(code.severity())
+			return
+		}
 		p.diags = append(p.diags, Diagnostic{File: p.name, Line: line, Column: col, Field: field,
 			Code: code, Severity: code.severity(), Message: fmt.Sprintf(format, args...)})
 	}
 	var table dupTable
 	for _, r := range rules {
+		added = 0
 		duplicateKeys(keysetsOf(parts, r.set), &table, func(key string, line, col, first int) { r.report(add, key, line, col, first) })
 	}
 	if len(p.diags) == n {

@@ -1,11 +1,12 @@
 package kvmguests
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 // DefaultPath is where PRIMECLUSTER reads the file, on every host OS.
@@ -14,8 +15,14 @@ const DefaultPath = "/etc/opt/FJSVcluster/etc/kvmguests.conf"
 // ReadFile parses the file at path. Unless opts.SkipFileChecks is set it
 // also checks the file itself: not a symbolic link, owned by root, mode
 // exactly 0600; each failure is its own diagnostic, reported before the
-// contents. err is non-nil when the file cannot be opened or read (it then
-// wraps the fs error, so errors.Is(err, fs.ErrNotExist) works).
+// contents (the contents behind a symbolic link are still read).
+//
+// err is non-nil when the file cannot be opened or read: it is missing
+// (errors.Is(err, fs.ErrNotExist)), it is not a regular file (a FIFO, a
+// device, a folder: errors.Is(err, ErrNotRegular); it is refused, never
+// read, and the open does not block), or it is larger than MaxSize
+// (ErrTooLarge). A copy from another host is checked from a file: a pipe
+// such as <(ssh host2 cat ...) is refused like any FIFO.
 func ReadFile(path string, opts Options) (*Config, Diagnostics, error) {
 	cfg := &Config{} // what a file that is not read holds
 	diags, err := readFile(path, opts, func(f *os.File) (Diagnostics, error) {
@@ -26,14 +33,30 @@ func ReadFile(path string, opts Options) (*Config, Diagnostics, error) {
 	return cfg, diags, err
 }
 
+// ReadGuests is ReadFile for when only the guests matter (see ParseGuests).
+func ReadGuests(path string, opts Options) ([]Guest, Diagnostics, error) {
+	var guests []Guest
+	diags, err := readFile(path, opts, func(f *os.File) (Diagnostics, error) {
+		g, d, err := ParseGuests(f, path, opts)
+		guests = g
+		return d, err
+	})
+	return guests, diags, err
+}
+
 // CheckFile is ReadFile for when only the verdict matters (see Check).
 func CheckFile(path string, opts Options) (Diagnostics, error) {
 	return readFile(path, opts, func(f *os.File) (Diagnostics, error) { return Check(f, path, opts) })
 }
 
+// ErrNotRegular is the error (for errors.Is) of ReadFile, CheckFile,
+// ReadCopy and CompareFiles for a path that names a FIFO, a device, a socket
+// or a folder.
+var ErrNotRegular = safefile.ErrNotRegular
+
 func readFile(path string, opts Options, parse func(*os.File) (Diagnostics, error)) (Diagnostics, error) {
 	if opts.SkipFileChecks {
-		f, err := openReadable(path)
+		f, err := safefile.OpenRegular(path, false)
 		if err != nil {
 			return nil, err
 		}
@@ -44,51 +67,31 @@ func readFile(path string, opts Options, parse func(*os.File) (Diagnostics, erro
 	if err != nil {
 		return nil, err
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
+	var diags Diagnostics
+	link := fi.Mode()&fs.ModeSymlink != 0
+	if link {
 		// Reported; the contents behind the link are still checked.
-		diags := fileDiagnostics(path, fi)
-		f, err := openReadable(path)
-		if err != nil {
-			return diags, err
-		}
-		defer f.Close()
-		more, err := parse(f)
-		return append(diags, more...), err
+		diags = fileDiagnostics(path, fi)
 	}
-	// The owner and mode checked are those of the file opened, not of
-	// whatever the path named a moment before.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := safefile.OpenRegular(path, !link)
 	if err != nil {
-		return nil, err
+		return diags, err
 	}
 	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	diags := fileDiagnostics(path, fi)
-	if !fi.Mode().IsRegular() {
-		return diags, nil // a device or a pipe: reported, not read
+	if !link {
+		// The owner and mode checked are those of the file opened, not of
+		// whatever the path named a moment before.
+		if fi, err = f.Stat(); err != nil {
+			return nil, err
+		}
+		diags = fileDiagnostics(path, fi)
 	}
 	more, err := parse(f)
 	return append(diags, more...), err
 }
 
-// openReadable opens path for reading, refusing a directory. A pipe is
-// allowed (sfkvm check --no-perm -f <(ssh host2 cat ...)); Parse reads at
-// most MaxSize.
-func openReadable(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		f.Close()
-		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
-	}
-	return f, nil
-}
-
-// fileDiagnostics checks what PRIMECLUSTER asks of the file itself.
+// fileDiagnostics checks what PRIMECLUSTER asks of the file itself: fi is
+// a symbolic link or a regular file (anything else is refused on open).
 func fileDiagnostics(path string, fi fs.FileInfo) Diagnostics {
 	var diags Diagnostics
 	add := func(code Code, format string, args ...any) {
@@ -98,29 +101,11 @@ func fileDiagnostics(path string, fi fs.FileInfo) Diagnostics {
 		add(ErrFileSymlink, "is a symbolic link; the file must be a regular file in place (a link can be redirected)")
 		return diags // owner and mode of the link itself mean nothing
 	}
-	if !fi.Mode().IsRegular() {
-		add(ErrFileMode, "is not a regular file (%s)", fi.Mode().Type())
-		return diags
-	}
 	if perm := fi.Mode().Perm(); perm != 0o600 || fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
-		add(ErrFileMode, "mode is %04o, want 0600 (chmod 600 %s)", fi.Mode().Perm()|specialBits(fi.Mode()), path)
+		add(ErrFileMode, "mode is %04o, want 0600 (chmod 600 %s)", safefile.ModeBits(fi.Mode()), path)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
 		add(ErrFileOwner, "owner is uid %d, want root (chown root %s)", st.Uid, path)
 	}
 	return diags
-}
-
-func specialBits(m fs.FileMode) fs.FileMode {
-	var b fs.FileMode
-	if m&fs.ModeSetuid != 0 {
-		b |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		b |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		b |= 0o1000
-	}
-	return b
 }

@@ -2,12 +2,16 @@ package kvmguests
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
@@ -17,13 +21,14 @@ func writeReal(t *testing.T, path, data string, mode fs.FileMode, uid int) {
 	if err := os.WriteFile(path, []byte(data), mode); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(path, mode); err != nil { // umask
-		t.Fatal(err)
-	}
+	// chown clears the set-user-id bit: the mode comes after it.
 	if uid >= 0 {
 		if err := os.Chown(path, uid, -1); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.Chmod(path, mode); err != nil { // past the umask
+		t.Fatal(err)
 	}
 }
 
@@ -35,40 +40,129 @@ func codes(ds Diagnostics) []Code {
 	return cs
 }
 
-func TestReadFileChecksTheFile(t *testing.T) {
+// TestReadFileMode: the mode must be exactly 0600, set-id and sticky bits
+// included. It needs no root: a file of the caller's is also reported as
+// not root's (file-owner), which this test leaves to TestReadFileOwner.
+func TestReadFileMode(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		mode    fs.FileMode
+		refused bool
+	}{
+		{0o600, false},
+		{0o600 | fs.ModeSetuid, true}, // 04600
+		{0o600 | fs.ModeSetgid, true}, // 02600
+		{0o600 | fs.ModeSticky, true}, // 01600
+		{0o644, true},
+		{0o640, true},
+		{0o400, true},
+		{0o700, true},
+	} {
+		name := fmt.Sprintf("%04o", safefile.ModeBits(tc.mode))
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name+".conf")
+			writeReal(t, path, good, tc.mode, -1)
+			if fi, err := os.Stat(path); err != nil || fi.Mode() != tc.mode {
+				t.Fatalf("the test could not make mode %v: %v %v", tc.mode, fi.Mode(), err)
+			}
+			for _, read := range readers {
+				diags, guests, err := read.f(path, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var mode []Diagnostic
+				for _, d := range diags {
+					if d.Code == ErrFileMode {
+						mode = append(mode, d)
+					}
+				}
+				if got := len(mode) == 1; got != tc.refused || len(mode) > 1 {
+					t.Errorf("%s: file-mode diagnostics %v, want refused=%v", read.name, mode, tc.refused)
+				}
+				if tc.refused && len(mode) == 1 && !strings.Contains(mode[0].Message, "mode is "+name+", want 0600") {
+					t.Errorf("%s: message %q does not show mode %s", read.name, mode[0].Message, name)
+				}
+				if guests != 1 && read.name == "ReadFile" {
+					t.Errorf("%s: %d guests, want 1 (contents are read even when the file is wrong)", read.name, guests)
+				}
+				diags, _, _ = read.f(path, Options{SkipFileChecks: true})
+				if len(diags) != 0 {
+					t.Errorf("%s with SkipFileChecks: %v", read.name, diags)
+				}
+			}
+		})
+	}
+}
+
+// TestReadFileOwner: the owner must be root. Giving a file to root and to
+// another uid needs root.
+func TestReadFileOwner(t *testing.T) {
 	testenv.Root(t, "files owned by root and by another uid")
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string
-		mode fs.FileMode
 		uid  int
 		want []Code
 	}{
-		{"root-0600", 0o600, 0, nil},
-		{"file-mode/0644", 0o644, 0, []Code{ErrFileMode}},
-		{"file-mode/0400", 0o400, 0, []Code{ErrFileMode}},
-		{"file-owner/uid-1000", 0o600, 1000, []Code{ErrFileOwner}},
-		{"file-mode-and-owner", 0o640, 1000, []Code{ErrFileMode, ErrFileOwner}},
+		{"root", 0, nil},
+		{"uid-1000", 1000, []Code{ErrFileOwner}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.name+".conf")
-			os.MkdirAll(filepath.Dir(path), 0o700)
-			writeReal(t, path, good, tc.mode, tc.uid)
-			cfg, diags, err := ReadFile(path, Options{})
+			writeReal(t, path, good, 0o600, tc.uid)
+			for _, read := range readers {
+				diags, _, err := read.f(path, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := codes(diags); !equalCodes(got, tc.want) {
+					t.Errorf("%s: codes = %v, want %v (%v)", read.name, got, tc.want, diags)
+				}
+			}
+		})
+	}
+}
+
+// readers are ReadFile and CheckFile, which read and check a file the same
+// way: each test of one runs on both.
+var readers = []struct {
+	name string
+	f    func(string, Options) (Diagnostics, int, error)
+}{
+	{"ReadFile", func(p string, o Options) (Diagnostics, int, error) {
+		cfg, d, err := ReadFile(p, o)
+		return d, len(cfg.Guests()), err
+	}},
+	{"CheckFile", func(p string, o Options) (Diagnostics, int, error) {
+		d, err := CheckFile(p, o)
+		return d, -1, err
+	}},
+}
+
+// TestCheckFileAgreesWithReadFile: the same diagnostics for the same file,
+// in place or through a symbolic link, with errors in it or not.
+func TestCheckFileAgreesWithReadFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.conf")
+	writeReal(t, bad, good+"guest12 cfhost2 cluster1 cfguest12  10.20.30.51 user2 hunter2\n", 0o600, -1)
+	link := filepath.Join(dir, "link.conf")
+	if err := os.Symlink(bad, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{bad, link} {
+		for _, opts := range []Options{{}, {SkipFileChecks: true}} {
+			_, want, err := ReadFile(path, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := codes(diags); !equalCodes(got, tc.want) {
-				t.Errorf("codes = %v, want %v (%v)", got, tc.want, diags)
+			got, err := CheckFile(path, opts)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if len(cfg.Guests()) != 1 {
-				t.Errorf("guests = %d, want 1 (contents are read even when the file is wrong)", len(cfg.Guests()))
+			if fmt.Sprint(got) != fmt.Sprint(want) || !want.HasErrors() {
+				t.Errorf("%s %+v: CheckFile\n%v\nReadFile\n%v", path, opts, got, want)
 			}
-			_, diags, _ = ReadFile(path, Options{SkipFileChecks: true})
-			if len(diags) != 0 {
-				t.Errorf("SkipFileChecks: %v", diags)
-			}
-		})
+		}
 	}
 }
 
@@ -115,18 +209,42 @@ func equalCodes(a, b []Code) bool {
 	return true
 }
 
-// TestReadFileFIFO: a pipe where the file should be is reported and not
-// read (reading it could block for ever).
-func TestReadFileFIFO(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kvmguests.conf")
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
+// TestReadFileRefusesWhatIsNotAFile: a FIFO, a device or a folder where the
+// file should be is refused, with or without the file checks, by ReadFile
+// and CheckFile, and never blocks (a FIFO without a writer once hung check
+// --no-perm in open).
+func TestReadFileRefusesWhatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.conf")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, diags, err := ReadFile(path, Options{})
-	if err != nil {
+	linkToFIFO := filepath.Join(dir, "link.conf")
+	if err := os.Symlink(fifo, linkToFIFO); err != nil {
 		t.Fatal(err)
 	}
-	if len(diags) != 1 || diags[0].Code != ErrFileMode || len(cfg.Guests()) != 0 {
-		t.Errorf("diags = %v", diags)
+	for _, path := range []string{fifo, linkToFIFO, "/dev/null", "/dev/zero", dir} {
+		for _, opts := range []Options{{}, {SkipFileChecks: true}} {
+			for _, read := range readers {
+				within(t, func() {
+					_, _, err := read.f(path, opts)
+					if !errors.Is(err, ErrNotRegular) || !strings.HasPrefix(err.Error(), path+": is not a regular file (a ") {
+						t.Errorf("%s(%s, %+v) = %v, want ErrNotRegular naming the path and what it is", read.name, path, opts, err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// within fails the test if f does not return in time.
+func within(t *testing.T, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("blocked (a FIFO opened for reading without O_NONBLOCK?)")
 	}
 }

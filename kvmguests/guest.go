@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"strconv"
 	"strings"
 )
 
@@ -48,8 +47,9 @@ func (g Guest) fields() [7]string {
 
 // Token is a guest_passwd value: normally the output of the vendor's
 // sfcipher -c. It is reversible by anyone who knows the vendor's scheme, so
-// it is never printed: String, every fmt verb, JSON and slog show only its
-// length. Reveal returns the value itself.
+// it is never printed: String, every fmt verb, JSON and slog show "<token>",
+// not even its length (a plain-text password typed by mistake would give
+// away that much). Reveal returns the value itself.
 type Token string
 
 // Reveal returns the token as it stands in the file.
@@ -59,7 +59,7 @@ func (t Token) String() string {
 	if t == "" {
 		return "<no token>"
 	}
-	return "<token, " + strconv.Itoa(len(t)) + " chars>"
+	return "<token>"
 }
 
 // Format makes every verb, %#v and %x included, print the redacted form.

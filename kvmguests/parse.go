@@ -27,7 +27,8 @@ type Options struct {
 
 // Parse reads a kvmguests.conf from r; name is the file name used in
 // diagnostics. It never stops at the first problem: it returns every line
-// it read (the guests among them) and every problem found, in file order.
+// it read (the guests among them) and every problem found, in file order
+// (past MaxDiagnostics, counted in one too-many-problems diagnostic).
 // err is non-nil only when reading r failed.
 func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnostics, err error) {
 	p := newParser(name, opts, true, 0)
@@ -41,6 +42,15 @@ func Check(r io.Reader, name string, opts Options) (Diagnostics, error) {
 	p := newParser(name, opts, false, 0)
 	err := p.read(r)
 	return p.diags, err
+}
+
+// ParseGuests is Parse for when only the guests matter: it keeps the guest
+// lines and no other, so a large file of broken lines costs little memory.
+func ParseGuests(r io.Reader, name string, opts Options) ([]Guest, Diagnostics, error) {
+	p := newParser(name, opts, true, 0)
+	p.guestsOnly = true
+	err := p.read(r)
+	return p.cfg.Guests(), p.diags, err
 }
 
 // chunkSize is how much is read at a time. Each chunk becomes one string
@@ -163,6 +173,12 @@ type parser struct {
 	ips          *keyset // the 16 bytes of the unmapped address
 	nodeLines    int     // lines that are neither blank nor comments
 
+	// Problems past MaxDiagnostics are counted, not kept.
+	dropped dropped
+
+	// guestsOnly keeps only the guest lines in cfg (ParseGuests).
+	guestsOnly bool
+
 	// Reused for every line.
 	fieldBuf [8]string
 	colBuf   [8]int
@@ -197,6 +213,7 @@ func newParserSeed(name string, opts Options, keep bool, sizeHint int64, seed ma
 func (p *parser) part(line, size int) *parser {
 	q := newParserSeed(p.name, p.opts, p.cfg != nil, int64(size), p.seed)
 	q.n = line
+	q.guestsOnly = p.guestsOnly
 	return q
 }
 
@@ -205,12 +222,14 @@ func (p *parser) part(line, size int) *parser {
 func (p *parser) merge(parts []*parser) {
 	for _, q := range parts {
 		p.diags = append(p.diags, q.diags...)
+		p.dropped.add(q.dropped)
 		if p.cfg != nil {
 			p.cfg.Lines = append(p.cfg.Lines, q.cfg.Lines...)
 		}
 		p.nodeLines += q.nodeLines
 	}
 	p.duplicates(parts)
+	p.keepFirst()
 }
 
 // report records a problem on the current line.
@@ -219,6 +238,10 @@ func (p *parser) report(col int, field string, code Code, format string, args ..
 }
 
 func (p *parser) reportSev(col int, field string, code Code, sev Severity, format string, args ...any) {
+	if len(p.diags) >= MaxDiagnostics {
+		p.dropped.count(sev)
+		return
+	}
 	p.diags = append(p.diags, Diagnostic{
 		File: p.name, Line: p.n, Column: col, Field: field,
 		Code: code, Severity: sev, Message: fmt.Sprintf(format, args...),
@@ -229,6 +252,9 @@ func (p *parser) finish() {
 	if p.nodeLines == 0 {
 		p.diags = append(p.diags, Diagnostic{File: p.name, Code: WarnNoGuests, Severity: Warning,
 			Message: "the file lists no guest: no guest can be migrated with host OS failover"})
+	}
+	if d, ok := p.dropped.diagnostic(p.name); ok {
+		p.diags = append(p.diags, d)
 	}
 }
 
@@ -263,11 +289,12 @@ func (p *parser) line(raw string, hasLF bool) {
 	}
 	p.nodeLines++
 	fields, cols, ok := p.splitFast(text)
+	n := len(fields)
 	if !ok {
-		fields, cols = p.split(text)
+		fields, cols, n = p.split(text)
 	}
-	if len(fields) != 7 {
-		p.reportFieldCount(text, fields, cols)
+	if n != 7 {
+		p.reportFieldCount(text, fields, cols, n)
 		p.keep(Line{Kind: LineInvalid, Text: RawLine(text)})
 		return
 	}
@@ -285,7 +312,7 @@ func (p *parser) line(raw string, hasLF bool) {
 }
 
 func (p *parser) keep(l Line) {
-	if p.cfg != nil {
+	if p.cfg != nil && (l.Kind == LineGuest || !p.guestsOnly) {
 		p.cfg.Lines = append(p.cfg.Lines, l)
 	}
 }
@@ -324,9 +351,18 @@ func (p *parser) splitFast(text string) (fields []string, cols []int, ok bool) {
 
 // split cuts text into fields at runs of spaces and tabs, reporting every
 // separator that is not exactly one space, and the first other control
-// character. cols holds each field's 1-based column.
-func (p *parser) split(text string) (fields []string, cols []int) {
+// character. cols holds each field's 1-based column. Only the first eight
+// fields are kept (one more than a line has, for the message); n counts
+// them all, so a huge line costs no memory of its own.
+func (p *parser) split(text string) (fields []string, cols []int, n int) {
 	fields, cols = p.fieldBuf[:0], p.colBuf[:0]
+	field := func(start, end int) {
+		n++
+		if len(fields) < len(p.fieldBuf) {
+			fields = append(fields, text[start:end])
+			cols = append(cols, start+1)
+		}
+	}
 	tabs, firstTab, ctl := 0, 0, false
 	start := -1
 	for i := 0; i < len(text); i++ {
@@ -342,8 +378,7 @@ func (p *parser) split(text string) (fields []string, cols []int) {
 			continue
 		}
 		if start >= 0 {
-			fields = append(fields, text[start:i])
-			cols = append(cols, start+1)
+			field(start, i)
 			start = -1
 		}
 		// i is the first byte of a run of separators.
@@ -368,8 +403,7 @@ func (p *parser) split(text string) (fields []string, cols []int) {
 		i = j - 1
 	}
 	if start >= 0 {
-		fields = append(fields, text[start:])
-		cols = append(cols, start+1)
+		field(start, len(text))
 	}
 	if tabs > 0 {
 		msg := "a tab character; separate fields with exactly one space"
@@ -378,12 +412,12 @@ func (p *parser) split(text string) (fields []string, cols []int) {
 		}
 		p.report(firstTab, "", ErrTab, "%s", msg)
 	}
-	return fields, cols
+	return fields, cols, n
 }
 
-func (p *parser) reportFieldCount(text string, fields []string, cols []int) {
-	if len(fields) > 7 {
-		p.report(cols[7], "", ErrFieldCount, "%d fields, want 7 (guest-name host-cfname guest-clustername guest-cfname guest_IP guest_user guest_passwd)", len(fields))
+func (p *parser) reportFieldCount(text string, fields []string, cols []int, n int) {
+	if n > 7 {
+		p.report(cols[7], "", ErrFieldCount, "%d fields, want 7 (guest-name host-cfname guest-clustername guest-cfname guest_IP guest_user guest_passwd)", n)
 		return
 	}
 	missing := fieldNames[len(fields)]

@@ -3,9 +3,10 @@ package kvmguests
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 // Format renders c as the bytes of a file, without checking it: a guest
@@ -48,67 +49,26 @@ func (ds Diagnostics) onlyErrors() Diagnostics {
 	return out
 }
 
-// WriteFile replaces the file at path with c, atomically: the new contents
-// go to a temporary file in the same folder, created with mode 0600, which
-// is synced, renamed over path, and the folder synced. A configuration with
-// errors is refused before anything is written, and on any failure the
-// previous file is left as it was. (A failure to sync the folder after the
-// rename is reported too; the new file is then in place, not yet durable.)
+// WriteFile replaces the file at path with c, atomically, through the
+// folder opened once (internal/safefile): the new contents go to a
+// temporary file in that folder, created with mode 0600, which is synced,
+// renamed over path, and the folder synced. A configuration with errors is
+// refused before anything is written, and on any failure the previous file
+// is left as it was. Refused too, before anything is written: an entry at
+// path that is not a regular file (a symbolic link, a FIFO, a device, a
+// folder: errors.Is(err, ErrNotRegular)), and a folder that is a symbolic
+// link, belongs to neither root nor the caller, or that group or others can
+// write. (A failure to sync the folder after the rename is reported too;
+// the new file is then in place, not yet durable.) A relative path is taken
+// from the current folder.
 func WriteFile(path string, c *Config, opts Options) error {
 	b, err := Marshal(c, path, opts)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
-}
-
-// afterWrite is a seam for tests: a failure there (a full disk, say) must
-// leave the previous file as it was and no temporary file behind.
-var afterWrite = func(*os.File) error { return nil }
-
-func writeAtomic(path string, b []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	// os.CreateTemp creates the file with mode 0600: no other user ever
-	// sees a byte of it.
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil { // in case of an unusual umask
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = afterWrite(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing the folder of %s: %w", path, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("syncing the folder of %s: %w", path, err)
-	}
-	return nil
+	return safefile.WriteFile(abs, b)
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 func mustParse(t *testing.T, s string) *Config {
@@ -19,22 +21,22 @@ func mustParse(t *testing.T, s string) *Config {
 }
 
 func TestWriteFileIsAtomicAnd0600(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
 	dir := t.TempDir()
+	old := syscall.Umask(0) // the file is 0600 whatever the umask
+	defer syscall.Umask(old)
 	path := filepath.Join(dir, "kvmguests.conf")
 	writeReal(t, path, "old contents\n", 0o644, -1)
 
 	// Watch the temporary file's mode at the moment its first byte exists.
 	var seen fs.FileMode
-	afterWrite = func(f *os.File) error {
+	safefile.AfterWrite = func(f *os.File) error {
 		fi, err := f.Stat()
 		if err == nil {
 			seen = fi.Mode().Perm()
 		}
 		return err
 	}
-	defer func() { afterWrite = func(*os.File) error { return nil } }()
+	defer func() { safefile.AfterWrite = func(*os.File) error { return nil } }()
 
 	if err := WriteFile(path, mustParse(t, good), Options{}); err != nil {
 		t.Fatal(err)
@@ -59,9 +61,9 @@ func TestWriteFileFailureKeepsPrevious(t *testing.T) {
 	writeReal(t, path, "previous\n", 0o600, -1)
 
 	diskFull := errors.New("no space left on device")
-	afterWrite = func(*os.File) error { return diskFull }
+	safefile.AfterWrite = func(*os.File) error { return diskFull }
 	err := WriteFile(path, mustParse(t, good), Options{})
-	afterWrite = func(*os.File) error { return nil }
+	safefile.AfterWrite = func(*os.File) error { return nil }
 	if !errors.Is(err, diskFull) {
 		t.Fatalf("err = %v, want the write failure", err)
 	}
@@ -109,5 +111,43 @@ func assertNoTemp(t *testing.T, dir string) {
 		if e.Name() != "kvmguests.conf" {
 			t.Errorf("left behind: %s", e.Name())
 		}
+	}
+}
+
+// TestWriteFileRefusesWhatIsNotAFile: a symbolic link at the path is not
+// replaced (nor is the file it points to written), and neither is a FIFO;
+// a folder that others can write is refused.
+func TestWriteFileRefusesWhatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	writeReal(t, target, "previous\n", 0o600, -1)
+	link := filepath.Join(dir, "link.conf")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.conf")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{link, fifo} {
+		if err := WriteFile(path, mustParse(t, good), Options{}); !errors.Is(err, ErrNotRegular) {
+			t.Errorf("WriteFile(%s) = %v, want ErrNotRegular", path, err)
+		}
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "previous\n" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+	open := filepath.Join(dir, "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(filepath.Join(open, "kvmguests.conf"), mustParse(t, good), Options{}); !errors.Is(err, safefile.ErrMode) {
+		t.Errorf("WriteFile into a folder anyone can write = %v, want safefile.ErrMode", err)
 	}
 }

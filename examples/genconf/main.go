@@ -30,6 +30,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/kvmguests"
 )
 
@@ -46,12 +47,14 @@ func main() {
 }
 
 func run(ctx context.Context, inventory, passwords, out string, enc cipher.Encrypter) error {
-	f, err := os.Open(inventory)
+	// A regular file (never a FIFO or a device, which could block or never
+	// end), read up to the size of a kvmguests.conf.
+	f, err := safefile.OpenRegular(inventory, false)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := csv.NewReader(io.LimitReader(f, kvmguests.MaxSize)).ReadAll()
 	if err != nil {
 		return fmt.Errorf("%s: %w", inventory, err)
 	}
@@ -102,14 +105,13 @@ func passwordSource(path string) (func(user string) ([]byte, error), error) {
 			return term.ReadPassword(int(os.Stdin.Fd()))
 		}, nil
 	}
-	f, err := os.Open(path)
+	// Opened as every secret is: not a symbolic link, a regular file, owned
+	// by root or the caller, no permission for group or others.
+	f, err := safefile.OpenPrivate(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (it must be a file that only its owner can read: chmod 600)", err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("%s must be readable by its owner only (chmod 600)", path)
-	}
 	byUser := map[string][]byte{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

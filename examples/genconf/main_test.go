@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/cipher/sfciphertest"
@@ -52,5 +54,44 @@ func TestGenconf(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "Passw0rd") {
 		t.Error("the error shows the password")
+	}
+}
+
+// TestGenconfInputs: the inventory must be a regular file and the
+// passwords file is opened as every secret is; neither a FIFO nor a
+// symbolic link to the passwords blocks or is read.
+func TestGenconfInputs(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "guests.csv")
+	os.WriteFile(inv, []byte("a,b,c,d,e,f\nguest11,cfhost1,cluster1,cfguest11,10.20.30.50,user1\n"), 0o644)
+	pw := filepath.Join(dir, "pw.txt")
+	os.WriteFile(pw, []byte("user1 Passw0rd\n"), 0o600)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(pw, link); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "kvmguests.conf")
+	for _, tc := range []struct{ inv, pw, says string }{
+		{fifo, pw, "is not a regular file (a FIFO)"},
+		{inv, fifo, "is not a regular file (a FIFO)"},
+		{inv, link, "is a symbolic link"},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- run(context.Background(), tc.inv, tc.pw, out, nil) }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("inventory %s, passwords %s: %v, want %q", tc.inv, tc.pw, err, tc.says)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("inventory %s, passwords %s: blocked", tc.inv, tc.pw)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a file was written")
 	}
 }

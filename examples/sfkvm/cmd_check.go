@@ -64,7 +64,9 @@ func runCheck(_ context.Context, e *env, args []string) int {
 		}
 		return printCheck(e, diags)
 	}
-	cfg, diags, err := kvmguests.ReadFile(*file, opts)
+	// Only the guests are shown: keep no other line (a large file of broken
+	// lines would otherwise be held whole).
+	guests, diags, err := kvmguests.ReadGuests(*file, opts)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm check: %v\n", err)
 		return exitNoInput
@@ -75,7 +77,7 @@ func runCheck(_ context.Context, e *env, args []string) int {
 	if rep.Diagnostics == nil {
 		rep.Diagnostics = kvmguests.Diagnostics{}
 	}
-	for _, g := range cfg.Guests() {
+	for _, g := range guests {
 		rep.Guests = append(rep.Guests, guestJSON{g.Line, g.Name, g.HostCFName, g.ClusterName, g.CFName, g.IP.String(), g.User, g.Password})
 	}
 	if rep.OK {

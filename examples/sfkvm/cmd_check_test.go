@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -35,10 +37,27 @@ func TestCheckGolden(t *testing.T) {
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tc.code, r.stderr)
 			}
-			golden(t, tc.name, r)
+			golden(t, tc.name, r, numberFingerprints(r.stdout)...)
 		})
 	}
 }
+
+// numberFingerprints returns the replacements that write the token
+// fingerprints of out, which change from run to run, as <token hmac:#1>,
+// #2, ... in order of first appearance: equal fingerprints stay equal.
+func numberFingerprints(out string) []string {
+	var replace []string
+	seen := map[string]bool{}
+	for _, fp := range fingerprintRE.FindAllString(out, -1) {
+		if !seen[fp] {
+			seen[fp] = true
+			replace = append(replace, fp, "<token hmac:#"+strconv.Itoa(len(seen))+">")
+		}
+	}
+	return replace
+}
+
+var fingerprintRE = regexp.MustCompile(`<token hmac:[0-9a-f]{8}>`)
 
 // TestCheckSuccessLine: on success the last stdout line is exactly the
 // vendor's notice, warnings or not.
@@ -75,6 +94,8 @@ func TestCheckFileModes(t *testing.T) {
 	}{
 		{"in-place", ok, 0o600, 0, exitOK},
 		{"world-readable", ok, 0o644, 0, exitNoPerm},
+		{"setuid", ok, 0o600 | os.ModeSetuid, 0, exitNoPerm},
+		{"sticky", ok, 0o600 | os.ModeSticky, 0, exitNoPerm},
 		{"other-owner", ok, 0o600, 1000, exitNoPerm},
 		{"world-readable-and-errors", bad, 0o644, 0, exitConfig},
 	} {
@@ -83,9 +104,15 @@ func TestCheckFileModes(t *testing.T) {
 			if err := os.WriteFile(path, tc.data, tc.mode); err != nil {
 				t.Fatal(err)
 			}
-			os.Chmod(path, tc.mode)
+			// chown clears the set-user-id bit: the mode comes after it.
 			if err := os.Chown(path, tc.uid, 0); err != nil {
 				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Stat(path); err != nil || fi.Mode() != tc.mode {
+				t.Fatalf("the test could not make mode %v: %v", tc.mode, fi.Mode())
 			}
 			r := runCLI(t, "", "check", "-f", path)
 			if r.code != tc.code {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 func init() {
@@ -251,12 +252,24 @@ func cipherError(e *env, err error) {
 // keyFileExit maps a key file error to the CLI's exit codes.
 func keyFileExit(err error) int {
 	switch {
-	case errors.Is(err, cipher.ErrKeyFileMode), errors.Is(err, cipher.ErrKeyFileOwner),
-		errors.Is(err, cipher.ErrKeyFileType), errors.Is(err, cipher.ErrKeyFileExists),
-		errors.Is(err, fs.ErrPermission):
+	case errors.Is(err, cipher.ErrKeyFileExists):
 		return exitNoPerm
 	case errors.Is(err, cipher.ErrKeyFileFormat):
 		return exitConfig
+	}
+	return secretFileExit(err)
+}
+
+// secretFileExit is the exit code for a file that holds a secret (a key
+// file, a password file) and was refused by the guarded open: 77 for what
+// another user could have planted or read (a symbolic link, another owner,
+// group or other bits, no permission), 66 for an input that is missing or
+// cannot be read as a file (a FIFO, a device, a folder).
+func secretFileExit(err error) int {
+	switch {
+	case errors.Is(err, safefile.ErrSymlink), errors.Is(err, safefile.ErrOwner),
+		errors.Is(err, safefile.ErrMode), errors.Is(err, fs.ErrPermission):
+		return exitNoPerm
 	}
 	return exitNoInput
 }

@@ -295,7 +295,7 @@ func TestPreflightHostPasswordFileGuarded(t *testing.T) {
 		code int
 		says string
 	}{
-		{fifo, exitNoPerm, "not a regular file"},
+		{fifo, exitNoInput, "not a regular file (a FIFO)"},
 		{open, exitNoPerm, "mode 0644"},
 		{cut, exitNoInput, "no complete line"},
 	} {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
 )
@@ -25,21 +24,19 @@ func runCompare(_ context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	copies := make([]kvmguests.Copy, fs.NArg())
-	for i, name := range fs.Args() {
-		b, err := os.ReadFile(name)
+	// Every copy against the first: what matters is whether all hosts hold
+	// the same file. Each input is read as check --no-perm reads one (a
+	// regular file, never a FIFO or a device, at most kvmguests.MaxSize
+	// bytes), and a pair is read whole only when it differs.
+	names := fs.Args()
+	var results []kvmguests.Comparison
+	code := exitOK
+	for _, name := range names[1:] {
+		r, err := kvmguests.CompareFiles(names[0], name)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sfkvm compare: %v\n", err)
 			return exitNoInput
 		}
-		copies[i] = kvmguests.Copy{Name: name, Data: b}
-	}
-	// Every copy against the first: what matters is whether all hosts hold
-	// the same file.
-	var results []kvmguests.Comparison
-	code := exitOK
-	for _, c := range copies[1:] {
-		r := kvmguests.Compare(copies[0], c)
 		results = append(results, r)
 		if !r.Identical {
 			code = exitFailed

@@ -107,7 +107,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 				code := passwordInputExit(err) // 66 missing or unreadable, 65 no usable password
 				if errors.Is(err, cipher.ErrPasswordFileType) || errors.Is(err, cipher.ErrPasswordFileMode) ||
 					errors.Is(err, cipher.ErrPasswordFileOwner) || errors.Is(err, iofs.ErrPermission) {
-					code = exitNoPerm
+					code = secretFileExit(err)
 				}
 				return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 			}

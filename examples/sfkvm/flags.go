@@ -78,6 +78,6 @@ func formatFlag(fs *flag.FlagSet) *outputFormat {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false) // "<token, 16 chars>" reads better than \u003c...
+	enc.SetEscapeHTML(false) // "<token>" reads better than \u003c...
 	return enc.Encode(v)
 }

@@ -214,7 +214,8 @@ var hostileCases = []hostileCase{
 			if _, err := cipher.CreateKeyFile(key); err != nil {
 				t.Fatal(err)
 			}
-			return args("cipher", "-c", "--password-stdin", "--native", "--key", key), "Bad=pw1\n"
+			return args("cipher", "-c", "--password-stdin", "--native", "--key", key,
+				"--guest-name", "guest11", "--guest-ip", "10.20.30.50", "--guest-user", "user1"), "Bad=pw1\n"
 		}},
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -164,7 +163,7 @@ func checkCopies(ctx context.Context, pe *preflightEnv) []row {
 		return []row{{Step: "1.4", Check: "same on every host", Target: "(other hosts)", Verdict: verdictSkip,
 			Reason: "no --hosts given: the copies on the other hosts were not compared", sec: secCopies}}
 	}
-	mine, err := os.ReadFile(pe.conf)
+	mine, err := kvmguests.ReadCopy(pe.conf) // a regular file, bounded: never a FIFO or /dev/zero
 	if err != nil {
 		return []row{{Step: "1.4", Check: "same on every host", Target: "(other hosts)", Verdict: verdictSkip,
 			Reason: "this host's file cannot be read: " + err.Error(), sec: secCopies}}
@@ -179,7 +178,7 @@ func checkCopies(ctx context.Context, pe *preflightEnv) []row {
 			rows = append(rows, r)
 			continue
 		}
-		c := kvmguests.Compare(kvmguests.Copy{Name: "this host:" + pe.conf, Data: mine}, kvmguests.Copy{Name: h + ":" + pe.conf, Data: theirs})
+		c := kvmguests.Compare(kvmguests.Copy{Name: "this host:" + pe.conf, Data: mine.Data}, kvmguests.Copy{Name: h + ":" + pe.conf, Data: theirs})
 		if c.Identical {
 			r.Verdict, r.Reason = verdictOK, "byte-identical"
 		} else {
