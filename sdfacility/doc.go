@@ -25,7 +25,10 @@
 //
 // Commands run through a [Runner], a one-method interface declared here:
 // [LocalRunner] runs them on this machine (own process group, killed as a
-// whole when the context ends; LC_ALL=C), and any type with the same method,
+// whole when the context ends; LC_ALL=C; [DefaultTimeout] when the context
+// has no deadline; stdout kept up to [DefaultMaxStdout] and stderr up to
+// [DefaultMaxStderr], the command stopped with an [*OutputLimitError] past
+// either), and any type with the same method,
 // such as an SSH runner from another package, runs them elsewhere without
 // either package importing the other. Package sdtest holds the fakes: an
 // in-process simulation and a fake sdtool program.
@@ -37,6 +40,11 @@
 // with the weight 1 when absent. It reports every problem as a [Diagnostic]
 // printed FILE:LINE:COL: error|warning: CODE: message, and never stops at
 // the first. [Config.Marshal] writes a Config back.
+//
+// A tool's output reaches an error message only quoted ([Excerpt]): control
+// bytes and terminal escapes escaped, at most a few hundred bytes, and a
+// mark saying how much was left out. The raw bytes stay in the error's
+// fields ([CommandError], [Status]) for callers that want them.
 //
 // # What it deliberately does not do
 //

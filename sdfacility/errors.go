@@ -21,7 +21,23 @@ var (
 	ErrNotReady = errors.New("shutdown facility not ready")
 	// ErrUnrecognised: a command's output could not be understood.
 	ErrUnrecognised = errors.New("output not recognised")
+	// ErrOutputLimit: a command printed more than the runner keeps, and
+	// was stopped there.
+	ErrOutputLimit = errors.New("output over its limit")
 )
+
+// OutputLimitError is a command stopped because it printed more than
+// LocalRunner keeps on one stream (MaxStdout or MaxStderr).
+type OutputLimitError struct {
+	Stream string // "stdout" or "stderr"
+	Limit  int    // bytes kept
+}
+
+func (e *OutputLimitError) Error() string {
+	return fmt.Sprintf("more than %d bytes on %s: the command was stopped", e.Limit, e.Stream)
+}
+
+func (e *OutputLimitError) Is(target error) bool { return target == ErrOutputLimit }
 
 // CommandError is a command that could not run, did not finish, or exited
 // non-zero. It keeps the raw output for the message and for callers.
@@ -40,17 +56,19 @@ func (e *CommandError) commandLine() string {
 	return strings.Join(append([]string{e.Command}, e.Args...), " ")
 }
 
+// Error names the command and what ended it, then quotes its stderr (or
+// its stdout when stderr is empty), escaped and cut (see excerpt): the
+// words are the tool's, the bytes are never passed raw to a terminal.
 func (e *CommandError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %v", e.commandLine(), e.Err)
-	}
 	msg := fmt.Sprintf("%s: exit status %d", e.commandLine(), e.ExitStatus)
-	out := strings.TrimSpace(string(e.Stderr))
-	if out == "" {
-		out = strings.TrimSpace(string(e.Stdout))
+	if e.Err != nil {
+		msg = fmt.Sprintf("%s: %v", e.commandLine(), e.Err)
 	}
-	if out != "" {
-		msg += ": " + clip(out, 300)
+	if out := strings.TrimSpace(string(e.Stderr)); out != "" {
+		return msg + ": stderr " + excerpt(out, maxExcerpt)
+	}
+	if out := strings.TrimSpace(string(e.Stdout)); out != "" {
+		return msg + ": stdout " + excerpt(out, maxExcerpt)
 	}
 	return msg
 }
@@ -98,7 +116,7 @@ type UnrecognisedError struct {
 }
 
 func (e *UnrecognisedError) Error() string {
-	return fmt.Sprintf("%s: %s: output was %q", e.Command, e.Reason, clip(e.Raw, 300))
+	return fmt.Sprintf("%s: %s: output was %s", e.Command, e.Reason, excerpt(e.Raw, maxExcerpt))
 }
 
 func (e *UnrecognisedError) Unwrap() error { return ErrUnrecognised }

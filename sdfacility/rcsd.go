@@ -245,7 +245,7 @@ func (p *configParser) nodePart(n int, s span) NodeConfig {
 	node := NodeConfig{Name: parts[0].text, Weight: 1, Line: n}
 	switch {
 	case node.Name == "":
-		p.add(n, parts[0].col, "node", "empty-node", Error, "no node name before %q", clip(s.text, 40))
+		p.add(n, parts[0].col, "node", "empty-node", Error, "no node name before %s", excerpt(s.text, 40))
 		return NodeConfig{}
 	case strings.ContainsAny(node.Name, " \t=:"):
 		p.add(n, parts[0].col, "node", "node-name", Error, "node name %q contains white space, '=' or ':'", node.Name)

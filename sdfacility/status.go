@@ -109,7 +109,7 @@ func (s *Status) Summary() string {
 		return "no status was read"
 	case !s.Running:
 		raw := strings.TrimSpace(s.Stdout + " " + s.Stderr)
-		return fmt.Sprintf("not running (sdtool -s exit status %d: %q)", s.ExitStatus, clip(raw, 200))
+		return fmt.Sprintf("not running (sdtool -s exit status %d: %s)", s.ExitStatus, excerpt(raw, 200))
 	case len(s.Agents) == 0:
 		return "no agent listed"
 	}
@@ -158,7 +158,7 @@ func ParseStatus(stdout []byte) *Status {
 	}
 	for i := 0; i < header; i++ {
 		if strings.TrimSpace(lines[i]) != "" {
-			st.add(i+1, 1, "", "ignored-line", Warning, fmt.Sprintf("line before the table header ignored: %q", clip(lines[i], 80)))
+			st.add(i+1, 1, "", "ignored-line", Warning, fmt.Sprintf("line before the table header ignored: %s", excerpt(lines[i], 80)))
 		}
 	}
 	rows := 0
@@ -179,7 +179,7 @@ func ParseStatus(stdout []byte) *Status {
 		rows++
 		toks := fields(line)
 		if len(toks) != 6 {
-			st.add(i+1, 1, "", "row-fields", Error, fmt.Sprintf("row has %d fields, want 6 (node, agent, SA state, shut state, test state, init state): %q", len(toks), clip(line, 120)))
+			st.add(i+1, 1, "", "row-fields", Error, fmt.Sprintf("row has %d fields, want 6 (node, agent, SA state, shut state, test state, init state): %s", len(toks), excerpt(line, maxLineExcerpt)))
 			continue
 		}
 		a := AgentStatus{
@@ -252,12 +252,4 @@ func fields(line string) []token {
 		}
 	}
 	return toks
-}
-
-// clip shortens s for a message, so that garbage output cannot flood it.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

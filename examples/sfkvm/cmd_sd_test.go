@@ -130,7 +130,7 @@ func TestSDRestart(t *testing.T) {
 			code:  exitFailed,
 			calls: []string{"sdtool -s", "sdtool -e"},
 			stderr: []string{
-				"exit status 1: sdtool: failed to stop the shutdown daemon",
+				`exit status 1: stderr "sdtool: failed to stop the shutdown daemon"`,
 				"sfkvm sd: sdtool -b was not sent because sdtool -e failed",
 			},
 			rowCount: 6, // the table read before -e
