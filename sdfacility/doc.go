@@ -13,10 +13,15 @@
 //	case sdfacility.IsToolMissing(err): // no sdtool here
 //	case sdfacility.IsAgentFailed(err): // an agent read InitFailed or TestFailed
 //	case sdfacility.IsNotReady(err):    // ctx ended first; err holds the last status
-//	case err != nil:                    // sdtool -e or -b failed (*CommandError)
+//	case errors.Is(err, sdfacility.ErrMayBeDown): // sdtool -b failed or hung
+//	case err != nil:                    // sdtool -e failed (*StepError), or -s
 //	}
 //
-// [Facility.Restart] never sends sdtool -b after a failed sdtool -e. The wait
+// [Facility.Restart] never sends sdtool -b after a failed sdtool -e. After
+// a failed or hung sdtool -e or -b it reads sdtool -s once more
+// ([Facility.Recheck], under its own short bound even when ctx has ended)
+// and returns that status, never the one read before the step: the
+// facility may now be down, and the [*StepError] says so. The wait
 // ([Facility.WaitReady]) polls sdtool -s with a pause that doubles from
 // PollInterval up to MaxPollInterval, and ends on the first of: every agent
 // of every node reads InitWorked (Init State) and TestWorked (Test State);
@@ -56,10 +61,13 @@
 // # What is unknown about the vendor's tools, and what we decided
 //
 // sdtool's exit codes and its words when the daemon is not running are not
-// public. So: the facility counts as not running when sdtool -s exits with
-// any non-zero status, or prints no table (no header line starting
-// "Cluster Host" and naming "Agent", or a header with no rows); the raw
-// output is kept in [Status] either way. Output that is not a table (garbage)
+// public. So: the facility counts as not running when sdtool -s prints no
+// table (no header line starting "Cluster Host" and naming "Agent", or a
+// header with no rows), whatever its exit status; the raw output is kept
+// in [Status] either way. A table with a non-zero exit is neither answer:
+// the status keeps its rows with Running false, [Facility.Status] returns
+// it with a [*StatusError] ([ErrUnconfirmed]), Restart sends nothing, and
+// the wait reads again. Output that is not a table (garbage)
 // therefore reads as "not running", and Restart sends sdtool -b as the
 // procedure says for that case: a facility that does run refuses it, and
 // that refusal is the error. Any non-zero exit of sdtool -e or -b is a

@@ -65,7 +65,8 @@ func (a AgentStatus) Unknown() []string {
 // that output this package did not understand can still be shown.
 type Status struct {
 	// Running is false when sdtool -s exited non-zero or printed no table
-	// (no header line, or a header with no rows).
+	// (no header line, or a header with no rows). A table read with a
+	// non-zero exit keeps its Agents (see [StatusError]).
 	Running    bool          `json:"running"`
 	Agents     []AgentStatus `json:"agents"`
 	Problems   Diagnostics   `json:"problems,omitempty"`
@@ -107,6 +108,8 @@ func (s *Status) Summary() string {
 	switch {
 	case s == nil:
 		return "no status was read"
+	case !s.Running && len(s.Agents) > 0:
+		return fmt.Sprintf("not confirmed running: sdtool -s exited %d after printing its table", s.ExitStatus)
 	case !s.Running:
 		raw := strings.TrimSpace(s.Stdout + " " + s.Stderr)
 		return fmt.Sprintf("not running (sdtool -s exit status %d: %s)", s.ExitStatus, excerpt(raw, 200))
