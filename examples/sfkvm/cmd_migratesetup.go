@@ -140,8 +140,13 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	if f.cfname == "" {
 		// The vendor's command reads it itself; so do we, with sdfacility's
 		// tolerant reading of cftool -l.
+		cftool, err := toolPath("cftool", f.cftool)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm migratesetup: %v\n", err)
+			return exitUsage
+		}
 		cfCtx, cancel := context.WithTimeout(ctx, cftoolTimeout)
-		name, err := sdfacility.CFTool{Path: f.cftool}.LocalNodeName(cfCtx)
+		name, err := sdfacility.CFTool{Path: cftool}.LocalNodeName(cfCtx)
 		cancel()
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sfkvm migratesetup: reading this host's CF node name: %v\n", err)

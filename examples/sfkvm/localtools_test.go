@@ -74,3 +74,27 @@ func TestVendorCheckerOutputQuoted(t *testing.T) {
 		t.Errorf("detail (%d bytes) %.1000q", len(d), d)
 	}
 }
+
+// --cftool and preflight's tool flags are paths too: a bare name is never
+// searched on PATH, and an empty one is a usage error.
+func TestToolFlagsAreNotSearchedOnPath(t *testing.T) {
+	dir := t.TempDir()
+	ran := filepath.Join(dir, "ran")
+	fake := fakeTool(t, "cftool", "touch "+ran+"\necho 'Node Number State Os Cpu'; echo 'cfhost9 1 UP Linux EM64T'")
+	t.Setenv("PATH", filepath.Dir(fake)+":"+os.Getenv("PATH"))
+	r := runCLI(t, "", "migratesetup", "-c", "-i", "10.20.30.40", "--cftool", "cftool", "--hostinfo", filepath.Join(dir, "hostinfo"))
+	if r.code != exitUnavailable || !strings.Contains(r.stderr, "./cftool") {
+		t.Errorf("exit %d stderr %q; want 69 for ./cftool", r.code, r.stderr)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the cftool on PATH was run")
+	}
+	for _, args := range [][]string{
+		{"migratesetup", "-c", "-i", "10.20.30.40", "--cftool", "", "--hostinfo", filepath.Join(dir, "hostinfo")},
+		{"preflight", "--sdtool", ""}, {"preflight", "--cftool", ""}, {"preflight", "--sfkvmtool", ""},
+	} {
+		if r := runCLI(t, "", args...); r.code != exitUsage || !strings.Contains(r.stderr, "empty path") {
+			t.Errorf("%q: exit %d stderr %q; want 2", args, r.code, r.stderr)
+		}
+	}
+}
