@@ -86,9 +86,15 @@
 //
 // Whether sdtool accepts comments, blank lines or white space in rcsd.cfg,
 // or the clause keys in another order, is not documented: those are
-// warnings. An admIP is read as IPv4 or IPv6; the colons of an IPv6 address
-// stay in the node part because a clause starts only at a ':' followed by a
-// word and '='.
+// warnings. An admIP is an IPv4 or IPv6 address or a host name
+// ([AdminHost]): the CF guide's own example (4.3 English and 4.7 Japanese,
+// section 7.4.1) is node1,weight=2,admIP=fuji2:agent=SA_mmbp,timeout=20:...
+// A name follows RFC 1123 (labels of letters, digits and '-') and its last
+// label is not all digits, so that a mistyped IPv4 address stays an error.
+// The colons of an IPv6 address stay in the node part because a clause
+// starts only at a ':' followed by a word and '='. The 4.5 guide's syntax
+// line spells the key admnIP: it is read as admIP, with a warning
+// ([CodeAdmnIP]).
 //
 // # Diagnostic codes
 //
@@ -104,7 +110,7 @@
 //	unknown-option    a node option other than weight= and admIP=
 //	duplicate-option  weight= or admIP= given twice
 //	bad-weight        weight is not a whole number of at least 1
-//	bad-admip         admIP is not an IP address
+//	bad-admip         admIP is neither an IP address nor an RFC 1123 host name
 //	no-agent          a node line without agent clause
 //	empty-clause      an empty agent clause ("::")
 //	bad-clause        a clause item without '='
@@ -121,7 +127,7 @@
 //	blank-line, comment, whitespace (leading or trailing), no-final-newline,
 //	node-name (outside [A-Za-z0-9_.-] or over 31 bytes), agent-name (not
 //	SA_...), admip-scope (unspecified, loopback or multicast), clause-order
-//	(timeout= before agent=)
+//	(timeout= before agent=), admnip (the key spelled admnIP, read as admIP)
 //
 // sdtool -s output, with the file name "sdtool -s":
 //

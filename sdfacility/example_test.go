@@ -67,16 +67,18 @@ func ExampleFacility_Restart() {
 
 func ExampleParseConfig() {
 	const rcsd = "cfguest11,weight=2,admIP=10.20.30.50:agent=SA_libvirtgp,timeout=35:agent=SA_libvirtgr,timeout=35\n" +
+		"node1,weight=2,admIP=fuji2:agent=SA_mmbp,timeout=20:agent=SA_mmbr,timeout=20\n" + // the CF guide's own line
 		"cfguest12:agent=SA_libvirtgp,timeout=35x\n"
 	cfg, err := sdfacility.ParseConfig(strings.NewReader(rcsd), "rcsd.cfg")
 	for _, n := range cfg.Nodes {
-		fmt.Println(n.Name, "weight", n.Weight, "admIP", n.AdminIP, "agents", len(n.Agents))
+		fmt.Printf("%s weight %d admIP %q (a name: %v) agents %d\n", n.Name, n.Weight, n.AdminIP, n.AdminIP.IsName(), len(n.Agents))
 	}
 	fmt.Println(err)
 	// Output:
-	// cfguest11 weight 2 admIP 10.20.30.50 agents 2
-	// cfguest12 weight 1 admIP invalid IP agents 0
-	// rcsd.cfg:2:38: error: bad-timeout: timeout "35x" is not a whole number of seconds of at least 1
+	// cfguest11 weight 2 admIP "10.20.30.50" (a name: false) agents 2
+	// node1 weight 2 admIP "fuji2" (a name: true) agents 2
+	// cfguest12 weight 1 admIP "" (a name: false) agents 0
+	// rcsd.cfg:3:38: error: bad-timeout: timeout "35x" is not a whole number of seconds of at least 1
 }
 
 // LocalNodeName and ClusterName take any Runner: LocalRunner on this node,
