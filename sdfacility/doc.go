@@ -138,4 +138,5 @@
 //	unknown-state  warning: a state word outside the documented lists
 //	duplicate-row  warning: the same (node, agent) twice
 //	row-fields     error: a row without exactly six words
+//	bad-char       error: a control or non-ASCII byte in a row (the row is skipped)
 package sdfacility

@@ -180,6 +180,12 @@ func ParseStatus(stdout []byte) *Status {
 			st.add(i+1, 1, "", "no-dashes", Warning, "no line of dashes under the header")
 		}
 		rows++
+		// Words of a row reach messages and tables unquoted: a byte
+		// that could steer a terminal never gets that far.
+		if c, at, bad := badByte(line); bad {
+			st.add(i+1, at+1, "", "bad-char", Error, fmt.Sprintf("byte 0x%02x is not a printable ASCII character; row skipped: %s", c, excerpt(line, maxLineExcerpt)))
+			continue
+		}
 		toks := fields(line)
 		if len(toks) != 6 {
 			st.add(i+1, 1, "", "row-fields", Error, fmt.Sprintf("row has %d fields, want 6 (node, agent, SA state, shut state, test state, init state): %s", len(toks), excerpt(line, maxLineExcerpt)))
@@ -255,4 +261,15 @@ func fields(line string) []token {
 		}
 	}
 	return toks
+}
+
+// badByte finds the first byte of line outside printable ASCII (tabs
+// allowed).
+func badByte(line string) (c byte, at int, bad bool) {
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c < 0x20 && c != '\t' || c >= 0x7f {
+			return c, i, true
+		}
+	}
+	return 0, 0, false
 }
