@@ -102,7 +102,7 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 	if signaled && ctx.Err() != nil {
 		// Killed because the context ended: the command did not finish.
 		// (One that exited on its own just before keeps its exit status.)
-		return out.buf, errOut.buf, -1, fmt.Errorf("%s did not finish: %w", name, context.Cause(ctx))
+		return out.buf, errOut.buf, -1, fmt.Errorf("did not finish: %w", context.Cause(ctx))
 	}
 	return out.buf, errOut.buf, code, nil
 }

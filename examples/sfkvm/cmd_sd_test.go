@@ -157,7 +157,7 @@ func TestSDRestart(t *testing.T) {
 			code:  exitFailed,
 			calls: []string{"sdtool -s", "sdtool -b", "sdtool -s"},
 			stderr: []string{
-				"sdtool did not finish: context deadline exceeded",
+				"sdtool -b: did not finish: context deadline exceeded",
 				"; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it",
 				"sfkvm sd: sdtool -s now: not running (sdtool -s exit status 1",
 			},
@@ -175,7 +175,7 @@ func TestSDRestart(t *testing.T) {
 			stderr: []string{
 				"sdtool -b: start it again",
 				"sdtool -s: read the state after it",
-				"sdtool did not finish: context deadline exceeded; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it",
+				"sdtool -b: did not finish: context deadline exceeded; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it",
 				"sfkvm sd: sdtool -s now: not running (sdtool -s exit status 1",
 			},
 			rowCount: 0,
