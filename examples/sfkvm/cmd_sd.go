@@ -155,6 +155,9 @@ func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) 
 		if ce := (*sdfacility.CommandError)(nil); errors.As(err, &ce) && action == "restart" && len(ce.Args) == 1 && ce.Args[0] == "-e" {
 			fmt.Fprintln(w, "sfkvm sd: sdtool -b was not sent because sdtool -e failed")
 		}
+		if errors.Is(err, sdfacility.ErrUnconfirmed) && action == "restart" {
+			fmt.Fprintln(w, "sfkvm sd: neither sdtool -e nor sdtool -b was sent: whether the facility runs is not known")
+		}
 	case action == "stop":
 		fmt.Fprintln(w, "sfkvm sd: the shutdown facility was stopped")
 		if res.Status != nil && len(res.Status.Agents) > 0 {

@@ -153,7 +153,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:  "start hangs: the timeout ends it",
 			cfg:   sdtest.Config{Nodes: sdNodes, StartHangs: true},
-			args:  []string{"--timeout", "3s"},
+			args:  []string{"--timeout", "1s"},
 			code:  exitFailed,
 			calls: []string{"sdtool -s", "sdtool -b", "sdtool -s"},
 			stderr: []string{
@@ -179,6 +179,17 @@ func TestSDRestart(t *testing.T) {
 				"sfkvm sd: sdtool -s now: not running (sdtool -s exit status 1",
 			},
 			rowCount: 0,
+		},
+		{
+			name:  "sdtool -s prints a table but exits non-zero: nothing is sent",
+			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StatusExit: 2},
+			code:  exitFailed,
+			calls: []string{"sdtool -s"},
+			stderr: []string{
+				"sfkvm sd: sdtool -s exited 2 after printing a table of 6 agent(s): the shutdown facility is not confirmed running",
+				"sfkvm sd: neither sdtool -e nor sdtool -b was sent: whether the facility runs is not known",
+			},
+			rowCount: 6, // shown as read
 		},
 		{
 			name:  "running: -e works, -b fails",
@@ -207,7 +218,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:     "wait runs out",
 			cfg:      sdtest.Config{Nodes: sdNodes, ReadsPerStep: 1000},
-			args:     []string{"--timeout", "3s"},
+			args:     []string{"--timeout", "1s"},
 			code:     exitFailed,
 			stderr:   []string{"shutdown facility not ready when the wait ended (context deadline exceeded); last status: not ready: cfguest11/SA_libvirtgp (SA Init-ing"},
 			rowCount: 6,
