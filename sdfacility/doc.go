@@ -10,11 +10,12 @@
 //	f := &sdfacility.Facility{} // /opt/SMAW/bin/sdtool on this machine
 //	st, err := f.Restart(ctx)   // sdtool -s; [-e;] -b; wait until ready
 //	switch {
-//	case sdfacility.IsToolMissing(err): // no sdtool here
-//	case sdfacility.IsAgentFailed(err): // an agent read InitFailed or TestFailed
-//	case sdfacility.IsNotReady(err):    // ctx ended first; err holds the last status
-//	case errors.Is(err, sdfacility.ErrMayBeDown): // sdtool -b failed or hung
-//	case err != nil:                    // sdtool -e failed (*StepError), or -s
+//	case sdfacility.IsToolMissing(err):             // no sdtool here
+//	case sdfacility.IsAgentFailed(err):             // an agent read InitFailed or TestFailed
+//	case sdfacility.IsNotReady(err):                // ctx ended first; err holds the last status
+//	case errors.Is(err, sdfacility.ErrMayBeDown):   // sdtool -b failed or hung (*StepError); st is read after it
+//	case errors.Is(err, sdfacility.ErrUnconfirmed): // sdtool -s: a table, but a non-zero exit; nothing sent
+//	case err != nil:                                // sdtool -e failed (*StepError), or sdtool -s could not run
 //	}
 //
 // [Facility.Restart] never sends sdtool -b after a failed sdtool -e. After
@@ -33,9 +34,9 @@
 // whole when the context ends; LC_ALL=C; [DefaultTimeout] when the context
 // has no deadline; stdout kept up to [DefaultMaxStdout] and stderr up to
 // [DefaultMaxStderr], the command stopped with an [*OutputLimitError] past
-// either), and any type with the same method,
-// such as an SSH runner from another package, runs them elsewhere without
-// either package importing the other. Package sdtest holds the fakes: an
+// either), and any type with the same method, such as an SSH runner from
+// another package, runs them elsewhere without either package importing
+// the other. Package sdtest holds the fakes: an
 // in-process simulation and a fake sdtool program.
 //
 // [ParseConfig] reads rcsd.cfg ([DefaultConfigPath]), one line per node:
