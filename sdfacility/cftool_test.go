@@ -91,7 +91,7 @@ func TestCFToolFailures(t *testing.T) {
 	})
 	_, err := sdfacility.CFTool{Runner: failing, Path: "/x/cftool"}.LocalNodeName(t.Context())
 	var ce *sdfacility.CommandError
-	if !errors.As(err, &ce) || ce.ExitStatus != 3 || err.Error() != "/x/cftool -l: exit status 3: cftool: CF is not running" {
+	if !errors.As(err, &ce) || ce.ExitStatus != 3 || err.Error() != `/x/cftool -l: exit status 3: stderr "cftool: CF is not running"` {
 		t.Errorf("err = %v", err)
 	}
 	_, err = sdfacility.CFTool{Path: t.TempDir() + "/cftool"}.ClusterName(t.Context())

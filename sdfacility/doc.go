@@ -10,13 +10,19 @@
 //	f := &sdfacility.Facility{} // /opt/SMAW/bin/sdtool on this machine
 //	st, err := f.Restart(ctx)   // sdtool -s; [-e;] -b; wait until ready
 //	switch {
-//	case sdfacility.IsToolMissing(err): // no sdtool here
-//	case sdfacility.IsAgentFailed(err): // an agent read InitFailed or TestFailed
-//	case sdfacility.IsNotReady(err):    // ctx ended first; err holds the last status
-//	case err != nil:                    // sdtool -e or -b failed (*CommandError)
+//	case sdfacility.IsToolMissing(err):             // no sdtool here
+//	case sdfacility.IsAgentFailed(err):             // an agent read InitFailed or TestFailed
+//	case sdfacility.IsNotReady(err):                // ctx ended first; err holds the last status
+//	case errors.Is(err, sdfacility.ErrMayBeDown):   // sdtool -b failed or hung (*StepError); st is read after it
+//	case errors.Is(err, sdfacility.ErrUnconfirmed): // sdtool -s: a table, but a non-zero exit; nothing sent
+//	case err != nil:                                // sdtool -e failed (*StepError), or sdtool -s could not run
 //	}
 //
-// [Facility.Restart] never sends sdtool -b after a failed sdtool -e. The wait
+// [Facility.Restart] never sends sdtool -b after a failed sdtool -e. After
+// a failed or hung sdtool -e or -b it reads sdtool -s once more
+// ([Facility.Recheck], under its own short bound even when ctx has ended)
+// and returns that status, never the one read before the step: the
+// facility may now be down, and the [*StepError] says so. The wait
 // ([Facility.WaitReady]) polls sdtool -s with a pause that doubles from
 // PollInterval up to MaxPollInterval, and ends on the first of: every agent
 // of every node reads InitWorked (Init State) and TestWorked (Test State);
@@ -25,9 +31,12 @@
 //
 // Commands run through a [Runner], a one-method interface declared here:
 // [LocalRunner] runs them on this machine (own process group, killed as a
-// whole when the context ends; LC_ALL=C), and any type with the same method,
-// such as an SSH runner from another package, runs them elsewhere without
-// either package importing the other. Package sdtest holds the fakes: an
+// whole when the context ends; LC_ALL=C; [DefaultTimeout] when the context
+// has no deadline; stdout kept up to [DefaultMaxStdout] and stderr up to
+// [DefaultMaxStderr], the command stopped with an [*OutputLimitError] past
+// either), and any type with the same method, such as an SSH runner from
+// another package, runs them elsewhere without either package importing
+// the other. Package sdtest holds the fakes: an
 // in-process simulation and a fake sdtool program.
 //
 // [ParseConfig] reads rcsd.cfg ([DefaultConfigPath]), one line per node:
@@ -37,6 +46,11 @@
 // with the weight 1 when absent. It reports every problem as a [Diagnostic]
 // printed FILE:LINE:COL: error|warning: CODE: message, and never stops at
 // the first. [Config.Marshal] writes a Config back.
+//
+// A tool's output reaches an error message only quoted ([Excerpt]): control
+// bytes and terminal escapes escaped, at most a few hundred bytes, and a
+// mark saying how much was left out. The raw bytes stay in the error's
+// fields ([CommandError], [Status]) for callers that want them.
 //
 // # What it deliberately does not do
 //
@@ -48,10 +62,13 @@
 // # What is unknown about the vendor's tools, and what we decided
 //
 // sdtool's exit codes and its words when the daemon is not running are not
-// public. So: the facility counts as not running when sdtool -s exits with
-// any non-zero status, or prints no table (no header line starting
-// "Cluster Host" and naming "Agent", or a header with no rows); the raw
-// output is kept in [Status] either way. Output that is not a table (garbage)
+// public. So: the facility counts as not running when sdtool -s prints no
+// table (no header line starting "Cluster Host" and naming "Agent", or a
+// header with no rows), whatever its exit status; the raw output is kept
+// in [Status] either way. A table with a non-zero exit is neither answer:
+// the status keeps its rows with Running false, [Facility.Status] returns
+// it with a [*StatusError] ([ErrUnconfirmed]), Restart sends nothing, and
+// the wait reads again. Output that is not a table (garbage)
 // therefore reads as "not running", and Restart sends sdtool -b as the
 // procedure says for that case: a facility that does run refuses it, and
 // that refusal is the error. Any non-zero exit of sdtool -e or -b is a
@@ -70,9 +87,15 @@
 //
 // Whether sdtool accepts comments, blank lines or white space in rcsd.cfg,
 // or the clause keys in another order, is not documented: those are
-// warnings. An admIP is read as IPv4 or IPv6; the colons of an IPv6 address
-// stay in the node part because a clause starts only at a ':' followed by a
-// word and '='.
+// warnings. An admIP is an IPv4 or IPv6 address or a host name
+// ([AdminHost]): the CF guide's own example (4.3 English and 4.7 Japanese,
+// section 7.4.1) is node1,weight=2,admIP=fuji2:agent=SA_mmbp,timeout=20:...
+// A name follows RFC 1123 (labels of letters, digits and '-') and its last
+// label is not all digits, so that a mistyped IPv4 address stays an error.
+// The colons of an IPv6 address stay in the node part because a clause
+// starts only at a ':' followed by a word and '='. The 4.5 guide's syntax
+// line spells the key admnIP: it is read as admIP, with a warning
+// ([CodeAdmnIP]).
 //
 // # Diagnostic codes
 //
@@ -88,7 +111,7 @@
 //	unknown-option    a node option other than weight= and admIP=
 //	duplicate-option  weight= or admIP= given twice
 //	bad-weight        weight is not a whole number of at least 1
-//	bad-admip         admIP is not an IP address
+//	bad-admip         admIP is neither an IP address nor an RFC 1123 host name
 //	no-agent          a node line without agent clause
 //	empty-clause      an empty agent clause ("::")
 //	bad-clause        a clause item without '='
@@ -105,7 +128,7 @@
 //	blank-line, comment, whitespace (leading or trailing), no-final-newline,
 //	node-name (outside [A-Za-z0-9_.-] or over 31 bytes), agent-name (not
 //	SA_...), admip-scope (unspecified, loopback or multicast), clause-order
-//	(timeout= before agent=)
+//	(timeout= before agent=), admnip (the key spelled admnIP, read as admIP)
 //
 // sdtool -s output, with the file name "sdtool -s":
 //
@@ -116,4 +139,5 @@
 //	unknown-state  warning: a state word outside the documented lists
 //	duplicate-row  warning: the same (node, agent) twice
 //	row-fields     error: a row without exactly six words
+//	bad-char       error: a control or non-ASCII byte in a row (the row is skipped)
 package sdfacility

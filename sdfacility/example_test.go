@@ -2,6 +2,7 @@ package sdfacility_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -67,16 +68,18 @@ func ExampleFacility_Restart() {
 
 func ExampleParseConfig() {
 	const rcsd = "cfguest11,weight=2,admIP=10.20.30.50:agent=SA_libvirtgp,timeout=35:agent=SA_libvirtgr,timeout=35\n" +
+		"node1,weight=2,admIP=fuji2:agent=SA_mmbp,timeout=20:agent=SA_mmbr,timeout=20\n" + // the CF guide's own line
 		"cfguest12:agent=SA_libvirtgp,timeout=35x\n"
 	cfg, err := sdfacility.ParseConfig(strings.NewReader(rcsd), "rcsd.cfg")
 	for _, n := range cfg.Nodes {
-		fmt.Println(n.Name, "weight", n.Weight, "admIP", n.AdminIP, "agents", len(n.Agents))
+		fmt.Printf("%s weight %d admIP %q (a name: %v) agents %d\n", n.Name, n.Weight, n.AdminIP, n.AdminIP.IsName(), len(n.Agents))
 	}
 	fmt.Println(err)
 	// Output:
-	// cfguest11 weight 2 admIP 10.20.30.50 agents 2
-	// cfguest12 weight 1 admIP invalid IP agents 0
-	// rcsd.cfg:2:38: error: bad-timeout: timeout "35x" is not a whole number of seconds of at least 1
+	// cfguest11 weight 2 admIP "10.20.30.50" (a name: false) agents 2
+	// node1 weight 2 admIP "fuji2" (a name: true) agents 2
+	// cfguest12 weight 1 admIP "" (a name: false) agents 0
+	// rcsd.cfg:3:38: error: bad-timeout: timeout "35x" is not a whole number of seconds of at least 1
 }
 
 // LocalNodeName and ClusterName take any Runner: LocalRunner on this node,
@@ -98,13 +101,18 @@ func ExampleLocalNodeName() {
 	// Output: cfguest11 cluster1
 }
 
-// On a node, the zero Facility runs /opt/SMAW/bin/sdtool through LocalRunner.
+// Status reads sdtool -s once. On a node the zero Facility runs
+// /opt/SMAW/bin/sdtool through LocalRunner; here a simulation stands in.
 func ExampleFacility_Status() {
-	f := &sdfacility.Facility{}
+	f := &sdfacility.Facility{Runner: sdtest.New(sdtest.Config{
+		Nodes: []sdtest.Node{{Name: "cfguest11", Agents: []string{"SA_libvirtgp"}}},
+	})}
 	st, err := f.Status(context.Background())
 	switch {
 	case sdfacility.IsToolMissing(err):
 		fmt.Println("sdtool is not installed here")
+	case errors.Is(err, sdfacility.ErrUnconfirmed):
+		fmt.Println("a table, but not confirmed running:", err)
 	case err != nil:
 		fmt.Println(err)
 	case !st.Running:
@@ -112,15 +120,24 @@ func ExampleFacility_Status() {
 	default:
 		fmt.Println(st.Summary())
 	}
+	// Output: the shutdown facility does not run: not running (sdtool -s exit status 1: "sdtool: the shutdown daemon is not running")
 }
 
+// On a node, read sdfacility.DefaultConfigPath; this reads a copy of the
+// Cluster Foundation guide's example and others.
 func ExampleReadConfigFile() {
-	cfg, err := sdfacility.ReadConfigFile(sdfacility.DefaultConfigPath)
+	cfg, err := sdfacility.ReadConfigFile("testdata/rcsd/cfguide.cfg")
 	if err != nil {
 		fmt.Println(err) // one line per problem: FILE:LINE:COL: error|warning: CODE: message
 		return
 	}
-	for _, n := range cfg.Nodes {
+	for _, n := range cfg.Nodes[:3] {
 		fmt.Println(n.Name, n.Weight, n.AdminIP)
 	}
+	fmt.Println(cfg.Diagnostics[0]) // warnings come with the Config
+	// Output:
+	// node1 2 fuji2
+	// node2 2 fuji3
+	// node3 1 fuji4.example.com
+	// testdata/rcsd/cfguide.cfg:2:16: warning: admnip: admnIP read as admIP: the 4.5 guide's syntax line spells it so, the 4.3 and 4.7 guides write admIP
 }

@@ -2,6 +2,7 @@ package sdfacility
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -17,6 +18,12 @@ const (
 	minPollInterval        = 10 * time.Millisecond
 )
 
+// DefaultRecheckTimeout bounds the sdtool -s read after a failed sdtool -e
+// or -b (see [Facility.Recheck]). It is short because it runs after the
+// caller's own bound may have ended, and shorter than the three seconds
+// the reference CLI gives a command to wind down after a signal.
+const DefaultRecheckTimeout = 2 * time.Second
+
 // Facility drives the shutdown facility of one node through sdtool. The
 // zero value runs /opt/SMAW/bin/sdtool on this machine.
 type Facility struct {
@@ -28,6 +35,9 @@ type Facility struct {
 	// (DefaultPollInterval if zero; at least 10ms). Each pause doubles the
 	// last one, up to MaxPollInterval (DefaultMaxPollInterval if zero).
 	PollInterval, MaxPollInterval time.Duration
+	// RecheckTimeout bounds the sdtool -s read after a failed sdtool -e or
+	// -b; DefaultRecheckTimeout if zero.
+	RecheckTimeout time.Duration
 	// OnAction, if set, is called before each sdtool command and before
 	// the wait, so that a caller can show progress.
 	OnAction func(Action)
@@ -67,9 +77,13 @@ func (f *Facility) note(a Action) {
 }
 
 // Status runs sdtool -s and parses its table (see [ParseStatus]). The
-// facility counts as not running when sdtool -s exits non-zero or prints no
-// table; sdtool's exit codes are not documented, so any non-zero one counts.
-// The error is non-nil only when sdtool could not be run or did not finish.
+// facility counts as not running when sdtool -s prints no table, or exits
+// non-zero: sdtool's exit codes are not documented, so any non-zero one
+// counts. The error is non-nil when sdtool could not be run or did not
+// finish (a *CommandError, and no status), and when it printed a table but
+// exited non-zero: then the status is returned too, with Running false and
+// the rows read, and the error is a *StatusError (an answer that is neither
+// "runs" nor "does not run" is not taken for either).
 func (f *Facility) Status(ctx context.Context) (*Status, error) {
 	stdout, stderr, code, err := f.runner().Run(ctx, f.path(), "-s")
 	if err != nil {
@@ -79,57 +93,91 @@ func (f *Facility) Status(ctx context.Context) (*Status, error) {
 	st.ExitStatus = code
 	st.Stderr = string(stderr)
 	if code != 0 {
+		tabled := st.Running
 		st.Running = false
+		if tabled {
+			return st, &StatusError{Status: st}
+		}
 	}
 	return st, nil
 }
 
-// send runs sdtool with one argument and turns a non-zero exit into a
-// *CommandError.
-func (f *Facility) send(ctx context.Context, arg, reason string) error {
+// Recheck reads sdtool -s after a step, under its own bound
+// (RecheckTimeout) even when ctx has ended, so that the state after a
+// failed or timed-out step can be shown instead of the state before it.
+// Its results are those of [Facility.Status].
+func (f *Facility) Recheck(ctx context.Context) (*Status, error) {
+	f.note(Action{Args: []string{"-s"}, Reason: "read the state after it"})
+	d := f.RecheckTimeout
+	if d <= 0 {
+		d = DefaultRecheckTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	return f.Status(ctx)
+}
+
+// step runs sdtool with one argument. A non-zero exit, or a run that did
+// not finish, is a *StepError holding the *CommandError and a fresh
+// sdtool -s ([Facility.Recheck]).
+func (f *Facility) step(ctx context.Context, arg, reason string) error {
 	f.note(Action{Args: []string{arg}, Reason: reason})
 	stdout, stderr, code, err := f.runner().Run(ctx, f.path(), arg)
-	if err != nil || code != 0 {
-		return &CommandError{Command: f.path(), Args: []string{arg}, ExitStatus: code, Stdout: stdout, Stderr: stderr, Err: err}
+	if err == nil && code == 0 {
+		return nil
 	}
-	return nil
+	se := &StepError{Err: &CommandError{Command: f.path(), Args: []string{arg}, ExitStatus: code, Stdout: stdout, Stderr: stderr, Err: err}}
+	se.Status, se.StatusErr = f.Recheck(ctx)
+	return se
 }
 
-// Start runs sdtool -b. It does not wait for the agents: see [Facility.WaitReady].
+// Start runs sdtool -b. It does not wait for the agents: see
+// [Facility.WaitReady]. A failure is a *StepError that says the facility
+// may now be down (errors.Is ErrMayBeDown) and holds sdtool -s read after it.
 func (f *Facility) Start(ctx context.Context) error {
-	return f.send(ctx, "-b", "start the shutdown facility")
+	return f.step(ctx, "-b", "start the shutdown facility")
 }
 
-// Stop runs sdtool -e.
+// Stop runs sdtool -e. A failure is a *StepError holding sdtool -s read
+// after it.
 func (f *Facility) Stop(ctx context.Context) error {
-	return f.send(ctx, "-e", "stop the shutdown facility")
+	return f.step(ctx, "-e", "stop the shutdown facility")
 }
 
 // Restart is step 1.7 of F.2.2, exactly: sdtool -s; where the facility runs,
 // sdtool -e then sdtool -b; where it does not, sdtool -b. Then it waits as
 // [Facility.WaitReady] does and returns the last status read.
 //
-// When sdtool -e fails, sdtool -b is never sent: the error is the -e
-// *CommandError and the status is the one read before it.
+// When the first sdtool -s cannot be read, or prints a table but exits
+// non-zero (a *StatusError), nothing is sent. When sdtool -e fails, sdtool
+// -b is never sent. When sdtool -e or -b fails or does not finish, the
+// error is a *StepError and the status returned is the one read after the
+// failure (nil when it could not be read), never the one read before.
 func (f *Facility) Restart(ctx context.Context) (*Status, error) {
 	f.note(Action{Args: []string{"-s"}, Reason: "is the shutdown facility running?"})
 	st, err := f.Status(ctx)
 	if err != nil {
-		return nil, err
+		return st, err
 	}
+	start := "it does not run: start it"
 	if st.Running {
-		if err := f.send(ctx, "-e", "it runs: stop it first"); err != nil {
-			return st, err
+		if err := f.step(ctx, "-e", "it runs: stop it first"); err != nil {
+			return afterStep(err), err
 		}
-		if err := f.send(ctx, "-b", "start it again"); err != nil {
-			return st, err
-		}
-	} else {
-		if err := f.send(ctx, "-b", "it does not run: start it"); err != nil {
-			return st, err
-		}
+		start = "start it again"
+	}
+	if err := f.step(ctx, "-b", start); err != nil {
+		return afterStep(err), err
 	}
 	return f.WaitReady(ctx)
+}
+
+// afterStep is the status that a *StepError holds.
+func afterStep(err error) *Status {
+	if se, ok := err.(*StepError); ok {
+		return se.Status
+	}
+	return nil
 }
 
 // WaitReady polls sdtool -s until every agent of every node reads
@@ -147,10 +195,13 @@ func (f *Facility) WaitReady(ctx context.Context) (*Status, error) {
 	var last *Status
 	for {
 		st, err := f.Status(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return last, &WaitError{Last: last, Err: ctx.Err()}
-			}
+		var unconfirmed *StatusError
+		switch {
+		case err == nil, errors.As(err, &unconfirmed):
+			// Read. A table with a non-zero exit is not ready: read again.
+		case ctx.Err() != nil:
+			return last, &WaitError{Last: last, Err: ctx.Err()}
+		default:
 			return last, err
 		}
 		last = st

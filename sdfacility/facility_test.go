@@ -74,31 +74,100 @@ func TestRestartSequences(t *testing.T) {
 			},
 		},
 		{
-			name:  "stop fails: start is never sent",
+			name:  "stop fails: start is never sent, the state is read again",
 			cfg:   sdtest.Config{Nodes: twoGuests, Running: true, StopFails: true},
-			calls: seq("sdtool -s", "sdtool -e"),
+			calls: seq("sdtool -s", "sdtool -e", "sdtool -s"),
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
 				var ce *sdfacility.CommandError
 				if !errors.As(err, &ce) || !sdfacility.IsCommandFailed(err) || ce.Args[0] != "-e" || ce.ExitStatus != 1 {
 					t.Fatalf("err = %v, want the -e CommandError with exit status 1", err)
 				}
-				if !strings.Contains(err.Error(), "failed to stop") {
-					t.Errorf("error %q does not carry sdtool's stderr", err)
+				if !strings.Contains(err.Error(), "failed to stop") || errors.Is(err, sdfacility.ErrMayBeDown) {
+					t.Errorf("error %q does not carry sdtool's stderr, or says a start failed", err)
 				}
-				if st == nil || !st.Running {
-					t.Errorf("status %v, want the status read before -e", st)
+				if st == nil || !st.Running || afterStep(t, err) != st {
+					t.Errorf("status %v, want the status read after -e, in the error too", st)
 				}
 			},
 		},
 		{
-			name:   "start hangs: the deadline ends it",
+			name:   "start hangs: the deadline ends it, the state is read again",
 			cfg:    sdtest.Config{Nodes: twoGuests, StartHangs: true},
-			calls:  seq("sdtool -s", "sdtool -b"),
+			calls:  seq("sdtool -s", "sdtool -b", "sdtool -s"),
 			within: time.Minute,
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
 				var ce *sdfacility.CommandError
-				if !errors.As(err, &ce) || ce.Args[0] != "-b" || !sdfacility.IsTimeout(err) || sdfacility.IsCommandFailed(err) {
-					t.Errorf("err = %v, want the -b CommandError ended by the deadline", err)
+				if !errors.As(err, &ce) || ce.Args[0] != "-b" || !sdfacility.IsTimeout(err) || sdfacility.IsCommandFailed(err) || !errors.Is(err, sdfacility.ErrMayBeDown) {
+					t.Errorf("err = %v, want the -b CommandError ended by the deadline, and ErrMayBeDown", err)
+				}
+				if st == nil || st.Running {
+					t.Errorf("status %+v, want the fresh not-running status", st)
+				}
+			},
+		},
+		{
+			// The case of the report: the facility ran, every agent
+			// ready; -e stopped it and -b hung. The status returned is
+			// the one after, not the green one before.
+			name:   "running: -e works, -b hangs: the status is the one after",
+			cfg:    sdtest.Config{Nodes: twoGuests, Running: true, StartHangs: true},
+			calls:  seq("sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"),
+			within: time.Minute,
+			check: func(t *testing.T, st *sdfacility.Status, err error) {
+				if !errors.Is(err, sdfacility.ErrMayBeDown) || !sdfacility.IsTimeout(err) {
+					t.Errorf("err = %v, want ErrMayBeDown and the timeout", err)
+				}
+				if err != nil && !strings.HasSuffix(err.Error(), "; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it") {
+					t.Errorf("message %q does not say the facility may be down and what to run", err)
+				}
+				if st == nil || st.Running || len(st.Agents) != 0 || st.Ready() {
+					t.Errorf("status %+v, want the fresh not-running status", st)
+				}
+			},
+		},
+		{
+			name:  "running: -e works, -b fails",
+			cfg:   sdtest.Config{Nodes: twoGuests, Running: true, StartFails: true},
+			calls: seq("sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"),
+			check: func(t *testing.T, st *sdfacility.Status, err error) {
+				if !errors.Is(err, sdfacility.ErrMayBeDown) || !sdfacility.IsCommandFailed(err) || !strings.Contains(err.Error(), "failed to start") {
+					t.Errorf("err = %v, want the failed -b with ErrMayBeDown", err)
+				}
+				if st == nil || st.Running {
+					t.Errorf("status %+v, want the fresh not-running status", st)
+				}
+			},
+		},
+		{
+			name:   "running: -b hangs after the daemon started: the fresh table is shown",
+			cfg:    sdtest.Config{Nodes: twoGuests, Running: true, StartHangs: true, HangAfterStart: true},
+			calls:  seq("sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"),
+			within: time.Minute,
+			check: func(t *testing.T, st *sdfacility.Status, err error) {
+				if !errors.Is(err, sdfacility.ErrMayBeDown) {
+					t.Errorf("err = %v, want ErrMayBeDown", err)
+				}
+				if st == nil || !st.Running || len(st.Agents) != 6 || st.Agents[0].InitState != sdfacility.InitInitIng {
+					t.Errorf("status %+v, want the fresh Init-ing table", st)
+				}
+			},
+		},
+		{
+			// Exit codes are not public: a table with a non-zero exit is
+			// neither "runs" nor "does not run", and nothing is sent.
+			name:  "-s prints a table but exits non-zero: nothing is sent",
+			cfg:   sdtest.Config{Nodes: twoGuests, Running: true, StatusExit: 3},
+			calls: seq("sdtool -s"),
+			check: func(t *testing.T, st *sdfacility.Status, err error) {
+				var se *sdfacility.StatusError
+				if !errors.As(err, &se) || !errors.Is(err, sdfacility.ErrUnconfirmed) || se.Status != st {
+					t.Fatalf("err = %v, want a StatusError carrying the status", err)
+				}
+				if st.Running || st.Ready() || len(st.Agents) != 6 || st.ExitStatus != 3 {
+					t.Errorf("status running %v ready %v, %d agents, exit %d; want the table kept, not running", st.Running, st.Ready(), len(st.Agents), st.ExitStatus)
+				}
+				if !strings.Contains(err.Error(), "exited 3 after printing a table of 6 agent(s): the shutdown facility is not confirmed running") {
+					t.Errorf("message %q", err)
 				}
 			},
 		},
@@ -155,14 +224,14 @@ func TestRestartSequences(t *testing.T) {
 			// restart stops there, with sdtool's words in the error.
 			name:  "garbage on -s while running",
 			cfg:   sdtest.Config{Nodes: twoGuests, Running: true, Garbage: true},
-			calls: seq("sdtool -s", "sdtool -b"),
+			calls: seq("sdtool -s", "sdtool -b", "sdtool -s"),
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
 				var ce *sdfacility.CommandError
 				if !errors.As(err, &ce) || ce.Args[0] != "-b" || !strings.Contains(err.Error(), "already running") {
 					t.Errorf("err = %v, want -b refused", err)
 				}
 				if st == nil || st.Running || !strings.Contains(st.Stdout, "internal error") {
-					t.Errorf("status %+v, want the garbage status read first", st)
+					t.Errorf("status %+v, want the garbage status read after -b", st)
 				}
 			},
 		},
@@ -319,6 +388,96 @@ func TestActionsAreReported(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("actions (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// afterStep returns the status that err, a *StepError, holds.
+func afterStep(t *testing.T, err error) *sdfacility.Status {
+	t.Helper()
+	var se *sdfacility.StepError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want a *StepError", err)
+	}
+	return se.Status
+}
+
+// A read after a failed step that cannot be read either says so: no
+// status, and why, after its own short bound even though the caller's
+// context has ended.
+func TestRestartRecheckUnreadable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := sdtest.New(sdtest.Config{Nodes: twoGuests, Running: true, StartHangs: true})
+		reads := 0
+		r := runnerFunc(func(ctx context.Context, name string, args ...string) ([]byte, []byte, int, error) {
+			if args[0] == "-s" {
+				if reads++; reads > 1 { // the daemon no longer answers
+					<-ctx.Done()
+					return nil, nil, -1, ctx.Err()
+				}
+			}
+			return sim.Run(ctx, name, args...)
+		})
+		f := &sdfacility.Facility{Runner: r}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		start := time.Now()
+		st, err := f.Restart(ctx)
+		if took := time.Since(start); took != time.Minute+sdfacility.DefaultRecheckTimeout {
+			t.Errorf("took %v, want the caller's minute and the recheck's bound", took)
+		}
+		var se *sdfacility.StepError
+		if !errors.As(err, &se) || st != nil || se.Status != nil || !sdfacility.IsTimeout(se.StatusErr) || !errors.Is(err, sdfacility.ErrMayBeDown) {
+			t.Errorf("status %v err %v; want no status, the recheck's timeout in StatusErr", st, err)
+		}
+	})
+}
+
+// A wait ends as soon as its context does, in the middle of a pause.
+func TestWaitReadyEndsAtCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := sdtest.New(sdtest.Config{Nodes: twoGuests, Running: true, ReadsPerStep: 1000})
+		sim.Run(t.Context(), "sdtool", "-e")
+		sim.Run(t.Context(), "sdtool", "-b")
+		// As a real runner does, refuse to start a command once ctx ended.
+		r := runnerFunc(func(ctx context.Context, name string, args ...string) ([]byte, []byte, int, error) {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, -1, err
+			}
+			return sim.Run(ctx, name, args...)
+		})
+		f := &sdfacility.Facility{Runner: r, PollInterval: 10 * time.Second}
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(2500*time.Millisecond, cancel)
+		start := time.Now()
+		st, err := f.WaitReady(ctx)
+		if took := time.Since(start); took != 2500*time.Millisecond {
+			t.Errorf("the wait ended %v after it started, want at the cancel (2.5s)", took)
+		}
+		if !errors.Is(err, context.Canceled) || !sdfacility.IsNotReady(err) || st == nil || len(st.Agents) != 6 {
+			t.Errorf("err %v status %v; want the cancellation and the last status", err, st)
+		}
+	})
+}
+
+// A table with a non-zero exit is never ready: the wait reads again and,
+// when its time is up, says the facility is not confirmed running.
+func TestWaitReadyTableWithNonZeroExit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim := sdtest.New(sdtest.Config{Nodes: twoGuests, Running: true, StatusExit: 1})
+		f := &sdfacility.Facility{Runner: sim}
+		st, err := f.Status(t.Context())
+		if !errors.Is(err, sdfacility.ErrUnconfirmed) || st == nil || st.Running || st.Ready() {
+			t.Fatalf("Status: %v, %+v; want ErrUnconfirmed and not running", err, st)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		st, err = f.WaitReady(ctx)
+		if !sdfacility.IsNotReady(err) || st == nil || st.Ready() || len(sim.Calls()) != 4 {
+			t.Errorf("err %v status %v, %d reads; want not ready after reads at 0, 1s and 3s", err, st, len(sim.Calls()))
+		}
+		if err != nil && !strings.Contains(err.Error(), "not confirmed running: sdtool -s exited 1 after printing its table") {
+			t.Errorf("message %q", err)
 		}
 	})
 }

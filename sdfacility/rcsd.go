@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -16,6 +15,10 @@ import (
 // DefaultConfigPath is the shutdown facility's configuration, identical on
 // every node of the cluster.
 const DefaultConfigPath = "/etc/opt/SMAW/SMAWsf/rcsd.cfg"
+
+// CodeAdmnIP is the warning for the key spelled admnIP, as the 4.5 guide's
+// syntax line writes it: read as admIP.
+const CodeAdmnIP = "admnip"
 
 // maxConfigSize bounds what ParseConfig reads: a real rcsd.cfg is a few
 // lines, and a bound keeps a wrong file from filling memory.
@@ -33,7 +36,7 @@ type Config struct {
 type NodeConfig struct {
 	Name    string        `json:"name"`
 	Weight  int           `json:"weight"`            // 1 when the line gives none
-	AdminIP netip.Addr    `json:"admin_ip,omitzero"` // invalid (zero) when the line gives none
+	AdminIP AdminHost     `json:"admin_ip,omitzero"` // an address or a host name; invalid (zero) when the line gives none
 	Agents  []AgentConfig `json:"agents"`
 	Line    int           `json:"line"`
 }
@@ -245,7 +248,7 @@ func (p *configParser) nodePart(n int, s span) NodeConfig {
 	node := NodeConfig{Name: parts[0].text, Weight: 1, Line: n}
 	switch {
 	case node.Name == "":
-		p.add(n, parts[0].col, "node", "empty-node", Error, "no node name before %q", clip(s.text, 40))
+		p.add(n, parts[0].col, "node", "empty-node", Error, "no node name before %s", excerpt(s.text, 40))
 		return NodeConfig{}
 	case strings.ContainsAny(node.Name, " \t=:"):
 		p.add(n, parts[0].col, "node", "node-name", Error, "node name %q contains white space, '=' or ':'", node.Name)
@@ -261,6 +264,12 @@ func (p *configParser) nodePart(n int, s span) NodeConfig {
 			p.add(n, opt.col, "node", "bad-option", Error, "node option %q is not key=value", opt.text)
 			continue
 		}
+		if key == "admnIP" {
+			// The 4.5 guide's syntax line spells it so; its examples,
+			// and the other guides, write admIP.
+			p.add(n, opt.col, "admIP", CodeAdmnIP, Warning, "admnIP read as admIP: the 4.5 guide's syntax line spells it so, the 4.3 and 4.7 guides write admIP")
+			key = "admIP"
+		}
 		if given[key] {
 			p.add(n, opt.col, key, "duplicate-option", Error, "%s given twice for node %s", key, node.Name)
 			continue
@@ -275,15 +284,15 @@ func (p *configParser) nodePart(n int, s span) NodeConfig {
 			}
 			node.Weight = w
 		case "admIP":
-			ip, err := netip.ParseAddr(val)
+			h, err := ParseAdminHost(val)
 			if err != nil {
-				p.add(n, vcol, "admIP", "bad-admip", Error, "admIP %q is not an IP address", val)
+				p.add(n, vcol, "admIP", "bad-admip", Error, "admIP %s is neither an IP address nor a host name: %s", excerpt(val, 80), hostNameProblem(val))
 				continue
 			}
-			if ip.IsUnspecified() || ip.IsLoopback() || ip.IsMulticast() {
+			if ip := h.Addr(); ip.IsUnspecified() || ip.IsLoopback() || ip.IsMulticast() {
 				p.add(n, vcol, "admIP", "admip-scope", Warning, "admIP %s is unspecified, loopback or multicast: other nodes cannot reach it", ip)
 			}
-			node.AdminIP = ip
+			node.AdminIP = h
 		default:
 			p.add(n, opt.col, key, "unknown-option", Error, "unknown node option %q (want weight= or admIP=)", key)
 		}

@@ -2,6 +2,7 @@ package sdfacility_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -92,7 +94,7 @@ func TestParseConfigErrorsAreDiagnostics(t *testing.T) {
 }
 
 func TestConfigMarshalRoundTrip(t *testing.T) {
-	for _, in := range []string{"testdata/rcsd/manual.cfg", "testdata/rcsd/hosts.cfg"} {
+	for _, in := range []string{"testdata/rcsd/manual.cfg", "testdata/rcsd/hosts.cfg", "testdata/rcsd/cfguide.cfg"} {
 		cfg, err := sdfacility.ReadConfigFile(in)
 		if err != nil {
 			t.Fatal(err)
@@ -132,6 +134,8 @@ func FuzzParseConfig(f *testing.F) {
 		"cfguest11,weight=1,admIP=10.20.30.50:agent=SA_libvirtgp,timeout=35:agent=SA_libvirtgr,timeout=35\n",
 		"n:agent=SA_a,timeout=1\n",
 		"n,admIP=2001:db8::1:agent=SA_a,timeout=1\n",
+		"node1,weight=2,admIP=fuji2:agent=SA_mmbp,timeout=20:agent=SA_mmbr,timeout=20\n",
+		"node2,admnIP=fuji3.example:agent=SA_mmbp,timeout=20\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -150,4 +154,121 @@ func FuzzParseConfig(f *testing.F) {
 			checkRoundTrip(t, cfg)
 		}
 	})
+}
+
+// The Cluster Foundation guide's own line (4.3 English and 4.7 Japanese,
+// section 7.4.1) names admIP by host name: read without a diagnostic, and
+// written back the same.
+func TestParseConfigCFGuideLine(t *testing.T) {
+	const line = "node1,weight=2,admIP=fuji2:agent=SA_mmbp,timeout=20:agent=SA_mmbr,timeout=20\n"
+	cfg, err := sdfacility.ParseConfig(strings.NewReader(line), "rcsd.cfg")
+	if err != nil || len(cfg.Diagnostics) != 0 {
+		t.Fatalf("err %v diagnostics %v", err, cfg.Diagnostics)
+	}
+	n, ok := cfg.Node("node1")
+	if !ok || n.Weight != 2 || !n.AdminIP.IsName() || n.AdminIP.Name() != "fuji2" || n.AdminIP.Addr().IsValid() ||
+		len(n.Agents) != 2 || n.Agents[1] != (sdfacility.AgentConfig{Name: "SA_mmbr", Timeout: 20 * time.Second}) {
+		t.Errorf("node1 read as %+v", n)
+	}
+	if got := string(cfg.Marshal()); got != line {
+		t.Errorf("Marshal = %q, want the guide's line", got)
+	}
+	checkRoundTrip(t, cfg)
+}
+
+// The 4.5 guide spells the key admnIP: the same key, with a warning of its
+// own code, and a duplicate of admIP.
+func TestParseConfigAdmnIPSpelling(t *testing.T) {
+	cfg, err := sdfacility.ParseConfig(strings.NewReader("node1,admnIP=fuji2:agent=SA_mmbp,timeout=20\n"), "rcsd.cfg")
+	if err != nil || len(cfg.Diagnostics) != 1 {
+		t.Fatalf("err %v diagnostics %v; want one warning", err, cfg.Diagnostics)
+	}
+	if d := cfg.Diagnostics[0]; d.Code != sdfacility.CodeAdmnIP || d.Severity != sdfacility.Warning || d.Col != 7 || d.Field != "admIP" {
+		t.Errorf("diagnostic %v", d)
+	}
+	if n := cfg.Nodes[0]; n.AdminIP.String() != "fuji2" {
+		t.Errorf("admIP %q", n.AdminIP)
+	}
+	if string(cfg.Marshal()) != "node1,weight=1,admIP=fuji2:agent=SA_mmbp,timeout=20\n" {
+		t.Errorf("Marshal = %q, want the admIP spelling", cfg.Marshal())
+	}
+	_, err = sdfacility.ParseConfig(strings.NewReader("n,admnIP=a,admIP=b:agent=SA_a,timeout=1\n"), "rcsd.cfg")
+	if err == nil || !strings.Contains(err.Error(), "duplicate-option: admIP given twice") {
+		t.Errorf("admnIP and admIP together: %v", err)
+	}
+}
+
+func TestParseAdminHost(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		name   bool   // valid, as a name
+		addr   string // valid, as this address
+		reason string // refused, saying this
+	}{
+		{in: "fuji2", name: true},
+		{in: "FUJI2.example.COM", name: true},
+		{in: "3com", name: true},
+		{in: "a-b.c-d", name: true},
+		{in: strings.Repeat("a", 63) + ".example", name: true},
+		{in: "192.0.2.1", addr: "192.0.2.1"},
+		{in: "2001:db8::1", addr: "2001:db8::1"},
+		{in: "::ffff:192.0.2.1", addr: "::ffff:192.0.2.1"},
+		{in: "", reason: "empty"},
+		{in: "10.0.0.300", reason: "all digits after the last dot"},
+		{in: "1.2.3", reason: "all digits after the last dot"},
+		{in: "123", reason: "all digits after the last dot"},
+		{in: "2001:db8::g", reason: "holds ':'"},
+		{in: "fuji.", reason: "ends without a dot"},
+		{in: ".fuji", reason: "empty label"},
+		{in: "-fuji", reason: "starts or ends with '-'"},
+		{in: "fu_ji", reason: "byte '_'"},
+		{in: "fuji\x1b[2J", reason: "byte 0x1b"},
+		{in: "fúji", reason: "byte 0xc3"},
+		{in: strings.Repeat("a", 64), reason: "at most 63"},
+		{in: strings.Repeat("a.", 127) + "ab", reason: "at most 253"},
+	} {
+		h, err := sdfacility.ParseAdminHost(tc.in)
+		switch {
+		case tc.reason != "":
+			if !errors.Is(err, sdfacility.ErrBadAdminHost) || !strings.Contains(err.Error(), tc.reason) || h.IsValid() {
+				t.Errorf("%q: %v, %v; want refused: %s", tc.in, h, err, tc.reason)
+			}
+		case err != nil || !h.IsValid() || h.IsName() != tc.name || (tc.name && h.Name() != tc.in) || (!tc.name && h.Addr().String() != tc.addr):
+			t.Errorf("%q: %+v, %v", tc.in, h, err)
+		}
+	}
+	if h := (sdfacility.AdminHost{}); h.IsValid() || h.String() != "" {
+		t.Errorf("zero AdminHost valid %v, %q", h.IsValid(), h)
+	}
+}
+
+// A node's admIP survives JSON: a name as a name, an address as an
+// address, none as none.
+func TestAdminHostJSON(t *testing.T) {
+	cfg, err := sdfacility.ReadConfigFile("testdata/rcsd/cfguide.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(cfg.Nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []sdfacility.NodeConfig
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if diff := cmp.Diff(cfg.Nodes, back, cmp.Comparer(func(a, b sdfacility.AdminHost) bool { return a == b })); diff != "" {
+		t.Errorf("JSON round trip (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(string(data), `"admin_ip":"fuji2"`) {
+		t.Errorf("JSON %s", data)
+	}
+	none, _ := json.Marshal(sdfacility.NodeConfig{Name: "n"})
+	if strings.Contains(string(none), "admin_ip") {
+		t.Errorf("a node without admIP writes %s", none)
+	}
+	var h sdfacility.AdminHost
+	if err := json.Unmarshal([]byte(`"fu_ji"`), &h); !errors.Is(err, sdfacility.ErrBadAdminHost) {
+		t.Errorf("bad name from JSON: %v", err)
+	}
 }

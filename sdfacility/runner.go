@@ -1,7 +1,6 @@
 package sdfacility
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,15 +18,28 @@ import (
 // against a simulation (package sdtest).
 //
 // err is non-nil only when the command could not be started or did not
-// finish (not found, context ended, connection lost); a command that ran
-// and exited non-zero reports it in exitStatus with err == nil.
+// finish (not found, context ended, output over its limit, connection
+// lost); a command that ran and exited non-zero reports it in exitStatus
+// with err == nil.
 type Runner interface {
 	Run(ctx context.Context, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error)
 }
 
-// DefaultWaitDelay is how long LocalRunner waits for the output pipes to
-// close after the command ended or was killed.
-const DefaultWaitDelay = 2 * time.Second
+// Bounds of LocalRunner, used where its fields are zero.
+const (
+	// DefaultWaitDelay is how long LocalRunner waits for the output pipes
+	// to close after the command ended or was killed.
+	DefaultWaitDelay = 2 * time.Second
+	// DefaultTimeout bounds a command whose context has no deadline: the
+	// vendor tools answer in seconds, and one that hangs must not hang
+	// its caller for ever.
+	DefaultTimeout = time.Minute
+	// DefaultMaxStdout is the most stdout kept: far more than any table
+	// or name these tools print.
+	DefaultMaxStdout = 1 << 20
+	// DefaultMaxStderr is the most stderr kept: enough for any message.
+	DefaultMaxStderr = 4 << 10
+)
 
 // LocalRunner runs commands on this machine with os/exec. Each command gets
 // a process group of its own, and the whole group is killed (SIGKILL) when
@@ -35,41 +47,97 @@ const DefaultWaitDelay = 2 * time.Second
 // together. The environment is this process's with LC_ALL=C, so that the
 // vendor tools print the words this package parses.
 //
+// Every run is bounded. Without a deadline in its context it gets Timeout.
+// A command that prints more than MaxStdout bytes on stdout or MaxStderr on
+// stderr is killed (with its group) at that point: Run returns what it kept
+// and an *[OutputLimitError].
+//
 // A command that exits while a child it left behind still holds its output
-// open (a daemon that did not close stdout) is not killed: after WaitDelay
-// the pipes are closed and its exit status is returned.
+// open (a daemon that did not close stdout) is not killed: it may be the
+// daemon the command was asked to start. After WaitDelay the pipes are
+// closed and the command's exit status is returned.
 type LocalRunner struct {
 	// WaitDelay bounds the wait for the output pipes; DefaultWaitDelay if zero.
 	WaitDelay time.Duration
+	// Timeout bounds a run whose context has no deadline; DefaultTimeout
+	// if zero. A deadline in the context is kept as it is.
+	Timeout time.Duration
+	// MaxStdout and MaxStderr cap the output kept, in bytes;
+	// DefaultMaxStdout and DefaultMaxStderr if zero.
+	MaxStdout, MaxStderr int
 }
 
 var _ Runner = LocalRunner{}
 
 // Run implements Runner.
 func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error) {
-	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if _, ok := ctx.Deadline(); !ok {
+		d := orDefault(r.Timeout, DefaultTimeout)
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, d, fmt.Errorf("no end after %v, the default bound of a command: %w", d, context.DeadlineExceeded))
+		defer stop()
+	}
+	out := &cappedBuffer{stream: "stdout", max: orDefault(r.MaxStdout, DefaultMaxStdout), over: cancel}
+	errOut := &cappedBuffer{stream: "stderr", max: orDefault(r.MaxStderr, DefaultMaxStderr), over: cancel}
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Stdout, cmd.Stderr = out, errOut
 	cmd.Env = cEnviron(os.Environ())
 	setProcessGroup(cmd)
-	cmd.WaitDelay = r.WaitDelay
-	if cmd.WaitDelay <= 0 {
-		cmd.WaitDelay = DefaultWaitDelay
-	}
+	cmd.WaitDelay = orDefault(r.WaitDelay, DefaultWaitDelay)
 	runErr := cmd.Run()
 	if cmd.ProcessState == nil { // never started
 		if errors.Is(runErr, exec.ErrNotFound) || errors.Is(runErr, fs.ErrNotExist) {
 			runErr = fmt.Errorf("%w: %w", ErrToolMissing, runErr)
 		}
-		return out.Bytes(), errOut.Bytes(), -1, runErr
+		return out.buf, errOut.buf, -1, runErr
+	}
+	var limit *OutputLimitError
+	if errors.As(context.Cause(ctx), &limit) {
+		// Killed at the cap (or it ended just then): what it printed is cut.
+		return out.buf, errOut.buf, -1, limit
 	}
 	code, signaled := exitCode(cmd.ProcessState)
 	if signaled && ctx.Err() != nil {
 		// Killed because the context ended: the command did not finish.
 		// (One that exited on its own just before keeps its exit status.)
-		return out.Bytes(), errOut.Bytes(), -1, fmt.Errorf("%s did not finish: %w", name, context.Cause(ctx))
+		return out.buf, errOut.buf, -1, fmt.Errorf("did not finish: %w", context.Cause(ctx))
 	}
-	return out.Bytes(), errOut.Bytes(), code, nil
+	return out.buf, errOut.buf, code, nil
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// cappedBuffer keeps at most max bytes. The write that would pass the cap
+// keeps what fits, ends the run (over) and fails, so that os/exec stops
+// copying and closes the pipe: a command that prints for ever is stopped,
+// not buffered.
+type cappedBuffer struct {
+	stream string
+	max    int
+	buf    []byte
+	over   context.CancelCauseFunc
+	full   bool
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.full {
+		return 0, ErrOutputLimit
+	}
+	if room := b.max - len(b.buf); len(p) > room {
+		b.buf = append(b.buf, p[:room]...)
+		b.full = true
+		b.over(&OutputLimitError{Stream: b.stream, Limit: b.max})
+		return room, ErrOutputLimit
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
 }
 
 // exitCode is the exit status, or 128+signal (as a shell reports it) for a

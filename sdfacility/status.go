@@ -65,7 +65,8 @@ func (a AgentStatus) Unknown() []string {
 // that output this package did not understand can still be shown.
 type Status struct {
 	// Running is false when sdtool -s exited non-zero or printed no table
-	// (no header line, or a header with no rows).
+	// (no header line, or a header with no rows). A table read with a
+	// non-zero exit keeps its Agents (see [StatusError]).
 	Running    bool          `json:"running"`
 	Agents     []AgentStatus `json:"agents"`
 	Problems   Diagnostics   `json:"problems,omitempty"`
@@ -107,9 +108,11 @@ func (s *Status) Summary() string {
 	switch {
 	case s == nil:
 		return "no status was read"
+	case !s.Running && len(s.Agents) > 0:
+		return fmt.Sprintf("not confirmed running: sdtool -s exited %d after printing its table", s.ExitStatus)
 	case !s.Running:
 		raw := strings.TrimSpace(s.Stdout + " " + s.Stderr)
-		return fmt.Sprintf("not running (sdtool -s exit status %d: %q)", s.ExitStatus, clip(raw, 200))
+		return fmt.Sprintf("not running (sdtool -s exit status %d: %s)", s.ExitStatus, excerpt(raw, 200))
 	case len(s.Agents) == 0:
 		return "no agent listed"
 	}
@@ -158,7 +161,7 @@ func ParseStatus(stdout []byte) *Status {
 	}
 	for i := 0; i < header; i++ {
 		if strings.TrimSpace(lines[i]) != "" {
-			st.add(i+1, 1, "", "ignored-line", Warning, fmt.Sprintf("line before the table header ignored: %q", clip(lines[i], 80)))
+			st.add(i+1, 1, "", "ignored-line", Warning, fmt.Sprintf("line before the table header ignored: %s", excerpt(lines[i], 80)))
 		}
 	}
 	rows := 0
@@ -177,9 +180,15 @@ func ParseStatus(stdout []byte) *Status {
 			st.add(i+1, 1, "", "no-dashes", Warning, "no line of dashes under the header")
 		}
 		rows++
+		// Words of a row reach messages and tables unquoted: a byte
+		// that could steer a terminal never gets that far.
+		if c, at, bad := badByte(line); bad {
+			st.add(i+1, at+1, "", "bad-char", Error, fmt.Sprintf("byte 0x%02x is not a printable ASCII character; row skipped: %s", c, excerpt(line, maxLineExcerpt)))
+			continue
+		}
 		toks := fields(line)
 		if len(toks) != 6 {
-			st.add(i+1, 1, "", "row-fields", Error, fmt.Sprintf("row has %d fields, want 6 (node, agent, SA state, shut state, test state, init state): %q", len(toks), clip(line, 120)))
+			st.add(i+1, 1, "", "row-fields", Error, fmt.Sprintf("row has %d fields, want 6 (node, agent, SA state, shut state, test state, init state): %s", len(toks), excerpt(line, maxLineExcerpt)))
 			continue
 		}
 		a := AgentStatus{
@@ -254,10 +263,13 @@ func fields(line string) []token {
 	return toks
 }
 
-// clip shortens s for a message, so that garbage output cannot flood it.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+// badByte finds the first byte of line outside printable ASCII (tabs
+// allowed).
+func badByte(line string) (c byte, at int, bad bool) {
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c < 0x20 && c != '\t' || c >= 0x7f {
+			return c, i, true
+		}
 	}
-	return s[:n] + "..."
+	return 0, 0, false
 }

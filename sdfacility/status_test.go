@@ -196,3 +196,29 @@ func TestStatusJSONRoundTrip(t *testing.T) {
 		t.Error("an unknown severity was accepted")
 	}
 }
+
+// A row with a control or non-ASCII byte is skipped and reported: its
+// words would otherwise reach tables and messages raw.
+func TestParseStatusRefusesControlBytesInRows(t *testing.T) {
+	out := readyTable + "cfguest13\x1b[2J SA_libvirtgp Idle Unknown TestWorked InitWorked\ncfguest14 SA_x Idle Unknown TestWorked Init\xffWorked\n"
+	st := sdfacility.ParseStatus([]byte(out))
+	var got []string
+	for _, d := range st.Problems {
+		got = append(got, d.String())
+	}
+	want := []string{
+		`sdtool -s:6:10: error: bad-char: byte 0x1b is not a printable ASCII character; row skipped: "cfguest13\x1b[2J SA_libvirtgp Idle Unknown TestWorked InitWorked"`,
+		`sdtool -s:7:44: error: bad-char: byte 0xff is not a printable ASCII character; row skipped: "cfguest14 SA_x Idle Unknown TestWorked Init\xffWorked"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	if len(st.Agents) != 3 || st.Ready() {
+		t.Errorf("%d agents, ready %v; want the 3 clean rows and not ready", len(st.Agents), st.Ready())
+	}
+	for _, a := range st.Agents {
+		if strings.IndexByte(a.Node+a.Agent, 0x1b) >= 0 || strings.IndexByte(a.Node+a.Agent, 0xff) >= 0 {
+			t.Errorf("agent %+v read from a bad row", a)
+		}
+	}
+}

@@ -125,6 +125,10 @@ type registerReport struct {
 	Warnings migratesetup.Diagnostics `json:"warnings"`
 }
 
+// cftoolTimeout bounds cftool -l under -c: it answers at once where CF
+// runs, and a hung one must not hang the registration.
+var cftoolTimeout = 30 * time.Second
+
 func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	if f.ip == "" {
 		fmt.Fprintln(e.stderr, "sfkvm migratesetup: -c needs -i HOSTIP")
@@ -142,7 +146,14 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	if f.cfname == "" {
 		// The vendor's command reads it itself; so do we, with sdfacility's
 		// tolerant reading of cftool -l.
-		name, err := sdfacility.CFTool{Path: f.cftool}.LocalNodeName(ctx)
+		cftool, err := toolPath("cftool", f.cftool)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm migratesetup: %v\n", err)
+			return exitUsage
+		}
+		cfCtx, cancel := context.WithTimeout(ctx, cftoolTimeout)
+		name, err := sdfacility.CFTool{Path: cftool}.LocalNodeName(cfCtx)
+		cancel()
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sfkvm migratesetup: reading this host's CF node name: %v\n", err)
 			fmt.Fprintln(e.stderr, "sfkvm migratesetup: give it with --cfname NAME (the first column of cftool -l), or the path of cftool with --cftool")

@@ -68,6 +68,16 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
 		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
 	}
+	for _, t := range []struct {
+		name string
+		path *string
+	}{{"sdtool", sdtool}, {"cftool", cftool}, {"sfkvmtool", sfkvmtool}} {
+		p, err := toolPath(t.name, *t.path)
+		if err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		*t.path = p
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 

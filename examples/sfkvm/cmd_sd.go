@@ -25,15 +25,20 @@ type sdResult struct {
 	Action string              `json:"action"`
 	Steps  []sdfacility.Action `json:"steps"`
 	Status *sdfacility.Status  `json:"status,omitempty"`
-	Ready  bool                `json:"ready"`
-	Error  string              `json:"error,omitempty"`
+	// StatusError says why sdtool -s read after a step could not be read
+	// (no status then), or why its table is not taken as "running".
+	StatusError string `json:"status_error,omitempty"`
+	Ready       bool   `json:"ready"`
+	Error       string `json:"error,omitempty"`
 }
 
 // runSD: status prints the table; start and restart take their steps
 // (shown on stderr), wait until every agent is ready and print the final
-// table; stop runs sdtool -e. Exit 0 when every agent is ready (stop: when
-// sdtool -e worked), 1 when one failed, the facility does not run or the
-// wait ran out, 69 when sdtool is missing.
+// table; stop runs sdtool -e. After a step, the table shown is always one
+// read after it (a failed or hung step included), or the output says it
+// could not be read. Exit 0 when every agent is ready (stop: when sdtool -e
+// worked), 1 when one failed, the facility does not run or is not
+// confirmed running, or the wait ran out, 69 when sdtool is missing.
 func runSD(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "sd", sdSynopsis)
 	sdtool := fs.String("sdtool", sdfacility.DefaultSDTool, "`path` of sdtool")
@@ -57,9 +62,24 @@ func runSD(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
+	// A zero or negative bound would end the command before it starts, or
+	// poll without a pause: say so rather than guess what was meant.
+	if *timeout <= 0 {
+		fmt.Fprintf(e.stderr, "sfkvm sd: --timeout %v: want a positive duration\n", *timeout)
+		return exitUsage
+	}
+	if *poll <= 0 {
+		fmt.Fprintf(e.stderr, "sfkvm sd: --poll %v: want a positive duration\n", *poll)
+		return exitUsage
+	}
+	path, err := toolPath("sdtool", *sdtool)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm sd: %v\n", err)
+		return exitUsage
+	}
 	res := &sdResult{Action: action, Steps: []sdfacility.Action{}}
 	f := &sdfacility.Facility{
-		SDTool:       *sdtool,
+		SDTool:       path,
 		PollInterval: *poll,
 		OnAction: func(a sdfacility.Action) {
 			res.Steps = append(res.Steps, a)
@@ -69,7 +89,7 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	var err error
+	var recheckErr error // the read after a step, when it failed
 	switch action {
 	case "status":
 		res.Status, err = f.Status(ctx)
@@ -78,12 +98,20 @@ func runSD(ctx context.Context, e *env, args []string) int {
 			res.Status, err = f.WaitReady(ctx)
 		}
 	case "stop":
-		err = f.Stop(ctx)
+		if err = f.Stop(ctx); err == nil {
+			res.Status, recheckErr = f.Recheck(ctx)
+		}
 	case "restart":
 		res.Status, err = f.Restart(ctx)
 	default:
 		fmt.Fprintf(e.stderr, "sfkvm sd: unknown action %q: want status, start, stop or restart\n", action)
 		return exitUsage
+	}
+	if se := (*sdfacility.StepError)(nil); errors.As(err, &se) {
+		res.Status, recheckErr = se.Status, se.StatusErr
+	}
+	if recheckErr != nil {
+		res.StatusError = recheckErr.Error()
 	}
 	res.Ready = res.Status.Ready()
 	code := exitOK
@@ -103,16 +131,16 @@ func runSD(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "sfkvm sd: %v\n", werr)
 			return exitFailed
 		}
-	} else if res.Status != nil && res.Status.Running {
+	} else if res.Status != nil && len(res.Status.Agents) > 0 {
 		printSDTable(e.stdout, res.Status)
 	}
-	reportSD(e.stderr, action, res, err)
+	reportSD(e.stderr, action, res, err, recheckErr)
 	return code
 }
 
 // reportSD explains on stderr what went wrong, and every problem found in
 // sdtool's output.
-func reportSD(w io.Writer, action string, res *sdResult, err error) {
+func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) {
 	// A non-zero sdtool -s is "not running"; its missing table is no news.
 	if res.Status != nil && res.Status.ExitStatus == 0 {
 		for _, d := range res.Status.Problems {
@@ -127,12 +155,27 @@ func reportSD(w io.Writer, action string, res *sdResult, err error) {
 		if ce := (*sdfacility.CommandError)(nil); errors.As(err, &ce) && action == "restart" && len(ce.Args) == 1 && ce.Args[0] == "-e" {
 			fmt.Fprintln(w, "sfkvm sd: sdtool -b was not sent because sdtool -e failed")
 		}
+		if errors.Is(err, sdfacility.ErrUnconfirmed) && action == "restart" {
+			fmt.Fprintln(w, "sfkvm sd: neither sdtool -e nor sdtool -b was sent: whether the facility runs is not known")
+		}
 	case action == "stop":
 		fmt.Fprintln(w, "sfkvm sd: the shutdown facility was stopped")
+		if res.Status != nil && len(res.Status.Agents) > 0 {
+			fmt.Fprintln(w, "sfkvm sd: sdtool -s still lists agents: it may still be stopping")
+		}
 	case res.Ready:
 		fmt.Fprintln(w, "sfkvm sd: every agent is initialised and tested")
 	default:
 		fmt.Fprintf(w, "sfkvm sd: %s\n", res.Status.Summary())
+	}
+	// What sdtool -s said after a failed step (the table, if any, is on
+	// stdout), or that it could not say.
+	var se *sdfacility.StepError
+	switch {
+	case action != "status" && res.Status == nil && recheckErr != nil:
+		fmt.Fprintf(w, "sfkvm sd: the state after it could not be read: %v\n", recheckErr)
+	case errors.As(err, &se):
+		fmt.Fprintf(w, "sfkvm sd: sdtool -s now: %s\n", res.Status.Summary())
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
@@ -98,6 +100,9 @@ func TestSDRestart(t *testing.T) {
 		calls    []string
 		stderr   []string // in this order
 		rowCount int      // rows of the final table on stdout
+		// rowsAreNot is a word that the table must not hold (the state
+		// before the restart).
+		rowsAreNot string
 	}{
 		{
 			name:  "running: stop, start, wait",
@@ -128,12 +133,14 @@ func TestSDRestart(t *testing.T) {
 			name:  "stop fails: no start",
 			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StopFails: true},
 			code:  exitFailed,
-			calls: []string{"sdtool -s", "sdtool -e"},
+			calls: []string{"sdtool -s", "sdtool -e", "sdtool -s"},
 			stderr: []string{
-				"exit status 1: sdtool: failed to stop the shutdown daemon",
+				"sfkvm sd: sdtool -s: read the state after it",
+				`exit status 1: stderr "sdtool: failed to stop the shutdown daemon"`,
 				"sfkvm sd: sdtool -b was not sent because sdtool -e failed",
+				"sfkvm sd: sdtool -s now: every agent is ready",
 			},
-			rowCount: 6, // the table read before -e
+			rowCount: 6, // read again after -e: the fake still runs
 		},
 		{
 			name:     "TestFailed agent",
@@ -144,18 +151,74 @@ func TestSDRestart(t *testing.T) {
 			rowCount: 6,
 		},
 		{
-			name:     "start hangs: the timeout ends it",
-			cfg:      sdtest.Config{Nodes: sdNodes, StartHangs: true},
-			args:     []string{"--timeout", "3s"},
-			code:     exitFailed,
-			calls:    []string{"sdtool -s", "sdtool -b"},
-			stderr:   []string{"sdtool did not finish: context deadline exceeded"},
+			name:  "start hangs: the timeout ends it",
+			cfg:   sdtest.Config{Nodes: sdNodes, StartHangs: true},
+			args:  []string{"--timeout", "1s"},
+			code:  exitFailed,
+			calls: []string{"sdtool -s", "sdtool -b", "sdtool -s"},
+			stderr: []string{
+				"sdtool -b: did not finish: context deadline exceeded",
+				"; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it",
+				"sfkvm sd: sdtool -s now: not running (sdtool -s exit status 1",
+			},
 			rowCount: 0,
+		},
+		{
+			// The report: the facility ran, every agent green; -e
+			// stopped it, -b hung until --timeout. The green table from
+			// before must not be shown.
+			name:  "running: -e works, -b hangs until the timeout",
+			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true},
+			args:  []string{"--timeout", "1s"},
+			code:  exitFailed,
+			calls: []string{"sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"},
+			stderr: []string{
+				"sdtool -b: start it again",
+				"sdtool -s: read the state after it",
+				"sdtool -b: did not finish: context deadline exceeded; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it",
+				"sfkvm sd: sdtool -s now: not running (sdtool -s exit status 1",
+			},
+			rowCount: 0,
+		},
+		{
+			name:  "sdtool -s prints a table but exits non-zero: nothing is sent",
+			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StatusExit: 2},
+			code:  exitFailed,
+			calls: []string{"sdtool -s"},
+			stderr: []string{
+				"sfkvm sd: sdtool -s exited 2 after printing a table of 6 agent(s): the shutdown facility is not confirmed running",
+				"sfkvm sd: neither sdtool -e nor sdtool -b was sent: whether the facility runs is not known",
+			},
+			rowCount: 6, // shown as read
+		},
+		{
+			name:  "running: -e works, -b fails",
+			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StartFails: true},
+			code:  exitFailed,
+			calls: []string{"sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"},
+			stderr: []string{
+				`exit status 1: stderr "sdtool: failed to start the shutdown daemon"; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it`,
+				"sfkvm sd: sdtool -s now: not running (sdtool -s exit status 1",
+			},
+			rowCount: 0,
+		},
+		{
+			name:  "running: -b hangs after the daemon started: the fresh table",
+			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true, HangAfterStart: true},
+			args:  []string{"--timeout", "1s"},
+			code:  exitFailed,
+			calls: []string{"sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"},
+			stderr: []string{
+				"the shutdown facility may now be down",
+				"sfkvm sd: sdtool -s now: not ready: cfguest11/SA_libvirtgp (SA Init-ing, Test Unknown, Init Init-ing)",
+			},
+			rowCount:   6,
+			rowsAreNot: "TestWorked",
 		},
 		{
 			name:     "wait runs out",
 			cfg:      sdtest.Config{Nodes: sdNodes, ReadsPerStep: 1000},
-			args:     []string{"--timeout", "3s"},
+			args:     []string{"--timeout", "1s"},
 			code:     exitFailed,
 			stderr:   []string{"shutdown facility not ready when the wait ended (context deadline exceeded); last status: not ready: cfguest11/SA_libvirtgp (SA Init-ing"},
 			rowCount: 6,
@@ -188,7 +251,89 @@ func TestSDRestart(t *testing.T) {
 			if rows != tc.rowCount {
 				t.Errorf("final table has %d rows, want %d:\n%s", rows, tc.rowCount, stdout)
 			}
+			if tc.rowsAreNot != "" && strings.Contains(stdout, tc.rowsAreNot) {
+				t.Errorf("final table holds %q, the state before the restart:\n%s", tc.rowsAreNot, stdout)
+			}
 		})
+	}
+}
+
+// A restart interrupted (as by a signal) while sdtool -b hangs, after -e
+// stopped the facility: the table shown is the one read after, and the
+// message says the facility may be down and what to run.
+func TestSDRestartInterruptedWhileStartHangs(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true, HangAfterStart: true})
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			go func() {
+				for !p.Hanging() && ctx.Err() == nil {
+					time.Sleep(10 * time.Millisecond)
+				}
+				cancel()
+			}()
+			var out, errOut bytes.Buffer
+			code := run(ctx, []string{"sd", "restart", "--sdtool", p.SDTool, "--format", format}, strings.NewReader(""), &out, &errOut)
+			if code != exitFailed {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if diff := cmp.Diff([]string{"sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"}, p.Calls(t)); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			stdout := out.String()
+			if format == "json" {
+				var res struct {
+					Error  string
+					Status struct {
+						Running bool
+						Agents  []struct {
+							TestState string `json:"test_state"`
+						}
+					}
+				}
+				if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+					t.Fatalf("%v:\n%s", err, stdout)
+				}
+				if !strings.Contains(res.Error, "context canceled; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it") ||
+					!res.Status.Running || len(res.Status.Agents) != 6 || res.Status.Agents[0].TestState != "Unknown" {
+					t.Errorf("JSON %+v, want the error and the fresh Init-ing status", res)
+				}
+				return
+			}
+			if strings.Count(stdout, "Init-ing") != 12 || strings.Contains(stdout, "TestWorked") {
+				t.Errorf("table is not the fresh one (every agent Init-ing):\n%s", stdout)
+			}
+			if !strings.Contains(errOut.String(), "may now be down: sdtool -s shows it, sdtool -b starts it") {
+				t.Errorf("stderr:\n%s", errOut.String())
+			}
+		})
+	}
+}
+
+// sdtool -s that prints a table but exits non-zero is not "running": exit
+// 1, the table shown as read, and the reason.
+func TestSDStatusTableWithNonZeroExit(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true, StatusExit: 4})
+	code, stdout, stderr := runSDTest(t, "status", "--sdtool", p.SDTool)
+	if code != exitFailed || strings.Count(stdout, "TestWorked") != 6 ||
+		!strings.Contains(stderr, "sdtool -s exited 4 after printing a table of 6 agent(s): the shutdown facility is not confirmed running") {
+		t.Errorf("exit %d stdout %q stderr %q; want 1, the table, and why it is not taken as running", code, stdout, stderr)
+	}
+}
+
+// --sdtool is a path: a bare name is looked for in the current folder,
+// never on PATH.
+func TestSDToolNameIsNotSearchedOnPath(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true})
+	t.Setenv("PATH", p.Dir+":"+os.Getenv("PATH"))
+	code, _, stderr := runSDTest(t, "status", "--sdtool", "sdtool")
+	if code != exitUnavailable || len(p.Calls(t)) != 0 || !strings.Contains(stderr, "./sdtool") {
+		t.Errorf("exit %d, calls %q, stderr %q; want 69 and the sdtool on PATH never run", code, p.Calls(t), stderr)
+	}
+	t.Chdir(p.Dir)
+	if code, _, stderr := runSDTest(t, "status", "--sdtool", "sdtool"); code != exitOK || len(p.Calls(t)) != 1 {
+		t.Errorf("in its folder: exit %d, stderr %q; want ./sdtool run", code, stderr)
 	}
 }
 
@@ -203,14 +348,17 @@ func TestSDStartAndStop(t *testing.T) {
 	if code, _, stderr := runSDTest(t, "stop", "--sdtool", p.SDTool); code != exitFailed || !strings.Contains(stderr, "not running") {
 		t.Errorf("second stop: exit %d stderr %s; want 1 with sdtool's words", code, stderr)
 	}
-	want := []string{"sdtool -b", "sdtool -s", "sdtool -s", "sdtool -s", "sdtool -e", "sdtool -e"}
+	// Each stop reads sdtool -s after it.
+	want := []string{"sdtool -b", "sdtool -s", "sdtool -s", "sdtool -s", "sdtool -e", "sdtool -s", "sdtool -e", "sdtool -s"}
 	if diff := cmp.Diff(want, p.Calls(t)); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
 
 func TestSDUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"reboot"}, {"status", "extra"}, {"status", "--format=xml"}, {"status", "--timeout", "soon"}} {
+	for _, args := range [][]string{{}, {"reboot"}, {"status", "extra"}, {"status", "--format=xml"}, {"status", "--timeout", "soon"},
+		{"status", "--timeout", "0s"}, {"restart", "--timeout", "-1m"}, {"restart", "--poll", "0s"}, {"start", "--poll", "-10ms"},
+		{"status", "--sdtool", ""}} {
 		if code, _, stderr := runSDTest(t, args...); code != exitUsage || stderr == "" {
 			t.Errorf("sd %q: exit %d stderr %q, want 2 with a message", args, code, stderr)
 		}
@@ -229,6 +377,9 @@ func TestSDGolden(t *testing.T) {
 		{"sd-status-garbage", sdtest.Config{Nodes: sdNodes, Garbage: true}, []string{"status"}},
 		{"sd-restart", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"restart", "--poll", "10ms"}},
 		{"sd-restart-stop-fails", sdtest.Config{Nodes: sdNodes, Running: true, StopFails: true}, []string{"restart"}},
+		{"sd-restart-start-fails", sdtest.Config{Nodes: sdNodes, Running: true, StartFails: true}, []string{"restart"}},
+		{"sd-restart-start-hangs", sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true}, []string{"restart", "--timeout", "1s"}},
+		{"sd-status-table-exit-3", sdtest.Config{Nodes: sdNodes, Running: true, StatusExit: 3}, []string{"status"}},
 		{"sd-restart-test-failed", sdtest.Config{Nodes: sdNodes, TestFails: []sdtest.AgentRef{{Node: "cfguest12", Agent: "SA_vmchkhost"}}}, []string{"restart", "--poll", "10ms"}},
 		{"sd-restart-json", sdtest.Config{Nodes: sdNodes[:1]}, []string{"restart", "--poll", "10ms", "--format=json"}},
 	} {
@@ -237,5 +388,23 @@ func TestSDGolden(t *testing.T) {
 			r := runCLI(t, "", append([]string{"sd", "--sdtool", p.SDTool}, tc.args...)...)
 			golden(t, tc.name, r, p.SDTool, "/opt/SMAW/bin/sdtool")
 		})
+	}
+}
+
+// sd start that fails or hangs shows the state read after it.
+func TestSDStartFailsShowsStateAfter(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, StartFails: true})
+	code, stdout, stderr := runSDTest(t, "start", "--sdtool", p.SDTool)
+	if code != exitFailed || stdout != "" || !strings.Contains(stderr, "may now be down: sdtool -s shows it, sdtool -b starts it") ||
+		!strings.Contains(stderr, "sfkvm sd: sdtool -s now: not running") {
+		t.Errorf("start fails: exit %d stdout %q stderr %s", code, stdout, stderr)
+	}
+	p = sdtest.Install(t, sdtest.Config{Nodes: sdNodes, StartHangs: true, HangAfterStart: true})
+	code, stdout, stderr = runSDTest(t, "start", "--sdtool", p.SDTool, "--timeout", "1s")
+	if code != exitFailed || strings.Count(stdout, "Init-ing") != 12 || !strings.Contains(stderr, "sfkvm sd: sdtool -s now: not ready") {
+		t.Errorf("start hangs: exit %d stdout %q stderr %s; want the Init-ing table read after it", code, stdout, stderr)
+	}
+	if diff := cmp.Diff([]string{"sdtool -b", "sdtool -s"}, p.Calls(t)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }

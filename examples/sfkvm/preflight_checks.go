@@ -142,16 +142,18 @@ func checkVendorTool(ctx context.Context, pe *preflightEnv) []row {
 		return []row{r}
 	}
 	stdout, stderr, status, err := pe.local.Run(ctx, pe.sfkvmtool, "-c")
-	out := strings.TrimSpace(string(stdout) + string(stderr))
+	// The tool's words, escaped and cut: never its raw bytes.
+	detail := "stdout " + sdfacility.Excerpt(stdout) + "\nstderr " + sdfacility.Excerpt(stderr)
 	switch {
 	case err != nil:
 		r.Verdict, r.Reason = verdictFail, "could not run "+pe.sfkvmtool+": "+err.Error()
+		r.Detail = detail
 	case status == 0 && strings.Contains(string(stdout), kvmguests.SuccessNotice):
 		r.Verdict, r.Reason = verdictOK, kvmguests.SuccessNotice
 	default:
 		r.Verdict = verdictFail
 		r.Reason = fmt.Sprintf("sfkvmtool -c exited %d without the success notice", status)
-		r.Detail = out
+		r.Detail = detail
 		r.Fix = "read sfkvmtool's message; sfkvm check -f " + pe.conf + " points at lines and columns"
 	}
 	return []row{r}

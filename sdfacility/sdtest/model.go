@@ -33,7 +33,17 @@ type Config struct {
 	// StopFails makes sdtool -e exit 1 and leave the facility running.
 	StopFails bool
 	// StartHangs makes sdtool -b never return (until killed or cancelled).
+	// The facility stays down, unless HangAfterStart.
 	StartHangs bool
+	// HangAfterStart, with StartHangs: the daemon starts (its agents begin
+	// their walk) before sdtool -b hangs.
+	HangAfterStart bool
+	// StartFails makes sdtool -b exit 1 with a message and leave the
+	// facility down.
+	StartFails bool
+	// StatusExit, when not zero, is the exit status of sdtool -s while the
+	// facility runs: the table is printed all the same.
+	StatusExit int
 	// Garbage makes sdtool -s print unreadable text and exit 0, whether
 	// the facility runs or not.
 	Garbage bool
@@ -116,7 +126,7 @@ func (st *state) sdtool(args []string) outcome {
 		}
 		out := st.table()
 		st.Reads++
-		return outcome{stdout: out}
+		return outcome{stdout: out, code: st.Config.StatusExit}
 	case "-e":
 		switch {
 		case st.Config.StopFails:
@@ -128,8 +138,13 @@ func (st *state) sdtool(args []string) outcome {
 		return outcome{}
 	case "-b":
 		switch {
+		case st.Config.StartHangs && st.Config.HangAfterStart && !st.Running:
+			st.Running, st.Reads = true, 0
+			return outcome{hang: true}
 		case st.Config.StartHangs:
 			return outcome{hang: true}
+		case st.Config.StartFails:
+			return outcome{stderr: "sdtool: failed to start the shutdown daemon\n", code: 1}
 		case st.Running:
 			return outcome{stderr: "sdtool: the shutdown daemon is already running\n", code: 1}
 		}

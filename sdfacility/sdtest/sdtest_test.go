@@ -2,10 +2,12 @@ package sdtest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -123,20 +125,48 @@ func ExampleNew() {
 
 // Install gives a test a fake sdtool program, for code that runs real
 // processes (sdfacility.LocalRunner, a CLI). The test package must call
-// sdtest.RunIfInstalled from an init function, as this file does.
-func ExampleInstall() {
-	testRestart := func(t *testing.T) {
-		p := sdtest.Install(t, sdtest.Config{
-			Nodes:   []sdtest.Node{{Name: "cfguest11", Agents: []string{"SA_libvirtgp"}}},
-			Running: true,
-		})
-		f := &sdfacility.Facility{SDTool: p.SDTool} // LocalRunner: real processes
-		if _, err := f.Restart(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Join(p.Calls(t), ", "); got != "sdtool -s, sdtool -e, sdtool -b, sdtool -s, sdtool -s, sdtool -s" {
-			t.Errorf("calls: %s", got)
-		}
+// sdtest.RunIfInstalled from an init function, as this file does. (A
+// test, not an Example: Install needs a *testing.T.)
+func TestInstallDrivesRealProcesses(t *testing.T) {
+	p := sdtest.Install(t, sdtest.Config{
+		Nodes:   []sdtest.Node{{Name: "cfguest11", Agents: []string{"SA_libvirtgp"}}},
+		Running: true,
+	})
+	f := &sdfacility.Facility{SDTool: p.SDTool, PollInterval: 10 * time.Millisecond} // LocalRunner: real processes
+	if _, err := f.Restart(t.Context()); err != nil {
+		t.Fatal(err)
 	}
-	_ = testRestart // run by a Test function
+	if got := strings.Join(p.Calls(t), ", "); got != "sdtool -s, sdtool -e, sdtool -b, sdtool -s, sdtool -s, sdtool -s" {
+		t.Errorf("calls: %s", got)
+	}
+}
+
+// The fault modes of the program: sdtool -b that fails, or hangs after
+// starting the daemon, and sdtool -s that exits non-zero after its table.
+func TestProgramFaults(t *testing.T) {
+	nodes := []sdtest.Node{{Name: "n1", Agents: []string{"SA_a"}}}
+	run := func(p *sdtest.Program, ctx context.Context, arg string) (string, int, error) {
+		stdout, stderr, code, err := sdfacility.LocalRunner{}.Run(ctx, p.SDTool, arg)
+		return string(stdout) + string(stderr), code, err
+	}
+	p := sdtest.Install(t, sdtest.Config{Nodes: nodes, StartFails: true})
+	if out, code, err := run(p, t.Context(), "-b"); code != 1 || err != nil || !strings.Contains(out, "failed to start") {
+		t.Errorf("StartFails: -b %q %d %v", out, code, err)
+	}
+	if _, code, _ := run(p, t.Context(), "-s"); code != 1 {
+		t.Errorf("StartFails: -s exit %d, want 1 (still down)", code)
+	}
+	p = sdtest.Install(t, sdtest.Config{Nodes: nodes, Running: true, StatusExit: 5})
+	if out, code, err := run(p, t.Context(), "-s"); code != 5 || err != nil || !strings.Contains(out, "TestWorked") {
+		t.Errorf("StatusExit: -s %q %d %v", out, code, err)
+	}
+	p = sdtest.Install(t, sdtest.Config{Nodes: nodes, StartHangs: true, HangAfterStart: true})
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	if _, code, err := run(p, ctx, "-b"); code != -1 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("HangAfterStart: -b %d %v, want it killed at the deadline", code, err)
+	}
+	if out, code, _ := run(p, t.Context(), "-s"); code != 0 || !strings.Contains(out, "Init-ing") {
+		t.Errorf("HangAfterStart: -s %q %d, want the starting table", out, code)
+	}
 }
