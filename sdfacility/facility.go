@@ -200,7 +200,7 @@ func (f *Facility) WaitReady(ctx context.Context) (*Status, error) {
 		case err == nil, errors.As(err, &unconfirmed):
 			// Read. A table with a non-zero exit is not ready: read again.
 		case ctx.Err() != nil:
-			return last, &WaitError{Last: last, Err: ctx.Err()}
+			return last, &WaitError{Last: last, Err: context.Cause(ctx)}
 		default:
 			return last, err
 		}
@@ -215,7 +215,7 @@ func (f *Facility) WaitReady(ctx context.Context) (*Status, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return last, &WaitError{Last: last, Err: ctx.Err()}
+			return last, &WaitError{Last: last, Err: context.Cause(ctx)}
 		case <-t.C:
 		}
 		interval = min(2*interval, ceiling)

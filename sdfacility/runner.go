@@ -88,6 +88,10 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 	cmd.WaitDelay = orDefault(r.WaitDelay, DefaultWaitDelay)
 	runErr := cmd.Run()
 	if cmd.ProcessState == nil { // never started
+		if ctx.Err() != nil {
+			// The caller's reason (an interrupt, say), not "context canceled".
+			return out.buf, errOut.buf, -1, fmt.Errorf("not started: %w", context.Cause(ctx))
+		}
 		if errors.Is(runErr, exec.ErrNotFound) || errors.Is(runErr, fs.ErrNotExist) {
 			runErr = fmt.Errorf("%w: %w", ErrToolMissing, runErr)
 		}

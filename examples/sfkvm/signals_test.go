@@ -93,8 +93,7 @@ func TestEveryCommandEndsAnInterruptedRunTheSameWay(t *testing.T) {
 			if code != exitInterrupted || lines[len(lines)-1] != interruptedMessage {
 				t.Errorf("exit %d, stderr %q; want 130 and the last line %q", code, errb.String(), interruptedMessage)
 			}
-			// TODO(lead): add "context canceled" once sdfacility reports the cause.
-			for _, words := range []string{"signal received", "Secret-pw1"} {
+			for _, words := range []string{"context canceled", "signal received", "Secret-pw1"} {
 				if strings.Contains(out.String()+errb.String(), words) {
 					t.Errorf("the output says %q:\n%s%s", words, out.String(), errb.String())
 				}
