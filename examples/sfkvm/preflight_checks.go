@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -86,25 +87,25 @@ func checkConfig(pe *preflightEnv) (*kvmguests.Config, []row) {
 	if pe.confOpts.SkipFileChecks {
 		mode.Verdict, mode.Reason = verdictSkip, "not checked (--no-perm)"
 	}
-	var content kvmguests.Diagnostics
+	var content diag.Diagnostics
 	for _, d := range diags {
-		if d.Code.IsFileProblem() {
+		if kvmguests.IsFileProblem(d.Code) {
 			mode.Verdict, mode.Reason = verdictFail, joinReason(mode, d.Message)
 			mode.Fix = fmt.Sprintf("chown root:root %s && chmod 600 %s", pe.conf, pe.conf)
 		} else {
 			content = append(content, d)
 		}
 	}
-	errs, warns := content.Count(kvmguests.Error), content.Count(kvmguests.Warning)
+	errs, warns := content.Count(diag.Error), content.Count(diag.Warning)
 	n := len(cfg.Guests())
 	switch {
 	case errs > 0:
 		base.Verdict = verdictFail
-		base.Reason = fmt.Sprintf("%d errors, %d warnings; first: %s", errs, warns, firstOf(content, kvmguests.Error))
+		base.Reason = fmt.Sprintf("%d errors, %d warnings; first: %s", errs, warns, firstOf(content, diag.Error))
 		base.Fix = "sfkvm check -f " + pe.conf + " lists every problem with its line and column"
 	case warns > 0:
 		base.Verdict = verdictWarn
-		base.Reason = fmt.Sprintf("%d guests, %d warnings; first: %s", n, warns, firstOf(content, kvmguests.Warning))
+		base.Reason = fmt.Sprintf("%d guests, %d warnings; first: %s", n, warns, firstOf(content, diag.Warning))
 		base.Fix = "sfkvm check -f " + pe.conf + " lists them"
 	default:
 		base.Verdict, base.Reason = verdictOK, fmt.Sprintf("%d guests, no problem", n)
@@ -119,7 +120,7 @@ func joinReason(r row, msg string) string {
 	return msg
 }
 
-func firstOf(ds kvmguests.Diagnostics, s kvmguests.Severity) string {
+func firstOf(ds diag.Diagnostics, s diag.Severity) string {
 	for _, d := range ds {
 		if d.Severity == s {
 			return fmt.Sprintf("line %d: %s: %s", d.Line, d.Code, d.Message)
