@@ -86,6 +86,42 @@
 // parse (the guest would read nonsense). Nothing here
 // hot-plugs a disk into a running guest.
 //
+// # Diagnostics
+//
+// Parse, HostInfo.Check, CheckCFName and CheckHostIP report
+// [diag.Diagnostics], the one diagnostic type of the module: file, line and
+// byte column from 1 (0 for a value that came from a flag), the field (the
+// file's key: host-cfname, host-ip), a stable code, a severity and a
+// message. Every code is an exported constant of this package and an error
+// for errors.Is:
+//
+//	code                  severity  rule
+//	hostinfo-too-large    error     at most MaxFileSize bytes (CodeTooLarge)
+//	hostinfo-bad-padding  error     only NUL after the first NUL (CodeBadPadding)
+//	hostinfo-not-text     error     printable 7-bit ASCII (CodeNotText)
+//	hostinfo-cr           error     LF line ends (CodeCR)
+//	hostinfo-syntax       error     "key value" with one space (CodeSyntax)
+//	hostinfo-unknown-key  error     a key of this format (CodeUnknownKey)
+//	hostinfo-duplicate    error     each key once (CodeDuplicateKey)
+//	hostinfo-missing      error     every key present (CodeMissingKey)
+//	hostinfo-version      error     format first, and supported (CodeVersion)
+//	hostinfo-no-newline   error     the last line ends with LF (CodeNoNewline)
+//	hostinfo-weight-link  error     weight-link on or off (CodeBadWeightLink)
+//	cfname-invalid        error     a CF name the file can hold: not empty, no space, control or non-ASCII (CodeBadCFName)
+//	name-charset          warning   CF name within [A-Za-z0-9_.-] (CodeNameCharset)
+//	name-length           warning   CF name at most 31 bytes (CodeNameLength)
+//	ip-syntax             error     an IPv4 or IPv6 address (CodeIPSyntax)
+//	ip-zone               error     no IPv6 zone (CodeIPZone)
+//	ip-link-local         error     not IPv6 link-local, as the manual says (CodeIPLinkLocal)
+//	ip-not-unicast        error     not unspecified, loopback, multicast or broadcast (CodeIPNotUnicast)
+//	ip-v4-mapped          warning   not IPv4-mapped IPv6 (CodeIPv4Mapped)
+//	ip-v4-link-local      warning   not IPv4 link-local (CodeIPv4LinkLocal)
+//	ip-not-canonical      warning   the address in canonical form (CodeIPNotCanon)
+//
+// The name and IP rules are the same as kvmguests' (one code per rule
+// across the module); cfname-style, the old single code for both name
+// warnings, is now name-charset and name-length.
+//
 // # Unknowns, and what we decided
 //
 // The vendor's own mechanism and file are not public; sfkvm does not

@@ -2,6 +2,7 @@ package migratesetup_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/netip"
@@ -35,14 +36,14 @@ func ExampleRegister() {
 }
 
 func ExampleParseHostIP() {
-	for _, s := range []string{"10.20.30.40", "fe80::1", "fe80::1%eth0"} {
+	for _, s := range []string{"10.20.30.40", "fe80::1", "10.0.0"} {
 		_, err := migratesetup.ParseHostIP(s)
-		fmt.Println(s, err)
+		fmt.Println(s, "->", err, "| syntax:", errors.Is(err, migratesetup.CodeIPSyntax))
 	}
 	// Output:
-	// 10.20.30.40 <nil>
-	// fe80::1 error: ip-link-local: host IP fe80::1 is IPv6 link-local (fe80::/10), which the manual does not allow
-	// fe80::1%eth0 error: ip-zone: host IP fe80::1%eth0 has a zone; write the address alone
+	// 10.20.30.40 -> <nil> | syntax: false
+	// fe80::1 -> error: ip-link-local: host IP fe80::1 is an IPv6 link-local address (fe80::/10), which the manual does not allow | syntax: false
+	// 10.0.0 -> error: ip-syntax: host IP "10.0.0" is not an IPv4 or IPv6 address | syntax: true
 }
 
 const exampleDomain = `<domain type='kvm'>

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 func registered(t *testing.T) string {
@@ -100,7 +102,7 @@ func TestReadGuestErrors(t *testing.T) {
 	if err := os.WriteFile(big, make([]byte, MaxFileSize+SectorSize), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var ds Diagnostics
+	var ds diag.Diagnostics
 	if _, err := ReadGuest(context.Background(), big); !errors.As(err, &ds) || ds[0].Code != CodeTooLarge {
 		t.Errorf("a large disk: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
 )
@@ -122,7 +123,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (names []string, code int
 type registerReport struct {
 	Path string `json:"path"`
 	migratesetup.HostInfo
-	Warnings migratesetup.Diagnostics `json:"warnings"`
+	Warnings diag.Diagnostics `json:"warnings"`
 }
 
 // cftoolTimeout bounds cftool -l under -c: it answers at once where CF
@@ -163,7 +164,7 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	}
 	info := migratesetup.HostInfo{CFName: f.cfname, IP: ip, NoWeightLink: f.weight == "off"}
 	ds := info.Check()
-	if err := ds.Errors(); err != nil {
+	if err := ds.Err(); err != nil {
 		printDiagnostics(e.stderr, err)
 		return exitConfig
 	}
@@ -175,7 +176,7 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	}
 	if *f.format == "json" {
 		if warnings == nil {
-			warnings = migratesetup.Diagnostics{}
+			warnings = diag.Diagnostics{}
 		}
 		writeJSON(e.stdout, registerReport{Path: f.hostinfo, HostInfo: info, Warnings: warnings})
 		return exitOK
@@ -197,7 +198,7 @@ func registerExitCode(err error) int {
 
 // printDiagnostics prints each diagnostic of err on its own line.
 func printDiagnostics(w io.Writer, err error) {
-	var ds migratesetup.Diagnostics
+	var ds diag.Diagnostics
 	if !errors.As(err, &ds) {
 		if err != nil {
 			fmt.Fprintf(w, "sfkvm migratesetup: %v\n", err)
