@@ -164,7 +164,7 @@ func (p *Prober) dial(ctx context.Context, t Target) (*ssh.Client, *attempt, err
 	if t.Password != nil {
 		pw, err := t.Password.Password(ctx)
 		if err != nil {
-			return nil, &attempt{}, &Error{Kind: ErrNoUsableMethod, Address: t.HostPort(), Stage: "password", Err: err}
+			return nil, &attempt{}, &Error{Kind: ErrPasswordSource, Address: t.HostPort(), Stage: StagePassword, Err: err}
 		}
 		password = pw
 		defer wipe(password)
@@ -195,7 +195,7 @@ func (a *attempt) droppedEarly(err error) bool {
 func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh.Client, *attempt, error) {
 	hostport := t.HostPort()
 	a := &attempt{p: p, target: t, hostport: hostport, password: password}
-	fail := func(kind error, stage string, err error) error {
+	fail := func(kind error, stage Stage, err error) error {
 		return &Error{Kind: kind, Address: hostport, Stage: stage, Err: err}
 	}
 
@@ -203,7 +203,7 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh
 	conn, err := p.opts.DialContext(dctx, "tcp", hostport)
 	cancel()
 	if err != nil {
-		return nil, a, fail(dialKind(err), "dial", err)
+		return nil, a, fail(dialKind(err), StageDial, err)
 	}
 
 	deadline := time.Now().Add(p.opts.HandshakeTimeout)
@@ -227,7 +227,7 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh
 	}
 	if !stop() {
 		sc.Close()
-		return nil, a, fail(ErrTimeout, "auth", ctx.Err())
+		return nil, a, fail(ErrTimeout, StageAuth, ctx.Err())
 	}
 	conn.SetDeadline(time.Time{})
 	return ssh.NewClient(sc, chans, reqs), a, nil
@@ -238,13 +238,9 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh
 // password.
 func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) error {
 	e := &Error{Address: a.hostport, Err: err, Fingerprint: a.fingerprint}
-	switch {
-	case !a.hostKeySeen:
-		e.Stage = "handshake"
-	case a.method != "":
-		e.Stage = "auth " + a.method
-	default:
-		e.Stage = "auth"
+	e.Stage = authStage(a.method)
+	if !a.hostKeySeen {
+		e.Stage = StageHandshake
 	}
 	var netErr net.Error
 	switch {
@@ -255,10 +251,10 @@ func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) e
 	case a.hostKeyErr != nil:
 		var he *Error
 		if errors.As(a.hostKeyErr, &he) {
-			he.Address, he.Stage = a.hostport, "host key"
+			he.Address, he.Stage = a.hostport, StageHostKey
 			return he
 		}
-		e.Kind, e.Stage, e.Err = ErrConnection, "host key", a.hostKeyErr
+		e.Kind, e.Stage, e.Err = ErrConnection, StageHostKey, a.hostKeyErr
 	case a.authErr != nil:
 		e.Kind = a.authErr
 		e.Err = fmt.Errorf("server allows %s", methodList(a.allowed))

@@ -21,8 +21,12 @@
 // the Err sentinels, so errors.Is tells them apart: connection refused,
 // unreachable, timeout, unknown, changed or revoked host key,
 // authentication failed, no usable method, sudo needs a password, sudo needs
-// a tty, sudo failed, command failed, output too large. Each carries a Hint for the
-// administrator and never the password.
+// a tty, sudo failed, command failed, output too large, and a password
+// source that failed (ErrPasswordSource, before any connection). Each
+// carries a Hint for the administrator and never the password, and says
+// where it happened as a [Stage]: StagePassword, StageDial,
+// StageHandshake, StageHostKey, StageAuth, StageAuthPassword,
+// StageAuthKeyboardInteractive, StageSudo or StageCommand.
 //
 // What real OpenSSH taught us, and what the package does about it:
 //

@@ -198,7 +198,7 @@ func TestQuoteRemote(t *testing.T) {
 // x/crypto puts remote words into some errors (a disconnect reason): the
 // message escapes them and bounds their length.
 func TestErrorEscapesUnderlyingText(t *testing.T) {
-	e := &Error{Kind: ErrConnection, Address: "192.0.2.1:22", Stage: "handshake",
+	e := &Error{Kind: ErrConnection, Address: "192.0.2.1:22", Stage: StageHandshake,
 		Err: errors.New("ssh: disconnect, reason 2: \x1b]0;pwned\x07" + strings.Repeat("\x1b[A", 1000))}
 	msg := e.Error()
 	noRawControl(t, "Error()", msg)

@@ -57,7 +57,7 @@ func checkGuest(ctx context.Context, pe *preflightEnv, i int, g kvmguests.Guest,
 		hostKey.Verdict, hostKey.Reason, hostKey.Fix = verdictFail, reasonOf(res.Err), fixOf(res, g)
 		skipRest("the host key check failed", &login, &sudo, &names)
 		return append([]row{hostKey, login, sudo, names}, stepFive("the host key check failed")...)
-	case se != nil && se.Stage == "password":
+	case errors.Is(res.Err, sshcheck.ErrPasswordSource):
 		// The password could not be had (a vendor token with --key, the
 		// wrong key): no connection was made, so nothing is known of the
 		// host key either.
@@ -171,7 +171,7 @@ func errorText(err error) string {
 func reasonOf(err error) string {
 	var se *sshcheck.Error
 	if errors.As(err, &se) && se.Kind != nil {
-		return se.Kind.Error() + " (" + se.Stage + ")" + detailOf(se)
+		return se.Kind.Error() + " (" + string(se.Stage) + ")" + detailOf(se)
 	}
 	return err.Error()
 }
