@@ -9,7 +9,7 @@
 //
 //	p, err := sshcheck.New(sshcheck.Options{})   // strict: root's known_hosts + /etc/ssh/ssh_known_hosts
 //	results := p.ProbeAll(ctx, []sshcheck.Target{
-//		{Name: "cfguest11", Address: "10.20.30.50", User: "root", Password: sshcheck.Password(pw)},
+//		{Name: "cfguest11", Address: "10.20.30.50", User: "root", Password: secret}, // a cipher.Secret (cipher.ReadPasswordFile)
 //	})
 //	for _, r := range results {
 //		if errors.Is(r.Err, sshcheck.ErrHostKeyChanged) { ... }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
 
@@ -138,7 +139,7 @@ func TestAuthenticationOneAttempt(t *testing.T) {
 		p := l.prober(t, nil)
 
 		tg := target("admin")
-		tg.Password = Password("wrong")
+		tg.Password = cipher.SecretFromString("wrong")
 		r := p.Probe(ctxT(t), tg)
 		if !errors.Is(r.Err, ErrAuthFailed) {
 			t.Fatalf("ki=%v: Probe: %v, want authentication failed", ki, r.Err)
@@ -309,19 +310,14 @@ func TestNoRetryOfHostKeyOrAuthFailures(t *testing.T) {
 	p2 := l.prober(t, func(o *Options) { o.DialContext = p.opts.DialContext })
 	dials = 0
 	tg := target("root")
-	tg.Password = Password("wrong")
+	tg.Password = cipher.SecretFromString("wrong")
 	if r := p2.Probe(ctxT(t), tg); !errors.Is(r.Err, ErrAuthFailed) || dials != 1 {
 		t.Errorf("wrong password: %v after %d dials, want auth failed after 1", r.Err, dials)
 	}
 }
 
 func TestPasswordRedacts(t *testing.T) {
-	p := Password("hunter2")
-	for _, s := range []string{p.String(), p.GoString()} {
-		if strings.Contains(s, "hunter2") {
-			t.Errorf("%q shows the password", s)
-		}
-	}
+	p := cipher.SecretFromString("hunter2")
 	tg := Target{Address: "192.0.2.1", User: "u", Password: p}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		if s := sprintf(verb, tg); strings.Contains(s, "hunter2") {
@@ -334,7 +330,7 @@ func TestFingerprintKeptOnAuthFailure(t *testing.T) {
 	l := newLab(t, sshtest.Config{})
 	l.know(t, l.srv.HostKeys()[0])
 	tg := target("root")
-	tg.Password = Password("wrong")
+	tg.Password = cipher.SecretFromString("wrong")
 	r := l.prober(t, nil).Probe(ctxT(t), tg)
 	if !errors.Is(r.Err, ErrAuthFailed) || r.Fingerprint != fingerprint(l.srv.HostKeys()[0]) {
 		t.Errorf("Probe: %v, fingerprint %q", r.Err, r.Fingerprint)

@@ -1,9 +1,7 @@
 package sshcheck
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net"
 	"strconv"
 )
@@ -36,23 +34,13 @@ func (t Target) IsRoot() bool { return t.User == "root" }
 
 // PasswordSource yields the password of a target when it is needed, so that a
 // password is decrypted (or read) as late as possible. The caller of
-// Password wipes the returned slice after use.
+// Password wipes the returned slice after use. cipher.Secret, the module's
+// one password type, is a PasswordSource as it is; PasswordFunc adapts a
+// function that opens a token on demand. A source that fails ends the probe
+// with ErrPasswordSource before any connection.
 type PasswordSource interface {
 	Password(ctx context.Context) ([]byte, error)
 }
-
-// Password is a password held in memory. It redacts itself in fmt and slog.
-type Password []byte
-
-// Password returns a copy, which the caller may wipe.
-func (p Password) Password(context.Context) ([]byte, error) { return bytes.Clone(p), nil }
-
-func (Password) String() string { return "[REDACTED]" }
-
-// GoString keeps %#v from printing the bytes.
-func (Password) GoString() string { return "sshcheck.Password([REDACTED])" }
-
-func (Password) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 
 // PasswordFunc adapts a function, such as one that opens a sealed token, to
 // a PasswordSource.

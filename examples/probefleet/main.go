@@ -11,17 +11,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -67,11 +65,11 @@ func probe(ctx context.Context, file string, stdin io.Reader, opts sshcheck.Opti
 	if err := diags.Err(); err != nil {
 		return nil, err
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	pw, err := cipher.ReadPassword(stdin) // one bounded line, wiped on error
+	if err != nil {
 		return nil, err
 	}
-	pw := sshcheck.Password(strings.TrimRight(line, "\r\n"))
+	defer pw.Wipe()
 	var targets []sshcheck.Target
 	for _, g := range cfg.Guests() {
 		targets = append(targets, sshcheck.Target{Name: g.Name, Address: g.IP.String(), User: g.User, Password: pw})

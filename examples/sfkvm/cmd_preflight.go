@@ -106,7 +106,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 			return fail(exitNoInput, "--password-stdin: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 		}
 		defer pw.Wipe()
-		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
+		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	}
 	if *hosts != "" {
 		pe.hosts = strings.Split(*hosts, ",")
@@ -122,7 +122,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 				return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 			}
 			defer pw.Wipe()
-			hostPW = sshcheck.Password(pw.Bytes())
+			hostPW = pw
 		}
 		pe.hostTarget = func(addr string) sshcheck.Target {
 			return sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -106,7 +105,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 			return exitNoInput
 		}
 		defer pw.Wipe()
-		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
+		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	} else {
 		key, err := cipher.LoadKey(*keyFile)
 		if err != nil {
@@ -222,7 +221,7 @@ func knownHostsExit(err error) int {
 func sealedPassword(key *cipher.Key, g kvmguests.Guest, opts cipher.OpenOptions, warn func(string)) sshcheck.PasswordSource {
 	tok := g.Password
 	var warned sync.Once // a check that logs in twice warns once
-	return sshcheck.PasswordFunc(func(context.Context) ([]byte, error) {
+	return sshcheck.PasswordFunc(func(ctx context.Context) ([]byte, error) {
 		t := tok.Reveal()
 		if !cipher.IsSealedToken(t) {
 			return nil, errors.New("guest_passwd is not an sfkvm sealed token (an sfcipher token can only be read by PRIMECLUSTER): use --password-stdin")
@@ -235,7 +234,7 @@ func sealedPassword(key *cipher.Key, g kvmguests.Guest, opts cipher.OpenOptions,
 		if w != nil && warn != nil {
 			warned.Do(func() { warn(fmt.Sprintf("%s: warning: %s: %s", g.Name, w, resealCommand(g))) })
 		}
-		return bytes.Clone(secret.Bytes()), nil
+		return secret.Password(ctx)
 	})
 }
 

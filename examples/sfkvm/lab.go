@@ -319,7 +319,7 @@ func (l *lab) preflightEnv() (*preflightEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	hostPW := sshcheck.Password(l.host2Password)
+	hostPW := cipher.NewSecret(l.host2Password)
 	return &preflightEnv{
 		conf: l.conf, confOpts: kvmguests.Options{AllowSealed: true, SkipFileChecks: l.skipFileChecks()},
 		prober: p, guestPort: 22,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -47,7 +48,7 @@ func (l *lab) walk(ctx context.Context, w io.Writer, f labFaults) ([]row, error)
 		return nil, err
 	}
 	// This host must also know the other hosts' keys, for preflight --hosts.
-	host2 := sshcheck.Target{Name: labHost2Name, Address: labHost2IP, User: "root", Password: sshcheck.Password(l.host2Password)}
+	host2 := sshcheck.Target{Name: labHost2Name, Address: labHost2IP, User: "root", Password: cipher.NewSecret(l.host2Password)}
 	for _, r := range p.ProbeAll(ctx, append(l.targets(), host2)) {
 		verdict := "ok, host key recorded " + r.Fingerprint
 		if !r.OK() {
