@@ -10,13 +10,18 @@
 //	f := &sdfacility.Facility{} // /opt/SMAW/bin/sdtool on this machine
 //	st, err := f.Restart(ctx)   // sdtool -s; [-e;] -b; wait until ready
 //	switch {
-//	case sdfacility.IsToolMissing(err):             // no sdtool here
-//	case sdfacility.IsAgentFailed(err):             // an agent read InitFailed or TestFailed
-//	case sdfacility.IsNotReady(err):                // ctx ended first; err holds the last status
+//	case errors.Is(err, sdfacility.ErrToolMissing): // no sdtool here
+//	case errors.Is(err, sdfacility.ErrAgentFailed): // an agent read InitFailed or TestFailed (*AgentError)
+//	case errors.Is(err, sdfacility.ErrNotReady):    // ctx ended first; *WaitError holds the last status
 //	case errors.Is(err, sdfacility.ErrMayBeDown):   // sdtool -b failed or hung (*StepError); st is read after it
 //	case errors.Is(err, sdfacility.ErrUnconfirmed): // sdtool -s: a table, but a non-zero exit; nothing sent
 //	case err != nil:                                // sdtool -e failed (*StepError), or sdtool -s could not run
 //	}
+//
+// Every outcome is a sentinel for errors.Is or a type for errors.As
+// (*CommandError, *StepError, *StatusError, *AgentError, *WaitError,
+// *UnrecognisedError, *OutputLimitError); a timeout is
+// errors.Is(err, context.DeadlineExceeded). There are no Is... helpers.
 //
 // [Facility.Restart] never sends sdtool -b after a failed sdtool -e. After
 // a failed or hung sdtool -e or -b it reads sdtool -s once more

@@ -92,10 +92,7 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 			// The caller's reason (an interrupt, say), not "context canceled".
 			return out.buf, errOut.buf, -1, fmt.Errorf("not started: %w", context.Cause(ctx))
 		}
-		if errors.Is(runErr, exec.ErrNotFound) || errors.Is(runErr, fs.ErrNotExist) {
-			runErr = fmt.Errorf("%w: %w", ErrToolMissing, runErr)
-		}
-		return out.buf, errOut.buf, -1, runErr
+		return out.buf, errOut.buf, -1, startError(cmd.Path, runErr) // Path: name as found in PATH
 	}
 	var limit *OutputLimitError
 	if errors.As(context.Cause(ctx), &limit) {
@@ -109,6 +106,23 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 		return out.buf, errOut.buf, -1, fmt.Errorf("did not finish: %w", context.Cause(ctx))
 	}
 	return out.buf, errOut.buf, code, nil
+}
+
+// startError says why a command did not start. ErrToolMissing only when
+// the tool itself is absent (not in PATH, or no file at its path): exec
+// reports a missing script interpreter or loader with the same ENOENT,
+// and then the tool is there and must be repaired, not installed.
+func startError(name string, err error) error {
+	if errors.Is(err, exec.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrToolMissing, err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if _, statErr := os.Stat(name); errors.Is(statErr, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %w", ErrToolMissing, err)
+	}
+	return fmt.Errorf("%s exists but cannot be started (its interpreter or a library it needs is missing): %w", name, err)
 }
 
 func orDefault[T int | time.Duration](v, def T) T {

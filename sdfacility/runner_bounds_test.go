@@ -73,7 +73,7 @@ func TestLocalRunnerDefaultTimeoutKillsHangingGroup(t *testing.T) {
 	start := time.Now()
 	stdout, _, code, err := r.Run(context.Background(), tool)
 	took := time.Since(start)
-	if !sdfacility.IsTimeout(err) || code != -1 {
+	if !errors.Is(err, context.DeadlineExceeded) || code != -1 {
 		t.Errorf("code %d err %v; want -1 and a timeout", code, err)
 	}
 	if err != nil && !strings.Contains(err.Error(), "500ms") {

@@ -2,6 +2,7 @@ package sdfacility_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -167,7 +168,7 @@ func TestFirstFailureNamesNodeAndAgent(t *testing.T) {
 		if err.Node != "n2" || err.Agent != "SA_libvirtgr" || err.Column != tc.column || err.State != tc.word {
 			t.Errorf("%s: got %+v", tc.row, err)
 		}
-		if !sdfacility.IsAgentFailed(err) || !strings.Contains(err.Error(), "SA_libvirtgr on node n2") {
+		if !errors.Is(err, sdfacility.ErrAgentFailed) || !strings.Contains(err.Error(), "SA_libvirtgr on node n2") {
 			t.Errorf("error %q: predicate or wording wrong", err)
 		}
 	}

@@ -234,7 +234,7 @@ func checkFacility(ctx context.Context, pe *preflightEnv) []row {
 	f := sdfacility.Facility{Runner: pe.local, SDTool: pe.sdtool}
 	st, err := f.Status(ctx)
 	switch {
-	case sdfacility.IsToolMissing(err):
+	case errors.Is(err, sdfacility.ErrToolMissing):
 		r.Verdict, r.Reason = verdictSkip, "sdtool is not installed ("+pe.sdtool+"): PRIMECLUSTER is not on this machine"
 	case err != nil:
 		r.Verdict, r.Reason, r.Fix = verdictFail, err.Error(), "sfkvm sd status shows what sdtool said"
