@@ -219,7 +219,7 @@ func setupGuests(ctx context.Context, e *env, f migratesetupFlags, names []strin
 	defer closeStore()
 	opts := migratesetup.Options{
 		HostInfoPath: f.hostinfo, DryRun: f.dryRun, Restart: f.restart, Force: f.force,
-		ShutdownTimeout: f.timeout, Concurrency: f.parallel,
+		ShutdownTimeout: f.timeout, Parallel: f.parallel,
 	}
 	var results []migratesetup.Result
 	if f.remove {
