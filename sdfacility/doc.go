@@ -36,7 +36,7 @@
 //
 // Commands run through a [Runner], a one-method interface declared here:
 // [LocalRunner] runs them on this machine (own process group, killed as a
-// whole when the context ends; LC_ALL=C; [DefaultTimeout] when the context
+// whole when the context ends; LC_ALL=C; [DefaultCommandTimeout] when the context
 // has no deadline; stdout kept up to [DefaultMaxStdout] and stderr up to
 // [DefaultMaxStderr], the command stopped with an [*OutputLimitError] past
 // either), and any type with the same method, such as an SSH runner from

@@ -30,10 +30,10 @@ const (
 	// DefaultWaitDelay is how long LocalRunner waits for the output pipes
 	// to close after the command ended or was killed.
 	DefaultWaitDelay = 2 * time.Second
-	// DefaultTimeout bounds a command whose context has no deadline: the
+	// DefaultCommandTimeout bounds a command whose context has no deadline: the
 	// vendor tools answer in seconds, and one that hangs must not hang
 	// its caller for ever.
-	DefaultTimeout = time.Minute
+	DefaultCommandTimeout = time.Minute
 	// DefaultMaxStdout is the most stdout kept: far more than any table
 	// or name these tools print.
 	DefaultMaxStdout = 1 << 20
@@ -59,9 +59,10 @@ const (
 type LocalRunner struct {
 	// WaitDelay bounds the wait for the output pipes; DefaultWaitDelay if zero.
 	WaitDelay time.Duration
-	// Timeout bounds a run whose context has no deadline; DefaultTimeout
-	// if zero. A deadline in the context is kept as it is.
-	Timeout time.Duration
+	// CommandTimeout bounds a run whose context has no deadline;
+	// DefaultCommandTimeout if zero. A deadline in the context is kept as
+	// it is. (sshcheck.Options.CommandTimeout is the same knob.)
+	CommandTimeout time.Duration
 	// MaxStdout and MaxStderr cap the output kept, in bytes;
 	// DefaultMaxStdout and DefaultMaxStderr if zero.
 	MaxStdout, MaxStderr int
@@ -74,7 +75,7 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if _, ok := ctx.Deadline(); !ok {
-		d := orDefault(r.Timeout, DefaultTimeout)
+		d := orDefault(r.CommandTimeout, DefaultCommandTimeout)
 		var stop context.CancelFunc
 		ctx, stop = context.WithTimeoutCause(ctx, d, fmt.Errorf("no end after %v, the default bound of a command: %w", d, context.DeadlineExceeded))
 		defer stop()

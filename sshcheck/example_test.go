@@ -173,7 +173,7 @@ func ExampleClient_RunLimited() {
 		return
 	}
 	defer c.Close()
-	_, _, _, err = c.RunLimited(context.Background(), sshcheck.Limits{Stdout: 64 << 10}, "cat", "--", "/etc/opt/FJSVcluster/etc/kvmguests.conf")
+	_, _, _, err = c.RunLimited(context.Background(), sshcheck.Limits{MaxStdout: 64 << 10}, "cat", "--", "/etc/opt/FJSVcluster/etc/kvmguests.conf")
 	var e *sshcheck.Error
 	fmt.Println(errors.Is(err, sshcheck.ErrOutputTooLarge), errors.As(err, &e) && e.Stream == "stdout", e.Limit)
 	// Output: true true 65536

@@ -73,7 +73,7 @@ func TestEndlessStdoutStopsAtTheCap(t *testing.T) {
 	c, _ := dialLab(t, "admin", f.handler, 20*time.Second)
 	const limit = 256 << 10
 	start := time.Now()
-	stdout, _, status, err := c.RunLimited(ctxT(t), Limits{Stdout: limit}, "flood", "stdout")
+	stdout, _, status, err := c.RunLimited(ctxT(t), Limits{MaxStdout: limit}, "flood", "stdout")
 	took := time.Since(start)
 
 	var e *Error

@@ -71,8 +71,8 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 	addr := c.target.HostPort()
 	lim = lim.withDefaults()
 	over := make(chan *cappedBuffer, 2)
-	o := &cappedBuffer{stream: "stdout", max: lim.Stdout, over: over}
-	e := &cappedBuffer{stream: "stderr", max: lim.Stderr, over: over}
+	o := &cappedBuffer{stream: "stdout", max: lim.MaxStdout, over: over}
+	e := &cappedBuffer{stream: "stderr", max: lim.MaxStderr, over: over}
 
 	done := make(chan error, 1)
 	var mu sync.Mutex

@@ -203,7 +203,7 @@ func fetchFromHost(ctx context.Context, pe *preflightEnv, host, path string, lim
 		return nil, err
 	}
 	defer c.Close()
-	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{Stdout: limit}, "cat", "--", path)
+	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{MaxStdout: limit}, "cat", "--", path)
 	if err != nil {
 		return nil, err
 	}
