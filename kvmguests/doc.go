@@ -16,7 +16,7 @@
 // [Parse] reads from an io.Reader and a name for messages; [ReadFile] adds
 // the checks of the file itself. Neither stops at the first problem: they
 // return every line read (the [Guest] values among them) and every problem as
-// [Diagnostics], in file order (the first [MaxDiagnostics] of them, then one
+// [diag.Diagnostics], in file order (the first [MaxDiagnostics] of them, then one
 // that counts the rest):
 //
 //	cfg, diags, err := kvmguests.ReadFile(kvmguests.DefaultPath, kvmguests.Options{})

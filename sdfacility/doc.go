@@ -48,7 +48,7 @@
 //
 //	node[,weight=W][,admIP=IP]:agent=SA,timeout=T[:agent=SA,timeout=T]...
 //
-// with the weight 1 when absent. It reports every problem as a [Diagnostic]
+// with the weight 1 when absent. It reports every problem as a [diag.Diagnostic]
 // printed FILE:LINE:COL: error|warning: CODE: message, and never stops at
 // the first. [Config.Marshal] writes a Config back.
 //
