@@ -301,7 +301,7 @@ func TestPreflightHostPasswordFileGuarded(t *testing.T) {
 	} {
 		done := make(chan cliResult, 1)
 		go func() {
-			done <- runCLI(t, "", "preflight", "--hosts", "192.0.2.2", "--host-password-file", tc.file, "-f", dir+"/none.conf")
+			done <- runCLI(t, "", "preflight", "--hosts", "127.0.0.1", "--host-password-file", tc.file, "-f", dir+"/none.conf")
 		}()
 		select {
 		case r := <-done:

@@ -38,8 +38,8 @@ func TestProbeUsageAndConfig(t *testing.T) {
 		{"config-errors", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/errors.conf"}, exitConfig, "has errors"},
 		{"manual-example", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/manual.conf"}, exitConfig, "manual.conf:"},
 		{"both-sources", "pw\n", []string{"probe", "--password-stdin", "--key", "k", "-f", "testdata/ok.conf"}, exitUsage, "exactly one"},
-		{"missing-key", "", []string{"probe", "--key", "testdata/none.key", "--no-perm", "-f", "testdata/ok.conf"}, exitNoInput, "none.key"},
-		{"empty-stdin", "", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/ok.conf"}, exitNoInput, "no password"},
+		{"missing-key", "", []string{"probe", "--key", "testdata/none.key", "--no-perm", "-f", "testdata/noguests.conf"}, exitNoInput, "none.key"},
+		{"empty-stdin", "", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/noguests.conf"}, exitNoInput, "no password"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, tc.stdin, tc.args...)
@@ -139,7 +139,7 @@ func TestProbeKeyFileMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(f, 0o644)
-	r := runCLI(t, "", "probe", "--key", f, "--no-perm", "-f", "testdata/ok.conf")
+	r := runCLI(t, "", "probe", "--key", f, "--no-perm", "-f", "testdata/noguests.conf")
 	if r.code != exitNoPerm || !strings.Contains(r.stderr, "0644") {
 		t.Errorf("exit %d, want %d; stderr %q", r.code, exitNoPerm, r.stderr)
 	}
@@ -294,7 +294,7 @@ func TestProbeUnsafeKnownHosts(t *testing.T) {
 		link:                               "is a symbolic link",
 		filepath.Join(open, "known_hosts"): "writable by group or others",
 	} {
-		r := runCLI(t, "pw\n", "probe", "--no-perm", "-f", "testdata/ok.conf", "--known-hosts", kh, "--trust", "--password-stdin")
+		r := runCLI(t, "pw\n", "probe", "--no-perm", "-f", "testdata/noguests.conf", "--known-hosts", kh, "--trust", "--password-stdin")
 		if r.code != exitNoPerm || !strings.Contains(r.stderr, says) {
 			t.Errorf("--known-hosts %s: exit %d, want %d saying %q; stderr %q", kh, r.code, exitNoPerm, says, r.stderr)
 		}
