@@ -245,7 +245,9 @@ var moreHostileCases = []hostileCase{
 			return args("check", "--no-perm", "-f", makeFIFO(t, filepath.Join(dir, "k.conf"))), ""
 		}},
 	{name: "check --no-perm: /dev/zero", code: exitNoInput, message: "not a regular file (a character device)",
-		setup: func(t *testing.T, dir string) ([]string, string) { return args("check", "--no-perm", "-f", "/dev/zero"), "" }},
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("check", "--no-perm", "-f", "/dev/zero"), ""
+		}},
 	{name: "compare: /dev/zero", code: exitNoInput, message: "not a regular file",
 		setup: func(t *testing.T, dir string) ([]string, string) {
 			return args("compare", writeFile(t, filepath.Join(dir, "k.conf"), plainConf, 0o600), "/dev/zero"), ""
