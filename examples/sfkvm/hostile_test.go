@@ -3,18 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // The hostile inputs and faults of issue 10, in one table: what a hostile
@@ -43,7 +41,7 @@ func runHostile(t *testing.T, c hostileCase) {
 	t.Helper()
 	dir := t.TempDir()
 	args, stdin := c.setup(t, dir)
-	before := diskState(t, dir)
+	before := testenv.DirState(t, dir)
 	type result struct {
 		code           int
 		stdout, stderr string
@@ -71,45 +69,9 @@ func runHostile(t *testing.T, c hostileCase) {
 			t.Errorf("sfkvm %q printed the secret %q:\n%s%s", args, s, r.stdout, r.stderr)
 		}
 	}
-	if after := diskState(t, dir); after != before {
+	if after := testenv.DirState(t, dir); after != before {
 		t.Errorf("sfkvm %q changed the disk:\nbefore:\n%s\nafter:\n%s", args, before, after)
 	}
-}
-
-// diskState describes every entry under dir: type, mode, owner, and the
-// hash of a regular file's contents (never reading a FIFO or a device).
-func diskState(t *testing.T, dir string) string {
-	t.Helper()
-	var lines []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		line := fmt.Sprintf("%s %v uid=%d", strings.TrimPrefix(p, dir), fi.Mode(), st.Uid)
-		switch {
-		case fi.Mode().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" sha256=%x", sha256.Sum256(b))
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			line += " -> " + target
-		}
-		lines = append(lines, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
 }
 
 // hostile file makers, each returning the path it made.
