@@ -30,13 +30,7 @@ func guestCheck(id ID) func(context.Context, *pass) []Result {
 				defer func() { <-p.sem }()
 				s.results = p.checkGuest(ctx, i, p.guests[i])
 			})
-			var out []Result
-			for _, r := range s.results {
-				if r.Check == id {
-					out = append(out, r)
-				}
-			}
-			return out
+			return only(id, s.results)
 		})
 	}
 }

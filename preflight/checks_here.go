@@ -13,13 +13,7 @@ import (
 func hereCheck(id ID) func(context.Context, *pass) []Result {
 	return func(ctx context.Context, p *pass) []Result {
 		p.hereOnce.Do(func() { p.hereResults = p.checkHere(ctx) })
-		var out []Result
-		for _, r := range p.hereResults {
-			if r.Check == id {
-				out = append(out, r)
-			}
-		}
-		return out
+		return only(id, p.hereResults)
 	}
 }
 

@@ -18,14 +18,11 @@ import (
 func ExampleRun() {
 	dir, _ := os.MkdirTemp("", "preflight-example-")
 	defer os.RemoveAll(dir)
-	l, err := lab.New(dir, lab.SudoNeedsPassword("guest22"))
+	l, err := lab.Start(context.Background(), dir, io.Discard, lab.SudoNeedsPassword("guest22"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer l.Close()
-	if err := l.Prepare(context.Background(), io.Discard); err != nil {
-		log.Fatal(err)
-	}
 	rep := preflight.Run(context.Background(), l.Config())
 	for _, r := range rep.Results {
 		if r.Status == preflight.Fail {

@@ -21,14 +21,11 @@ import (
 // report of it.
 func labReport(t *testing.T, opts ...lab.Option) preflight.Report {
 	t.Helper()
-	l, err := lab.New(t.TempDir(), opts...)
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if err := l.Prepare(context.Background(), io.Discard); err != nil {
-		t.Fatal(err)
-	}
 	return preflight.Run(context.Background(), l.Config())
 }
 
@@ -45,14 +42,11 @@ func fails(rep preflight.Report) []preflight.Result {
 // TestClean: a lab without faults has no FAIL, and every result is OK but
 // the ones that cannot be (no vendor checker; sealed tokens warn).
 func TestClean(t *testing.T) {
-	l, err := lab.New(t.TempDir())
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if err := l.Prepare(context.Background(), io.Discard); err != nil {
-		t.Fatal(err)
-	}
 	rep := preflight.Run(context.Background(), l.Config())
 	for _, b := range l.Unexpected(rep) {
 		t.Error(b)

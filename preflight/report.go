@@ -94,15 +94,7 @@ func newReport(results []Result) Report {
 func (r Report) Failed() bool { return r.Counts.Fail > 0 }
 
 // Of returns the results of one check.
-func (r Report) Of(id ID) []Result {
-	var out []Result
-	for _, x := range r.Results {
-		if x.Check == id {
-			out = append(out, x)
-		}
-	}
-	return out
-}
+func (r Report) Of(id ID) []Result { return only(id, r.Results) }
 
 // WriteText writes the report as a table: one line per result (step,
 // title, target, status, reason), under a FAIL or WARN what to do, then

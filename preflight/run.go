@@ -118,6 +118,17 @@ func fanOut(n int, f func(i int) []Result) []Result {
 	return slices.Concat(out...)
 }
 
+// only returns the results of one check.
+func only(id ID, rs []Result) []Result {
+	var out []Result
+	for _, r := range rs {
+		if r.Check == id {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // fromFile reports whether the guests come from a file (so the file's
 // checks apply), and why not.
 func (p *pass) fromFile() (bool, string) {

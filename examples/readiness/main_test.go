@@ -13,14 +13,11 @@ import (
 // TestReadinessAgainstTheLab runs the program's report against the lab
 // with one guest's sudo broken: not ready, and that guest's fix printed.
 func TestReadinessAgainstTheLab(t *testing.T) {
-	l, err := lab.New(t.TempDir(), lab.SudoNeedsPassword("guest12"))
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard, lab.SudoNeedsPassword("guest12"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if err := l.Prepare(context.Background(), io.Discard); err != nil {
-		t.Fatal(err)
-	}
 	var out strings.Builder
 	if report(&out, preflight.Run(context.Background(), l.Config())) {
 		t.Errorf("ready with a broken guest:\n%s", out.String())

@@ -1,12 +1,11 @@
 // Package lab is a small PRIMECLUSTER KVM cluster in one process, for tests
 // and demonstrations of the whole procedure: what net/http/httptest is to
 // an HTTP server. New builds it in a folder, Prepare walks the procedure on
-// it, Config is preflight's view of it, Close stops it.
+// it (Start does both), Config is preflight's view of it, Close stops it.
 //
-//	l, err := lab.New(t.TempDir(), lab.SudoNeedsPassword("guest22"))
+//	l, err := lab.Start(ctx, t.TempDir(), io.Discard, lab.SudoNeedsPassword("guest22"))
 //	if err != nil { ... }
 //	defer l.Close()
-//	if err := l.Prepare(ctx, io.Discard); err != nil { ... }
 //	rep := preflight.Run(ctx, l.Config())
 //
 // In it, real protocols: the manual's four guests (guest11 and guest21 on

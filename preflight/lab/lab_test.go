@@ -42,14 +42,11 @@ func TestUnexpected(t *testing.T) {
 		{"copy differs", []lab.Option{lab.CopyDiffers()}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l, err := lab.New(t.TempDir(), tc.opts...)
+			l, err := lab.Start(context.Background(), t.TempDir(), io.Discard, tc.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer l.Close()
-			if err := l.Prepare(context.Background(), io.Discard); err != nil {
-				t.Fatal(err)
-			}
 			bad := l.Unexpected(preflight.Run(context.Background(), l.Config()))
 			if (len(bad) == 0) != tc.quiet {
 				t.Errorf("Unexpected = %q", bad)

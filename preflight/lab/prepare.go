@@ -15,6 +15,20 @@ import (
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
+// Start builds the lab in dir with opts and prepares it, telling w what it
+// does: New, then Prepare. Close it when done.
+func Start(ctx context.Context, dir string, w io.Writer, opts ...Option) (*Lab, error) {
+	l, err := New(dir, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Prepare(ctx, w); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
 // Prepare walks the procedure on the lab, step by step, through the
 // library's real code paths, telling w what it does and which command does
 // it on a real cluster: it checks the file, records the host keys, restarts
