@@ -139,3 +139,21 @@ func TestTransientGuestFix(t *testing.T) {
 		}
 	}
 }
+
+// Guests given by the caller: the checks of a file have no file to check,
+// and say so, while the guests are still checked.
+func TestGivenGuestsSkipTheFile(t *testing.T) {
+	dir := t.TempDir()
+	g := kvmguests.Guest{Name: "guest11", HostCFName: "cfhost1", ClusterName: "c1", CFName: "cfguest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+	rep := preflight.Run(context.Background(), preflight.Config{Guests: []kvmguests.Guest{g}, HostInfo: dir + "/hostinfo",
+		Local: sdtest.New(sdtest.Config{}), ProberOptions: sshcheck.Options{KnownHostsFiles: []string{dir + "/known_hosts"},
+			DialContext: sshtest.Routes{}.DialContext}})
+	for _, id := range []preflight.ID{"conf.syntax", "conf.vendor", "conf.mode", "conf.copies"} {
+		if rs := rep.Of(id); len(rs) != 1 || rs[0].Status != preflight.Skip || !strings.Contains(rs[0].Reason, "given by the caller") {
+			t.Errorf("%s: %+v", id, rs)
+		}
+	}
+	if rs := rep.Of(preflight.GuestHostKey.ID); len(rs) != 1 || rs[0].Target != "guest11 192.0.2.11" || rs[0].Status != preflight.Fail {
+		t.Errorf("guest.hostkey: %+v", rs)
+	}
+}
