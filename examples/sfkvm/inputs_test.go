@@ -154,22 +154,3 @@ func TestPasswordFileOfAnotherUser(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 77, owned by another user", r.code, r.stderr)
 	}
 }
-
-// TestPreflightCopiesReadsAFile: step 1.4 reads this host's copy as compare
-// does: a FIFO in its place is reported, not waited on.
-func TestPreflightCopiesReadsAFile(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "kvmguests.conf")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan []row, 1)
-	go func() { done <- checkCopies(t.Context(), &preflightEnv{conf: fifo, hosts: []string{"192.0.2.2"}}) }()
-	select {
-	case rows := <-done:
-		if len(rows) != 1 || rows[0].Verdict != verdictSkip || !strings.Contains(rows[0].Reason, fifo+": is not a regular file (a FIFO)") {
-			t.Errorf("rows = %+v", rows)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("checkCopies blocked on a FIFO")
-	}
-}
