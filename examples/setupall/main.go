@@ -18,6 +18,7 @@ import (
 	"os"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 )
 
 func main() {
@@ -25,12 +26,14 @@ func main() {
 	hostinfo := flag.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
 	dryRun := flag.Bool("dry-run", false, "print the changes, change nothing")
 	flag.Parse()
-	store, closeStore, err := openStore(*uri)
+	// In a build without cgo, Open says so (libvirtstore.ErrNoLibvirt)
+	// and how to rebuild.
+	store, err := libvirtstore.Open(*uri)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "setupall:", err)
 		os.Exit(69)
 	}
-	defer closeStore()
+	defer store.Close()
 	failed, err := setupAll(context.Background(), store, migratesetup.Options{HostInfoPath: *hostinfo, DryRun: *dryRun}, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "setupall:", err)
