@@ -64,7 +64,7 @@ func (s *Sfcipher) Encrypt(ctx context.Context, password []byte) (string, error)
 		return "", err
 	}
 	if len(password) > maxTTYLine {
-		return "", fmt.Errorf("cipher: the password is longer than a terminal line holds (%d bytes)", maxTTYLine)
+		return "", &PolicyError{Rule: ErrTooLongToType}
 	}
 	// The tool receives the password: whether found or named, it must
 	// pass CheckTool, and its real path is what runs.
