@@ -25,6 +25,10 @@ func TestCheckGolden(t *testing.T) {
 		{"check-warnings", []string{"check", "--no-perm", "-f", "testdata/warnings.conf"}, exitOK},
 		{"check-errors", []string{"check", "--no-perm", "-f", "testdata/errors.conf"}, exitConfig},
 		{"check-missing", []string{"check", "-f", "testdata/none.conf"}, exitNoInput},
+		// No PRIMECLUSTER here: the default path is missing, and the
+		// message names it and -f.
+		{"check-default-missing", []string{"check"}, exitNoInput},
+		{"check-empty-file-flag", []string{"check", "-f", ""}, exitUsage},
 		{"check-bad-flag", []string{"check", "--bogus"}, exitUsage},
 		{"check-bad-format", []string{"check", "--format=xml"}, exitUsage},
 		{"compare-identical", []string{"compare", "testdata/ok.conf", "testdata/ok.conf"}, exitOK},
