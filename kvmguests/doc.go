@@ -31,7 +31,8 @@
 // folder, and refuses a symbolic link, FIFO or device in the file's place.
 // [Compare] tells whether the copies from two hosts are byte-identical and
 // shows a unified diff; [CompareFiles] and [ReadCopy] read the copies from
-// files.
+// files. Copies that differ only in line ends (CRLF against LF) are named
+// as such ([Comparison].LineEnds, [Comparison.Summary]).
 //
 // # Inputs
 //

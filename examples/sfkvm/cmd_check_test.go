@@ -33,6 +33,9 @@ func TestCheckGolden(t *testing.T) {
 		{"check-bad-format", []string{"check", "--format=xml"}, exitUsage},
 		{"compare-identical", []string{"compare", "testdata/ok.conf", "testdata/ok.conf"}, exitOK},
 		{"compare-differ", []string{"compare", "testdata/ok.conf", "testdata/ok.conf", "testdata/host2.conf"}, exitFailed},
+		// The copies that differ come first, then the identical ones, then
+		// a summary; a copy saved with CRLF is named as such.
+		{"compare-many", []string{"compare", "testdata/ok.conf", "testdata/ok.conf", "testdata/crlf.conf", "testdata/host2.conf"}, exitFailed},
 		{"compare-missing", []string{"compare", "testdata/ok.conf", "testdata/none.conf"}, exitNoInput},
 		{"compare-one-file", []string{"compare", "testdata/ok.conf"}, exitUsage},
 	} {
