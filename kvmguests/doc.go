@@ -81,6 +81,7 @@
 //	double-space         error     one space between fields (points at the second space)
 //	tab                  error     no tab characters
 //	crlf                 error     LF line ends: "CRLF line ending" names a CR before the LF
+//	bom                  error     no UTF-8 byte-order mark (EF BB BF) at 1:1; the line is checked without it
 //	control-char         error     no other control character or DEL
 //	ip-invalid           error     guest_IP is an IPv4 or IPv6 address (net/netip)
 //	ip-zone              error     no IPv6 zone (%eth0)
