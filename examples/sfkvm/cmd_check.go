@@ -79,13 +79,13 @@ func runCheck(_ context.Context, e *env, args []string) int {
 		return checkInputError(e, *file, fileGiven, err)
 	}
 	code := checkExitCode(diags)
-	rep := checkReport{File: *file, OK: code == exitOK, Errors: diags.Count(kvmguests.Error),
-		Warnings: diags.Count(kvmguests.Warning), Guests: []guestJSON{}, Diagnostics: diags}
-	if rep.Diagnostics == nil {
-		rep.Diagnostics = kvmguests.Diagnostics{}
-	}
+	// Names and messages can carry any byte of the file: jsonText keeps
+	// the ones that are not UTF-8 visible as \xNN.
+	rep := checkReport{File: jsonText(*file), OK: code == exitOK, Errors: diags.Count(kvmguests.Error),
+		Warnings: diags.Count(kvmguests.Warning), Guests: []guestJSON{}, Diagnostics: jsonDiagnostics(diags)}
 	for _, g := range guests {
-		rep.Guests = append(rep.Guests, guestJSON{g.Line, g.Name, g.HostCFName, g.ClusterName, g.CFName, g.IP.String(), g.User, g.Password})
+		rep.Guests = append(rep.Guests, guestJSON{g.Line, jsonText(g.Name), jsonText(g.HostCFName), jsonText(g.ClusterName),
+			jsonText(g.CFName), g.IP.String(), jsonText(g.User), g.Password})
 	}
 	if rep.OK {
 		rep.Notice = kvmguests.SuccessNotice

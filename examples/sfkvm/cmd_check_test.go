@@ -24,6 +24,8 @@ func TestCheckGolden(t *testing.T) {
 		{"check-manual-example-json", []string{"check", "--no-perm", "--format=json", "-f", "testdata/manual.conf"}, exitConfig},
 		{"check-warnings", []string{"check", "--no-perm", "-f", "testdata/warnings.conf"}, exitOK},
 		{"check-errors", []string{"check", "--no-perm", "-f", "testdata/errors.conf"}, exitConfig},
+		// A file saved with a byte-order mark: named as a BOM, with the fix.
+		{"check-bom", []string{"check", "--no-perm", "-f", "testdata/bom.conf"}, exitConfig},
 		{"check-missing", []string{"check", "-f", "testdata/none.conf"}, exitNoInput},
 		// No PRIMECLUSTER here: the default path is missing, and the
 		// message names it and -f.
