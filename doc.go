@@ -27,7 +27,13 @@
 // sdtool or cftool on a guest). Fakes that tests and in-house tools can
 // import sit beside the packages: cipher/sfciphertest, sshcheck/sshtest,
 // sdfacility/sdtest, migratesetup/migratesetuptest. Only
-// migratesetup/libvirtstore uses cgo.
+// migratesetup/libvirtstore uses cgo; built without it, its Open returns
+// an error matching libvirtstore.ErrNoLibvirt, so no program needs build
+// tags. The library packages build with CGO_ENABLED=0 for macOS and
+// Windows too (parsing, policy checks, sealed tokens); what needs Unix
+// there (guarded file opens, known_hosts, driving sfcipher) returns an
+// error matching errors.ErrUnsupported. cipher/token holds the shapes of
+// the two kinds of password token, with no dependencies.
 //
 // The reference command line in examples/sfkvm composes them; its preflight
 // command checks the whole procedure at once, and its demo command runs the
