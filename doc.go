@@ -20,14 +20,22 @@
 //	4     the host-side account exists on every host               (not checked: the account is not public)
 //	5     every guest knows every host's key                       sshcheck (GuestKnowsHost)
 //
-// The step packages do not import each other, except the leaf package
-// cipher for its token rules; where one needs what another does, it takes plain values, and
-// where two need the same outside effect each declares the same small
+// The step packages do not import each other (kvmguests takes the shapes
+// of password tokens from the leaf cipher/token, which has no
+// dependencies); where one needs what another does, it takes plain values,
+// and where two need the same outside effect each declares the same small
 // interface (the Runner of sdfacility and sshcheck: sshcheck's Client runs
 // sdtool or cftool on a guest). Fakes that tests and in-house tools can
 // import sit beside the packages: cipher/sfciphertest, sshcheck/sshtest,
 // sdfacility/sdtest, migratesetup/migratesetuptest, and for the whole
-// procedure preflight/lab. Only migratesetup/libvirtstore uses cgo.
+// procedure preflight/lab.
+//
+// Only migratesetup/libvirtstore uses cgo; built without it, its Open
+// returns an error matching libvirtstore.ErrNoLibvirt, so no program needs
+// build tags. The library packages build with CGO_ENABLED=0 for macOS and
+// Windows too (parsing, policy checks, sealed tokens); what needs Unix
+// there (guarded file opens, known_hosts, driving sfcipher) returns an
+// error matching errors.ErrUnsupported.
 //
 // Package preflight composes them into the whole-procedure check, and is
 // the one package that imports the others: preflight.Run(ctx, cfg) returns

@@ -16,6 +16,7 @@ const (
 	ErrDoubleSpace   Code = "double-space"     // two or more spaces between fields
 	ErrTab           Code = "tab"              // a tab character
 	ErrCRLF          Code = "crlf"             // a CR before the LF: CRLF line ending
+	ErrBOM           Code = "bom"              // the file starts with a UTF-8 byte-order mark
 	ErrControlChar   Code = "control-char"     // another control character, or DEL
 	WarnBlankLine    Code = "blank-line"       // an empty line (kept by the writer)
 	WarnCommentLine  Code = "comment-line"     // a line starting with # (kept by the writer)

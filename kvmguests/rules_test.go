@@ -33,6 +33,11 @@ func TestRules(t *testing.T) {
 		{"double-space/manual-example", "guest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrDoubleSpace, 1, 36, Error}}},
 		{"tab", "guest11\tcfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrTab, 1, 8, Error}}},
 		{"crlf", strings.TrimSuffix(good, "\n") + "\r\n", Options{}, []want{{ErrCRLF, 1, 70, Error}}},
+		// A BOM is named, once, and the line is checked without it (no
+		// name-charset warning for its bytes); columns count its 3 bytes.
+		{"bom", "\xEF\xBB\xBF" + good, Options{}, []want{{ErrBOM, 1, 1, Error}}},
+		{"bom/columns", "\xEF\xBB\xBFguest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrBOM, 1, 1, Error}, {ErrDoubleSpace, 1, 39, Error}}},
+		{"bom/only-at-the-start", good + "\xEF\xBB\xBFg2 h2 c2 n2 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameCharset, 2, 1, Warning}}},
 		{"control-char", "gu\x01est11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrControlChar, 1, 3, Error}, {WarnNameCharset, 1, 3, Warning}}},
 		{"ip-invalid", "g1 h1 c1 n1 10.0.0.256 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPInvalid, 1, 13, Error}}},
 		{"ip-zone", "g1 h1 c1 n1 2001:db8::1%eth0 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPZone, 1, 13, Error}}},
