@@ -20,19 +20,38 @@
 //	4     the host-side account exists on every host               (not checked: the account is not public)
 //	5     every guest knows every host's key                       sshcheck (GuestKnowsHost)
 //
-// Packages do not import each other, except the leaf package cipher for its
-// token rules; where one needs what another does, it takes plain values, and
-// where two need the same outside effect each declares the same small
+// The step packages do not import each other (kvmguests takes the shapes
+// of password tokens from the leaf cipher/token, which has no
+// dependencies); where one needs what another does, it takes plain values,
+// and where two need the same outside effect each declares the same small
 // interface (the Runner of sdfacility and sshcheck: sshcheck's Client runs
 // sdtool or cftool on a guest). Fakes that tests and in-house tools can
 // import sit beside the packages: cipher/sfciphertest, sshcheck/sshtest,
-// sdfacility/sdtest, migratesetup/migratesetuptest. Only
-// migratesetup/libvirtstore uses cgo.
+// sdfacility/sdtest, migratesetup/migratesetuptest, and for the whole
+// procedure preflight/lab.
 //
-// The reference command line in examples/sfkvm composes them; its preflight
-// command checks the whole procedure at once, and its demo command runs the
-// procedure against a built-in lab. examples/genconf, examples/probefleet and
-// examples/setupall are short programs that embed the library.
+// Only migratesetup/libvirtstore uses cgo; built without it, its Open
+// returns an error matching libvirtstore.ErrNoLibvirt, so no program needs
+// build tags. The library packages build with CGO_ENABLED=0 for macOS and
+// Windows too (parsing, policy checks, sealed tokens); what needs Unix
+// there (guarded file opens, known_hosts, driving sfcipher) returns an
+// error matching errors.ErrUnsupported.
+//
+// Package preflight composes them into the whole-procedure check, and is
+// the one package that imports the others: preflight.Run(ctx, cfg) returns
+// one result per check and target, each with a stable check ID (such as
+// guest.sudo), the manual's step it guards, a status (OK, WARN, FAIL, SKIP),
+// the reason and what to do; preflight.Checks maps every check to its step.
+// Package preflight/lab is the demo's lab as a test double: lab.New builds
+// in-process SSH guests behind documentation addresses, a second host, a
+// simulated shutdown facility and a libvirt store, with faults as options,
+// so that another project's tests run the whole procedure in a few lines.
+//
+// The reference command line in examples/sfkvm is a thin shell over them;
+// its preflight command prints preflight's report, and its demo command
+// runs the procedure against the lab. examples/genconf,
+// examples/probefleet, examples/setupall and examples/readiness are short
+// programs that embed the library.
 //
 // # Start here
 //

@@ -8,6 +8,8 @@
 //
 // Only tokens printed by the vendor's sfcipher -c: an even-length run of
 // uppercase hexadecimal digits such as D0860AB04E1B8FA3 ([IsVendorToken]).
+// The shapes of both kinds of token are defined in the leaf package
+// cipher/token, for parsers that need them without the rest of this package.
 // sfcipher's algorithm and key are not public, so this package never
 // imitates them and never makes such a token itself: [Sfcipher] runs the
 // real tool on a pseudo-terminal (it reads the password from its terminal

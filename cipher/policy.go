@@ -17,6 +17,11 @@ var (
 	ErrNotASCII           = errors.New("not 7-bit ASCII")
 	ErrControlCharacter   = errors.New("a control character")
 	ErrForbiddenCharacter = errors.New("a forbidden character")
+	// ErrTooLongToType: Sfcipher.Encrypt types the password at the tool's
+	// prompt, and a Linux terminal line holds 4094 bytes before its line
+	// end; a longer one cannot be typed. No position is given: it would
+	// tell the password's length.
+	ErrTooLongToType = errors.New("too long to type at a terminal")
 )
 
 // PolicyError says which rule a password breaks and where. It never holds
@@ -24,8 +29,8 @@ var (
 // character, and, for a forbidden or control character, that character
 // (which the message names; it is one of a handful of known characters).
 type PolicyError struct {
-	Rule error // ErrEmptyPassword, ErrNotASCII, ErrControlCharacter or ErrForbiddenCharacter
-	Pos  int   // 1-based position of the first offending character; 0 for an empty password
+	Rule error // ErrEmptyPassword, ErrNotASCII, ErrControlCharacter, ErrForbiddenCharacter or ErrTooLongToType
+	Pos  int   // 1-based position of the first offending character; 0 for an empty or too long password
 	Char byte  // the offending character for ErrForbiddenCharacter and ErrControlCharacter
 }
 
@@ -37,6 +42,8 @@ func (e *PolicyError) Error() string {
 		return fmt.Sprintf("password policy: position %d: a byte outside 7-bit ASCII (PRIMECLUSTER accepts 7-bit ASCII only)", e.Pos)
 	case ErrControlCharacter:
 		return fmt.Sprintf("password policy: position %d: control character %s (it cannot be typed at sfcipher's prompt)", e.Pos, controlName(e.Char))
+	case ErrTooLongToType:
+		return fmt.Sprintf("password policy: longer than the %d bytes that a terminal line holds, so it cannot be typed at sfcipher's prompt", maxTTYLine)
 	case ErrForbiddenCharacter:
 		return fmt.Sprintf("password policy: position %d: forbidden character %q (PRIMECLUSTER refuses any of %s)", e.Pos, string(rune(e.Char)), spaced(ForbiddenChars))
 	}

@@ -1,48 +1,15 @@
 package cipher
 
-import "strings"
+import "github.com/sfkvm/sfkvm/cipher/token"
 
-// SealedPrefix starts every token of sfkvm's own sealed format. It is
-// lowercase, so a sealed token can never be mistaken for (or deployed as) a
-// token of the vendor's sfcipher, which is uppercase hexadecimal.
-const SealedPrefix = "sfkvm1."
+// SealedPrefix starts every token of sfkvm's own sealed format (see
+// package cipher/token, where the shapes are defined).
+const SealedPrefix = token.SealedPrefix
 
 // IsVendorToken reports whether s has the shape of a token printed by the
-// vendor's sfcipher: a non-empty, even-length run of uppercase hexadecimal
-// digits. Only such tokens can be read by PRIMECLUSTER.
-func IsVendorToken(s string) bool {
-	if s == "" || len(s)%2 != 0 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !upperHex[s[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-// upperHex marks the digits of an sfcipher token. A table lookup, because
-// kvmguests checks one token per line of files with many lines.
-var upperHex = func() (t [256]bool) {
-	for _, c := range "0123456789ABCDEF" {
-		t[c] = true
-	}
-	return t
-}()
+// vendor's sfcipher: token.IsVendor, kept here beside the tool's driver.
+func IsVendorToken(s string) bool { return token.IsVendor(s) }
 
 // IsSealedToken reports whether s has the shape of a token of sfkvm's own
-// sealed format (it says nothing of whether it opens with a given key).
-func IsSealedToken(s string) bool {
-	rest, ok := strings.CutPrefix(s, SealedPrefix)
-	if !ok || rest == "" {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// sealed format: token.IsSealed, kept here beside Seal and Open.
+func IsSealedToken(s string) bool { return token.IsSealed(s) }

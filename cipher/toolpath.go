@@ -8,7 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 // Where sfcipher is looked for, and whom it must belong to. The tool
@@ -135,12 +136,12 @@ func CheckTool(path string) (string, error) {
 		case isTool && fi.Mode().Perm()&0o100 == 0:
 			return "", untrusted(c, fmt.Sprintf("not executable by its owner (mode %v)", fi.Mode()))
 		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
+		uid, ok := safefile.OwnerUID(fi)
 		if !ok {
 			return "", untrusted(c, "of unknown owner")
 		}
-		if int(st.Uid) != trustedUID {
-			return "", untrusted(c, fmt.Sprintf("owned by uid %d, not %s", st.Uid, uidName(trustedUID)))
+		if int(uid) != trustedUID {
+			return "", untrusted(c, fmt.Sprintf("owned by uid %d, not %s", uid, uidName(trustedUID)))
 		}
 		if fi.Mode().Perm()&0o022 != 0 {
 			return "", untrusted(c, fmt.Sprintf("writable by group or others (mode %v)", fi.Mode()))

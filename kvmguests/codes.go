@@ -20,6 +20,7 @@ const (
 	ErrDoubleSpace   diag.Code = "double-space"     // two or more spaces between fields
 	ErrTab           diag.Code = "tab"              // a tab character
 	ErrCRLF          diag.Code = "crlf"             // a CR before the LF: CRLF line ending
+	ErrBOM           diag.Code = "bom"              // the file starts with a UTF-8 byte-order mark
 	ErrControlChar   diag.Code = "control-char"     // another control character, or DEL
 	WarnBlankLine    diag.Code = "blank-line"       // an empty line (kept by the writer)
 	WarnCommentLine  diag.Code = "comment-line"     // a line starting with # (kept by the writer)

@@ -30,6 +30,27 @@ type Comparison struct {
 	// MaxDiffSize bytes, or, when the lines that differ are more than
 	// MaxDiffLines, says where they are instead of listing them.
 	Cut bool `json:"cut,omitempty"`
+	// LineEnds is set when the copies differ only in their line ends
+	// (CRLF against LF), and says which copy has the CRLFs; Summary
+	// names it.
+	LineEnds LineEnds `json:"line_ends,omitempty"`
+}
+
+// Summary says in one line how B compares with A, naming a difference in
+// line ends only as such: "host2.conf differs only in line ends: CRLF
+// where host1.conf has LF".
+func (c Comparison) Summary() string {
+	switch {
+	case c.Identical:
+		return c.B + " is identical to " + c.A
+	case c.LineEnds == CRLFInB:
+		return c.B + " differs only in line ends: CRLF where " + c.A + " has LF"
+	case c.LineEnds == CRLFInA:
+		return c.B + " differs only in line ends: LF where " + c.A + " has CRLF"
+	case c.LineEnds == CRLFInBoth:
+		return c.B + " differs only in line ends: CRLF and LF, each where " + c.A + " has the other"
+	}
+	return c.B + " differs from " + c.A
 }
 
 // MaxDiffSize bounds the text of a Comparison's Diff, and MaxDiffLines the
@@ -54,6 +75,7 @@ func Compare(a, b Copy) Comparison {
 	if c.Identical {
 		return c
 	}
+	c.LineEnds = compareLineEnds(a.Data, b.Data)
 	start, endA, endB := differingRegion(a.Data, b.Data)
 	// Keep up to contextLines of the common lines on each side, for the
 	// context of the first and last change.

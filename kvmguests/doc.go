@@ -31,7 +31,8 @@
 // folder, and refuses a symbolic link, FIFO or device in the file's place.
 // [Compare] tells whether the copies from two hosts are byte-identical and
 // shows a unified diff; [CompareFiles] and [ReadCopy] read the copies from
-// files.
+// files. Copies that differ only in line ends (CRLF against LF) are named
+// as such ([Comparison].LineEnds, [Comparison.Summary]).
 //
 // # Inputs
 //
@@ -85,6 +86,7 @@
 //	double-space         error     one space between fields (points at the second space)
 //	tab                  error     no tab characters
 //	crlf                 error     LF line ends: "CRLF line ending" names a CR before the LF
+//	bom                  error     no UTF-8 byte-order mark (EF BB BF) at 1:1; the line is checked without it
 //	control-char         error     no other control character or DEL
 //	ip-syntax            error     guest_IP is an IPv4 or IPv6 address (net/netip)
 //	ip-zone              error     no IPv6 zone (%eth0)

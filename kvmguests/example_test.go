@@ -97,4 +97,18 @@ func ExampleCompare() {
 	// +guest11 cfhost2 cluster1 cfguest11 10.20.30.50 user1 <token hmac:…>
 }
 
+// A copy saved by a Windows editor differs in every line end, and in
+// nothing else: Summary says so, where a diff would show every line
+// changed with nothing visible.
+func ExampleComparison_Summary() {
+	host1 := kvmguests.Copy{Name: "host1.conf", Data: []byte("guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n")}
+	host2 := kvmguests.Copy{Name: "host2.conf", Data: []byte("guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\r\n")}
+	c := kvmguests.Compare(host1, host2)
+	fmt.Println(c.LineEnds)
+	fmt.Println(c.Summary())
+	// Output:
+	// crlf-in-b
+	// host2.conf differs only in line ends: CRLF where host1.conf has LF
+}
+
 var fingerprint = regexp.MustCompile(`<token hmac:[0-9a-f]{8}>`)

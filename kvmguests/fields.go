@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/cipher/token"
 	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/internal/iprule"
 	"github.com/sfkvm/sfkvm/internal/namerule"
@@ -66,38 +66,28 @@ func (p *parser) ip(s string, col int) (netip.Addr, bool) {
 // length: it may be a plain-text password typed by mistake.
 func (p *parser) passwd(s string, col int) {
 	switch {
-	case cipher.IsVendorToken(s):
-		if len(s)%16 != 0 {
+	case token.IsVendor(s):
+		if len(s)%token.VendorBlockDigits != 0 {
 			p.report(col, FieldPasswd, WarnPasswdBlock, "the hex digits of guest_passwd are not a multiple of 16 (sfcipher prints whole 8-byte blocks)")
 		}
-	case cipher.IsSealedToken(s):
+	case token.IsSealed(s):
 		if p.opts.AllowSealed {
 			p.reportSev(col, FieldPasswd, ErrPasswdSealed, diag.Warning, "guest_passwd is an sfkvm sealed token, accepted as asked; PRIMECLUSTER cannot read it")
 		} else {
 			p.report(col, FieldPasswd, ErrPasswdSealed, "guest_passwd is an sfkvm sealed token, which PRIMECLUSTER cannot read; put the output of sfcipher -c here")
 		}
-	case isHex(s):
+	case token.IsHex(s):
 		if len(s)%2 != 0 {
 			p.report(col, FieldPasswd, ErrPasswdOddLength, "guest_passwd has an odd number of hex digits; sfcipher prints whole bytes")
 			return
 		}
 		p.report(col, FieldPasswd, WarnPasswdLower, "guest_passwd has lowercase hex digits; sfcipher prints uppercase")
-		if len(s)%16 != 0 {
+		if len(s)%token.VendorBlockDigits != 0 {
 			p.report(col, FieldPasswd, WarnPasswdBlock, "the hex digits of guest_passwd are not a multiple of 16 (sfcipher prints whole 8-byte blocks)")
 		}
 	default:
 		p.report(col, FieldPasswd, ErrPasswdNotToken, "guest_passwd is not hexadecimal, so it is not an sfcipher token (it may be a plain-text password; the value is not shown); put the output of sfcipher -c here")
 	}
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // unique records the keys of the rules across lines, which duplicates

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"syscall"
 
 	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/internal/safefile"
@@ -105,8 +104,8 @@ func fileDiagnostics(path string, fi fs.FileInfo) diag.Diagnostics {
 	if perm := fi.Mode().Perm(); perm != 0o600 || fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
 		add(ErrFileMode, "mode is %04o, want 0600 (chmod 600 %s)", safefile.ModeBits(fi.Mode()), path)
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
-		add(ErrFileOwner, "owner is uid %d, want root (chown root %s)", st.Uid, path)
+	if uid, ok := safefile.OwnerUID(fi); ok && uid != 0 {
+		add(ErrFileOwner, "owner is uid %d, want root (chown root %s)", uid, path)
 	}
 	return diags
 }

@@ -17,6 +17,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("guest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\r\n"))
+	f.Add([]byte("\xEF\xBB\xBFguest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\r\n\xEF\xBB\xBF"))
 	f.Add([]byte("# c\n\n g1 h1 c1 n1 ::ffff:10.0.0.1 root d0860ab0\tx"))
 	f.Add([]byte("g1 h1 c1 n1 fe80::1%eth0 root sfkvm1.AAAA\ng1 h1 c1 n1 10.0.0.1 root D0\n"))
 	f.Add([]byte("g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng1 h1 c1 n1 ::ffff:10.0.0.1 root D0860AB04E1B8FA3\ng2 h1 c1 n2 10.0.0.2 root D0860AB04E1B8FA3\n"))

@@ -181,6 +181,10 @@ type parser struct {
 	// guestsOnly keeps only the guest lines in cfg (ParseGuests).
 	guestsOnly bool
 
+	// colShift is added to every column of the current line: the width
+	// of a byte-order mark that line 1 is checked without.
+	colShift int
+
 	// Reused for every line.
 	fieldBuf [8]string
 	colBuf   [8]int
@@ -253,7 +257,7 @@ func (p *parser) reportSev(col int, field string, code diag.Code, sev diag.Sever
 		return
 	}
 	p.diags = append(p.diags, diag.Diagnostic{
-		File: p.name, Line: p.n, Column: col, Field: field,
+		File: p.name, Line: p.n, Column: col + p.colShift, Field: field,
 		Code: code, Severity: sev, Message: fmt.Sprintf(format, args...),
 	})
 }
@@ -268,6 +272,9 @@ func (p *parser) finish() {
 	}
 }
 
+// bom is the UTF-8 byte-order mark that some editors put at a file's start.
+const bom = "\xEF\xBB\xBF"
+
 // line handles one line, without its LF.
 func (p *parser) line(raw string, hasLF bool) {
 	p.n++
@@ -279,6 +286,14 @@ func (p *parser) line(raw string, hasLF bool) {
 			slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return a.Column - b.Column })
 		}
 	}()
+	p.colShift = 0
+	if p.n == 1 && strings.HasPrefix(raw, bom) {
+		// An editor's byte-order mark: name it, then check the line as
+		// the editor shows it (columns still count the mark's bytes).
+		p.report(1, "", ErrBOM, "the file starts with a byte-order mark (EF BB BF, a UTF-8 BOM), which is not part of the format (a reader would take it as part of the first guest-name); save the file without it, for example with sed -i '1s/^\\xEF\\xBB\\xBF//' FILE")
+		raw = raw[len(bom):]
+		p.colShift = len(bom)
+	}
 	if !hasLF {
 		p.report(len(raw)+1, "", WarnNoFinalLF, "the last line has no newline")
 	}

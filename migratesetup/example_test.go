@@ -90,6 +90,20 @@ func ExampleAddHostInfoDisk() {
 	// second time changed: false
 }
 
+func ExampleHasHostInfoDisk() {
+	in, err := migratesetup.HasHostInfoDisk(exampleDomain, migratesetup.DefaultPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("set up:", in.SetUp)
+	e, _ := migratesetup.AddHostInfoDisk(exampleDomain, migratesetup.DefaultPath)
+	in, _ = migratesetup.HasHostInfoDisk(e.XML, migratesetup.DefaultPath)
+	fmt.Println("set up:", in.SetUp, in.Target)
+	// Output:
+	// set up: false
+	// set up: true vdb
+}
+
 func ExampleRemoveHostInfoDisk() {
 	added, _ := migratesetup.AddHostInfoDisk(exampleDomain, "")
 	removed, _ := migratesetup.RemoveHostInfoDisk(added.XML)

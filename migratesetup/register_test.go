@@ -94,14 +94,14 @@ func TestRegisterRefusesWhatIsNotARegularFile(t *testing.T) {
 		}
 		names = append(names, "null")
 	}
-	before := listing(t, dir)
+	before := testenv.DirState(t, dir)
 	for _, name := range names {
 		err := Register(context.Background(), filepath.Join(dir, name), cfhost1)
 		if !errors.Is(err, ErrUnsafePath) || !errors.Is(err, safefile.ErrNotRegular) {
 			t.Errorf("Register over %s: %v, want ErrUnsafePath and ErrNotRegular", name, err)
 		}
 	}
-	if after := listing(t, dir); after != before {
+	if after := testenv.DirState(t, dir); after != before {
 		t.Errorf("the folder changed:\n%s\n%s", before, after)
 	}
 }
@@ -174,18 +174,4 @@ func TestReadFileDoesNotBlockOnAFIFO(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("ReadFile blocked on a FIFO")
 	}
-}
-
-func listing(t *testing.T, dir string) string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := ""
-	for _, e := range ents {
-		fi, _ := os.Lstat(filepath.Join(dir, e.Name()))
-		s += e.Name() + " " + fi.Mode().String() + "\n"
-	}
-	return s
 }

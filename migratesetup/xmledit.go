@@ -2,8 +2,6 @@ package migratesetup
 
 import (
 	"errors"
-	"fmt"
-	"path/filepath"
 	"strings"
 )
 
@@ -58,30 +56,16 @@ func AddHostInfoDisk(domainXML, path string) (Edit, error) {
 	if path == "" {
 		path = DefaultPath
 	}
-	if !filepath.IsAbs(path) || strings.ContainsFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return Edit{}, fmt.Errorf("host information path %q must be absolute, without control characters", path)
-	}
-	d, err := scanDomain(domainXML)
-	if err != nil {
+	d, found, err := inspect(domainXML, path)
+	switch {
+	case err != nil:
 		return Edit{}, err
+	case found.SetUp:
+		return Edit{XML: domainXML, Target: found.Target}, nil
 	}
-	var ours []diskText
 	used := map[string]bool{}
 	for _, k := range d.disks {
 		used[k.target] = true
-		if k.serial == Serial {
-			ours = append(ours, k)
-		}
-	}
-	switch {
-	case len(ours) > 1:
-		return Edit{}, fmt.Errorf("%w: %d disks have it", ErrConflictingDisk, len(ours))
-	case len(ours) == 1 && ours[0].source != path:
-		return Edit{}, fmt.Errorf("%w: its source is %q, not %q; remove it first (-d) if it should go", ErrConflictingDisk, ours[0].source, path)
-	case len(ours) == 1 && !ours[0].readonly:
-		return Edit{}, fmt.Errorf("%w: target %s is writable; ours is read-only", ErrConflictingDisk, ours[0].target)
-	case len(ours) == 1:
-		return Edit{XML: domainXML, Target: ours[0].target}, nil
 	}
 	target := ""
 	for c := 'a'; c <= 'z'; c++ {

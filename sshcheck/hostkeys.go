@@ -14,7 +14,6 @@ import (
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
-	"golang.org/x/sys/unix"
 )
 
 // hostKeys is the known_hosts database of one Prober: the user's files (the
@@ -131,10 +130,11 @@ func (h *hostKeys) trust(hostport string, key ssh.PublicKey) (wrote bool, err er
 		return false, err
 	}
 	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	unlock, err := lockFile(f)
+	if err != nil {
 		return false, fmt.Errorf("known_hosts: lock %s: %w", file, err)
 	}
-	defer unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	defer unlock()
 
 	// Re-check under the lock: someone may have recorded it meanwhile.
 	db, err := loadKnownHosts(h.all)

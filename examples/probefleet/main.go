@@ -21,6 +21,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
@@ -70,10 +71,7 @@ func probe(ctx context.Context, file string, stdin io.Reader, opts sshcheck.Opti
 		return nil, err
 	}
 	defer pw.Wipe()
-	var targets []sshcheck.Target
-	for _, g := range cfg.Guests() {
-		targets = append(targets, sshcheck.Target{Name: g.Name, Address: g.IP.String(), User: g.User, Password: pw})
-	}
+	targets := preflight.GuestTargets(cfg.Guests(), 0, func(kvmguests.Guest) sshcheck.PasswordSource { return pw })
 	p, err := sshcheck.New(opts)
 	if err != nil {
 		return nil, err

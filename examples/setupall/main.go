@@ -18,27 +18,40 @@ import (
 	"os"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 )
 
-func main() {
-	uri := flag.String("connect", "qemu:///system", "libvirt URI")
-	hostinfo := flag.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
-	dryRun := flag.Bool("dry-run", false, "print the changes, change nothing")
-	flag.Parse()
-	store, closeStore, err := openStore(*uri)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "setupall:", err)
-		os.Exit(69)
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is the program, with its exit status: 0 when every shut-off guest
+// is set up, 1 when any could not be, 2 for a usage error, 69 when
+// libvirt is unavailable (unreachable, or not in this build).
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("setupall", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	uri := fs.String("connect", "qemu:///system", "libvirt URI")
+	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
+	dryRun := fs.Bool("dry-run", false, "print the changes, change nothing")
+	if err := fs.Parse(args); err != nil {
+		return 2
 	}
-	defer closeStore()
-	failed, err := setupAll(context.Background(), store, migratesetup.Options{HostInfoPath: *hostinfo, DryRun: *dryRun}, os.Stdout)
+	// In a build without cgo, Open says so (libvirtstore.ErrNoLibvirt)
+	// and how to build with libvirt.
+	store, err := libvirtstore.Open(*uri)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "setupall:", err)
-		os.Exit(69)
+		fmt.Fprintln(stderr, "setupall:", err)
+		return 69
+	}
+	defer store.Close()
+	failed, err := setupAll(context.Background(), store, migratesetup.Options{HostInfoPath: *hostinfo, DryRun: *dryRun}, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "setupall:", err)
+		return 69
 	}
 	if failed {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // setupAll sets up every shut-off domain of s and reports on w; failed is

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/debug"
 
@@ -54,14 +57,19 @@ func runCheck(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "sfkvm check: unexpected argument %q (use -f FILE)\n", fs.Arg(0))
 		return exitUsage
 	}
+	if *file == "" {
+		fmt.Fprintln(e.stderr, "sfkvm check: -f needs a file name (leave -f out to check "+kvmguests.DefaultPath+")")
+		return exitUsage
+	}
+	fileGiven := false
+	fs.Visit(func(f *flag.Flag) { fileGiven = fileGiven || f.Name == "f" })
 	defer relaxGC()()
 	opts := kvmguests.Options{SkipFileChecks: *noPerm, AllowSealed: *allowSealed}
 	if *format == "text" {
 		// Only the verdict is printed: check without keeping the lines.
 		diags, err := kvmguests.CheckFile(*file, opts)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "sfkvm check: %v\n", err)
-			return exitNoInput
+			return checkInputError(e, *file, fileGiven, err)
 		}
 		return printCheck(e, diags)
 	}
@@ -69,17 +77,16 @@ func runCheck(_ context.Context, e *env, args []string) int {
 	// lines would otherwise be held whole).
 	guests, diags, err := kvmguests.ReadGuests(*file, opts)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sfkvm check: %v\n", err)
-		return exitNoInput
+		return checkInputError(e, *file, fileGiven, err)
 	}
 	code := checkExitCode(diags)
-	rep := checkReport{File: *file, OK: code == exitOK, Errors: diags.Count(diag.Error),
-		Warnings: diags.Count(diag.Warning), Guests: []guestJSON{}, Diagnostics: diags}
-	if rep.Diagnostics == nil {
-		rep.Diagnostics = diag.Diagnostics{}
-	}
+	// Names and messages can carry any byte of the file: jsonText keeps
+	// the ones that are not UTF-8 visible as \xNN.
+	rep := checkReport{File: jsonText(*file), OK: code == exitOK, Errors: diags.Count(diag.Error),
+		Warnings: diags.Count(diag.Warning), Guests: []guestJSON{}, Diagnostics: jsonDiagnostics(diags)}
 	for _, g := range guests {
-		rep.Guests = append(rep.Guests, guestJSON{g.Line, g.Name, g.HostCFName, g.ClusterName, g.CFName, g.IP.String(), g.User, g.Password})
+		rep.Guests = append(rep.Guests, guestJSON{g.Line, jsonText(g.Name), jsonText(g.HostCFName), jsonText(g.ClusterName),
+			jsonText(g.CFName), g.IP.String(), jsonText(g.User), g.Password})
 	}
 	if rep.OK {
 		rep.Notice = kvmguests.SuccessNotice
@@ -88,6 +95,22 @@ func runCheck(_ context.Context, e *env, args []string) int {
 		return exitFailed
 	}
 	return code
+}
+
+// checkInputError says why the file could not be read (exit 66). A
+// missing file is named without the system call that found it missing,
+// and, when it is the default path, with how to name another: a newcomer
+// on a machine without PRIMECLUSTER meets this first.
+func checkInputError(e *env, file string, given bool, err error) int {
+	switch {
+	case !errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(e.stderr, "sfkvm check: %v\n", err)
+	case given:
+		fmt.Fprintf(e.stderr, "sfkvm check: %s: no such file\n", file)
+	default:
+		fmt.Fprintf(e.stderr, "sfkvm check: no file at the default path %s (where PRIMECLUSTER reads it); name the file to check with -f FILE\n", file)
+	}
+	return exitNoInput
 }
 
 // printCheck prints the text form: problems on stderr, and the vendor's

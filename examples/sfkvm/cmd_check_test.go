@@ -24,11 +24,20 @@ func TestCheckGolden(t *testing.T) {
 		{"check-manual-example-json", []string{"check", "--no-perm", "--format=json", "-f", "testdata/manual.conf"}, exitConfig},
 		{"check-warnings", []string{"check", "--no-perm", "-f", "testdata/warnings.conf"}, exitOK},
 		{"check-errors", []string{"check", "--no-perm", "-f", "testdata/errors.conf"}, exitConfig},
+		// A file saved with a byte-order mark: named as a BOM, with the fix.
+		{"check-bom", []string{"check", "--no-perm", "-f", "testdata/bom.conf"}, exitConfig},
 		{"check-missing", []string{"check", "-f", "testdata/none.conf"}, exitNoInput},
+		// No PRIMECLUSTER here: the default path is missing, and the
+		// message names it and -f.
+		{"check-default-missing", []string{"check"}, exitNoInput},
+		{"check-empty-file-flag", []string{"check", "-f", ""}, exitUsage},
 		{"check-bad-flag", []string{"check", "--bogus"}, exitUsage},
 		{"check-bad-format", []string{"check", "--format=xml"}, exitUsage},
 		{"compare-identical", []string{"compare", "testdata/ok.conf", "testdata/ok.conf"}, exitOK},
 		{"compare-differ", []string{"compare", "testdata/ok.conf", "testdata/ok.conf", "testdata/host2.conf"}, exitFailed},
+		// The copies that differ come first, then the identical ones, then
+		// a summary; a copy saved with CRLF is named as such.
+		{"compare-many", []string{"compare", "testdata/ok.conf", "testdata/ok.conf", "testdata/crlf.conf", "testdata/host2.conf"}, exitFailed},
 		{"compare-missing", []string{"compare", "testdata/ok.conf", "testdata/none.conf"}, exitNoInput},
 		{"compare-one-file", []string{"compare", "testdata/ok.conf"}, exitUsage},
 	} {

@@ -43,17 +43,43 @@ func runCompare(_ context.Context, e *env, args []string) int {
 		}
 	}
 	if *format == "json" {
+		// The names and the diff can carry any byte of the files.
+		for i := range results {
+			results[i].A, results[i].B, results[i].Diff = jsonText(results[i].A), jsonText(results[i].B), jsonText(results[i].Diff)
+		}
 		if err := writeJSON(e.stdout, results); err != nil {
 			return exitFailed
 		}
 		return code
 	}
+	printComparisons(e, names[0], results)
+	return code
+}
+
+// printComparisons prints the copies that differ first, each with its
+// summary line and its diff (none for line ends only: it would show every
+// line changed with nothing visible), then the identical ones, then one
+// summary line.
+func printComparisons(e *env, first string, results []kvmguests.Comparison) {
+	differ := 0
 	for _, r := range results {
 		if r.Identical {
-			fmt.Fprintf(e.stdout, "identical: %s %s\n", r.A, r.B)
-		} else {
+			continue
+		}
+		differ++
+		fmt.Fprintln(e.stdout, r.Summary())
+		if r.LineEnds == kvmguests.LineEndsNotOnly {
 			fmt.Fprint(e.stdout, r.Diff)
 		}
 	}
-	return code
+	for _, r := range results {
+		if r.Identical {
+			fmt.Fprintf(e.stdout, "identical: %s %s\n", r.A, r.B)
+		}
+	}
+	if differ == 0 {
+		fmt.Fprintf(e.stdout, "every copy is identical to %s (%d compared)\n", first, len(results))
+		return
+	}
+	fmt.Fprintf(e.stdout, "%d of %d copies differ from %s\n", differ, len(results), first)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/preflight/lab"
 )
 
 func init() {
@@ -38,19 +40,20 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "   four guests (the manual's example) as in-process SSH servers at 192.0.2.x, routed to 127.0.0.1;")
 	fmt.Fprintln(e.stdout, "   this host cfhost1 (192.0.2.1) and another host cfhost2 (192.0.2.2); a simulated shutdown facility;")
 	fmt.Fprintf(e.stdout, "   one fault on purpose: %s's user needs a password for sudo (no NOPASSWD)\n", demoBrokenGuest)
-	faults := labFaults{sudoPassword: demoBrokenGuest}
-	l, err := newLab(dir, faults)
+	l, err := lab.New(dir, lab.SudoNeedsPassword(demoBrokenGuest), lab.WithLibvirt(lab.StoreOpener(openStore)))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm demo: building the lab: %v\n", err)
 		return exitUnavailable
 	}
 	defer l.Close()
-	rows, err := l.walk(ctx, e.stdout, faults)
-	if err != nil {
+	if err := l.Prepare(ctx, e.stdout); err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm demo: %v\n", err)
 		return exitFailed
 	}
-	if bad := demoSurprises(rows, l.skipFileChecks()); len(bad) > 0 {
+	fmt.Fprintf(e.stdout, "\n== step all: preflight: the whole procedure, checked\n   (on a real cluster: sfkvm preflight --hosts OTHER_HOSTS --password-stdin)\n")
+	rep := preflight.Run(ctx, l.Config())
+	rep.WriteText(e.stdout)
+	if bad := l.Unexpected(rep); len(bad) > 0 {
 		fmt.Fprintln(e.stdout, "\ndemo: the lab did NOT behave as expected:")
 		for _, b := range bad {
 			fmt.Fprintln(e.stdout, "   "+b)
@@ -60,40 +63,4 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "\ndemo: every step behaved as the lab expects, including %s's FAIL.\n", demoBrokenGuest)
 	fmt.Fprintln(e.stdout, "On a real host: sfkvm check, sfkvm probe --trust, sfkvm sd restart, sfkvm migratesetup -c/-s, sfkvm preflight.")
 	return exitOK
-}
-
-// demoSurprises compares the preflight rows with what the lab must give:
-// the broken guest's sudo FAILs (and what needs sudo there is skipped), the
-// vendor's checker is absent, the sealed tokens draw a warning, and every
-// other row is OK.
-func demoSurprises(rows []row, noPerm bool) []string {
-	var bad []string
-	sawFail := false
-	for _, r := range rows {
-		want := verdictOK
-		broken := strings.HasPrefix(r.Target, demoBrokenGuest+" ")
-		switch {
-		case r.sec == secSudo && broken:
-			want = verdictFail
-			if !strings.Contains(r.Reason, "sudo needs a password") || !strings.Contains(r.Fix, "NOPASSWD") {
-				bad = append(bad, fmt.Sprintf("%s %s: reason %q, fix %q", r.Check, r.Target, r.Reason, r.Fix))
-			}
-			sawFail = true
-		case (r.sec == secGuestNames || r.sec == secGuestKnowsHost) && broken:
-			want = verdictSkip
-		case r.sec == secVendorCheck:
-			want = verdictSkip
-		case r.sec == secConfig:
-			want = verdictWarn // sealed tokens, accepted for the lab
-		case r.sec == secFileMode && noPerm:
-			want = verdictSkip
-		}
-		if r.Verdict != want {
-			bad = append(bad, fmt.Sprintf("%s %s %s: %s, want %s (%s)", r.Step, r.Check, r.Target, r.Verdict, want, r.Reason))
-		}
-	}
-	if !sawFail {
-		bad = append(bad, "no sudo row for "+demoBrokenGuest)
-	}
-	return bad
 }

@@ -42,6 +42,15 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(r.stdout, "fix: on guest22, with visudo: user4 ALL=(root) NOPASSWD: ALL") {
 		t.Error("the fix for guest22 is not printed")
 	}
+	// Step 1.5's first login FAILs for guest22 too: it shows the fix as
+	// the table does, and step 5 says whose known_hosts it read.
+	if i, j := strings.Index(r.stdout, "== step 1.5:"), strings.Index(r.stdout, "== step 1.7:"); i < 0 || j < i ||
+		!strings.Contains(r.stdout[i:j], "fix: on guest22, with visudo: user4 ALL=(root) NOPASSWD: ALL") {
+		t.Error("step 1.5 does not show guest22's fix")
+	}
+	if !strings.Contains(r.stdout, "in the guest's own /root/.ssh/known_hosts") {
+		t.Error("step 5 does not say the known_hosts is the guest's")
+	}
 	if n := strings.Count(r.stdout, " FAIL "); n != 1 {
 		t.Errorf("%d FAIL rows, want only guest22's", n)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 	"github.com/sfkvm/sfkvm/sdfacility"
 )
 
@@ -208,6 +209,18 @@ func printDiagnostics(w io.Writer, err error) {
 	for _, d := range ds {
 		fmt.Fprintf(w, "sfkvm migratesetup: %s\n", d.Error())
 	}
+}
+
+// openStore connects to libvirt; an error means libvirt cannot be reached
+// or, in a build without cgo, that this binary has no libvirt
+// (libvirtstore.ErrNoLibvirt, which says how to rebuild): exit 69 either
+// way.
+func openStore(uri string) (migratesetup.Store, func(), error) {
+	s, err := libvirtstore.Open(uri)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
 }
 
 func setupGuests(ctx context.Context, e *env, f migratesetupFlags, names []string) int {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -21,14 +21,6 @@ func init() {
 		summary: "check the whole procedure at once: one row per step and target",
 		run:     runPreflight,
 	}
-}
-
-// defaultSfkvmtool is where the vendor's checker lives (manual step 1.6).
-const defaultSfkvmtool = "/opt/SMAW/SMAWsf/bin/sfkvmtool"
-
-type preflightReport struct {
-	Rows    []row            `json:"rows"`
-	Summary preflightSummary `json:"summary"`
 }
 
 func runPreflight(ctx context.Context, e *env, args []string) int {
@@ -47,8 +39,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
 	sdtool := fs.String("sdtool", sdfacility.DefaultSDTool, "sdtool `path`")
 	cftool := fs.String("cftool", sdfacility.DefaultCFTool, "cftool `path` on this host")
-	sfkvmtool := fs.String("sfkvmtool", defaultSfkvmtool, "the vendor's checker, run beside sfkvm's when it exists")
-	parallel := fs.Int("parallel", 16, "checks at once")
+	sfkvmtool := fs.String("sfkvmtool", preflight.DefaultVendorChecker, "the vendor's checker, run beside sfkvm's when it exists")
+	parallel := fs.Int("parallel", preflight.DefaultParallel, "checks at once")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -81,13 +73,10 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	pe := &preflightEnv{
-		conf: *file, confOpts: kvmguests.Options{SkipFileChecks: *noPerm},
-		guestPort: *port, local: sdfacility.LocalRunner{}, sdtool: *sdtool, cftool: *cftool,
-		hostinfo: *hostinfo, parallel: *parallel,
-	}
-	if _, err := os.Stat(*sfkvmtool); err == nil {
-		pe.sfkvmtool = *sfkvmtool
+	cfg := preflight.Config{
+		File: *file, FileOptions: kvmguests.Options{SkipFileChecks: *noPerm},
+		GuestPort: *port, SDTool: *sdtool, CFTool: *cftool, VendorChecker: *sfkvmtool,
+		HostInfo: *hostinfo, Parallel: *parallel,
 	}
 	switch {
 	case *keyFile != "":
@@ -96,20 +85,21 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 			return fail(keyFileExit(err), "--key: %v", err)
 		}
 		defer key.Wipe()
-		pe.confOpts.AllowSealed = true
+		cfg.FileOptions.AllowSealed = true
 		warn := &lockedWriter{w: e.stderr}
 		opts := cipher.OpenOptions{AllowVersion1: *allowV1}
-		pe.password = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g, opts, warn.println) }
+		cfg.Password = func(g kvmguests.Guest) sshcheck.PasswordSource {
+			return preflight.SealedPassword(key, g, opts, warn.println)
+		}
 	case *passwordStdin:
 		pw, err := readSecret(ctx, e, e.stdin, "")
 		if err != nil {
 			return fail(exitNoInput, "--password-stdin: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 		}
 		defer pw.Wipe()
-		pe.password = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
+		cfg.Password = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	}
 	if *hosts != "" {
-		pe.hosts = strings.Split(*hosts, ",")
 		var hostPW sshcheck.PasswordSource
 		if *hostPasswordFile != "" {
 			pw, err := readSecretFile(*hostPasswordFile)
@@ -124,8 +114,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 			defer pw.Wipe()
 			hostPW = pw
 		}
-		pe.hostTarget = func(addr string) sshcheck.Target {
-			return sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW}
+		for _, addr := range strings.Split(*hosts, ",") {
+			cfg.Hosts = append(cfg.Hosts, sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW})
 		}
 	}
 	opts := sshcheck.Options{Parallel: *parallel}
@@ -136,29 +126,33 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(knownHostsExit(err), "%v", err)
 	}
-	pe.prober = p
+	cfg.Prober = p
 	store, closeStore, err := openStore(*connect)
 	if err != nil {
-		pe.storeErr = err
+		cfg.StoreErr = err
 	} else {
 		defer closeStore()
-		pe.store = store
+		cfg.Store = store
 	}
-	return printPreflight(e, *format, preflight(ctx, pe))
+	return printPreflight(e, *format, preflight.Run(ctx, cfg))
 }
 
-func printPreflight(e *env, format outputFormat, rows []row) int {
+// printPreflight prints the report as the package writes it; exit 1 when
+// anything FAILs.
+func printPreflight(e *env, format outputFormat, rep preflight.Report) int {
 	code := exitOK
-	if summarize(rows).Fail > 0 {
+	if rep.Failed() {
 		code = exitFailed
 	}
+	var err error
 	if format == "json" {
-		if err := writeJSON(e.stdout, preflightReport{Rows: rows, Summary: summarize(rows)}); err != nil {
-			return exitFailed
-		}
-		return code
+		err = writeJSON(e.stdout, rep)
+	} else {
+		err = rep.WriteText(e.stdout)
 	}
-	printRows(e.stdout, rows)
+	if err != nil {
+		return exitFailed
+	}
 	return code
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"golang.org/x/sys/unix"
 )
@@ -115,14 +116,12 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 		defer key.Wipe()
 		warn := &lockedWriter{w: e.stderr}
 		opts := cipher.OpenOptions{AllowVersion1: *allowV1}
-		passwords = func(g kvmguests.Guest) sshcheck.PasswordSource { return sealedPassword(key, g, opts, warn.println) }
+		passwords = func(g kvmguests.Guest) sshcheck.PasswordSource {
+			return preflight.SealedPassword(key, g, opts, warn.println)
+		}
 	}
 
-	guests := cfg.Guests()
-	targets := make([]sshcheck.Target, len(guests))
-	for i, g := range guests {
-		targets[i] = sshcheck.Target{Name: g.Name, Address: g.IP.String(), Port: *port, User: g.User, Password: passwords(g)}
-	}
+	targets := preflight.GuestTargets(cfg.Guests(), *port, passwords)
 	// The deadline bounds the TCP connect too: a guest whose address drops
 	// packets costs one --timeout, like one that accepts and never speaks.
 	opts := sshcheck.Options{Parallel: *parallel, DialTimeout: *timeout, HandshakeTimeout: *timeout}
@@ -210,49 +209,6 @@ func knownHostsExit(err error) int {
 		return exitNoPerm
 	}
 	return exitNoInput
-}
-
-// sealedPassword opens a guest's sealed token when the probe needs the
-// password, for that guest only: the token is bound to its line's
-// guest-name, guest_IP and guest_user. A vendor token cannot be opened
-// here: only PRIMECLUSTER knows sfcipher's scheme. With opts.AllowVersion1
-// a token of version 1 (bound to no guest) opens too, and warn is told to
-// say that it must be sealed again.
-func sealedPassword(key *cipher.Key, g kvmguests.Guest, opts cipher.OpenOptions, warn func(string)) sshcheck.PasswordSource {
-	tok := g.Password
-	var warned sync.Once // a check that logs in twice warns once
-	return sshcheck.PasswordFunc(func(ctx context.Context) ([]byte, error) {
-		t := tok.Reveal()
-		if !cipher.IsSealedToken(t) {
-			return nil, errors.New("guest_passwd is not an sfkvm sealed token (an sfcipher token can only be read by PRIMECLUSTER): use --password-stdin")
-		}
-		secret, w, err := key.OpenWith(t, guestContext(g), opts)
-		if err != nil {
-			return nil, fmt.Errorf("guest_passwd: %w", unprefixed{err})
-		}
-		defer secret.Wipe()
-		if w != nil && warn != nil {
-			warned.Do(func() { warn(fmt.Sprintf("%s: warning: %s: %s", g.Name, w, resealCommand(g))) })
-		}
-		return secret.Password(ctx)
-	})
-}
-
-// unprefixed is a cipher error without the package prefix, which the
-// command's messages make redundant; errors.Is still sees the cause.
-type unprefixed struct{ err error }
-
-func (u unprefixed) Error() string { return strings.TrimPrefix(u.err.Error(), "cipher: ") }
-func (u unprefixed) Unwrap() error { return u.err }
-
-// guestContext is the identity that a guest's sealed token is bound to.
-func guestContext(g kvmguests.Guest) cipher.GuestContext {
-	return cipher.GuestContext{Name: g.Name, IP: g.IP, User: g.User}
-}
-
-// resealCommand says how to seal a guest's password again, bound to it.
-func resealCommand(g kvmguests.Guest) string {
-	return fmt.Sprintf("sfkvm cipher -c --native --key FILE --guest-name %s --guest-ip %s --guest-user %s", g.Name, g.IP, g.User)
 }
 
 // lockedWriter serialises the lines that concurrent probes print.

@@ -20,6 +20,7 @@ import (
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
 	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/preflight"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -38,8 +39,8 @@ func TestProbeUsageAndConfig(t *testing.T) {
 		{"config-errors", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/errors.conf"}, exitConfig, "has errors"},
 		{"manual-example", "pw\n", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/manual.conf"}, exitConfig, "manual.conf:"},
 		{"both-sources", "pw\n", []string{"probe", "--password-stdin", "--key", "k", "-f", "testdata/ok.conf"}, exitUsage, "exactly one"},
-		{"missing-key", "", []string{"probe", "--key", "testdata/none.key", "--no-perm", "-f", "testdata/ok.conf"}, exitNoInput, "none.key"},
-		{"empty-stdin", "", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/ok.conf"}, exitNoInput, "no password"},
+		{"missing-key", "", []string{"probe", "--key", "testdata/none.key", "--no-perm", "-f", "testdata/noguests.conf"}, exitNoInput, "none.key"},
+		{"empty-stdin", "", []string{"probe", "--password-stdin", "--no-perm", "-f", "testdata/noguests.conf"}, exitNoInput, "no password"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, tc.stdin, tc.args...)
@@ -139,7 +140,7 @@ func TestProbeKeyFileMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(f, 0o644)
-	r := runCLI(t, "", "probe", "--key", f, "--no-perm", "-f", "testdata/ok.conf")
+	r := runCLI(t, "", "probe", "--key", f, "--no-perm", "-f", "testdata/noguests.conf")
 	if r.code != exitNoPerm || !strings.Contains(r.stderr, "0644") {
 		t.Errorf("exit %d, want %d; stderr %q", r.code, exitNoPerm, r.stderr)
 	}
@@ -294,7 +295,7 @@ func TestProbeUnsafeKnownHosts(t *testing.T) {
 		link:                               "is a symbolic link",
 		filepath.Join(open, "known_hosts"): "writable by group or others",
 	} {
-		r := runCLI(t, "pw\n", "probe", "--no-perm", "-f", "testdata/ok.conf", "--known-hosts", kh, "--trust", "--password-stdin")
+		r := runCLI(t, "pw\n", "probe", "--no-perm", "-f", "testdata/noguests.conf", "--known-hosts", kh, "--trust", "--password-stdin")
 		if r.code != exitNoPerm || !strings.Contains(r.stderr, says) {
 			t.Errorf("--known-hosts %s: exit %d, want %d saying %q; stderr %q", kh, r.code, exitNoPerm, says, r.stderr)
 		}
@@ -307,7 +308,7 @@ func TestProbeUnsafeKnownHosts(t *testing.T) {
 	}
 }
 
-// sealedPassword opens a token for its own guest only, and opens a
+// preflight.SealedPassword opens a token for its own guest only, and opens a
 // version-1 token only when allowed, warning once however often the
 // password is asked for.
 func TestSealedPassword(t *testing.T) {
@@ -317,7 +318,7 @@ func TestSealedPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := kvmguests.Guest{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
-	sealed, err := key.Seal(cipher.SecretFromString("Passw0rd"), guestContext(g))
+	sealed, err := key.Seal(cipher.SecretFromString("Passw0rd"), preflight.GuestContext(g))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,25 +326,25 @@ func TestSealedPassword(t *testing.T) {
 	warn := func(s string) { warnings = append(warnings, s) }
 	ctx := context.Background()
 	g.Password = kvmguests.Token(sealed)
-	if pw, err := sealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); err != nil || string(pw) != "Passw0rd" {
+	if pw, err := preflight.SealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); err != nil || string(pw) != "Passw0rd" {
 		t.Errorf("own guest: %q, %v", pw, err)
 	}
 	moved := g
 	moved.Name = "guest12"
-	if _, err := sealedPassword(key, moved, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrTokenAltered) {
+	if _, err := preflight.SealedPassword(key, moved, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrTokenAltered) {
 		t.Errorf("token moved to guest12: %v", err)
 	}
 	g.Password = kvmguests.Token(sealVersion1(t, keyFile, key.ID(), "Passw0rd"))
-	if _, err := sealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrUnboundToken) {
+	if _, err := preflight.SealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrUnboundToken) {
 		t.Errorf("version 1 without the option: %v", err)
 	}
-	src := sealedPassword(key, g, cipher.OpenOptions{AllowVersion1: true}, warn)
+	src := preflight.SealedPassword(key, g, cipher.OpenOptions{AllowVersion1: true}, warn)
 	for range 2 {
 		if pw, err := src.Password(ctx); err != nil || string(pw) != "Passw0rd" {
 			t.Errorf("version 1 with the option: %q, %v", pw, err)
 		}
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "guest11: warning:") || !strings.Contains(warnings[0], resealCommand(g)) {
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "guest11: warning:") || !strings.Contains(warnings[0], preflight.ResealCommand(g)) {
 		t.Errorf("warnings %q, want one that says how to reseal", warnings)
 	}
 }

@@ -3,18 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // The hostile inputs and faults of issue 10, in one table: what a hostile
@@ -43,7 +41,7 @@ func runHostile(t *testing.T, c hostileCase) {
 	t.Helper()
 	dir := t.TempDir()
 	args, stdin := c.setup(t, dir)
-	before := diskState(t, dir)
+	before := testenv.DirState(t, dir)
 	type result struct {
 		code           int
 		stdout, stderr string
@@ -63,50 +61,17 @@ func runHostile(t *testing.T, c hostileCase) {
 	if r.code != c.code || !strings.Contains(r.stderr, c.message) {
 		t.Errorf("sfkvm %q: exit %d, stderr:\n%s\nwant exit %d and %q", args, r.code, r.stderr, c.code, c.message)
 	}
+	if strings.ContainsAny(r.stdout+r.stderr, "\x1b\a\r") {
+		t.Errorf("sfkvm %q printed a raw control character (terminal escape):\n%q", args, r.stdout+r.stderr)
+	}
 	for _, s := range append([]string{alwaysSecret}, c.secrets...) {
 		if strings.Contains(r.stdout+r.stderr, s) {
 			t.Errorf("sfkvm %q printed the secret %q:\n%s%s", args, s, r.stdout, r.stderr)
 		}
 	}
-	if after := diskState(t, dir); after != before {
+	if after := testenv.DirState(t, dir); after != before {
 		t.Errorf("sfkvm %q changed the disk:\nbefore:\n%s\nafter:\n%s", args, before, after)
 	}
-}
-
-// diskState describes every entry under dir: type, mode, owner, and the
-// hash of a regular file's contents (never reading a FIFO or a device).
-func diskState(t *testing.T, dir string) string {
-	t.Helper()
-	var lines []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		line := fmt.Sprintf("%s %v uid=%d", strings.TrimPrefix(p, dir), fi.Mode(), st.Uid)
-		switch {
-		case fi.Mode().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" sha256=%x", sha256.Sum256(b))
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			line += " -> " + target
-		}
-		lines = append(lines, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
 }
 
 // hostile file makers, each returning the path it made.
@@ -219,7 +184,110 @@ var hostileCases = []hostileCase{
 		}},
 }
 
+// script writes an executable shell script: a fake vendor tool.
+func script(t *testing.T, path, body string) string {
+	t.Helper()
+	return writeFile(t, path, "#!/bin/sh\n"+body+"\n", 0o755)
+}
+
+// noGuests is a kvmguests.conf without a guest: commands that would dial
+// the guests of a file get as far as their own checks and no further, so
+// that no packet ever leaves this machine even if a check regressed (the
+// same for --hosts, which names only 127.0.0.1 here).
+const noGuests = "# no guests\n"
+
+var moreHostileCases = []hostileCase{
+	// Nothing hangs: FIFOs and devices where files belong.
+	{name: "check: a FIFO as the file", code: exitNoInput, message: "not a regular file (a FIFO)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("check", "-f", makeFIFO(t, filepath.Join(dir, "k.conf"))), ""
+		}},
+	{name: "check --no-perm: a FIFO as the file", code: exitNoInput, message: "not a regular file (a FIFO)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("check", "--no-perm", "-f", makeFIFO(t, filepath.Join(dir, "k.conf"))), ""
+		}},
+	{name: "check --no-perm: /dev/zero", code: exitNoInput, message: "not a regular file (a character device)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("check", "--no-perm", "-f", "/dev/zero"), ""
+		}},
+	{name: "compare: /dev/zero", code: exitNoInput, message: "not a regular file",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("compare", writeFile(t, filepath.Join(dir, "k.conf"), plainConf, 0o600), "/dev/zero"), ""
+		}},
+	{name: "compare: a FIFO", code: exitNoInput, message: "not a regular file (a FIFO)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("compare", writeFile(t, filepath.Join(dir, "k.conf"), plainConf, 0o600), makeFIFO(t, filepath.Join(dir, "fifo"))), ""
+		}},
+	{name: "check: set-id bits on 0600", code: exitNoPerm, message: "file-mode",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("check", "-f", writeFile(t, filepath.Join(dir, "k.conf"), noGuests, 0o600|os.ModeSetuid)), ""
+		}},
+	{name: "check: a symlink planted as the file", code: exitNoPerm, message: "file-symlink",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			real := writeFile(t, filepath.Join(dir, "real.conf"), noGuests, 0o600)
+			return args("check", "-f", makeLink(t, real, filepath.Join(dir, "k.conf"))), ""
+		}},
+
+	// Secrets: password and key files through the one guarded open.
+	{name: "preflight: a FIFO as --host-password-file", code: exitNoInput, message: "not a regular file (a FIFO)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			conf := writeFile(t, filepath.Join(dir, "k.conf"), noGuests, 0o600)
+			return args("preflight", "--no-perm", "-f", conf, "--hosts", "127.0.0.1", "--host-password-file", makeFIFO(t, filepath.Join(dir, "pw"))), ""
+		}},
+	{name: "preflight: a --host-password-file others can read", code: exitNoPerm, message: "accessible to group or others",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			conf := writeFile(t, filepath.Join(dir, "k.conf"), noGuests, 0o600)
+			pw := writeFile(t, filepath.Join(dir, "pw"), alwaysSecret+"\n", 0o644)
+			return args("preflight", "--no-perm", "-f", conf, "--hosts", "127.0.0.1", "--host-password-file", pw), ""
+		}},
+	{name: "probe: a FIFO as --key", code: exitNoInput, message: "not a regular file (a FIFO)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			conf := writeFile(t, filepath.Join(dir, "k.conf"), noGuests, 0o600)
+			return args("probe", "--no-perm", "-f", conf, "--key", makeFIFO(t, filepath.Join(dir, "key"))), ""
+		}},
+	{name: "probe --trust: known_hosts is a symlink to another file", code: exitNoPerm, message: "symbolic link",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			conf := writeFile(t, filepath.Join(dir, "k.conf"), noGuests, 0o600)
+			victim := writeFile(t, filepath.Join(dir, "victim"), "theirs\n", 0o644)
+			kh := makeLink(t, victim, filepath.Join(makeDir(t, filepath.Join(dir, "ssh"), 0o700), "known_hosts"))
+			return args("probe", "--no-perm", "-f", conf, "--trust", "--known-hosts", kh, "--password-stdin"), alwaysSecret + "\n"
+		}},
+
+	// Passwords: one reader, CRLF or not; never the password or its length.
+	{name: "cipher: CRLF and a character the policy refuses", code: exitConfig, message: "",
+		secrets: []string{"Bad=pw1", fmt.Sprintf("%d char", len("Bad=pw1"))},
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			key := filepath.Join(dir, "key")
+			if _, err := cipher.CreateKeyFile(key); err != nil {
+				t.Fatal(err)
+			}
+			return args("cipher", "-c", "--password-stdin", "--native", "--key", key,
+				"--guest-name", "guest11", "--guest-ip", "10.20.30.50", "--guest-user", "user1"), "Bad=pw1\r\n"
+		}},
+	{name: "cipher: an sfcipher planted outside the vendor folders is never run", code: exitNoPerm, message: "",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			// The fake writes a file when it runs: the disk check would see it.
+			spy := script(t, filepath.Join(dir, "bin", "sfcipher"), "cat > "+filepath.Join(dir, "bin", "stolen"))
+			return args("cipher", "-c", "--password-stdin", "--sfcipher", spy), alwaysSecret + "\n"
+		}},
+
+	// Tools that hang or never stop printing.
+	{name: "sd status: sdtool hangs", code: exitFailed, message: "did not finish",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("sd", "status", "--timeout", "2s", "--sdtool", script(t, filepath.Join(dir, "sdtool"), "exec sleep 600")), ""
+		}},
+	{name: "sd status: sdtool prints for ever", code: exitFailed, message: "the command was stopped",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("sd", "status", "--timeout", "20s", "--sdtool", script(t, filepath.Join(dir, "sdtool"), "exec yes 'Cluster Host   Agent'")), ""
+		}},
+	{name: "sd status: sdtool prints terminal escapes", code: exitFailed, message: `"\x1b]0;pwned\a\x1b[2J"`,
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("sd", "status", "--sdtool", script(t, filepath.Join(dir, "sdtool"), `printf '\033]0;pwned\007\033[2J' >&2; exit 3`)), ""
+		}},
+}
+
 func TestHostileInputs(t *testing.T) {
+	hostileCases := append(hostileCases, moreHostileCases...)
 	for _, c := range hostileCases {
 		t.Run(c.name, func(t *testing.T) { runHostile(t, c) })
 	}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,7 +42,7 @@ func TestCreateNewNeverOverwrites(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, dir)
+	before := testenv.DirState(t, dir)
 	for _, name := range []string{"file", "dangling", "fifo", "sub"} {
 		err := CreateFile(filepath.Join(dir, name), []byte("new\n"))
 		var se *Error
@@ -49,7 +50,7 @@ func TestCreateNewNeverOverwrites(t *testing.T) {
 			t.Errorf("CreateFile over %s = %v, want fs.ErrExist naming the path", name, err)
 		}
 	}
-	if after := snapshot(t, dir); after != before {
+	if after := testenv.DirState(t, dir); after != before {
 		t.Errorf("the folder changed:\nbefore %s\nafter  %s", before, after)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "file")); string(got) != "old\n" {

@@ -5,42 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
-
-// OpenRegular opens path for reading and refuses anything but a regular
-// file. The open never blocks: a FIFO with no writer, or a device, is
-// opened non-blocking and refused on its type, not read. With nofollow a
-// symbolic link is refused too (ErrSymlink); without it the link is
-// followed and the file behind it must be regular.
-func OpenRegular(path string, nofollow bool) (*os.File, error) {
-	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
-	if nofollow {
-		flags |= syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(path, flags, 0)
-	if err != nil {
-		return nil, openError(path, err, nofollow)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, &Error{Path: path, Err: unwrapPath(err)}
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &Error{Path: path, Detail: TypeName(fi.Mode()), Err: ErrNotRegular}
-	}
-	// Reads from a regular file never block; clear the flag anyway so the
-	// descriptor behaves as an ordinary one for whoever reads it.
-	if err := unix.SetNonblock(int(f.Fd()), false); err != nil {
-		f.Close()
-		return nil, &Error{Path: path, Err: err}
-	}
-	return f, nil
-}
 
 // OpenPrivate opens a secret (a password file, a key file): a regular file,
 // not a symbolic link, owned by root or by the caller, with no permission
@@ -70,19 +35,6 @@ func CheckPrivate(path string, fi fs.FileInfo) error {
 	}
 	if m := fi.Mode(); m.Perm()&0o077 != 0 || m&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
 		return &Error{Path: path, Detail: fmt.Sprintf("mode %04o, want 0600 or 0400", ModeBits(m)), Err: ErrMode}
-	}
-	return nil
-}
-
-// checkOwner refuses a file or folder that belongs to neither root nor the
-// caller: another user could change it under us.
-func checkOwner(path string, fi fs.FileInfo) error {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return &Error{Path: path, Detail: "no owner information", Err: ErrOwner}
-	}
-	if st.Uid != 0 && int(st.Uid) != os.Geteuid() {
-		return &Error{Path: path, Detail: fmt.Sprintf("uid %d, want root or uid %d", st.Uid, os.Geteuid()), Err: ErrOwner}
 	}
 	return nil
 }
@@ -122,14 +74,6 @@ func TypeName(m fs.FileMode) string {
 		return "a block device"
 	}
 	return "an unusual file (" + m.Type().String() + ")"
-}
-
-func openError(path string, err error, nofollow bool) error {
-	err = unwrapPath(err)
-	if nofollow && errors.Is(err, syscall.ELOOP) {
-		return &Error{Path: path, Err: ErrSymlink}
-	}
-	return &Error{Path: path, Err: err}
 }
 
 func unwrapPath(err error) error {

@@ -232,14 +232,14 @@ func TestReplaceRefusesWhatIsNotARegularFile(t *testing.T) {
 			t.Errorf("mknod a character device as root: %v", err)
 		}
 	}
-	before := snapshot(t, dir)
+	before := testenv.DirState(t, dir)
 	for _, name := range names {
 		err := WriteFile(filepath.Join(dir, name), []byte("x"))
 		if !errors.Is(err, ErrNotRegular) {
 			t.Errorf("WriteFile over %s = %v, want ErrNotRegular", name, err)
 		}
 	}
-	if after := snapshot(t, dir); after != before {
+	if after := testenv.DirState(t, dir); after != before {
 		t.Errorf("the folder changed:\nbefore %s\nafter  %s", before, after)
 	}
 }
@@ -316,21 +316,4 @@ func onlyFiles(t *testing.T, dir string, want ...string) {
 	if len(got) != len(want) {
 		t.Errorf("folder holds %q, want %q (a temporary file left behind?)", got, want)
 	}
-}
-
-func snapshot(t *testing.T, dir string) string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	for _, e := range ents {
-		fi, err := os.Lstat(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(e.Name() + ":" + fi.Mode().String() + " ")
-	}
-	return b.String()
 }

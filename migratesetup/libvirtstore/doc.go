@@ -1,17 +1,24 @@
 // Package libvirtstore is the real migratesetup.Store, through libvirt's C
-// library (libvirt.org/go/libvirt). It is the only cgo in sfkvm: its code
-// files carry //go:build cgo, so that with CGO_ENABLED=0 this package is
-// empty (this file only) and everything else still builds.
+// library (libvirt.org/go/libvirt). It is the only cgo in sfkvm.
 //
 //	s, err := libvirtstore.Open("qemu:///system")
-//	if err != nil { ... } // libvirt unreachable
+//	if err != nil { ... } // libvirt unreachable, or errors.Is(err, ErrNoLibvirt)
 //	defer s.Close()
 //	results := migratesetup.SetupGuests(ctx, s, []string{"guest11"}, migratesetup.Options{})
 //
+// The package builds in every build: with CGO_ENABLED=0 it has the same
+// API, and Open returns an error that wraps [ErrNoLibvirt] and says how to
+// build with libvirt. So a program imports it unconditionally, with no
+// pair of build-tagged files, and tells its user at run time.
+//
 // Build it with libvirt's headers (Debian: libvirt-dev and pkg-config), or
 // with -tags libvirt_dlopen and only the run-time library (Debian:
-// libvirt0), which is loaded at the first call: without it, Open returns an
-// error ("Failed to open libvirt.so.0") rather than crashing.
+// libvirt0). Either way libvirt is loaded when the program starts, not at
+// the first call: the dynamic linker loads libvirt.so.0 before main, and
+// with libvirt_dlopen the binding's own init (which installs its error
+// handler) dlopens it. Without libvirt.so.0 a libvirt_dlopen program still
+// runs, and Open returns libvirt's error ("Failed to open libvirt.so.0");
+// a program built without the tag does not start at all.
 //
 // Errors keep libvirt's codes: each wraps the libvirt.Error, so
 // errors.Is(err, libvirt.ERR_NO_DOMAIN) works, and an unknown domain is

@@ -1,0 +1,30 @@
+// Package lab is a small PRIMECLUSTER KVM cluster in one process, for tests
+// and demonstrations of the whole procedure: what net/http/httptest is to
+// an HTTP server. New builds it in a folder, Prepare walks the procedure on
+// it (Start does both), Config is preflight's view of it, Close stops it.
+//
+//	l, err := lab.Start(ctx, t.TempDir(), io.Discard, lab.SudoNeedsPassword("guest22"))
+//	if err != nil { ... }
+//	defer l.Close()
+//	rep := preflight.Run(ctx, l.Config())
+//
+// In it, real protocols: the manual's four guests (guest11 and guest21 on
+// this host cfhost1, guest12 and guest22 on cfhost2) are in-process SSH
+// servers (sshcheck/sshtest) behind documentation addresses 192.0.2.11 to
+// 192.0.2.22 that the prober's dial hook (Routes) sends to loopback;
+// nothing is ever dialled at a documentation address. The other host
+// cfhost2 (192.0.2.2) is an SSH server where root reads its copy of
+// kvmguests.conf and its registration. The shutdown facility and cftool of
+// this host are simulated (sdfacility/sdtest). The file's passwords are
+// sfkvm sealed tokens under a key of the lab's own (Key), which
+// PRIMECLUSTER cannot read.
+//
+// Libvirt: by default an in-memory store (migratesetup/migratesetuptest),
+// so that the lab builds without cgo; WithLibvirt gives it libvirt's test
+// driver on a fixture of its own (pass libvirtstore.Open, wrapped). StoreName
+// says which one it got.
+//
+// Faults are options, one place each (SudoNeedsPassword, ChangedHostKey,
+// Down, CopyDiffers, ...); Unexpected tells whether a report is what the
+// lab must give.
+package lab

@@ -1,0 +1,85 @@
+package lab
+
+import "github.com/sfkvm/sfkvm/migratesetup"
+
+// Option sets up the lab: a fault, or where its libvirt comes from.
+type Option func(*settings)
+
+type settings struct {
+	sudoPassword   string
+	changedKey     string
+	cftoolDisagree string
+	copyDiffers    bool
+	testFailed     bool
+	notSetUp       string
+	down           string
+	vendorToken    string
+	slowAuth       string
+	hostFloods     bool
+	hostCatFails   bool
+	hostinfoFloods bool
+	movedToken     string
+	openStore      StoreOpener
+}
+
+// StoreOpener opens a libvirt store at a URI, such as
+// libvirtstore.Open; close releases it.
+type StoreOpener func(uri string) (s migratesetup.Store, close func(), err error)
+
+// WithLibvirt makes the lab's store libvirt's test driver, opened with
+// open on a fixture of the lab's own (test:///DIR/libvirt-test.xml), so
+// that nothing is shared with another test:/// connection. Without it, or
+// when open fails, the lab uses migratesetuptest's in-memory store (the
+// lab then builds without cgo). StoreName says which one it got.
+func WithLibvirt(open StoreOpener) Option { return func(s *settings) { s.openStore = open } }
+
+// SudoNeedsPassword: guest's user may use sudo only with a password (no
+// NOPASSWD); guest.sudo FAILs.
+func SudoNeedsPassword(guest string) Option { return func(s *settings) { s.sudoPassword = guest } }
+
+// ChangedHostKey: after Prepare has recorded the host keys, guest comes
+// back with a new one, as a reinstalled guest would; guest.hostkey FAILs.
+func ChangedHostKey(guest string) Option { return func(s *settings) { s.changedKey = guest } }
+
+// CFToolDisagrees: guest's cftool -c names another cluster (cluster9);
+// guest.names FAILs.
+func CFToolDisagrees(guest string) Option { return func(s *settings) { s.cftoolDisagree = guest } }
+
+// CopyDiffers: the other host's kvmguests.conf differs; conf.copies FAILs.
+func CopyDiffers() Option { return func(s *settings) { s.copyDiffers = true } }
+
+// AgentTestFails: an agent of the shutdown facility ends TestFailed;
+// facility.ready FAILs.
+func AgentTestFails() Option { return func(s *settings) { s.testFailed = true } }
+
+// NotSetUp: guest runs here but Prepare does not set it up; guest.setup
+// FAILs.
+func NotSetUp(guest string) Option { return func(s *settings) { s.notSetUp = guest } }
+
+// Down: after Prepare, guest does not answer (its port is closed);
+// guest.hostkey FAILs.
+func Down(guest string) Option { return func(s *settings) { s.down = guest } }
+
+// VendorToken: guest's guest_passwd is an sfcipher token, which the lab's
+// key cannot open; guest.login FAILs.
+func VendorToken(guest string) Option { return func(s *settings) { s.vendorToken = guest } }
+
+// MovedToken: guest's guest_passwd is the sealed token of the guest before
+// it in the file; guest.login FAILs.
+func MovedToken(guest string) Option { return func(s *settings) { s.movedToken = guest } }
+
+// SlowAuth: guest's password check outlasts the handshake timeout;
+// guest.login FAILs.
+func SlowAuth(guest string) Option { return func(s *settings) { s.slowAuth = guest } }
+
+// HostFloods: the other host answers cat of kvmguests.conf with endless
+// output; conf.copies FAILs at the size cap.
+func HostFloods() Option { return func(s *settings) { s.hostFloods = true } }
+
+// HostCatFails: the other host's cat fails with terminal escapes on
+// stderr; conf.copies FAILs, the escapes quoted.
+func HostCatFails() Option { return func(s *settings) { s.hostCatFails = true } }
+
+// HostInfoFloods: the other host answers cat of its host information with
+// endless output; host.weightlink FAILs at the size cap.
+func HostInfoFloods() Option { return func(s *settings) { s.hostinfoFloods = true } }

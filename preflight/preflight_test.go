@@ -1,0 +1,168 @@
+package preflight_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/preflight/lab"
+	"github.com/sfkvm/sfkvm/sdfacility"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+// labReport builds a lab with opts, prepares it and returns preflight's
+// report of it.
+func labReport(t *testing.T, opts ...lab.Option) preflight.Report {
+	t.Helper()
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return preflight.Run(context.Background(), l.Config())
+}
+
+func fails(rep preflight.Report) []preflight.Result {
+	var out []preflight.Result
+	for _, r := range rep.Results {
+		if r.Status == preflight.Fail {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestClean: a lab without faults has no FAIL, and every result is OK but
+// the ones that cannot be (no vendor checker; sealed tokens warn).
+func TestClean(t *testing.T) {
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rep := preflight.Run(context.Background(), l.Config())
+	for _, b := range l.Unexpected(rep) {
+		t.Error(b)
+	}
+	if len(rep.Results) < 30 {
+		t.Errorf("only %d results", len(rep.Results))
+	}
+	c := rep.Counts
+	if c.OK+c.Warn+c.Fail+c.Skip != len(rep.Results) || rep.Schema != preflight.Schema {
+		t.Errorf("counts %+v for %d results, schema %q", c, len(rep.Results), rep.Schema)
+	}
+}
+
+// TestFaults injects one fault at a time; each yields exactly the expected
+// FAIL result.
+func TestFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opt    lab.Option
+		check  preflight.ID
+		target string // prefix of the FAIL result's target
+		reason string // in its reason
+		fix    string // in its fix
+	}{
+		{"copy differs on one host", lab.CopyDiffers(), "conf.copies", "192.0.2.2", "differs", "scp -p"},
+		{"changed host key", lab.ChangedHostKey("guest12"), "guest.hostkey", "guest12 ", "host key changed", "ssh-keygen -R"},
+		{"cftool disagrees", lab.CFToolDisagrees("guest21"), "guest.names", "guest21 ", "the guest says cluster9/cfguest21", "guest-clustername cluster9"},
+		{"agent TestFailed", lab.AgentTestFails(), "facility.ready", "this host", "TestFailed", "SA_ipmi"},
+		{"running guest not set up", lab.NotSetUp("guest21"), "guest.setup", "guest21", "no host information disk", "sfkvm migratesetup -s guest21 --restart"},
+		{"sudo without NOPASSWD", lab.SudoNeedsPassword("guest12"), "guest.sudo", "guest12 ", "sudo needs a password", "NOPASSWD"},
+		{"guest down", lab.Down("guest22"), "guest.hostkey", "guest22 ", "cannot reach the guest", "sshd listens at 192.0.2.22 port 22"},
+		{"vendor token with a key", lab.VendorToken("guest12"), "guest.login", "guest12 ", "the password cannot be read", "--password-stdin"},
+		{"sealed token moved from another guest", lab.MovedToken("guest12"), "guest.login", "guest12 ", "does not authenticate", "--guest-name guest12 --guest-ip 192.0.2.12 --guest-user user2"},
+		{"login times out", lab.SlowAuth("guest21"), "guest.login", "guest21 ", "timed out", ""},
+		{"other host floods cat", lab.HostFloods(), "conf.copies", "192.0.2.2", "stdout went over 67108864 bytes", ""},
+		{"other host floods cat of its host information", lab.HostInfoFloods(), "host.weightlink", "(every host)", "stdout went over 65536 bytes", ""},
+		{"other host's cat fails with escapes", lab.HostCatFails(), "conf.copies", "192.0.2.2", `exited 1: "cat: \x1b]0;owned\a\x1b[31mInput/output error"`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := labReport(t, tc.opt)
+			fs := fails(rep)
+			if len(fs) != 1 {
+				t.Fatalf("%d FAIL results, want 1: %+v", len(fs), fs)
+			}
+			r := fs[0]
+			if tc.check == "guest.login" && strings.Contains(tc.reason, "cannot be read") || strings.Contains(tc.reason, "authenticate") {
+				// No connection was made: the host key must not read OK.
+				for _, h := range rep.Of(preflight.GuestHostKey.ID) {
+					if strings.HasPrefix(h.Target, tc.target) && h.Status != preflight.Skip {
+						t.Errorf("host key result %s: %s, want SKIP", h.Target, h.Status)
+					}
+				}
+			}
+			if strings.ContainsAny(r.Reason+r.Detail+r.Fix, "\x1b\a\r") {
+				t.Errorf("FAIL result carries raw control characters: %q", r.Reason+" | "+r.Detail+" | "+r.Fix)
+			}
+			if r.Check != tc.check || r.Step != preflight.Lookup(tc.check).Step || !strings.HasPrefix(r.Target, tc.target) ||
+				!strings.Contains(r.Reason, tc.reason) || !strings.Contains(r.Fix, tc.fix) {
+				t.Errorf("FAIL result = %s %s %q: reason %q, fix %q; want %s, target %q, reason ~%q, fix ~%q",
+					r.Step, r.Check, r.Target, r.Reason, r.Fix, tc.check, tc.target, tc.reason, tc.fix)
+			}
+		})
+	}
+}
+
+// TestVendorCheckerOnlyForItsFile: sfkvmtool -c takes no file name, so
+// beside another file its verdict would be about the wrong file.
+func TestVendorCheckerOnlyForItsFile(t *testing.T) {
+	rep := preflight.Run(context.Background(), preflight.Config{File: "testdata/ok.conf", VendorChecker: "/bin/true", HostInfo: "/nonexistent/hostinfo"})
+	rs := rep.Of(preflight.ConfVendor.ID)
+	if len(rs) != 1 || rs[0].Status != preflight.Skip || !strings.Contains(rs[0].Reason, "checks only") {
+		t.Errorf("results = %+v", rs)
+	}
+}
+
+// The vendor's checker's output reaches the detail escaped and cut,
+// whatever it prints.
+func TestVendorCheckerOutputQuoted(t *testing.T) {
+	tool := filepath.Join(t.TempDir(), "sfkvmtool")
+	os.WriteFile(tool, []byte("#!/bin/sh\nprintf '\\033]0;title\\007ERROR: line 3\\n'; head -c 100000 /dev/zero | tr '\\000' x >&2; exit 1\n"), 0o700)
+	rep := preflight.Run(context.Background(), preflight.Config{File: kvmguests.DefaultPath, VendorChecker: tool,
+		Local: sdfacility.LocalRunner{}, HostInfo: "/nonexistent/hostinfo"})
+	rs := rep.Of(preflight.ConfVendor.ID)
+	if len(rs) != 1 || rs[0].Status != preflight.Fail {
+		t.Fatalf("results = %+v", rs)
+	}
+	d := rs[0].Detail
+	if strings.ContainsAny(d, "\x1b\a") || !strings.Contains(d, `stdout "\x1b]0;title\aERROR: line 3"`) || !strings.Contains(d, "more bytes not shown") || len(d) > 1000 {
+		t.Errorf("detail (%d bytes) %.1000q", len(d), d)
+	}
+}
+
+// TestCopiesReadsAFile: conf.copies reads this host's copy as compare
+// does: a FIFO in its place is reported, not waited on.
+func TestCopiesReadsAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "kvmguests.conf")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []preflight.Result, 1)
+	go func() {
+		cfg := lab2Hosts(fifo)
+		done <- preflight.Run(t.Context(), cfg).Of(preflight.ConfCopies.ID)
+	}()
+	select {
+	case rs := <-done:
+		if len(rs) != 1 || rs[0].Status != preflight.Skip || !strings.Contains(rs[0].Reason, fifo+": is not a regular file (a FIFO)") {
+			t.Errorf("results = %+v", rs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("conf.copies blocked on a FIFO")
+	}
+}
+
+// lab2Hosts checks file against one other host that is never reached.
+func lab2Hosts(file string) preflight.Config {
+	return preflight.Config{File: file, HostInfo: "/nonexistent/hostinfo",
+		Hosts: []sshcheck.Target{{Name: "192.0.2.2", Address: "192.0.2.2", User: "root"}}}
+}
