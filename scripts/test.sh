@@ -23,6 +23,7 @@ pure_packages=(
 	./diag ./cipher ./cipher/token ./kvmguests
 	./migratesetup ./migratesetup/migratesetuptest ./migratesetup/libvirtstore
 	./sdfacility ./sdfacility/sdtest ./sshcheck ./sshcheck/sshtest ./internal/safefile
+	./internal/namerule ./internal/iprule
 )
 for goos in darwin windows; do
 	echo "== cross-build for $goos (CGO_ENABLED=0): the pure packages"
