@@ -211,6 +211,14 @@ func TestReadPasswordAge(t *testing.T) {
 	if !errors.As(err, &e) || e.Kind != ErrCommandFailed || e.ExitStatus != 1 || !strings.Contains(e.Stderr, "does not exist") || e.Address == "" {
 		t.Errorf("unknown user: %#v", err)
 	}
+	// The fake's chage, like the real one, keeps others' ageing from a
+	// user without sudo, and shows a user their own.
+	if _, stderr, status, err := c.runLine(ctxT(t), "chage -l root", Limits{}); err != nil || status != 1 || string(stderr) != "chage: Permission denied.\n" {
+		t.Errorf("chage -l root without sudo: %d %q %v", status, stderr, err)
+	}
+	if out, _, status, err := c.runLine(ctxT(t), "chage -l admin", Limits{}); err != nil || status != 0 || string(out) != string(chageOutput(t, "soon")) {
+		t.Errorf("chage -l of oneself without sudo: %d %q %v", status, out, err)
+	}
 	n := len(l.srv.Commands())
 	for _, bad := range []string{"", "-l", "a b", "x:y", "a\nb"} {
 		if _, err := ReadPasswordAge(ctxT(t), c, bad); err == nil || !strings.Contains(err.Error(), "not a user name") {
