@@ -38,6 +38,9 @@ var (
 	ErrNoAgent = errors.New("no ssh-agent")
 	// ErrNoKeys: a key source found no key at all.
 	ErrNoKeys = errors.New("no key to offer")
+	// ErrIdentityFormat: an identity file holds no private key that
+	// x/crypto can use (not a key, a public key, a security key).
+	ErrIdentityFormat = errors.New("not a private key x/crypto can use")
 )
 
 // DefaultIdentityFiles are the names in ~/.ssh that OpenSSH's ssh (9.2)
@@ -113,7 +116,7 @@ func loadIdentity(path string) (*identity, error) {
 	}
 	defer wipe(data)
 	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("identity %s: larger than %d bytes, not a private key", path, maxKeyFile)
+		return nil, fmt.Errorf("identity %s: %w: larger than %d bytes", path, ErrIdentityFormat, maxKeyFile)
 	}
 	signer, err := ssh.ParsePrivateKey(data)
 	var missing *ssh.PassphraseMissingError
@@ -121,7 +124,7 @@ func loadIdentity(path string) (*identity, error) {
 	case errors.As(err, &missing):
 		return &identity{path: path, public: missing.PublicKey, err: err}, nil
 	case err != nil:
-		return nil, fmt.Errorf("identity %s: not a private key x/crypto can use: %w", path, err)
+		return nil, fmt.Errorf("identity %s: %w: %w", path, ErrIdentityFormat, err)
 	}
 	return &identity{path: path, signer: signer}, nil
 }

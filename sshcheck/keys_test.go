@@ -251,7 +251,7 @@ func TestIdentityFileRefused(t *testing.T) {
 		{"folder", dir, safefile.ErrNotRegular, "a folder"},
 		{"missing", filepath.Join(dir, "none"), os.ErrNotExist, "no such file"},
 		{"encrypted without agent", writeKey(t, filepath.Join(dir, "enc"), k, "secret-phrase", 0o600), ErrIdentityEncrypted, "ssh-add"},
-		{"not a key", notKey, nil, "not a private key"},
+		{"not a key", notKey, ErrIdentityFormat, "not a private key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, err := IdentityFile(tc.path)
