@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"golang.org/x/crypto/ssh"
@@ -87,7 +88,31 @@ func dialAgent(ctx context.Context, socket string) (agent.ExtendedAgent, net.Con
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w at %s: %v", ErrNoAgent, socket, err)
 	}
-	return agent.NewClient(conn), conn, nil
+	// An agent that accepts and never answers must not hold a login
+	// forever: its connection ends with ctx, and after agentTimeout.
+	deadline := time.Now().Add(agentTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetDeadline(deadline)
+	ac := &agentConn{Conn: conn, stop: context.AfterFunc(ctx, func() { conn.Close() })}
+	return agent.NewClient(ac), ac, nil
+}
+
+// agentTimeout bounds one login's conversation with ssh-agent (listing
+// its keys and signing), whatever the caller's context.
+var agentTimeout = DefaultHandshakeTimeout
+
+// agentConn is a connection to ssh-agent that is closed when its context
+// ends.
+type agentConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c *agentConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
 }
 
 // identity is one private key file: its signer, or, when it is

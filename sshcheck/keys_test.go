@@ -1,6 +1,7 @@
 package sshcheck
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -13,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
@@ -416,5 +419,51 @@ func TestDefaultKeysRefusals(t *testing.T) {
 	}
 	if _, _, err := (defaultSource{home: home}).Signers(ctxT(t)); !errors.Is(err, safefile.ErrSymlink) {
 		t.Errorf("id_ed25519 a symbolic link: %v", err)
+	}
+}
+
+// An agent that accepts and never answers costs a bounded wait, and the
+// caller's context ends it at once.
+func TestAgentThatNeverAnswers(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn // open, never answered
+	defer func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	old := agentTimeout
+	agentTimeout = 300 * time.Millisecond
+	defer func() { agentTimeout = old }()
+
+	start := time.Now()
+	if _, _, err := Agent(sock).Signers(context.Background()); err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("silent agent: %v after %v; want an error within agentTimeout", err, time.Since(start))
+	}
+	agentTimeout = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start = time.Now()
+	if _, _, err := Agent(sock).Signers(ctx); err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("silent agent, cancelled: %v after %v", err, time.Since(start))
 	}
 }
