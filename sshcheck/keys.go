@@ -244,7 +244,8 @@ func (id *identity) fromAgent(ctx context.Context) (ssh.Signer, func(), error) {
 // agent does not already hold, in that order. The files are read at each
 // login, through the guarded open of secrets: an unsafe file (a symbolic
 // link, readable by group or others, owned by another user) is an error,
-// never skipped. A missing file or agent is skipped. An encrypted file
+// never skipped, and so is a file that holds no private key x/crypto can
+// use (ErrIdentityFormat). A missing file or agent is skipped. An encrypted file
 // whose key the agent does not hold is skipped while other keys remain;
 // when no key remains, the error names it (ErrIdentityEncrypted), or
 // else says that there is none (ErrNoKeys).
