@@ -130,7 +130,7 @@ func (a *attempt) auth(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
 // one-time code), or a further round after the password was sent (a
 // second factor, or the same question again, which PAM asks only after
 // refusing the password). The prompt is kept, quoted, for the error.
-func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]string, error) {
+func (a *attempt) answer(name, instruction string, questions []string, echos []bool) ([]string, error) {
 	if a.kiRounds++; a.kiRounds > maxKIRounds {
 		// A server that asks without end would hold the probe until the
 		// handshake deadline: OpenSSH with PAM needs two rounds.
@@ -155,6 +155,8 @@ func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]strin
 		return nil, errStop
 	}
 	switch {
+	case a.kiAnswered && asksPasswordChange(name, instruction, questions):
+		return refuse(ErrPasswordExpired, "the password was accepted, but the guest requires it changed now, which PRIMECLUSTER cannot do")
 	case a.kiAnswered && len(questions) == 1 && !echos[0] && isPasswordPrompt(questions[0]):
 		return refuse(ErrAuthFailed, "asked again after the password, so it was refused")
 	case a.kiAnswered:
@@ -290,6 +292,8 @@ func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) e
 			return he
 		}
 		e.Kind, e.Stage, e.Err = ErrConnection, "host key", a.hostKeyErr
+	case a.authErr == ErrPasswordExpired:
+		e.Kind, e.Err, e.Hint = ErrPasswordExpired, a.authWhy, passwordExpiredHint(a.target)
 	case a.authErr != nil:
 		e.Kind = a.authErr
 		e.Err = fmt.Errorf("server allows %s", methodList(a.allowed))

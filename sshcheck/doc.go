@@ -20,7 +20,8 @@
 // `LC_ALL=C sudo -n true`. Failures are *Error values whose Kind is one of
 // the Err sentinels, so errors.Is tells them apart: connection refused,
 // unreachable, timeout, unknown, changed or revoked host key,
-// authentication failed, no usable method, sudo needs a password, sudo needs
+// authentication failed, no usable method, password expired (right, but
+// it must be changed first), sudo needs a password, sudo needs
 // a tty, sudo failed, command failed, output too large. Each carries a Hint for the
 // administrator and never the password.
 //
@@ -47,6 +48,13 @@
 //     at once, a round after the password) ends the attempt as
 //     ErrNoUsableMethod with the prompt quoted, or ErrAuthFailed when the
 //     password prompt comes again; the password is not sent to it.
+//   - An expired password, or one that must be changed (chage -d 0), is
+//     right and still fails PRIMECLUSTER's login. With keyboard-interactive,
+//     PAM accepts it and then asks for a new one ("You are required to
+//     change your password immediately"); with password authentication,
+//     sshd lets the user in and refuses every command ("Password change
+//     required but no TTY available."). Both are ErrPasswordExpired, never
+//     a wrong password or a failed sudo; the password is not sent again.
 //   - A root login with a password fails exactly like a wrong password under
 //     the default PermitRootLogin prohibit-password; the hint says so.
 //   - `sudo -n` prints "a password is required" both when a password is

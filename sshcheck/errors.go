@@ -25,13 +25,16 @@ var (
 	// ErrOutputTooLarge: a remote command printed more than its Limits
 	// allow on one stream; the session was closed at the cap.
 	ErrOutputTooLarge = errors.New("remote output too large")
+	// ErrPasswordExpired: the password was right but has expired or must
+	// be changed (passwordexpired.go says how it is told).
+	ErrPasswordExpired = errors.New("password expired")
 )
 
 // kinds lists the sentinels in the order a reader meets them, for Kind.
 var kinds = []error{
 	ErrConnectionRefused, ErrUnreachable, ErrTimeout, ErrConnection,
 	ErrHostKeyUnknown, ErrHostKeyChanged, ErrHostKeyRevoked,
-	ErrAuthFailed, ErrNoUsableMethod,
+	ErrAuthFailed, ErrNoUsableMethod, ErrPasswordExpired,
 	ErrSudoNeedsPassword, ErrSudoNeedsTTY, ErrSudoFailed, ErrCommandFailed,
 	ErrOutputTooLarge,
 }
