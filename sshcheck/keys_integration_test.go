@@ -1,7 +1,10 @@
 package sshcheck
 
 import (
+	"context"
 	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"os"
 	"os/exec"
@@ -146,3 +149,53 @@ func TestSSHDRootKeyLoginThroughAgent(t *testing.T) {
 		t.Error("sshd did not log two RSA key logins")
 	}
 }
+
+// BenchmarkSSHDLogin compares one root login by key with one login by
+// password (through PAM) on a real sshd, each with `true` run after it:
+//
+//	go test -run '^$' -bench SSHDLogin ./sshcheck/
+func BenchmarkSSHDLogin(b *testing.B) {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, _ := ssh.NewPublicKey(k.Public())
+	dir := b.TempDir()
+	ak := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(ak, ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	srv := sshdtest.Start(b, sshdtest.Config{Extra: []string{"AuthorizedKeysFile " + ak}})
+	u := sshdtest.TestUsers(b)
+	kh := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(kh, []byte(srv.KnownHostsLine("127.0.0.1", srv.Port, "ssh-ed25519")+"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	p, err := New(Options{KnownHostsFiles: []string{kh}, GlobalKnownHostsFiles: []string{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, _ := ssh.NewSignerFromKey(k)
+	for name, tg := range map[string]Target{
+		"key":      {Address: "127.0.0.1", Port: srv.Port, User: "root", Keys: staticKeys{signer}},
+		"password": {Address: "127.0.0.1", Port: srv.Port, User: u.NoPasswd, Password: Password(u.Password)},
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				c, err := p.Dial(context.Background(), tg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Output(context.Background(), "true"); err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			}
+		})
+	}
+}
+
+// staticKeys offers signers already in memory.
+type staticKeys []ssh.Signer
+
+func (s staticKeys) Signers(context.Context) ([]ssh.Signer, func(), error) { return s, func() {}, nil }
