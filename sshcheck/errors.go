@@ -29,6 +29,9 @@ var (
 	// does not open, a file that cannot be read); no connection was made.
 	// Err holds the source's own error, for errors.Is on its sentinels.
 	ErrPasswordSource = errors.New("password not available")
+	// ErrPasswordExpired: the password was right but has expired or must
+	// be changed (passwordexpired.go says how it is told).
+	ErrPasswordExpired = errors.New("password expired")
 )
 
 // Stage is where in a probe or a command an *Error happened. Compare it
@@ -46,8 +49,11 @@ const (
 	// with that method, the one tried (never a second).
 	StageAuthPassword            Stage = "auth password"
 	StageAuthKeyboardInteractive Stage = "auth keyboard-interactive"
-	StageSudo                    Stage = "sudo"    // sudo -n, for a target that is not root
-	StageCommand                 Stage = "command" // a remote command, ssh-keygen -F on a guest included
+	StageAuthPublicKey           Stage = "auth publickey" // a host's login by key (Target.Keys)
+	StageSession                 Stage = "session"        // opening a session after the login
+	StageSudo                    Stage = "sudo"           // sudo -n, for a target that is not root
+	StageCommand                 Stage = "command"        // a remote command, ssh-keygen -F on a guest included
+	StagePasswordAge             Stage = "password age"   // reading chage -l (ReadPasswordAge)
 )
 
 // authStage is the stage of authentication with method ("" when none was
@@ -58,6 +64,8 @@ func authStage(method string) Stage {
 		return StageAuthPassword
 	case "keyboard-interactive":
 		return StageAuthKeyboardInteractive
+	case "publickey":
+		return StageAuthPublicKey
 	}
 	return StageAuth
 }
@@ -66,7 +74,7 @@ func authStage(method string) Stage {
 var kinds = []error{
 	ErrConnectionRefused, ErrUnreachable, ErrTimeout, ErrConnection,
 	ErrHostKeyUnknown, ErrHostKeyChanged, ErrHostKeyRevoked,
-	ErrAuthFailed, ErrNoUsableMethod,
+	ErrAuthFailed, ErrNoUsableMethod, ErrPasswordExpired,
 	ErrSudoNeedsPassword, ErrSudoNeedsTTY, ErrSudoFailed, ErrCommandFailed,
 	ErrOutputTooLarge, ErrPasswordSource,
 }

@@ -124,6 +124,10 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		}
 	}
 	var exit *ssh.ExitError
+	if errors.As(runErr, &exit) && exit.Signal() == "" && mustChangeBeforeCommands(o.buf, e.buf) {
+		return nil, nil, -1, &Error{Kind: ErrPasswordExpired, Address: addr, Stage: StageSession, Command: line,
+			ExitStatus: exit.ExitStatus(), Stderr: QuoteRemote(e.buf), Hint: passwordExpiredHint(c.target)}
+	}
 	switch {
 	case runErr == nil:
 		return o.buf, e.buf, 0, nil

@@ -14,6 +14,12 @@ type Target struct {
 	Port     int            // 0 means 22
 	User     string         // "root" or the non-root user of step 1.2
 	Password PasswordSource // nil: no password (only useful to check host keys)
+	// Keys, when set, logs in by public key (KeySource: DefaultKeys,
+	// IdentityFile, Agent), as root logs in between cluster hosts. Nil
+	// means none: guests log in with Password, as PRIMECLUSTER does.
+	// With both, the keys are offered first and the password is tried
+	// once if none was accepted.
+	Keys KeySource
 }
 
 // HostPort returns the address to dial, e.g. "10.0.0.5:22" or "[fd00::5]:2222".

@@ -34,7 +34,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	port := fs.Int("port", 22, "SSH port of the guests")
 	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
-	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password")
+	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password, to log in to --hosts by password instead of by key")
+	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
 	connect := fs.String("connect", "qemu:///system", "libvirt URI of this host")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
 	sdtool := fs.String("sdtool", sdfacility.DefaultSDTool, "sdtool `path`")
@@ -55,6 +56,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
 	case *keyFile != "" && *passwordStdin:
 		return fail(exitUsage, "give --key or --password-stdin, not both")
+	case *identity != "" && *hostPasswordFile != "":
+		return fail(exitUsage, "give --identity or --host-password-file, not both")
 	case *allowV1 && *keyFile == "":
 		return fail(exitUsage, "--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
@@ -114,8 +117,12 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 			defer pw.Wipe()
 			hostPW = pw
 		}
+		hostKeys, err := hostKeySource(*identity, hostPW != nil)
+		if err != nil {
+			return fail(identityExit(err), "--identity: %v", err)
+		}
 		for _, addr := range strings.Split(*hosts, ",") {
-			cfg.Hosts = append(cfg.Hosts, sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW})
+			cfg.Hosts = append(cfg.Hosts, sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW, Keys: hostKeys})
 		}
 	}
 	opts := sshcheck.Options{Parallel: *parallel}
