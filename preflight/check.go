@@ -40,6 +40,8 @@ var (
 		Doc: "guest_user logs in with its password, the way PRIMECLUSTER will"}
 	GuestSudo = &Check{ID: "guest.sudo", Step: "1.2", Title: "sudo NOPASSWD",
 		Doc: "a non-root guest_user runs sudo without a password and without a terminal (USER ALL=(root) NOPASSWD: ALL)"}
+	GuestPasswordAge = &Check{ID: "guest.passwordage", Step: "1.2", Title: "password ageing",
+		Doc: "guest_user's password has not expired and need not be changed at the next login (FAIL), and does not expire within Config.PasswordWarnDays (WARN): read with chage -l, through sudo for a non-root user"}
 	GuestNames = &Check{ID: "guest.names", Step: "1.1", Title: "cluster and node name",
 		Doc: "the guest's own cftool -c and cftool -l agree with guest-clustername and guest-cfname"}
 	HostCFName = &Check{ID: "host.cfname", Step: "1.1", Title: "host-cfname",
@@ -61,7 +63,7 @@ var (
 // against it.
 var Checks = []*Check{
 	ConfSyntax, ConfVendor, ConfMode, ConfCopies,
-	GuestHostKey, GuestLogin, GuestSudo, GuestNames,
+	GuestHostKey, GuestLogin, GuestSudo, GuestPasswordAge, GuestNames,
 	HostCFName, FacilityReady, HostRegistered, HostWeightLink,
 	GuestSetUp, GuestKnowsHost,
 }

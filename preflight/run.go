@@ -19,6 +19,7 @@ func init() {
 	GuestHostKey.run = guestCheck(GuestHostKey.ID)
 	GuestLogin.run = guestCheck(GuestLogin.ID)
 	GuestSudo.run = guestCheck(GuestSudo.ID)
+	GuestPasswordAge.run = guestCheck(GuestPasswordAge.ID)
 	GuestNames.run = guestCheck(GuestNames.ID)
 	GuestKnowsHost.run = guestCheck(GuestKnowsHost.ID)
 	HostCFName.run = hereCheck(HostCFName.ID)

@@ -42,6 +42,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	cftool := fs.String("cftool", sdfacility.DefaultCFTool, "cftool `path` on this host")
 	sfkvmtool := fs.String("sfkvmtool", preflight.DefaultVendorChecker, "the vendor's checker, run beside sfkvm's when it exists")
 	parallel := fs.Int("parallel", preflight.DefaultParallel, "checks at once")
+	warnDays := fs.Int("password-warn-days", sshcheck.DefaultWarnDays, "WARN when a guest password expires within this many `days`")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -60,8 +61,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "give --identity or --host-password-file, not both")
 	case *allowV1 && *keyFile == "":
 		return fail(exitUsage, "--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
-	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
-		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
+	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535 || *warnDays < 1:
+		return fail(exitUsage, "--parallel, --timeout, --port and --password-warn-days must be positive")
 	}
 	for _, t := range []struct {
 		name string
@@ -79,7 +80,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	cfg := preflight.Config{
 		File: *file, FileOptions: kvmguests.Options{SkipFileChecks: *noPerm},
 		GuestPort: *port, SDTool: *sdtool, CFTool: *cftool, VendorChecker: *sfkvmtool,
-		HostInfo: *hostinfo, Parallel: *parallel,
+		HostInfo: *hostinfo, Parallel: *parallel, PasswordWarnDays: *warnDays,
 	}
 	switch {
 	case *keyFile != "":

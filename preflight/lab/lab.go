@@ -126,7 +126,7 @@ func New(dir string, opts ...Option) (l *Lab, err error) {
 			cluster = "cluster9"
 		}
 		lg.config = sshtest.Config{
-			Users:   map[string]sshtest.User{s.user: {Password: lg.Password, Sudo: sudo}},
+			Users:   map[string]sshtest.User{s.user: {Password: lg.Password, Sudo: sudo, Chage: f.chage(s.name, time.Now())}},
 			Handler: guestScript(cluster, s.node).Handler,
 		}
 		if s.name == f.slowAuth {
