@@ -2,10 +2,12 @@
 # Installs the Debian packages that sfkvm's tests and demo use, when they are
 # missing: OpenSSH's server and sudo (real guests for sshcheck), iproute2
 # (network namespaces for the CLI tests), and libvirt (the test driver, and
-# the headers that the cgo package libvirtstore builds against).
+# the headers that the cgo package libvirtstore builds against), and QEMU
+# for the live-migration test (scripts/migration-test.sh; its guest kernel
+# is fetched there, with apt-get download, not installed).
 # Never libvirt-daemon-system: nothing here needs a running libvirtd.
 set -euo pipefail
-pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc)
+pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc qemu-system-x86)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

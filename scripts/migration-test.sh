@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The live-migration test (issue 12): a real guest reads the host it runs
+# on, before and after a real live migration, from its own console.
+#
+# Part 1, QMP: a guest boots under QEMU on "host A" with host A's
+# information file as its read-only, shareable virtio disk (serial
+# sfkvm-hostinfo); a second QEMU waits on "host B" (-incoming) with host
+# B's file at the same path (each QEMU in a mount namespace of its own
+# where that path is a bind mount of its host's file; without root, two
+# paths). The guest is migrated live over QMP, and its console must show
+# host A before and host B after, with the same boot id and its counter
+# going on. The guest also shows why the reader uses O_DIRECT: a plain read
+# through a descriptor held open across the migration still reads host A.
+#
+# The guest: Debian's cloud kernel (apt-get download, dpkg-deb -x, cached
+# in $SFKVM_CACHE, default /var/cache/sfkvm-test as root, else
+# ~/.cache/sfkvm-test) and an initramfs written by scripts/migration/
+# mkinitramfs, whose /init (scripts/migration/guestinit) is a static Go
+# program that loads the virtio modules and reads with migratesetup.
+#
+# It installs what it needs from Debian when run as root (scripts/deps.sh),
+# and cleans up every process and file it made, also on failure and
+# Ctrl-C. Exit 0 only when the guest saw host B.
+#
+#   bash scripts/migration-test.sh
+#   SFKVM_MIGRATION_ACCEL=tcg|kvm|auto (default auto: KVM when /dev/kvm
+#   opens and the guest boots on it within 15 s, else TCG)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+say() { echo "migration-test: $*" >&2; }
+
+if [ "$(id -u)" -eq 0 ]; then
+	bash scripts/deps.sh
+fi
+for tool in qemu-system-x86_64 apt-get dpkg-deb go; do
+	if ! command -v "$tool" >/dev/null; then
+		say "$tool is missing (apt-get install --no-install-recommends qemu-system-x86, as root: scripts/deps.sh)"
+		exit 69
+	fi
+done
+
+if [ "$(id -u)" -eq 0 ]; then
+	cache=${SFKVM_CACHE:-/var/cache/sfkvm-test}
+else
+	cache=${SFKVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sfkvm-test}
+fi
+work=$(mktemp -d /tmp/sfkvm-migration.XXXXXX)
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	local p
+	for f in "$work"/*.pid; do
+		[ -s "$f" ] || continue
+		p=$(cat "$f")
+		kill "$p" 2>/dev/null || true
+	done
+	# QEMU ends within a second of SIGTERM; wait for it before removing
+	# the files it holds.
+	for _ in $(seq 50); do
+		local alive=0
+		for f in "$work"/*.pid; do
+			[ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1
+		done
+		[ $alive -eq 0 ] && break
+		sleep 0.1
+	done
+	for f in "$work"/*.pid; do
+		[ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true
+	done
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The guest's kernel: the package that linux-image-cloud-amd64 depends on
+# today, fetched once. Offline, the newest one in the cache.
+kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}' || true)
+mkdir -p "$cache"
+if [ -n "$kernel_pkg" ] && [ ! -d "$cache/$kernel_pkg" ]; then
+	say "fetching $kernel_pkg into $cache (once)"
+	tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
+	(cd "$tmp" && apt-get download -q=2 "$kernel_pkg" 2>/dev/null && dpkg-deb -x ./*.deb root && rm -f ./*.deb) || { rm -rf "$tmp"; say "apt-get download $kernel_pkg failed"; exit 69; }
+	mv "$tmp" "$cache/$kernel_pkg"
+fi
+if [ -z "$kernel_pkg" ]; then
+	kernel_pkg=$(cd "$cache" && ls -d linux-image-* 2>/dev/null | sort -V | tail -1 || true)
+	[ -n "$kernel_pkg" ] || { say "no kernel package known to apt-cache and none in $cache"; exit 69; }
+fi
+kroot=$cache/$kernel_pkg/root
+kernel=$(ls "$kroot"/boot/vmlinuz-* | head -1)
+moddir=$(ls -d "$kroot"/lib/modules/* | head -1)
+say "guest kernel: ${kernel##*/}"
+
+# The programs: the guest's static /init, the initramfs writer, the driver.
+CGO_ENABLED=0 go build -trimpath -o "$work/guestinit" ./scripts/migration/guestinit
+go build -o "$work/mkinitramfs" ./scripts/migration/mkinitramfs
+go build -o "$work/migrate" ./scripts/migration/migrate
+"$work/mkinitramfs" -init "$work/guestinit" -modules "$moddir" -o "$work/initrd"
+
+# Two hosts' information files, written as `sfkvm migratesetup -c` does.
+mkdir -p "$work/hostA" "$work/hostB"
+"$work/migrate" register "$work/hostA/hostinfo" cfhostA 192.0.2.1
+"$work/migrate" register "$work/hostB/hostinfo" cfhostB 192.0.2.2
+
+# The same path in both QEMUs' view when we can make mount namespaces.
+diskpath() { echo "$work/host$1/hostinfo"; }
+wrap=()
+if [ "$(id -u)" -eq 0 ] && unshare --mount --propagation private true 2>/dev/null; then
+	touch "$work/hostinfo"
+	diskpath() { echo "$work/hostinfo"; }
+	samepath=1
+	say "the disk's path is $work/hostinfo on both hosts (a mount namespace each)"
+else
+	samepath=0
+	say "the disk's path differs between the hosts (no mount namespaces without root)"
+fi
+
+# qemu HOST ACCEL [extra args...]: starts host's QEMU in the background.
+qemu() {
+	local host=$1 accel=$2
+	shift 2
+	local disk
+	disk=$(diskpath "$host")
+	local cmd=(qemu-system-x86_64 -machine pc -accel "$accel" -m 256 -nodefaults -display none -no-reboot
+		-kernel "$kernel" -initrd "$work/initrd" -append "console=ttyS0 quiet panic=-1"
+		-drive "file=$disk,format=raw,if=none,id=hostinfo,readonly=on,file.locking=off"
+		-device virtio-blk-pci,drive=hostinfo,serial=sfkvm-hostinfo,share-rw=on
+		-serial "file:$work/$host.console" -qmp "unix:$work/$host.qmp,server=on,wait=off"
+		-pidfile "$work/$host.pid" -daemonize "$@")
+	rm -f "$work/$host.console" "$work/$host.qmp"
+	if [ $samepath -eq 1 ]; then
+		unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh \
+			"$work/host$host/hostinfo" "$work/hostinfo" "${cmd[@]}"
+	else
+		"${cmd[@]}"
+	fi
+}
+stop() {
+	[ -s "$work/$1.pid" ] || return 0
+	local p
+	p=$(cat "$work/$1.pid")
+	kill "$p" 2>/dev/null || true
+	while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
+	rm -f "$work/$1.pid"
+}
+
+accel=${SFKVM_MIGRATION_ACCEL:-auto}
+if [ "$accel" = auto ]; then
+	accel=tcg
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		qemu A kvm 2>"$work/kvm.err" || true
+		if [ -s "$work/A.pid" ] && "$work/migrate" console -timeout 15s "$work/A.console" cfhostA >/dev/null 2>&1; then
+			accel=kvm
+		else
+			say "KVM: the guest did not boot within 15 s; using TCG"
+		fi
+		stop A
+	fi
+fi
+say "accelerator: $accel"
+
+t0=$(date +%s.%N)
+qemu A "$accel"
+qemu B "$accel" -incoming "unix:$work/migration.sock"
+"$work/migrate" run -accel "$accel" -a-qmp "$work/A.qmp" -b-qmp "$work/B.qmp" \
+	-a-console "$work/A.console" -b-console "$work/B.console" -uri "unix:$work/migration.sock" \
+	-host-a cfhostA -host-b cfhostB
+t1=$(date +%s.%N)
+echo "QMP part: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s from QEMU's start to the end of the checks (same disk path in both views: $([ $samepath -eq 1 ] && echo yes || echo no))"
+stop A
+stop B
