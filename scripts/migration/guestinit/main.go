@@ -37,9 +37,8 @@ const (
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Printf("SFKVM-ERROR %v\n", err)
-	}
+	// run returns only when it cannot go on.
+	fmt.Printf("SFKVM-ERROR %v\n", run())
 	for {
 		time.Sleep(time.Hour)
 	}
