@@ -48,9 +48,23 @@ else
 fi
 work=$(mktemp -d /tmp/sfkvm-migration.XXXXXX)
 
+# in_bg runs a long command in the background and waits for it, so that a
+# signal sent to this script alone runs the trap at once (bash runs traps
+# only between foreground commands); cleanup ends the command.
+child=
+in_bg() {
+	"$@" &
+	child=$!
+	local rc=0
+	wait "$child" || rc=$?
+	child=
+	return $rc
+}
+
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	[ -n "$child" ] && kill "$child" 2>/dev/null || true
 	local p
 	for f in "$work"/*.pid; do
 		[ -s "$f" ] || continue
@@ -69,6 +83,12 @@ cleanup() {
 	done
 	for f in "$work"/*.pid; do
 		[ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true
+	done
+	if [ -n "${cleanup_libvirt_hook:-}" ]; then
+		"$cleanup_libvirt_hook"
+	fi
+	for f in "$work"/libvirtd-*.nspid; do
+		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
 	done
 	rm -rf "$work"
 	exit "$rc"
@@ -154,7 +174,7 @@ if [ "$accel" = auto ]; then
 	accel=tcg
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		qemu A kvm 2>"$work/kvm.err" || true
-		if [ -s "$work/A.pid" ] && "$work/migrate" console -timeout 15s "$work/A.console" cfhostA >/dev/null 2>&1; then
+		if [ -s "$work/A.pid" ] && in_bg "$work/migrate" console -timeout 15s "$work/A.console" cfhostA >/dev/null 2>&1; then
 			accel=kvm
 		else
 			say "KVM: the guest did not boot within 15 s; using TCG"
@@ -167,10 +187,142 @@ say "accelerator: $accel"
 t0=$(date +%s.%N)
 qemu A "$accel"
 qemu B "$accel" -incoming "unix:$work/migration.sock"
-"$work/migrate" run -accel "$accel" -a-qmp "$work/A.qmp" -b-qmp "$work/B.qmp" \
+in_bg "$work/migrate" run -accel "$accel" -a-qmp "$work/A.qmp" -b-qmp "$work/B.qmp" \
 	-a-console "$work/A.console" -b-console "$work/B.console" -uri "unix:$work/migration.sock" \
 	-host-a cfhostA -host-b cfhostB
 t1=$(date +%s.%N)
 echo "QMP part: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s from QEMU's start to the end of the checks (same disk path in both views: $([ $samepath -eq 1 ] && echo yes || echo no))"
 stop A
 stop B
+passed=1
+
+# Part 2, libvirt: two qemu:///session daemons (libvirtd) run as two
+# throwaway users with different host_uuid, each in a mount namespace of
+# its own where $work/host is its host's folder (host information file and
+# console log): the same path in both definitions, as on real hosts. The
+# guest's definition is made by `sfkvm migratesetup -s` (SetupGuest through
+# libvirtstore) on a definition with no disk, and migrated with
+# `virsh migrate --live --persistent --undefinesource`.
+if [ "$(id -u)" -ne 0 ]; then
+	if [ "${SFKVM_INTEGRATION:-}" = 1 ]; then
+		say "the libvirt part needs root (throwaway users); SFKVM_INTEGRATION=1 makes that a failure"
+		exit 77
+	fi
+	say "libvirt part skipped: it needs root (throwaway users)"
+	echo "migration-test: $passed passed, 0 failed, 1 skipped"
+	exit 0
+fi
+for tool in libvirtd virsh useradd runuser nsenter; do
+	if ! command -v "$tool" >/dev/null; then
+		say "$tool is missing (as root: scripts/deps.sh installs libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)"
+		exit 69
+	fi
+done
+go build -o "$work/sfkvm" ./examples/sfkvm
+chmod 711 "$work"
+mkdir -m 755 "$work/host" "$work/guest"
+cp "$kernel" "$work/guest/vmlinuz"
+cp "$work/initrd" "$work/guest/initrd"
+chmod 644 "$work/guest/vmlinuz" "$work/guest/initrd"
+cat >"$work/guest/domain.xml" <<XML
+<domain type='qemu'>
+  <name>sfkvm-migration-guest</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$work/guest/vmlinuz</kernel>
+    <initrd>$work/guest/initrd</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
+  </os>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <emulator>$(command -v qemu-system-x86_64)</emulator>
+    <serial type='file'>
+      <source path='$work/host/console.log'/>
+    </serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+
+suffix=$(printf '%04x' $((RANDOM % 65536)))
+users=("sfkvmmig${suffix}a" "sfkvmmig${suffix}b")
+echo "${users[*]}" >"$work/users"
+# Removes the throwaway users (called by cleanup through $work/users):
+# their daemons and guests first, by process id, then the accounts and
+# homes.
+remove_users() {
+	local u p
+	for u in $(cat "$work/users" 2>/dev/null); do
+		id "$u" >/dev/null 2>&1 || continue
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			for p in $(pgrep -u "$u"); do kill -KILL "$p" 2>/dev/null || true; done
+			userdel -r "$u" 2>/dev/null && break
+			sleep 0.2
+		done
+		id "$u" >/dev/null 2>&1 && userdel -f -r "$u" 2>/dev/null || true
+	done
+	rm -f "$work/users"
+}
+cleanup_libvirt_hook=remove_users
+
+uri() { echo "qemu+unix:///session?socket=/home/$1/run/libvirt/libvirt-sock"; }
+i=0
+for u in "${users[@]}"; do
+	h=$([ $i -eq 0 ] && echo A || echo B)
+	(
+		flock -w 60 9
+		useradd -m -s /usr/sbin/nologin "$u"
+	) 9>/run/sfkvm-testusers.lock
+	home=/home/$u
+	install -d -o "$u" -m 700 "$home/run" "$home/.config" "$home/.config/libvirt"
+	install -d -o "$u" -m 711 "$home/host"
+	chmod 711 "$home"
+	# Two hosts: two host UUIDs (libvirt refuses a migration to the same
+	# host by its UUID), and no virtlogd (the console is a plain file).
+	printf 'host_uuid = "5f2a0c1e-%s-4000-8000-00000000000%d"\n' "$suffix" $((i + 1)) >"$home/.config/libvirt/libvirtd.conf"
+	printf 'stdio_handler = "file"\n' >"$home/.config/libvirt/qemu.conf"
+	chown "$u" "$home/.config/libvirt/libvirtd.conf" "$home/.config/libvirt/qemu.conf"
+	runuser -u "$u" -- "$work/migrate" register "$home/host/hostinfo" "cfhost$h" "192.0.2.$((i + 1))"
+	unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && exec runuser -u "$3" -- env HOME="/home/$3" XDG_RUNTIME_DIR="/home/$3/run" XDG_CONFIG_HOME="/home/$3/.config" XDG_CACHE_HOME="/home/$3/.cache" libvirtd' \
+		sh "$home/host" "$work/host" "$u" >"$work/libvirtd-$h.log" 2>&1 &
+	echo $! >"$work/libvirtd-$h.nspid"
+	for _ in $(seq 100); do
+		[ -S "$home/run/libvirt/libvirt-sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$home/run/libvirt/libvirt-sock" ] || { say "libvirtd of $u did not start:"; cat "$work/libvirtd-$h.log" >&2; exit 1; }
+	i=$((i + 1))
+done
+uA=$(uri "${users[0]}") uB=$(uri "${users[1]}")
+nsA=$(cat "$work/libvirtd-A.nspid")
+virsh -q -c "$uA" define "$work/guest/domain.xml" >/dev/null
+# The project's own set-up, in host A's view of the path.
+nsenter -t "$nsA" -m -- "$work/sfkvm" migratesetup -s sfkvm-migration-guest --connect "$uA" --hostinfo "$work/host/hostinfo"
+virsh -q -c "$uA" start sfkvm-migration-guest >/dev/null
+# libvirt's own migration port range, on loopback only.
+port=$((49152 + RANDOM % 64))
+t0=$(date +%s.%N)
+if ! in_bg "$work/migrate" run -accel tcg -a-console "/home/${users[0]}/host/console.log" -b-console "/home/${users[1]}/host/console.log" \
+	-host-a cfhostA -host-b cfhostB -- \
+	virsh -q -c "$uA" migrate --live --persistent --undefinesource sfkvm-migration-guest "$uB" \
+	--migrateuri "tcp://127.0.0.1:$port" --listen-address 127.0.0.1; then
+	for u in "${users[@]}"; do
+		for f in "$work"/libvirtd-*.log /home/"$u"/.cache/libvirt/qemu/log/*.log; do
+			[ -f "$f" ] && { say "--- $f"; tail -n 20 "$f" >&2; }
+		done
+	done
+	exit 1
+fi
+t1=$(date +%s.%N)
+virsh -c "$uB" domjobinfo --completed sfkvm-migration-guest | awk '/^(Time elapsed|Total downtime):/{$1=$1; print "libvirt (domjobinfo): " $0}'
+if ! virsh -c "$uB" dumpxml --inactive sfkvm-migration-guest | grep -q "<serial>sfkvm-hostinfo</serial>"; then
+	say "FAIL: host B's persistent definition lacks the host information disk"
+	exit 1
+fi
+echo "host B's persistent definition: has the host information disk (migrated with --persistent)"
+echo "libvirt part: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s from the guest's start to the end of the checks"
+virsh -q -c "$uB" destroy sfkvm-migration-guest >/dev/null 2>&1 || true
+passed=2
+echo "migration-test: $passed passed, 0 failed"
