@@ -106,6 +106,10 @@ if [ -n "$kernel_pkg" ] && [ ! -d "$cache/$kernel_pkg" ]; then
 	tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
 	(cd "$tmp" && apt-get download -q=2 "$kernel_pkg" 2>/dev/null && dpkg-deb -x ./*.deb root && rm -f ./*.deb) || { rm -rf "$tmp"; say "apt-get download $kernel_pkg failed"; exit 69; }
 	mv "$tmp" "$cache/$kernel_pkg"
+	# Keep one kernel: drop the ones an older run fetched.
+	for old in "$cache"/linux-image-*; do
+		[ "$old" = "$cache/$kernel_pkg" ] || rm -rf "$old"
+	done
 fi
 if [ -z "$kernel_pkg" ]; then
 	kernel_pkg=$(cd "$cache" && ls -d linux-image-* 2>/dev/null | sort -V | tail -1 || true)
