@@ -27,7 +27,6 @@
 #   opens and the guest boots on it within 15 s, else TCG)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 
 say() { echo "migration-test: $*" >&2; }
 
