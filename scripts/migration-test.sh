@@ -51,6 +51,7 @@ work=$(mktemp -d /tmp/sfkvm-migration.XXXXXX)
 # signal sent to this script alone runs the trap at once (bash runs traps
 # only between foreground commands); cleanup ends the command.
 child=
+qemu_pids=()
 in_bg() {
 	"$@" &
 	child=$!
@@ -65,23 +66,13 @@ cleanup() {
 	trap - EXIT INT TERM
 	[ -n "$child" ] && kill "$child" 2>/dev/null || true
 	local p
-	for f in "$work"/*.pid; do
-		[ -s "$f" ] || continue
-		p=$(cat "$f")
+	# QEMU (a child of this script) ends within a second of SIGTERM; wait
+	# for it before removing the files it holds.
+	for p in "${qemu_pids[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
-	# QEMU ends within a second of SIGTERM; wait for it before removing
-	# the files it holds.
-	for _ in $(seq 50); do
-		local alive=0
-		for f in "$work"/*.pid; do
-			[ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && alive=1
-		done
-		[ $alive -eq 0 ] && break
-		sleep 0.1
-	done
-	for f in "$work"/*.pid; do
-		[ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true
+	for p in "${qemu_pids[@]}"; do
+		wait "$p" 2>/dev/null || true
 	done
 	if [ -n "${cleanup_libvirt_hook:-}" ]; then
 		"$cleanup_libvirt_hook"
@@ -143,7 +134,9 @@ else
 	say "the disk's path differs between the hosts (no mount namespaces without root)"
 fi
 
-# qemu HOST ACCEL [extra args...]: starts host's QEMU in the background.
+# qemu HOST ACCEL [extra args...]: starts host's QEMU in the background,
+# its messages in $work/HOST.err.
+declare -A qpid
 qemu() {
 	local host=$1 accel=$2
 	shift 2
@@ -153,31 +146,44 @@ qemu() {
 		-kernel "$kernel" -initrd "$work/initrd" -append "console=ttyS0 quiet panic=-1"
 		-drive "file=$disk,format=raw,if=none,id=hostinfo,readonly=on,file.locking=off"
 		-device virtio-blk-pci,drive=hostinfo,serial=sfkvm-hostinfo,share-rw=on
-		-serial "file:$work/$host.console" -qmp "unix:$work/$host.qmp,server=on,wait=off"
-		-pidfile "$work/$host.pid" -daemonize "$@")
+		-serial "file:$work/$host.console" -qmp "unix:$work/$host.qmp,server=on,wait=off" "$@")
 	rm -f "$work/$host.console" "$work/$host.qmp"
+	# unshare and sh exec: $! is QEMU's own process id.
 	if [ $samepath -eq 1 ]; then
 		unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh \
-			"$work/host$host/hostinfo" "$work/hostinfo" "${cmd[@]}"
+			"$work/host$host/hostinfo" "$work/hostinfo" "${cmd[@]}" 2>"$work/$host.err" &
 	else
-		"${cmd[@]}"
+		"${cmd[@]}" 2>"$work/$host.err" &
 	fi
+	qpid[$host]=$!
+	qemu_pids+=("$!")
 }
 stop() {
-	[ -s "$work/$1.pid" ] || return 0
-	local p
-	p=$(cat "$work/$1.pid")
+	local p=${qpid[$1]:-}
+	[ -n "$p" ] || return 0
 	kill "$p" 2>/dev/null || true
-	while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
-	rm -f "$work/$1.pid"
+	wait "$p" 2>/dev/null || true
+	qpid[$1]=
+	local left=() q
+	for q in "${qemu_pids[@]}"; do
+		[ "$q" = "$p" ] || left+=("$q")
+	done
+	qemu_pids=("${left[@]}")
+}
+# show_errors prints what the QEMUs said, after a failure.
+show_errors() {
+	for f in "$work"/*.err; do
+		[ -s "$f" ] && { say "--- ${f##*/}"; tail -n 20 "$f" >&2; }
+	done
+	return 0
 }
 
 accel=${SFKVM_MIGRATION_ACCEL:-auto}
 if [ "$accel" = auto ]; then
 	accel=tcg
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		qemu A kvm 2>"$work/kvm.err" || true
-		if [ -s "$work/A.pid" ] && in_bg "$work/migrate" console -timeout 15s "$work/A.console" cfhostA >/dev/null 2>&1; then
+		qemu A kvm
+		if in_bg "$work/migrate" console -timeout 15s "$work/A.console" cfhostA >/dev/null 2>&1; then
 			accel=kvm
 		else
 			say "KVM: the guest did not boot within 15 s; using TCG"
@@ -190,9 +196,12 @@ say "accelerator: $accel"
 t0=$(date +%s.%N)
 qemu A "$accel"
 qemu B "$accel" -incoming "unix:$work/migration.sock"
-in_bg "$work/migrate" run -accel "$accel" -a-qmp "$work/A.qmp" -b-qmp "$work/B.qmp" \
+if ! in_bg "$work/migrate" run -accel "$accel" -a-qmp "$work/A.qmp" -b-qmp "$work/B.qmp" \
 	-a-console "$work/A.console" -b-console "$work/B.console" -uri "unix:$work/migration.sock" \
-	-host-a cfhostA -host-b cfhostB
+	-host-a cfhostA -host-b cfhostB; then
+	show_errors
+	exit 1
+fi
 t1=$(date +%s.%N)
 echo "QMP part: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s from QEMU's start to the end of the checks (same disk path in both views: $([ $samepath -eq 1 ] && echo yes || echo no))"
 stop A
@@ -320,7 +329,9 @@ if ! in_bg "$work/migrate" run -accel tcg -a-console "/home/${users[0]}/host/con
 fi
 t1=$(date +%s.%N)
 virsh -c "$uB" domjobinfo --completed sfkvm-migration-guest | awk '/^(Time elapsed|Total downtime):/{$1=$1; print "libvirt (domjobinfo): " $0}'
-if ! virsh -c "$uB" dumpxml --inactive sfkvm-migration-guest | grep -q "<serial>sfkvm-hostinfo</serial>"; then
+# (Not virsh | grep -q: grep's early exit makes virsh fail under pipefail.)
+defB=$(virsh -c "$uB" dumpxml --inactive sfkvm-migration-guest)
+if ! grep -q "<serial>sfkvm-hostinfo</serial>" <<<"$defB"; then
 	say "FAIL: host B's persistent definition lacks the host information disk"
 	exit 1
 fi

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,6 +62,9 @@ type consoleFile struct {
 	all  []migrationtest.Report
 	// firstPollHad: host B's report was there at the first look.
 	firstPollHad bool
+	// alive, when set, is asked about once a second while waiting: an
+	// error (the QEMU behind the console is gone) ends the wait.
+	alive func(context.Context) error
 }
 
 // poll reads what was added to the file since the last call.
@@ -94,9 +98,16 @@ func (c *consoleFile) poll() error {
 // time it was seen.
 func (c *consoleFile) waitFor(ctx context.Context, what string, match func(migrationtest.Report) bool) (migrationtest.Report, time.Time, error) {
 	checked := 0
+	lastAlive := time.Now()
 	for {
 		if err := c.poll(); err != nil {
 			return migrationtest.Report{}, time.Time{}, err
+		}
+		if c.alive != nil && time.Since(lastAlive) > time.Second {
+			lastAlive = time.Now()
+			if err := c.alive(ctx); err != nil {
+				return migrationtest.Report{}, time.Time{}, fmt.Errorf("waiting for %s in %s: %w", what, c.path, err)
+			}
 		}
 		now := time.Now()
 		for ; checked < len(c.all); checked++ {
@@ -206,6 +217,24 @@ func run(args []string) error {
 	}
 
 	b := &consoleFile{path: *bCon}
+	if qb != nil {
+		b.alive = func(ctx context.Context) error {
+			raw, err := qb.Execute(ctx, "query-status", nil)
+			if err != nil {
+				return fmt.Errorf("host B's QEMU: %w", err)
+			}
+			var st struct {
+				Status string `json:"status"`
+			}
+			if err := json.Unmarshal(raw, &st); err != nil {
+				return err
+			}
+			if st.Status != "running" {
+				return fmt.Errorf("host B's guest is %s, not running", st.Status)
+			}
+			return nil
+		}
+	}
 	if err := b.poll(); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,5 +61,18 @@ func TestRegister(t *testing.T) {
 	got, err := migratesetup.ReadGuest(context.Background(), path)
 	if err != nil || got.CFName != "cfhostB" || got.IP.String() != "192.0.2.2" {
 		t.Errorf("ReadGuest = %+v, %v", got, err)
+	}
+}
+
+func TestConsoleFileStopsWhenTheQEMUIsGone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console")
+	os.WriteFile(path, nil, 0o644)
+	c := &consoleFile{path: path, alive: func(context.Context) error { return errors.New("host B's QEMU: EOF") }}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err := c.waitFor(ctx, "cfhostB", func(migrationtest.Report) bool { return false })
+	if err == nil || !strings.Contains(err.Error(), "host B's QEMU: EOF") || time.Since(start) > 5*time.Second {
+		t.Errorf("waitFor: %v after %v", err, time.Since(start))
 	}
 }
