@@ -313,8 +313,8 @@ virsh -q -c "$uA" define "$work/guest/domain.xml" >/dev/null
 # The project's own set-up, in host A's view of the path.
 nsenter -t "$nsA" -m -- "$work/sfkvm" migratesetup -s sfkvm-migration-guest --connect "$uA" --hostinfo "$work/host/hostinfo"
 virsh -q -c "$uA" start sfkvm-migration-guest >/dev/null
-# libvirt's own migration port range, on loopback only.
-port=$((49152 + RANDOM % 64))
+# The migration stream on loopback only, on a port free right now.
+port=$("$work/migrate" freeport)
 t0=$(date +%s.%N)
 if ! in_bg "$work/migrate" run -accel tcg -a-console "/home/${users[0]}/host/console.log" -b-console "/home/${users[1]}/host/console.log" \
 	-host-a cfhostA -host-b cfhostB -- \

@@ -22,5 +22,10 @@
 //	migrate console FILE CFNAME
 //
 // waits until the console in FILE reports CFNAME (O_DIRECT) and prints the
-// report: the libvirt part of the test uses it.
+// report: the test's probe of KVM uses it.
+//
+//	migrate freeport
+//
+// prints a TCP port of 127.0.0.1 that is free now, for the libvirt part's
+// migration stream.
 package main

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -28,6 +30,8 @@ func main() {
 		err = run(os.Args[2:])
 	case "console":
 		err = console(os.Args[2:])
+	case "freeport":
+		err = freePort(os.Stdout)
 	default:
 		usage()
 	}
@@ -38,7 +42,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: migrate register PATH CFNAME IP | migrate run FLAGS | migrate console FILE CFNAME")
+	fmt.Fprintln(os.Stderr, "usage: migrate register PATH CFNAME IP | migrate run FLAGS | migrate console FILE CFNAME | migrate freeport")
 	os.Exit(2)
 }
 
@@ -323,4 +327,18 @@ func run(args []string) error {
 	}
 	fmt.Printf("PASS: the guest read %s before and %s after a live migration, without rebooting\n", *hostA, *hostB)
 	return nil
+}
+
+// freePort prints a TCP port of 127.0.0.1 that nothing uses now, as the
+// kernel picks one: the port libvirt's destination QEMU listens on. (A
+// fixed port, even in libvirt's own range 49152-49215, may be some
+// connection's local port at that moment.)
+func freePort(w io.Writer) error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	_, err = fmt.Fprintln(w, l.Addr().(*net.TCPAddr).Port)
+	return err
 }

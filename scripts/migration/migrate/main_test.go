@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,4 +76,17 @@ func TestConsoleFileStopsWhenTheQEMUIsGone(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "host B's QEMU: EOF") || time.Since(start) > 5*time.Second {
 		t.Errorf("waitFor: %v after %v", err, time.Since(start))
 	}
+}
+
+func TestFreePort(t *testing.T) {
+	var b strings.Builder
+	if err := freePort(&b); err != nil {
+		t.Fatal(err)
+	}
+	port := strings.TrimSpace(b.String())
+	l, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatalf("port %s is not free: %v", port, err)
+	}
+	l.Close()
 }
