@@ -24,6 +24,7 @@ func init() {
 	GuestKnowsHost.run = guestCheck(GuestKnowsHost.ID)
 	HostCFName.run = hereCheck(HostCFName.ID)
 	GuestSetUp.run = hereCheck(GuestSetUp.ID)
+	GuestReadsHost.run = hereCheck(GuestReadsHost.ID)
 	FacilityReady.run = runFacility
 	HostRegistered.run = runRegistered
 	HostWeightLink.run = runWeightLink

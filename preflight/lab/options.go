@@ -21,6 +21,8 @@ type settings struct {
 	movedToken     string
 	openStore      StoreOpener
 
+	readsOther string // this guest's disk is backed by the other host's file
+
 	ageGuest string // passwordAge applies to this guest
 	ageDays  int    // its password expires in so many days (negative: expired)
 	ageMust  bool   // its password must be changed at the next login
@@ -100,3 +102,8 @@ func PasswordExpiresIn(guest string, days int) Option {
 func PasswordMustChange(guest string) Option {
 	return func(s *settings) { s.ageGuest, s.ageMust = guest, true }
 }
+
+// ReadsOtherHost: guest's host information disk is backed by the other
+// host's file (a wrong source path in its definition, say);
+// guest.readshost FAILs.
+func ReadsOtherHost(guest string) Option { return func(s *settings) { s.readsOther = guest } }
