@@ -29,15 +29,18 @@
 //	conf.vendor      1.6   the vendor's sfkvmtool -c prints its success notice
 //	conf.mode        1.4   owner root, mode 0600, not a symbolic link
 //	conf.copies      1.4   each other host's copy is byte-identical
+//	conf.changed     1.4   the file is the one the last run saw (WARN when not)
 //	guest.hostkey    1.5   root here knows the guest's host key, unchanged
 //	guest.login      1.5   guest_user logs in with its password
 //	guest.sudo       1.2   a non-root guest_user has sudo without password and tty
 //	guest.names      1.1   the guest's cftool -c and -l agree with the file
 //	host.cfname      1.1   host-cfname is this host, for the guests running here
+//	host.unlisted    1.4   every domain running here is in the file (WARN when not)
 //	facility.ready   1.7   every shutdown agent initialised and tested
-//	host.registered  2     this host's information file, under its CF node name
+//	host.registered  2     this host's information file, under the name cftool -l gives
 //	host.weightlink  2     the weight-link setting the same on every host
-//	guest.setup      3     each guest running here has the host information disk
+//	guest.setup      3     each guest running here has the host information disk,
+//	                       persistent and live
 //	guest.knowshost  5     root on each guest knows every host's key (its own known_hosts)
 //
 // Step 4 (the host-side account of the libvirt agents) is not checked:
