@@ -63,12 +63,23 @@
 //	 "results": [{"check": "guest.sudo", "step": "1.2", "title": "sudo NOPASSWD",
 //	              "target": "guest22 192.0.2.22", "status": "FAIL",
 //	              "reason": "...", "fix": "...", "detail": "...", "error": "..."}, ...],
-//	 "counts": {"ok": 30, "warn": 1, "fail": 1, "skip": 1}}
+//	 "counts": {"ok": 30, "warn": 1, "fail": 1, "skip": 1},
+//	 "started": "2026-11-30T02:00:00Z", "finished": "2026-11-30T02:00:01.2Z",
+//	 "conf_sha256": "9f86d0..."}
 //
-// fix, detail and error are left out when empty; error is the text of Err.
+// fix, detail and error are left out when empty; error is the text of Err;
+// conf_sha256 is left out when the file could not be read.
 // Within v1, new checks, new targets and new fields may appear, and the
 // words of reason, fix and detail may change; a renamed or removed field,
 // a changed status word, or a changed or reused check ID makes v2 (Schema).
+//
+// # Monitoring
+//
+// Report.WritePlugin prints the report as a monitoring plugin (Nagios,
+// Icinga, Zabbix's external checks) and returns its code; package
+// preflight/metrics writes it for Prometheus. Config.PreviousConfSHA256
+// (the last run's Report.ConfSHA256, which the metrics textfile keeps)
+// lets conf.changed tell a file edited since.
 //
 // # What it does not do
 //

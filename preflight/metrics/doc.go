@@ -33,9 +33,9 @@
 // status): a series whose status changes ends, and a new one begins, so an
 // alert on status="fail" ends when the check passes. Reasons, fixes and
 // titles are not labels: they change wording within v1 and would make new
-// series. The series are about 9 per guest plus one per other host and a
-// dozen for the host itself: a host with 100 guests in its file writes
-// about a thousand.
+// series. The series are about 8 per guest (one more per guest for each
+// other host) and a dozen for the host itself: a host with 100 guests in
+// its file writes about 800.
 //
 // # The textfile
 //
