@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/preflight/lab"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -269,5 +271,39 @@ func TestReportTimes(t *testing.T) {
 	rep := preflight.Run(context.Background(), preflight.Config{File: "testdata/ok.conf", HostInfo: "/nonexistent/hostinfo", Now: clock})
 	if !rep.Started.Equal(t0) || rep.Duration() <= 0 {
 		t.Errorf("started %v, finished %v", rep.Started, rep.Finished)
+	}
+}
+
+// plainStore hides the in-memory store's LiveXML: a store that gives no
+// live definition.
+type plainStore struct{ migratesetup.Store }
+
+// A store without live definitions checks the persistent one and says so;
+// the in-memory store checks both.
+func TestSetUpLiveOrNot(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []lab.Option
+		want string
+	}{
+		{"live store", nil, "(persistent and live)"},
+		{"store without live definitions", []lab.Option{lab.WithLibvirt(func(string) (migratesetup.Store, func(), error) {
+			return plainStore{migratesetuptest.New(map[string]*migratesetuptest.Domain{
+				"guest11": {XML: "<domain type='kvm'>\n  <name>guest11</name>\n  <devices>\n  </devices>\n</domain>\n", State: migratesetup.StateShutoff},
+				"guest21": {XML: "<domain type='kvm'>\n  <name>guest21</name>\n  <devices>\n  </devices>\n</domain>\n", State: migratesetup.StateShutoff},
+			})}, func() {}, nil
+		})}, "(persistent definition; this store gives no live one)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := labReport(t, tc.opts...).Of(preflight.GuestSetUp.ID)
+			if len(rs) != 2 {
+				t.Fatalf("results %+v", rs)
+			}
+			for _, r := range rs {
+				if r.Status != preflight.OK || !strings.HasSuffix(r.Reason, tc.want) {
+					t.Errorf("%s: %s %q, want OK ending %q", r.Target, r.Status, r.Reason, tc.want)
+				}
+			}
+		})
 	}
 }
