@@ -179,7 +179,10 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		cfg.Store = store
 	}
 	rep := preflight.Run(ctx, cfg)
-	if tf != nil {
+	// A run cut short by a signal (systemd stopping the unit) would write
+	// a FAIL for every check it did not finish: the last whole run's
+	// metrics stay, and go stale if no run finishes.
+	if tf != nil && !interrupted(ctx) {
 		if err := tf.Write(rep); err != nil {
 			code := exitUnavailable // the folder's file system cannot take it (full, read-only)
 			if errors.Is(err, iofs.ErrPermission) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -176,5 +178,31 @@ func TestPreflightNagios(t *testing.T) {
 		if r.code != 3 || !strings.HasPrefix(r.stdout, "SFKVM PREFLIGHT UNKNOWN - "+tc.msg) || strings.Count(r.stdout, "\n") != 1 {
 			t.Errorf("%s: exit %d, stdout %q", tc.name, r.code, r.stdout)
 		}
+	}
+}
+
+// A run that a signal cut short leaves the last whole run's textfile as
+// it was: its checks did not fail, they were stopped.
+func TestPreflightTextfileInterrupted(t *testing.T) {
+	m := newMonitorEnv(t)
+	if r := m.run(t, "--textfile", m.textfile); r.code != exitFailed {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	prom := filepath.Join(m.textfile, metrics.FileName)
+	before, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errInterrupted)
+	args := []string{"preflight", "-f", m.conf, "--no-perm", "--port", "1", "--hostinfo", m.dir + "/hostinfo",
+		"--sdtool", m.dir + "/sdtool", "--cftool", m.dir + "/cftool", "--connect", "test://" + m.dir + "/missing.xml",
+		"--known-hosts", m.dir + "/known_hosts", "--textfile", m.textfile}
+	var out, errb bytes.Buffer
+	if code := run(ctx, args, strings.NewReader(""), &out, &errb); code != exitInterrupted {
+		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, errb.String())
+	}
+	if after, err := os.ReadFile(prom); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("the textfile changed after an interrupted run (%v)", err)
 	}
 }
