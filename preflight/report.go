@@ -68,9 +68,10 @@ type Report struct {
 	Schema  string   `json:"schema"` // Schema
 	Results []Result `json:"results"`
 	Counts  Counts   `json:"counts"`
-	// Started and Finished are when Run began and ended, by Config.Now.
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
+	// Started and Finished are when Run began and ended, by Config.Now
+	// (left out of JSON when zero, in a report not made by Run).
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
 	// ConfSHA256 is the SHA-256 of the kvmguests.conf checked, in hex;
 	// empty when the guests were given or the file could not be read. The
 	// next run's Config.PreviousConfSHA256, for conf.changed.
