@@ -32,13 +32,33 @@
 // SetupGuest adds to the shut-off guest's persistent definition a
 // read-only, shareable virtio disk backed by the host information file,
 // with the serial "sfkvm-hostinfo". Inside a Linux guest, udev shows it as
-// /dev/disk/by-id/virtio-sfkvm-hostinfo (GuestDevice). libvirt lets a
+// /dev/disk/by-id/virtio-sfkvm-hostinfo (GuestDevice), and sysfs names it
+// by its serial with or without udev. libvirt lets a
 // domain with a read-only disk migrate without shared storage (its
 // safety check skips read-only disks), and after a migration the disk is
 // the destination host's file at the same path: the guest reads the host it
-// runs on now. ReadGuest, the guest's side, reads the disk with O_DIRECT so
-// that its page cache cannot show the previous host, and parses it with
-// Parse, the host's parser.
+// runs on now. scripts/migration-test.sh shows it with real QEMU guests
+// (see the README for its figures).
+//
+// # The guest's side
+//
+// ReadGuest reads the disk with O_DIRECT and parses it with Parse, the
+// host's parser. It finds the disk without udev (an initramfs, a minimal
+// guest): FindGuestDevice looks for the block device whose
+// /sys/block/NAME/serial is "sfkvm-hostinfo", then for udev's link; it
+// also takes an explicit device path. O_DIRECT matters: the guest's page
+// cache keeps what it read before the migration. What the migration test
+// observed: a plain read through a descriptor held open across the
+// migration still shows the source host; a plain read that opens and
+// closes the device each time shows it too while another descriptor on
+// the device stays open, and shows the destination host once the last
+// one is closed (the kernel drops a block device's cache at its last
+// close); an O_DIRECT read shows the destination host at once.
+//
+// From outside the guest, without sfkvm on it, GuestReadCommand is a shell
+// command line that prints the disk's first sectors (found the same way,
+// read with dd and O_DIRECT; run it as root, through SSH and sudo say),
+// and ParseDisk parses what it printed.
 //
 // The path, the serial, the device name and the format are a contract with
 // every guest: they never change, and a newer format will carry a new
@@ -129,7 +149,6 @@
 // and the file is root-only: it relies on libvirt's dynamic ownership (on
 // by default), which gives QEMU the disk's file when the guest starts. A
 // running guest keeps the file it opened: a new registration reaches it at
-// its next start or migration. A guest that is not Linux, or has no udev,
-// finds the disk by its serial some other way; ReadGuest takes the device
-// path.
+// its next start or migration. A guest that is not Linux finds the disk
+// by its serial some other way; ReadGuest takes the device path.
 package migratesetup

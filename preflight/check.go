@@ -58,6 +58,8 @@ var (
 		Doc: "the weight-link setting (-w off or not) is the same on every host"}
 	GuestSetUp = &Check{ID: "guest.setup", Step: "3", Title: "guest set up",
 		Doc: "each guest that runs on this host has the host information disk in its persistent definition, and in the definition it runs with (its live one, where the store gives it: a guest redefined or a disk detached while it runs)"}
+	GuestReadsHost = &Check{ID: "guest.readshost", Step: "3", Title: "guest reads host",
+		Doc: "each guest that runs on this host reads this host's registration on its host information disk (read in the guest over SSH, with O_DIRECT, through sudo; nothing of sfkvm needed there)"}
 	GuestKnowsHost = &Check{ID: "guest.knowshost", Step: "5", Title: "guest knows host",
 		Doc: "root on each guest has the host key of every host (this host's registered address and the other hosts) in its own known_hosts"}
 )
@@ -69,7 +71,7 @@ var Checks = []*Check{
 	ConfSyntax, ConfVendor, ConfMode, ConfCopies, ConfChanged,
 	GuestHostKey, GuestLogin, GuestSudo, GuestPasswordAge, GuestNames,
 	HostCFName, HostUnlisted, FacilityReady, HostRegistered, HostWeightLink,
-	GuestSetUp, GuestKnowsHost,
+	GuestSetUp, GuestReadsHost, GuestKnowsHost,
 }
 
 // Lookup returns the check with that ID, or nil.

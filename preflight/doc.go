@@ -33,6 +33,7 @@
 //	guest.hostkey    1.5   root here knows the guest's host key, unchanged
 //	guest.login      1.5   guest_user logs in with its password
 //	guest.sudo       1.2   a non-root guest_user has sudo without password and tty
+//	guest.passwordage 1.2  guest_user's password neither expired nor expiring soon (WARN)
 //	guest.names      1.1   the guest's cftool -c and -l agree with the file
 //	host.cfname      1.1   host-cfname is this host, for the guests running here
 //	host.unlisted    1.4   every domain running here is in the file (WARN when not)
@@ -41,6 +42,7 @@
 //	host.weightlink  2     the weight-link setting the same on every host
 //	guest.setup      3     each guest running here has the host information disk,
 //	                       persistent and live
+//	guest.readshost  3     each guest running here reads this host on that disk
 //	guest.knowshost  5     root on each guest knows every host's key (its own known_hosts)
 //
 // Step 4 (the host-side account of the libvirt agents) is not checked:

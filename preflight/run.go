@@ -28,6 +28,7 @@ func init() {
 	HostCFName.run = hereCheck(HostCFName.ID)
 	HostUnlisted.run = hereCheck(HostUnlisted.ID)
 	GuestSetUp.run = hereCheck(GuestSetUp.ID)
+	GuestReadsHost.run = hereCheck(GuestReadsHost.ID)
 	FacilityReady.run = runFacility
 	HostRegistered.run = runRegistered
 	HostWeightLink.run = runWeightLink

@@ -2,10 +2,14 @@
 # Installs the Debian packages that sfkvm's tests and demo use, when they are
 # missing: OpenSSH's server and sudo (real guests for sshcheck), iproute2
 # (network namespaces for the CLI tests), and libvirt (the test driver, and
-# the headers that the cgo package libvirtstore builds against), systemd
-# (systemd-analyze verify checks dist/systemd offline; nothing here needs a
-# running systemd), and promtool, extracted from Debian's prometheus package
-# into a cache without installing the server (no user, no service).
+# the headers that the cgo package libvirtstore builds against); for the
+# live-migration test (scripts/migration-test.sh) QEMU, libvirt's daemon
+# with its QEMU driver (run there as per-user session daemons) and virsh;
+# the guest's kernel is fetched there with apt-get download, not
+# installed; systemd (systemd-analyze verify checks dist/systemd offline;
+# nothing here needs a running systemd); and promtool, extracted from
+# Debian's prometheus package into a cache without installing the server
+# (no user, no service).
 # Never libvirt-daemon-system: nothing here needs a running libvirtd.
 set -euo pipefail
 
@@ -31,7 +35,8 @@ promtool() {
 }
 promtool
 
-pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc systemd)
+pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc
+	qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients systemd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -7,11 +7,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/sfkvm/sfkvm/cipher"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 	"golang.org/x/crypto/ssh"

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"github.com/sfkvm/sfkvm/cipher"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 	"golang.org/x/crypto/ssh"

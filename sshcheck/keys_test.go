@@ -10,7 +10,6 @@ import (
 	"crypto/rsa"
 	"encoding/pem"
 	"errors"
-	"github.com/sfkvm/sfkvm/cipher"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 	"golang.org/x/crypto/ssh"

@@ -128,7 +128,7 @@ func New(dir string, opts ...Option) (l *Lab, err error) {
 		}
 		lg.config = sshtest.Config{
 			Users:   map[string]sshtest.User{s.user: {Password: lg.Password, Sudo: sudo, Chage: f.chage(s.name, time.Now())}},
-			Handler: guestScript(cluster, s.node).Handler,
+			Handler: l.guestDisk(s.name, guestScript(cluster, s.node).Handler),
 		}
 		if s.name == f.slowAuth {
 			lg.config.AuthDelay = HandshakeTimeout * 3 / 2

@@ -25,6 +25,8 @@ type settings struct {
 	renamedNode    bool
 	confChanged    bool
 
+	readsOther string // this guest's disk is backed by the other host's file
+
 	ageGuest string // passwordAge applies to this guest
 	ageDays  int    // its password expires in so many days (negative: expired)
 	ageMust  bool   // its password must be changed at the next login
@@ -126,3 +128,8 @@ func RenamedNode() Option { return func(s *settings) { s.renamedNode = true } }
 // the checksum of the file as Prepare left it, as an earlier run of the
 // prepared lab would have kept it.
 func ConfChangedSinceLastRun() Option { return func(s *settings) { s.confChanged = true } }
+
+// ReadsOtherHost: guest's host information disk is backed by the other
+// host's file (a wrong source path in its definition, say);
+// guest.readshost FAILs.
+func ReadsOtherHost(guest string) Option { return func(s *settings) { s.readsOther = guest } }
