@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 	"github.com/sfkvm/sfkvm/preflight/metrics"
 )
 
@@ -154,8 +155,8 @@ func TestPreflightTextfileRefused(t *testing.T) {
 }
 
 // TestPreflightNagios: the plugin's status line and return codes from the
-// command (OK and WARNING, which need a working cluster, are shown by the
-// package's TestWritePlugin).
+// command: CRITICAL and UNKNOWN here, WARNING in TestPreflightNagiosWarning
+// (OK, which needs guests that log in, in the package's TestWritePlugin).
 func TestPreflightNagios(t *testing.T) {
 	m := newMonitorEnv(t)
 	r := m.run(t, "--nagios")
@@ -204,5 +205,36 @@ func TestPreflightTextfileInterrupted(t *testing.T) {
 	}
 	if after, err := os.ReadFile(prom); err != nil || !bytes.Equal(after, before) {
 		t.Errorf("the textfile changed after an interrupted run (%v)", err)
+	}
+}
+
+// TestPreflightNagiosWarning: a host with nothing failing but something
+// to look at is WARNING, exit 1: a file without guests (a WARN of its
+// own) on a registered host whose libvirt runs a domain the file does not
+// list (libvirt's test:///default runs one, "test"), where the build has
+// libvirt.
+func TestPreflightNagiosWarning(t *testing.T) {
+	dir := t.TempDir()
+	cftool := filepath.Join(dir, "cftool")
+	os.WriteFile(cftool, []byte("#!/bin/sh\necho 'Node    Number State       Os      Cpu'\necho 'cfhost1 1      UP          Linux   EM64T'\n"), 0o755)
+	hostinfo := filepath.Join(dir, "hostinfo")
+	if r := runCLI(t, "", "migratesetup", "-c", "-i", "192.0.2.1", "--cfname", "cfhost1", "--hostinfo", hostinfo); r.code != exitOK {
+		t.Fatalf("registering: exit %d: %s", r.code, r.stderr)
+	}
+	conf := filepath.Join(dir, "kvmguests.conf")
+	os.WriteFile(conf, nil, 0o600)
+	store, err := libvirtstore.Open("test:///default")
+	withLibvirt := err == nil
+	if withLibvirt {
+		store.Close()
+	}
+	r := runCLI(t, "", "preflight", "--nagios", "-f", conf, "--no-perm", "--hostinfo", hostinfo, "--cftool", cftool,
+		"--sdtool", filepath.Join(dir, "sdtool"), "--connect", "test:///default", "--known-hosts", filepath.Join(dir, "known_hosts"))
+	want := "SFKVM PREFLIGHT WARNING - 1 WARN: conf.syntax " + conf + " | ok=1;;;0 warn=1;0;;0 fail=0;;0;0 skip=10;;;0 duration="
+	if withLibvirt {
+		want = "SFKVM PREFLIGHT WARNING - 2 WARN: conf.syntax " + conf + "; host.unlisted test | ok=1;;;0 warn=2;0;;0 fail=0;;0;0 skip=8;;;0 duration="
+	}
+	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "\nWARN conf.syntax "+conf+": 0 guests") {
+		t.Errorf("exit %d (libvirt: %v), stdout:\n%s\nwant a first line starting\n%s", r.code, withLibvirt, r.stdout, want)
 	}
 }
