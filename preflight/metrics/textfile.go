@@ -127,7 +127,7 @@ type Previous struct {
 // ReadPrevious reads the textfile that the last run wrote in the folder:
 // no file there is the zero Previous and no error. Only a regular file is
 // read (never a link, a FIFO or a device), at most MaxTextfileSize bytes,
-// parsed with client_golang's own text parser.
+// parsed with Prometheus' own text parser (prometheus/common/expfmt).
 func (t *TextfileDir) ReadPrevious() (Previous, error) {
 	f, err := safefile.OpenRegular(filepath.Join(t.beneath(), FileName), true)
 	if errors.Is(err, fs.ErrNotExist) {
