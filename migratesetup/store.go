@@ -39,6 +39,22 @@ type Store interface {
 	List(ctx context.Context) ([]string, error)
 }
 
+// LiveStore is a Store that also returns a domain's live definition: what
+// the running guest was started with and has now (devices attached or
+// detached live included), which a migration carries along. The persistent
+// definition is only what the next boot gets: a guest redefined without the
+// host information disk while it runs still has it until restarted, and a
+// disk detached live is gone now while the persistent definition keeps it.
+// The libvirt and in-memory stores implement it; preflight checks a running
+// guest's live definition when its store does.
+type LiveStore interface {
+	Store
+	// LiveXML returns the definition of the domain as it runs (libvirt's
+	// GetXMLDesc without flags, so without secrets); for a domain that is
+	// not running, its persistent definition.
+	LiveXML(ctx context.Context, domain string) (string, error)
+}
+
 // ErrNoDomain: the store has no domain of that name.
 var ErrNoDomain = errors.New("no such domain")
 

@@ -34,6 +34,8 @@ var (
 		Doc: "the file is owned by root with mode 0600, and not a symbolic link"}
 	ConfCopies = &Check{ID: "conf.copies", Step: "1.4", Title: "same on every host",
 		Doc: "each other host's copy is byte-identical to this host's (read over SSH); one result per other host"}
+	ConfChanged = &Check{ID: "conf.changed", Step: "1.4", Title: "unchanged since last run",
+		Doc: "the file's SHA-256 is the one the last run saw (Config.PreviousConfSHA256, which preflight/metrics keeps in the textfile); WARN when it changed, so that an edit on one host is noticed; SKIP when no earlier run is known"}
 	GuestHostKey = &Check{ID: "guest.hostkey", Step: "1.5", Title: "host key known",
 		Doc: "root on this host knows the guest's host key (the first SSH login was made), and the key has not changed"}
 	GuestLogin = &Check{ID: "guest.login", Step: "1.5", Title: "login",
@@ -46,6 +48,8 @@ var (
 		Doc: "the guest's own cftool -c and cftool -l agree with guest-clustername and guest-cfname"}
 	HostCFName = &Check{ID: "host.cfname", Step: "1.1", Title: "host-cfname",
 		Doc: "for each guest that runs on this host, host-cfname is this host's CF node name (cftool -l)"}
+	HostUnlisted = &Check{ID: "host.unlisted", Step: "1.4", Title: "running guest listed",
+		Doc: "every domain that runs on this host is a guest of the file; WARN for one that is not (a new cluster guest never added to kvmguests.conf cannot fail over, but a domain that is no cluster node needs no line)"}
 	FacilityReady = &Check{ID: "facility.ready", Step: "1.7", Title: "shutdown facility",
 		Doc: "sdtool -s shows every agent initialised and tested on this host"}
 	HostRegistered = &Check{ID: "host.registered", Step: "2", Title: "host registered",
@@ -53,7 +57,7 @@ var (
 	HostWeightLink = &Check{ID: "host.weightlink", Step: "2", Title: "weight link",
 		Doc: "the weight-link setting (-w off or not) is the same on every host"}
 	GuestSetUp = &Check{ID: "guest.setup", Step: "3", Title: "guest set up",
-		Doc: "each guest that runs on this host has the host information disk in its persistent definition"}
+		Doc: "each guest that runs on this host has the host information disk in its persistent definition, and in the definition it runs with (its live one, where the store gives it: a guest redefined or a disk detached while it runs)"}
 	GuestReadsHost = &Check{ID: "guest.readshost", Step: "3", Title: "guest reads host",
 		Doc: "each guest that runs on this host reads this host's registration on its host information disk (read in the guest over SSH, with O_DIRECT, through sudo; nothing of sfkvm needed there)"}
 	GuestKnowsHost = &Check{ID: "guest.knowshost", Step: "5", Title: "guest knows host",
@@ -64,9 +68,9 @@ var (
 // checks and the manual's steps: the README's table of checks is tested
 // against it.
 var Checks = []*Check{
-	ConfSyntax, ConfVendor, ConfMode, ConfCopies,
+	ConfSyntax, ConfVendor, ConfMode, ConfCopies, ConfChanged,
 	GuestHostKey, GuestLogin, GuestSudo, GuestPasswordAge, GuestNames,
-	HostCFName, FacilityReady, HostRegistered, HostWeightLink,
+	HostCFName, HostUnlisted, FacilityReady, HostRegistered, HostWeightLink,
 	GuestSetUp, GuestReadsHost, GuestKnowsHost,
 }
 

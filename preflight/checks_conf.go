@@ -154,3 +154,35 @@ func runConfCopies(ctx context.Context, p *pass) []Result {
 		return []Result{r}
 	})
 }
+
+// runConfChanged: the file is the one the last run saw. A change may be
+// meant; it is a WARN that names both checksums, and the next run takes
+// the new file as its baseline.
+func runConfChanged(_ context.Context, p *pass) []Result {
+	r := Result{Target: p.cfg.File}
+	prev := p.cfg.PreviousConfSHA256
+	switch ok, why := p.fromFile(); {
+	case !ok:
+		r.Status, r.Reason = Skip, why
+	case p.confSum == "":
+		r.Status, r.Reason, r.Err = Skip, "the file cannot be read", p.confSumErr
+	case prev == "":
+		r.Status, r.Reason = Skip, "no earlier run known (its checksum is kept in the metrics textfile: --textfile); now sha256 "+short(p.confSum)
+	case prev == p.confSum:
+		r.Status, r.Reason = OK, "sha256 "+short(p.confSum)+", as at the last run"
+	default:
+		r.Status = Warn
+		r.Reason = fmt.Sprintf("changed since the last run: sha256 %s, was %s", short(p.confSum), short(prev))
+		r.Fix = "if the edit was meant, make every host's copy the same (conf.copies compares them: --hosts); the next run takes this file as its baseline"
+	}
+	return []Result{r}
+}
+
+// short is a checksum's first 12 hex digits, enough to tell two apart in
+// a table.
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}

@@ -3,6 +3,7 @@ package preflight
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -30,6 +31,7 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 		}
 		return []Result{
 			{Check: HostCFName.ID, Target: "(guests here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
+			{Check: HostUnlisted.ID, Target: "(domains here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
 			{Check: GuestSetUp.ID, Target: "(guests here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
 			{Check: GuestReadsHost.ID, Target: "(guests here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
 		}
@@ -37,7 +39,10 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 	store := p.cfg.Store
 	running, err := runningDomains(ctx, store)
 	if err != nil {
-		return []Result{{Check: GuestSetUp.ID, Target: "(guests here)", Status: Fail, Reason: "listing domains: " + err.Error(), Err: err}}
+		return []Result{
+			{Check: HostUnlisted.ID, Target: "(domains here)", Status: Skip, Reason: "listing domains: " + err.Error(), Err: err},
+			{Check: GuestSetUp.ID, Target: "(guests here)", Status: Fail, Reason: "listing domains: " + err.Error(), Err: err},
+		}
 	}
 	hostName, nameErr := (sdfacility.CFTool{Runner: p.cfg.Local, Path: p.cfg.CFTool}).LocalNodeName(ctx)
 	var out []Result
@@ -71,6 +76,33 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 				Reason: "none of the file's guests runs on this host"})
 		}
 	}
+	return append(out, p.unlisted(running)...)
+}
+
+// unlisted: the domains that run here but are no guest of the file, one
+// WARN each (sorted by name), or one OK.
+func (p *pass) unlisted(running map[string]bool) []Result {
+	listed := map[string]bool{}
+	for _, g := range p.guests {
+		listed[g.Name] = true
+	}
+	var names []string
+	for n := range running {
+		if !listed[n] {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return []Result{{Check: HostUnlisted.ID, Target: "(domains here)", Status: OK,
+			Reason: fmt.Sprintf("all %d running domains are guests of the file", len(running))}}
+	}
+	slices.Sort(names)
+	out := make([]Result, len(names))
+	for i, n := range names {
+		out[i] = Result{Check: HostUnlisted.ID, Target: n, index: i, Status: Warn,
+			Reason: "runs on this host but is not in kvmguests.conf: if it is a cluster node, it cannot fail over",
+			Fix:    "if it is a PRIMECLUSTER guest, add its line to kvmguests.conf on every host (manual step 1.4) and set it up (sfkvm migratesetup -s " + n + "); otherwise nothing"}
+	}
 	return out
 }
 
@@ -93,8 +125,7 @@ func (p *pass) setUp(ctx context.Context, i int, name string) Result {
 		return fail(err)
 	}
 	if in.SetUp {
-		r.Status, r.Reason = OK, "host information disk "+in.Target
-		return r
+		return p.liveSetUp(ctx, r, name, in.Target)
 	}
 	r.Status, r.Reason = Fail, "no host information disk: after a migration it cannot learn its new host"
 	persistent, err := p.cfg.Store.Persistent(ctx, name)
@@ -122,4 +153,34 @@ func runningDomains(ctx context.Context, s migratesetup.Store) (map[string]bool,
 		}
 	}
 	return running, nil
+}
+
+// liveSetUp: the persistent definition has the disk; the definition the
+// guest runs with must have it too, or a migration now carries a guest
+// that cannot learn its new host (it was redefined, or the disk detached,
+// while it ran). A store without live definitions checks the persistent
+// one only, and says so.
+func (p *pass) liveSetUp(ctx context.Context, r Result, name, target string) Result {
+	ls, ok := p.cfg.Store.(migratesetup.LiveStore)
+	if !ok {
+		r.Status, r.Reason = OK, "host information disk "+target+" (persistent definition; this store gives no live one)"
+		return r
+	}
+	live, err := ls.LiveXML(ctx, name)
+	var in migratesetup.Inspection
+	if err == nil {
+		in, err = migratesetup.HasHostInfoDisk(live, p.cfg.HostInfo)
+	}
+	switch {
+	case err != nil:
+		r.Status, r.Reason, r.Err = Fail, "its live definition: "+err.Error(), err
+		r.Fix = "virsh dumpxml " + name + " shows the definition it runs with"
+	case !in.SetUp:
+		r.Status = Fail
+		r.Reason = "runs without the host information disk (its persistent definition has it as " + target + "; it was redefined, or the disk detached, while it ran): a migration now loses its host"
+		r.Fix = "restart it from its definition: shut it down in the guest (or virsh shutdown " + name + "), then virsh start " + name
+	default:
+		r.Status, r.Reason = OK, "host information disk "+target+" (persistent and live)"
+	}
+	return r
 }

@@ -65,6 +65,12 @@ type Config struct {
 	// when empty).
 	HostInfo string
 
+	// PreviousConfSHA256 is the file's SHA-256 (hex) at the last run, as
+	// that run's Report.ConfSHA256 gave it; "" when no earlier run is
+	// known, and then conf.changed is SKIP. preflight/metrics.ReadPrevious
+	// reads it back from the last textfile.
+	PreviousConfSHA256 string
+
 	// PasswordWarnDays is how many days before a guest password expires
 	// guest.passwordage WARNs (sshcheck.DefaultWarnDays when 0); Now is
 	// the clock it counts from (time.Now when nil).

@@ -158,3 +158,30 @@ func TestGivenGuestsSkipTheFile(t *testing.T) {
 		t.Errorf("guest.hostkey: %+v", rs)
 	}
 }
+
+// The fields added within v1: when the run began and ended, and the
+// checksum of the file checked (left out when it could not be read).
+func TestJSONRunFields(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		withSum bool
+	}{{"testdata/ok.conf", true}, {"testdata/none.conf", false}} {
+		rep := preflight.Run(context.Background(), preflight.Config{File: tc.file, HostInfo: "/nonexistent/hostinfo"})
+		b, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		json.Unmarshal(b, &doc)
+		started, _ := doc["started"].(string)
+		finished, _ := doc["finished"].(string)
+		sum, hasSum := doc["conf_sha256"].(string)
+		if started == "" || finished < started[:19] || hasSum != tc.withSum || (hasSum && len(sum) != 64) {
+			t.Errorf("%s: started %q, finished %q, conf_sha256 %q (%v)", tc.file, started, finished, sum, hasSum)
+		}
+	}
+	b, _ := json.Marshal(preflight.Report{})
+	if strings.Contains(string(b), "started") || strings.Contains(string(b), "conf_sha256") {
+		t.Errorf("a zero report: %s", b)
+	}
+}

@@ -2,6 +2,8 @@ package preflight_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/preflight/lab"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -86,6 +90,8 @@ func TestFaults(t *testing.T) {
 		{"login times out", lab.SlowAuth("guest21"), "guest.login", "guest21 ", "timed out", ""},
 		{"other host floods cat", lab.HostFloods(), "conf.copies", "192.0.2.2", "stdout went over 67108864 bytes", ""},
 		{"other host floods cat of its host information", lab.HostInfoFloods(), "host.weightlink", "(every host)", "stdout went over 65536 bytes", ""},
+		{"running guest lost the disk live", lab.LiveLacksDisk("guest11"), "guest.setup", "guest11", "runs without the host information disk", "virsh start guest11"},
+		{"node renamed after registering", lab.RenamedNode(), "host.registered", "", "registered as cfhost0, but cftool -l says this host is cfhost1", "sfkvm migratesetup -c -i 192.0.2.1"},
 		{"other host's cat fails with escapes", lab.HostCatFails(), "conf.copies", "192.0.2.2", `exited 1: "cat: \x1b]0;owned\a\x1b[31mInput/output error"`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -198,5 +204,107 @@ func TestPasswordExpiresSoon(t *testing.T) {
 				t.Errorf("warn days %d: %s: %s %q, want %s naming the date", tc.warnDays, r.Target, r.Status, r.Reason, want)
 			}
 		}
+	}
+}
+
+// TestDriftWarns: drift that may be meant is a WARN, one result, beside
+// the lab's usual WARN for its sealed tokens; nothing FAILs.
+func TestDriftWarns(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opt    lab.Option
+		check  preflight.ID
+		target string
+		reason string
+		fix    string
+	}{
+		{"domain not in the file", lab.UnlistedDomain("scratch"), "host.unlisted", "scratch", "not in kvmguests.conf", "add its line to kvmguests.conf on every host"},
+		{"file changed since the last run", lab.ConfChangedSinceLastRun(), "conf.changed", "", "changed since the last run: sha256 ", "the next run takes this file as its baseline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := labReport(t, tc.opt)
+			var warns []preflight.Result
+			for _, r := range rep.Results {
+				if r.Status == preflight.Warn && r.Check != preflight.ConfSyntax.ID {
+					warns = append(warns, r)
+				}
+			}
+			if len(warns) != 1 || rep.Failed() {
+				t.Fatalf("%d WARN results, want 1, and %d FAIL: %+v", len(warns), rep.Counts.Fail, warns)
+			}
+			r := warns[0]
+			if r.Check != tc.check || r.Step != "1.4" || !strings.HasPrefix(r.Target, tc.target) ||
+				!strings.Contains(r.Reason, tc.reason) || !strings.Contains(r.Fix, tc.fix) {
+				t.Errorf("WARN result = %s %s %q: reason %q, fix %q", r.Step, r.Check, r.Target, r.Reason, r.Fix)
+			}
+		})
+	}
+}
+
+// conf.changed compares the file's checksum with the last run's: SKIP
+// without one, OK when the same, and the report carries the checksum for
+// the next run.
+func TestConfChanged(t *testing.T) {
+	b, err := os.ReadFile("testdata/ok.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	want := hex.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		prev   string
+		status preflight.Status
+	}{{"", preflight.Skip}, {want, preflight.OK}, {strings.Repeat("f", 64), preflight.Warn}} {
+		rep := preflight.Run(context.Background(), preflight.Config{File: "testdata/ok.conf", HostInfo: "/nonexistent/hostinfo",
+			FileOptions: kvmguests.Options{SkipFileChecks: true}, PreviousConfSHA256: tc.prev})
+		rs := rep.Of(preflight.ConfChanged.ID)
+		if rep.ConfSHA256 != want || len(rs) != 1 || rs[0].Status != tc.status {
+			t.Errorf("previous %q: checksum %q, results %+v; want %s", tc.prev, rep.ConfSHA256, rs, tc.status)
+		}
+	}
+}
+
+// The report says when the run began and ended, by the configured clock.
+func TestReportTimes(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	n := 0
+	clock := func() time.Time { n++; return t0.Add(time.Duration(n-1) * time.Second) }
+	rep := preflight.Run(context.Background(), preflight.Config{File: "testdata/ok.conf", HostInfo: "/nonexistent/hostinfo", Now: clock})
+	if !rep.Started.Equal(t0) || rep.Duration() <= 0 {
+		t.Errorf("started %v, finished %v", rep.Started, rep.Finished)
+	}
+}
+
+// plainStore hides the in-memory store's LiveXML: a store that gives no
+// live definition.
+type plainStore struct{ migratesetup.Store }
+
+// A store without live definitions checks the persistent one and says so;
+// the in-memory store checks both.
+func TestSetUpLiveOrNot(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []lab.Option
+		want string
+	}{
+		{"live store", nil, "(persistent and live)"},
+		{"store without live definitions", []lab.Option{lab.WithLibvirt(func(string) (migratesetup.Store, func(), error) {
+			return plainStore{migratesetuptest.New(map[string]*migratesetuptest.Domain{
+				"guest11": {XML: "<domain type='kvm'>\n  <name>guest11</name>\n  <devices>\n  </devices>\n</domain>\n", State: migratesetup.StateShutoff},
+				"guest21": {XML: "<domain type='kvm'>\n  <name>guest21</name>\n  <devices>\n  </devices>\n</domain>\n", State: migratesetup.StateShutoff},
+			})}, func() {}, nil
+		})}, "(persistent definition; this store gives no live one)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := labReport(t, tc.opts...).Of(preflight.GuestSetUp.ID)
+			if len(rs) != 2 {
+				t.Fatalf("results %+v", rs)
+			}
+			for _, r := range rs {
+				if r.Status != preflight.OK || !strings.HasSuffix(r.Reason, tc.want) {
+					t.Errorf("%s: %s %q, want OK ending %q", r.Target, r.Status, r.Reason, tc.want)
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Schema names the JSON form of a Report; it changes only when a field is
@@ -67,7 +68,18 @@ type Report struct {
 	Schema  string   `json:"schema"` // Schema
 	Results []Result `json:"results"`
 	Counts  Counts   `json:"counts"`
+	// Started and Finished are when Run began and ended, by Config.Now
+	// (left out of JSON when zero, in a report not made by Run).
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	// ConfSHA256 is the SHA-256 of the kvmguests.conf checked, in hex;
+	// empty when the guests were given or the file could not be read. The
+	// next run's Config.PreviousConfSHA256, for conf.changed.
+	ConfSHA256 string `json:"conf_sha256,omitempty"`
 }
+
+// Duration is how long the run took.
+func (r Report) Duration() time.Duration { return r.Finished.Sub(r.Started) }
 
 // newReport counts the results.
 func newReport(results []Result) Report {

@@ -2,6 +2,8 @@ package preflight
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"sync"
 
@@ -16,6 +18,7 @@ func init() {
 	ConfVendor.run = runConfVendor
 	ConfMode.run = runConfMode
 	ConfCopies.run = runConfCopies
+	ConfChanged.run = runConfChanged
 	GuestHostKey.run = guestCheck(GuestHostKey.ID)
 	GuestLogin.run = guestCheck(GuestLogin.ID)
 	GuestSudo.run = guestCheck(GuestSudo.ID)
@@ -23,6 +26,7 @@ func init() {
 	GuestNames.run = guestCheck(GuestNames.ID)
 	GuestKnowsHost.run = guestCheck(GuestKnowsHost.ID)
 	HostCFName.run = hereCheck(HostCFName.ID)
+	HostUnlisted.run = hereCheck(HostUnlisted.ID)
 	GuestSetUp.run = hereCheck(GuestSetUp.ID)
 	GuestReadsHost.run = hereCheck(GuestReadsHost.ID)
 	FacilityReady.run = runFacility
@@ -40,10 +44,12 @@ type pass struct {
 	proberErr error
 	sem       chan struct{} // bounds the targets worked on at once
 
-	conf      *kvmguests.Config // nil when unreadable or cfg.Guests given
-	confErr   error
-	confDiags diag.Diagnostics
-	guests    []kvmguests.Guest
+	conf       *kvmguests.Config // nil when unreadable or cfg.Guests given
+	confErr    error
+	confDiags  diag.Diagnostics
+	guests     []kvmguests.Guest
+	confSum    string // the file's SHA-256 in hex; "" when it cannot be read
+	confSumErr error
 
 	info    migratesetup.HostInfo // this host's registration
 	infoErr error
@@ -64,7 +70,9 @@ type guestSession struct {
 // never stops at a failure; it returns when every check is done or ctx
 // ends (then the checks still running report the context's error).
 func Run(ctx context.Context, cfg Config) Report {
-	p := newPass(ctx, cfg.withDefaults())
+	cfg = cfg.withDefaults()
+	started := cfg.Now()
+	p := newPass(ctx, cfg)
 	out := make([][]Result, len(Checks))
 	var wg sync.WaitGroup
 	for i, c := range Checks {
@@ -78,7 +86,9 @@ func Run(ctx context.Context, cfg Config) Report {
 		})
 	}
 	wg.Wait()
-	return newReport(slices.Concat(out...))
+	rep := newReport(slices.Concat(out...))
+	rep.Started, rep.Finished, rep.ConfSHA256 = started, cfg.Now(), p.confSum
+	return rep
 }
 
 func newPass(ctx context.Context, cfg Config) *pass {
@@ -92,6 +102,14 @@ func newPass(ctx context.Context, cfg Config) *pass {
 		p.conf, p.confDiags, p.confErr = kvmguests.ReadFile(cfg.File, cfg.FileOptions)
 		if p.conf != nil {
 			p.guests = p.conf.Guests()
+		}
+		// The bytes as read a second time, bounded as compare reads them:
+		// an edit between the two reads shows in the next run.
+		if c, err := kvmguests.ReadCopy(cfg.File); err == nil {
+			sum := sha256.Sum256(c.Data)
+			p.confSum = hex.EncodeToString(sum[:])
+		} else {
+			p.confSumErr = err
 		}
 	}
 	p.sessions = make([]guestSession, len(p.guests))

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/preflight/metrics"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -24,7 +27,12 @@ func init() {
 }
 
 func runPreflight(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "preflight", "[-f FILE] [--key FILE [--allow-v1-tokens] | --password-stdin] [--hosts ADDR,...] [flags]")
+	// A monitoring plugin answers UNKNOWN (3) for whatever keeps it from
+	// checking, usage errors included: known before the flags are parsed.
+	plugin := slices.ContainsFunc(args, func(a string) bool {
+		return a == "--nagios" || a == "-nagios" || a == "--nagios=true" || a == "-nagios=true"
+	})
+	fs := newFlags(e, "preflight", "[-f FILE] [--key FILE [--allow-v1-tokens] | --password-stdin] [--hosts ADDR,...] [--textfile DIR] [--nagios] [flags]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf to check")
 	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
 	keyFile := fs.String("key", "", "key `file` of sfkvm's sealed tokens: the guests' passwords come from the file's tokens")
@@ -44,12 +52,22 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	parallel := fs.Int("parallel", preflight.DefaultParallel, "checks at once")
 	warnDays := fs.Int("password-warn-days", sshcheck.DefaultWarnDays, "WARN when a guest password expires within this many `days`")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
+	textfile := fs.String("textfile", "", "also write the result as metrics for node_exporter's textfile collector, to "+metrics.FileName+" in this `folder` (root's, not writable by others)")
+	nagios := fs.Bool("nagios", false, "print one status line with performance data and exit 0, 1, 2 or 3 (OK, WARNING, CRITICAL, UNKNOWN), as a monitoring plugin")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
+		if plugin {
+			code, _ = preflight.WritePluginUnknown(e.stdout, "usage: see sfkvm preflight --help")
+		}
 		return code
 	}
+	plugin = *nagios
 	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(e.stderr, "sfkvm preflight: "+format+"\n", a...)
+		msg := fmt.Sprintf(format, a...)
+		fmt.Fprintf(e.stderr, "sfkvm preflight: %s\n", msg)
+		if plugin {
+			code, _ = preflight.WritePluginUnknown(e.stdout, msg)
+		}
 		return code
 	}
 	switch {
@@ -63,6 +81,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535 || *warnDays < 1:
 		return fail(exitUsage, "--parallel, --timeout, --port and --password-warn-days must be positive")
+	case plugin && *format == "json":
+		return fail(exitUsage, "give --nagios or --format=json, not both")
 	}
 	for _, t := range []struct {
 		name string
@@ -74,6 +94,21 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		}
 		*t.path = p
 	}
+	// The textfile's folder is checked before the run, which takes
+	// minutes: a wrong one is told at once.
+	var tf *metrics.TextfileDir
+	var previous metrics.Previous
+	if *textfile != "" {
+		var err error
+		if tf, err = metrics.OpenTextfileDir(*textfile); err != nil {
+			return fail(textfileExit(err), "--textfile: %v", err)
+		}
+		defer tf.Close()
+		if previous, err = tf.ReadPrevious(); err != nil {
+			// The last run's file is only a baseline: conf.changed SKIPs.
+			fmt.Fprintf(e.stderr, "sfkvm preflight: warning: --textfile: the last run's metrics: %v\n", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
@@ -81,6 +116,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		File: *file, FileOptions: kvmguests.Options{SkipFileChecks: *noPerm},
 		GuestPort: *port, SDTool: *sdtool, CFTool: *cftool, VendorChecker: *sfkvmtool,
 		HostInfo: *hostinfo, Parallel: *parallel, PasswordWarnDays: *warnDays,
+		PreviousConfSHA256: previous.ConfSHA256,
 	}
 	switch {
 	case *keyFile != "":
@@ -142,7 +178,38 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		defer closeStore()
 		cfg.Store = store
 	}
-	return printPreflight(e, *format, preflight.Run(ctx, cfg))
+	rep := preflight.Run(ctx, cfg)
+	// A run cut short by a signal (systemd stopping the unit) would write
+	// a FAIL for every check it did not finish: the last whole run's
+	// metrics stay, and go stale if no run finishes.
+	if tf != nil && !interrupted(ctx) {
+		if err := tf.Write(rep); err != nil {
+			code := exitUnavailable // the folder's file system cannot take it (full, read-only)
+			if errors.Is(err, iofs.ErrPermission) {
+				code = exitNoPerm
+			}
+			return fail(code, "--textfile: %v", err)
+		}
+	}
+	if plugin {
+		code, _ := rep.WritePlugin(e.stdout)
+		return code
+	}
+	return printPreflight(e, *format, rep)
+}
+
+// textfileExit is the exit code for a textfile folder refused before the
+// run: 2 for a relative path, 66 for a missing one, 77 for one that breaks
+// a rule (a link, another owner, writable by others, not a folder) or
+// cannot be opened.
+func textfileExit(err error) int {
+	switch {
+	case errors.Is(err, safefile.ErrRelative):
+		return exitUsage
+	case errors.Is(err, iofs.ErrNotExist):
+		return exitNoInput
+	}
+	return exitNoPerm
 }
 
 // printPreflight prints the report as the package writes it; exit 1 when

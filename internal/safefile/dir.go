@@ -54,3 +54,8 @@ func tempName(name string) (string, error) {
 	}
 	return "." + name + ".tmp-" + hex.EncodeToString(b[:]), nil
 }
+
+// Fd is the folder's descriptor, for calls that take a path beneath it
+// (/proc/self/fd/N/NAME on Linux): it stays the folder that OpenDir
+// checked, whatever happens to its path. It is valid until Close.
+func (d *Dir) Fd() uintptr { return d.f.Fd() }

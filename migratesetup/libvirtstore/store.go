@@ -117,6 +117,21 @@ func (s *Store) InactiveXML(ctx context.Context, name string) (string, error) {
 	return x, wrap(err)
 }
 
+// LiveXML returns the definition the domain runs with (no flags: without
+// secrets); for a domain that is not running, libvirt gives its persistent
+// one.
+func (s *Store) LiveXML(ctx context.Context, name string) (string, error) {
+	d, err := s.lookup(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	defer d.Free()
+	x, err := d.GetXMLDesc(0)
+	return x, wrap(err)
+}
+
+var _ migratesetup.LiveStore = (*Store)(nil)
+
 // State returns the domain's state.
 func (s *Store) State(ctx context.Context, name string) (migratesetup.State, error) {
 	d, err := s.lookup(ctx, name)

@@ -26,6 +26,11 @@ func (s *Store) Close() error { return nil }
 // InactiveXML returns ErrNoLibvirt.
 func (s *Store) InactiveXML(context.Context, string) (string, error) { return "", ErrNoLibvirt }
 
+// LiveXML returns ErrNoLibvirt.
+func (s *Store) LiveXML(context.Context, string) (string, error) { return "", ErrNoLibvirt }
+
+var _ migratesetup.LiveStore = (*Store)(nil)
+
 // State returns ErrNoLibvirt.
 func (s *Store) State(context.Context, string) (migratesetup.State, error) {
 	return migratesetup.StateNoState, ErrNoLibvirt

@@ -485,3 +485,33 @@ func TestPausedOrCrashedWithRestart(t *testing.T) {
 		t.Errorf("%d shutdowns, %d destroys, %d starts", c.shutdowns, c.destroys, c.starts)
 	}
 }
+
+// LiveXML is the definition the domain runs with: defining a running
+// domain again changes only its persistent definition, until it restarts.
+func TestLiveXML(t *testing.T) {
+	opts, uri := fixture(t)
+	s := open(t, uri)
+	ctx := context.Background()
+	x, err := s.InactiveXML(ctx, "running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed, err := migratesetup.AddHostInfoDisk(x, opts.HostInfoPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Define(ctx, ed.XML); err != nil {
+		t.Fatal(err)
+	}
+	live, err := s.LiveXML(ctx, "running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	persistent, _ := s.InactiveXML(ctx, "running")
+	if strings.Contains(live, migratesetup.Serial) || !strings.Contains(persistent, migratesetup.Serial) || !strings.Contains(live, "<name>running</name>") {
+		t.Errorf("live definition:\n%s\npersistent:\n%s", live, persistent)
+	}
+	if _, err := s.LiveXML(ctx, "absent"); !errors.Is(err, migratesetup.ErrNoDomain) {
+		t.Errorf("LiveXML of an unknown domain: %v", err)
+	}
+}

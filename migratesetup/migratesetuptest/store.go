@@ -33,7 +33,11 @@ type Store struct {
 
 // Domain is one fake domain.
 type Domain struct {
-	XML   string
+	XML string // the persistent definition
+	// Live is the definition the running domain has (LiveXML): Start sets
+	// it to XML, Define while it runs leaves it, SetLiveXML changes it (a
+	// device attached or detached live).
+	Live  string
 	State migratesetup.State
 	// Transient: the domain has no persistent definition (made with virsh
 	// create). Once it is shut off or destroyed, it is gone.
@@ -225,9 +229,43 @@ func (s *Store) Start(ctx context.Context, name string) error {
 	if d.State != migratesetup.StateShutoff {
 		return fmt.Errorf("requested operation is not valid: domain is already running")
 	}
-	d.State = migratesetup.StateRunning
+	d.State, d.Live = migratesetup.StateRunning, d.XML
 	return nil
 }
+
+// LiveXML returns the running domain's live definition (Domain.Live, or
+// its persistent one when it has none), and the persistent definition of a
+// domain that is not running, as libvirt does.
+func (s *Store) LiveXML(ctx context.Context, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(ctx, "LiveXML", name)
+	if err != nil {
+		return "", err
+	}
+	if d.State == migratesetup.StateRunning && d.Live != "" {
+		return d.Live, nil
+	}
+	return d.XML, nil
+}
+
+// SetLiveXML changes the live definition of a running domain, as attaching
+// or detaching a device with --live does; the persistent one stays.
+func (s *Store) SetLiveXML(name, xml string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.enter(context.Background(), "SetLiveXML", name)
+	if err != nil {
+		return err
+	}
+	if d.State != migratesetup.StateRunning {
+		return fmt.Errorf("requested operation is not valid: domain is not running")
+	}
+	d.Live = xml
+	return nil
+}
+
+var _ migratesetup.LiveStore = (*Store)(nil)
 
 func (s *Store) List(ctx context.Context) ([]string, error) {
 	s.mu.Lock()

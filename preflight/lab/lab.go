@@ -70,6 +70,7 @@ type Lab struct {
 
 	set     settings
 	closers []func()
+	confSum string // the file's SHA-256 as Prepare left it
 }
 
 // guestSpecs is the manual's example, corrected, at documentation
@@ -238,6 +239,9 @@ func (l *Lab) openStore() error {
 				b.WriteString(domainXML(g.Name, true))
 			}
 		}
+		if l.set.unlisted != "" {
+			b.WriteString(domainXML(l.set.unlisted, true))
+		}
 		b.WriteString("</node>\n")
 		if err := os.WriteFile(fixture, []byte(b.String()), 0o600); err != nil {
 			return err
@@ -255,6 +259,9 @@ func (l *Lab) openStore() error {
 		if g.Here {
 			domains[g.Name] = &migratesetuptest.Domain{XML: domainXML(g.Name, false), State: migratesetup.StateShutoff}
 		}
+	}
+	if l.set.unlisted != "" {
+		domains[l.set.unlisted] = &migratesetuptest.Domain{XML: domainXML(l.set.unlisted, false), State: migratesetup.StateShutoff}
 	}
 	l.Store, l.StoreName = migratesetuptest.New(domains), "an in-memory store"+reason
 	return nil
@@ -316,7 +323,18 @@ func (l *Lab) Config() preflight.Config {
 		Store: l.Store, HostInfo: l.HostInfo,
 		Hosts:    []sshcheck.Target{l.Host2Target()},
 		Parallel: 8,
+
+		PreviousConfSHA256: l.previousConfSHA256(),
 	}
+}
+
+// previousConfSHA256 is the checksum an earlier run of the prepared lab
+// kept: the file's, or another with ConfChangedSinceLastRun.
+func (l *Lab) previousConfSHA256() string {
+	if l.set.confChanged {
+		return strings.Repeat("0", 64)
+	}
+	return l.confSum
 }
 
 // SkipFileChecks: the lab's file is the caller's, root's only when the

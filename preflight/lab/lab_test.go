@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/preflight/lab"
 )
@@ -53,4 +54,26 @@ func TestUnexpected(t *testing.T) {
 			}
 		})
 	}
+}
+
+// LiveLacksDisk needs the in-memory store: with libvirt's test driver,
+// Prepare says so rather than leaving the fault out.
+func TestLiveLacksDiskNeedsFake(t *testing.T) {
+	fake := migratesetuptestStore()
+	open := func(string) (migratesetup.Store, func(), error) { return fake, func() {}, nil }
+	_, err := lab.Start(context.Background(), t.TempDir(), io.Discard, lab.WithLibvirt(open), lab.LiveLacksDisk("guest11"))
+	if err == nil || !strings.Contains(err.Error(), "LiveLacksDisk needs the in-memory store") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// wrapped hides the in-memory store's type, as any other store would.
+type wrapped struct{ migratesetup.Store }
+
+func migratesetuptestStore() migratesetup.Store {
+	domains := map[string]*migratesetuptest.Domain{}
+	for _, n := range []string{"guest11", "guest21"} {
+		domains[n] = &migratesetuptest.Domain{XML: "<domain type='kvm'>\n  <name>" + n + "</name>\n  <devices>\n  </devices>\n</domain>\n", State: migratesetup.StateShutoff}
+	}
+	return wrapped{migratesetuptest.New(domains)}
 }

@@ -20,6 +20,10 @@ type settings struct {
 	hostinfoFloods bool
 	movedToken     string
 	openStore      StoreOpener
+	liveLacksDisk  string
+	unlisted       string
+	renamedNode    bool
+	confChanged    bool
 
 	readsOther string // this guest's disk is backed by the other host's file
 
@@ -102,6 +106,28 @@ func PasswordExpiresIn(guest string, days int) Option {
 func PasswordMustChange(guest string) Option {
 	return func(s *settings) { s.ageGuest, s.ageMust = guest, true }
 }
+
+// LiveLacksDisk: after Prepare, guest (one that runs here) runs without
+// the host information disk while its persistent definition keeps it, as
+// after a detach with --live or a redefinition while it ran; guest.setup
+// FAILs. It needs the in-memory store (libvirt's test driver detaches
+// nothing live): with WithLibvirt, Prepare fails.
+func LiveLacksDisk(guest string) Option { return func(s *settings) { s.liveLacksDisk = guest } }
+
+// UnlistedDomain: a domain of that name runs on this host but is no guest
+// of the file; host.unlisted WARNs.
+func UnlistedDomain(name string) Option { return func(s *settings) { s.unlisted = name } }
+
+// RenamedNode: this host was registered under its old CF node name
+// (cfhost0) and then renamed to cfhost1, which cftool -l says;
+// host.registered FAILs.
+func RenamedNode() Option { return func(s *settings) { s.renamedNode = true } }
+
+// ConfChangedSinceLastRun: the last run saw another kvmguests.conf (Config
+// gives an earlier checksum); conf.changed WARNs. Without it, Config gives
+// the checksum of the file as Prepare left it, as an earlier run of the
+// prepared lab would have kept it.
+func ConfChangedSinceLastRun() Option { return func(s *settings) { s.confChanged = true } }
 
 // ReadsOtherHost: guest's host information disk is backed by the other
 // host's file (a wrong source path in its definition, say);

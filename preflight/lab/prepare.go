@@ -2,6 +2,8 @@ package lab
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/netip"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -63,6 +66,12 @@ func (l *Lab) Prepare(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("the lab's kvmguests.conf has errors: %w", diags.Err())
 	}
 	fmt.Fprintf(w, "   %s\n", kvmguests.SuccessNotice)
+	c, err := kvmguests.ReadCopy(l.File)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(c.Data)
+	l.confSum = hex.EncodeToString(sum[:])
 
 	step("1.5", "first login to every guest, recording its host key", "ssh -l USER GUEST_IP once as root and answer yes; or sfkvm probe --trust")
 	p, err := sshcheck.New(l.ProberOptions(sshcheck.TrustUnknown))
@@ -106,6 +115,9 @@ func (l *Lab) Prepare(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if l.set.renamedNode {
+		name = "cfhost0" // registered before the node was renamed to what cftool -l says now
+	}
 	info := migratesetup.HostInfo{CFName: name, IP: netip.MustParseAddr(HostIP)}
 	if err := migratesetup.Register(ctx, l.HostInfo, info); err != nil {
 		return err
@@ -130,6 +142,9 @@ func (l *Lab) Prepare(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "   %-8s %s (disk %s)\n", r.Domain, r.Outcome, r.Target)
 	}
+	if l.set.unlisted != "" {
+		here = append(here, l.set.unlisted)
+	}
 	for _, d := range here {
 		if err := l.Store.Start(ctx, d); err != nil {
 			return fmt.Errorf("starting %s: %w", d, err)
@@ -137,6 +152,16 @@ func (l *Lab) Prepare(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "   %-8s started\n", d)
 	}
 
+	if g := l.set.liveLacksDisk; g != "" {
+		fake, ok := l.Store.(*migratesetuptest.Store)
+		if !ok {
+			return fmt.Errorf("LiveLacksDisk needs the in-memory store, not %s", l.StoreName)
+		}
+		// The disk detached live: the definition it was started from.
+		if err := fake.SetLiveXML(g, domainXML(g, false)); err != nil {
+			return err
+		}
+	}
 	if l.set.changedKey != "" {
 		if err := l.Rekey(l.set.changedKey); err != nil {
 			return err

@@ -1,0 +1,194 @@
+package metrics_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/preflight/metrics"
+)
+
+const rulesDir = "../../dist/prometheus"
+
+// The labels of each metric the textfile holds, and the ones Prometheus
+// adds when it scrapes node_exporter.
+var metricLabels = map[string][]string{
+	metrics.CheckStatus:      {"check", "step", "target", "status"},
+	metrics.Results:          {"status"},
+	metrics.LastRunTimestamp: {},
+	metrics.LastRunDuration:  {},
+	metrics.ConfInfo:         {"sha256"},
+}
+var scrapeLabels = []string{"instance", "job"}
+
+var (
+	metricName = regexp.MustCompile(`\bsfkvm_[a-z0-9_]+\b`)
+	matcher    = regexp.MustCompile(`\b([a-z_][a-z0-9_]*)\s*(?:=~|!=|!~|=)\s*"([^"]*)"`)
+	byClause   = regexp.MustCompile(`\b(?:by|without)\s*\(([^)]*)\)`)
+)
+
+// checkExpr says what is wrong with a PromQL expression over our metrics:
+// a metric the writer does not emit, a label it does not have, a check ID
+// or status that does not exist.
+func checkExpr(expr string) []string {
+	var bad []string
+	names := metricName.FindAllString(expr, -1)
+	if len(names) == 0 {
+		bad = append(bad, "names no sfkvm metric")
+	}
+	known := slices.Clone(scrapeLabels)
+	for _, n := range names {
+		ls, ok := metricLabels[n]
+		if !ok || !slices.Contains(metrics.Names, n) {
+			bad = append(bad, "the textfile has no metric "+n)
+		}
+		known = append(known, ls...)
+	}
+	for _, m := range matcher.FindAllStringSubmatch(expr, -1) {
+		label, value := m[1], m[2]
+		switch {
+		case !slices.Contains(known, label):
+			bad = append(bad, "no label "+label)
+		case label == "check" && preflight.Lookup(preflight.ID(value)) == nil:
+			bad = append(bad, "no check "+value)
+		case label == "status" && !slices.Contains([]string{"ok", "warn", "fail", "skip"}, value):
+			bad = append(bad, "no status "+value)
+		}
+	}
+	for _, m := range byClause.FindAllStringSubmatch(expr, -1) {
+		for _, l := range strings.Split(m[1], ",") {
+			if l = strings.TrimSpace(l); l != "" && !slices.Contains(known, l) {
+				bad = append(bad, "grouped by a label it does not have: "+l)
+			}
+		}
+	}
+	return bad
+}
+
+// TestAlertRulesMatchMetrics reads the alerting rules without a YAML
+// library (the module has none; every expression is one line, which this
+// test enforces) and checks every expression against the metrics the
+// writer emits, and that the three alerts the README promises are there.
+func TestAlertRulesMatchMetrics(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(rulesDir, "sfkvm-preflight.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts []string
+	exprs := 0
+	for i, line := range strings.Split(string(b), "\n") {
+		key, value, _ := strings.Cut(strings.TrimSpace(line), ":")
+		value = strings.TrimSpace(value)
+		switch strings.TrimPrefix(key, "- ") {
+		case "alert":
+			alerts = append(alerts, value)
+		case "expr":
+			exprs++
+			if value == "" || value == "|" || value == ">" || strings.HasPrefix(value, "|") || strings.HasPrefix(value, ">") {
+				t.Errorf("line %d: an expression on more than one line", i+1)
+				continue
+			}
+			for _, p := range checkExpr(value) {
+				t.Errorf("line %d: %s: %s", i+1, value, p)
+			}
+		}
+	}
+	if exprs != len(alerts) || exprs == 0 {
+		t.Errorf("%d expressions for %d alerts", exprs, len(alerts))
+	}
+	for _, want := range []string{"SfkvmPreflightCheckFailed", "SfkvmPreflightStale", "SfkvmGuestPasswordExpiresSoon"} {
+		if !slices.Contains(alerts, want) {
+			t.Errorf("no alert %s in %v", want, alerts)
+		}
+	}
+}
+
+// The structural check itself catches what it is for.
+func TestCheckExpr(t *testing.T) {
+	for expr, want := range map[string]string{
+		`sfkvm_preflight_check_status{status="fail"} == 1`:                        "",
+		`sfkvm_preflight_check_status{status="failed"} == 1`:                      "no status failed",
+		`sfkvm_preflight_check_status{check="guest.password"} == 1`:               "no check guest.password",
+		`sfkvm_preflight_check{status="fail"} == 1`:                               "the textfile has no metric sfkvm_preflight_check; no label status",
+		`count by (job, host) (sfkvm_preflight_conf_info)`:                        "grouped by a label it does not have: host",
+		`time() - sfkvm_preflight_last_run_timestamp_seconds{target="x"} > 3600`:  "no label target",
+		`count by (job) (count by (job, sha256) (sfkvm_preflight_conf_info)) > 1`: "",
+	} {
+		got := strings.Join(checkExpr(expr), "; ")
+		if got != want {
+			t.Errorf("%s: %q, want %q", expr, got, want)
+		}
+	}
+}
+
+// promtool is Prometheus' own check of the rules and the runner of their
+// unit tests (sfkvm-preflight.rules.test.yml: each alert fires on the
+// series the textfile holds, at the time it should). scripts/deps.sh
+// extracts it from Debian's prometheus package into a cache, without
+// installing the server.
+func TestAlertRulesPromtool(t *testing.T) {
+	tool := promtool()
+	testenv.Need(t, tool != "", "promtool", "scripts/deps.sh as root (it extracts promtool from Debian's prometheus package into "+promtoolCache+"), or set SFKVM_PROMTOOL")
+	for _, args := range [][]string{
+		{"check", "rules", "sfkvm-preflight.rules.yml"},
+		{"test", "rules", "sfkvm-preflight.rules.test.yml"},
+	} {
+		cmd := exec.Command(tool, args...)
+		cmd.Dir = rulesDir
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "SUCCESS") {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// promtoolCache is where scripts/deps.sh extracts promtool.
+const promtoolCache = "/var/cache/sfkvm-test/prometheus/usr/bin/promtool"
+
+func promtool() string {
+	if p := os.Getenv("SFKVM_PROMTOOL"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("promtool"); err == nil {
+		return p
+	}
+	if _, err := os.Stat(promtoolCache); err == nil {
+		return promtoolCache
+	}
+	return ""
+}
+
+// The rules' unit tests feed series shaped as the textfile writes them:
+// each has exactly its metric's labels (and the scrape's).
+func TestAlertRuleTestsSeries(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(rulesDir, "sfkvm-preflight.rules.test.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := regexp.MustCompile(`(?m)^\s*- series: '([a-z_]+)\{([^}]*)\}'`)
+	ms := series.FindAllStringSubmatch(string(b), -1)
+	if len(ms) == 0 {
+		t.Fatal("no input series")
+	}
+	for _, m := range ms {
+		var got []string
+		for _, l := range matcher.FindAllStringSubmatch(m[2], -1) {
+			got = append(got, l[1])
+		}
+		want := append(slices.Clone(metricLabels[m[1]]), scrapeLabels...)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s{%s}: labels %v, want %v", m[1], m[2], got, want)
+		}
+		for _, p := range checkExpr(m[1] + "{" + m[2] + "}") {
+			t.Errorf("%s{%s}: %s", m[1], m[2], p)
+		}
+	}
+}
