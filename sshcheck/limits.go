@@ -2,6 +2,7 @@ package sshcheck
 
 import (
 	"errors"
+	"io"
 	"sync"
 )
 
@@ -21,6 +22,8 @@ const (
 type Limits struct {
 	Stdout int64 // 0 (or less) means DefaultMaxStdout
 	Stderr int64 // 0 (or less) means DefaultMaxStderr
+
+	stdin io.Reader // what the command reads (RunInput); nil: nothing
 }
 
 func (l Limits) withDefaults() Limits {
