@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sfkvm/sfkvm/cipher"
+
 	"github.com/sfkvm/sfkvm/rotate"
 )
 
@@ -36,4 +38,16 @@ func ExampleReport_WriteText() {
 	// MISMATCH: the guests' passwords and these hosts' files disagree: cfhost2 (old)
 	// PRIMECLUSTER on those hosts cannot log in to the rotated guests until this is finished.
 	// to finish: sfkvm rotate --resume --hosts cfhost2
+}
+
+// A generated password is drawn from letters, digits and a few marks that
+// PRIMECLUSTER's policy allows.
+func ExampleGenerate() {
+	pw, err := rotate.Generate(24)
+	if err != nil {
+		panic(err)
+	}
+	defer pw.Wipe()
+	fmt.Println(pw.Len(), cipher.CheckPassword(pw.Bytes()), pw)
+	// Output: 24 <nil> [REDACTED]
 }

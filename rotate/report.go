@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -164,4 +165,71 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// Schema names the JSON form of a Report. Within v1, fields may be added;
+// a renamed or removed field or a changed state word makes v2.
+const Schema = "sfkvm.rotate/v1"
+
+// MarshalJSON gives the report as
+//
+//	{"schema": "sfkvm.rotate/v1", "dry_run": false, "file": "...",
+//	 "old_sha256": "...", "new_sha256": "...", "error": "...",
+//	 "guests": [{"guest": "guest11", "address": "192.0.2.11", "user": "user1",
+//	             "state": "rotated", "stage": "", "old_token": "<token hmac:...>",
+//	             "new_token": "<token hmac:...>", "proven": "new password",
+//	             "error": "", "detail": ""}],
+//	 "hosts": [{"host": "this host", "file": "...", "holds": "new",
+//	            "sha256": "...", "wrote": true, "error": ""}],
+//	 "mismatch": false, "resume": ""}
+//
+// Empty strings are left out.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type guest struct {
+		Guest    string     `json:"guest"`
+		Address  string     `json:"address,omitempty"`
+		User     string     `json:"user,omitempty"`
+		State    GuestState `json:"state"`
+		Stage    string     `json:"stage,omitempty"`
+		OldToken string     `json:"old_token,omitempty"`
+		NewToken string     `json:"new_token,omitempty"`
+		Proven   string     `json:"proven,omitempty"`
+		Err      string     `json:"error,omitempty"`
+		Detail   string     `json:"detail,omitempty"`
+	}
+	type host struct {
+		Host  string `json:"host"`
+		File  string `json:"file"`
+		Holds string `json:"holds"`
+		Hash  string `json:"sha256,omitempty"`
+		Wrote bool   `json:"wrote"`
+		Err   string `json:"error,omitempty"`
+	}
+	out := struct {
+		Schema   string  `json:"schema"`
+		DryRun   bool    `json:"dry_run"`
+		File     string  `json:"file"`
+		OldHash  string  `json:"old_sha256,omitempty"`
+		NewHash  string  `json:"new_sha256,omitempty"`
+		Err      string  `json:"error,omitempty"`
+		Guests   []guest `json:"guests"`
+		Hosts    []host  `json:"hosts"`
+		Mismatch bool    `json:"mismatch"`
+		Resume   string  `json:"resume,omitempty"`
+	}{Schema: Schema, DryRun: r.DryRun, File: r.File, OldHash: r.OldHash, NewHash: r.NewHash, Err: errText(r.Err),
+		Guests: []guest{}, Hosts: []host{}, Mismatch: r.Mismatch(), Resume: r.Resume}
+	for _, g := range r.Guests {
+		out.Guests = append(out.Guests, guest{g.Guest, g.Address, g.User, g.State, g.Stage, g.OldToken, g.NewToken, g.Proven, errText(g.Err), g.Detail})
+	}
+	for _, h := range r.Hosts {
+		out.Hosts = append(out.Hosts, host{h.Host, h.File, h.Holds, h.Hash, h.Wrote, errText(h.Err)})
+	}
+	return json.Marshal(out)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

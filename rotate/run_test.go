@@ -276,3 +276,38 @@ func TestInterrupted(t *testing.T) {
 		})
 	}
 }
+
+func TestGenerateAndWritePasswordFile(t *testing.T) {
+	if 256%len(GenerateAlphabet) != 0 {
+		t.Fatalf("an alphabet of %d characters is not drawn uniformly from bytes", len(GenerateAlphabet))
+	}
+	seen := map[string]bool{}
+	for range 200 {
+		pw, err := Generate(0)
+		if err != nil || pw.Len() != DefaultGenerateLength {
+			t.Fatal(err, pw.Len())
+		}
+		for _, c := range pw.Bytes() {
+			if !strings.ContainsRune(GenerateAlphabet, rune(c)) {
+				t.Fatalf("%q is not in the alphabet", c)
+			}
+		}
+		seen[string(pw.Bytes())] = true
+	}
+	if len(seen) != 200 {
+		t.Error("repeated passwords")
+	}
+	path := filepath.Join(t.TempDir(), "new.pw")
+	pw := cipher.SecretFromString("x-Y.z")
+	if err := WritePasswordFile(path, pw); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	got, _ := os.ReadFile(path)
+	if string(got) != "x-Y.z\n" || fi.Mode() != 0o600 {
+		t.Errorf("%q %v", got, fi.Mode())
+	}
+	if err := WritePasswordFile(path, pw); !errors.Is(err, ErrExists) {
+		t.Errorf("overwrote: %v", err)
+	}
+}
