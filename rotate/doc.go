@@ -39,7 +39,9 @@
 //     in the same folder, fsync, rename, folder fsync). If that fails, or the
 //     run was interrupted before it, every rotated guest gets its old
 //     password back, proven by a login: nothing changed anywhere.
-//  5. Every other host's file is replaced by a small sh script run over SSH
+//  5. From here there is no going back: an interrupt no longer stops the
+//     run, which finishes the other hosts within CleanupTimeout (a second
+//     signal ends the sfkvm program at once). Every other host's file is replaced by a small sh script run over SSH
 //     with the file on stdin: mktemp in the same folder (0600 from the first
 //     byte, umask 077), dd conv=fsync, the SHA-256 of what arrived checked
 //     against what was sent (so a transfer cut short is never renamed into

@@ -31,9 +31,10 @@ type fakeGuest struct {
 
 	mu       sync.Mutex
 	pw       string
-	refuse   bool        // chpasswd fails, as under a PAM quality rule
-	badLogin string      // logins with this password fail even when it is set
-	onChange func(n int) // called after each successful chpasswd, with the count
+	refuse   bool            // chpasswd fails, as under a PAM quality rule
+	badLogin string          // logins with this password fail even when it is set
+	onChange func(n int)     // called after each successful chpasswd, with the count
+	onLogin  func(pw string) // called after each successful login
 	changes  int
 }
 
@@ -110,9 +111,14 @@ func newLab(t *testing.T, nGuests, nHosts int) *lab {
 					return errors.New("no answer")
 				}
 				g.mu.Lock()
-				defer g.mu.Unlock()
-				if user != g.user || a[0] != g.pw || a[0] == g.badLogin {
+				ok := user == g.user && a[0] == g.pw && a[0] != g.badLogin
+				f := g.onLogin
+				g.mu.Unlock()
+				if !ok {
 					return errors.New("wrong password")
+				}
+				if f != nil {
+					f(a[0])
 				}
 				return nil
 			},

@@ -69,6 +69,10 @@ func Run(ctx context.Context, p Plan) Report {
 	// lose that), and a host that cannot be reached now is found before
 	// any guest's password changes.
 	rep.Hosts = readHosts(ctx, p, rep.OldHash, "")
+	if err := ctx.Err(); err != nil {
+		rep.Err = fmt.Errorf("rotate: interrupted before any guest changed: %w", err)
+		return rep
+	}
 	for _, h := range rep.Hosts[1:] {
 		if h.Holds != "old" {
 			rep.Err = fmt.Errorf("%w: %s (%s); make the copies identical first (sfkvm preflight shows the difference), or leave the host out", ErrCopiesDiffer, h.Host, h.Holds)
@@ -138,11 +142,13 @@ func Run(ctx context.Context, p Plan) Report {
 	}
 	rep.NewHash = hashOf(data)
 
-	// The other hosts, then a read-back of every copy, even when
-	// interrupted: the report must say who holds what.
-	wrote := writeHosts(ctx, p, data)
+	// This host's file is the point of no return: the other hosts are
+	// written even when the run is interrupted from now on (within
+	// CleanupTimeout; a second signal ends the program at once), then
+	// every copy is read back: the report must say who holds what.
 	cctx, cancel := cleanupContext(ctx, p)
 	defer cancel()
+	wrote := writeHosts(cctx, p, data)
 	rep.Hosts = readHosts(cctx, p, rep.OldHash, rep.NewHash)
 	var behind []string
 	for i := range rep.Hosts {

@@ -234,13 +234,15 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 // TestInterrupted cancels the run at each stage; each ends consistent.
 func TestInterrupted(t *testing.T) {
-	for _, stage := range []string{"token", "change", "hosts"} {
+	for _, stage := range []string{"precheck", "token", "change", "new-login", "file", "hosts"} {
 		t.Run(stage, func(t *testing.T) {
 			l := newLab(t, 2, 2)
 			ctx, cancel := context.WithCancel(ctxT(t))
 			defer cancel()
 			p := l.plan(newPW)
 			switch stage {
+			case "precheck":
+				l.connect = func(string) error { cancel(); return nil }
 			case "token":
 				enc := p.Encrypter
 				p.Encrypter = func(g kvmguests.Guest) cipher.Encrypter { cancel(); return enc(g) }
@@ -250,6 +252,15 @@ func TestInterrupted(t *testing.T) {
 						cancel()
 					}
 				}
+			case "new-login": // the new login works, then the run ends before the file is written
+				l.guests[1].onLogin = func(pw string) {
+					if pw == newPW {
+						cancel()
+					}
+				}
+			case "file": // while this host's file is written
+				safefile.AfterWrite = func(*os.File) error { cancel(); return nil }
+				t.Cleanup(func() { safefile.AfterWrite = func(*os.File) error { return nil } })
 			case "hosts":
 				var n atomic.Int32
 				l.connect = func(string) error {
@@ -260,18 +271,18 @@ func TestInterrupted(t *testing.T) {
 				}
 			}
 			rep := Run(ctx, p)
-			if !rep.Failed() {
-				t.Fatalf("an interrupted run does not fail:\n%s", text(rep))
+			rotated := stage == "file" || stage == "hosts" // past the point of no return: finished
+			if rep.Failed() == rotated {
+				t.Errorf("Failed() = %v:\n%s", rep.Failed(), text(rep))
 			}
 			l.consistent(rep)
-			if stage != "hosts" {
-				for _, g := range l.guests {
-					if g.password() == newPW {
-						t.Errorf("%s keeps the new password", g.name)
-					}
+			if rep.Mismatch() {
+				t.Errorf("an interrupted run leaves a MISMATCH:\n%s", text(rep))
+			}
+			for _, g := range l.guests {
+				if (g.password() == newPW) != rotated {
+					t.Errorf("%s: rotated = %v, want %v", g.name, !rotated, rotated)
 				}
-			} else if !rep.Mismatch() {
-				t.Errorf("interrupted while writing hosts, yet no MISMATCH:\n%s", text(rep))
 			}
 		})
 	}
@@ -309,5 +320,44 @@ func TestGenerateAndWritePasswordFile(t *testing.T) {
 	}
 	if err := WritePasswordFile(path, pw); !errors.Is(err, ErrExists) {
 		t.Errorf("overwrote: %v", err)
+	}
+}
+
+// cutRunner passes the command only the first half of its input, as a
+// connection lost halfway would.
+type cutRunner struct{ localRunner }
+
+func (c cutRunner) RunInput(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, []byte, int, error) {
+	return c.localRunner.RunInput(ctx, stdin[:len(stdin)/2], name, args...)
+}
+
+// A copy cut short is never renamed into place: the host keeps its old
+// file whole, and no temporary file is left.
+func TestWriteHostRefusesCutCopy(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "kvmguests.conf")
+	os.WriteFile(f, []byte("# old\n"), 0o600)
+	err := writeHost(ctxT(t), cutRunner{}, f, []byte("# the new file, long enough to cut\n"))
+	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), "exit 6") {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(f); string(b) != "# old\n" {
+		t.Errorf("the file is now %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+	// The whole copy goes through, 0600, and is read back.
+	if err := writeHost(ctxT(t), localRunner{}, f, []byte("# new\n")); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := hashHost(ctxT(t), localRunner{}, f); err != nil || h != hashOf([]byte("# new\n")) {
+		t.Errorf("read back %s, %v", h, err)
+	}
+	// A symbolic link in place of the file is refused.
+	os.Remove(f)
+	os.Symlink("/etc/passwd", f)
+	if err := writeHost(ctxT(t), localRunner{}, f, []byte("# new\n")); !errors.Is(err, ErrWriteFailed) {
+		t.Errorf("wrote through a symbolic link: %v", err)
 	}
 }
