@@ -137,6 +137,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 		p.Connect = o.Connector()
 	}
 	if *resume {
+		defer holdGrace()()
 		return printRotate(e, *format, rotate.Retry(ctx, p))
 	}
 
@@ -201,6 +202,10 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	}
 	defer pw.Wipe()
 	p.NewPassword = pw
+	// A signal cancels the run, which then puts passwords back or finishes
+	// the hosts (within rotate.DefaultCleanupTimeout) and reports: the
+	// grace period after a signal must not end it before the report.
+	defer holdGrace()()
 	return printRotate(e, *format, rotate.Run(ctx, p))
 }
 

@@ -59,6 +59,37 @@ func TestTheGracePeriodEndsARunThatIgnoresTheSignal(t *testing.T) {
 	}
 }
 
+// A command that holds the grace period (rotate putting passwords back)
+// is not cut short when it passes; it ends the run itself, and a second
+// signal still ends it at once.
+func TestAHeldRunOutlivesTheGracePeriod(t *testing.T) {
+	release := holdGrace()
+	defer release()
+	_, sigs, exits, _, _ := newWatcher(10 * time.Millisecond)
+	sigs <- syscall.SIGINT
+	select {
+	case code := <-exits:
+		t.Fatalf("exit %d during a held stretch", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	sigs <- syscall.SIGINT
+	select {
+	case <-exits:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second signal did not end a held run")
+	}
+
+	_, sigs, exits, _, _ = newWatcher(10 * time.Millisecond)
+	sigs <- syscall.SIGINT
+	time.Sleep(50 * time.Millisecond)
+	release()
+	select {
+	case code := <-exits:
+		t.Errorf("exit %d after the release: the command exits with its own code", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
 func TestARunThatFinishesExitsOnce(t *testing.T) {
 	o, _, exits, stderr, _ := newWatcher(time.Hour)
 	o.finish(exitFailed)
