@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
@@ -27,7 +28,7 @@ type Connector func(ctx context.Context, name string) (HostRunner, error)
 // must stay byte-identical to this host's.
 type Host struct {
 	Name string // shown in the report and given to Plan.Connect
-	File string // its kvmguests.conf; "" means Plan.File
+	File string // its kvmguests.conf, an absolute path; "" means Plan.File
 }
 
 // Plan is one rotation: which guests get which new password, how their
@@ -82,6 +83,9 @@ const (
 func (p Plan) withDefaults() Plan {
 	if p.File == "" {
 		p.File = kvmguests.DefaultPath
+	}
+	if abs, err := filepath.Abs(p.File); err == nil {
+		p.File = abs // safefile replaces by absolute path only
 	}
 	if p.Parallel <= 0 {
 		p.Parallel = DefaultParallel

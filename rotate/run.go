@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +43,12 @@ func Run(ctx context.Context, p Plan) Report {
 	case len(p.Hosts) > 0 && p.Connect == nil:
 		rep.Err = fmt.Errorf("%w: Hosts without Connect", ErrPlan)
 		return rep
+	}
+	for _, h := range p.Hosts {
+		if !filepath.IsAbs(h.File) {
+			rep.Err = fmt.Errorf("%w: host %s: %q is not an absolute path", ErrPlan, h.Name, h.File)
+			return rep
+		}
 	}
 	if err := cipher.CheckPassword(p.NewPassword.Bytes()); err != nil {
 		rep.Err = err

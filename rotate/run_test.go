@@ -361,3 +361,21 @@ func TestWriteHostRefusesCutCopy(t *testing.T) {
 		t.Errorf("wrote through a symbolic link: %v", err)
 	}
 }
+
+// A relative path is taken from the current folder here, and refused for
+// another host (whose current folder is not ours) before anything changes.
+func TestPaths(t *testing.T) {
+	l := newLab(t, 1, 1)
+	p := l.plan(newPW)
+	p.Hosts = []Host{{Name: "cfhost2", File: "kvmguests.conf"}}
+	if rep := Run(ctxT(t), p); !errors.Is(rep.Err, ErrPlan) || l.guests[0].changes != 0 {
+		t.Fatalf("a relative host path: %v", rep.Err)
+	}
+	t.Chdir(filepath.Dir(l.file))
+	p = l.plan(newPW)
+	p.File = filepath.Base(l.file)
+	if rep := Run(ctxT(t), p); rep.Failed() || rep.File != l.file {
+		t.Fatalf("a relative -f:\n%s", text(rep))
+	}
+	l.consistent(Report{})
+}
