@@ -77,7 +77,7 @@ func Run(ctx context.Context, p Plan) Report {
 	// any guest's password changes.
 	rep.Hosts = readHosts(ctx, p, rep.OldHash, "")
 	if err := ctx.Err(); err != nil {
-		rep.Err = fmt.Errorf("rotate: interrupted before any guest changed: %w", err)
+		rep.Err = fmt.Errorf("rotate: stopped before any guest changed: %w", cause(ctx, err))
 		return rep
 	}
 	for _, h := range rep.Hosts[1:] {
@@ -99,7 +99,7 @@ func Run(ctx context.Context, p Plan) Report {
 				defer func() { <-sem }()
 			case <-ctx.Done():
 				rep.Guests[i] = GuestResult{Guest: g.Name, Address: g.IP.String(), User: g.User, State: Kept,
-					Stage: "interrupted", OldToken: Fingerprint(g.Password.Reveal()), Err: ctx.Err()}
+					Stage: "interrupted", OldToken: Fingerprint(g.Password.Reveal()), Err: context.Cause(ctx)}
 				return
 			}
 			rep.Guests[i], tokens[i] = rotateGuest(ctx, p, g)
@@ -220,6 +220,15 @@ func Retry(ctx context.Context, p Plan) Report {
 	return rep
 }
 
+// cause returns err, or, when ctx has ended, ctx's cause: an interrupt
+// reads as itself ("interrupted" in sfkvm), not as what it cut short.
+func cause(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
 func cleanupContext(ctx context.Context, p Plan) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), p.CleanupTimeout)
 }
@@ -250,7 +259,10 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (GuestResult, s
 	res := GuestResult{Guest: g.Name, Address: g.IP.String(), User: g.User, State: Kept,
 		OldToken: Fingerprint(g.Password.Reveal())}
 	fail := func(stage string, err error) (GuestResult, string) {
-		res.Stage, res.Err = stage, err
+		if ctx.Err() != nil {
+			stage = "interrupted"
+		}
+		res.Stage, res.Err = stage, cause(ctx, err)
 		return res, ""
 	}
 	token, err := p.Encrypter(g).Encrypt(ctx, p.NewPassword.Bytes())
@@ -290,13 +302,13 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (GuestResult, s
 		if ctx.Err() != nil {
 			stage = "interrupted"
 		}
-		res.Stage, res.Err = stage, err
+		res.Stage, res.Err = stage, cause(ctx, err)
 		restoreGuest(cctx, p, g, c, oldPW, &res)
 		return res, ""
 	}
 	nc, err := p.Prober.Dial(ctx, preflight.GuestTarget(g, p.GuestPort, sshcheck.Password(p.NewPassword.Bytes())))
 	if err != nil {
-		res.Stage, res.Err = "new-login", err
+		res.Stage, res.Err = "new-login", cause(ctx, err)
 		if ctx.Err() != nil {
 			res.Stage = "interrupted"
 		}
@@ -449,7 +461,7 @@ func forHosts(ctx context.Context, p Plan, f func(context.Context, int, HostRunn
 					r.Close()
 				}
 			}
-			done(i, err)
+			done(i, cause(ctx, err))
 		})
 	}
 	wg.Wait()

@@ -345,3 +345,38 @@ func TestRotateUsage(t *testing.T) {
 		}
 	}
 }
+
+// On a terminal the new password is asked twice with echo off; two
+// different entries change nothing, two equal ones rotate.
+func TestRotateOnATerminal(t *testing.T) {
+	l := newRotateLab(t, 1, 1)
+	s := startCLIOnPTY(t, os.Getenv("PATH"), l.args("--native")...)
+	s.expect(cipher.PromptEnter)
+	if !s.waitEchoOff() {
+		t.Fatal("echo is on at the first prompt")
+	}
+	s.typeLine(rotatedPW)
+	s.expect(cipher.PromptReenter)
+	s.typeLine(rotatedPW + "x")
+	if code := s.wait(); code != exitConfig || !strings.Contains(s.out.String(), "differ") {
+		t.Fatalf("two different entries: exit %d, %q", code, s.out.String())
+	}
+	l.agree(t, 0, l.users[0].Password)
+
+	s = startCLIOnPTY(t, os.Getenv("PATH"), l.args("--native")...)
+	s.expect(cipher.PromptEnter)
+	s.typeLine(rotatedPW)
+	s.expect(cipher.PromptReenter)
+	if !s.waitEchoOff() {
+		t.Fatal("echo is on at the second prompt")
+	}
+	s.typeLine(rotatedPW)
+	code := s.wait()
+	if code != exitOK || strings.Contains(s.out.String(), rotatedPW) || !strings.Contains(s.out.String(), "rotated") {
+		t.Fatalf("exit %d; the terminal showed %q", code, s.out.String())
+	}
+	if s.echoOff() {
+		t.Error("echo is still off after the CLI ended")
+	}
+	l.agree(t, 0, rotatedPW)
+}
