@@ -70,7 +70,7 @@
 //	for _, d := range diags {
 //		fmt.Println(d) // FILE:LINE:COL: error|warning: CODE: message
 //	}
-//	if !diags.HasErrors() {
+//	if diags.Err() == nil { // warnings only
 //		fmt.Println(kvmguests.SuccessNotice)
 //	}
 //	_ = cfg.Guests()

@@ -3,7 +3,7 @@
 # libvirt's test:///default (migratesetup.SetupGuests with its defaults),
 # against the bare loop of reading each inactive definition with secrets
 # and defining it again unchanged with validation; also SetupGuests one
-# guest at a time (Concurrency 1), which shows sfkvm's own cost without the
+# guest at a time (Parallel 1), which shows sfkvm's own cost without the
 # gain of working on four guests at once. All are Go benchmarks
 # in migratesetup/libvirtstore; this script runs them in interleaved rounds
 # (ROUNDS, default 3) and prints the median of each, then the ratio on its
@@ -30,7 +30,7 @@ awk '
 	END {
 		s = median(t["Setup1000"]); l = median(t["BareLoop1000"]); one = median(t["Setup1000Serial"])
 		printf "sfkvm SetupGuests:               %.0f ms (rounds:%s ns)\n", s / 1e6, t["Setup1000"]
-		printf "sfkvm SetupGuests, Concurrency 1: %.0f ms (rounds:%s ns), ratio %.2f\n", one / 1e6, t["Setup1000Serial"], one / l
+		printf "sfkvm SetupGuests, Parallel 1: %.0f ms (rounds:%s ns), ratio %.2f\n", one / 1e6, t["Setup1000Serial"], one / l
 		printf "bare loop:                       %.0f ms (rounds:%s ns)\n", l / 1e6, t["BareLoop1000"]
 		printf "ratio sfkvm/bare loop, 1000 domains, median of %d: %.2f (goal <= 1.5)\n", split(t["Setup1000"], x, " "), s / l
 	}' "$tmp/times"

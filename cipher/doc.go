@@ -66,8 +66,9 @@
 // # Secrets
 //
 // [Secret] holds a password as bytes that redact themselves in fmt, JSON
-// and log/slog, and that Wipe zeroes. Other packages take a Secret as
-// their password source.
+// and log/slog, and that Wipe zeroes. It is the one password type of the
+// module, from file to wire: its Password method makes it an
+// sshcheck.PasswordSource as it is.
 //
 // [ReadPassword] is the one reader of every password input (stdin, a
 // terminal with echo off, a password file): at most one bounded line, LF

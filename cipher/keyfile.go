@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/sfkvm/sfkvm/internal/safefile"
 )
@@ -115,50 +113,24 @@ func sizeOrMore(n, want int) any {
 
 // CreateKeyFile writes a fresh key to a new key file at path and returns
 // the key. The file has mode 0600 from its first byte and appears whole or
-// not at all: the key is written to a temporary file in the same
-// directory, synced, then linked to path (link, unlike rename, fails when
-// path exists, so an existing file is never overwritten, even by a race),
-// and the directory is synced.
+// not at all, and an existing entry at path is never overwritten, even by
+// a race (ErrKeyFileExists): the one create-new write of the module
+// (internal/safefile.CreateFile: a temporary file in the same folder,
+// synced, linked to path, the folder synced). The folder is held to the
+// rules of a folder of secrets: not a symbolic link, owned by root or the
+// caller, not writable by group or others.
 func CreateKeyFile(path string) (*Key, error) {
-	if _, err := os.Lstat(path); err == nil {
-		return nil, &KeyFileError{Path: path, Err: ErrKeyFileExists}
-	}
 	k, err := NewKey()
 	if err != nil {
 		return nil, err
 	}
 	line := formatKeyFile(k)
 	defer wipe(line)
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".sfkvm-key-*") // created 0600
-	if err != nil {
-		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	// CreateTemp asks for 0600, but a umask could only remove bits; set the
-	// mode exactly before any byte of the key is written.
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		_, err = tmp.Write(line)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
-	}
-	if err := os.Link(tmpName, path); err != nil {
+	if err := safefile.CreateFile(path, line); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil, &KeyFileError{Path: path, Err: ErrKeyFileExists}
 		}
 		return nil, &KeyFileError{Path: path, Err: unwrapPathError(err)}
-	}
-	if err := syncDir(dir); err != nil {
-		return nil, &KeyFileError{Path: path, Detail: "syncing the directory", Err: err}
 	}
 	return k, nil
 }
@@ -169,15 +141,6 @@ func formatKeyFile(k *Key) []byte {
 	out = append(out, keyFileMagic...)
 	out = base64.RawURLEncoding.AppendEncode(out, k.raw.Bytes())
 	return append(out, '\n')
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // unwrapPathError drops the *fs.PathError wrapper, whose path KeyFileError

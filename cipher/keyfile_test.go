@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
@@ -48,14 +49,31 @@ func TestCreateKeyFileThenLoad(t *testing.T) {
 }
 
 func TestCreateKeyFileUnderAPermissiveUmask(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k") // a private folder, made before the umask
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
-	path := filepath.Join(t.TempDir(), "k")
 	if _, err := cipher.CreateKeyFile(path); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v under umask 0", fi.Mode())
+	}
+}
+
+// A key is written only into a folder others cannot change: one writable
+// by group or others could have the key renamed away or replaced.
+func TestCreateKeyFileRefusesAFolderOthersCanWrite(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "k")
+	_, err := cipher.CreateKeyFile(path)
+	if !errors.Is(err, safefile.ErrMode) || !strings.Contains(err.Error(), dir) {
+		t.Errorf("CreateKeyFile in a 0777 folder: %v, want the folder refused", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a key file was written: %v", err)
 	}
 }
 

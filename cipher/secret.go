@@ -1,11 +1,18 @@
 package cipher
 
 import (
+	"bytes"
+	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 )
+
+// ErrSecretWiped is Password's error for a Secret that was wiped (or never
+// held anything): there is no password left to give.
+var ErrSecretWiped = errors.New("the secret was wiped")
 
 // Redacted is what a Secret shows of itself wherever it is printed,
 // marshalled or logged.
@@ -61,6 +68,19 @@ func (s Secret) Wipe() {
 	}
 	wipe(*s.p.b)
 	s.p.b = nil
+}
+
+// Password returns a copy of the secret's bytes, which the caller wipes
+// after use: with it a Secret is the password source of
+// sshcheck.Target (sshcheck.PasswordSource, satisfied structurally: cipher
+// does not import sshcheck), from file to wire with no conversion. A wiped
+// or zero Secret is ErrSecretWiped.
+func (s Secret) Password(context.Context) ([]byte, error) {
+	b := s.Bytes()
+	if b == nil {
+		return nil, ErrSecretWiped
+	}
+	return bytes.Clone(b), nil
 }
 
 // String returns [Redacted].

@@ -2,13 +2,16 @@ package cipher_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
 func TestSecretRedactsItself(t *testing.T) {
@@ -75,4 +78,23 @@ func TestSecretWipe(t *testing.T) {
 	}
 	s.Wipe()               // twice is fine
 	cipher.Secret{}.Wipe() // the zero Secret too
+}
+
+// A Secret is sshcheck's password source as it is: the method gives a copy
+// (wiping it leaves the Secret whole), and a wiped Secret gives an error.
+func TestSecretIsAPasswordSource(t *testing.T) {
+	var src sshcheck.PasswordSource = cipher.SecretFromString("hunter2")
+	s := src.(cipher.Secret)
+	got, err := src.Password(context.Background())
+	if err != nil || string(got) != "hunter2" {
+		t.Fatalf("Password = %q, %v", got, err)
+	}
+	clear(got)
+	if string(s.Bytes()) != "hunter2" {
+		t.Error("wiping the copy wiped the Secret")
+	}
+	s.Wipe()
+	if got, err := src.Password(context.Background()); !errors.Is(err, cipher.ErrSecretWiped) || got != nil {
+		t.Errorf("after Wipe: %q, %v; want ErrSecretWiped", got, err)
+	}
 }

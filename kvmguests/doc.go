@@ -16,7 +16,7 @@
 // [Parse] reads from an io.Reader and a name for messages; [ReadFile] adds
 // the checks of the file itself. Neither stops at the first problem: they
 // return every line read (the [Guest] values among them) and every problem as
-// [Diagnostics], in file order (the first [MaxDiagnostics] of them, then one
+// [diag.Diagnostics], in file order (the first [MaxDiagnostics] of them, then one
 // that counts the rest):
 //
 //	cfg, diags, err := kvmguests.ReadFile(kvmguests.DefaultPath, kvmguests.Options{})
@@ -63,14 +63,19 @@
 //
 // # Diagnostics
 //
-// Each problem is a [Diagnostic] with the file, 1-based line and byte column
-// of the offending character, the field, a stable [Code], a [Severity] and a
-// message, printed as
+// Each problem is a [diag.Diagnostic] (the one diagnostic type of the
+// module, in a [diag.Diagnostics] list) with the file, 1-based line and byte
+// column of the offending character, the field, a stable [diag.Code], a
+// [diag.Severity] and a message, printed as
 //
 //	FILE:LINE:COL: error|warning: CODE: message
 //
-// (problems of the file itself have no line and column). Every Code is also
-// a sentinel error: errors.Is(err, kvmguests.ErrDoubleSpace). The manual
+// (problems of the file itself have no line and column). Every code is an
+// exported constant of this package (the table's names, as [ErrDoubleSpace])
+// and a sentinel error: errors.Is(err, kvmguests.ErrDoubleSpace). The name
+// and IP rules are shared with migratesetup and sdfacility and have the same
+// codes there (ip-syntax was spelt ip-invalid here, and ip-v4-mapped
+// ip-mapped, before the rules were written once). The manual
 // states only some rules; the others are decided here, as warnings wherever
 // the vendor's behaviour is unknown:
 //
@@ -83,11 +88,11 @@
 //	crlf                 error     LF line ends: "CRLF line ending" names a CR before the LF
 //	bom                  error     no UTF-8 byte-order mark (EF BB BF) at 1:1; the line is checked without it
 //	control-char         error     no other control character or DEL
-//	ip-invalid           error     guest_IP is an IPv4 or IPv6 address (net/netip)
+//	ip-syntax            error     guest_IP is an IPv4 or IPv6 address (net/netip)
 //	ip-zone              error     no IPv6 zone (%eth0)
 //	ip-link-local        error     not IPv6 link-local (fe80::/10), as the manual says
 //	ip-not-unicast       error     not unspecified, loopback, multicast or broadcast
-//	ip-mapped            warning   IPv4-mapped IPv6 (::ffff:a.b.c.d): write the IPv4 address
+//	ip-v4-mapped         warning   IPv4-mapped IPv6 (::ffff:a.b.c.d): write the IPv4 address
 //	ip-v4-link-local     warning   IPv4 link-local (169.254.0.0/16)
 //	ip-not-canonical     warning   the address in canonical form (2001:db8::1, not 2001:DB8:0::1)
 //	passwd-not-token     error     guest_passwd is hexadecimal (else it may be plain text)

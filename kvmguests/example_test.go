@@ -1,6 +1,7 @@
 package kvmguests_test
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -30,7 +31,7 @@ func ExampleParse() {
 
 // The manual's own example separates two fields with two spaces; the check
 // says where, and Code values work with errors.Is.
-func ExampleDiagnostics() {
+func ExampleParseBytes_diagnostics() {
 	const conf = "guest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\n" +
 		"guest12 cfhost2 cluster1 cfguest12 10.20.30.51 user2 secret\n"
 	_, diags := kvmguests.ParseBytes([]byte(conf), "kvmguests.conf", kvmguests.Options{})
@@ -38,10 +39,12 @@ func ExampleDiagnostics() {
 		fmt.Println(d)
 	}
 	fmt.Println("has errors:", diags.HasErrors())
+	fmt.Println("double space:", errors.Is(diags, kvmguests.ErrDoubleSpace))
 	// Output:
 	// kvmguests.conf:1:36: error: double-space: 2 spaces between fields; separate fields with exactly one space
 	// kvmguests.conf:2:54: error: passwd-not-token: guest_passwd is not hexadecimal, so it is not an sfcipher token (it may be a plain-text password; the value is not shown); put the output of sfcipher -c here
 	// has errors: true
+	// double space: true
 }
 
 func ExampleWriteFile() {

@@ -7,13 +7,16 @@ import (
 	"strings"
 
 	"github.com/sfkvm/sfkvm/cipher/token"
+	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/iprule"
+	"github.com/sfkvm/sfkvm/internal/namerule"
 )
 
 // Length limits beyond which a name draws a warning: PRIMECLUSTER's CF and
 // cluster names are at most 31 bytes; libvirt domain names are kept short by
 // convention (the vendor's own limit is not documented).
 const (
-	maxCFNameLen     = 31
+	maxCFNameLen     = namerule.MaxCFName
 	maxDomainNameLen = 64
 	maxUserNameLen   = 32 // useradd's limit on Linux
 )
@@ -32,21 +35,9 @@ func (p *parser) fields(text string, f []string, cols []int) (addr netip.Addr, o
 	return addr, ok
 }
 
-// checkName warns about a name outside [A-Za-z0-9_.-] or longer than max.
+// checkName applies the name rule (internal/namerule) to one field.
 func (p *parser) checkName(s string, col int, field string, max int) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isNameByte(c) {
-			p.report(col+i, field, WarnNameCharset, "%s %s contains %s, outside [A-Za-z0-9_.-]", field, quoteName(s), describeByte(c))
-			break
-		}
-	}
-	if len(s) > max {
-		p.report(col+max, field, WarnNameLength, "%s is %d bytes long; keep it to %d", field, len(s), max)
-	}
-}
-
-func isNameByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+	p.reportAll(col, field, namerule.Check(field, s, max))
 }
 
 // user warns about a guest_user that is not a portable POSIX user name:
@@ -54,8 +45,8 @@ func isNameByte(c byte) bool {
 func (p *parser) user(s string, col int) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isNameByte(c) || (i == 0 && c == '-') {
-			p.report(col+i, FieldUser, WarnUserName, "guest_user %s is not a portable user name: %s", quoteName(s), describeByte(c))
+		if !namerule.IsNameByte(c) || (i == 0 && c == '-') {
+			p.report(col+i, FieldUser, WarnUserName, "guest_user %s is not a portable user name: %s", quoteName(s), namerule.DescribeByte(c))
 			return
 		}
 	}
@@ -64,32 +55,11 @@ func (p *parser) user(s string, col int) {
 	}
 }
 
-// ip parses and classifies guest_IP.
+// ip parses guest_IP and applies the IP address rules (internal/iprule).
 func (p *parser) ip(s string, col int) (netip.Addr, bool) {
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		p.report(col, FieldIP, ErrIPInvalid, "guest_IP %s is not an IPv4 or IPv6 address", quoteName(s))
-		return netip.Addr{}, false
-	}
-	if a.Zone() != "" {
-		p.report(col, FieldIP, ErrIPZone, "guest_IP %s has an IPv6 zone; give a global address without %%zone", quoteName(s))
-	}
-	u := a.Unmap()
-	switch {
-	case u.Is6() && u.IsLinkLocalUnicast():
-		p.report(col, FieldIP, ErrIPLinkLocal, "guest_IP %s is an IPv6 link-local address (fe80::/10), which the manual does not allow", s)
-	case u.IsUnspecified(), u.IsLoopback(), u.IsMulticast(), u == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		p.report(col, FieldIP, ErrIPNotUnicast, "guest_IP %s is not a unicast address of another machine (unspecified, loopback, multicast or broadcast)", s)
-	case u.Is4() && u.IsLinkLocalUnicast():
-		p.report(col, FieldIP, WarnIPv4LinkLocal, "guest_IP %s is an IPv4 link-local address (169.254.0.0/16); it is not stable across reboots and not routed between hosts", s)
-	}
-	if a.Is4In6() {
-		p.report(col, FieldIP, WarnIPMapped, "guest_IP %s is an IPv4-mapped IPv6 address; write it as %s", s, u)
-	}
-	if canon := a.AppendTo(p.ipBuf[:0]); string(canon) != s { // no allocation
-		p.report(col, FieldIP, WarnIPNotCanon, "guest_IP %s is not in canonical form; write it as %s so that copies compare equal", s, canon)
-	}
-	return a, true
+	a, ds := iprule.Parse(FieldIP, s)
+	p.reportAll(col, FieldIP, ds)
+	return a, a.IsValid()
 }
 
 // passwd checks the token's shape. It never echoes the value, nor its
@@ -102,7 +72,7 @@ func (p *parser) passwd(s string, col int) {
 		}
 	case token.IsSealed(s):
 		if p.opts.AllowSealed {
-			p.reportSev(col, FieldPasswd, ErrPasswdSealed, Warning, "guest_passwd is an sfkvm sealed token, accepted as asked; PRIMECLUSTER cannot read it")
+			p.reportSev(col, FieldPasswd, ErrPasswdSealed, diag.Warning, "guest_passwd is an sfkvm sealed token, accepted as asked; PRIMECLUSTER cannot read it")
 		} else {
 			p.report(col, FieldPasswd, ErrPasswdSealed, "guest_passwd is an sfkvm sealed token, which PRIMECLUSTER cannot read; put the output of sfcipher -c here")
 		}
@@ -145,19 +115,19 @@ func (p *parser) unique(text string, f []string, cols []int, addr netip.Addr, ad
 func (p *parser) duplicates(parts []*parser) {
 	rules := []struct {
 		set    func(*parser) *keyset
-		report func(add func(line, col int, field string, code Code, format string, args ...any), key string, line, col, first int)
+		report func(add func(line, col int, field string, code diag.Code, format string, args ...any), key string, line, col, first int)
 	}{
-		{func(q *parser) *keyset { return q.names }, func(add func(int, int, string, Code, string, ...any), key string, line, col, first int) {
+		{func(q *parser) *keyset { return q.names }, func(add func(int, int, string, diag.Code, string, ...any), key string, line, col, first int) {
 			add(line, col, FieldGuestName, ErrDupGuestName, "guest-name %s is also on line %d", quoteName(key), first)
 		}},
-		{func(q *parser) *keyset { return q.nodes }, func(add func(int, int, string, Code, string, ...any), key string, line, col, first int) {
+		{func(q *parser) *keyset { return q.nodes }, func(add func(int, int, string, diag.Code, string, ...any), key string, line, col, first int) {
 			cluster, node, _ := strings.Cut(key, " ")
 			add(line, col, FieldGuestCFName, ErrDupNode, "node %s of cluster %s is also on line %d", quoteName(node), quoteName(cluster), first)
 		}},
-		{func(q *parser) *keyset { return q.ips }, func(add func(int, int, string, Code, string, ...any), key string, line, col, first int) {
+		{func(q *parser) *keyset { return q.ips }, func(add func(int, int, string, diag.Code, string, ...any), key string, line, col, first int) {
 			add(line, col, FieldIP, ErrDupIP, "guest_IP %s is also on line %d", key, first)
 		}},
-		{func(q *parser) *keyset { return q.clusterHosts }, func(add func(int, int, string, Code, string, ...any), key string, line, col, first int) {
+		{func(q *parser) *keyset { return q.clusterHosts }, func(add func(int, int, string, diag.Code, string, ...any), key string, line, col, first int) {
 			host, cluster, _ := strings.Cut(key, " ")
 			add(line, col, FieldHostCFName, WarnSameHost, "cluster %s already has a node on host %s (line %d): one host failure takes both nodes", quoteName(cluster), quoteName(host), first)
 		}},
@@ -166,13 +136,13 @@ func (p *parser) duplicates(parts []*parser) {
 	// cores they were slower (measured), as their tables compete.
 	n := len(p.diags)
 	added := 0 // by the current rule: past MaxDiagnostics, counted only
-	add := func(line, col int, field string, code Code, format string, args ...any) {
+	add := func(line, col int, field string, code diag.Code, format string, args ...any) {
 		if added++; added > MaxDiagnostics {
-			p.dropped.count(code.severity())
+			p.dropped.count(severity(code))
 			return
 		}
-		p.diags = append(p.diags, Diagnostic{File: p.name, Line: line, Column: col, Field: field,
-			Code: code, Severity: code.severity(), Message: fmt.Sprintf(format, args...)})
+		p.diags = append(p.diags, diag.Diagnostic{File: p.name, Line: line, Column: col, Field: field,
+			Code: code, Severity: severity(code), Message: fmt.Sprintf(format, args...)})
 	}
 	var table dupTable
 	for _, r := range rules {
@@ -184,7 +154,7 @@ func (p *parser) duplicates(parts []*parser) {
 	}
 	// Line diagnostics in line then column order; a rule's diagnostics on
 	// one spot keep the order in which they were found.
-	slices.SortStableFunc(p.diags, func(a, b Diagnostic) int {
+	slices.SortStableFunc(p.diags, func(a, b diag.Diagnostic) int {
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}

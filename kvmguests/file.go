@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
@@ -22,9 +23,9 @@ const DefaultPath = "/etc/opt/FJSVcluster/etc/kvmguests.conf"
 // read, and the open does not block), or it is larger than MaxSize
 // (ErrTooLarge). A copy from another host is checked from a file: a pipe
 // such as <(ssh host2 cat ...) is refused like any FIFO.
-func ReadFile(path string, opts Options) (*Config, Diagnostics, error) {
+func ReadFile(path string, opts Options) (*Config, diag.Diagnostics, error) {
 	cfg := &Config{} // what a file that is not read holds
-	diags, err := readFile(path, opts, func(f *os.File) (Diagnostics, error) {
+	diags, err := readFile(path, opts, func(f *os.File) (diag.Diagnostics, error) {
 		c, d, err := Parse(f, path, opts)
 		cfg = c
 		return d, err
@@ -33,9 +34,9 @@ func ReadFile(path string, opts Options) (*Config, Diagnostics, error) {
 }
 
 // ReadGuests is ReadFile for when only the guests matter (see ParseGuests).
-func ReadGuests(path string, opts Options) ([]Guest, Diagnostics, error) {
+func ReadGuests(path string, opts Options) ([]Guest, diag.Diagnostics, error) {
 	var guests []Guest
-	diags, err := readFile(path, opts, func(f *os.File) (Diagnostics, error) {
+	diags, err := readFile(path, opts, func(f *os.File) (diag.Diagnostics, error) {
 		g, d, err := ParseGuests(f, path, opts)
 		guests = g
 		return d, err
@@ -44,8 +45,8 @@ func ReadGuests(path string, opts Options) ([]Guest, Diagnostics, error) {
 }
 
 // CheckFile is ReadFile for when only the verdict matters (see Check).
-func CheckFile(path string, opts Options) (Diagnostics, error) {
-	return readFile(path, opts, func(f *os.File) (Diagnostics, error) { return Check(f, path, opts) })
+func CheckFile(path string, opts Options) (diag.Diagnostics, error) {
+	return readFile(path, opts, func(f *os.File) (diag.Diagnostics, error) { return Check(f, path, opts) })
 }
 
 // ErrNotRegular is the error (for errors.Is) of ReadFile, CheckFile,
@@ -53,7 +54,7 @@ func CheckFile(path string, opts Options) (Diagnostics, error) {
 // or a folder.
 var ErrNotRegular = safefile.ErrNotRegular
 
-func readFile(path string, opts Options, parse func(*os.File) (Diagnostics, error)) (Diagnostics, error) {
+func readFile(path string, opts Options, parse func(*os.File) (diag.Diagnostics, error)) (diag.Diagnostics, error) {
 	if opts.SkipFileChecks {
 		f, err := safefile.OpenRegular(path, false)
 		if err != nil {
@@ -66,7 +67,7 @@ func readFile(path string, opts Options, parse func(*os.File) (Diagnostics, erro
 	if err != nil {
 		return nil, err
 	}
-	var diags Diagnostics
+	var diags diag.Diagnostics
 	link := fi.Mode()&fs.ModeSymlink != 0
 	if link {
 		// Reported; the contents behind the link are still checked.
@@ -91,10 +92,10 @@ func readFile(path string, opts Options, parse func(*os.File) (Diagnostics, erro
 
 // fileDiagnostics checks what PRIMECLUSTER asks of the file itself: fi is
 // a symbolic link or a regular file (anything else is refused on open).
-func fileDiagnostics(path string, fi fs.FileInfo) Diagnostics {
-	var diags Diagnostics
-	add := func(code Code, format string, args ...any) {
-		diags = append(diags, Diagnostic{File: path, Code: code, Severity: Error, Message: fmt.Sprintf(format, args...)})
+func fileDiagnostics(path string, fi fs.FileInfo) diag.Diagnostics {
+	var diags diag.Diagnostics
+	add := func(code diag.Code, format string, args ...any) {
+		diags = append(diags, diag.Diagnostic{File: path, Code: code, Severity: diag.Error, Message: fmt.Sprintf(format, args...)})
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		add(ErrFileSymlink, "is a symbolic link; the file must be a regular file in place (a link can be redirected)")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 )
@@ -32,8 +33,8 @@ func writeReal(t *testing.T, path, data string, mode fs.FileMode, uid int) {
 	}
 }
 
-func codes(ds Diagnostics) []Code {
-	var cs []Code
+func codes(ds diag.Diagnostics) []diag.Code {
+	var cs []diag.Code
 	for _, d := range ds {
 		cs = append(cs, d.Code)
 	}
@@ -70,7 +71,7 @@ func TestReadFileMode(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var mode []Diagnostic
+				var mode []diag.Diagnostic
 				for _, d := range diags {
 					if d.Code == ErrFileMode {
 						mode = append(mode, d)
@@ -102,10 +103,10 @@ func TestReadFileOwner(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		uid  int
-		want []Code
+		want []diag.Code
 	}{
 		{"root", 0, nil},
-		{"uid-1000", 1000, []Code{ErrFileOwner}},
+		{"uid-1000", 1000, []diag.Code{ErrFileOwner}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.name+".conf")
@@ -127,13 +128,13 @@ func TestReadFileOwner(t *testing.T) {
 // way: each test of one runs on both.
 var readers = []struct {
 	name string
-	f    func(string, Options) (Diagnostics, int, error)
+	f    func(string, Options) (diag.Diagnostics, int, error)
 }{
-	{"ReadFile", func(p string, o Options) (Diagnostics, int, error) {
+	{"ReadFile", func(p string, o Options) (diag.Diagnostics, int, error) {
 		cfg, d, err := ReadFile(p, o)
 		return d, len(cfg.Guests()), err
 	}},
-	{"CheckFile", func(p string, o Options) (Diagnostics, int, error) {
+	{"CheckFile", func(p string, o Options) (diag.Diagnostics, int, error) {
 		d, err := CheckFile(p, o)
 		return d, -1, err
 	}},
@@ -197,7 +198,7 @@ func TestReadFileMissing(t *testing.T) {
 	}
 }
 
-func equalCodes(a, b []Code) bool {
+func equalCodes(a, b []diag.Code) bool {
 	if len(a) != len(b) {
 		return false
 	}

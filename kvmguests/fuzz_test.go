@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 // FuzzParse: Parse never panics, Check finds exactly what Parse finds, every diagnostic points inside the input,
@@ -80,14 +82,14 @@ func FuzzSplit(f *testing.F) {
 
 // checkDuplicatesAgainstMaps recomputes the rules across lines with plain
 // maps, the obvious way, and compares with what the parser reported.
-func checkDuplicatesAgainstMaps(t *testing.T, cfg *Config, diags Diagnostics) {
+func checkDuplicatesAgainstMaps(t *testing.T, cfg *Config, diags diag.Diagnostics) {
 	for _, l := range cfg.Lines {
 		if l.Kind == LineInvalid {
 			return // the reference needs every line's fields
 		}
 	}
 	type hit struct {
-		code Code
+		code diag.Code
 		line int
 	}
 	var want, got []hit

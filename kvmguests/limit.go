@@ -1,6 +1,10 @@
 package kvmguests
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/sfkvm/sfkvm/diag"
+)
 
 // MaxDiagnostics bounds the problems that Parse, Check, ReadFile and
 // CheckFile return: the first MaxDiagnostics in file order, then one
@@ -12,8 +16,8 @@ const MaxDiagnostics = 1000
 // dropped counts the problems not kept.
 type dropped struct{ errors, warnings int }
 
-func (d *dropped) count(s Severity) {
-	if s == Error {
+func (d *dropped) count(s diag.Severity) {
+	if s == diag.Error {
 		d.errors++
 	} else {
 		d.warnings++
@@ -24,15 +28,15 @@ func (d *dropped) add(e dropped) { d.errors += e.errors; d.warnings += e.warning
 
 // diagnostic is the too-many-problems diagnostic, if any problem was
 // dropped.
-func (d dropped) diagnostic(file string) (Diagnostic, bool) {
+func (d dropped) diagnostic(file string) (diag.Diagnostic, bool) {
 	if d.errors+d.warnings == 0 {
-		return Diagnostic{}, false
+		return diag.Diagnostic{}, false
 	}
-	sev := Warning
+	sev := diag.Warning
 	if d.errors > 0 {
-		sev = Error
+		sev = diag.Error
 	}
-	return Diagnostic{File: file, Code: ErrTooManyProblems, Severity: sev,
+	return diag.Diagnostic{File: file, Code: ErrTooManyProblems, Severity: sev,
 		Message: fmt.Sprintf("%d more problems not shown (%d errors, %d warnings) after the first %d; fix those and check again",
 			d.errors+d.warnings, d.errors, d.warnings, MaxDiagnostics)}, true
 }

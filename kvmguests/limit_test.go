@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 // TestDiagnosticsAreBounded: past MaxDiagnostics, problems are counted in
@@ -13,7 +15,7 @@ import (
 // lines once took 14 GB), and the first ones are kept in file order.
 func TestDiagnosticsAreBounded(t *testing.T) {
 	data := []byte(strings.Repeat("x\n", 3*MaxDiagnostics))
-	for name, diags := range map[string]Diagnostics{"Check": check(t, data), "Parse": parse(data)} {
+	for name, diags := range map[string]diag.Diagnostics{"Check": check(t, data), "Parse": parse(data)} {
 		if len(diags) != MaxDiagnostics+1 {
 			t.Fatalf("%s: %d diagnostics, want %d", name, len(diags), MaxDiagnostics+1)
 		}
@@ -34,10 +36,10 @@ func TestDiagnosticsAreBounded(t *testing.T) {
 // the file wrong, and warnings alone past it do not.
 func TestBoundedDiagnosticsKeepTheVerdict(t *testing.T) {
 	blanks := strings.Repeat("\n", 2*MaxDiagnostics)
-	if ds := check(t, []byte(good+blanks+"x\n")); !ds.HasErrors() || ds[len(ds)-1].Severity != Error {
+	if ds := check(t, []byte(good+blanks+"x\n")); !ds.HasErrors() || ds[len(ds)-1].Severity != diag.Error {
 		t.Errorf("an error after %d warnings: HasErrors %v, last %v", 2*MaxDiagnostics, ds.HasErrors(), ds[len(ds)-1])
 	}
-	if ds := check(t, []byte(good+blanks)); ds.HasErrors() || ds[len(ds)-1].Code != ErrTooManyProblems || ds[len(ds)-1].Severity != Warning {
+	if ds := check(t, []byte(good+blanks)); ds.HasErrors() || ds[len(ds)-1].Code != ErrTooManyProblems || ds[len(ds)-1].Severity != diag.Warning {
 		t.Errorf("warnings only: HasErrors %v, last %v", ds.HasErrors(), ds[len(ds)-1])
 	}
 }
@@ -70,7 +72,7 @@ func TestHugeLineCostsLittle(t *testing.T) {
 	}
 }
 
-func check(t *testing.T, data []byte) Diagnostics {
+func check(t *testing.T, data []byte) diag.Diagnostics {
 	t.Helper()
 	ds, err := Check(strings.NewReader(string(data)), "f", Options{})
 	if err != nil {
@@ -79,7 +81,7 @@ func check(t *testing.T, data []byte) Diagnostics {
 	return ds
 }
 
-func parse(data []byte) Diagnostics {
+func parse(data []byte) diag.Diagnostics {
 	_, ds := ParseBytes(data, "f", Options{})
 	return ds
 }

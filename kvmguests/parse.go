@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 // Options change what the checks accept.
@@ -30,7 +32,7 @@ type Options struct {
 // it read (the guests among them) and every problem found, in file order
 // (past MaxDiagnostics, counted in one too-many-problems diagnostic).
 // err is non-nil only when reading r failed.
-func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnostics, err error) {
+func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags diag.Diagnostics, err error) {
 	p := newParser(name, opts, true, 0)
 	err = p.read(r)
 	return p.cfg, p.diags, err
@@ -38,7 +40,7 @@ func Parse(r io.Reader, name string, opts Options) (cfg *Config, diags Diagnosti
 
 // Check is Parse for when only the verdict matters: it keeps no lines, so
 // a large file costs little memory.
-func Check(r io.Reader, name string, opts Options) (Diagnostics, error) {
+func Check(r io.Reader, name string, opts Options) (diag.Diagnostics, error) {
 	p := newParser(name, opts, false, 0)
 	err := p.read(r)
 	return p.diags, err
@@ -46,7 +48,7 @@ func Check(r io.Reader, name string, opts Options) (Diagnostics, error) {
 
 // ParseGuests is Parse for when only the guests matter: it keeps the guest
 // lines and no other, so a large file of broken lines costs little memory.
-func ParseGuests(r io.Reader, name string, opts Options) ([]Guest, Diagnostics, error) {
+func ParseGuests(r io.Reader, name string, opts Options) ([]Guest, diag.Diagnostics, error) {
 	p := newParser(name, opts, true, 0)
 	p.guestsOnly = true
 	err := p.read(r)
@@ -148,7 +150,7 @@ func (p *parser) lines(chunk string) {
 }
 
 // ParseBytes is Parse on a byte slice.
-func ParseBytes(b []byte, name string, opts Options) (*Config, Diagnostics) {
+func ParseBytes(b []byte, name string, opts Options) (*Config, diag.Diagnostics) {
 	cfg, diags, _ := Parse(bytes.NewReader(b), name, opts) // a bytes.Reader never fails
 	return cfg, diags
 }
@@ -157,7 +159,7 @@ type parser struct {
 	name  string
 	opts  Options
 	cfg   *Config // nil when only checking
-	diags Diagnostics
+	diags diag.Diagnostics
 	n     int // current line number
 	// lineOff is where the current line starts in its chunk, so that keys
 	// can be kept as offsets.
@@ -237,16 +239,24 @@ func (p *parser) merge(parts []*parser) {
 }
 
 // report records a problem on the current line.
-func (p *parser) report(col int, field string, code Code, format string, args ...any) {
-	p.reportSev(col, field, code, code.severity(), format, args...)
+func (p *parser) report(col int, field string, code diag.Code, format string, args ...any) {
+	p.reportSev(col, field, code, severity(code), format, args...)
 }
 
-func (p *parser) reportSev(col int, field string, code Code, sev Severity, format string, args ...any) {
+// reportAll records the findings of a shared rule on the current line,
+// their columns counted from col, the field's first byte.
+func (p *parser) reportAll(col int, field string, ds diag.Diagnostics) {
+	for _, d := range ds {
+		p.reportSev(col+d.Column-1, field, d.Code, d.Severity, "%s", d.Message)
+	}
+}
+
+func (p *parser) reportSev(col int, field string, code diag.Code, sev diag.Severity, format string, args ...any) {
 	if len(p.diags) >= MaxDiagnostics {
 		p.dropped.count(sev)
 		return
 	}
-	p.diags = append(p.diags, Diagnostic{
+	p.diags = append(p.diags, diag.Diagnostic{
 		File: p.name, Line: p.n, Column: col + p.colShift, Field: field,
 		Code: code, Severity: sev, Message: fmt.Sprintf(format, args...),
 	})
@@ -254,7 +264,7 @@ func (p *parser) reportSev(col int, field string, code Code, sev Severity, forma
 
 func (p *parser) finish() {
 	if p.nodeLines == 0 {
-		p.diags = append(p.diags, Diagnostic{File: p.name, Code: WarnNoGuests, Severity: Warning,
+		p.diags = append(p.diags, diag.Diagnostic{File: p.name, Code: WarnNoGuests, Severity: diag.Warning,
 			Message: "the file lists no guest: no guest can be migrated with host OS failover"})
 	}
 	if d, ok := p.dropped.diagnostic(p.name); ok {
@@ -273,7 +283,7 @@ func (p *parser) line(raw string, hasLF bool) {
 		// Checks run field by field, then across lines: put this line's
 		// problems in column order, as a reader scans it.
 		if ds := p.diags[first:]; len(ds) > 1 {
-			slices.SortStableFunc(ds, func(a, b Diagnostic) int { return a.Column - b.Column })
+			slices.SortStableFunc(ds, func(a, b diag.Diagnostic) int { return a.Column - b.Column })
 		}
 	}()
 	p.colShift = 0

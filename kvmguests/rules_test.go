@@ -4,16 +4,18 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 const good = "guest11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n"
 
 // want is one expected diagnostic: its code, line, column and severity.
 type want struct {
-	code Code
+	code diag.Code
 	line int
 	col  int
-	sev  Severity
+	sev  diag.Severity
 }
 
 // TestRules has one case per rule, named after its code. Each input breaks
@@ -26,49 +28,49 @@ func TestRules(t *testing.T) {
 		wants []want
 	}{
 		{"valid", good, Options{}, nil},
-		{"field-count/too-few", "g1 h1 c1 n1 10.0.0.1 root\n", Options{}, []want{{ErrFieldCount, 1, 26, Error}}},
-		{"field-count/too-many", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3 extra\n", Options{}, []want{{ErrFieldCount, 1, 44, Error}}},
-		{"leading-space", " " + good, Options{}, []want{{ErrLeadingSpace, 1, 1, Error}}},
-		{"trailing-space", strings.TrimSuffix(good, "\n") + " \n", Options{}, []want{{ErrTrailingSpace, 1, 70, Error}}},
-		{"double-space/manual-example", "guest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrDoubleSpace, 1, 36, Error}}},
-		{"tab", "guest11\tcfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrTab, 1, 8, Error}}},
-		{"crlf", strings.TrimSuffix(good, "\n") + "\r\n", Options{}, []want{{ErrCRLF, 1, 70, Error}}},
+		{"field-count/too-few", "g1 h1 c1 n1 10.0.0.1 root\n", Options{}, []want{{ErrFieldCount, 1, 26, diag.Error}}},
+		{"field-count/too-many", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3 extra\n", Options{}, []want{{ErrFieldCount, 1, 44, diag.Error}}},
+		{"leading-space", " " + good, Options{}, []want{{ErrLeadingSpace, 1, 1, diag.Error}}},
+		{"trailing-space", strings.TrimSuffix(good, "\n") + " \n", Options{}, []want{{ErrTrailingSpace, 1, 70, diag.Error}}},
+		{"double-space/manual-example", "guest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrDoubleSpace, 1, 36, diag.Error}}},
+		{"tab", "guest11\tcfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrTab, 1, 8, diag.Error}}},
+		{"crlf", strings.TrimSuffix(good, "\n") + "\r\n", Options{}, []want{{ErrCRLF, 1, 70, diag.Error}}},
 		// A BOM is named, once, and the line is checked without it (no
 		// name-charset warning for its bytes); columns count its 3 bytes.
-		{"bom", "\xEF\xBB\xBF" + good, Options{}, []want{{ErrBOM, 1, 1, Error}}},
-		{"bom/columns", "\xEF\xBB\xBFguest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrBOM, 1, 1, Error}, {ErrDoubleSpace, 1, 39, Error}}},
-		{"bom/only-at-the-start", good + "\xEF\xBB\xBFg2 h2 c2 n2 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameCharset, 2, 1, Warning}}},
-		{"control-char", "gu\x01est11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrControlChar, 1, 3, Error}, {WarnNameCharset, 1, 3, Warning}}},
-		{"ip-invalid", "g1 h1 c1 n1 10.0.0.256 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPInvalid, 1, 13, Error}}},
-		{"ip-zone", "g1 h1 c1 n1 2001:db8::1%eth0 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPZone, 1, 13, Error}}},
-		{"ip-link-local", "g1 h1 c1 n1 fe80::1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPLinkLocal, 1, 13, Error}}},
-		{"ip-not-unicast/loopback", "g1 h1 c1 n1 127.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, Error}}},
-		{"ip-not-unicast/unspecified", "g1 h1 c1 n1 :: root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, Error}}},
-		{"ip-not-unicast/multicast", "g1 h1 c1 n1 224.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, Error}}},
-		{"ip-not-unicast/broadcast", "g1 h1 c1 n1 255.255.255.255 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, Error}}},
-		{"ip-mapped", "g1 h1 c1 n1 ::ffff:10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPMapped, 1, 13, Warning}}},
-		{"ip-v4-link-local", "g1 h1 c1 n1 169.254.1.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPv4LinkLocal, 1, 13, Warning}}},
-		{"ip-not-canonical", "g1 h1 c1 n1 2001:DB8::1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPNotCanon, 1, 13, Warning}}},
-		{"passwd-not-token", "g1 h1 c1 n1 10.0.0.1 root hunter2\n", Options{}, []want{{ErrPasswdNotToken, 1, 27, Error}}},
-		{"passwd-odd-length", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA\n", Options{}, []want{{ErrPasswdOddLength, 1, 27, Error}}},
-		{"passwd-sealed", "g1 h1 c1 n1 10.0.0.1 root sfkvm1.AAAA\n", Options{}, []want{{ErrPasswdSealed, 1, 27, Error}}},
-		{"passwd-sealed/allowed", "g1 h1 c1 n1 10.0.0.1 root sfkvm1.AAAA\n", Options{AllowSealed: true}, []want{{ErrPasswdSealed, 1, 27, Warning}}},
-		{"passwd-block-length", "g1 h1 c1 n1 10.0.0.1 root D0860AB0\n", Options{}, []want{{WarnPasswdBlock, 1, 27, Warning}}},
-		{"passwd-lowercase", "g1 h1 c1 n1 10.0.0.1 root d0860ab04e1b8fa3\n", Options{}, []want{{WarnPasswdLower, 1, 27, Warning}}},
-		{"dup-guest-name", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng1 h2 c1 n2 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrDupGuestName, 2, 1, Error}}},
-		{"dup-node", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h2 c1 n1 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrDupNode, 2, 10, Error}}},
+		{"bom", "\xEF\xBB\xBF" + good, Options{}, []want{{ErrBOM, 1, 1, diag.Error}}},
+		{"bom/columns", "\xEF\xBB\xBFguest11 cfhost1 cluster1 cfguest11  10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrBOM, 1, 1, diag.Error}, {ErrDoubleSpace, 1, 39, diag.Error}}},
+		{"bom/only-at-the-start", good + "\xEF\xBB\xBFg2 h2 c2 n2 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameCharset, 2, 1, diag.Warning}}},
+		{"control-char", "gu\x01est11 cfhost1 cluster1 cfguest11 10.20.30.50 user1 D0860AB04E1B8FA3\n", Options{}, []want{{ErrControlChar, 1, 3, diag.Error}, {WarnNameCharset, 1, 3, diag.Warning}}},
+		{"ip-syntax", "g1 h1 c1 n1 10.0.0.256 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPSyntax, 1, 13, diag.Error}}},
+		{"ip-zone", "g1 h1 c1 n1 2001:db8::1%eth0 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPZone, 1, 13, diag.Error}}},
+		{"ip-link-local", "g1 h1 c1 n1 fe80::1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPLinkLocal, 1, 13, diag.Error}}},
+		{"ip-not-unicast/loopback", "g1 h1 c1 n1 127.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, diag.Error}}},
+		{"ip-not-unicast/unspecified", "g1 h1 c1 n1 :: root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, diag.Error}}},
+		{"ip-not-unicast/multicast", "g1 h1 c1 n1 224.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, diag.Error}}},
+		{"ip-not-unicast/broadcast", "g1 h1 c1 n1 255.255.255.255 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrIPNotUnicast, 1, 13, diag.Error}}},
+		{"ip-v4-mapped", "g1 h1 c1 n1 ::ffff:10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPv4Mapped, 1, 13, diag.Warning}}},
+		{"ip-v4-link-local", "g1 h1 c1 n1 169.254.1.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPv4LinkLocal, 1, 13, diag.Warning}}},
+		{"ip-not-canonical", "g1 h1 c1 n1 2001:DB8::1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPNotCanon, 1, 13, diag.Warning}}},
+		{"passwd-not-token", "g1 h1 c1 n1 10.0.0.1 root hunter2\n", Options{}, []want{{ErrPasswdNotToken, 1, 27, diag.Error}}},
+		{"passwd-odd-length", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA\n", Options{}, []want{{ErrPasswdOddLength, 1, 27, diag.Error}}},
+		{"passwd-sealed", "g1 h1 c1 n1 10.0.0.1 root sfkvm1.AAAA\n", Options{}, []want{{ErrPasswdSealed, 1, 27, diag.Error}}},
+		{"passwd-sealed/allowed", "g1 h1 c1 n1 10.0.0.1 root sfkvm1.AAAA\n", Options{AllowSealed: true}, []want{{ErrPasswdSealed, 1, 27, diag.Warning}}},
+		{"passwd-block-length", "g1 h1 c1 n1 10.0.0.1 root D0860AB0\n", Options{}, []want{{WarnPasswdBlock, 1, 27, diag.Warning}}},
+		{"passwd-lowercase", "g1 h1 c1 n1 10.0.0.1 root d0860ab04e1b8fa3\n", Options{}, []want{{WarnPasswdLower, 1, 27, diag.Warning}}},
+		{"dup-guest-name", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng1 h2 c1 n2 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrDupGuestName, 2, 1, diag.Error}}},
+		{"dup-node", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h2 c1 n1 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrDupNode, 2, 10, diag.Error}}},
 		{"dup-node/other-cluster-is-fine", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h2 c2 n1 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, nil},
-		{"dup-ip", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h2 c1 n2 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrDupIP, 2, 13, Error}}},
-		{"dup-ip/mapped", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h2 c1 n2 ::ffff:10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPMapped, 2, 13, Warning}, {ErrDupIP, 2, 13, Error}}},
-		{"same-host", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h1 c1 n2 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnSameHost, 2, 4, Warning}}},
-		{"name-charset", "g/1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameCharset, 1, 2, Warning}}},
-		{"name-length/cf", "g1 h1 c1 n123456789012345678901234567890123 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameLength, 1, 41, Warning}}},
-		{"name-length/domain", strings.Repeat("g", 65) + " h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameLength, 1, 65, Warning}}},
-		{"user-name", "g1 h1 c1 n1 10.0.0.1 -root D0860AB04E1B8FA3\n", Options{}, []want{{WarnUserName, 1, 22, Warning}}},
-		{"blank-line", "\n" + good, Options{}, []want{{WarnBlankLine, 1, 1, Warning}}},
-		{"comment-line", "# hosts of cluster1\n" + good, Options{}, []want{{WarnCommentLine, 1, 1, Warning}}},
-		{"no-final-newline", strings.TrimSuffix(good, "\n"), Options{}, []want{{WarnNoFinalLF, 1, 70, Warning}}},
-		{"no-guests", "", Options{}, []want{{WarnNoGuests, 0, 0, Warning}}},
+		{"dup-ip", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h2 c1 n2 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{ErrDupIP, 2, 13, diag.Error}}},
+		{"dup-ip/mapped", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h2 c1 n2 ::ffff:10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnIPv4Mapped, 2, 13, diag.Warning}, {ErrDupIP, 2, 13, diag.Error}}},
+		{"same-host", "g1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\ng2 h1 c1 n2 10.0.0.2 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnSameHost, 2, 4, diag.Warning}}},
+		{"name-charset", "g/1 h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameCharset, 1, 2, diag.Warning}}},
+		{"name-length/cf", "g1 h1 c1 n123456789012345678901234567890123 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameLength, 1, 41, diag.Warning}}},
+		{"name-length/domain", strings.Repeat("g", 65) + " h1 c1 n1 10.0.0.1 root D0860AB04E1B8FA3\n", Options{}, []want{{WarnNameLength, 1, 65, diag.Warning}}},
+		{"user-name", "g1 h1 c1 n1 10.0.0.1 -root D0860AB04E1B8FA3\n", Options{}, []want{{WarnUserName, 1, 22, diag.Warning}}},
+		{"blank-line", "\n" + good, Options{}, []want{{WarnBlankLine, 1, 1, diag.Warning}}},
+		{"comment-line", "# hosts of cluster1\n" + good, Options{}, []want{{WarnCommentLine, 1, 1, diag.Warning}}},
+		{"no-final-newline", strings.TrimSuffix(good, "\n"), Options{}, []want{{WarnNoFinalLF, 1, 70, diag.Warning}}},
+		{"no-guests", "", Options{}, []want{{WarnNoGuests, 0, 0, diag.Warning}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, diags := ParseBytes([]byte(tc.in), "kvmguests.conf", tc.opts)
@@ -161,11 +163,40 @@ func TestLongLine(t *testing.T) {
 
 func TestErrOnlyForErrors(t *testing.T) {
 	_, diags := ParseBytes([]byte("\n"+good), "f", Options{})
-	if diags.Err() != nil || diags.Count(Warning) != 1 {
-		t.Errorf("warnings only: Err() = %v, warnings %d", diags.Err(), diags.Count(Warning))
+	if diags.Err() != nil || diags.Count(diag.Warning) != 1 {
+		t.Errorf("warnings only: Err() = %v, warnings %d", diags.Err(), diags.Count(diag.Warning))
 	}
 	_, diags = ParseBytes([]byte(" "+good), "f", Options{})
 	if diags.Err() == nil {
 		t.Error("Err() = nil with an error")
+	}
+}
+
+// TestSharedRulesAppliedToTheirField checks that the name and IP rules of
+// internal/namerule and internal/iprule land on kvmguests' own field, file,
+// line and column, and that errors.Is matches them under kvmguests' names.
+func TestSharedRulesAppliedToTheirField(t *testing.T) {
+	in := good + "g2 h1 c1 n/2 ::ffff:10.0.0.9 root D0860AB04E1B8FA3\n"
+	_, diags := ParseBytes([]byte(in), "kvmguests.conf", Options{})
+	wants := []struct {
+		code    diag.Code
+		field   string
+		col     int
+		message string
+	}{
+		{WarnNameCharset, FieldGuestCFName, 11, `guest-cfname "n/2" contains '/', outside [A-Za-z0-9_.-]`},
+		{WarnIPv4Mapped, FieldIP, 14, "guest_IP ::ffff:10.0.0.9 is an IPv4-mapped IPv6 address; write it as 10.0.0.9"},
+	}
+	if len(diags) != len(wants) {
+		t.Fatalf("got %v, want %d diagnostics", diags, len(wants))
+	}
+	for i, w := range wants {
+		d := diags[i]
+		if d.File != "kvmguests.conf" || d.Line != 2 || d.Column != w.col || d.Field != w.field || d.Message != w.message || !errors.Is(d, w.code) {
+			t.Errorf("diagnostic %d = %+v, want %s on %s at 2:%d: %q", i, d, w.code, w.field, w.col, w.message)
+		}
+	}
+	if !errors.Is(diags, WarnIPv4Mapped) || errors.Is(diags, ErrIPSyntax) {
+		t.Errorf("errors.Is on the list: mapped %t, syntax %t", errors.Is(diags, WarnIPv4Mapped), errors.Is(diags, ErrIPSyntax))
 	}
 }

@@ -34,19 +34,9 @@ func Format(c *Config) []byte {
 func Marshal(c *Config, name string, opts Options) ([]byte, error) {
 	b := Format(c)
 	if _, diags := ParseBytes(b, name, opts); diags.HasErrors() {
-		return nil, fmt.Errorf("refusing to write %s: %w", name, diags.onlyErrors())
+		return nil, fmt.Errorf("refusing to write %s: %w", name, diags.Err())
 	}
 	return b, nil
-}
-
-func (ds Diagnostics) onlyErrors() Diagnostics {
-	var out Diagnostics
-	for _, d := range ds {
-		if d.Severity == Error {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // WriteFile replaces the file at path with c, atomically, through the

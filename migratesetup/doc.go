@@ -32,13 +32,33 @@
 // SetupGuest adds to the shut-off guest's persistent definition a
 // read-only, shareable virtio disk backed by the host information file,
 // with the serial "sfkvm-hostinfo". Inside a Linux guest, udev shows it as
-// /dev/disk/by-id/virtio-sfkvm-hostinfo (GuestDevice). libvirt lets a
+// /dev/disk/by-id/virtio-sfkvm-hostinfo (GuestDevice), and sysfs names it
+// by its serial with or without udev. libvirt lets a
 // domain with a read-only disk migrate without shared storage (its
 // safety check skips read-only disks), and after a migration the disk is
 // the destination host's file at the same path: the guest reads the host it
-// runs on now. ReadGuest, the guest's side, reads the disk with O_DIRECT so
-// that its page cache cannot show the previous host, and parses it with
-// Parse, the host's parser.
+// runs on now. scripts/migration-test.sh shows it with real QEMU guests
+// (see the README for its figures).
+//
+// # The guest's side
+//
+// ReadGuest reads the disk with O_DIRECT and parses it with Parse, the
+// host's parser. It finds the disk without udev (an initramfs, a minimal
+// guest): FindGuestDevice looks for the block device whose
+// /sys/block/NAME/serial is "sfkvm-hostinfo", then for udev's link; it
+// also takes an explicit device path. O_DIRECT matters: the guest's page
+// cache keeps what it read before the migration. What the migration test
+// observed: a plain read through a descriptor held open across the
+// migration still shows the source host; a plain read that opens and
+// closes the device each time shows it too while another descriptor on
+// the device stays open, and shows the destination host once the last
+// one is closed (the kernel drops a block device's cache at its last
+// close); an O_DIRECT read shows the destination host at once.
+//
+// From outside the guest, without sfkvm on it, GuestReadCommand is a shell
+// command line that prints the disk's first sectors (found the same way,
+// read with dd and O_DIRECT; run it as root, through SSH and sudo say),
+// and ParseDisk parses what it printed.
 //
 // The path, the serial, the device name and the format are a contract with
 // every guest: they never change, and a newer format will carry a new
@@ -86,6 +106,42 @@
 // parse (the guest would read nonsense). Nothing here
 // hot-plugs a disk into a running guest.
 //
+// # Diagnostics
+//
+// Parse, HostInfo.Check, CheckCFName and CheckHostIP report
+// [diag.Diagnostics], the one diagnostic type of the module: file, line and
+// byte column from 1 (0 for a value that came from a flag), the field (the
+// file's key: host-cfname, host-ip), a stable code, a severity and a
+// message. Every code is an exported constant of this package and an error
+// for errors.Is:
+//
+//	code                  severity  rule
+//	hostinfo-too-large    error     at most MaxFileSize bytes (CodeTooLarge)
+//	hostinfo-bad-padding  error     only NUL after the first NUL (CodeBadPadding)
+//	hostinfo-not-text     error     printable 7-bit ASCII (CodeNotText)
+//	hostinfo-cr           error     LF line ends (CodeCR)
+//	hostinfo-syntax       error     "key value" with one space (CodeSyntax)
+//	hostinfo-unknown-key  error     a key of this format (CodeUnknownKey)
+//	hostinfo-duplicate    error     each key once (CodeDuplicateKey)
+//	hostinfo-missing      error     every key present (CodeMissingKey)
+//	hostinfo-version      error     format first, and supported (CodeVersion)
+//	hostinfo-no-newline   error     the last line ends with LF (CodeNoNewline)
+//	hostinfo-weight-link  error     weight-link on or off (CodeBadWeightLink)
+//	cfname-invalid        error     a CF name the file can hold: not empty, no space, control or non-ASCII (CodeBadCFName)
+//	name-charset          warning   CF name within [A-Za-z0-9_.-] (CodeNameCharset)
+//	name-length           warning   CF name at most 31 bytes (CodeNameLength)
+//	ip-syntax             error     an IPv4 or IPv6 address (CodeIPSyntax)
+//	ip-zone               error     no IPv6 zone (CodeIPZone)
+//	ip-link-local         error     not IPv6 link-local, as the manual says (CodeIPLinkLocal)
+//	ip-not-unicast        error     not unspecified, loopback, multicast or broadcast (CodeIPNotUnicast)
+//	ip-v4-mapped          warning   not IPv4-mapped IPv6 (CodeIPv4Mapped)
+//	ip-v4-link-local      warning   not IPv4 link-local (CodeIPv4LinkLocal)
+//	ip-not-canonical      warning   the address in canonical form (CodeIPNotCanon)
+//
+// The name and IP rules are the same as kvmguests' (one code per rule
+// across the module); cfname-style, the old single code for both name
+// warnings, is now name-charset and name-length.
+//
 // # Unknowns, and what we decided
 //
 // The vendor's own mechanism and file are not public; sfkvm does not
@@ -93,7 +149,6 @@
 // and the file is root-only: it relies on libvirt's dynamic ownership (on
 // by default), which gives QEMU the disk's file when the guest starts. A
 // running guest keeps the file it opened: a new registration reaches it at
-// its next start or migration. A guest that is not Linux, or has no udev,
-// finds the disk by its serial some other way; ReadGuest takes the device
-// path.
+// its next start or migration. A guest that is not Linux finds the disk
+// by its serial some other way; ReadGuest takes the device path.
 package migratesetup

@@ -2,11 +2,13 @@ package migratesetup_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
@@ -35,14 +37,14 @@ func ExampleRegister() {
 }
 
 func ExampleParseHostIP() {
-	for _, s := range []string{"10.20.30.40", "fe80::1", "fe80::1%eth0"} {
+	for _, s := range []string{"10.20.30.40", "fe80::1", "10.0.0"} {
 		_, err := migratesetup.ParseHostIP(s)
-		fmt.Println(s, err)
+		fmt.Println(s, "->", err, "| syntax:", errors.Is(err, migratesetup.CodeIPSyntax))
 	}
 	// Output:
-	// 10.20.30.40 <nil>
-	// fe80::1 error: ip-link-local: host IP fe80::1 is IPv6 link-local (fe80::/10), which the manual does not allow
-	// fe80::1%eth0 error: ip-zone: host IP fe80::1%eth0 has a zone; write the address alone
+	// 10.20.30.40 -> <nil> | syntax: false
+	// fe80::1 -> error: ip-link-local: host IP fe80::1 is an IPv6 link-local address (fe80::/10), which the manual does not allow | syntax: false
+	// 10.0.0 -> error: ip-syntax: host IP "10.0.0" is not an IPv4 or IPv6 address | syntax: true
 }
 
 const exampleDomain = `<domain type='kvm'>
@@ -142,12 +144,38 @@ func ExampleReadGuest() {
 	info := migratesetup.HostInfo{CFName: "cfhost2", IP: netip.MustParseAddr("2001:db8::2")}
 	_ = migratesetup.Register(context.Background(), disk, info)
 
-	host, err := migratesetup.ReadGuest(context.Background(), disk) // "" reads migratesetup.GuestDevice
+	// "" finds the disk itself (migratesetup.FindGuestDevice).
+	host, err := migratesetup.ReadGuest(context.Background(), disk)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("running on", host.CFName, host.IP, "weight link", host.WeightLink())
 	// Output: running on cfhost2 2001:db8::2 weight link on
+}
+
+func ExampleFindGuestDevice() {
+	// A guest's file system as the kernel shows it, without udev: the
+	// disk's serial in sysfs. (Here a folder stands in for "/".)
+	root, _ := os.MkdirTemp("", "sfkvm")
+	defer os.RemoveAll(root)
+	for name, serial := range map[string]string{"vda": "root-disk", "vdb": migratesetup.Serial} {
+		_ = os.MkdirAll(filepath.Join(root, "sys/block", name), 0o755)
+		_ = os.WriteFile(filepath.Join(root, "sys/block", name, "serial"), []byte(serial), 0o444)
+	}
+	dev, err := migratesetup.FindGuestDevice(root)
+	fmt.Println(strings.TrimPrefix(dev, root), err)
+	// Output: /dev/vdb <nil>
+}
+
+func ExampleParseDisk() {
+	// What `ssh guest sudo -n sh -c "'$GuestReadCommand'"` prints: the
+	// disk's first sectors, text then zero bytes.
+	raw := []byte("# sfkvm host information, written by Register; do not edit\n" +
+		"format 1\nhost-cfname cfhost1\nhost-ip 10.20.30.40\nweight-link on\n")
+	raw = append(raw, make([]byte, 512-len(raw))...)
+	host, err := migratesetup.ParseDisk(raw, "guest11")
+	fmt.Println(host.CFName, host.IP, host.WeightLink(), err)
+	// Output: cfhost1 10.20.30.40 on <nil>
 }
 
 func ExampleCompare() {

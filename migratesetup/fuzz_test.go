@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 // FuzzParse: Parse never panics, every diagnostic has a code and a
@@ -14,13 +16,13 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := parseBytes(data, "f")
 		if err != nil {
-			ds, ok := err.(Diagnostics)
+			ds, ok := err.(diag.Diagnostics)
 			if !ok || len(ds) == 0 {
-				t.Fatalf("error %v is not Diagnostics", err)
+				t.Fatalf("error %v is not diag.Diagnostics", err)
 			}
 			lines := bytes.Count(data, []byte("\n")) + 1
 			for _, d := range ds {
-				if d.Code == "" || d.Severity != Error || d.Line < 0 || d.Line > lines || d.Col < 0 {
+				if d.Code == "" || d.Severity != diag.Error || d.Line < 0 || d.Line > lines || d.Column < 0 {
 					t.Fatalf("bad diagnostic %+v", d)
 				}
 			}

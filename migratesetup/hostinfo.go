@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+
+	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/iprule"
+	"github.com/sfkvm/sfkvm/internal/namerule"
 )
 
 // The contract with every guest. These never change: a guest set up today
@@ -51,7 +55,7 @@ func (h HostInfo) WeightLink() string {
 
 // Check returns every problem with h's values, errors and warnings, with
 // Field set and no position.
-func (h HostInfo) Check() Diagnostics {
+func (h HostInfo) Check() diag.Diagnostics {
 	ds := CheckCFName(h.CFName)
 	ds = append(ds, CheckHostIP(h.IP)...)
 	return ds
@@ -61,7 +65,7 @@ func (h HostInfo) Check() Diagnostics {
 // number of sectors. It refuses a HostInfo with errors, so that nothing
 // Parse would reject is ever written.
 func (h HostInfo) Format() ([]byte, error) {
-	if err := h.Check().Errors(); err != nil {
+	if err := h.Check().Err(); err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
@@ -85,68 +89,47 @@ const (
 )
 
 // CheckCFName checks a CF node name. Errors: empty, or a byte that the file
-// cannot hold (space, control, non-ASCII). Warnings: outside
-// [A-Za-z0-9_.-], longer than 31 bytes (CF's own limit).
-func CheckCFName(name string) Diagnostics {
-	d := func(code Code, sev Severity, format string, args ...any) Diagnostics {
-		return Diagnostics{{Field: keyCFName, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)}}
-	}
+// cannot hold (space, control, non-ASCII): CodeBadCFName. Warnings, from
+// the CF name rule shared with kvmguests and sdfacility: outside
+// [A-Za-z0-9_.-] (CodeNameCharset), longer than 31 bytes, CF's own limit
+// (CodeNameLength). Column counts from 1 within the name.
+func CheckCFName(name string) diag.Diagnostics {
 	if name == "" {
-		return d(CodeBadCFName, Error, "the host CF node name is empty")
+		return diag.Diagnostics{{Field: keyCFName, Code: CodeBadCFName, Severity: diag.Error, Message: "the host CF node name is empty"}}
 	}
 	for i := 0; i < len(name); i++ {
 		if c := name[i]; c <= ' ' || c >= 0x7f {
-			return d(CodeBadCFName, Error, "the host CF node name has byte 0x%02x at offset %d (only printable ASCII without spaces)", c, i)
+			return diag.Diagnostics{{Field: keyCFName, Column: i + 1, Code: CodeBadCFName, Severity: diag.Error,
+				Message: fmt.Sprintf("the host CF node name has byte 0x%02x at offset %d (only printable ASCII without spaces)", c, i)}}
 		}
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return d(CodeCFNameStyle, Warning, "the host CF node name %q has %q, outside [A-Za-z0-9_.-]", name, c)
-		}
-	}
-	if len(name) > 31 {
-		return d(CodeCFNameStyle, Warning, "the host CF node name is %d bytes, longer than CF's 31", len(name))
-	}
-	return nil
+	return withField(keyCFName, namerule.Check("the host CF node name", name, namerule.MaxCFName))
 }
 
 // ParseHostIP parses and checks a host IP as the vendor's -i takes it. The
-// error is Diagnostics; warnings alone do not make an error (see
+// error is diag.Diagnostics; warnings alone do not make an error (see
 // CheckHostIP).
 func ParseHostIP(s string) (netip.Addr, error) {
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}, Diagnostics{{Field: keyIP, Code: CodeIPSyntax, Severity: Error,
-			Message: fmt.Sprintf("%q is not an IPv4 or IPv6 address", s)}}
-	}
-	if err := CheckHostIP(a).Errors(); err != nil {
+	a, ds := iprule.Parse("host IP", s)
+	if err := withField(keyIP, ds).Err(); err != nil {
 		return netip.Addr{}, err
 	}
 	return a, nil
 }
 
-// CheckHostIP returns the problems with a host IP. Errors: invalid, a zone,
+// CheckHostIP returns the problems with a host IP, from the IP address
+// rule shared with kvmguests (internal/iprule). Errors: invalid, a zone,
 // IPv6 link-local (the manual forbids it), unspecified, loopback,
 // multicast, broadcast (no guest can reach its host there). Warnings:
 // IPv4-mapped IPv6 and IPv4 link-local, which the manual does not mention.
-func CheckHostIP(a netip.Addr) Diagnostics {
-	d := func(code Code, sev Severity, format string, args ...any) Diagnostics {
-		return Diagnostics{{Field: keyIP, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)}}
+func CheckHostIP(a netip.Addr) diag.Diagnostics {
+	return withField(keyIP, iprule.Check("host IP", a))
+}
+
+// withField sets the field of the diagnostics of a shared rule.
+func withField(field string, ds diag.Diagnostics) diag.Diagnostics {
+	for i := range ds {
+		ds[i].Field = field
 	}
-	switch {
-	case !a.IsValid():
-		return d(CodeIPSyntax, Error, "no host IP address")
-	case a.Zone() != "":
-		return d(CodeIPZone, Error, "host IP %s has a zone; write the address alone", a)
-	case a.Is6() && !a.Is4In6() && a.IsLinkLocalUnicast():
-		return d(CodeIPLinkLocal, Error, "host IP %s is IPv6 link-local (fe80::/10), which the manual does not allow", a)
-	case a.IsUnspecified(), a.IsLoopback(), a.IsMulticast(), a.Unmap() == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return d(CodeIPNotUnicast, Error, "host IP %s is not a unicast address another machine can reach", a)
-	case a.Is4In6():
-		return d(CodeIPv4Mapped, Warning, "host IP %s is IPv4-mapped IPv6; %s is the usual spelling", a, a.Unmap())
-	case a.Is4() && a.IsLinkLocalUnicast():
-		return d(CodeIPv4LinkLocal, Warning, "host IP %s is IPv4 link-local (169.254.0.0/16)", a)
-	}
-	return nil
+	return ds
 }

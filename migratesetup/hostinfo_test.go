@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 var cfhost1 = HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("10.20.30.40")}
@@ -68,24 +70,24 @@ func TestFormatRefusesInvalidInfo(t *testing.T) {
 func TestCheckHostIP(t *testing.T) {
 	for _, tc := range []struct {
 		ip   string
-		code Code
-		sev  Severity
+		code diag.Code
+		sev  diag.Severity
 	}{
 		{"10.20.30.40", "", 0},
 		{"2001:db8::10", "", 0},
-		{"fe80::1", CodeIPLinkLocal, Error},
-		{"febf::1", CodeIPLinkLocal, Error},
-		{"fe80::1%eth0", CodeIPZone, Error},
-		{"0.0.0.0", CodeIPNotUnicast, Error},
-		{"::", CodeIPNotUnicast, Error},
-		{"127.0.0.1", CodeIPNotUnicast, Error},
-		{"::1", CodeIPNotUnicast, Error},
-		{"224.0.0.1", CodeIPNotUnicast, Error},
-		{"ff02::1", CodeIPNotUnicast, Error},
-		{"255.255.255.255", CodeIPNotUnicast, Error},
-		{"::ffff:127.0.0.1", CodeIPNotUnicast, Error},
-		{"::ffff:192.0.2.1", CodeIPv4Mapped, Warning},
-		{"169.254.1.1", CodeIPv4LinkLocal, Warning},
+		{"fe80::1", CodeIPLinkLocal, diag.Error},
+		{"febf::1", CodeIPLinkLocal, diag.Error},
+		{"fe80::1%eth0", CodeIPZone, diag.Error}, // and ip-link-local
+		{"0.0.0.0", CodeIPNotUnicast, diag.Error},
+		{"::", CodeIPNotUnicast, diag.Error},
+		{"127.0.0.1", CodeIPNotUnicast, diag.Error},
+		{"::1", CodeIPNotUnicast, diag.Error},
+		{"224.0.0.1", CodeIPNotUnicast, diag.Error},
+		{"ff02::1", CodeIPNotUnicast, diag.Error},
+		{"255.255.255.255", CodeIPNotUnicast, diag.Error},
+		{"::ffff:127.0.0.1", CodeIPNotUnicast, diag.Error},
+		{"::ffff:192.0.2.1", CodeIPv4Mapped, diag.Warning},
+		{"169.254.1.1", CodeIPv4LinkLocal, diag.Warning},
 	} {
 		ds := CheckHostIP(netip.MustParseAddr(tc.ip))
 		if tc.code == "" {
@@ -94,31 +96,33 @@ func TestCheckHostIP(t *testing.T) {
 			}
 			continue
 		}
-		if len(ds) != 1 || ds[0].Code != tc.code || ds[0].Severity != tc.sev || ds[0].Field != "host-ip" {
+		// The first problem is the one named; an address may break more
+		// than one rule (a zone on a link-local address).
+		if len(ds) == 0 || ds[0].Code != tc.code || ds[0].Severity != tc.sev || ds[0].Field != "host-ip" || !errors.Is(ds, tc.code) {
 			t.Errorf("%s: %v, want %s %s", tc.ip, ds, tc.sev, tc.code)
 		}
 		_, err := ParseHostIP(tc.ip)
-		if (err != nil) != (tc.sev == Error) {
+		if (err != nil) != (tc.sev == diag.Error) {
 			t.Errorf("ParseHostIP(%s) = %v", tc.ip, err)
 		}
 	}
-	var ds Diagnostics
+	var ds diag.Diagnostics
 	if _, err := ParseHostIP("10.0.0.300"); !errors.As(err, &ds) || ds[0].Code != CodeIPSyntax {
 		t.Errorf("ParseHostIP of a bad address: %v", err)
 	}
 }
 
 func TestCheckCFName(t *testing.T) {
-	for name, want := range map[string]Code{
+	for name, want := range map[string]diag.Code{
 		"cfhost1":               "",
 		"":                      CodeBadCFName,
 		"a b":                   CodeBadCFName,
 		"caf\xc3\xa9":           CodeBadCFName,
-		"a:b":                   CodeCFNameStyle,
-		strings.Repeat("n", 32): CodeCFNameStyle,
+		"a:b":                   CodeNameCharset,
+		strings.Repeat("n", 32): CodeNameLength,
 	} {
 		ds := CheckCFName(name)
-		got := Code("")
+		got := diag.Code("")
 		if len(ds) > 0 {
 			got = ds[0].Code
 		}
@@ -141,9 +145,9 @@ func TestParseReportsEachProblemWhereItIs(t *testing.T) {
 		{"CRLF", "format 1\r\nhost-cfname cfhost1\nhost-ip 10.20.30.40\nweight-link on\n",
 			[]string{"f:1:9: error: hostinfo-cr: a carriage return (CRLF line ends); the file uses LF", "f: error: hostinfo-missing: no format line"}},
 		{"link-local", "format 1\nhost-cfname cfhost1\nhost-ip fe80::1\nweight-link on\n",
-			[]string{"f:3:9: error: ip-link-local: host IP fe80::1 is IPv6 link-local (fe80::/10), which the manual does not allow"}},
+			[]string{"f:3:9: error: ip-link-local: host IP fe80::1 is an IPv6 link-local address (fe80::/10), which the manual does not allow"}},
 		{"bad IP", "format 1\nhost-cfname cfhost1\nhost-ip 10.0.0\nweight-link on\n",
-			[]string{"f:3:9: error: ip-syntax: \"10.0.0\" is not an IPv4 or IPv6 address"}},
+			[]string{"f:3:9: error: ip-syntax: host IP \"10.0.0\" is not an IPv4 or IPv6 address"}},
 		{"weight-link", "format 1\nhost-cfname cfhost1\nhost-ip 10.0.0.1\nweight-link yes\n",
 			[]string{"f:4:13: error: hostinfo-weight-link: weight-link is \"yes\", want on or off"}},
 		{"format not first", "host-cfname cfhost1\nformat 1\nhost-ip 10.0.0.1\nweight-link on\n",
@@ -167,7 +171,7 @@ func TestParseReportsEachProblemWhereItIs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := Parse(strings.NewReader(tc.text), "f")
 			var got []string
-			var ds Diagnostics
+			var ds diag.Diagnostics
 			if errors.As(err, &ds) {
 				for _, d := range ds {
 					got = append(got, d.Error())
@@ -185,5 +189,28 @@ func TestParseReportsEachProblemWhereItIs(t *testing.T) {
 				t.Errorf("a value came back with the error: %+v", h)
 			}
 		})
+	}
+}
+
+// TestSharedRulesAppliedToTheirField checks that the CF name and IP rules
+// (internal/namerule, internal/iprule) land on the host information's own
+// fields, with the column within the value, and match errors.Is under
+// migratesetup's names.
+func TestSharedRulesAppliedToTheirField(t *testing.T) {
+	ds := HostInfo{CFName: "cf:host1", IP: netip.MustParseAddr("::ffff:10.0.0.1")}.Check()
+	want := []string{
+		`warning: name-charset: the host CF node name "cf:host1" contains ':', outside [A-Za-z0-9_.-]`,
+		"warning: ip-v4-mapped: host IP ::ffff:10.0.0.1 is an IPv4-mapped IPv6 address; write it as 10.0.0.1",
+	}
+	if len(ds) != 2 || ds[0].Field != "host-cfname" || ds[0].Column != 3 || ds[1].Field != "host-ip" {
+		t.Fatalf("Check = %+v", ds)
+	}
+	for i, d := range ds {
+		if d.Error() != want[i] {
+			t.Errorf("diagnostic %d = %q, want %q", i, d.Error(), want[i])
+		}
+	}
+	if !errors.Is(ds, CodeNameCharset) || !errors.Is(ds, CodeIPv4Mapped) || errors.Is(ds, CodeNameLength) || ds.Err() != nil {
+		t.Errorf("errors.Is on the codes, or Err() = %v with warnings only", ds.Err())
 	}
 }

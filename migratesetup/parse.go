@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
+
+	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/iprule"
 )
 
 // Parse reads a host information file: the text that Format writes,
@@ -30,12 +32,21 @@ func Parse(r io.Reader, name string) (HostInfo, error) {
 
 type parser struct {
 	name string
-	ds   Diagnostics
+	ds   diag.Diagnostics
 }
 
-func (p *parser) add(line, col int, field string, code Code, format string, args ...any) {
-	p.ds = append(p.ds, Diagnostic{File: p.name, Line: line, Col: col, Field: field,
-		Code: code, Severity: Error, Message: fmt.Sprintf(format, args...)})
+func (p *parser) add(line, col int, field string, code diag.Code, format string, args ...any) {
+	p.ds = append(p.ds, diag.Diagnostic{File: p.name, Line: line, Column: col, Field: field,
+		Code: code, Severity: diag.Error, Message: fmt.Sprintf(format, args...)})
+}
+
+// addErrors records the errors of a value's check (the file reader leaves
+// warnings to Check), their columns counted from col, the value's first
+// byte.
+func (p *parser) addErrors(line, col int, field string, ds diag.Diagnostics) {
+	for _, d := range ds.Errors() {
+		p.add(line, col+max(d.Column, 1)-1, field, d.Code, "%s", d.Message)
+	}
 }
 
 func parseBytes(data []byte, name string) (HostInfo, error) {
@@ -108,23 +119,11 @@ func parseBytes(data []byte, name string) (HostInfo, error) {
 			}
 		case keyCFName:
 			info.CFName = v
-			for _, d := range CheckCFName(v) {
-				if d.Severity == Error {
-					p.add(lineNum, vcol, k, d.Code, "%s", d.Message)
-				}
-			}
+			p.addErrors(lineNum, vcol, k, CheckCFName(v))
 		case keyIP:
-			a, err := netip.ParseAddr(v)
-			if err != nil {
-				p.add(lineNum, vcol, k, CodeIPSyntax, "%q is not an IPv4 or IPv6 address", v)
-				break
-			}
+			a, ds := iprule.Parse("host IP", v)
 			info.IP = a
-			for _, d := range CheckHostIP(a) {
-				if d.Severity == Error {
-					p.add(lineNum, vcol, k, d.Code, "%s", d.Message)
-				}
-			}
+			p.addErrors(lineNum, vcol, k, ds)
 		case keyWeightLink:
 			switch v {
 			case "on":

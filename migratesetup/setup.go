@@ -62,10 +62,14 @@ type Options struct {
 	// PollInterval is how often the state is read while waiting; 1 s
 	// when zero.
 	PollInterval time.Duration
-	// Concurrency bounds how many guests are worked on at once; 4 when
-	// zero.
-	Concurrency int
+	// Parallel bounds how many guests are worked on at once;
+	// DefaultParallel when zero. The name is sshcheck's for the same knob.
+	Parallel int
 }
+
+// DefaultParallel is how many guests SetupGuests and RemoveGuests work on
+// at once when Options.Parallel is zero.
+const DefaultParallel = 4
 
 func (o Options) withDefaults() Options {
 	if o.HostInfoPath == "" {
@@ -77,8 +81,8 @@ func (o Options) withDefaults() Options {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
 	}
 	return o
 }
@@ -151,7 +155,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// SetupGuests sets up every named guest, at most opts.Concurrency at once,
+// SetupGuests sets up every named guest, at most opts.Parallel at once,
 // and returns one result per distinct name, in the order given. It never
 // stops at a failure.
 func SetupGuests(ctx context.Context, s Store, domains []string, opts Options) []Result {
@@ -174,7 +178,7 @@ func each(ctx context.Context, domains []string, opts Options, do func(context.C
 		}
 	}
 	results := make([]Result, len(names))
-	sem := make(chan struct{}, opts.Concurrency)
+	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
 	for i, d := range names {
 		wg.Go(func() {

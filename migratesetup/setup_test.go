@@ -409,9 +409,9 @@ func (c *countingStore) InactiveXML(ctx context.Context, d string) (string, erro
 	return c.Store.InactiveXML(ctx, d)
 }
 
-func TestConcurrencyIsBounded(t *testing.T) {
+func TestParallelIsBounded(t *testing.T) {
 	opts := hostinfo(t)
-	opts.Concurrency = 3
+	opts.Parallel = 3
 	states := map[string]migratesetup.State{}
 	var names []string
 	for i := range 20 {

@@ -40,6 +40,8 @@ var (
 		Doc: "guest_user logs in with its password, the way PRIMECLUSTER will"}
 	GuestSudo = &Check{ID: "guest.sudo", Step: "1.2", Title: "sudo NOPASSWD",
 		Doc: "a non-root guest_user runs sudo without a password and without a terminal (USER ALL=(root) NOPASSWD: ALL)"}
+	GuestPasswordAge = &Check{ID: "guest.passwordage", Step: "1.2", Title: "password ageing",
+		Doc: "guest_user's password has not expired and need not be changed at the next login (FAIL), and does not expire within Config.PasswordWarnDays (WARN): read with chage -l, through sudo for a non-root user"}
 	GuestNames = &Check{ID: "guest.names", Step: "1.1", Title: "cluster and node name",
 		Doc: "the guest's own cftool -c and cftool -l agree with guest-clustername and guest-cfname"}
 	HostCFName = &Check{ID: "host.cfname", Step: "1.1", Title: "host-cfname",
@@ -52,6 +54,8 @@ var (
 		Doc: "the weight-link setting (-w off or not) is the same on every host"}
 	GuestSetUp = &Check{ID: "guest.setup", Step: "3", Title: "guest set up",
 		Doc: "each guest that runs on this host has the host information disk in its persistent definition"}
+	GuestReadsHost = &Check{ID: "guest.readshost", Step: "3", Title: "guest reads host",
+		Doc: "each guest that runs on this host reads this host's registration on its host information disk (read in the guest over SSH, with O_DIRECT, through sudo; nothing of sfkvm needed there)"}
 	GuestKnowsHost = &Check{ID: "guest.knowshost", Step: "5", Title: "guest knows host",
 		Doc: "root on each guest has the host key of every host (this host's registered address and the other hosts) in its own known_hosts"}
 )
@@ -61,9 +65,9 @@ var (
 // against it.
 var Checks = []*Check{
 	ConfSyntax, ConfVendor, ConfMode, ConfCopies,
-	GuestHostKey, GuestLogin, GuestSudo, GuestNames,
+	GuestHostKey, GuestLogin, GuestSudo, GuestPasswordAge, GuestNames,
 	HostCFName, FacilityReady, HostRegistered, HostWeightLink,
-	GuestSetUp, GuestKnowsHost,
+	GuestSetUp, GuestReadsHost, GuestKnowsHost,
 }
 
 // Lookup returns the check with that ID, or nil.

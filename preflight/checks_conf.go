@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sdfacility"
 )
@@ -24,22 +25,22 @@ func runConfSyntax(_ context.Context, p *pass) []Result {
 		r.Fix = "write the file on every host (manual step 1.4); sfkvm check -f FILE checks it"
 		return []Result{r}
 	}
-	var content kvmguests.Diagnostics
+	var content diag.Diagnostics
 	for _, d := range p.confDiags {
-		if !d.Code.IsFileProblem() {
+		if !kvmguests.IsFileProblem(d.Code) {
 			content = append(content, d)
 		}
 	}
-	errs, warns := content.Count(kvmguests.Error), content.Count(kvmguests.Warning)
+	errs, warns := content.Count(diag.Error), content.Count(diag.Warning)
 	n := len(p.guests)
 	switch {
 	case errs > 0:
 		r.Status, r.Err = Fail, content.Err()
-		r.Reason = fmt.Sprintf("%d errors, %d warnings; first: %s", errs, warns, firstOf(content, kvmguests.Error))
+		r.Reason = fmt.Sprintf("%d errors, %d warnings; first: %s", errs, warns, firstOf(content, diag.Error))
 		r.Fix = "sfkvm check -f " + p.cfg.File + " lists every problem with its line and column"
 	case warns > 0:
 		r.Status = Warn
-		r.Reason = fmt.Sprintf("%d guests, %d warnings; first: %s", n, warns, firstOf(content, kvmguests.Warning))
+		r.Reason = fmt.Sprintf("%d guests, %d warnings; first: %s", n, warns, firstOf(content, diag.Warning))
 		r.Fix = "sfkvm check -f " + p.cfg.File + " lists them"
 	default:
 		r.Status, r.Reason = OK, fmt.Sprintf("%d guests, no problem", n)
@@ -47,7 +48,7 @@ func runConfSyntax(_ context.Context, p *pass) []Result {
 	return []Result{r}
 }
 
-func firstOf(ds kvmguests.Diagnostics, s kvmguests.Severity) string {
+func firstOf(ds diag.Diagnostics, s diag.Severity) string {
 	for _, d := range ds {
 		if d.Severity == s {
 			return fmt.Sprintf("line %d: %s: %s", d.Line, d.Code, d.Message)
@@ -72,7 +73,7 @@ func runConfMode(_ context.Context, p *pass) []Result {
 	}
 	var reasons []string
 	for _, d := range p.confDiags {
-		if d.Code.IsFileProblem() {
+		if kvmguests.IsFileProblem(d.Code) {
 			reasons = append(reasons, d.Message)
 		}
 	}

@@ -57,6 +57,7 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 		return Result{Check: id, Target: g.Name + " " + g.IP.String(), index: i}
 	}
 	hostKey, login, sudo, names := mk(GuestHostKey.ID), mk(GuestLogin.ID), mk(GuestSudo.ID), mk(GuestNames.ID)
+	age := mk(GuestPasswordAge.ID)
 	knows := func(h string) Result {
 		r := mk(GuestKnowsHost.ID)
 		r.Target = g.Name + " -> " + h
@@ -82,11 +83,11 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 		return rs
 	}
 	stop := func(why string) []Result {
-		return append([]Result{hostKey, login, sudo, names}, stepFive(why)...)
+		return append([]Result{hostKey, login, sudo, age, names}, stepFive(why)...)
 	}
 	if p.proberErr != nil {
 		hostKey.Status, hostKey.Reason, hostKey.Err = Fail, p.proberErr.Error(), p.proberErr
-		skipRest("no SSH client", &login, &sudo, &names)
+		skipRest("no SSH client", &login, &sudo, &age, &names)
 		return stop("no SSH client")
 	}
 
@@ -101,9 +102,9 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 	switch {
 	case errors.Is(res.Err, sshcheck.ErrHostKeyUnknown), errors.Is(res.Err, sshcheck.ErrHostKeyChanged), errors.Is(res.Err, sshcheck.ErrHostKeyRevoked):
 		hostKey.Status, hostKey.Reason, hostKey.Fix, hostKey.Err = Fail, reasonOf(res.Err), ProbeFix(res, g), res.Err
-		skipRest("the host key check failed", &login, &sudo, &names)
+		skipRest("the host key check failed", &login, &sudo, &age, &names)
 		return stop("the host key check failed")
-	case se != nil && se.Stage == "password":
+	case errors.Is(res.Err, sshcheck.ErrPasswordSource):
 		// The password could not be had (a vendor token with a key, the
 		// wrong key): no connection was made, so nothing is known of the
 		// host key either.
@@ -117,13 +118,13 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 		default:
 			login.Fix = "--key opens only sfkvm sealed tokens made with that key; for sfcipher tokens give --password-stdin"
 		}
-		skipRest("no login", &sudo, &names)
+		skipRest("no login", &sudo, &age, &names)
 		return stop("no login")
 	case res.Fingerprint == "":
 		// No host key was seen: the guest did not get that far.
 		hostKey.Status, hostKey.Reason, hostKey.Err = Fail, "cannot reach the guest: "+reasonOf(res.Err), res.Err
 		hostKey.Fix = fmt.Sprintf("check that %s runs and that its sshd listens at %s port %d, reachable from this host", g.Name, g.IP, p.cfg.GuestPort)
-		skipRest("the guest cannot be reached", &login, &sudo, &names)
+		skipRest("the guest cannot be reached", &login, &sudo, &age, &names)
 		return stop("the guest cannot be reached")
 	}
 	hostKey.Status, hostKey.Reason = OK, res.Fingerprint
@@ -132,18 +133,18 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 	}
 	if t.Password == nil {
 		why := "no password to log in with: give --key (sealed tokens) or --password-stdin"
-		skipRest(why, &login, &sudo, &names)
+		skipRest(why, &login, &sudo, &age, &names)
 		return stop(why)
 	}
 	switch {
 	case errors.Is(res.Err, sshcheck.ErrSudoNeedsPassword), errors.Is(res.Err, sshcheck.ErrSudoNeedsTTY), errors.Is(res.Err, sshcheck.ErrSudoFailed):
 		login.Status, login.Reason = OK, "as "+g.User
 		sudo.Status, sudo.Reason, sudo.Fix, sudo.Err = Fail, reasonOf(res.Err), ProbeFix(res, g), res.Err
-		skipRest("sudo does not work, so commands cannot run as root", &names)
+		skipRest("sudo does not work, so commands cannot run as root", &age, &names)
 		return stop("sudo does not work on the guest")
 	case res.Err != nil:
 		login.Status, login.Reason, login.Fix, login.Err = Fail, reasonOf(res.Err), ProbeFix(res, g), res.Err
-		skipRest("the login failed", &sudo, &names)
+		skipRest("the login failed", &sudo, &age, &names)
 		return stop("the login failed")
 	}
 	login.Status, login.Reason = OK, "as "+g.User
@@ -156,11 +157,13 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 	c, err := p.prober.Dial(ctx, t)
 	if err != nil {
 		names.Status, names.Reason, names.Err = Fail, "second login failed: "+err.Error(), err
+		skipRest("the second login failed", &age)
 		return stop("the second login failed")
 	}
 	defer c.Close()
+	age = p.checkPasswordAge(ctx, c, g, age)
 	names = p.checkNames(ctx, c, g, names)
-	out := []Result{hostKey, login, sudo, names}
+	out := []Result{hostKey, login, sudo, age, names}
 	if len(hosts) == 0 {
 		return append(out, stepFive("")...)
 	}
@@ -218,7 +221,7 @@ func errorText(err error) string {
 func reasonOf(err error) string {
 	var se *sshcheck.Error
 	if errors.As(err, &se) && se.Kind != nil {
-		return se.Kind.Error() + " (" + se.Stage + ")" + detailOf(se)
+		return se.Kind.Error() + " (" + string(se.Stage) + ")" + detailOf(se)
 	}
 	return err.Error()
 }

@@ -31,6 +31,7 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 		return []Result{
 			{Check: HostCFName.ID, Target: "(guests here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
 			{Check: GuestSetUp.ID, Target: "(guests here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
+			{Check: GuestReadsHost.ID, Target: "(guests here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
 		}
 	}
 	store := p.cfg.Store
@@ -57,11 +58,18 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 			h.Reason = fmt.Sprintf("runs on this host, %s, but kvmguests.conf says %s", hostName, g.HostCFName)
 			h.Fix = fmt.Sprintf("set host-cfname of %s to %s on every host's copy", g.Name, hostName)
 		}
-		out = append(out, h, p.setUp(ctx, i, g.Name))
+		su := p.setUp(ctx, i, g.Name)
+		rh := Result{Check: GuestReadsHost.ID, Target: g.Name, index: i, Status: Skip, Reason: "not set up (guest.setup), so it has no disk to read"}
+		if su.Status != Fail {
+			rh = p.readsHost(ctx, i, g)
+		}
+		out = append(out, h, su, rh)
 	}
 	if here == 0 {
-		out = append(out, Result{Check: GuestSetUp.ID, Target: "(guests here)", Status: Skip,
-			Reason: "none of the file's guests runs on this host"})
+		for _, id := range []ID{GuestSetUp.ID, GuestReadsHost.ID} {
+			out = append(out, Result{Check: id, Target: "(guests here)", Status: Skip,
+				Reason: "none of the file's guests runs on this host"})
+		}
 	}
 	return out
 }

@@ -27,7 +27,7 @@ func (p *pass) fetch(ctx context.Context, host sshcheck.Target, path string, lim
 		return nil, err
 	}
 	defer c.Close()
-	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{Stdout: limit}, "cat", "--", path)
+	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{MaxStdout: limit}, "cat", "--", path)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func runFacility(ctx context.Context, p *pass) []Result {
 	f := sdfacility.Facility{Runner: p.cfg.Local, SDTool: p.cfg.SDTool}
 	st, err := f.Status(ctx)
 	switch {
-	case sdfacility.IsToolMissing(err):
+	case errors.Is(err, sdfacility.ErrToolMissing):
 		r.Status, r.Reason, r.Err = Skip, "sdtool is not installed ("+p.cfg.SDTool+"): PRIMECLUSTER is not on this machine", err
 	case err != nil:
 		r.Status, r.Reason, r.Err, r.Fix = Fail, err.Error(), err, "sfkvm sd status shows what sdtool said"

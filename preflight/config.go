@@ -5,6 +5,7 @@ import (
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
+	"time"
 )
 
 // DefaultVendorChecker is where the vendor's checker of kvmguests.conf
@@ -64,6 +65,12 @@ type Config struct {
 	// when empty).
 	HostInfo string
 
+	// PasswordWarnDays is how many days before a guest password expires
+	// guest.passwordage WARNs (sshcheck.DefaultWarnDays when 0); Now is
+	// the clock it counts from (time.Now when nil).
+	PasswordWarnDays int
+	Now              func() time.Time
+
 	// Parallel bounds the guests and hosts worked on at once
 	// (DefaultParallel when 0).
 	Parallel int
@@ -72,6 +79,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.File == "" {
 		c.File = kvmguests.DefaultPath
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.GuestPort == 0 {
 		c.GuestPort = 22

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
@@ -103,7 +104,7 @@ func TestLoginShowsTheRefusedPrompt(t *testing.T) {
 	g := kvmguests.Guest{Name: "guest11", HostCFName: "cfhost1", ClusterName: "c1", CFName: "cfguest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
 	rep := preflight.Run(context.Background(), preflight.Config{
 		Guests:   []kvmguests.Guest{g},
-		Password: func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password("pw") },
+		Password: func(kvmguests.Guest) sshcheck.PasswordSource { return cipher.SecretFromString("pw") },
 		ProberOptions: sshcheck.Options{KnownHostsFiles: []string{dir + "/known_hosts"}, GlobalKnownHostsFiles: []string{},
 			HostKeyPolicy: sshcheck.TrustUnknown, DialContext: routes.DialContext},
 		HostInfo: dir + "/hostinfo", Local: sdtest.New(sdtest.Config{}),

@@ -77,6 +77,9 @@ func TestFaults(t *testing.T) {
 		{"agent TestFailed", lab.AgentTestFails(), "facility.ready", "this host", "TestFailed", "SA_ipmi"},
 		{"running guest not set up", lab.NotSetUp("guest21"), "guest.setup", "guest21", "no host information disk", "sfkvm migratesetup -s guest21 --restart"},
 		{"sudo without NOPASSWD", lab.SudoNeedsPassword("guest12"), "guest.sudo", "guest12 ", "sudo needs a password", "NOPASSWD"},
+		{"guest reads another host", lab.ReadsOtherHost("guest11"), "guest.readshost", "guest11", "it reads cfhost2 at 192.0.2.2", "virsh dumpxml guest11"},
+		{"password expired", lab.PasswordExpiresIn("guest21", -3), "guest.passwordage", "guest21 ", "expired", "kvmguests.conf on every host"},
+		{"password must be changed", lab.PasswordMustChange("guest11"), "guest.passwordage", "guest11 ", "must be changed at the next login", "sfcipher -c"},
 		{"guest down", lab.Down("guest22"), "guest.hostkey", "guest22 ", "cannot reach the guest", "sshd listens at 192.0.2.22 port 22"},
 		{"vendor token with a key", lab.VendorToken("guest12"), "guest.login", "guest12 ", "the password cannot be read", "--password-stdin"},
 		{"sealed token moved from another guest", lab.MovedToken("guest12"), "guest.login", "guest12 ", "does not authenticate", "--guest-name guest12 --guest-ip 192.0.2.12 --guest-user user2"},
@@ -165,4 +168,35 @@ func TestCopiesReadsAFile(t *testing.T) {
 func lab2Hosts(file string) preflight.Config {
 	return preflight.Config{File: file, HostInfo: "/nonexistent/hostinfo",
 		Hosts: []sshcheck.Target{{Name: "192.0.2.2", Address: "192.0.2.2", User: "root"}}}
+}
+
+// A password that expires within the warning window is a WARN with the
+// date, and the window is the caller's.
+func TestPasswordExpiresSoon(t *testing.T) {
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard, lab.PasswordExpiresIn("guest12", 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := l.Config()
+	for _, tc := range []struct {
+		warnDays int
+		want     preflight.Status
+	}{{0, preflight.Warn}, {3, preflight.OK}} {
+		cfg.PasswordWarnDays = tc.warnDays
+		rep := preflight.Run(context.Background(), cfg)
+		rs := rep.Of(preflight.GuestPasswordAge.ID)
+		if len(rs) != 4 {
+			t.Fatalf("%d guest.passwordage results, want 4", len(rs))
+		}
+		for _, r := range rs {
+			want := preflight.OK
+			if strings.HasPrefix(r.Target, "guest12 ") {
+				want = tc.want
+			}
+			if r.Status != want || (want == preflight.Warn && !strings.Contains(r.Reason, time.Now().UTC().AddDate(0, 0, 5).Format(time.DateOnly))) {
+				t.Errorf("warn days %d: %s: %s %q, want %s naming the date", tc.warnDays, r.Target, r.Status, r.Reason, want)
+			}
+		}
+	}
 }

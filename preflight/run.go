@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -18,10 +19,12 @@ func init() {
 	GuestHostKey.run = guestCheck(GuestHostKey.ID)
 	GuestLogin.run = guestCheck(GuestLogin.ID)
 	GuestSudo.run = guestCheck(GuestSudo.ID)
+	GuestPasswordAge.run = guestCheck(GuestPasswordAge.ID)
 	GuestNames.run = guestCheck(GuestNames.ID)
 	GuestKnowsHost.run = guestCheck(GuestKnowsHost.ID)
 	HostCFName.run = hereCheck(HostCFName.ID)
 	GuestSetUp.run = hereCheck(GuestSetUp.ID)
+	GuestReadsHost.run = hereCheck(GuestReadsHost.ID)
 	FacilityReady.run = runFacility
 	HostRegistered.run = runRegistered
 	HostWeightLink.run = runWeightLink
@@ -39,7 +42,7 @@ type pass struct {
 
 	conf      *kvmguests.Config // nil when unreadable or cfg.Guests given
 	confErr   error
-	confDiags kvmguests.Diagnostics
+	confDiags diag.Diagnostics
 	guests    []kvmguests.Guest
 
 	info    migratesetup.HostInfo // this host's registration

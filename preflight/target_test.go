@@ -47,7 +47,7 @@ func TestGuestTargets(t *testing.T) {
 		{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"},
 		{Name: "guest12", IP: netip.MustParseAddr("fd00::12"), User: "root"},
 	}
-	ts := preflight.GuestTargets(gs, 2222, func(g kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(g.Name) })
+	ts := preflight.GuestTargets(gs, 2222, func(g kvmguests.Guest) sshcheck.PasswordSource { return cipher.SecretFromString(g.Name) })
 	if len(ts) != 2 || ts[1].HostPort() != "[fd00::12]:2222" || ts[1].User != "root" || ts[0].Name != "guest11" {
 		t.Fatalf("targets %+v", ts)
 	}

@@ -306,7 +306,7 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (GuestResult, s
 		restoreGuest(cctx, p, g, c, oldPW, &res)
 		return res, ""
 	}
-	nc, err := p.Prober.Dial(ctx, preflight.GuestTarget(g, p.GuestPort, sshcheck.Password(p.NewPassword.Bytes())))
+	nc, err := p.Prober.Dial(ctx, preflight.GuestTarget(g, p.GuestPort, p.NewPassword))
 	if err != nil {
 		res.Stage, res.Err = "new-login", cause(ctx, err)
 		if ctx.Err() != nil {
@@ -346,13 +346,13 @@ func restoreGuest(ctx context.Context, p Plan, g kvmguests.Guest, c *sshcheck.Cl
 		err = chpasswd(ctx, c, g.User, oldPW)
 	}
 	if err != nil {
-		nc, derr := p.Prober.Dial(ctx, preflight.GuestTarget(g, p.GuestPort, sshcheck.Password(p.NewPassword.Bytes())))
+		nc, derr := p.Prober.Dial(ctx, preflight.GuestTarget(g, p.GuestPort, p.NewPassword))
 		if derr == nil {
 			err = chpasswd(ctx, nc, g.User, oldPW)
 			nc.Close()
 		}
 	}
-	pc, perr := p.Prober.Dial(ctx, preflight.GuestTarget(g, p.GuestPort, sshcheck.Password(oldPW)))
+	pc, perr := p.Prober.Dial(ctx, preflight.GuestTarget(g, p.GuestPort, cipher.NewSecret(oldPW)))
 	if perr == nil {
 		pc.Close()
 		res.State, res.Proven = Kept, "old password"

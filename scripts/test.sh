@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: the README's second command, and what CI runs.
 # Style first (gofmt, go vet with and without cgo, staticcheck), then every
-# test. Set SFKVM_INTEGRATION=1 to turn a missing component into a failure.
+# test, then the live-migration test (scripts/migration-test.sh: real QEMU
+# guests, about a minute) when SFKVM_INTEGRATION=1 is set (CI sets it) or
+# QEMU is installed. Set SFKVM_INTEGRATION=1 to turn a missing component
+# into a failure; SFKVM_MIGRATION_TEST=0 leaves the live-migration test out
+# (not under SFKVM_INTEGRATION=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -23,6 +27,7 @@ pure_packages=(
 	./diag ./cipher ./cipher/token ./kvmguests
 	./migratesetup ./migratesetup/migratesetuptest ./migratesetup/libvirtstore
 	./sdfacility ./sdfacility/sdtest ./sshcheck ./sshcheck/sshtest ./internal/safefile
+	./internal/namerule ./internal/iprule
 )
 for goos in darwin windows; do
 	echo "== cross-build for $goos (CGO_ENABLED=0): the pure packages"
@@ -36,3 +41,11 @@ go test -count=1 ./... "$@"
 # 69 naming how to build with it.
 echo "== go test (CGO_ENABLED=0: the build without libvirt)"
 CGO_ENABLED=0 go test -count=1 ./migratesetup/libvirtstore ./examples/... "$@"
+if [ "${SFKVM_MIGRATION_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
+	echo "== live migration: left out (SFKVM_MIGRATION_TEST=0)"
+elif [ "${SFKVM_INTEGRATION:-}" = 1 ] || command -v qemu-system-x86_64 >/dev/null; then
+	echo "== live migration (scripts/migration-test.sh)"
+	bash scripts/migration-test.sh
+else
+	echo "== live migration: skipped, QEMU is missing (apt-get install --no-install-recommends qemu-system-x86; SFKVM_INTEGRATION=1 makes this a failure)"
+fi

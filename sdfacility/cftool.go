@@ -3,6 +3,8 @@ package sdfacility
 import (
 	"context"
 	"strings"
+
+	"github.com/sfkvm/sfkvm/internal/namerule"
 )
 
 // DefaultCFTool is where this package looks for cftool. The manual runs
@@ -89,7 +91,7 @@ func ParseLocalNodeName(out []byte) (string, error) {
 		return "", &UnrecognisedError{Command: "cftool -l", Raw: string(out), Reason: "more than one row; the local node is the only one expected"}
 	}
 	name := strings.Fields(lines[0])[0]
-	if !isCFName(name) {
+	if !namerule.IsName(name) {
 		return "", &UnrecognisedError{Command: "cftool -l", Raw: string(out), Reason: "first word is not a CF node name"}
 	}
 	return name, nil
@@ -105,7 +107,7 @@ func ParseClusterName(out []byte) (string, error) {
 		return "", &UnrecognisedError{Command: "cftool -c", Raw: string(out), Reason: "want exactly one non-blank line"}
 	}
 	f := strings.Fields(lines[0])
-	if len(f) != 1 || !isCFName(f[0]) {
+	if len(f) != 1 || !namerule.IsName(f[0]) {
 		return "", &UnrecognisedError{Command: "cftool -c", Raw: string(out), Reason: "not a single cluster name"}
 	}
 	return f[0], nil
@@ -119,18 +121,4 @@ func nonBlankLines(s string) []string {
 		}
 	}
 	return out
-}
-
-// isCFName reports whether s is made of the characters CF names use.
-func isCFName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -95,7 +95,7 @@ func TestCFToolFailures(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 	_, err = sdfacility.CFTool{Path: t.TempDir() + "/cftool"}.ClusterName(t.Context())
-	if !sdfacility.IsToolMissing(err) {
+	if !errors.Is(err, sdfacility.ErrToolMissing) {
 		t.Errorf("missing cftool: err = %v", err)
 	}
 }

@@ -10,13 +10,18 @@
 //	f := &sdfacility.Facility{} // /opt/SMAW/bin/sdtool on this machine
 //	st, err := f.Restart(ctx)   // sdtool -s; [-e;] -b; wait until ready
 //	switch {
-//	case sdfacility.IsToolMissing(err):             // no sdtool here
-//	case sdfacility.IsAgentFailed(err):             // an agent read InitFailed or TestFailed
-//	case sdfacility.IsNotReady(err):                // ctx ended first; err holds the last status
+//	case errors.Is(err, sdfacility.ErrToolMissing): // no sdtool here
+//	case errors.Is(err, sdfacility.ErrAgentFailed): // an agent read InitFailed or TestFailed (*AgentError)
+//	case errors.Is(err, sdfacility.ErrNotReady):    // ctx ended first; *WaitError holds the last status
 //	case errors.Is(err, sdfacility.ErrMayBeDown):   // sdtool -b failed or hung (*StepError); st is read after it
 //	case errors.Is(err, sdfacility.ErrUnconfirmed): // sdtool -s: a table, but a non-zero exit; nothing sent
 //	case err != nil:                                // sdtool -e failed (*StepError), or sdtool -s could not run
 //	}
+//
+// Every outcome is a sentinel for errors.Is or a type for errors.As
+// (*CommandError, *StepError, *StatusError, *AgentError, *WaitError,
+// *UnrecognisedError, *OutputLimitError); a timeout is
+// errors.Is(err, context.DeadlineExceeded). There are no Is... helpers.
 //
 // [Facility.Restart] never sends sdtool -b after a failed sdtool -e. After
 // a failed or hung sdtool -e or -b it reads sdtool -s once more
@@ -31,7 +36,7 @@
 //
 // Commands run through a [Runner], a one-method interface declared here:
 // [LocalRunner] runs them on this machine (own process group, killed as a
-// whole when the context ends; LC_ALL=C; [DefaultTimeout] when the context
+// whole when the context ends; LC_ALL=C; [DefaultCommandTimeout] when the context
 // has no deadline; stdout kept up to [DefaultMaxStdout] and stderr up to
 // [DefaultMaxStderr], the command stopped with an [*OutputLimitError] past
 // either), and any type with the same method, such as an SSH runner from
@@ -43,7 +48,7 @@
 //
 //	node[,weight=W][,admIP=IP]:agent=SA,timeout=T[:agent=SA,timeout=T]...
 //
-// with the weight 1 when absent. It reports every problem as a [Diagnostic]
+// with the weight 1 when absent. It reports every problem as a [diag.Diagnostic]
 // printed FILE:LINE:COL: error|warning: CODE: message, and never stops at
 // the first. [Config.Marshal] writes a Config back.
 //
@@ -99,45 +104,60 @@
 //
 // # Diagnostic codes
 //
+// ParseConfig and ParseStatus report [diag.Diagnostics], the one diagnostic
+// type of the module (file, line, byte column from 1, field, code,
+// severity, message). Every code is an exported constant of this package
+// and an error for errors.Is: errors.Is(err, sdfacility.CodeDuplicateNode).
+//
 // rcsd.cfg (errors):
 //
-//	too-large         the file is over 1 MiB
-//	no-nodes          no node line at all
-//	cr                a carriage return ends the line
-//	bad-char          a control or non-ASCII byte (the line is skipped)
-//	empty-node        nothing before the first ',' or ':'
-//	node-name         the node name holds white space, '=' or ':'
-//	bad-option        a node option without '='
-//	unknown-option    a node option other than weight= and admIP=
-//	duplicate-option  weight= or admIP= given twice
-//	bad-weight        weight is not a whole number of at least 1
-//	bad-admip         admIP is neither an IP address nor an RFC 1123 host name
-//	no-agent          a node line without agent clause
-//	empty-clause      an empty agent clause ("::")
-//	bad-clause        a clause item without '='
-//	unknown-key       a clause key other than agent= and timeout=
-//	duplicate-key     agent= or timeout= twice in one clause
-//	missing-agent     a clause without agent=, or an empty agent name
-//	missing-timeout   a clause without timeout=
-//	bad-timeout       timeout is not a whole number of seconds of at least 1
-//	duplicate-agent   the same agent twice for one node
-//	duplicate-node    the same node on two lines
+//	too-large         the file is over 1 MiB (CodeTooLarge)
+//	no-nodes          no node line at all (CodeNoNodes)
+//	cr                a carriage return ends the line (CodeCR)
+//	bad-char          a control or non-ASCII byte; the line is skipped (CodeBadChar)
+//	empty-node        nothing before the first ',' or ':' (CodeEmptyNode)
+//	node-name         the node name holds white space, '=' or ':' (CodeNodeName)
+//	bad-option        a node option without '=' (CodeBadOption)
+//	unknown-option    a node option other than weight= and admIP= (CodeUnknownOption)
+//	duplicate-option  weight= or admIP= given twice (CodeDuplicateOption)
+//	bad-weight        weight is not a whole number of at least 1 (CodeBadWeight)
+//	bad-admip         admIP is neither an IP address nor an RFC 1123 host name (CodeBadAdmIP)
+//	no-agent          a node line without agent clause (CodeNoAgent)
+//	empty-clause      an empty agent clause ("::") (CodeEmptyClause)
+//	bad-clause        a clause item without '=' (CodeBadClause)
+//	unknown-key       a clause key other than agent= and timeout= (CodeUnknownKey)
+//	duplicate-key     agent= or timeout= twice in one clause (CodeDuplicateKey)
+//	missing-agent     a clause without agent=, or an empty agent name (CodeMissingAgent)
+//	missing-timeout   a clause without timeout= (CodeMissingTimeout)
+//	bad-timeout       timeout is not a whole number of seconds of at least 1 (CodeBadTimeout)
+//	duplicate-agent   the same agent twice for one node (CodeDuplicateAgent)
+//	duplicate-node    the same node on two lines (CodeDuplicateNode)
 //
 // rcsd.cfg (warnings):
 //
-//	blank-line, comment, whitespace (leading or trailing), no-final-newline,
-//	node-name (outside [A-Za-z0-9_.-] or over 31 bytes), agent-name (not
-//	SA_...), admip-scope (unspecified, loopback or multicast), clause-order
-//	(timeout= before agent=), admnip (the key spelled admnIP, read as admIP)
+//	blank-line        a blank line (CodeBlankLine)
+//	comment           a comment line (CodeComment)
+//	whitespace        leading or trailing white space (CodeWhitespace)
+//	no-final-newline  the last line has no newline (CodeNoFinalNewline)
+//	name-charset      a node name outside [A-Za-z0-9_.-] (CodeNameCharset)
+//	name-length       a node name over 31 bytes (CodeNameLength)
+//	agent-name        an agent name that is not SA_ and [A-Za-z0-9_.-] (CodeAgentName)
+//	admip-scope       admIP unspecified, loopback or multicast (CodeAdmIPScope)
+//	clause-order      timeout= before agent= (CodeClauseOrder)
+//	admnip            the key spelled admnIP, read as admIP (CodeAdmnIP)
+//
+// name-charset and name-length are the CF name rule of kvmguests and
+// migratesetup, with the same codes; they were the warning form of
+// node-name before the rule was written once.
 //
 // sdtool -s output, with the file name "sdtool -s":
 //
-//	no-table       warning: no header line
-//	no-rows        warning: a header but no row
-//	ignored-line   warning: a line before the header
-//	no-dashes      warning: no line of dashes under the header
-//	unknown-state  warning: a state word outside the documented lists
-//	duplicate-row  warning: the same (node, agent) twice
-//	row-fields     error: a row without exactly six words
-//	bad-char       error: a control or non-ASCII byte in a row (the row is skipped)
+//	no-table       warning: no header line (CodeNoTable)
+//	no-rows        warning: a header but no row (CodeNoRows)
+//	ignored-line   warning: a line before the header (CodeIgnoredLine)
+//	no-dashes      warning: no line of dashes under the header (CodeNoDashes)
+//	unknown-state  warning: a state word outside the documented lists (CodeUnknownState)
+//	duplicate-row  warning: the same (node, agent) twice (CodeDuplicateRow)
+//	row-fields     error: a row without exactly six words (CodeRowFields)
+//	bad-char       error: a control or non-ASCII byte in a row; the row is skipped (CodeBadChar)
 package sdfacility

@@ -1,16 +1,16 @@
 package sdfacility
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os/exec"
 	"strings"
 )
 
 var (
-	// ErrToolMissing: the command (sdtool, cftool) does not exist.
+	// ErrToolMissing: the command (sdtool, cftool) itself does not exist:
+	// not found in PATH, or no file at its path. A tool that is there but
+	// cannot start (a script whose interpreter is missing) is not this
+	// error. A Runner reports a missing tool by wrapping it.
 	ErrToolMissing = errors.New("tool not found")
 	// ErrCommandFailed: the command ran and exited non-zero.
 	ErrCommandFailed = errors.New("command failed")
@@ -172,21 +172,3 @@ func (e *UnrecognisedError) Error() string {
 }
 
 func (e *UnrecognisedError) Unwrap() error { return ErrUnrecognised }
-
-// IsToolMissing reports whether err says that the command does not exist.
-func IsToolMissing(err error) bool {
-	return errors.Is(err, ErrToolMissing) || errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist)
-}
-
-// IsCommandFailed reports whether a command ran and exited non-zero.
-func IsCommandFailed(err error) bool { return errors.Is(err, ErrCommandFailed) }
-
-// IsAgentFailed reports whether an agent read InitFailed or TestFailed.
-func IsAgentFailed(err error) bool { return errors.Is(err, ErrAgentFailed) }
-
-// IsTimeout reports whether the context's deadline ended the work (a wait
-// that ran out, or a command that hung).
-func IsTimeout(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
-
-// IsNotReady reports whether a wait ended before every agent was ready.
-func IsNotReady(err error) bool { return errors.Is(err, ErrNotReady) }

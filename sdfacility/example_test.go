@@ -109,7 +109,7 @@ func ExampleFacility_Status() {
 	})}
 	st, err := f.Status(context.Background())
 	switch {
-	case sdfacility.IsToolMissing(err):
+	case errors.Is(err, sdfacility.ErrToolMissing):
 		fmt.Println("sdtool is not installed here")
 	case errors.Is(err, sdfacility.ErrUnconfirmed):
 		fmt.Println("a table, but not confirmed running:", err)

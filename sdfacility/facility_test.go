@@ -79,7 +79,7 @@ func TestRestartSequences(t *testing.T) {
 			calls: seq("sdtool -s", "sdtool -e", "sdtool -s"),
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
 				var ce *sdfacility.CommandError
-				if !errors.As(err, &ce) || !sdfacility.IsCommandFailed(err) || ce.Args[0] != "-e" || ce.ExitStatus != 1 {
+				if !errors.As(err, &ce) || !errors.Is(err, sdfacility.ErrCommandFailed) || ce.Args[0] != "-e" || ce.ExitStatus != 1 {
 					t.Fatalf("err = %v, want the -e CommandError with exit status 1", err)
 				}
 				if !strings.Contains(err.Error(), "failed to stop") || errors.Is(err, sdfacility.ErrMayBeDown) {
@@ -97,7 +97,7 @@ func TestRestartSequences(t *testing.T) {
 			within: time.Minute,
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
 				var ce *sdfacility.CommandError
-				if !errors.As(err, &ce) || ce.Args[0] != "-b" || !sdfacility.IsTimeout(err) || sdfacility.IsCommandFailed(err) || !errors.Is(err, sdfacility.ErrMayBeDown) {
+				if !errors.As(err, &ce) || ce.Args[0] != "-b" || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sdfacility.ErrCommandFailed) || !errors.Is(err, sdfacility.ErrMayBeDown) {
 					t.Errorf("err = %v, want the -b CommandError ended by the deadline, and ErrMayBeDown", err)
 				}
 				if st == nil || st.Running {
@@ -114,7 +114,7 @@ func TestRestartSequences(t *testing.T) {
 			calls:  seq("sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"),
 			within: time.Minute,
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
-				if !errors.Is(err, sdfacility.ErrMayBeDown) || !sdfacility.IsTimeout(err) {
+				if !errors.Is(err, sdfacility.ErrMayBeDown) || !errors.Is(err, context.DeadlineExceeded) {
 					t.Errorf("err = %v, want ErrMayBeDown and the timeout", err)
 				}
 				if err != nil && !strings.HasSuffix(err.Error(), "; the shutdown facility may now be down: sdtool -s shows it, sdtool -b starts it") {
@@ -130,7 +130,7 @@ func TestRestartSequences(t *testing.T) {
 			cfg:   sdtest.Config{Nodes: twoGuests, Running: true, StartFails: true},
 			calls: seq("sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"),
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
-				if !errors.Is(err, sdfacility.ErrMayBeDown) || !sdfacility.IsCommandFailed(err) || !strings.Contains(err.Error(), "failed to start") {
+				if !errors.Is(err, sdfacility.ErrMayBeDown) || !errors.Is(err, sdfacility.ErrCommandFailed) || !strings.Contains(err.Error(), "failed to start") {
 					t.Errorf("err = %v, want the failed -b with ErrMayBeDown", err)
 				}
 				if st == nil || st.Running {
@@ -211,7 +211,7 @@ func TestRestartSequences(t *testing.T) {
 			within: time.Minute,
 			check: func(t *testing.T, st *sdfacility.Status, err error) {
 				var we *sdfacility.WaitError
-				if !errors.As(err, &we) || !sdfacility.IsNotReady(err) || !sdfacility.IsTimeout(err) {
+				if !errors.As(err, &we) || !errors.Is(err, sdfacility.ErrNotReady) || !errors.Is(err, context.DeadlineExceeded) {
 					t.Fatalf("err = %v, want a WaitError ended by the deadline", err)
 				}
 				if we.Last == nil || !strings.Contains(we.Last.Stdout, "internal error") || !strings.Contains(err.Error(), "internal error") {
@@ -353,12 +353,12 @@ func TestStatusMissingTool(t *testing.T) {
 	sim := sdtest.New(sdtest.Config{Nodes: twoGuests, SDToolMissing: true})
 	f := &sdfacility.Facility{Runner: sim}
 	_, err := f.Status(t.Context())
-	if !sdfacility.IsToolMissing(err) {
-		t.Errorf("err = %v, want IsToolMissing", err)
+	if !errors.Is(err, sdfacility.ErrToolMissing) {
+		t.Errorf("err = %v, want ErrToolMissing", err)
 	}
 	_, err = f.Restart(t.Context())
-	if !sdfacility.IsToolMissing(err) || len(sim.Calls()) != 2 {
-		t.Errorf("restart: err = %v calls %v, want IsToolMissing after one status", err, sim.Calls())
+	if !errors.Is(err, sdfacility.ErrToolMissing) || len(sim.Calls()) != 2 {
+		t.Errorf("restart: err = %v calls %v, want ErrToolMissing after one status", err, sim.Calls())
 	}
 }
 
@@ -427,7 +427,7 @@ func TestRestartRecheckUnreadable(t *testing.T) {
 			t.Errorf("took %v, want the caller's minute and the recheck's bound", took)
 		}
 		var se *sdfacility.StepError
-		if !errors.As(err, &se) || st != nil || se.Status != nil || !sdfacility.IsTimeout(se.StatusErr) || !errors.Is(err, sdfacility.ErrMayBeDown) {
+		if !errors.As(err, &se) || st != nil || se.Status != nil || !errors.Is(se.StatusErr, context.DeadlineExceeded) || !errors.Is(err, sdfacility.ErrMayBeDown) {
 			t.Errorf("status %v err %v; want no status, the recheck's timeout in StatusErr", st, err)
 		}
 	})
@@ -454,7 +454,7 @@ func TestWaitReadyEndsAtCancel(t *testing.T) {
 		if took := time.Since(start); took != 2500*time.Millisecond {
 			t.Errorf("the wait ended %v after it started, want at the cancel (2.5s)", took)
 		}
-		if !errors.Is(err, context.Canceled) || !sdfacility.IsNotReady(err) || st == nil || len(st.Agents) != 6 {
+		if !errors.Is(err, context.Canceled) || !errors.Is(err, sdfacility.ErrNotReady) || st == nil || len(st.Agents) != 6 {
 			t.Errorf("err %v status %v; want the cancellation and the last status", err, st)
 		}
 	})
@@ -473,7 +473,7 @@ func TestWaitReadyTableWithNonZeroExit(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
 		st, err = f.WaitReady(ctx)
-		if !sdfacility.IsNotReady(err) || st == nil || st.Ready() || len(sim.Calls()) != 4 {
+		if !errors.Is(err, sdfacility.ErrNotReady) || st == nil || st.Ready() || len(sim.Calls()) != 4 {
 			t.Errorf("err %v status %v, %d reads; want not ready after reads at 0, 1s and 3s", err, st, len(sim.Calls()))
 		}
 		if err != nil && !strings.Contains(err.Error(), "not confirmed running: sdtool -s exited 1 after printing its table") {

@@ -30,7 +30,7 @@ func FuzzParseStatus(f *testing.F) {
 			}
 		}
 		for _, d := range st.Problems {
-			if d.Line < 1 || d.Line > len(lines) || d.Col < 1 {
+			if d.Line < 1 || d.Line > len(lines) || d.Column < 1 {
 				t.Fatalf("diagnostic outside the output: %v", d)
 			}
 		}

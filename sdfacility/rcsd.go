@@ -2,23 +2,20 @@ package sdfacility
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/namerule"
 )
 
 // DefaultConfigPath is the shutdown facility's configuration, identical on
 // every node of the cluster.
 const DefaultConfigPath = "/etc/opt/SMAW/SMAWsf/rcsd.cfg"
-
-// CodeAdmnIP is the warning for the key spelled admnIP, as the 4.5 guide's
-// syntax line writes it: read as admIP.
-const CodeAdmnIP = "admnip"
 
 // maxConfigSize bounds what ParseConfig reads: a real rcsd.cfg is a few
 // lines, and a bound keeps a wrong file from filling memory.
@@ -29,7 +26,7 @@ const maxConfigSize = 1 << 20
 type Config struct {
 	Nodes []NodeConfig `json:"nodes"`
 	// Diagnostics holds every problem found, warnings included.
-	Diagnostics Diagnostics `json:"diagnostics,omitempty"`
+	Diagnostics diag.Diagnostics `json:"diagnostics,omitempty"`
 }
 
 // NodeConfig is one line: node[,weight=W][,admIP=IP]:agent=SA,timeout=T...
@@ -71,8 +68,8 @@ func ReadConfigFile(path string) (*Config, error) {
 // ParseConfig reads rcsd.cfg from r; name is the file name that the
 // diagnostics carry. It collects every problem rather than stopping at the
 // first: the Config holds every line it could read and all diagnostics, and
-// the error is the Diagnostics when there is at least one of severity Error
-// (or a read error). It never panics on any input. The codes are listed in
+// the error holds the errors among them (Diagnostics.Err: warnings stay in
+// Config.Diagnostics only), or is a read error. It never panics on any input. The codes are listed in
 // the package documentation.
 func ParseConfig(r io.Reader, name string) (*Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
@@ -81,13 +78,8 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 	}
 	p := configParser{file: name, cfg: &Config{}, seen: map[string]int{}}
 	p.parse(data)
-	slices.SortStableFunc(p.cfg.Diagnostics, func(a, b Diagnostic) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
-	})
-	if p.cfg.Diagnostics.HasErrors() {
-		return p.cfg, p.cfg.Diagnostics
-	}
-	return p.cfg, nil
+	p.cfg.Diagnostics.Sort()
+	return p.cfg, p.cfg.Diagnostics.Err()
 }
 
 type configParser struct {
@@ -96,20 +88,20 @@ type configParser struct {
 	seen map[string]int // node name -> line
 }
 
-func (p *configParser) add(line, col int, field, code string, sev Severity, format string, args ...any) {
-	p.cfg.Diagnostics = append(p.cfg.Diagnostics, Diagnostic{
-		File: p.file, Line: line, Col: col, Field: field, Code: code, Severity: sev,
+func (p *configParser) add(line, col int, field string, code diag.Code, sev diag.Severity, format string, args ...any) {
+	p.cfg.Diagnostics = append(p.cfg.Diagnostics, diag.Diagnostic{
+		File: p.file, Line: line, Column: col, Field: field, Code: code, Severity: sev,
 		Message: fmt.Sprintf(format, args...),
 	})
 }
 
 func (p *configParser) parse(data []byte) {
 	if len(data) > maxConfigSize {
-		p.add(1, 1, "", "too-large", Error, "file is larger than %d bytes; not a shutdown facility configuration", maxConfigSize)
+		p.add(1, 1, "", CodeTooLarge, diag.Error, "file is larger than %d bytes; not a shutdown facility configuration", maxConfigSize)
 		return
 	}
 	if len(data) == 0 {
-		p.add(1, 1, "", "no-nodes", Error, "file is empty: no node line")
+		p.add(1, 1, "", CodeNoNodes, diag.Error, "file is empty: no node line")
 		return
 	}
 	lines := bytes.Split(data, []byte("\n"))
@@ -117,13 +109,13 @@ func (p *configParser) parse(data []byte) {
 	if len(lines[last-1]) == 0 {
 		last-- // the text after the final newline
 	} else {
-		p.add(last, len(lines[last-1])+1, "", "no-final-newline", Warning, "the last line does not end with a newline")
+		p.add(last, len(lines[last-1])+1, "", CodeNoFinalNewline, diag.Warning, "the last line does not end with a newline")
 	}
 	for i := 0; i < last; i++ {
 		p.line(i+1, string(lines[i]))
 	}
 	if len(p.cfg.Nodes) == 0 && !p.cfg.Diagnostics.HasErrors() {
-		p.add(1, 1, "", "no-nodes", Error, "no node line")
+		p.add(1, 1, "", CodeNoNodes, diag.Error, "no node line")
 	}
 }
 
@@ -135,36 +127,36 @@ type span struct {
 
 func (p *configParser) line(n int, line string) {
 	if strings.HasSuffix(line, "\r") {
-		p.add(n, len(line), "", "cr", Error, "carriage return (CR) at the end of the line; lines end with LF only")
+		p.add(n, len(line), "", CodeCR, diag.Error, "carriage return (CR) at the end of the line; lines end with LF only")
 		line = strings.TrimSuffix(line, "\r")
 	}
 	trimmed := strings.TrimLeft(line, " \t")
 	switch {
 	case strings.TrimSpace(line) == "":
-		p.add(n, 1, "", "blank-line", Warning, "blank line")
+		p.add(n, 1, "", CodeBlankLine, diag.Warning, "blank line")
 		return
 	case strings.HasPrefix(trimmed, "#"):
-		p.add(n, len(line)-len(trimmed)+1, "", "comment", Warning, "comment line; whether sdtool accepts comments is not documented")
+		p.add(n, len(line)-len(trimmed)+1, "", CodeComment, diag.Warning, "comment line; whether sdtool accepts comments is not documented")
 		return
 	}
 	for i := 0; i < len(line); i++ {
 		if c := line[i]; c < 0x20 && c != '\t' || c >= 0x7f {
-			p.add(n, i+1, "", "bad-char", Error, "byte 0x%02x is not a printable ASCII character; line skipped", c)
+			p.add(n, i+1, "", CodeBadChar, diag.Error, "byte 0x%02x is not a printable ASCII character; line skipped", c)
 			return
 		}
 	}
 	start := len(line) - len(trimmed)
 	body := strings.TrimRight(trimmed, " \t")
 	if start > 0 {
-		p.add(n, 1, "", "whitespace", Warning, "leading white space")
+		p.add(n, 1, "", CodeWhitespace, diag.Warning, "leading white space")
 	}
 	if len(body) < len(trimmed) {
-		p.add(n, start+len(body)+1, "", "whitespace", Warning, "trailing white space")
+		p.add(n, start+len(body)+1, "", CodeWhitespace, diag.Warning, "trailing white space")
 	}
 	segs := splitClauses(span{body, start + 1})
 	node := p.nodePart(n, segs[0])
 	if len(segs) == 1 && node.Name != "" {
-		p.add(n, start+len(body)+1, "agent", "no-agent", Error, "node %s has no shutdown agent (want %s:agent=SA,timeout=T)", node.Name, node.Name)
+		p.add(n, start+len(body)+1, "agent", CodeNoAgent, diag.Error, "node %s has no shutdown agent (want %s:agent=SA,timeout=T)", node.Name, node.Name)
 	}
 	for _, s := range segs[1:] {
 		if a, ok := p.agentClause(n, s); ok {
@@ -173,7 +165,7 @@ func (p *configParser) line(n int, line string) {
 				dup = dup || b.Name == a.Name
 			}
 			if dup {
-				p.add(n, s.col, "agent", "duplicate-agent", Error, "agent %s listed twice for node %s", a.Name, node.Name)
+				p.add(n, s.col, "agent", CodeDuplicateAgent, diag.Error, "agent %s listed twice for node %s", a.Name, node.Name)
 				continue
 			}
 			node.Agents = append(node.Agents, a)
@@ -183,7 +175,7 @@ func (p *configParser) line(n int, line string) {
 		return // reported by nodePart; the clauses were still checked
 	}
 	if first, dup := p.seen[node.Name]; dup {
-		p.add(n, segs[0].col, "node", "duplicate-node", Error, "node %s already configured at line %d", node.Name, first)
+		p.add(n, segs[0].col, "node", CodeDuplicateNode, diag.Error, "node %s already configured at line %d", node.Name, first)
 		return
 	}
 	p.seen[node.Name] = n
@@ -248,30 +240,31 @@ func (p *configParser) nodePart(n int, s span) NodeConfig {
 	node := NodeConfig{Name: parts[0].text, Weight: 1, Line: n}
 	switch {
 	case node.Name == "":
-		p.add(n, parts[0].col, "node", "empty-node", Error, "no node name before %s", excerpt(s.text, 40))
+		p.add(n, parts[0].col, "node", CodeEmptyNode, diag.Error, "no node name before %s", excerpt(s.text, 40))
 		return NodeConfig{}
 	case strings.ContainsAny(node.Name, " \t=:"):
-		p.add(n, parts[0].col, "node", "node-name", Error, "node name %q contains white space, '=' or ':'", node.Name)
+		p.add(n, parts[0].col, "node", CodeNodeName, diag.Error, "node name %q contains white space, '=' or ':'", node.Name)
 		return NodeConfig{}
-	case !isCFName(node.Name) || len(node.Name) > 31:
-		p.add(n, parts[0].col, "node", "node-name", Warning, "node name %q is not a usual CF node name ([A-Za-z0-9_.-], at most 31 bytes)", node.Name)
+	}
+	for _, d := range namerule.Check("node name", node.Name, namerule.MaxCFName) {
+		p.add(n, parts[0].col+d.Column-1, "node", d.Code, d.Severity, "%s", d.Message)
 	}
 	given := map[string]bool{}
 	for _, opt := range parts[1:] {
 		key, val, ok := strings.Cut(opt.text, "=")
 		vcol := opt.col + len(key) + 1
 		if !ok {
-			p.add(n, opt.col, "node", "bad-option", Error, "node option %q is not key=value", opt.text)
+			p.add(n, opt.col, "node", CodeBadOption, diag.Error, "node option %q is not key=value", opt.text)
 			continue
 		}
 		if key == "admnIP" {
 			// The 4.5 guide's syntax line spells it so; its examples,
 			// and the other guides, write admIP.
-			p.add(n, opt.col, "admIP", CodeAdmnIP, Warning, "admnIP read as admIP: the 4.5 guide's syntax line spells it so, the 4.3 and 4.7 guides write admIP")
+			p.add(n, opt.col, "admIP", CodeAdmnIP, diag.Warning, "admnIP read as admIP: the 4.5 guide's syntax line spells it so, the 4.3 and 4.7 guides write admIP")
 			key = "admIP"
 		}
 		if given[key] {
-			p.add(n, opt.col, key, "duplicate-option", Error, "%s given twice for node %s", key, node.Name)
+			p.add(n, opt.col, key, CodeDuplicateOption, diag.Error, "%s given twice for node %s", key, node.Name)
 			continue
 		}
 		given[key] = true
@@ -279,22 +272,22 @@ func (p *configParser) nodePart(n int, s span) NodeConfig {
 		case "weight":
 			w, err := strconv.Atoi(val)
 			if err != nil || w < 1 || strings.HasPrefix(val, "+") {
-				p.add(n, vcol, "weight", "bad-weight", Error, "weight %q is not a whole number of at least 1", val)
+				p.add(n, vcol, "weight", CodeBadWeight, diag.Error, "weight %q is not a whole number of at least 1", val)
 				continue
 			}
 			node.Weight = w
 		case "admIP":
 			h, err := ParseAdminHost(val)
 			if err != nil {
-				p.add(n, vcol, "admIP", "bad-admip", Error, "admIP %s is neither an IP address nor a host name: %s", excerpt(val, 80), hostNameProblem(val))
+				p.add(n, vcol, "admIP", CodeBadAdmIP, diag.Error, "admIP %s is neither an IP address nor a host name: %s", excerpt(val, 80), hostNameProblem(val))
 				continue
 			}
 			if ip := h.Addr(); ip.IsUnspecified() || ip.IsLoopback() || ip.IsMulticast() {
-				p.add(n, vcol, "admIP", "admip-scope", Warning, "admIP %s is unspecified, loopback or multicast: other nodes cannot reach it", ip)
+				p.add(n, vcol, "admIP", CodeAdmIPScope, diag.Warning, "admIP %s is unspecified, loopback or multicast: other nodes cannot reach it", ip)
 			}
 			node.AdminIP = h
 		default:
-			p.add(n, opt.col, key, "unknown-option", Error, "unknown node option %q (want weight= or admIP=)", key)
+			p.add(n, opt.col, key, CodeUnknownOption, diag.Error, "unknown node option %q (want weight= or admIP=)", key)
 		}
 	}
 	return node
@@ -302,7 +295,7 @@ func (p *configParser) nodePart(n int, s span) NodeConfig {
 
 func (p *configParser) agentClause(n int, s span) (AgentConfig, bool) {
 	if s.text == "" {
-		p.add(n, s.col, "agent", "empty-clause", Error, "empty agent clause (want agent=SA,timeout=T)")
+		p.add(n, s.col, "agent", CodeEmptyClause, diag.Error, "empty agent clause (want agent=SA,timeout=T)")
 		return AgentConfig{}, false
 	}
 	var a AgentConfig
@@ -312,12 +305,12 @@ func (p *configParser) agentClause(n int, s span) (AgentConfig, bool) {
 		key, val, hasEq := strings.Cut(kv.text, "=")
 		vcol := kv.col + len(key) + 1
 		if !hasEq {
-			p.add(n, kv.col, "agent", "bad-clause", Error, "%q is not key=value (want agent=SA,timeout=T)", kv.text)
+			p.add(n, kv.col, "agent", CodeBadClause, diag.Error, "%q is not key=value (want agent=SA,timeout=T)", kv.text)
 			ok = false
 			continue
 		}
 		if slicesContains(keys, key) {
-			p.add(n, kv.col, key, "duplicate-key", Error, "%s given twice in one agent clause", key)
+			p.add(n, kv.col, key, CodeDuplicateKey, diag.Error, "%s given twice in one agent clause", key)
 			ok = false
 			continue
 		}
@@ -327,34 +320,34 @@ func (p *configParser) agentClause(n int, s span) (AgentConfig, bool) {
 			a.Name = val
 			switch {
 			case val == "" || strings.ContainsAny(val, " \t="):
-				p.add(n, vcol, "agent", "missing-agent", Error, "agent name %q is empty or contains white space or '='", val)
+				p.add(n, vcol, "agent", CodeMissingAgent, diag.Error, "agent name %q is empty or contains white space or '='", val)
 				ok = false
-			case !strings.HasPrefix(val, "SA_") || !isCFName(val):
-				p.add(n, vcol, "agent", "agent-name", Warning, "agent name %q does not look like a shutdown agent (SA_ followed by [A-Za-z0-9_.-])", val)
+			case !strings.HasPrefix(val, "SA_") || !namerule.IsName(val):
+				p.add(n, vcol, "agent", CodeAgentName, diag.Warning, "agent name %q does not look like a shutdown agent (SA_ followed by [A-Za-z0-9_.-])", val)
 			}
 		case "timeout":
 			t, err := strconv.Atoi(val)
 			if err != nil || t < 1 || strings.HasPrefix(val, "+") || t > 1<<30 {
-				p.add(n, vcol, "timeout", "bad-timeout", Error, "timeout %q is not a whole number of seconds of at least 1", val)
+				p.add(n, vcol, "timeout", CodeBadTimeout, diag.Error, "timeout %q is not a whole number of seconds of at least 1", val)
 				ok = false
 				continue
 			}
 			a.Timeout = time.Duration(t) * time.Second
 		default:
-			p.add(n, kv.col, key, "unknown-key", Error, "unknown agent key %q (want agent= and timeout=)", key)
+			p.add(n, kv.col, key, CodeUnknownKey, diag.Error, "unknown agent key %q (want agent= and timeout=)", key)
 			ok = false
 		}
 	}
 	if !slicesContains(keys, "agent") {
-		p.add(n, s.col, "agent", "missing-agent", Error, "agent clause without agent=")
+		p.add(n, s.col, "agent", CodeMissingAgent, diag.Error, "agent clause without agent=")
 		ok = false
 	}
 	if !slicesContains(keys, "timeout") {
-		p.add(n, s.col, "timeout", "missing-timeout", Error, "agent clause without timeout=")
+		p.add(n, s.col, "timeout", CodeMissingTimeout, diag.Error, "agent clause without timeout=")
 		ok = false
 	}
 	if ok && keys[0] != "agent" {
-		p.add(n, s.col, "agent", "clause-order", Warning, "timeout= before agent=; the documented order is agent=SA,timeout=T")
+		p.add(n, s.col, "agent", CodeClauseOrder, diag.Warning, "timeout= before agent=; the documented order is agent=SA,timeout=T")
 	}
 	return a, ok
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/sdfacility"
 )
 
@@ -84,8 +85,8 @@ func TestParseConfigManualExample(t *testing.T) {
 
 func TestParseConfigErrorsAreDiagnostics(t *testing.T) {
 	_, err := sdfacility.ParseConfig(strings.NewReader("n1,weight=x:agent=SA_a,timeout=1\n"), "rcsd.cfg")
-	var ds sdfacility.Diagnostics
-	if !errors.As(err, &ds) || len(ds) != 1 || ds[0].String() != `rcsd.cfg:1:11: error: bad-weight: weight "x" is not a whole number of at least 1` {
+	var ds diag.Diagnostics
+	if !errors.As(err, &ds) || len(ds) != 1 || ds[0].Error() != `rcsd.cfg:1:11: error: bad-weight: weight "x" is not a whole number of at least 1` {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := sdfacility.ReadConfigFile(filepath.Join(t.TempDir(), "rcsd.cfg")); !errors.Is(err, os.ErrNotExist) {
@@ -146,7 +147,7 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		lines := bytes.Count(data, []byte("\n")) + 1
 		for _, d := range cfg.Diagnostics {
-			if d.Line < 1 || d.Line > lines || d.Col < 1 || d.Code == "" {
+			if d.Line < 1 || d.Line > lines || d.Column < 1 || d.Code == "" {
 				t.Fatalf("diagnostic out of the input (%d lines): %v", lines, d)
 			}
 		}
@@ -183,7 +184,7 @@ func TestParseConfigAdmnIPSpelling(t *testing.T) {
 	if err != nil || len(cfg.Diagnostics) != 1 {
 		t.Fatalf("err %v diagnostics %v; want one warning", err, cfg.Diagnostics)
 	}
-	if d := cfg.Diagnostics[0]; d.Code != sdfacility.CodeAdmnIP || d.Severity != sdfacility.Warning || d.Col != 7 || d.Field != "admIP" {
+	if d := cfg.Diagnostics[0]; d.Code != sdfacility.CodeAdmnIP || d.Severity != diag.Warning || d.Column != 7 || d.Field != "admIP" {
 		t.Errorf("diagnostic %v", d)
 	}
 	if n := cfg.Nodes[0]; n.AdminIP.String() != "fuji2" {
@@ -270,5 +271,23 @@ func TestAdminHostJSON(t *testing.T) {
 	var h sdfacility.AdminHost
 	if err := json.Unmarshal([]byte(`"fu_ji"`), &h); !errors.Is(err, sdfacility.ErrBadAdminHost) {
 		t.Errorf("bad name from JSON: %v", err)
+	}
+}
+
+// TestParseConfigCodesWorkWithErrorsIs: every diagnostic matches its code
+// with errors.Is, on the list and on the error ParseConfig returns; the CF
+// name rule shared with kvmguests lands on the node field at the byte.
+func TestParseConfigCodesWorkWithErrorsIs(t *testing.T) {
+	in := "node+1:agent=SA_kvm,timeout=20\nnode2:agent=SA_kvm,timeout=20\nnode2:agent=SA_kvm,timeout=20\n"
+	cfg, err := sdfacility.ParseConfig(strings.NewReader(in), "rcsd.cfg")
+	if !errors.Is(err, sdfacility.CodeDuplicateNode) || errors.Is(err, sdfacility.CodeNameCharset) {
+		t.Errorf("err %v: want duplicate-node, and no warning in the error", err)
+	}
+	if !errors.Is(cfg.Diagnostics, sdfacility.CodeNameCharset) || errors.Is(cfg.Diagnostics, sdfacility.CodeNameLength) {
+		t.Errorf("diagnostics %v: want name-charset only", cfg.Diagnostics)
+	}
+	d := cfg.Diagnostics[0]
+	if d.Code != sdfacility.CodeNameCharset || d.Line != 1 || d.Column != 5 || d.Field != "node" || d.Severity != diag.Warning {
+		t.Errorf("first diagnostic %+v: want name-charset on node at 1:5", d)
 	}
 }

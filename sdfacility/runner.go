@@ -30,10 +30,10 @@ const (
 	// DefaultWaitDelay is how long LocalRunner waits for the output pipes
 	// to close after the command ended or was killed.
 	DefaultWaitDelay = 2 * time.Second
-	// DefaultTimeout bounds a command whose context has no deadline: the
+	// DefaultCommandTimeout bounds a command whose context has no deadline: the
 	// vendor tools answer in seconds, and one that hangs must not hang
 	// its caller for ever.
-	DefaultTimeout = time.Minute
+	DefaultCommandTimeout = time.Minute
 	// DefaultMaxStdout is the most stdout kept: far more than any table
 	// or name these tools print.
 	DefaultMaxStdout = 1 << 20
@@ -59,9 +59,10 @@ const (
 type LocalRunner struct {
 	// WaitDelay bounds the wait for the output pipes; DefaultWaitDelay if zero.
 	WaitDelay time.Duration
-	// Timeout bounds a run whose context has no deadline; DefaultTimeout
-	// if zero. A deadline in the context is kept as it is.
-	Timeout time.Duration
+	// CommandTimeout bounds a run whose context has no deadline;
+	// DefaultCommandTimeout if zero. A deadline in the context is kept as
+	// it is. (sshcheck.Options.CommandTimeout is the same knob.)
+	CommandTimeout time.Duration
 	// MaxStdout and MaxStderr cap the output kept, in bytes;
 	// DefaultMaxStdout and DefaultMaxStderr if zero.
 	MaxStdout, MaxStderr int
@@ -74,7 +75,7 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if _, ok := ctx.Deadline(); !ok {
-		d := orDefault(r.Timeout, DefaultTimeout)
+		d := orDefault(r.CommandTimeout, DefaultCommandTimeout)
 		var stop context.CancelFunc
 		ctx, stop = context.WithTimeoutCause(ctx, d, fmt.Errorf("no end after %v, the default bound of a command: %w", d, context.DeadlineExceeded))
 		defer stop()
@@ -92,10 +93,7 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 			// The caller's reason (an interrupt, say), not "context canceled".
 			return out.buf, errOut.buf, -1, fmt.Errorf("not started: %w", context.Cause(ctx))
 		}
-		if errors.Is(runErr, exec.ErrNotFound) || errors.Is(runErr, fs.ErrNotExist) {
-			runErr = fmt.Errorf("%w: %w", ErrToolMissing, runErr)
-		}
-		return out.buf, errOut.buf, -1, runErr
+		return out.buf, errOut.buf, -1, startError(cmd.Path, runErr) // Path: name as found in PATH
 	}
 	var limit *OutputLimitError
 	if errors.As(context.Cause(ctx), &limit) {
@@ -109,6 +107,23 @@ func (r LocalRunner) Run(ctx context.Context, name string, args ...string) (stdo
 		return out.buf, errOut.buf, -1, fmt.Errorf("did not finish: %w", context.Cause(ctx))
 	}
 	return out.buf, errOut.buf, code, nil
+}
+
+// startError says why a command did not start. ErrToolMissing only when
+// the tool itself is absent (not in PATH, or no file at its path): exec
+// reports a missing script interpreter or loader with the same ENOENT,
+// and then the tool is there and must be repaired, not installed.
+func startError(name string, err error) error {
+	if errors.Is(err, exec.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrToolMissing, err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if _, statErr := os.Stat(name); errors.Is(statErr, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %w", ErrToolMissing, err)
+	}
+	return fmt.Errorf("%s exists but cannot be started (its interpreter or a library it needs is missing): %w", name, err)
 }
 
 func orDefault[T int | time.Duration](v, def T) T {

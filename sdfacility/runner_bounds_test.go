@@ -69,11 +69,11 @@ func assertGone(t *testing.T, pids []int) {
 // (Run returns long before WaitDelay, which an open pipe would wait for).
 func TestLocalRunnerDefaultTimeoutKillsHangingGroup(t *testing.T) {
 	tool, pidsFile := script(t, `sleep 600 & echo $$ $! > $PIDS.tmp; mv $PIDS.tmp $PIDS; echo started; wait`)
-	r := sdfacility.LocalRunner{Timeout: 500 * time.Millisecond, WaitDelay: 20 * time.Second}
+	r := sdfacility.LocalRunner{CommandTimeout: 500 * time.Millisecond, WaitDelay: 20 * time.Second}
 	start := time.Now()
 	stdout, _, code, err := r.Run(context.Background(), tool)
 	took := time.Since(start)
-	if !sdfacility.IsTimeout(err) || code != -1 {
+	if !errors.Is(err, context.DeadlineExceeded) || code != -1 {
 		t.Errorf("code %d err %v; want -1 and a timeout", code, err)
 	}
 	if err != nil && !strings.Contains(err.Error(), "500ms") {
@@ -94,7 +94,7 @@ func TestLocalRunnerKeepsCallersDeadline(t *testing.T) {
 	tool, _ := script(t, `sleep 0.5; echo done`)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	stdout, _, code, err := sdfacility.LocalRunner{Timeout: 50 * time.Millisecond}.Run(ctx, tool)
+	stdout, _, code, err := sdfacility.LocalRunner{CommandTimeout: 50 * time.Millisecond}.Run(ctx, tool)
 	if err != nil || code != 0 || string(stdout) != "done\n" {
 		t.Errorf("stdout %q code %d err %v; want done, 0, nil", stdout, code, err)
 	}

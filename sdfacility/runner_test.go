@@ -29,8 +29,26 @@ func TestLocalRunnerExitStatusAndOutput(t *testing.T) {
 
 func TestLocalRunnerMissingTool(t *testing.T) {
 	_, _, code, err := sdfacility.LocalRunner{}.Run(t.Context(), t.TempDir()+"/sdtool", "-s")
-	if !sdfacility.IsToolMissing(err) || code != -1 {
-		t.Errorf("code %d err %v, want -1 and IsToolMissing", code, err)
+	if !errors.Is(err, sdfacility.ErrToolMissing) || code != -1 {
+		t.Errorf("code %d err %v, want -1 and ErrToolMissing", code, err)
+	}
+}
+
+// A tool that is there but cannot start (a script whose interpreter is
+// missing: exec says ENOENT all the same) is not a missing tool, and the
+// error names the tool as present.
+func TestLocalRunnerToolPresentButInterpreterMissing(t *testing.T) {
+	path := t.TempDir() + "/sdtool"
+	if err := os.WriteFile(path, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, code, err := sdfacility.LocalRunner{}.Run(t.Context(), path, "-s")
+	if err == nil || errors.Is(err, sdfacility.ErrToolMissing) || code != -1 || !strings.Contains(err.Error(), "exists but cannot be started") {
+		t.Errorf("code %d err %v, want -1 and not ErrToolMissing", code, err)
+	}
+	_, _, _, err = sdfacility.LocalRunner{}.Run(t.Context(), "sfkvm-no-such-tool-in-path", "-s")
+	if !errors.Is(err, sdfacility.ErrToolMissing) {
+		t.Errorf("a name not in PATH: err %v, want ErrToolMissing", err)
 	}
 }
 
@@ -130,7 +148,7 @@ func TestRestartWithFakeProgram(t *testing.T) {
 		{"running", sdtest.Config{Nodes: twoGuests, Running: true}, 20 * time.Second,
 			seq("sdtool -s", "sdtool -e", "sdtool -b", repeat("sdtool -s", 3)), true, nil},
 		{"stop fails", sdtest.Config{Nodes: twoGuests, Running: true, StopFails: true}, 20 * time.Second,
-			seq("sdtool -s", "sdtool -e", "sdtool -s"), false, sdfacility.IsCommandFailed},
+			seq("sdtool -s", "sdtool -e", "sdtool -s"), false, func(err error) bool { return errors.Is(err, sdfacility.ErrCommandFailed) }},
 		{"start hangs", sdtest.Config{Nodes: twoGuests, StartHangs: true}, 0, // cancelled when hanging
 			seq("sdtool -s", "sdtool -b", "sdtool -s"), false, func(err error) bool { return errors.Is(err, context.Canceled) }},
 		{"start hangs after -e", sdtest.Config{Nodes: twoGuests, Running: true, StartHangs: true}, 0,
@@ -138,7 +156,7 @@ func TestRestartWithFakeProgram(t *testing.T) {
 		{"table with exit 2", sdtest.Config{Nodes: twoGuests, Running: true, StatusExit: 2}, 20 * time.Second,
 			seq("sdtool -s"), false, func(err error) bool { return errors.Is(err, sdfacility.ErrUnconfirmed) }},
 		{"TestFailed agent", sdtest.Config{Nodes: twoGuests, TestFails: []sdtest.AgentRef{{Node: "cfguest11", Agent: "SA_libvirtgp"}}}, 20 * time.Second,
-			seq("sdtool -s", "sdtool -b", repeat("sdtool -s", 3)), false, sdfacility.IsAgentFailed},
+			seq("sdtool -s", "sdtool -b", repeat("sdtool -s", 3)), false, func(err error) bool { return errors.Is(err, sdfacility.ErrAgentFailed) }},
 		{"wide names", sdtest.Config{Nodes: []sdtest.Node{{Name: "cfguest-with-a-long-node-name", Agents: []string{"SA_libvirtgp_with_a_wide_name"}}}}, 20 * time.Second,
 			seq("sdtool -s", "sdtool -b", repeat("sdtool -s", 3)), true, nil},
 	} {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 // StatusSource is the file name that diagnostics about sdtool -s output
@@ -67,12 +69,12 @@ type Status struct {
 	// Running is false when sdtool -s exited non-zero or printed no table
 	// (no header line, or a header with no rows). A table read with a
 	// non-zero exit keeps its Agents (see [StatusError]).
-	Running    bool          `json:"running"`
-	Agents     []AgentStatus `json:"agents"`
-	Problems   Diagnostics   `json:"problems,omitempty"`
-	ExitStatus int           `json:"exit_status"`
-	Stdout     string        `json:"stdout"`
-	Stderr     string        `json:"stderr,omitempty"`
+	Running    bool             `json:"running"`
+	Agents     []AgentStatus    `json:"agents"`
+	Problems   diag.Diagnostics `json:"problems,omitempty"`
+	ExitStatus int              `json:"exit_status"`
+	Stdout     string           `json:"stdout"`
+	Stderr     string           `json:"stderr,omitempty"`
 }
 
 // Ready reports whether the facility runs, lists at least one agent, every
@@ -156,12 +158,12 @@ func ParseStatus(stdout []byte) *Status {
 		}
 	}
 	if header < 0 {
-		st.add(1, 1, "", "no-table", Warning, "no status table: no header line starting \"Cluster Host\" and naming \"Agent\"")
+		st.add(1, 1, "", CodeNoTable, diag.Warning, "no status table: no header line starting \"Cluster Host\" and naming \"Agent\"")
 		return st
 	}
 	for i := 0; i < header; i++ {
 		if strings.TrimSpace(lines[i]) != "" {
-			st.add(i+1, 1, "", "ignored-line", Warning, fmt.Sprintf("line before the table header ignored: %s", excerpt(lines[i], 80)))
+			st.add(i+1, 1, "", CodeIgnoredLine, diag.Warning, fmt.Sprintf("line before the table header ignored: %s", excerpt(lines[i], 80)))
 		}
 	}
 	rows := 0
@@ -177,18 +179,18 @@ func ParseStatus(stdout []byte) *Status {
 			if isDashes(line) {
 				continue
 			}
-			st.add(i+1, 1, "", "no-dashes", Warning, "no line of dashes under the header")
+			st.add(i+1, 1, "", CodeNoDashes, diag.Warning, "no line of dashes under the header")
 		}
 		rows++
 		// Words of a row reach messages and tables unquoted: a byte
 		// that could steer a terminal never gets that far.
 		if c, at, bad := badByte(line); bad {
-			st.add(i+1, at+1, "", "bad-char", Error, fmt.Sprintf("byte 0x%02x is not a printable ASCII character; row skipped: %s", c, excerpt(line, maxLineExcerpt)))
+			st.add(i+1, at+1, "", CodeBadChar, diag.Error, fmt.Sprintf("byte 0x%02x is not a printable ASCII character; row skipped: %s", c, excerpt(line, maxLineExcerpt)))
 			continue
 		}
 		toks := fields(line)
 		if len(toks) != 6 {
-			st.add(i+1, 1, "", "row-fields", Error, fmt.Sprintf("row has %d fields, want 6 (node, agent, SA state, shut state, test state, init state): %s", len(toks), excerpt(line, maxLineExcerpt)))
+			st.add(i+1, 1, "", CodeRowFields, diag.Error, fmt.Sprintf("row has %d fields, want 6 (node, agent, SA state, shut state, test state, init state): %s", len(toks), excerpt(line, maxLineExcerpt)))
 			continue
 		}
 		a := AgentStatus{
@@ -200,26 +202,26 @@ func ParseStatus(stdout []byte) *Status {
 		known := [6]bool{true, true, a.SAState.IsKnown(), a.ShutState.IsKnown(), a.TestState.IsKnown(), a.InitState.IsKnown()}
 		for c := 2; c < 6; c++ {
 			if !known[c] {
-				st.add(i+1, toks[c].col, columnNames[c], "unknown-state", Warning, fmt.Sprintf("%s %q is not a documented state; kept as printed", columnNames[c], toks[c].text))
+				st.add(i+1, toks[c].col, columnNames[c], CodeUnknownState, diag.Warning, fmt.Sprintf("%s %q is not a documented state; kept as printed", columnNames[c], toks[c].text))
 			}
 		}
 		key := [2]string{a.Node, a.Agent}
 		if prev, dup := seen[key]; dup {
-			st.add(i+1, 1, "", "duplicate-row", Warning, fmt.Sprintf("node %s agent %s listed again (first at line %d)", a.Node, a.Agent, prev))
+			st.add(i+1, 1, "", CodeDuplicateRow, diag.Warning, fmt.Sprintf("node %s agent %s listed again (first at line %d)", a.Node, a.Agent, prev))
 		}
 		seen[key] = i + 1
 		st.Agents = append(st.Agents, a)
 	}
 	if rows == 0 {
-		st.add(header+1, 1, "", "no-rows", Warning, "status table has no rows")
+		st.add(header+1, 1, "", CodeNoRows, diag.Warning, "status table has no rows")
 		return st
 	}
 	st.Running = true
 	return st
 }
 
-func (s *Status) add(line, col int, field, code string, sev Severity, msg string) {
-	s.Problems = append(s.Problems, Diagnostic{File: StatusSource, Line: line, Col: col, Field: field, Code: code, Severity: sev, Message: msg})
+func (s *Status) add(line, col int, field string, code diag.Code, sev diag.Severity, msg string) {
+	s.Problems = append(s.Problems, diag.Diagnostic{File: StatusSource, Line: line, Column: col, Field: field, Code: code, Severity: sev, Message: msg})
 }
 
 // isStatusHeader recognises the header tolerantly: it starts with the

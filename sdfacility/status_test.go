@@ -2,10 +2,12 @@ package sdfacility_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/sdfacility"
 )
 
@@ -71,7 +73,7 @@ func TestParseStatusKeepsAndFlagsUnknownWords(t *testing.T) {
 	}
 	var got []string
 	for _, d := range st.Problems {
-		got = append(got, d.String())
+		got = append(got, d.Error())
 	}
 	want := []string{
 		`sdtool -s:6:31: warning: unknown-state: SA State "Frobbing" is not a documented state; kept as printed`,
@@ -90,7 +92,7 @@ func TestParseStatusReportsMalformedRowsByLine(t *testing.T) {
 	st := sdfacility.ParseStatus([]byte(out))
 	var lines []int
 	for _, d := range st.Problems {
-		if d.Code != "row-fields" || d.Severity != sdfacility.Error {
+		if d.Code != "row-fields" || d.Severity != diag.Error {
 			t.Errorf("unexpected problem %v", d)
 		}
 		lines = append(lines, d.Line)
@@ -120,7 +122,7 @@ func TestParseStatusWithoutTable(t *testing.T) {
 			st := sdfacility.ParseStatus([]byte(tc.out))
 			var codes []string
 			for _, d := range st.Problems {
-				codes = append(codes, d.Code)
+				codes = append(codes, string(d.Code))
 			}
 			if diff := cmp.Diff(tc.codes, codes); diff != "" {
 				t.Errorf("codes (-want +got):\n%s", diff)
@@ -140,7 +142,7 @@ func TestParseStatusTolerance(t *testing.T) {
 	st := sdfacility.ParseStatus([]byte(out))
 	var got []string
 	for _, d := range st.Problems {
-		got = append(got, d.Code+"@"+string(rune('0'+d.Line)))
+		got = append(got, string(d.Code)+"@"+string(rune('0'+d.Line)))
 	}
 	if diff := cmp.Diff([]string{"ignored-line@1", "no-dashes@3", "duplicate-row@4"}, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
@@ -166,7 +168,7 @@ func TestFirstFailureNamesNodeAndAgent(t *testing.T) {
 		if err.Node != "n2" || err.Agent != "SA_libvirtgr" || err.Column != tc.column || err.State != tc.word {
 			t.Errorf("%s: got %+v", tc.row, err)
 		}
-		if !sdfacility.IsAgentFailed(err) || !strings.Contains(err.Error(), "SA_libvirtgr on node n2") {
+		if !errors.Is(err, sdfacility.ErrAgentFailed) || !strings.Contains(err.Error(), "SA_libvirtgr on node n2") {
 			t.Errorf("error %q: predicate or wording wrong", err)
 		}
 	}
@@ -204,7 +206,7 @@ func TestParseStatusRefusesControlBytesInRows(t *testing.T) {
 	st := sdfacility.ParseStatus([]byte(out))
 	var got []string
 	for _, d := range st.Problems {
-		got = append(got, d.String())
+		got = append(got, d.Error())
 	}
 	want := []string{
 		`sdtool -s:6:10: error: bad-char: byte 0x1b is not a printable ASCII character; row skipped: "cfguest13\x1b[2J SA_libvirtgp Idle Unknown TestWorked InitWorked"`,

@@ -23,13 +23,15 @@ type attempt struct {
 	target   Target
 	hostport string
 	password []byte
+	signers  []ssh.Signer // of Target.Keys
+	keysErr  error        // why Target.Keys gave none
 
 	hostKeySeen bool
 	fingerprint string
 	trusted     bool
 	hostKeyErr  error
 
-	method     string // the one method we tried: password or keyboard-interactive
+	method     string // the method tried last: publickey, password or keyboard-interactive
 	allowed    []string
 	kiAnswered bool
 	kiRounds   int
@@ -65,9 +67,11 @@ func (a *attempt) hostKey(_ string, _ net.Addr, key ssh.PublicKey) error {
 	return err
 }
 
-// auth chooses the one authentication attempt of this probe. It runs after
-// the "none" method has shown what the server allows, and again after a
-// failure, when it stops: a second guess would count twice in pam_faillock.
+// auth chooses the authentication attempts of this probe. It runs after
+// the "none" method has shown what the server allows, and again after each
+// failure. The target's keys (Target.Keys) go first, all in one publickey
+// method; then the password, once: after a refused password it stops, as
+// a second guess would count twice in pam_faillock.
 func (a *attempt) auth(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
 	a.allowed = c.AllowedMethods
 	if a.authErr != nil {
@@ -78,14 +82,32 @@ func (a *attempt) auth(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
 		a.authErr = ErrNoUsableMethod
 		return nil, errStop
 	}
+	triedKeys := false
 	for _, m := range c.TriedMethods {
-		if m != "none" {
+		switch m {
+		case "none":
+		case "publickey":
+			triedKeys = true
+		default:
 			a.authErr = ErrAuthFailed
 			return nil, errStop
 		}
 	}
+	if len(a.signers) > 0 && !triedKeys && slices.Contains(c.AllowedMethods, "publickey") {
+		a.method = "publickey"
+		return ssh.PublicKeys(a.signers...), nil
+	}
 	if a.password == nil {
-		a.authErr = ErrNoUsableMethod
+		switch {
+		case triedKeys:
+			a.authErr = ErrAuthFailed
+			a.authWhy = fmt.Errorf("no key was accepted (offered %s)", offered(a.signers))
+		case a.keysErr != nil:
+			a.authErr = ErrNoUsableMethod
+			a.authWhy = a.keysErr
+		default:
+			a.authErr = ErrNoUsableMethod
+		}
 		return nil, errStop
 	}
 	switch {
@@ -108,7 +130,7 @@ func (a *attempt) auth(c *ssh.ClientAuthContext) (ssh.AuthMethod, error) {
 // one-time code), or a further round after the password was sent (a
 // second factor, or the same question again, which PAM asks only after
 // refusing the password). The prompt is kept, quoted, for the error.
-func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]string, error) {
+func (a *attempt) answer(name, instruction string, questions []string, echos []bool) ([]string, error) {
 	if a.kiRounds++; a.kiRounds > maxKIRounds {
 		// A server that asks without end would hold the probe until the
 		// handshake deadline: OpenSSH with PAM needs two rounds.
@@ -133,6 +155,8 @@ func (a *attempt) answer(_, _ string, questions []string, echos []bool) ([]strin
 		return nil, errStop
 	}
 	switch {
+	case a.kiAnswered && asksPasswordChange(name, instruction, questions):
+		return refuse(ErrPasswordExpired, "the password was accepted, but the guest requires it changed now, which PRIMECLUSTER cannot do")
 	case a.kiAnswered && len(questions) == 1 && !echos[0] && isPasswordPrompt(questions[0]):
 		return refuse(ErrAuthFailed, "asked again after the password, so it was refused")
 	case a.kiAnswered:
@@ -161,16 +185,25 @@ func (a *attempt) passwordFate() string {
 // how sshd's MaxStartups sheds load. Nothing else is retried.
 func (p *Prober) dial(ctx context.Context, t Target) (*ssh.Client, *attempt, error) {
 	var password []byte
+	var signers []ssh.Signer
+	var keysErr error
+	if t.Keys != nil {
+		var release func()
+		signers, release, keysErr = t.Keys.Signers(ctx)
+		if keysErr == nil {
+			defer release()
+		}
+	}
 	if t.Password != nil {
 		pw, err := t.Password.Password(ctx)
 		if err != nil {
-			return nil, &attempt{}, &Error{Kind: ErrNoUsableMethod, Address: t.HostPort(), Stage: "password", Err: err}
+			return nil, &attempt{}, &Error{Kind: ErrPasswordSource, Address: t.HostPort(), Stage: StagePassword, Err: err}
 		}
 		password = pw
 		defer wipe(password)
 	}
 	for try := 0; ; try++ {
-		c, a, err := p.handshake(ctx, t, password)
+		c, a, err := p.handshake(ctx, t, password, signers, keysErr)
 		if err == nil || try > 0 || !a.droppedEarly(err) {
 			return c, a, err
 		}
@@ -192,10 +225,10 @@ func (a *attempt) droppedEarly(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF)
 }
 
-func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh.Client, *attempt, error) {
+func (p *Prober) handshake(ctx context.Context, t Target, password []byte, signers []ssh.Signer, keysErr error) (*ssh.Client, *attempt, error) {
 	hostport := t.HostPort()
-	a := &attempt{p: p, target: t, hostport: hostport, password: password}
-	fail := func(kind error, stage string, err error) error {
+	a := &attempt{p: p, target: t, hostport: hostport, password: password, signers: signers, keysErr: keysErr}
+	fail := func(kind error, stage Stage, err error) error {
 		return &Error{Kind: kind, Address: hostport, Stage: stage, Err: err}
 	}
 
@@ -203,7 +236,7 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh
 	conn, err := p.opts.DialContext(dctx, "tcp", hostport)
 	cancel()
 	if err != nil {
-		return nil, a, fail(dialKind(err), "dial", err)
+		return nil, a, fail(dialKind(err), StageDial, err)
 	}
 
 	deadline := time.Now().Add(p.opts.HandshakeTimeout)
@@ -227,7 +260,7 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh
 	}
 	if !stop() {
 		sc.Close()
-		return nil, a, fail(ErrTimeout, "auth", ctx.Err())
+		return nil, a, fail(ErrTimeout, StageAuth, ctx.Err())
 	}
 	conn.SetDeadline(time.Time{})
 	return ssh.NewClient(sc, chans, reqs), a, nil
@@ -238,13 +271,9 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte) (*ssh
 // password.
 func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) error {
 	e := &Error{Address: a.hostport, Err: err, Fingerprint: a.fingerprint}
-	switch {
-	case !a.hostKeySeen:
-		e.Stage = "handshake"
-	case a.method != "":
-		e.Stage = "auth " + a.method
-	default:
-		e.Stage = "auth"
+	e.Stage = authStage(a.method)
+	if !a.hostKeySeen {
+		e.Stage = StageHandshake
 	}
 	var netErr net.Error
 	switch {
@@ -255,10 +284,12 @@ func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) e
 	case a.hostKeyErr != nil:
 		var he *Error
 		if errors.As(a.hostKeyErr, &he) {
-			he.Address, he.Stage = a.hostport, "host key"
+			he.Address, he.Stage = a.hostport, StageHostKey
 			return he
 		}
-		e.Kind, e.Stage, e.Err = ErrConnection, "host key", a.hostKeyErr
+		e.Kind, e.Stage, e.Err = ErrConnection, StageHostKey, a.hostKeyErr
+	case a.authErr == ErrPasswordExpired:
+		e.Kind, e.Err, e.Hint = ErrPasswordExpired, a.authWhy, passwordExpiredHint(a.target)
 	case a.authErr != nil:
 		e.Kind = a.authErr
 		e.Err = fmt.Errorf("server allows %s", methodList(a.allowed))
@@ -268,11 +299,12 @@ func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) e
 		case a.authErr == ErrAuthFailed:
 			e.Err = fmt.Errorf("the %s was refused (one attempt, no second guess)", a.method)
 		}
-		e.Hint = authHint(a.target, a.authErr, a.allowed)
+		e.Hint = a.hint(a.authErr)
 	case a.method != "" && isDisconnect(err):
-		// Some servers hang up instead of answering "failure".
+		// Some servers hang up instead of answering "failure" (sshd after
+		// MaxAuthTries keys).
 		e.Kind = ErrAuthFailed
-		e.Hint = authHint(a.target, ErrAuthFailed, a.allowed)
+		e.Hint = a.hint(ErrAuthFailed)
 	default:
 		e.Kind = ErrConnection
 	}
@@ -283,6 +315,16 @@ func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) e
 // message (whose type x/crypto does not export).
 func isDisconnect(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || strings.Contains(err.Error(), "ssh: disconnect")
+}
+
+// hint says what to do about an authentication failure: of a key login
+// when the target logs in by key and no password was tried, else of a
+// password login.
+func (a *attempt) hint(kind error) string {
+	if a.target.Keys != nil && a.method != "password" && a.method != "keyboard-interactive" {
+		return keyHint(a.target, kind, a.allowed, a.keysErr != nil)
+	}
+	return authHint(a.target, kind, a.allowed)
 }
 
 func authHint(t Target, kind error, allowed []string) string {

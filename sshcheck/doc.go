@@ -9,7 +9,7 @@
 //
 //	p, err := sshcheck.New(sshcheck.Options{})   // strict: root's known_hosts + /etc/ssh/ssh_known_hosts
 //	results := p.ProbeAll(ctx, []sshcheck.Target{
-//		{Name: "cfguest11", Address: "10.20.30.50", User: "root", Password: sshcheck.Password(pw)},
+//		{Name: "cfguest11", Address: "10.20.30.50", User: "root", Password: secret}, // a cipher.Secret (cipher.ReadPasswordFile)
 //	})
 //	for _, r := range results {
 //		if errors.Is(r.Err, sshcheck.ErrHostKeyChanged) { ... }
@@ -20,9 +20,15 @@
 // `LC_ALL=C sudo -n true`. Failures are *Error values whose Kind is one of
 // the Err sentinels, so errors.Is tells them apart: connection refused,
 // unreachable, timeout, unknown, changed or revoked host key,
-// authentication failed, no usable method, sudo needs a password, sudo needs
-// a tty, sudo failed, command failed, output too large. Each carries a Hint for the
-// administrator and never the password.
+// authentication failed, no usable method, password expired (right, but
+// it must be changed first), sudo needs a password, sudo needs a tty, sudo
+// failed, command failed, output too large, and a password source that
+// failed (ErrPasswordSource, before any connection). Each carries a Hint
+// for the administrator and never the password, and says where it happened
+// as a [Stage]: StagePassword, StageDial, StageHandshake, StageHostKey,
+// StageAuth, StageAuthPassword, StageAuthKeyboardInteractive,
+// StageAuthPublicKey, StageSession, StageSudo, StageCommand or
+// StagePasswordAge.
 //
 // What real OpenSSH taught us, and what the package does about it:
 //
@@ -47,6 +53,13 @@
 //     at once, a round after the password) ends the attempt as
 //     ErrNoUsableMethod with the prompt quoted, or ErrAuthFailed when the
 //     password prompt comes again; the password is not sent to it.
+//   - An expired password, or one that must be changed (chage -d 0), is
+//     right and still fails PRIMECLUSTER's login. With keyboard-interactive,
+//     PAM accepts it and then asks for a new one ("You are required to
+//     change your password immediately"); with password authentication,
+//     sshd lets the user in and refuses every command ("Password change
+//     required but no TTY available."). Both are ErrPasswordExpired, never
+//     a wrong password or a failed sudo; the password is not sent again.
 //   - A root login with a password fails exactly like a wrong password under
 //     the default PermitRootLogin prohibit-password; the hint says so.
 //   - `sudo -n` prints "a password is required" both when a password is
@@ -91,13 +104,54 @@
 // (QuoteRemote), so a guest cannot write escape sequences to the
 // administrator's terminal.
 //
+// # Hosts by key
+//
+// Guests are probed with the password of kvmguests.conf, because that is
+// what PRIMECLUSTER does. Cluster hosts log in to each other as root
+// usually does, by public key, and Target.Keys says with which keys:
+//
+//   - DefaultKeys: what OpenSSH's ssh offers without a configuration:
+//     the keys of ssh-agent ($SSH_AUTH_SOCK) first, then ~/.ssh/id_rsa,
+//     id_ecdsa and id_ed25519 in OpenSSH's order (DefaultIdentityFiles),
+//     a file whose key the agent holds only once. The home folder comes
+//     from the password database, as for known_hosts.
+//   - IdentityFile(path): that one key (as ssh -i with IdentitiesOnly).
+//   - Agent(socket): the agent's keys only.
+//
+// A key file is a secret and goes through the guarded open of secrets: a
+// symbolic link, a file that group or others may read, or one owned by
+// another user is refused (the error wraps internal/safefile's rules),
+// also among the default files, where OpenSSH would only warn. A key
+// protected by a passphrase is used only when ssh-agent holds the same
+// key; otherwise it is refused with ErrIdentityEncrypted (wrapping
+// x/crypto's *ssh.PassphraseMissingError) and a hint to ssh-add it.
+// Nothing ever asks for a passphrase. A login whose keys are all
+// refused is ErrAuthFailed naming the fingerprints offered; a source
+// without any key (ErrNoKeys, ErrNoAgent) makes it ErrNoUsableMethod.
+// The host's key is checked against known_hosts exactly as a guest's,
+// before any key signs anything. A Target with Keys and a Password
+// offers the keys first and the password once, if no key was accepted;
+// password login to hosts stays possible that way, never the default.
+//
+// # Password ageing
+//
+// ReadPasswordAge runs `env LC_ALL=C chage -l USER` through a Client (as
+// root, or through sudo -n) and ParsePasswordAge reads it;
+// PasswordAge.Check classifies it on a given day (days count in UTC, as
+// shadow counts them): must be changed at the next login, expired, or
+// account expired are failures (every login with the password fails, and
+// PRIMECLUSTER cannot change it); expiring within DefaultWarnDays (14) or
+// a chosen number of days is a warning; otherwise ok, or never expires.
+//
 // Options.DialContext routes connections the way net/http's
 // Transport.DialContext does; known_hosts still records the target's own
 // address. The sshtest package is an in-process SSH server with scripted
 // users, sudo policies and commands for tests and demos.
 //
-// What it deliberately does not do: public-key login (PRIMECLUSTER logs in
-// with the password of kvmguests.conf), agent or jump hosts, ssh_config,
+// What it deliberately does not do: public-key login to guests
+// (PRIMECLUSTER logs in with the password of kvmguests.conf), agent
+// forwarding or jump hosts, ssh_config (IdentityFile lines included),
+// security keys (id_*_sk) and certificates as identities,
 // host certificates beyond what knownhosts reads, or writing anything but
 // a new line to known_hosts. x/crypto takes a password as a string, so one
 // copy per attempt cannot be wiped; the package's own copies are.

@@ -25,15 +25,58 @@ var (
 	// ErrOutputTooLarge: a remote command printed more than its Limits
 	// allow on one stream; the session was closed at the cap.
 	ErrOutputTooLarge = errors.New("remote output too large")
+	// ErrPasswordSource: the target's PasswordSource failed (a token that
+	// does not open, a file that cannot be read); no connection was made.
+	// Err holds the source's own error, for errors.Is on its sentinels.
+	ErrPasswordSource = errors.New("password not available")
+	// ErrPasswordExpired: the password was right but has expired or must
+	// be changed (passwordexpired.go says how it is told).
+	ErrPasswordExpired = errors.New("password expired")
 )
+
+// Stage is where in a probe or a command an *Error happened. Compare it
+// with the Stage constants, never with strings.
+type Stage string
+
+// The stages, in the order a probe meets them.
+const (
+	StagePassword  Stage = "password"  // asking the PasswordSource, before any connection
+	StageDial      Stage = "dial"      // the TCP connection
+	StageHandshake Stage = "handshake" // the SSH handshake, before the host key was seen
+	StageHostKey   Stage = "host key"  // checking the server's host key
+	StageAuth      Stage = "auth"      // authentication, before a method was chosen (or a timeout)
+	// StageAuthPassword and StageAuthKeyboardInteractive: authentication
+	// with that method, the one tried (never a second).
+	StageAuthPassword            Stage = "auth password"
+	StageAuthKeyboardInteractive Stage = "auth keyboard-interactive"
+	StageAuthPublicKey           Stage = "auth publickey" // a host's login by key (Target.Keys)
+	StageSession                 Stage = "session"        // opening a session after the login
+	StageSudo                    Stage = "sudo"           // sudo -n, for a target that is not root
+	StageCommand                 Stage = "command"        // a remote command, ssh-keygen -F on a guest included
+	StagePasswordAge             Stage = "password age"   // reading chage -l (ReadPasswordAge)
+)
+
+// authStage is the stage of authentication with method ("" when none was
+// chosen).
+func authStage(method string) Stage {
+	switch method {
+	case "password":
+		return StageAuthPassword
+	case "keyboard-interactive":
+		return StageAuthKeyboardInteractive
+	case "publickey":
+		return StageAuthPublicKey
+	}
+	return StageAuth
+}
 
 // kinds lists the sentinels in the order a reader meets them, for Kind.
 var kinds = []error{
 	ErrConnectionRefused, ErrUnreachable, ErrTimeout, ErrConnection,
 	ErrHostKeyUnknown, ErrHostKeyChanged, ErrHostKeyRevoked,
-	ErrAuthFailed, ErrNoUsableMethod,
+	ErrAuthFailed, ErrNoUsableMethod, ErrPasswordExpired,
 	ErrSudoNeedsPassword, ErrSudoNeedsTTY, ErrSudoFailed, ErrCommandFailed,
-	ErrOutputTooLarge,
+	ErrOutputTooLarge, ErrPasswordSource,
 }
 
 // Error is a failed probe or command. Kind is one of the Err sentinels above
@@ -42,7 +85,7 @@ var kinds = []error{
 type Error struct {
 	Kind    error  // one of the Err... sentinels
 	Address string // the target as host:port
-	Stage   string // dial, handshake, auth, sudo, command
+	Stage   Stage  // where it happened: one of the Stage constants
 	Hint    string // what to do about it, when we know
 	Err     error  // the underlying error, if any
 
@@ -71,7 +114,7 @@ func (e *Error) Error() string {
 		kind = e.Kind.Error()
 	}
 	var parts []string
-	for _, s := range []string{e.Address, e.Stage, kind} {
+	for _, s := range []string{e.Address, string(e.Stage), kind} {
 		if s != "" {
 			parts = append(parts, s)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
@@ -39,7 +40,7 @@ func ExampleProber_Probe() {
 	p, _, _, done := lab(sshtest.Config{Users: map[string]sshtest.User{"root": {Password: "pw"}}}, sshcheck.Strict)
 	defer done()
 
-	r := p.Probe(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "root", Password: sshcheck.Password("pw")})
+	r := p.Probe(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "root", Password: cipher.SecretFromString("pw")})
 	fmt.Println(r.OK(), errors.Is(r.Err, sshcheck.ErrHostKeyUnknown))
 	// Output: false true
 }
@@ -50,7 +51,7 @@ func ExampleTrustUnknown() {
 	users := map[string]sshtest.User{"admin": {Password: "pw", Sudo: sshtest.SudoNoPassword}}
 	p, srv, knownHosts, done := lab(sshtest.Config{Users: users}, sshcheck.TrustUnknown)
 	defer done()
-	t := sshcheck.Target{Address: "192.0.2.10", User: "admin", Password: sshcheck.Password("pw")}
+	t := sshcheck.Target{Address: "192.0.2.10", User: "admin", Password: cipher.SecretFromString("pw")}
 
 	r := p.Probe(context.Background(), t)
 	fmt.Println(r.Reason(), r.Trusted, r.SudoChecked)
@@ -78,10 +79,10 @@ func ExampleProber_ProbeAll() {
 	p, _, _, done := lab(sshtest.Config{Users: users}, sshcheck.TrustUnknown)
 	defer done()
 
-	pw := sshcheck.Password("pw")
+	pw := cipher.SecretFromString("pw")
 	results := p.ProbeAll(context.Background(), []sshcheck.Target{
 		{Name: "cfguest11", Address: "192.0.2.10", User: "root", Password: pw},
-		{Name: "cfguest12", Address: "192.0.2.10", User: "admin", Password: sshcheck.Password("wrong")},
+		{Name: "cfguest12", Address: "192.0.2.10", User: "admin", Password: cipher.SecretFromString("wrong")},
 		{Name: "cfguest13", Address: "192.0.2.10", User: "oper", Password: pw},
 		{Name: "cfguest14", Address: "192.0.2.99", User: "root", Password: pw},
 	})
@@ -104,7 +105,7 @@ func ExampleClient_Run() {
 	p, srv, _, done := lab(sshtest.Config{Users: users, Handler: script.Handler}, sshcheck.TrustUnknown)
 	defer done()
 
-	c, err := p.Dial(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "admin", Password: sshcheck.Password("pw")})
+	c, err := p.Dial(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "admin", Password: cipher.SecretFromString("pw")})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -128,7 +129,7 @@ func ExampleGuestKnowsHost() {
 	p, _, _, done := lab(sshtest.Config{Users: map[string]sshtest.User{"root": {Password: "pw"}}, Handler: script.Handler}, sshcheck.TrustUnknown)
 	defer done()
 
-	c, err := p.Dial(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "root", Password: sshcheck.Password("pw")})
+	c, err := p.Dial(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "root", Password: cipher.SecretFromString("pw")})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -166,13 +167,13 @@ func ExampleClient_RunLimited() {
 	p, _, _, done := lab(sshtest.Config{Users: map[string]sshtest.User{"root": {Password: "pw"}}, Handler: script.Handler}, sshcheck.TrustUnknown)
 	defer done()
 
-	c, err := p.Dial(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "root", Password: sshcheck.Password("pw")})
+	c, err := p.Dial(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "root", Password: cipher.SecretFromString("pw")})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer c.Close()
-	_, _, _, err = c.RunLimited(context.Background(), sshcheck.Limits{Stdout: 64 << 10}, "cat", "--", "/etc/opt/FJSVcluster/etc/kvmguests.conf")
+	_, _, _, err = c.RunLimited(context.Background(), sshcheck.Limits{MaxStdout: 64 << 10}, "cat", "--", "/etc/opt/FJSVcluster/etc/kvmguests.conf")
 	var e *sshcheck.Error
 	fmt.Println(errors.Is(err, sshcheck.ErrOutputTooLarge), errors.As(err, &e) && e.Stream == "stdout", e.Limit)
 	// Output: true true 65536

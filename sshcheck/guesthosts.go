@@ -37,7 +37,7 @@ func GuestKnowsHost(ctx context.Context, r Runner, host string, port int) (file 
 			bytes.Contains(stderr, []byte("No such file or directory")):
 			continue
 		}
-		return "", &Error{Kind: ErrCommandFailed, Stage: "ssh-keygen", Command: "ssh-keygen -F " + name + " -f " + f,
+		return "", &Error{Kind: ErrCommandFailed, Stage: StageCommand, Command: "ssh-keygen -F " + name + " -f " + f,
 			ExitStatus: status, Stderr: QuoteRemote(stderr), Err: fmt.Errorf("cannot tell whether %s is known", name)}
 	}
 	return "", nil

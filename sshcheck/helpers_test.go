@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
@@ -89,7 +90,7 @@ func (l *lab) prober(t *testing.T, mod func(*Options)) *Prober {
 }
 
 func target(user string) Target {
-	return Target{Name: "guest1", Address: guestAddr, User: user, Password: Password(testPassword)}
+	return Target{Name: "guest1", Address: guestAddr, User: user, Password: cipher.SecretFromString(testPassword)}
 }
 
 func ctxT(t *testing.T) context.Context {

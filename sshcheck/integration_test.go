@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 )
@@ -30,7 +31,7 @@ func realProber(t *testing.T, knownHosts string, policy HostKeyPolicy) *Prober {
 }
 
 func localTarget(s *sshdtest.Server, user, password string) Target {
-	return Target{Name: user, Address: "127.0.0.1", Port: s.Port, User: user, Password: Password(password)}
+	return Target{Name: user, Address: "127.0.0.1", Port: s.Port, User: user, Password: cipher.SecretFromString(password)}
 }
 
 func TestSSHDPasswordLogin(t *testing.T) {

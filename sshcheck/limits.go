@@ -19,19 +19,20 @@ const (
 // at once and the command ends in an *Error of kind ErrOutputTooLarge that
 // names the stream and the cap. So a hostile or broken host costs the
 // caller at most the cap plus one SSH window (2 MiB) per stream.
+// The fields have sdfacility.LocalRunner's names for the same knobs.
 type Limits struct {
-	Stdout int64 // 0 (or less) means DefaultMaxStdout
-	Stderr int64 // 0 (or less) means DefaultMaxStderr
+	MaxStdout int64 // 0 (or less) means DefaultMaxStdout
+	MaxStderr int64 // 0 (or less) means DefaultMaxStderr
 
 	stdin io.Reader // what the command reads (RunInput); nil: nothing
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.Stdout <= 0 {
-		l.Stdout = DefaultMaxStdout
+	if l.MaxStdout <= 0 {
+		l.MaxStdout = DefaultMaxStdout
 	}
-	if l.Stderr <= 0 {
-		l.Stderr = DefaultMaxStderr
+	if l.MaxStderr <= 0 {
+		l.MaxStderr = DefaultMaxStderr
 	}
 	return l
 }

@@ -73,7 +73,7 @@ func TestEndlessStdoutStopsAtTheCap(t *testing.T) {
 	c, _ := dialLab(t, "admin", f.handler, 20*time.Second)
 	const limit = 256 << 10
 	start := time.Now()
-	stdout, _, status, err := c.RunLimited(ctxT(t), Limits{Stdout: limit}, "flood", "stdout")
+	stdout, _, status, err := c.RunLimited(ctxT(t), Limits{MaxStdout: limit}, "flood", "stdout")
 	took := time.Since(start)
 
 	var e *Error
@@ -198,7 +198,7 @@ func TestQuoteRemote(t *testing.T) {
 // x/crypto puts remote words into some errors (a disconnect reason): the
 // message escapes them and bounds their length.
 func TestErrorEscapesUnderlyingText(t *testing.T) {
-	e := &Error{Kind: ErrConnection, Address: "192.0.2.1:22", Stage: "handshake",
+	e := &Error{Kind: ErrConnection, Address: "192.0.2.1:22", Stage: StageHandshake,
 		Err: errors.New("ssh: disconnect, reason 2: \x1b]0;pwned\x07" + strings.Repeat("\x1b[A", 1000))}
 	msg := e.Error()
 	noRawControl(t, "Error()", msg)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
 
@@ -59,7 +60,7 @@ func TestProbeSudoPolicies(t *testing.T) {
 			}
 			if tc.want != nil {
 				var e *Error
-				if !errors.As(r.Err, &e) || e.Hint == "" || e.Stage != "sudo" {
+				if !errors.As(r.Err, &e) || e.Hint == "" || e.Stage != StageSudo {
 					t.Errorf("error %#v lacks stage or hint", r.Err)
 				}
 			}
@@ -75,6 +76,9 @@ func TestUnknownHostKeyStrict(t *testing.T) {
 	}
 	if r.Fingerprint == "" || !strings.Contains(r.Err.Error(), r.Fingerprint) {
 		t.Errorf("the error %q should show the fingerprint %q", r.Err, r.Fingerprint)
+	}
+	if e := (*Error)(nil); !errors.As(r.Err, &e) || e.Stage != StageHostKey {
+		t.Errorf("stage of %v, want %q", r.Err, StageHostKey)
 	}
 	if n := l.srv.AuthAttempts("root"); n != 0 {
 		t.Errorf("sent the password %d times to an unverified host", n)
@@ -135,7 +139,7 @@ func TestAuthenticationOneAttempt(t *testing.T) {
 		p := l.prober(t, nil)
 
 		tg := target("admin")
-		tg.Password = Password("wrong")
+		tg.Password = cipher.SecretFromString("wrong")
 		r := p.Probe(ctxT(t), tg)
 		if !errors.Is(r.Err, ErrAuthFailed) {
 			t.Fatalf("ki=%v: Probe: %v, want authentication failed", ki, r.Err)
@@ -176,6 +180,27 @@ func TestNoUsableMethod(t *testing.T) {
 	}
 }
 
+// A password source that fails ends the probe before any connection, with
+// its own sentinel and stage, and keeps the source's error for errors.Is.
+func TestPasswordSourceFailure(t *testing.T) {
+	l := newLab(t, sshtest.Config{})
+	l.know(t, l.srv.HostKeys()[0])
+	errSealed := errors.New("token altered")
+	tg := target("admin")
+	tg.Password = PasswordFunc(func(context.Context) ([]byte, error) { return nil, errSealed })
+	r := l.prober(t, nil).Probe(ctxT(t), tg)
+	var e *Error
+	if !errors.Is(r.Err, ErrPasswordSource) || !errors.Is(r.Err, errSealed) || errors.Is(r.Err, ErrNoUsableMethod) || Kind(r.Err) != ErrPasswordSource {
+		t.Fatalf("Probe: %v, want ErrPasswordSource wrapping the source's error", r.Err)
+	}
+	if errors.As(r.Err, &e); e.Stage != StagePassword {
+		t.Errorf("stage = %q, want %q", e.Stage, StagePassword)
+	}
+	if n := l.srv.AuthAttempts("admin"); n != 0 {
+		t.Errorf("auth attempts = %d, want none", n)
+	}
+}
+
 func TestConnectionRefused(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -188,6 +213,9 @@ func TestConnectionRefused(t *testing.T) {
 	r := l.prober(t, nil).Probe(ctxT(t), target("root"))
 	if !errors.Is(r.Err, ErrConnectionRefused) {
 		t.Fatalf("Probe: %v, want connection refused", r.Err)
+	}
+	if e := (*Error)(nil); !errors.As(r.Err, &e) || e.Stage != StageDial {
+		t.Errorf("stage of %v, want %q", r.Err, StageDial)
 	}
 }
 
@@ -214,7 +242,7 @@ func TestTimeoutDuringAuthIsNotWrongPassword(t *testing.T) {
 		t.Fatalf("Probe: %v, want timeout", r.Err)
 	}
 	var e *Error
-	if errors.As(r.Err, &e); e.Stage != "auth password" {
+	if errors.As(r.Err, &e); e.Stage != StageAuthPassword {
 		t.Errorf("stage = %q, want auth password", e.Stage)
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -282,19 +310,14 @@ func TestNoRetryOfHostKeyOrAuthFailures(t *testing.T) {
 	p2 := l.prober(t, func(o *Options) { o.DialContext = p.opts.DialContext })
 	dials = 0
 	tg := target("root")
-	tg.Password = Password("wrong")
+	tg.Password = cipher.SecretFromString("wrong")
 	if r := p2.Probe(ctxT(t), tg); !errors.Is(r.Err, ErrAuthFailed) || dials != 1 {
 		t.Errorf("wrong password: %v after %d dials, want auth failed after 1", r.Err, dials)
 	}
 }
 
 func TestPasswordRedacts(t *testing.T) {
-	p := Password("hunter2")
-	for _, s := range []string{p.String(), p.GoString()} {
-		if strings.Contains(s, "hunter2") {
-			t.Errorf("%q shows the password", s)
-		}
-	}
+	p := cipher.SecretFromString("hunter2")
 	tg := Target{Address: "192.0.2.1", User: "u", Password: p}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		if s := sprintf(verb, tg); strings.Contains(s, "hunter2") {
@@ -307,7 +330,7 @@ func TestFingerprintKeptOnAuthFailure(t *testing.T) {
 	l := newLab(t, sshtest.Config{})
 	l.know(t, l.srv.HostKeys()[0])
 	tg := target("root")
-	tg.Password = Password("wrong")
+	tg.Password = cipher.SecretFromString("wrong")
 	r := l.prober(t, nil).Probe(ctxT(t), tg)
 	if !errors.Is(r.Err, ErrAuthFailed) || r.Fingerprint != fingerprint(l.srv.HostKeys()[0]) {
 		t.Errorf("Probe: %v, fingerprint %q", r.Err, r.Fingerprint)

@@ -64,8 +64,9 @@ func (r Result) Hint() string {
 }
 
 // Probe checks one target: the TCP connection, the host key against
-// known_hosts, one login attempt with the password, and for a non-root user
-// `LC_ALL=C sudo -n true`. It never returns early without a Result.
+// known_hosts, one login attempt with the password (after the keys of
+// Target.Keys, when it has them), and for a non-root user `LC_ALL=C sudo
+// -n true`. It never returns early without a Result.
 func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	start := time.Now()
 	c, err := p.Dial(ctx, t)

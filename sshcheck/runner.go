@@ -57,7 +57,7 @@ func (c *Client) Output(ctx context.Context, name string, args ...string) ([]byt
 	}
 	if status != 0 {
 		line, _ := QuoteCommand(name, args...)
-		return stdout, &Error{Kind: ErrCommandFailed, Address: c.target.HostPort(), Stage: "command",
+		return stdout, &Error{Kind: ErrCommandFailed, Address: c.target.HostPort(), Stage: StageCommand,
 			Command: line, ExitStatus: status, Stderr: QuoteRemote(stderr)}
 	}
 	return stdout, nil
@@ -71,8 +71,8 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 	addr := c.target.HostPort()
 	lim = lim.withDefaults()
 	over := make(chan *cappedBuffer, 2)
-	o := &cappedBuffer{stream: "stdout", max: lim.Stdout, over: over}
-	e := &cappedBuffer{stream: "stderr", max: lim.Stderr, over: over}
+	o := &cappedBuffer{stream: "stdout", max: lim.MaxStdout, over: over}
+	e := &cappedBuffer{stream: "stderr", max: lim.MaxStderr, over: over}
 
 	done := make(chan error, 1)
 	var mu sync.Mutex
@@ -106,7 +106,7 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		}
 	}
 	tooLarge := func(b *cappedBuffer) error {
-		return &Error{Kind: ErrOutputTooLarge, Address: addr, Stage: "command", Command: line,
+		return &Error{Kind: ErrOutputTooLarge, Address: addr, Stage: StageCommand, Command: line,
 			Stream: b.stream, Limit: b.max, ExitStatus: -1, Stderr: QuoteRemote(e.snapshot())}
 	}
 
@@ -118,7 +118,7 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		return nil, nil, -1, tooLarge(b)
 	case <-ctx.Done():
 		kill()
-		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: "command", Err: fmt.Errorf("%s: %w", line, ctx.Err())}
+		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", line, ctx.Err())}
 	}
 	// The run may have ended by itself after a stream went over.
 	for _, b := range []*cappedBuffer{o, e} {
@@ -127,16 +127,20 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		}
 	}
 	var exit *ssh.ExitError
+	if errors.As(runErr, &exit) && exit.Signal() == "" && mustChangeBeforeCommands(o.buf, e.buf) {
+		return nil, nil, -1, &Error{Kind: ErrPasswordExpired, Address: addr, Stage: StageSession, Command: line,
+			ExitStatus: exit.ExitStatus(), Stderr: QuoteRemote(e.buf), Hint: passwordExpiredHint(c.target)}
+	}
 	switch {
 	case runErr == nil:
 		return o.buf, e.buf, 0, nil
 	case errors.As(runErr, &exit) && exit.Signal() == "":
 		return o.buf, e.buf, exit.ExitStatus(), nil
 	case errors.As(runErr, &exit):
-		return o.buf, e.buf, -1, &Error{Kind: ErrCommandFailed, Address: addr, Stage: "command",
+		return o.buf, e.buf, -1, &Error{Kind: ErrCommandFailed, Address: addr, Stage: StageCommand,
 			Command: line, ExitStatus: -1, Stderr: QuoteRemote(e.buf), Err: fmt.Errorf("killed by signal %s", QuoteRemote([]byte(exit.Signal())))}
 	}
-	return o.buf, e.buf, -1, &Error{Kind: ErrConnection, Address: addr, Stage: "command", Err: runErr}
+	return o.buf, e.buf, -1, &Error{Kind: ErrConnection, Address: addr, Stage: StageCommand, Err: runErr}
 }
 
 // CheckSudo runs `LC_ALL=C sudo -n true` and tells apart the ways it fails.
@@ -153,7 +157,7 @@ func (c *Client) CheckSudo(ctx context.Context) error {
 	if status == 0 {
 		return nil
 	}
-	e := &Error{Address: c.target.HostPort(), Stage: "sudo", Command: line, ExitStatus: status, Stderr: QuoteRemote(stderr)}
+	e := &Error{Address: c.target.HostPort(), Stage: StageSudo, Command: line, ExitStatus: status, Stderr: QuoteRemote(stderr)}
 	u := c.target.User
 	switch msg := string(stderr); {
 	case strings.Contains(msg, "a password is required"):

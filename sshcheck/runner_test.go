@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
 
@@ -189,11 +190,11 @@ func TestProbeAllOrderAndIsolation(t *testing.T) {
 	}
 	targets := []Target{
 		target("root"),
-		{Name: "hung1", Address: "192.0.2.11", User: "root", Password: Password("x")},
-		{Name: "nowhere", Address: "192.0.2.99", User: "root", Password: Password("x")},
-		{Name: "hung2", Address: "192.0.2.12", User: "root", Password: Password("x")},
+		{Name: "hung1", Address: "192.0.2.11", User: "root", Password: cipher.SecretFromString("x")},
+		{Name: "nowhere", Address: "192.0.2.99", User: "root", Password: cipher.SecretFromString("x")},
+		{Name: "hung2", Address: "192.0.2.12", User: "root", Password: cipher.SecretFromString("x")},
 		target("admin"),
-		{Name: "hung3", Address: "192.0.2.13", User: "root", Password: Password("x")},
+		{Name: "hung3", Address: "192.0.2.13", User: "root", Password: cipher.SecretFromString("x")},
 	}
 	var progress []int
 	p := l.prober(t, func(o *Options) {

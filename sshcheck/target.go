@@ -1,9 +1,7 @@
 package sshcheck
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net"
 	"strconv"
 )
@@ -16,6 +14,12 @@ type Target struct {
 	Port     int            // 0 means 22
 	User     string         // "root" or the non-root user of step 1.2
 	Password PasswordSource // nil: no password (only useful to check host keys)
+	// Keys, when set, logs in by public key (KeySource: DefaultKeys,
+	// IdentityFile, Agent), as root logs in between cluster hosts. Nil
+	// means none: guests log in with Password, as PRIMECLUSTER does.
+	// With both, the keys are offered first and the password is tried
+	// once if none was accepted.
+	Keys KeySource
 }
 
 // HostPort returns the address to dial, e.g. "10.0.0.5:22" or "[fd00::5]:2222".
@@ -36,23 +40,13 @@ func (t Target) IsRoot() bool { return t.User == "root" }
 
 // PasswordSource yields the password of a target when it is needed, so that a
 // password is decrypted (or read) as late as possible. The caller of
-// Password wipes the returned slice after use.
+// Password wipes the returned slice after use. cipher.Secret, the module's
+// one password type, is a PasswordSource as it is; PasswordFunc adapts a
+// function that opens a token on demand. A source that fails ends the probe
+// with ErrPasswordSource before any connection.
 type PasswordSource interface {
 	Password(ctx context.Context) ([]byte, error)
 }
-
-// Password is a password held in memory. It redacts itself in fmt and slog.
-type Password []byte
-
-// Password returns a copy, which the caller may wipe.
-func (p Password) Password(context.Context) ([]byte, error) { return bytes.Clone(p), nil }
-
-func (Password) String() string { return "[REDACTED]" }
-
-// GoString keeps %#v from printing the bytes.
-func (Password) GoString() string { return "sshcheck.Password([REDACTED])" }
-
-func (Password) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 
 // PasswordFunc adapts a function, such as one that opens a sealed token, to
 // a PasswordSource.

@@ -11,17 +11,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -68,11 +66,11 @@ func probe(ctx context.Context, file string, stdin io.Reader, opts sshcheck.Opti
 	if err := diags.Err(); err != nil {
 		return nil, err
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	pw, err := cipher.ReadPassword(stdin) // one bounded line, wiped on error
+	if err != nil {
 		return nil, err
 	}
-	pw := sshcheck.Password(strings.TrimRight(line, "\r\n"))
+	defer pw.Wipe()
 	targets := preflight.GuestTargets(cfg.Guests(), 0, func(kvmguests.Guest) sshcheck.PasswordSource { return pw })
 	p, err := sshcheck.New(opts)
 	if err != nil {

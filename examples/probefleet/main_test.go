@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/sshcheck"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
@@ -34,7 +35,7 @@ func TestProbeFleet(t *testing.T) {
 	// Record guest11's key the way an administrator's first login does.
 	p, _ := sshcheck.New(sshcheck.Options{KnownHostsFiles: []string{knownHosts}, GlobalKnownHostsFiles: []string{},
 		HostKeyPolicy: sshcheck.TrustUnknown, DialContext: routes.DialContext})
-	if r := p.Probe(context.Background(), sshcheck.Target{Address: "192.0.2.11", User: "user1", Password: sshcheck.Password("Passw0rd")}); !r.OK() {
+	if r := p.Probe(context.Background(), sshcheck.Target{Address: "192.0.2.11", User: "user1", Password: cipher.SecretFromString("Passw0rd")}); !r.OK() {
 		t.Fatal(r.Err)
 	}
 

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -29,7 +30,7 @@ func main() {
 	flag.StringVar(&cfg.File, "f", kvmguests.DefaultPath, "kvmguests.conf")
 	flag.Parse()
 	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-	pw := sshcheck.Password(strings.TrimRight(line, "\r\n"))
+	pw := cipher.SecretFromString(strings.TrimRight(line, "\r\n"))
 	cfg.Password = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

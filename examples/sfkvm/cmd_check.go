@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/kvmguests"
 )
 
@@ -21,13 +22,13 @@ func init() {
 
 // checkReport is the JSON form of a check.
 type checkReport struct {
-	File        string                `json:"file"`
-	OK          bool                  `json:"ok"`
-	Errors      int                   `json:"errors"`
-	Warnings    int                   `json:"warnings"`
-	Guests      []guestJSON           `json:"guests"`
-	Diagnostics kvmguests.Diagnostics `json:"diagnostics"`
-	Notice      string                `json:"notice,omitempty"`
+	File        string           `json:"file"`
+	OK          bool             `json:"ok"`
+	Errors      int              `json:"errors"`
+	Warnings    int              `json:"warnings"`
+	Guests      []guestJSON      `json:"guests"`
+	Diagnostics diag.Diagnostics `json:"diagnostics"`
+	Notice      string           `json:"notice,omitempty"`
 }
 
 // guestJSON is a guest as JSON, in the manual's field names; the password
@@ -81,8 +82,8 @@ func runCheck(_ context.Context, e *env, args []string) int {
 	code := checkExitCode(diags)
 	// Names and messages can carry any byte of the file: jsonText keeps
 	// the ones that are not UTF-8 visible as \xNN.
-	rep := checkReport{File: jsonText(*file), OK: code == exitOK, Errors: diags.Count(kvmguests.Error),
-		Warnings: diags.Count(kvmguests.Warning), Guests: []guestJSON{}, Diagnostics: jsonDiagnostics(diags)}
+	rep := checkReport{File: jsonText(*file), OK: code == exitOK, Errors: diags.Count(diag.Error),
+		Warnings: diags.Count(diag.Warning), Guests: []guestJSON{}, Diagnostics: jsonDiagnostics(diags)}
 	for _, g := range guests {
 		rep.Guests = append(rep.Guests, guestJSON{g.Line, jsonText(g.Name), jsonText(g.HostCFName), jsonText(g.ClusterName),
 			jsonText(g.CFName), g.IP.String(), jsonText(g.User), g.Password})
@@ -114,7 +115,7 @@ func checkInputError(e *env, file string, given bool, err error) int {
 
 // printCheck prints the text form: problems on stderr, and the vendor's
 // notice as the last stdout line when there is no error.
-func printCheck(e *env, diags kvmguests.Diagnostics) int {
+func printCheck(e *env, diags diag.Diagnostics) int {
 	code := checkExitCode(diags)
 	for _, d := range diags {
 		fmt.Fprintln(e.stderr, d)
@@ -127,13 +128,13 @@ func printCheck(e *env, diags kvmguests.Diagnostics) int {
 
 // checkExitCode: 0 without errors (warnings allowed); 77 when the only
 // errors are the file's owner, mode or type; 65 for any other error.
-func checkExitCode(diags kvmguests.Diagnostics) int {
+func checkExitCode(diags diag.Diagnostics) int {
 	code := exitOK
 	for _, d := range diags {
-		if d.Severity != kvmguests.Error {
+		if d.Severity != diag.Error {
 			continue
 		}
-		if !d.Code.IsFileProblem() {
+		if !kvmguests.IsFileProblem(d.Code) {
 			return exitConfig
 		}
 		code = exitNoPerm

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 	"github.com/sfkvm/sfkvm/sdfacility"
@@ -123,7 +124,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (names []string, code int
 type registerReport struct {
 	Path string `json:"path"`
 	migratesetup.HostInfo
-	Warnings migratesetup.Diagnostics `json:"warnings"`
+	Warnings diag.Diagnostics `json:"warnings"`
 }
 
 // cftoolTimeout bounds cftool -l under -c: it answers at once where CF
@@ -164,7 +165,7 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	}
 	info := migratesetup.HostInfo{CFName: f.cfname, IP: ip, NoWeightLink: f.weight == "off"}
 	ds := info.Check()
-	if err := ds.Errors(); err != nil {
+	if err := ds.Err(); err != nil {
 		printDiagnostics(e.stderr, err)
 		return exitConfig
 	}
@@ -176,7 +177,7 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 	}
 	if *f.format == "json" {
 		if warnings == nil {
-			warnings = migratesetup.Diagnostics{}
+			warnings = diag.Diagnostics{}
 		}
 		writeJSON(e.stdout, registerReport{Path: f.hostinfo, HostInfo: info, Warnings: warnings})
 		return exitOK
@@ -198,7 +199,7 @@ func registerExitCode(err error) int {
 
 // printDiagnostics prints each diagnostic of err on its own line.
 func printDiagnostics(w io.Writer, err error) {
-	var ds migratesetup.Diagnostics
+	var ds diag.Diagnostics
 	if !errors.As(err, &ds) {
 		if err != nil {
 			fmt.Fprintf(w, "sfkvm migratesetup: %v\n", err)
@@ -231,7 +232,7 @@ func setupGuests(ctx context.Context, e *env, f migratesetupFlags, names []strin
 	defer closeStore()
 	opts := migratesetup.Options{
 		HostInfoPath: f.hostinfo, DryRun: f.dryRun, Restart: f.restart, Force: f.force,
-		ShutdownTimeout: f.timeout, Concurrency: f.parallel,
+		ShutdownTimeout: f.timeout, Parallel: f.parallel,
 	}
 	var results []migratesetup.Result
 	if f.remove {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
 )
@@ -37,7 +38,7 @@ func TestMigratesetupRegister(t *testing.T) {
 		HostCFName   string
 		HostIP       string
 		NoWeightLink bool
-		Warnings     []migratesetup.Diagnostic
+		Warnings     []diag.Diagnostic
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK {
 		t.Fatalf("%+v: %v", r, err)

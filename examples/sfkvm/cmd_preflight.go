@@ -34,13 +34,15 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	port := fs.Int("port", 22, "SSH port of the guests")
 	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
-	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password")
+	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password, to log in to --hosts by password instead of by key")
+	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
 	connect := fs.String("connect", "qemu:///system", "libvirt URI of this host")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
 	sdtool := fs.String("sdtool", sdfacility.DefaultSDTool, "sdtool `path`")
 	cftool := fs.String("cftool", sdfacility.DefaultCFTool, "cftool `path` on this host")
 	sfkvmtool := fs.String("sfkvmtool", preflight.DefaultVendorChecker, "the vendor's checker, run beside sfkvm's when it exists")
 	parallel := fs.Int("parallel", preflight.DefaultParallel, "checks at once")
+	warnDays := fs.Int("password-warn-days", sshcheck.DefaultWarnDays, "WARN when a guest password expires within this many `days`")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -55,10 +57,12 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
 	case *keyFile != "" && *passwordStdin:
 		return fail(exitUsage, "give --key or --password-stdin, not both")
+	case *identity != "" && *hostPasswordFile != "":
+		return fail(exitUsage, "give --identity or --host-password-file, not both")
 	case *allowV1 && *keyFile == "":
 		return fail(exitUsage, "--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
-	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
-		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
+	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535 || *warnDays < 1:
+		return fail(exitUsage, "--parallel, --timeout, --port and --password-warn-days must be positive")
 	}
 	for _, t := range []struct {
 		name string
@@ -76,7 +80,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	cfg := preflight.Config{
 		File: *file, FileOptions: kvmguests.Options{SkipFileChecks: *noPerm},
 		GuestPort: *port, SDTool: *sdtool, CFTool: *cftool, VendorChecker: *sfkvmtool,
-		HostInfo: *hostinfo, Parallel: *parallel,
+		HostInfo: *hostinfo, Parallel: *parallel, PasswordWarnDays: *warnDays,
 	}
 	switch {
 	case *keyFile != "":
@@ -97,7 +101,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 			return fail(exitNoInput, "--password-stdin: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 		}
 		defer pw.Wipe()
-		cfg.Password = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
+		cfg.Password = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	}
 	if *hosts != "" {
 		var hostPW sshcheck.PasswordSource
@@ -112,10 +116,14 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 				return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 			}
 			defer pw.Wipe()
-			hostPW = sshcheck.Password(pw.Bytes())
+			hostPW = pw
+		}
+		hostKeys, err := hostKeySource(*identity, hostPW != nil)
+		if err != nil {
+			return fail(identityExit(err), "--identity: %v", err)
 		}
 		for _, addr := range strings.Split(*hosts, ",") {
-			cfg.Hosts = append(cfg.Hosts, sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW})
+			cfg.Hosts = append(cfg.Hosts, sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW, Keys: hostKeys})
 		}
 	}
 	opts := sshcheck.Options{Parallel: *parallel}

@@ -106,7 +106,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 			return exitNoInput
 		}
 		defer pw.Wipe()
-		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
+		passwords = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	} else {
 		key, err := cipher.LoadKey(*keyFile)
 		if err != nil {

@@ -106,7 +106,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 			return fail(secretFileExit(err), "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 		}
 		defer pw.Wipe()
-		hostPW = sshcheck.Password(pw.Bytes())
+		hostPW = pw
 	}
 	if *hosts != "" {
 		for _, h := range strings.Split(*hosts, ",") {
@@ -161,7 +161,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 			return fail(secretFileExit(err), "--old-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
 		}
 		defer pw.Wipe()
-		p.OldPassword = func(kvmguests.Guest) sshcheck.PasswordSource { return sshcheck.Password(pw.Bytes()) }
+		p.OldPassword = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	default:
 		return fail(exitUsage, "the guests' current password is needed to prove the login and to put it back on failure: give --key (sealed tokens) or --old-password-file FILE")
 	}

@@ -115,7 +115,7 @@ func (l *rotateLab) login(t *testing.T, i int, pw string) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r := p.Probe(ctx, preflight.GuestTarget(l.guests[i], 22, sshcheck.Password(pw)))
+	r := p.Probe(ctx, preflight.GuestTarget(l.guests[i], 22, cipher.SecretFromString(pw)))
 	return r.Err == nil
 }
 

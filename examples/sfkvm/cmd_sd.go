@@ -116,7 +116,7 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	res.Ready = res.Status.Ready()
 	code := exitOK
 	switch {
-	case sdfacility.IsToolMissing(err):
+	case errors.Is(err, sdfacility.ErrToolMissing):
 		code = exitUnavailable
 	case err != nil:
 		code = exitFailed
@@ -148,7 +148,7 @@ func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) 
 		}
 	}
 	switch {
-	case sdfacility.IsToolMissing(err):
+	case errors.Is(err, sdfacility.ErrToolMissing):
 		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (use --sdtool PATH)\n", err)
 	case err != nil:
 		fmt.Fprintf(w, "sfkvm sd: %v\n", err)

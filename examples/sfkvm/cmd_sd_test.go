@@ -375,6 +375,7 @@ func TestSDGolden(t *testing.T) {
 		{"sd-status", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"status"}},
 		{"sd-status-not-running", sdtest.Config{Nodes: sdNodes}, []string{"status"}},
 		{"sd-status-garbage", sdtest.Config{Nodes: sdNodes, Garbage: true}, []string{"status"}},
+		{"sd-status-garbage-json", sdtest.Config{Nodes: sdNodes, Garbage: true}, []string{"status", "--format=json"}},
 		{"sd-restart", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"restart", "--poll", "10ms"}},
 		{"sd-restart-stop-fails", sdtest.Config{Nodes: sdNodes, Running: true, StopFails: true}, []string{"restart"}},
 		{"sd-restart-start-fails", sdtest.Config{Nodes: sdNodes, Running: true, StartFails: true}, []string{"restart"}},

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/diag"
 )
 
 // jsonText returns s with every byte that is not part of valid UTF-8
@@ -38,8 +38,8 @@ func jsonText(s string) string {
 
 // jsonDiagnostics returns ds with the text fields that can carry the
 // input's bytes (the file name, the message) through jsonText.
-func jsonDiagnostics(ds kvmguests.Diagnostics) kvmguests.Diagnostics {
-	out := make(kvmguests.Diagnostics, len(ds))
+func jsonDiagnostics(ds diag.Diagnostics) diag.Diagnostics {
+	out := make(diag.Diagnostics, len(ds))
 	for i, d := range ds {
 		d.File, d.Message = jsonText(d.File), jsonText(d.Message)
 		out[i] = d

@@ -55,6 +55,9 @@ func TestPreflightCommand(t *testing.T) {
 	if r := runCLI(t, "", "preflight", "--key", "k", "--password-stdin"); r.code != exitUsage {
 		t.Errorf("--key with --password-stdin: exit %d, want 2", r.code)
 	}
+	if r := runCLI(t, "", "preflight", "--password-warn-days", "0"); r.code != exitUsage || !strings.Contains(r.stderr, "--password-warn-days") {
+		t.Errorf("--password-warn-days 0: exit %d, want 2 (%s)", r.code, r.stderr)
+	}
 	if r := runCLI(t, "", "preflight", "--key", dir+"/none.key"); r.code != exitNoInput {
 		t.Errorf("missing --key file: exit %d, want 66 (%s)", r.code, r.stderr)
 	}

@@ -131,6 +131,7 @@ func TestEveryCommandEndsAnInterruptedRunTheSameWay(t *testing.T) {
 		{"probe", "--no-perm", "-f", conf, "--password-stdin"},
 		{"migratesetup", "-c", "-i", "192.0.2.1", "--cfname", "cfhost1", "--hostinfo", filepath.Join(dir, "hostinfo")},
 		{"rotate", "-f", rotateConf, "--key", keyFile, "--native", "--password-stdin"},
+		{"hostinfo", "--watch", "--device", filepath.Join(dir, "hostinfo")},
 	} {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			ctx, cancel := context.WithCancelCause(context.Background())

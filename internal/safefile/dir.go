@@ -29,12 +29,22 @@ var AfterWrite = func(*os.File) error { return nil }
 
 // WriteFile replaces the file at path through OpenDir and Replace.
 func WriteFile(path string, data []byte) error {
+	return inDir(path, (*Dir).Replace, data)
+}
+
+// CreateFile creates the file at path through OpenDir and CreateNew: it
+// never overwrites anything.
+func CreateFile(path string, data []byte) error {
+	return inDir(path, (*Dir).CreateNew, data)
+}
+
+func inDir(path string, write func(*Dir, string, []byte) error, data []byte) error {
 	d, err := OpenDir(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return d.Replace(filepath.Base(path), data)
+	return write(d, filepath.Base(path), data)
 }
 
 func tempName(name string) (string, error) {

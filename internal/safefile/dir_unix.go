@@ -54,14 +54,13 @@ func OpenDir(path string) (*Dir, error) {
 // Replace replaces the entry name (one path element) with data, mode 0600
 // from the first byte. See the package documentation for the steps and
 // what is refused.
-func (d *Dir) Replace(name string, data []byte) (err error) {
-	full := filepath.Join(d.path, name)
-	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
-		return &Error{Path: full, Detail: "not a single file name", Err: fs.ErrInvalid}
+func (d *Dir) Replace(name string, data []byte) error {
+	full, err := d.checkName(name)
+	if err != nil {
+		return err
 	}
-	dfd := int(d.f.Fd())
 	var st unix.Stat_t
-	switch err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); {
+	switch err := unix.Fstatat(d.fd(), name, &st, unix.AT_SYMLINK_NOFOLLOW); {
 	case err == nil:
 		if m := fileMode(uint32(st.Mode)); !m.IsRegular() { // uint16 on darwin
 			return &Error{Path: full, Detail: TypeName(m) + " is there; only a regular file is replaced", Err: ErrNotRegular}
@@ -69,6 +68,54 @@ func (d *Dir) Replace(name string, data []byte) (err error) {
 	case !errors.Is(err, unix.ENOENT):
 		return &Error{Path: full, Err: err}
 	}
+	return d.place(name, full, data, func(tmp string) error {
+		if err := unix.Renameat(d.fd(), tmp, d.fd(), name); err != nil {
+			return &Error{Path: full, Detail: "renaming into place", Err: err}
+		}
+		return nil
+	})
+}
+
+// CreateNew creates the entry name (one path element) with data, mode 0600
+// from the first byte, and never touches an entry that exists: whatever is
+// there (a file, a link, a FIFO) is an error that matches fs.ErrExist. The
+// file appears whole or not at all: it is written, synced and closed under
+// a temporary name, linked to name (which fails if name exists, atomically),
+// the temporary name removed, and the folder synced.
+func (d *Dir) CreateNew(name string, data []byte) error {
+	full, err := d.checkName(name)
+	if err != nil {
+		return err
+	}
+	return d.place(name, full, data, func(tmp string) error {
+		err := unix.Linkat(d.fd(), tmp, d.fd(), name, 0)
+		unix.Unlinkat(d.fd(), tmp, 0) // the name, or nothing, holds the file now
+		switch {
+		case errors.Is(err, unix.EEXIST):
+			return &Error{Path: full, Detail: "already exists; it is never overwritten", Err: fs.ErrExist}
+		case err != nil:
+			return &Error{Path: full, Detail: "linking into place", Err: err}
+		}
+		return nil
+	})
+}
+
+func (d *Dir) fd() int { return int(d.f.Fd()) }
+
+// checkName refuses anything but a single file name, and returns its path.
+func (d *Dir) checkName(name string) (string, error) {
+	full := filepath.Join(d.path, name)
+	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
+		return full, &Error{Path: full, Detail: "not a single file name", Err: fs.ErrInvalid}
+	}
+	return full, nil
+}
+
+// place writes data to a new temporary file in the folder (mode 0600 from
+// the first byte, synced, closed), lets put move it to name, then syncs the
+// folder. On any failure before put succeeds the temporary file is removed.
+func (d *Dir) place(name, full string, data []byte, put func(tmp string) error) (err error) {
+	dfd := d.fd()
 	tmp, err := tempName(name)
 	if err != nil {
 		return &Error{Path: full, Err: err}
@@ -78,9 +125,12 @@ func (d *Dir) Replace(name string, data []byte) (err error) {
 		return &Error{Path: full, Detail: "creating the temporary file", Err: err}
 	}
 	f := os.NewFile(uintptr(fd), filepath.Join(d.path, tmp))
+	closed := false
 	defer func() {
 		if err != nil {
-			f.Close()
+			if !closed {
+				f.Close()
+			}
 			unix.Unlinkat(dfd, tmp, 0)
 		}
 	}()
@@ -99,16 +149,17 @@ func (d *Dir) Replace(name string, data []byte) (err error) {
 	if err = f.Sync(); err != nil {
 		return wrap("syncing", err)
 	}
+	closed = true
 	if err = f.Close(); err != nil {
 		return wrap("closing", err)
 	}
-	if err = unix.Renameat(dfd, tmp, dfd, name); err != nil {
-		return wrap("renaming into place", err)
+	if err = put(tmp); err != nil {
+		return err
 	}
 	// The new file is in place; a failure to sync the folder means it is
 	// not yet durable, and is reported as such.
 	if serr := d.f.Sync(); serr != nil {
-		return &Error{Path: full, Detail: "syncing the folder after the rename (the new file is in place)", Err: serr}
+		return &Error{Path: full, Detail: "syncing the folder after the new file was put in place", Err: serr}
 	}
 	return nil
 }

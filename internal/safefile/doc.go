@@ -17,7 +17,11 @@
 // a byte of it), written, synced, renamed over the entry, the folder
 // synced. An entry that exists and is not a regular file (a device, a FIFO,
 // a symbolic link, a folder) is refused, and on any failure the previous
-// file is left as it was, with no temporary file behind.
+// file is left as it was, with no temporary file behind. [Dir.CreateNew]
+// (and [CreateFile]) writes a file that must not exist yet, such as a new
+// key: the same temporary file, then linked to its name, which fails
+// atomically if anything is there (errors.Is(err, fs.ErrExist)); nothing
+// is ever overwritten, and the file appears whole or not at all.
 //
 // Every refusal is an [*Error] naming the path and the rule; errors.Is
 // matches the rule's sentinel ([ErrSymlink], [ErrNotRegular], [ErrOwner],

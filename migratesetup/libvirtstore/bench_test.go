@@ -89,13 +89,13 @@ func BenchmarkSetup1000(b *testing.B) { benchSetupGuests(b, 0) }
 // loop: the cost of sfkvm's own work, without the gain of concurrency.
 func BenchmarkSetup1000Serial(b *testing.B) { benchSetupGuests(b, 1) }
 
-func benchSetupGuests(b *testing.B, concurrency int) {
+func benchSetupGuests(b *testing.B, parallel int) {
 	path := filepath.Join(b.TempDir(), "hostinfo")
 	info := migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("10.20.30.40")}
 	if err := migratesetup.Register(context.Background(), path, info); err != nil {
 		b.Fatal(err)
 	}
-	opts := migratesetup.Options{HostInfoPath: path, Concurrency: concurrency}
+	opts := migratesetup.Options{HostInfoPath: path, Parallel: parallel}
 	benchSetup(b, func(_ *libvirt.Connect, s *libvirtstore.Store, names []string) {
 		for _, r := range migratesetup.SetupGuests(context.Background(), s, names, opts) {
 			if r.Outcome != migratesetup.SetUp {

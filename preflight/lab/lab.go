@@ -126,8 +126,8 @@ func New(dir string, opts ...Option) (l *Lab, err error) {
 			cluster = "cluster9"
 		}
 		lg.config = sshtest.Config{
-			Users:   map[string]sshtest.User{s.user: {Password: lg.Password, Sudo: sudo}},
-			Handler: guestScript(cluster, s.node).Handler,
+			Users:   map[string]sshtest.User{s.user: {Password: lg.Password, Sudo: sudo, Chage: f.chage(s.name, time.Now())}},
+			Handler: l.guestDisk(s.name, guestScript(cluster, s.node).Handler),
 		}
 		if s.name == f.slowAuth {
 			lg.config.AuthDelay = HandshakeTimeout * 3 / 2
@@ -301,7 +301,7 @@ func (l *Lab) Password(g kvmguests.Guest) sshcheck.PasswordSource {
 
 // Host2Target is how this host logs in to the other host.
 func (l *Lab) Host2Target() sshcheck.Target {
-	return sshcheck.Target{Name: Host2Name, Address: Host2IP, User: "root", Password: sshcheck.Password(l.Host2Password)}
+	return sshcheck.Target{Name: Host2Name, Address: Host2IP, User: "root", Password: cipher.NewSecret(l.Host2Password)}
 }
 
 // Config is preflight's view of the lab: the lab's file, tokens, routes,

@@ -20,6 +20,12 @@ type settings struct {
 	hostinfoFloods bool
 	movedToken     string
 	openStore      StoreOpener
+
+	readsOther string // this guest's disk is backed by the other host's file
+
+	ageGuest string // passwordAge applies to this guest
+	ageDays  int    // its password expires in so many days (negative: expired)
+	ageMust  bool   // its password must be changed at the next login
 }
 
 // StoreOpener opens a libvirt store at a URI, such as
@@ -83,3 +89,21 @@ func HostCatFails() Option { return func(s *settings) { s.hostCatFails = true } 
 // HostInfoFloods: the other host answers cat of its host information with
 // endless output; host.weightlink FAILs at the size cap.
 func HostInfoFloods() Option { return func(s *settings) { s.hostinfoFloods = true } }
+
+// PasswordExpiresIn: the password of guest's user expires in days days
+// (negative: it has expired) as chage -l reports it; guest.passwordage
+// WARNs within the warning window and FAILs once it has expired.
+func PasswordExpiresIn(guest string, days int) Option {
+	return func(s *settings) { s.ageGuest, s.ageDays, s.ageMust = guest, days, false }
+}
+
+// PasswordMustChange: guest's user must change the password at the next
+// login (chage -d 0); guest.passwordage FAILs.
+func PasswordMustChange(guest string) Option {
+	return func(s *settings) { s.ageGuest, s.ageMust = guest, true }
+}
+
+// ReadsOtherHost: guest's host information disk is backed by the other
+// host's file (a wrong source path in its definition, say);
+// guest.readshost FAILs.
+func ReadsOtherHost(guest string) Option { return func(s *settings) { s.readsOther = guest } }

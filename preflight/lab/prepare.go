@@ -170,7 +170,7 @@ func (l *Lab) Unexpected(rep preflight.Report) []string {
 				bad = append(bad, fmt.Sprintf("%s %s: reason %q, fix %q", r.Check, r.Target, r.Reason, r.Fix))
 			}
 			sawFail = true
-		case (r.Check == preflight.GuestNames.ID || r.Check == preflight.GuestKnowsHost.ID) && onBroken:
+		case (r.Check == preflight.GuestNames.ID || r.Check == preflight.GuestKnowsHost.ID || r.Check == preflight.GuestPasswordAge.ID) && onBroken:
 			want = preflight.Skip
 		case r.Check == preflight.ConfVendor.ID:
 			want = preflight.Skip

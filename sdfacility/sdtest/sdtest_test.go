@@ -98,7 +98,7 @@ func TestProgramKeepsStateAcrossProcesses(t *testing.T) {
 
 func TestSimUnknownCommandIsMissing(t *testing.T) {
 	_, _, code, err := sdtest.New(sdtest.Config{}).Run(t.Context(), "/usr/bin/true")
-	if !sdfacility.IsToolMissing(err) || code != -1 {
+	if !errors.Is(err, sdfacility.ErrToolMissing) || code != -1 {
 		t.Errorf("code %d err %v", code, err)
 	}
 }

@@ -2,6 +2,7 @@ package sdtest
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"slices"
 	"sync"
@@ -33,7 +34,7 @@ func (s *Sim) Run(ctx context.Context, name string, args ...string) (stdout, std
 	s.mu.Unlock()
 	switch {
 	case o.missing:
-		return nil, nil, -1, &fs.PathError{Op: "exec", Path: name, Err: fs.ErrNotExist}
+		return nil, nil, -1, fmt.Errorf("%w: %w", sdfacility.ErrToolMissing, &fs.PathError{Op: "exec", Path: name, Err: fs.ErrNotExist})
 	case o.hang:
 		<-ctx.Done()
 		return nil, nil, -1, context.Cause(ctx)

@@ -105,7 +105,46 @@ func (s *Server) exec(user, line string, stdin io.Reader) Reply {
 		}
 		c.Args, c.Sudo = rest, true
 	}
+	if r, ok := s.chage(user, c); ok {
+		return r
+	}
 	return s.cfg.Handler(c)
+}
+
+// neverExpires is `LC_ALL=C chage -l` of a new Debian account, less its
+// first line's date.
+const neverExpires = `Password expires					: never
+Password inactive					: never
+Account expires						: never
+Minimum number of days between password change		: 0
+Maximum number of days between password change		: 99999
+Number of days of warning before password expires	: 7
+`
+
+// chage answers `chage -l USER`, also behind `env NAME=VALUE...`, from
+// the users' Chage.
+func (s *Server) chage(user string, c Command) (Reply, bool) {
+	args := c.Args
+	if len(args) > 0 && args[0] == "env" {
+		args = args[1:]
+		for len(args) > 0 && strings.Contains(args[0], "=") {
+			args = args[1:]
+		}
+	}
+	if len(args) != 3 || args[0] != "chage" || args[1] != "-l" {
+		return Reply{}, false
+	}
+	if user != "root" && !c.Sudo && args[2] != user {
+		return Reply{Stderr: "chage: Permission denied.\n", ExitStatus: 1}, true
+	}
+	u, ok := s.cfg.Users[args[2]]
+	switch {
+	case !ok:
+		return Reply{Stderr: "chage: user '" + args[2] + "' does not exist in /etc/passwd\n", ExitStatus: 1}, true
+	case u.Chage == "":
+		return Reply{Stdout: "Last password change\t\t\t\t\t: Nov 30, 2026\n" + neverExpires}, true
+	}
+	return Reply{Stdout: u.Chage}, true
 }
 
 // sudoArgs strips sudo's options; it knows -n and --.

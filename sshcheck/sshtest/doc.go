@@ -34,11 +34,15 @@
 // commands that hang until the client kills them, or that stream without
 // end (Reply.Stream: a flood of output, terminal escapes); scripted
 // keyboard-interactive challenges (Config.Challenge: one-time codes,
-// echoed or several prompts, several rounds). BlackHole accepts
-// connections and never speaks.
+// echoed or several prompts, several rounds); public-key login
+// (User.AuthorizedKeys, offered only when some user has a key, and
+// counted by KeyLogins), for hosts that log in to each other as root by
+// key; `chage -l USER` (also behind `env LC_ALL=C`), answered from
+// User.Chage for root and through sudo, as shadow's chage answers under
+// LC_ALL=C. BlackHole accepts connections and never speaks.
 //
 // What it does not model: shells, pipes, expansions, port forwarding,
-// public-key login, or any real program: every command answer comes from
+// host certificates, agent forwarding, or any real program: every command answer comes from
 // the Handler (Builtin knows true, false and echo; anything else is "not
 // found", 127). The words of vendor tools (cftool, sdtool) are whatever the
 // caller scripts, following SPEC section 3.

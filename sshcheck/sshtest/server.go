@@ -1,6 +1,7 @@
 package sshtest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -21,6 +22,17 @@ import (
 type User struct {
 	Password string
 	Sudo     Sudo // what `sudo -n` does for this user
+	// AuthorizedKeys are the public keys that log the user in, as
+	// ~/.ssh/authorized_keys does. A server offers the publickey method
+	// only when some user has one.
+	AuthorizedKeys []ssh.PublicKey
+	// Chage is what `chage -l USER` prints for this user under
+	// LC_ALL=C (e.g. a file of sshcheck/testdata/chage); "" means the
+	// user's ageing is Debian's default for a new account, never
+	// expiring. The server answers chage -l (also as `env LC_ALL=C chage
+	// -l USER`) for root and through sudo; for an unknown user it says
+	// what chage says.
+	Chage string
 }
 
 // Config describes a fake server. The zero value is a server with no users
@@ -55,14 +67,15 @@ type Config struct {
 // Server is an in-process SSH server for tests and demos: real SSH (x/crypto)
 // over real TCP, with scripted users and commands.
 type Server struct {
-	cfg      Config
-	ln       net.Listener
-	closed   chan struct{}
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	attempts map[string]int
-	commands []Command
-	conns    map[net.Conn]bool
+	cfg       Config
+	ln        net.Listener
+	closed    chan struct{}
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	attempts  map[string]int
+	keyLogins map[string]int
+	commands  []Command
+	conns     map[net.Conn]bool
 }
 
 // Start listens and serves until Close.
@@ -84,7 +97,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, ln: ln, closed: make(chan struct{}), attempts: map[string]int{}, conns: map[net.Conn]bool{}}
+	s := &Server{cfg: cfg, ln: ln, closed: make(chan struct{}), attempts: map[string]int{}, keyLogins: map[string]int{}, conns: map[net.Conn]bool{}}
 	s.wg.Go(s.serve)
 	return s, nil
 }
@@ -186,6 +199,12 @@ func (s *Server) sshConfig() *ssh.ServerConfig {
 		return errors.New("wrong user or password")
 	}
 	cfg := &ssh.ServerConfig{MaxAuthTries: 6}
+	for _, u := range s.cfg.Users {
+		if len(u.AuthorizedKeys) > 0 {
+			cfg.PublicKeyCallback = s.publicKey
+			break
+		}
+	}
 	if s.cfg.KeyboardInteractiveOnly {
 		cfg.KeyboardInteractiveCallback = func(c ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
 			if s.cfg.Challenge != nil {
@@ -209,6 +228,30 @@ func (s *Server) sshConfig() *ssh.ServerConfig {
 		cfg.AddHostKey(k)
 	}
 	return cfg
+}
+
+// publicKey accepts a key of the user's AuthorizedKeys. x/crypto checks
+// the signature after it accepts the key.
+func (s *Server) publicKey(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+	want := key.Marshal()
+	for _, k := range s.cfg.Users[c.User()].AuthorizedKeys {
+		if bytes.Equal(k.Marshal(), want) {
+			s.mu.Lock()
+			s.keyLogins[c.User()]++
+			s.mu.Unlock()
+			return nil, nil
+		}
+	}
+	return nil, errors.New("key not authorized")
+}
+
+// KeyLogins returns how many times a key of user's AuthorizedKeys was
+// accepted (x/crypto may ask about a key before it signs with it; each
+// accepted question counts).
+func (s *Server) KeyLogins(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyLogins[user]
 }
 
 func (s *Server) handleConn(c net.Conn) {

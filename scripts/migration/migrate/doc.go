@@ -1,0 +1,31 @@
+// Command migrate is the host's side of scripts/migration-test.sh.
+//
+//	migrate register PATH CFNAME IP
+//
+// writes a host information file with migratesetup.Register (what
+// `sfkvm migratesetup -c` writes on a real host).
+//
+//	migrate run -a-qmp A.sock -a-console A.log -b-qmp B.sock -b-console B.log \
+//	    -uri unix:MIG.sock -host-a cfhostA -host-b cfhostB [-accel tcg] [-- COMMAND ARGS...]
+//
+// waits until the guest on host A reports host A on its console, migrates
+// it live to the QEMU waiting on host B (QMP migrate), and follows the
+// guest's console on host B: it must report host B from the same boot,
+// its counter going on. It also checks what the guest's plain reads showed
+// (see guestinit): the descriptor held open across the migration still
+// reads host A; a plain read that opens and closes the device reads host
+// A too while that descriptor is open, and host B once it is closed. It
+// prints the figures and exits 0 only when all of that held, 1 otherwise.
+// With a COMMAND (virsh migrate ...), the command migrates instead of QMP
+// and is timed; the -qmp flags and -uri are then not needed.
+//
+//	migrate console FILE CFNAME
+//
+// waits until the console in FILE reports CFNAME (O_DIRECT) and prints the
+// report: the test's probe of KVM uses it.
+//
+//	migrate freeport
+//
+// prints a TCP port of 127.0.0.1 that is free now, for the libvirt part's
+// migration stream.
+package main
