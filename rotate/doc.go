@@ -11,7 +11,7 @@
 //		Encrypter:   func(kvmguests.Guest) cipher.Encrypter { return &cipher.Sfcipher{} },
 //		Prober:      prober,                                 // sshcheck.New(...)
 //		Hosts:       []rotate.Host{{Name: "cfhost2"}},
-//		Connect:     rotate.OpenSSH{}.Connector(),           // or rotate.SSHConnector(prober, targets)
+//		Connect:     rotate.SSHConnector(prober, hostTargets), // or rotate.OpenSSH{}.Connector()
 //	})
 //	rep.WriteText(os.Stdout)
 //	if rep.Mismatch() { /* act now: rep.Resume */ }
@@ -59,10 +59,9 @@
 // # Hosts
 //
 // Hosts are reached through HostRunner, which *sshcheck.Client implements
-// (password login today), OpenSSH implements through the system's ssh
-// client (root's keys and agent, BatchMode), and a key-login client
-// implements without a change here. The host user must be root, or have
-// sudo -n for sh.
+// (SSHConnector: a key or a password login, as the targets say) and OpenSSH
+// implements through the system's ssh client (root's ssh_config, keys and
+// agent, BatchMode). The host user must be root, or have sudo -n for sh.
 //
 // # What it does not do
 //

@@ -13,9 +13,9 @@ import (
 // HostRunner runs a command on another host, as root, with stdin as its
 // input. err is non-nil only when the command could not be run or did not
 // finish; a non-zero exit is status with err == nil. *sshcheck.Client
-// implements it (password login today); OpenSSH implements it through the
-// system's ssh client (root's keys and agent); a runner of key login
-// plugs in the same way.
+// implements it (a key or a password login); OpenSSH implements it through
+// the system's ssh client (root's ssh_config, keys and agent); any other
+// transport plugs in the same way.
 type HostRunner interface {
 	RunInput(ctx context.Context, stdin []byte, name string, args ...string) (stdout, stderr []byte, status int, err error)
 	Close() error

@@ -91,8 +91,8 @@ func hashOf(b []byte) string {
 }
 
 // SSHConnector reaches hosts with p, logging in as each target says
-// (user root, a password or, once sshcheck has it, a key). name is the
-// target's Name.
+// (user root; Keys, such as sshcheck.DefaultKeys(), or a Password). name
+// is the target's Name.
 func SSHConnector(p *sshcheck.Prober, targets []sshcheck.Target) Connector {
 	return func(ctx context.Context, name string) (HostRunner, error) {
 		for _, t := range targets {

@@ -38,10 +38,11 @@ each guest's token fingerprints, and --resume finishes the job.
 The new password is asked twice without echo, read as one line with
 --password-stdin, or generated (--generate FILE: written to a new
 root-only FILE first). The current password comes from the sealed tokens
-(--key) or from --old-password-file. Other hosts are reached with the
-system's ssh client as root (BatchMode; root's keys, agent and
-ssh_config, or --ssh-config FILE), or by password login with
---host-password-file. HOST=PATH names a copy at another path.
+(--key) or from --old-password-file. Root logs in to the other hosts by
+key (ssh-agent, then root's default identities, or --identity FILE),
+host keys checked against --known-hosts, or by password with
+--host-password-file; --ssh or --ssh-config FILE use the system's ssh
+client instead (BatchMode). HOST=PATH names a copy at another path.
 `
 
 func runRotate(ctx context.Context, e *env, args []string) int {
@@ -57,10 +58,11 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	oldPasswordFile := fs.String("old-password-file", "", "root-only `FILE` whose first line is the guests' current password (for vendor tokens)")
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests (default root's ~/.ssh/known_hosts)")
 	port := fs.Int("port", 22, "SSH port of the guests")
-	sshPath := fs.String("ssh", "ssh", "the ssh client for the other hosts")
-	sshConfig := fs.String("ssh-config", "", "ssh_config `FILE` for the other hosts (ssh -F)")
+	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
-	hostPasswordFile := fs.String("host-password-file", "", "log in to the other hosts by password, from this root-only `file`, instead of the ssh client")
+	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password (password login to the hosts instead of keys)")
+	sshPath := fs.String("ssh", "", "reach the other hosts with this ssh `client` (root's ssh_config, keys and agent) instead of sfkvm's own")
+	sshConfig := fs.String("ssh-config", "", "ssh_config `FILE` for the system's ssh client (implies --ssh ssh)")
 	parallel := fs.Int("parallel", rotate.DefaultParallel, "guests (and hosts) at once")
 	dryRun := fs.Bool("dry-run", false, "prove the logins and copies, make the tokens, change nothing")
 	resume := fs.Bool("resume", false, "copy this host's file to the hosts whose copy differs, and read every copy back")
@@ -84,6 +86,10 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "--native and --sfcipher do not go together")
 	case *keyFile != "" && *oldPasswordFile != "":
 		return fail(exitUsage, "give --key or --old-password-file, not both")
+	case *identity != "" && *hostPasswordFile != "":
+		return fail(exitUsage, "give --identity or --host-password-file, not both")
+	case (*sshPath != "" || *sshConfig != "") && (*identity != "" || *hostPasswordFile != ""):
+		return fail(exitUsage, "--ssh and --ssh-config use the system's ssh client, whose keys come from ssh_config: --identity and --host-password-file are for sfkvm's own")
 	case *resume && *hosts == "":
 		return fail(exitUsage, "--resume needs --hosts: the hosts whose copy to replace")
 	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
@@ -108,6 +114,10 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 		defer pw.Wipe()
 		hostPW = pw
 	}
+	hostKeys, err := hostKeySource(*identity, hostPW != nil)
+	if err != nil {
+		return fail(identityExit(err), "--identity: %v", err)
+	}
 	if *hosts != "" {
 		for _, h := range strings.Split(*hosts, ",") {
 			name, path, _ := strings.Cut(h, "=")
@@ -115,7 +125,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 				return fail(exitUsage, "--hosts: an empty host name")
 			}
 			p.Hosts = append(p.Hosts, rotate.Host{Name: name, File: path})
-			targets = append(targets, sshcheck.Target{Name: name, Address: name, User: *hostUser, Password: hostPW})
+			targets = append(targets, sshcheck.Target{Name: name, Address: name, User: *hostUser, Password: hostPW, Keys: hostKeys})
 		}
 	}
 	opts := sshcheck.Options{Parallel: *parallel}
@@ -127,8 +137,8 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 		return fail(knownHostsExit(err), "%v", err)
 	}
 	p.Prober = prober
-	if hostPW != nil {
-		p.Connect = rotate.SSHConnector(prober, targets)
+	if *sshPath == "" && *sshConfig == "" {
+		p.Connect = rotate.SSHConnector(prober, targets) // by key, or by password with --host-password-file
 	} else {
 		o := rotate.OpenSSH{Path: *sshPath, Args: []string{"-o", "StrictHostKeyChecking=yes", "-l", *hostUser}}
 		if *sshConfig != "" {

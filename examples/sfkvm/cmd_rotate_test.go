@@ -380,3 +380,41 @@ func TestRotateOnATerminal(t *testing.T) {
 	}
 	l.agree(t, 0, rotatedPW)
 }
+
+// By default root logs in to the other hosts by key with sfkvm's own
+// client (--identity here), host keys checked against --known-hosts;
+// --host-password-file with --identity is a usage error.
+func TestRotateHostsByKey(t *testing.T) {
+	l := newRotateLab(t, 1, 0)
+	ns := sshdtest.NewNetNS(t, 1)
+	id := filepath.Join(l.dir, "root_host_key")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", id).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	pub, _ := os.ReadFile(id + ".pub")
+	auth := filepath.Join(l.dir, "host_authorized_keys")
+	os.WriteFile(auth, pub, 0o600)
+	hs := sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs, HostKeyTypes: []string{"ed25519"},
+		Extra: []string{"AuthorizedKeysFile " + auth}})
+	known, _ := os.ReadFile(l.guestKnown)
+	os.WriteFile(l.guestKnown, append(known, hs.KnownHostsLine(ns.GuestIPs[0], 22, "ssh-ed25519")+"\n"...), 0o600)
+	hd := filepath.Join(l.dir, "cfhost2")
+	os.Mkdir(hd, 0o700)
+	data, _ := os.ReadFile(l.conf)
+	l.hostFiles = []string{filepath.Join(hd, "kvmguests.conf")}
+	os.WriteFile(l.hostFiles[0], data, 0o600)
+	hosts := ns.GuestIPs[0] + "=" + l.hostFiles[0]
+	args := []string{"rotate", "-f", l.conf, "--key", l.keyFile, "--native", "--password-stdin", "--known-hosts", l.guestKnown, "--hosts", hosts}
+
+	if r := runCLI(t, rotatedPW+"\n", append(args, "--identity", id, "--host-password-file", id)...); r.code != exitUsage {
+		t.Errorf("--identity with --host-password-file: exit %d\n%s", r.code, r.stderr)
+	}
+	r := runCLI(t, rotatedPW+"\n", append(args, "--identity", id)...)
+	if r.code != exitOK || !strings.Contains(r.stdout, ns.GuestIPs[0]) {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.agree(t, 0, rotatedPW)
+	if hs.CountLog("Accepted publickey for root") == 0 {
+		t.Errorf("root did not log in by key:\n%s", hs.Log())
+	}
+}
