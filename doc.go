@@ -47,11 +47,17 @@
 // simulated shutdown facility and a libvirt store, with faults as options,
 // so that another project's tests run the whole procedure in a few lines.
 //
+// Package rotate composes them too (cipher, kvmguests, sshcheck and
+// preflight's targets): rotate.Run changes guests' passwords and every
+// host's kvmguests.conf together, each step proven by a login or a
+// read-back, with the old password put back on any failure before the
+// files are written, and a loud report naming the hosts left behind after.
+//
 // The reference command line in examples/sfkvm is a thin shell over them;
 // its preflight command prints preflight's report, and its demo command
 // runs the procedure against the lab. examples/genconf,
-// examples/probefleet, examples/setupall and examples/readiness are short
-// programs that embed the library.
+// examples/probefleet, examples/setupall, examples/readiness and
+// examples/rotateone are short programs that embed the library.
 //
 // # Start here
 //

@@ -2,8 +2,8 @@
 // of a PRIMECLUSTER KVM cluster: it composes the step packages (kvmguests,
 // cipher, sshcheck, sdfacility, migratesetup) into the whole-procedure
 // check of the manual's section F.2.2, one result per check and target. It
-// is the one package of the module that imports the others; the step
-// packages stay usable alone.
+// imports the others (as package rotate does, for password rotation); the
+// step packages stay usable alone.
 //
 // The main call:
 //

@@ -2,6 +2,7 @@ package sshcheck
 
 import (
 	"errors"
+	"io"
 	"sync"
 )
 
@@ -22,6 +23,8 @@ const (
 type Limits struct {
 	MaxStdout int64 // 0 (or less) means DefaultMaxStdout
 	MaxStderr int64 // 0 (or less) means DefaultMaxStderr
+
+	stdin io.Reader // what the command reads (RunInput); nil: nothing
 }
 
 func (l Limits) withDefaults() Limits {

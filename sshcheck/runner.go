@@ -88,6 +88,9 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		mu.Unlock()
 		defer s.Close()
 		s.Stdout, s.Stderr = o, e
+		if lim.stdin != nil {
+			s.Stdin = lim.stdin
+		}
 		done <- s.Run(line)
 	}()
 	// kill ends the session without waiting for the remote side: a host

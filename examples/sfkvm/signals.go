@@ -43,8 +43,56 @@ func (o *onSignals) watch(sigs <-chan os.Signal) {
 	select {
 	case <-sigs:
 	case <-time.After(o.grace):
+		if held := heldRun(); held != nil {
+			select {
+			case <-sigs:
+			case <-held:
+				return // the command reports, and run exits with its code
+			}
+		}
 	}
 	o.end()
+}
+
+// holds counts the commands that are in a stretch which the grace period
+// must not cut short: rotate, between changing a guest's password and
+// reporting what every guest and host holds (its rollback has a bound of
+// its own). A second signal still ends the process at once.
+var holds struct {
+	sync.Mutex
+	n    int
+	done chan struct{} // closed when n returns to 0
+}
+
+// holdGrace marks the start of such a stretch; release marks its end.
+func holdGrace() (release func()) {
+	holds.Lock()
+	defer holds.Unlock()
+	if holds.n == 0 {
+		holds.done = make(chan struct{})
+	}
+	holds.n++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			holds.Lock()
+			defer holds.Unlock()
+			if holds.n--; holds.n == 0 {
+				close(holds.done)
+			}
+		})
+	}
+}
+
+// heldRun returns a channel closed when every hold is released, or nil
+// when none is held.
+func heldRun() <-chan struct{} {
+	holds.Lock()
+	defer holds.Unlock()
+	if holds.n == 0 {
+		return nil
+	}
+	return holds.done
 }
 
 // interruptedMessage is the last line of every run that a signal cut short.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
 )
 
@@ -59,6 +63,37 @@ func TestTheGracePeriodEndsARunThatIgnoresTheSignal(t *testing.T) {
 	}
 }
 
+// A command that holds the grace period (rotate putting passwords back)
+// is not cut short when it passes; it ends the run itself, and a second
+// signal still ends it at once.
+func TestAHeldRunOutlivesTheGracePeriod(t *testing.T) {
+	release := holdGrace()
+	defer release()
+	_, sigs, exits, _, _ := newWatcher(10 * time.Millisecond)
+	sigs <- syscall.SIGINT
+	select {
+	case code := <-exits:
+		t.Fatalf("exit %d during a held stretch", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	sigs <- syscall.SIGINT
+	select {
+	case <-exits:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second signal did not end a held run")
+	}
+
+	_, sigs, exits, _, _ = newWatcher(10 * time.Millisecond)
+	sigs <- syscall.SIGINT
+	time.Sleep(50 * time.Millisecond)
+	release()
+	select {
+	case code := <-exits:
+		t.Errorf("exit %d after the release: the command exits with its own code", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
 func TestARunThatFinishesExitsOnce(t *testing.T) {
 	o, _, exits, stderr, _ := newWatcher(time.Hour)
 	o.finish(exitFailed)
@@ -75,6 +110,18 @@ func TestEveryCommandEndsAnInterruptedRunTheSameWay(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join("testdata", "ok.conf")
 	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true})
+	keyFile := filepath.Join(dir, "sfkvm.key")
+	key, err := cipher.CreateKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := kvmguests.Guest{Name: "guest1", HostCFName: "cfhost1", ClusterName: "c1", CFName: "cfguest1", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
+	tok, _ := key.Seal(cipher.SecretFromString("Old-pw-1"), preflight.GuestContext(g))
+	g.Password = kvmguests.Token(tok)
+	var cfg kvmguests.Config
+	cfg.Add(g)
+	rotateConf := filepath.Join(dir, "kvmguests.conf")
+	os.WriteFile(rotateConf, kvmguests.Format(&cfg), 0o600)
 	for _, args := range [][]string{
 		{"check", "--no-perm", "-f", conf},
 		{"compare", conf, conf},
@@ -83,6 +130,7 @@ func TestEveryCommandEndsAnInterruptedRunTheSameWay(t *testing.T) {
 		{"sd", "restart", "--sdtool", p.SDTool},
 		{"probe", "--no-perm", "-f", conf, "--password-stdin"},
 		{"migratesetup", "-c", "-i", "192.0.2.1", "--cfname", "cfhost1", "--hostinfo", filepath.Join(dir, "hostinfo")},
+		{"rotate", "-f", rotateConf, "--key", keyFile, "--native", "--password-stdin"},
 		{"hostinfo", "--watch", "--device", filepath.Join(dir, "hostinfo")},
 	} {
 		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {

@@ -30,6 +30,9 @@ type Command struct {
 	Env  map[string]string // leading NAME=value words
 	Args []string          // the words after them and after any `sudo -n [--]`
 	Sudo bool              // it came through sudo, which let it run as root
+	// Stdin is what the client sends the command (until it closes its
+	// side): a handler of chpasswd reads USER:PASSWORD lines from it.
+	Stdin io.Reader
 }
 
 // Reply is what a command prints and how it exits.
@@ -84,9 +87,9 @@ func (s Script) Handler(c Command) Reply {
 }
 
 // exec parses the line, applies the user's sudo policy and calls the handler.
-func (s *Server) exec(user, line string) Reply {
+func (s *Server) exec(user, line string, stdin io.Reader) Reply {
 	env, args, err := SplitCommand(line)
-	c := Command{User: user, Line: line, Env: env, Args: args}
+	c := Command{User: user, Line: line, Env: env, Args: args, Stdin: stdin}
 	defer func() {
 		s.mu.Lock()
 		s.commands = append(s.commands, c)

@@ -305,7 +305,7 @@ func (s *Server) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request) 
 				}
 				once.Do(func() { close(gone) })
 			}()
-			reply := s.exec(user, p.Line)
+			reply := s.exec(user, p.Line, ch)
 			if reply.Hang {
 				select {
 				case <-gone:

@@ -75,7 +75,7 @@ func TestSudoPolicies(t *testing.T) {
 		{"e", "sudo -n true", 127, "sh: 1: sudo: not found\n"},
 		{"a", "nosuch", 127, "sh: 1: nosuch: not found\n"},
 	} {
-		r := s.exec(tc.user, tc.line)
+		r := s.exec(tc.user, tc.line, nil)
 		if r.ExitStatus != tc.status || r.Stderr != tc.stderr {
 			t.Errorf("%s: %q = %d %q, want %d %q", tc.user, tc.line, r.ExitStatus, r.Stderr, tc.status, tc.stderr)
 		}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/rotate"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+func init() {
+	commands["rotate"] = command{
+		summary: "change guests' passwords and every host's kvmguests.conf together, proven by logins",
+		run:     runRotate,
+	}
+}
+
+const rotateSynopsis = `[-f FILE] [--guests NAME,...] [--hosts HOST,...] [--password-stdin | --generate FILE] [--key FILE [--native] | --old-password-file FILE] [--dry-run] [flags]
+       sfkvm rotate --resume [-f FILE] --hosts HOST,... [flags]
+Changes the password of guest_user on the chosen guests (default: every
+guest of the file) and their guest_passwd tokens in kvmguests.conf on this
+host and on every host of --hosts, in this order, each step proven:
+the copies on the other hosts must equal this host's file; per guest, the
+new token is made (the vendor's sfcipher, or --native --key: sfkvm's sealed
+format), the current login is proven, the password is changed with
+chpasswd (through sudo -n; the password on stdin, never in argv) and a
+fresh login with it is proven; any failure puts the old password back and
+proves it. Then this host's file and every other host's are replaced
+atomically and read back. A host that cannot be written is named, with
+each guest's token fingerprints, and --resume finishes the job.
+The new password is asked twice without echo, read as one line with
+--password-stdin, or generated (--generate FILE: written to a new
+root-only FILE first). The current password comes from the sealed tokens
+(--key) or from --old-password-file. Root logs in to the other hosts by
+key (ssh-agent, then root's default identities, or --identity FILE),
+host keys checked against --known-hosts, or by password with
+--host-password-file; --ssh or --ssh-config FILE use the system's ssh
+client instead (BatchMode). HOST=PATH names a copy at another path.
+`
+
+func runRotate(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "rotate", rotateSynopsis)
+	file := fs.String("f", kvmguests.DefaultPath, "this host's kvmguests.conf")
+	guests := fs.String("guests", "", "the guest-names to rotate, comma-separated (default: all)")
+	hosts := fs.String("hosts", "", "the other hosts, comma-separated; HOST=PATH for a copy at another path")
+	passwordStdin := fs.Bool("password-stdin", false, "read the new password as one line from stdin")
+	generate := fs.String("generate", "", "generate the new password and write it to this new root-only `FILE` first")
+	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens: opens the current tokens (and seals the new ones with --native)")
+	native := fs.Bool("native", false, "make sealed tokens with --key instead of running the vendor's sfcipher")
+	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
+	oldPasswordFile := fs.String("old-password-file", "", "root-only `FILE` whose first line is the guests' current password (for vendor tokens)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests (default root's ~/.ssh/known_hosts)")
+	port := fs.Int("port", 22, "SSH port of the guests")
+	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
+	hostUser := fs.String("host-user", "root", "user on the other hosts")
+	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password (password login to the hosts instead of keys)")
+	sshPath := fs.String("ssh", "", "reach the other hosts with this ssh `client` (root's ssh_config, keys and agent) instead of sfkvm's own")
+	sshConfig := fs.String("ssh-config", "", "ssh_config `FILE` for the system's ssh client (implies --ssh ssh)")
+	parallel := fs.Int("parallel", rotate.DefaultParallel, "guests (and hosts) at once")
+	dryRun := fs.Bool("dry-run", false, "prove the logins and copies, make the tokens, change nothing")
+	resume := fs.Bool("resume", false, "copy this host's file to the hosts whose copy differs, and read every copy back")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the rollback has its own)")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "sfkvm rotate: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
+	case *passwordStdin && *generate != "":
+		return fail(exitUsage, "give --password-stdin or --generate, not both")
+	case *native && *keyFile == "":
+		return fail(exitUsage, "--native needs --key FILE")
+	case *native && *sfcipherPath != "":
+		return fail(exitUsage, "--native and --sfcipher do not go together")
+	case *keyFile != "" && *oldPasswordFile != "":
+		return fail(exitUsage, "give --key or --old-password-file, not both")
+	case *identity != "" && *hostPasswordFile != "":
+		return fail(exitUsage, "give --identity or --host-password-file, not both")
+	case (*sshPath != "" || *sshConfig != "") && (*identity != "" || *hostPasswordFile != ""):
+		return fail(exitUsage, "--ssh and --ssh-config use the system's ssh client, whose keys come from ssh_config: --identity and --host-password-file are for sfkvm's own")
+	case *resume && *hosts == "":
+		return fail(exitUsage, "--resume needs --hosts: the hosts whose copy to replace")
+	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
+		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	p := rotate.Plan{File: *file, GuestPort: *port, Parallel: *parallel, DryRun: *dryRun,
+		FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""}}
+	if *guests != "" {
+		p.Guests = strings.Split(*guests, ",")
+	}
+	// The other hosts.
+	var targets []sshcheck.Target
+	var hostPW sshcheck.PasswordSource
+	if *hostPasswordFile != "" {
+		pw, err := readSecretFile(*hostPasswordFile)
+		if err != nil {
+			return fail(secretFileExit(err), "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer pw.Wipe()
+		hostPW = pw
+	}
+	hostKeys, err := hostKeySource(*identity, hostPW != nil)
+	if err != nil {
+		return fail(identityExit(err), "--identity: %v", err)
+	}
+	if *hosts != "" {
+		for _, h := range strings.Split(*hosts, ",") {
+			name, path, _ := strings.Cut(h, "=")
+			if name == "" {
+				return fail(exitUsage, "--hosts: an empty host name")
+			}
+			p.Hosts = append(p.Hosts, rotate.Host{Name: name, File: path})
+			targets = append(targets, sshcheck.Target{Name: name, Address: name, User: *hostUser, Password: hostPW, Keys: hostKeys})
+		}
+	}
+	opts := sshcheck.Options{Parallel: *parallel}
+	if *knownHosts != "" {
+		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	prober, err := sshcheck.New(opts)
+	if err != nil {
+		return fail(knownHostsExit(err), "%v", err)
+	}
+	p.Prober = prober
+	if *sshPath == "" && *sshConfig == "" {
+		p.Connect = rotate.SSHConnector(prober, targets) // by key, or by password with --host-password-file
+	} else {
+		o := rotate.OpenSSH{Path: *sshPath, Args: []string{"-o", "StrictHostKeyChecking=yes", "-l", *hostUser}}
+		if *sshConfig != "" {
+			o.Args = append([]string{"-F", *sshConfig}, o.Args...)
+		}
+		p.Connect = o.Connector()
+	}
+	if *resume {
+		defer holdGrace()()
+		return printRotate(e, *format, rotate.Retry(ctx, p))
+	}
+
+	// The current password, and the new tokens.
+	var key *cipher.Key
+	if *keyFile != "" {
+		if key, err = cipher.LoadKey(*keyFile); err != nil {
+			return fail(keyFileExit(err), "--key: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer key.Wipe()
+	}
+	switch {
+	case key != nil:
+		warn := &lockedWriter{w: e.stderr}
+		p.OldPassword = func(g kvmguests.Guest) sshcheck.PasswordSource {
+			return preflight.SealedPassword(key, g, cipher.OpenOptions{}, warn.println)
+		}
+	case *oldPasswordFile != "":
+		pw, err := readSecretFile(*oldPasswordFile)
+		if err != nil {
+			return fail(secretFileExit(err), "--old-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer pw.Wipe()
+		p.OldPassword = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
+	default:
+		return fail(exitUsage, "the guests' current password is needed to prove the login and to put it back on failure: give --key (sealed tokens) or --old-password-file FILE")
+	}
+	if *native {
+		p.Encrypter = func(g kvmguests.Guest) cipher.Encrypter { return key.ForGuest(preflight.GuestContext(g)) }
+	} else {
+		path, code := findVendorTool(e, *sfcipherPath)
+		if code != exitOK {
+			return code
+		}
+		enc := &cipher.Sfcipher{Path: path}
+		p.Encrypter = func(kvmguests.Guest) cipher.Encrypter { return enc }
+	}
+
+	// The new password.
+	var pw cipher.Secret
+	switch {
+	case *generate != "":
+		if pw, err = rotate.Generate(0); err != nil {
+			return fail(exitFailed, "%v", err)
+		}
+		if !*dryRun {
+			if err := rotate.WritePasswordFile(*generate, pw); err != nil {
+				pw.Wipe()
+				code := exitNoPerm
+				if !errors.Is(err, rotate.ErrExists) {
+					code = secretFileExit(err)
+				}
+				return fail(code, "--generate: %v", err)
+			}
+			fmt.Fprintf(e.stderr, "sfkvm rotate: the new password is in %s (mode 0600)\n", *generate)
+		}
+	default:
+		var code int
+		if pw, code = readPassword(ctx, e, *passwordStdin); code != exitOK {
+			return code
+		}
+	}
+	defer pw.Wipe()
+	p.NewPassword = pw
+	// A signal cancels the run, which then puts passwords back or finishes
+	// the hosts (within rotate.DefaultCleanupTimeout) and reports: the
+	// grace period after a signal must not end it before the report.
+	defer holdGrace()()
+	return printRotate(e, *format, rotate.Run(ctx, p))
+}
+
+// printRotate prints the report; exit 1 when anything failed, with a loud
+// last line on stderr when a guest's password and a host's file disagree.
+func printRotate(e *env, format outputFormat, rep rotate.Report) int {
+	if format == "json" {
+		writeJSON(e.stdout, rep)
+	} else {
+		rep.WriteText(e.stdout)
+	}
+	switch {
+	case rep.Err != nil:
+		fmt.Fprintf(e.stderr, "sfkvm rotate: %s; nothing was changed\n", strings.TrimPrefix(rep.Err.Error(), "rotate: "))
+		var pe *cipher.PolicyError
+		switch {
+		case errors.As(rep.Err, &pe), errors.Is(rep.Err, rotate.ErrUnknownGuest):
+			return exitConfig
+		case errors.Is(rep.Err, os.ErrNotExist):
+			return exitNoInput
+		}
+		return exitFailed
+	case rep.Mismatch():
+		next := "see the guests marked MISMATCH"
+		if rep.Resume != "" {
+			next = "finish with: " + rep.Resume
+		}
+		fmt.Fprintf(e.stderr, "sfkvm rotate: MISMATCH: guests' passwords and some hosts' kvmguests.conf disagree; %s\n", next)
+		return exitFailed
+	case rep.Failed():
+		return exitFailed
+	}
+	return exitOK
+}

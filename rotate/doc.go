@@ -1,0 +1,73 @@
+// Package rotate changes the login password of KVM guests and the
+// guest_passwd tokens of kvmguests.conf on every host OS together, proving
+// each step by a login, so that the guests' passwords and every host's file
+// never disagree without the report saying so. Like preflight, it composes
+// the step packages (cipher, kvmguests, sshcheck, preflight's targets and
+// sealed-token opening); they stay usable alone.
+//
+//	rep := rotate.Run(ctx, rotate.Plan{
+//		NewPassword: pw,                                     // cipher.Secret
+//		OldPassword: func(g kvmguests.Guest) sshcheck.PasswordSource { return oldPW },
+//		Encrypter:   func(kvmguests.Guest) cipher.Encrypter { return &cipher.Sfcipher{} },
+//		Prober:      prober,                                 // sshcheck.New(...)
+//		Hosts:       []rotate.Host{{Name: "cfhost2"}},
+//		Connect:     rotate.SSHConnector(prober, hostTargets), // or rotate.OpenSSH{}.Connector()
+//	})
+//	rep.WriteText(os.Stdout)
+//	if rep.Mismatch() { /* act now: rep.Resume */ }
+//
+// # The order, and what each step proves
+//
+//  1. The plan: the new password passes cipher.CheckPassword; this host's
+//     file parses without errors; every guest named is in it.
+//  2. Every other host's copy is read (sha256sum) and must be
+//     byte-identical to this host's file: a host that cannot be reached,
+//     or whose copy was edited apart, stops the run before any guest
+//     changes (ErrCopiesDiffer).
+//  3. Per guest, at most Parallel at once: the new token is made (the
+//     vendor's sfcipher, or a sealed token bound to the guest); the current
+//     login is proven with the old password (and sudo -n for a non-root
+//     guest_user); the password is changed with `chpasswd` (through
+//     `sudo -n` for a non-root user), "USER:PASSWORD" on its stdin, never in
+//     argv; a fresh login with the new password proves it. Any failure from
+//     the change on puts the old password back through the session still
+//     logged in with it and proves it by a fresh login: the guest is Kept.
+//     A guest that cannot be proven either way is a Mismatch.
+//  4. Once, after every guest: the new file (the old one with the rotated
+//     guests' new tokens; a guest that failed keeps its old token) replaces
+//     this host's file atomically (internal/safefile: a 0600 temporary file
+//     in the same folder, fsync, rename, folder fsync). If that fails, or the
+//     run was interrupted before it, every rotated guest gets its old
+//     password back, proven by a login: nothing changed anywhere.
+//  5. From here there is no going back: an interrupt no longer stops the
+//     run, which finishes the other hosts within CleanupTimeout (a second
+//     signal ends the sfkvm program at once). Every other host's file is replaced by a small sh script run over SSH
+//     with the file on stdin: mktemp in the same folder (0600 from the first
+//     byte, umask 077), dd conv=fsync, the SHA-256 of what arrived checked
+//     against what was sent (so a transfer cut short is never renamed into
+//     place), chown root, mv -f (rename), sync of the folder.
+//  6. Every copy is read back (sha256sum), even after an interrupt, and
+//     compared with the new file. A host that does not hold it is named in
+//     the report, which then says MISMATCH, shows each rotated guest's old
+//     and new token fingerprints and the command that finishes the job
+//     (Report.Resume); Retry does it: it copies this host's file to every
+//     host whose copy differs, and reads every copy back.
+//
+// Tokens appear only as keyed fingerprints ("<token hmac:1a2b3c4d>", the
+// form kvmguests' diffs use); passwords never appear.
+//
+// # Hosts
+//
+// Hosts are reached through HostRunner, which *sshcheck.Client implements
+// (SSHConnector: a key or a password login, as the targets say) and OpenSSH
+// implements through the system's ssh client (root's ssh_config, keys and
+// agent, BatchMode). The host user must be root, or have sudo -n for sh.
+//
+// # What it does not do
+//
+// It does not change the guests' password ageing, does not restart
+// anything, and cannot tell what PRIMECLUSTER has cached: run sfkvm
+// preflight afterwards. A run killed hard (SIGKILL, power loss) during
+// step 3 can leave a guest with the new password and the files with the old
+// token; the token fingerprints of the last report say which.
+package rotate
