@@ -120,7 +120,7 @@ func TestFileDiffers(t *testing.T) {
 	s.hosts[1].conf = s.confText() + "# edited on h2\n"
 	rep := site.Run(context.Background(), s.cfg)
 	r := row(t, rep, site.ConfSame.ID, "/etc/opt/FJSVcluster/etc/kvmguests.conf")
-	if r.Status != preflight.Fail || strings.Count(r.Detail, "sha256 ") != 2 || !strings.Contains(r.Detail, ": h2") {
+	if r.Status != preflight.Fail || r.Reason != "2 different copies on 2 hosts" || strings.Count(r.Detail, "sha256 ") != 2 || !strings.Contains(r.Detail, ": h2") {
 		t.Errorf("site.conf: %+v", r)
 	}
 	if rep.Hosts[0].ConfSHA256 == rep.Hosts[1].ConfSHA256 {
@@ -252,5 +252,25 @@ func TestKeygenOutput(t *testing.T) {
 	}
 	if r := row(t, rep, site.GuestKeySame.ID, "guest03 198.51.100.3"); r.Status != preflight.Fail {
 		t.Errorf("no entry on h2: %+v", r)
+	}
+}
+
+// A host whose preflight never ends costs HostTimeout, and the others
+// are reported as usual.
+func TestHungPreflight(t *testing.T) {
+	s := twoHosts()
+	s.hosts[0].preflight = &sshtest.Reply{Hang: true}
+	s.start(t) // the prober's CommandTimeout is 10s
+	s.cfg.HostTimeout = 500 * time.Millisecond
+	start := time.Now()
+	rep := site.Run(context.Background(), s.cfg)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v with HostTimeout 0.5s", d)
+	}
+	if r := row(t, rep, site.HostReached.ID, "h1"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "timed out") && !strings.Contains(r.Reason, "deadline") {
+		t.Errorf("h1: %+v", r)
+	}
+	if r := row(t, rep, site.HostReached.ID, "h2"); r.Status != preflight.OK || rep.Hosts[1].Seconds <= 0 {
+		t.Errorf("h2: %+v %+v", r, rep.Hosts[1])
 	}
 }
