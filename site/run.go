@@ -42,6 +42,10 @@ var (
 	ErrPreflight = errors.New("sfkvm preflight did not run")
 )
 
+// errNotReached stands for what could not be read on a host that was not
+// reached: its site.host row says why.
+var errNotReached = errors.New("not reached (see its site.host row)")
+
 // Config says which hosts make the site and how to reach them.
 type Config struct {
 	// Hosts are the cluster's hosts. A target without User logs in as
@@ -211,7 +215,7 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 	c, err := p.Dial(ctx, t)
 	if err != nil {
 		h.err = err
-		h.confErr, h.infoErr, h.keysErr = err, err, err
+		h.confErr, h.infoErr, h.keysErr = errNotReached, errNotReached, errNotReached
 		return
 	}
 	defer c.Close()

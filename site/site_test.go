@@ -62,7 +62,7 @@ func TestUnreachableHostIsARow(t *testing.T) {
 		t.Errorf("hosts: %+v", rep.Hosts)
 	}
 	// The others' checks still ran, and say what they could not see.
-	if r := row(t, rep, site.ConfSame.ID, "/etc/opt/FJSVcluster/etc/kvmguests.conf"); r.Status != preflight.Fail || !strings.Contains(r.Detail, "h3: ") {
+	if r := row(t, rep, site.ConfSame.ID, "/etc/opt/FJSVcluster/etc/kvmguests.conf"); r.Status != preflight.Fail || !strings.Contains(r.Detail, "h3: not reached (see its site.host row)") {
 		t.Errorf("site.conf: %+v", r)
 	}
 	if r := row(t, rep, site.GuestSetUpWhereRuns.ID, "guest01"); r.Status != preflight.OK {
