@@ -167,4 +167,3 @@ func readHostsFile(path string) ([]string, error) {
 	}
 	return hosts, nil
 }
-
