@@ -24,7 +24,7 @@ var (
 	GuestKeySame = &Check{ID: "site.guestkey", Step: "1.5", Title: "one guest host key",
 		Doc: "root's known_hosts on every host holds the same key for the guest (a guest rebuilt and re-trusted on one host only fails here); one row per guest"}
 	GuestSetUpWhereRuns = &Check{ID: "site.setup", Step: "3", Title: "set up where it runs",
-		Doc: "the guest runs on one host and is set up there (that host's guest.setup is OK); one row per guest"}
+		Doc: "the guest runs on one host and is set up there (that host's guest.setup is OK); one row per guest; SKIP when it runs on none of the hosts seen and some host's domains were not seen (not reached, no libvirt)"}
 	GuestKnowsHosts = &Check{ID: "site.knowshost", Step: "5", Title: "knows every host",
 		Doc: "root on the guest knows every host's key: each reached host's guest.knowshost rows for the guest are OK; one row per guest"}
 )

@@ -274,3 +274,19 @@ func TestHungPreflight(t *testing.T) {
 		t.Errorf("h2: %+v %+v", r, rep.Hosts[1])
 	}
 }
+
+// A guest seen on no host is a SKIP when some host's domains could not be
+// listed (no libvirt there): it may run there.
+func TestSetUpUnseen(t *testing.T) {
+	s := twoHosts()
+	s.hosts[1].running = nil
+	s.hosts[1].preflight = &sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[{"check":"guest.setup","step":"3","title":"guest set up","target":"(guests here)","status":"SKIP","reason":"libvirt cannot be reached"}]}`}
+	s.start(t)
+	rep := site.Run(context.Background(), s.cfg)
+	if r := row(t, rep, site.GuestSetUpWhereRuns.ID, "guest02"); r.Status != preflight.Skip || r.Reason != "runs on none of the hosts seen; not seen: h2 (its domains were not listed)" {
+		t.Errorf("guest02: %+v", r)
+	}
+	if r := row(t, rep, site.GuestSetUpWhereRuns.ID, "guest01"); r.Status != preflight.OK {
+		t.Errorf("guest01: %+v", r)
+	}
+}
