@@ -18,8 +18,14 @@
 //
 //	cat -- /etc/opt/FJSVcluster/etc/kvmguests.conf   at most kvmguests.MaxSize
 //	cat -- /var/lib/sfkvm/hostinfo                   at most migratesetup.MaxFileSize
-//	sh -c 'ssh-keygen -F NAME -f /root/.ssh/known_hosts' for every guest of its copy
+//	cat -- /root/.ssh/known_hosts                    at most MaxKnownHosts
 //	sfkvm preflight --format=json [Config.PreflightArgs]   stdout at most 64 MiB
+//
+// The guests of its copy of kvmguests.conf are looked up in its
+// known_hosts here, as ssh-keygen -F would find them (plain and hashed
+// names, patterns and their negations, markers), rather than with one
+// ssh-keygen per guest on the host: a thousand processes per host, each
+// reading the whole file, were most of a 1,000-guest site's time.
 //
 // kvmguests.conf is only hashed and parsed for its guests' names,
 // addresses and host-cfname: its password tokens are never printed. The

@@ -44,7 +44,7 @@ type fakeHost struct {
 	notSetUp         string            // a running guest without the disk
 	unknownHost      string            // a guest that does not know this host
 	preflight        *sshtest.Reply    // replaces the report
-	keygen           *sshtest.Reply    // replaces the ssh-keygen -F script's answer
+	knownHosts       *sshtest.Reply    // replaces root's known_hosts
 	down             bool              // a black hole
 }
 
@@ -104,6 +104,21 @@ func (s *fakeSite) handler(h *fakeHost) sshtest.Handler {
 	return func(c sshtest.Command) sshtest.Reply {
 		a := c.Args
 		switch {
+		case len(a) == 3 && a[0] == "cat" && a[2] == "/root/.ssh/known_hosts":
+			if h.knownHosts != nil {
+				return *h.knownHosts
+			}
+			var out strings.Builder
+			for _, g := range s.guests {
+				k := g.key
+				if h.keys != nil {
+					k = h.keys[g.ip]
+				}
+				if k != "" {
+					fmt.Fprintf(&out, "%s %s\n", g.ip, k)
+				}
+			}
+			return sshtest.Reply{Stdout: out.String()}
 		case len(a) == 3 && a[0] == "cat" && a[1] == "--":
 			switch {
 			case a[2] == "/etc/opt/FJSVcluster/etc/kvmguests.conf" && !h.noConf:
@@ -119,26 +134,6 @@ func (s *fakeSite) handler(h *fakeHost) sshtest.Handler {
 				return sshtest.Reply{Stdout: string(b)}
 			}
 			return sshtest.Reply{Stderr: "cat: " + a[2] + ": No such file or directory\n", ExitStatus: 1}
-		case len(a) >= 5 && a[0] == "sh" && a[1] == "-c" && a[4] == "/root/.ssh/known_hosts":
-			if h.keygen != nil {
-				return *h.keygen
-			}
-			var out strings.Builder
-			for _, name := range a[5:] {
-				k := ""
-				for _, g := range s.guests {
-					if g.ip == name {
-						k = g.key
-					}
-				}
-				if h.keys != nil {
-					k = h.keys[name]
-				}
-				if k != "" {
-					fmt.Fprintf(&out, "# Host %s found: line 1 \n%s %s\n", name, name, k)
-				}
-			}
-			return sshtest.Reply{Stdout: out.String()}
 		case len(a) >= 3 && a[0] == "sfkvm" && a[1] == "preflight" && a[2] == "--format=json":
 			if h.preflight != nil {
 				return *h.preflight

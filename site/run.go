@@ -3,7 +3,10 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -280,64 +283,153 @@ func sha(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// keyScript looks up each guest in known_hosts with ssh-keygen -F, one
-// shell for all: $1 is the file, the rest the names.
-const keyScript = `f=$1; shift; for a do ssh-keygen -F "$a" -f "$f"; done; exit 0`
+// MaxKnownHosts caps root's known_hosts as read from a host.
+const MaxKnownHosts = 16 << 20
 
-// knownKeys reads the known_hosts entries of the guests: one command for
-// all of them, whose output ssh-keygen heads "# Host NAME found: line N".
+// knownKeys reads root's known_hosts on the host once and finds in it the
+// entries of the guests, as ssh-keygen -F would (see matchKnownHosts). One
+// ssh-keygen -F per guest would start a thousand processes on each host,
+// each reading the whole file: measured with bench/site.sh, that was most
+// of the site's time.
 func knownKeys(ctx context.Context, c *sshcheck.Client, cfg Config, guests []kvmguests.Guest) (map[string][]string, map[string]string, error) {
 	names := map[string]string{}
-	args := []string{"-c", keyScript, "sh", cfg.KnownHosts}
 	for _, g := range guests {
-		n := sshcheck.Target{Address: g.IP.String(), Port: cfg.GuestPort}.KnownHostsName()
-		names[g.Name] = n
-		args = append(args, n)
+		names[g.Name] = sshcheck.Target{Address: g.IP.String(), Port: cfg.GuestPort}.KnownHostsName()
 	}
-	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{MaxStdout: 16 << 20}, "sh", args...)
-	if err != nil {
+	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{MaxStdout: MaxKnownHosts}, "cat", "--", cfg.KnownHosts)
+	switch {
+	case err != nil:
 		return nil, names, err
+	case status != 0 && bytes.Contains(stderr, []byte("No such file")):
+		return map[string][]string{}, names, nil // no file: no guest known
+	case status != 0:
+		return nil, names, fmt.Errorf("cat %s exited %d: %s", cfg.KnownHosts, status, sshcheck.QuoteRemote(stderr))
 	}
-	if status != 0 {
-		return nil, names, fmt.Errorf("ssh-keygen -F exited %d: %s", status, sshcheck.QuoteRemote(stderr))
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
 	}
-	if len(guests) > 0 && bytes.Contains(stderr, []byte("not found")) && len(stdout) == 0 {
-		return nil, names, fmt.Errorf("ssh-keygen -F: %s", sshcheck.QuoteRemote(stderr))
-	}
-	return parseKeygen(stdout), names, nil
+	return matchKnownHosts(stdout, want), names, nil
 }
 
-// parseKeygen reads ssh-keygen -F output: after each "# Host NAME found"
-// line, the entries of NAME; each key as "type base64", with a marker
-// (@revoked, @cert-authority) before it when it has one.
-func parseKeygen(out []byte) map[string][]string {
+// matchKnownHosts returns, for each name wanted, the keys of the
+// known_hosts lines that name it ("type base64", with the marker before
+// it when the line has one: "@revoked ssh-ed25519 AAAA..."), as ssh-keygen
+// -F finds them: a plain name (compared without case), a hashed one
+// (|1|salt|hash, HMAC-SHA1), or a pattern with * and ?, unless a !pattern
+// of the same line excludes it.
+func matchKnownHosts(data []byte, want map[string]bool) map[string][]string {
 	keys := map[string][]string{}
-	cur := ""
-	for _, line := range strings.Split(string(out), "\n") {
-		line = strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(line, "# Host "); ok {
-			if i := strings.Index(rest, " found"); i > 0 {
-				cur = rest[:i]
-			}
-			continue
+	add := func(name, k string) {
+		if !contains(keys[name], k) {
+			keys[name] = append(keys[name], k)
 		}
-		if line == "" || strings.HasPrefix(line, "#") || cur == "" {
-			continue
-		}
+	}
+	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
 		marker := ""
-		if len(f) > 0 && strings.HasPrefix(f[0], "@") {
+		if strings.HasPrefix(f[0], "@") {
 			marker, f = f[0]+" ", f[1:]
 		}
 		if len(f) < 3 {
 			continue
 		}
 		k := marker + f[1] + " " + f[2]
-		if !contains(keys[cur], k) {
-			keys[cur] = append(keys[cur], k)
+		var pos, neg []string
+		for _, p := range strings.Split(f[0], ",") {
+			if n, ok := strings.CutPrefix(p, "!"); ok {
+				neg = append(neg, n)
+			} else {
+				pos = append(pos, p)
+			}
+		}
+		for _, p := range pos {
+			for _, name := range matching(p, want) {
+				if !excluded(name, neg) {
+					add(name, k)
+				}
+			}
 		}
 	}
 	return keys
+}
+
+// matching returns the names wanted that the pattern p matches.
+func matching(p string, want map[string]bool) []string {
+	switch {
+	case strings.HasPrefix(p, "|1|"):
+		parts := strings.Split(p[3:], "|")
+		if len(parts) != 2 {
+			return nil
+		}
+		salt, err1 := base64.StdEncoding.DecodeString(parts[0])
+		sum, err2 := base64.StdEncoding.DecodeString(parts[1])
+		if err1 != nil || err2 != nil {
+			return nil
+		}
+		// Each line has its salt: every name wanted is hashed with it.
+		var out []string
+		m := hmac.New(sha1.New, salt)
+		var buf [sha1.Size]byte
+		for name := range want {
+			m.Reset()
+			m.Write([]byte(name))
+			if hmac.Equal(m.Sum(buf[:0]), sum) {
+				out = append(out, name)
+			}
+		}
+		return out
+	case strings.ContainsAny(p, "*?"):
+		var out []string
+		for name := range want {
+			if glob(strings.ToLower(p), name) {
+				out = append(out, name)
+			}
+		}
+		return out
+	case want[strings.ToLower(p)]:
+		return []string{strings.ToLower(p)}
+	}
+	return nil
+}
+
+func excluded(name string, neg []string) bool {
+	for _, n := range neg {
+		if n == name || glob(strings.ToLower(n), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// glob matches OpenSSH's host patterns: * any run of characters, ? one.
+func glob(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for i := len(s); i >= 0; i-- {
+				if glob(p[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+			_, size := utf8.DecodeRuneInString(s)
+			p, s = p[1:], s[size:]
+		default:
+			if s == "" || p[0] != s[0] {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		}
+	}
+	return s == ""
 }
 
 func contains(s []string, x string) bool {

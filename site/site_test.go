@@ -11,6 +11,7 @@ import (
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/site"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 func TestHealthySite(t *testing.T) {
@@ -233,25 +234,41 @@ func TestHostTextIsEscaped(t *testing.T) {
 	}
 }
 
-// ssh-keygen -F prints hashed names and markers as they are in the file;
-// a revoked key is a key of its own, and so is a second key type.
-func TestKeygenOutput(t *testing.T) {
+// root's known_hosts is read as ssh-keygen -F reads it: hashed names, one
+// line for several names, patterns and their negations, markers (a revoked
+// key is a key of its own), comments; a missing file knows no guest.
+func TestKnownHostsForms(t *testing.T) {
 	s := twoHosts()
-	g := s.guests[0]
+	g := s.guests
 	other := newGuests(1, "x")[0].key
-	s.hosts[1].keygen = &sshtest.Reply{Stdout: "# Host " + g.ip + " found: line 3 \n|1|c2FsdA==|aGFzaA== " + g.key + "\n" +
-		"# Host " + g.ip + " found: line 9 \n@revoked " + g.ip + " " + other + "\n" +
-		"# Host " + s.guests[1].ip + " found: line 4 \n|1|c2FsdA==|aGFzaA== " + s.guests[1].key + "\n"}
+	s.hosts[1].knownHosts = &sshtest.Reply{Stdout: "# root's known_hosts\n" +
+		knownhosts.HashHostname(g[0].ip) + " " + g[0].key + "\n" +
+		"@revoked " + g[0].ip + " " + other + "\n" +
+		"otherhost," + strings.ToUpper("G") + "X," + g[1].ip + " " + g[1].key + "\n" +
+		"198.51.100.*,!" + g[3].ip + " " + g[2].key + "\n" + // a pattern: guest03's key for all but guest04
+		"198.51.100.?,!" + g[3].ip + " " + g[2].key + "\n" +
+		"garbage\n"}
 	s.start(t)
 	rep := site.Run(context.Background(), s.cfg)
 	if r := row(t, rep, site.GuestKeySame.ID, "guest01 198.51.100.1"); r.Status != preflight.Fail || !strings.Contains(r.Detail, "@revoked SHA256:") {
-		t.Errorf("a revoked key on h2 only: %+v", r)
+		t.Errorf("a hashed entry and a revoked key on h2 only: %+v", r)
 	}
-	if r := row(t, rep, site.GuestKeySame.ID, "guest02 198.51.100.2"); r.Status != preflight.OK {
-		t.Errorf("a hashed entry of the same key: %+v", r)
+	if r := row(t, rep, site.GuestKeySame.ID, "guest02 198.51.100.2"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "2 different keys") {
+		t.Errorf("guest02 named on a line of several names, and matched by a pattern: %+v", r)
 	}
-	if r := row(t, rep, site.GuestKeySame.ID, "guest03 198.51.100.3"); r.Status != preflight.Fail {
-		t.Errorf("no entry on h2: %+v", r)
+	if r := row(t, rep, site.GuestKeySame.ID, "guest03 198.51.100.3"); r.Status != preflight.OK {
+		t.Errorf("guest03 by pattern: %+v", r)
+	}
+	if r := row(t, rep, site.GuestKeySame.ID, "guest04 198.51.100.4"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "not in root's known_hosts on h2") {
+		t.Errorf("guest04 negated: %+v", r)
+	}
+
+	s = twoHosts()
+	s.hosts[1].knownHosts = &sshtest.Reply{Stderr: "cat: /root/.ssh/known_hosts: No such file or directory\n", ExitStatus: 1}
+	s.start(t)
+	rep = site.Run(context.Background(), s.cfg)
+	if r := row(t, rep, site.GuestKeySame.ID, "guest01 198.51.100.1"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "not in root's known_hosts on h2") {
+		t.Errorf("no known_hosts: %+v", r)
 	}
 }
 

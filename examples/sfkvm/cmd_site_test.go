@@ -18,7 +18,7 @@ import (
 const siteConf = "guest11 cfhost1 cluster1 cfguest11 198.51.100.11 root D0860AB04E1B8FA3\n"
 
 // siteHost is an sshtest host for sfkvm site: it answers cat of the two
-// files, the ssh-keygen -F script and `PROGRAM preflight --format=json`.
+// files and of root's known_hosts, and `PROGRAM preflight --format=json`.
 func siteHost(t *testing.T, client ssh.PublicKey, cfname, program, conf, guestKey, report string) *sshtest.Server {
 	t.Helper()
 	info := fmt.Sprintf("format 1\nhost-cfname %s\nhost-ip 192.0.2.1\nweight-link on\n", cfname)
@@ -31,8 +31,8 @@ func siteHost(t *testing.T, client ssh.PublicKey, cfname, program, conf, guestKe
 				return sshtest.Reply{Stdout: conf}
 			case strings.Join(a, " ") == "cat -- /var/lib/sfkvm/hostinfo":
 				return sshtest.Reply{Stdout: info}
-			case len(a) == 6 && a[0] == "sh" && a[4] == "/root/.ssh/known_hosts" && a[5] == "198.51.100.11":
-				return sshtest.Reply{Stdout: "# Host 198.51.100.11 found: line 1 \n198.51.100.11 " + guestKey + "\n"}
+			case strings.Join(a, " ") == "cat -- /root/.ssh/known_hosts":
+				return sshtest.Reply{Stdout: "198.51.100.11 " + guestKey + "\n"}
 			case strings.Join(a, " ") == program+" preflight --format=json --key /k":
 				return sshtest.Reply{Stdout: report}
 			}
