@@ -130,6 +130,10 @@ type hostRun struct {
 	keys      map[string][]string // known_hosts name -> its keys ("type base64"), sorted
 	keysErr   error
 	knownName map[string]string // guest name -> known_hosts name
+
+	setup      map[string][]Result // its guest.setup rows by guest (index)
+	setupBlind bool                // a guest.setup row says its domains were not listed
+	knows      map[string][]Result // its guest.knowshost rows by guest
 }
 
 // hostReport is a host's preflight report as its JSON gives it.

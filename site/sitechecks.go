@@ -31,6 +31,9 @@ func siteChecks(cfg Config, runs []*hostRun) []Result {
 	out = append(out, confSame(mk(ConfSame, cfg.File), runs))
 	out = append(out, weightLinkSame(mk(WeightLinkSame, "(every host)"), runs))
 
+	for _, h := range runs {
+		h.index()
+	}
 	guests := siteGuests(runs)
 	if guests == nil {
 		for _, c := range []*Check{HostCFNameKnown, GuestKeySame, GuestSetUpWhereRuns, GuestKnowsHosts} {
@@ -53,6 +56,29 @@ func siteChecks(cfg Config, runs []*hostRun) []Result {
 		out = append(out, knowsHosts(mk(GuestKnowsHosts, g.Name), g, runs))
 	}
 	return out
+}
+
+// index files the host's guest.setup and guest.knowshost rows by guest,
+// so that each guest's site checks read only its own rows.
+func (h *hostRun) index() {
+	h.setup, h.knows = map[string][]Result{}, map[string][]Result{}
+	if h.report == nil {
+		return
+	}
+	for _, x := range h.report.Results {
+		switch x.Check {
+		case preflight.GuestSetUp.ID:
+			if strings.HasPrefix(x.Target, "(") {
+				h.setupBlind = h.setupBlind || x.Status != preflight.OK
+			} else {
+				h.setup[x.Target] = append(h.setup[x.Target], x)
+			}
+		case preflight.GuestKnowsHost.ID:
+			if g, _, ok := strings.Cut(x.Target, " -> "); ok {
+				h.knows[g] = append(h.knows[g], x)
+			}
+		}
+	}
 }
 
 // siteGuests are the guests of the copy most hosts hold (the first such
@@ -263,14 +289,9 @@ func setUpWhereRuns(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 			blind = append(blind, h.Name+" (not reached)")
 			continue
 		}
-		for _, x := range h.report.Results {
-			switch {
-			case x.Check != preflight.GuestSetUp.ID:
-			case x.Target == g.Name:
-				where = append(where, x)
-			case strings.HasPrefix(x.Target, "(") && x.Status != preflight.OK:
-				blind = append(blind, h.Name+" (its domains were not listed)")
-			}
+		where = append(where, h.setup[g.Name]...)
+		if h.setupBlind {
+			blind = append(blind, h.Name+" (its domains were not listed)")
 		}
 	}
 	switch {
@@ -308,10 +329,7 @@ func knowsHosts(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 			continue
 		}
 		rows := 0
-		for _, x := range h.report.Results {
-			if x.Check != preflight.GuestKnowsHost.ID || !strings.HasPrefix(x.Target, prefix) {
-				continue
-			}
+		for _, x := range h.knows[g.Name] {
 			rows++
 			addr := strings.TrimPrefix(x.Target, prefix)
 			switch x.Status {
