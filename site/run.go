@@ -374,18 +374,18 @@ func matching(p string, want map[string]bool) []string {
 		if err1 != nil || err2 != nil {
 			return nil
 		}
-		// Each line has its salt: every name wanted is hashed with it.
-		var out []string
+		// Each line has its salt: the names wanted are hashed with it
+		// until one matches (a hashed pattern is one name).
 		m := hmac.New(sha1.New, salt)
 		var buf [sha1.Size]byte
 		for name := range want {
 			m.Reset()
 			m.Write([]byte(name))
 			if hmac.Equal(m.Sum(buf[:0]), sum) {
-				out = append(out, name)
+				return []string{name}
 			}
 		}
-		return out
+		return nil
 	case strings.ContainsAny(p, "*?"):
 		var out []string
 		for name := range want {
