@@ -132,7 +132,15 @@ echo "sequential loop: $(jq -s 'map(.results | length) | add' "$tmp"/loop.*.json
 
 echo "== $HOSTS hosts, $GUESTS guests, $ROUNDS rounds: sfkvm site vs sfkvm preflight on each host in turn over ssh"
 "$tmp/timeit" -n "$ROUNDS" -la site -lb ssh-loop -a "$site > /dev/null" -b "$loop" | tee "$tmp/t.txt"
+# The last run again, for its JSON (the slowest host) and how busy the
+# machine's CPUs were meanwhile: hosts, guests and client share them here,
+# so the site cannot be faster than its total CPU allows.
+cpustat() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+read -r b0 t0 < <(cpustat)
 sh -c "$site --format=json" > "$tmp/site.json" || true
+read -r b1 t1 < <(cpustat)
+busy=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f%%", t ? 100 * b / t : 0 }')
+echo "machine CPU busy during that run: $busy of $(nproc) CPUs"
 slow=$(jq -r '.hosts | max_by(.seconds) | "\(.name) \(.seconds | . * 100 | round / 100)s"' "$tmp/site.json")
 awk -v g="$GUESTS" -v slow="$slow" '
 	$1 == "site" { w = $3; c = $6 }
