@@ -122,12 +122,11 @@ type hostRun struct {
 	Host
 	err       error // why the host gave no report (site.host FAIL)
 	report    *hostReport
-	conf      []byte // its kvmguests.conf, nil when not read
-	confErr   error
+	confErr   error             // why its kvmguests.conf was not read
 	guests    []kvmguests.Guest // parsed from conf
 	info      migratesetup.HostInfo
 	infoErr   error
-	keys      map[string][]string // known_hosts name -> its keys ("type base64"), sorted
+	keys      map[string][]string // known_hosts name -> its keys ("type base64"), in file order
 	keysErr   error
 	knownName map[string]string // guest name -> known_hosts name
 
@@ -227,10 +226,13 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 	}
 	defer c.Close()
 
-	h.conf, h.confErr = catFile(ctx, c, cfg.File, kvmguests.MaxSize)
-	if h.confErr == nil {
-		h.ConfSHA256 = sha(h.conf)
-		parsed, _ := kvmguests.ParseBytes(h.conf, h.Name+":"+cfg.File, kvmguests.Options{SkipFileChecks: true, AllowSealed: true})
+	// The file is kept only as its checksum and guests: up to 64 MiB a
+	// host, and its password tokens have no business in memory longer.
+	conf, confErr := catFile(ctx, c, cfg.File, kvmguests.MaxSize)
+	h.confErr = confErr
+	if confErr == nil {
+		h.ConfSHA256 = sha(conf)
+		parsed, _ := kvmguests.ParseBytes(conf, h.Name+":"+cfg.File, kvmguests.Options{SkipFileChecks: true, AllowSealed: true})
 		if parsed != nil {
 			h.guests = parsed.Guests()
 		}
