@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# bench/site.sh (issue 14): `sfkvm site` over 10 hosts with 1,000 guests
+# (100 per host), against running `sfkvm preflight` on each host one after
+# another over ssh. Goal: the site answers in under 30 s.
+# The hosts are 10 OpenSSH sshd, each in a network namespace and a mount
+# namespace of its own (its kvmguests.conf, host information file and
+# known_hosts bind-mounted at one path), running the real sfkvm (built
+# without cgo: no libvirt, so the libvirt checks SKIP). The guests are
+# cheap in-process SSH servers (bench/siteguests) in one more namespace, so
+# that the figure measures sfkvm, not PAM. All on one bridge; traffic never
+# leaves the machine. Every host's preflight logs in to all 1,000 guests
+# (10,000 logins per run), as it would on a real site.
+# Prints the wall time, the client CPU per guest (rusage of sfkvm site
+# alone: the hosts' sfkvm runs under their sshd), the slowest host, and the
+# sequential loop's figures. Needs root, sshd, ssh, iproute2, unshare.
+# Never run by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "bench/site.sh: run as root (namespaces, sshd)" >&2; exit 77; }
+ROUNDS=${ROUNDS:-1}
+HOSTS=${HOSTS:-10}
+GUESTS=${GUESTS:-1000}
+
+tmp=$(mktemp -d)
+tag=$$
+br=sfkbr$tag
+pids=() nss=() ifs=()
+cleanup() {
+	set +e
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for i in "${ifs[@]}"; do ip link del "$i" 2>/dev/null; done
+	for n in "${nss[@]}"; do ip netns del "$n" 2>/dev/null; done
+	ip link del "$br" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p /run/sshd
+ulimit -n "$(ulimit -Hn)" # a listener per guest
+
+CGO_ENABLED=0 go build -o "$tmp/sfkvm" ./examples/sfkvm
+go build -o "$tmp/timeit" ./bench/timeit
+go build -o "$tmp/siteguests" ./bench/siteguests
+
+# One bridge in this namespace (10.234.200.1, where sfkvm site runs); each
+# namespace joins it with a veth pair. Hosts are 10.234.100.K; the guests'
+# namespace is 10.234.200.2 and holds the guests, 10.235.0.2 and up, 250 a
+# /24, which the hosts reach through it as a router: so each host has one
+# neighbour entry for all the guests, not a thousand (the kernel's
+# neighbour table, shared by every namespace, holds 1,024 by default).
+ip link add "$br" type bridge
+ifs+=("$br")
+ip addr add 10.234.200.1/16 dev "$br"
+ip link set "$br" up
+join() { # join NAME: a namespace on the bridge
+	local n=sfkb$tag-$1 h=sfkv$tag$1
+	ip netns add "$n"
+	nss+=("$n")
+	ip link add "$h" type veth peer name eth0 netns "$n"
+	ifs+=("$h")
+	ip link set "$h" master "$br" up
+	ip netns exec "$n" ip link set lo up
+	ip netns exec "$n" ip link set eth0 up
+}
+join g
+ip netns exec "sfkb$tag-g" ip addr add 10.234.200.2/16 dev eth0
+for i in $(seq 0 $((GUESTS - 1))); do echo "10.235.$((i / 250)).$((i % 250 + 2))"; done > "$tmp/guest-ips"
+sed 's|.*|address add &/32 dev eth0|' "$tmp/guest-ips" | ip netns exec "sfkb$tag-g" ip -batch -
+mkdir "$tmp/site"
+ip netns exec "sfkb$tag-g" "$tmp/siteguests" -dir "$tmp/site" -hosts "$HOSTS" < "$tmp/guest-ips" > "$tmp/guests.out" 2>&1 &
+pids+=($!)
+
+ssh-keygen -q -t ed25519 -N '' -C '' -f "$tmp/id"
+cp "$tmp/id.pub" "$tmp/authorized_keys"
+mkdir "$tmp/host" # each host's own files appear here, in its mount namespace
+hostaddrs=()
+for k in $(seq 1 "$HOSTS"); do
+	join "h$k"
+	a=10.234.100.$k
+	hostaddrs+=("$a")
+	ip netns exec "sfkb$tag-h$k" ip addr add "$a/16" dev eth0
+	ip netns exec "sfkb$tag-h$k" ip route add 10.235.0.0/16 via 10.234.200.2
+	d=$tmp/h$k
+	mkdir -p "$d/files"
+	ssh-keygen -q -t ed25519 -N '' -C '' -f "$d/ssh_host_ed25519_key"
+	printf '%s\n' "Port 22" "ListenAddress $a" "HostKey $d/ssh_host_ed25519_key" "AuthorizedKeysFile $tmp/authorized_keys" \
+		"PermitRootLogin prohibit-password" "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" \
+		"PidFile none" "MaxStartups 100:30:200" "MaxSessions 100" "StrictModes no" "UseDNS no" "PrintMotd no" "LogLevel ERROR" > "$d/sshd_config"
+	echo "$a $(cut -d' ' -f1,2 "$d/ssh_host_ed25519_key.pub")" >> "$tmp/hosts_known"
+	ip netns exec "sfkb$tag-h$k" unshare -m --propagation private sh -c \
+		"mount --bind '$d/files' '$tmp/host' && exec /usr/sbin/sshd -D -e -f '$d/sshd_config'" 2> "$d/log" &
+	pids+=($!)
+done
+for _ in $(seq 300); do grep -q ready "$tmp/guests.out" && break; sleep 0.1; done
+grep -q ready "$tmp/guests.out" || { echo "bench/site.sh: the guests did not start:"; cat "$tmp/guests.out"; exit 1; }
+for k in $(seq 1 "$HOSTS"); do
+	f=$tmp/h$k/files
+	cp "$tmp/site/kvmguests.conf" "$tmp/site/known_hosts" "$f/"
+	chmod 600 "$f/kvmguests.conf"
+	ssh-keygen -q -H -f "$f/known_hosts" > /dev/null 2>&1 # hashed, as Debian's ssh writes it (HashKnownHosts yes)
+	rm -f "$f/known_hosts.old"
+	printf 'format 1\nhost-cfname cfhost%d\nhost-ip 10.234.100.%d\nweight-link on\n' "$k" "$k" > "$f/hostinfo"
+done
+for _ in $(seq 100); do
+	up=0
+	for a in "${hostaddrs[@]}"; do (exec 3<>/dev/tcp/$a/22) 2>/dev/null && up=$((up + 1)); done
+	[ $up -eq "$HOSTS" ] && break
+	sleep 0.1
+done
+[ $up -eq "$HOSTS" ] || { echo "bench/site.sh: sshd did not start:"; cat "$tmp"/h*/log; exit 1; }
+
+pf="-f $tmp/host/kvmguests.conf --hostinfo $tmp/host/hostinfo --known-hosts $tmp/host/known_hosts --key $tmp/site/key --timeout 5m"
+pfargs=$(for w in $pf; do printf -- '--preflight-arg=%s ' "$w"; done)
+hostlist=$(IFS=,; echo "${hostaddrs[*]}")
+site="timeout 600 '$tmp/sfkvm' site --hosts $hostlist --identity '$tmp/id' --known-hosts '$tmp/hosts_known' --sfkvm '$tmp/sfkvm' \
+-f '$tmp/host/kvmguests.conf' --hostinfo '$tmp/host/hostinfo' --hosts-known-hosts '$tmp/host/known_hosts' --timeout 5m $pfargs"
+sshcmd="ssh -F /dev/null -n -i '$tmp/id' -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$tmp/hosts_known' \
+-o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -l root"
+loop="for h in ${hostaddrs[*]}; do timeout 600 $sshcmd \$h '$tmp/sfkvm' preflight --format=json $pf > '$tmp/loop.'\$h.json; done"
+
+# Every contender does the whole job once before it is timed; the site's
+# JSON gives the slowest host and shows what the hosts found.
+sh -c "$site --format=json" > "$tmp/site.json" || true
+jq -r '"site: \(.hosts | map(select(.status == "OK")) | length) of \(.hosts | length) hosts reached; \(.counts)"' "$tmp/site.json"
+jq -r '[.results[] | select(.status != "OK")] | group_by(.check + " " + .status)[] | "\(length) x \(.[0].check) \(.[0].status), e.g. \(.[0].host) \(.[0].target): \(.[0].reason)"' "$tmp/site.json"
+reached=$(jq '[.hosts[] | select(.status == "OK")] | length' "$tmp/site.json")
+[ "$reached" -eq "$HOSTS" ] || { echo "bench/site.sh: not every host answered"; jq -r '.hosts[] | "\(.name) \(.reason)"' "$tmp/site.json"; exit 1; }
+logins=$(jq '[.results[] | select(.check == "guest.login" and .status == "OK")] | length' "$tmp/site.json")
+echo "guest logins OK over all hosts: $logins of $((HOSTS * GUESTS))"
+sh -c "$loop"
+echo "sequential loop: $(jq -s 'map(.results | length) | add' "$tmp"/loop.*.json) rows from $HOSTS hosts"
+
+echo "== $HOSTS hosts, $GUESTS guests, $ROUNDS rounds: sfkvm site vs sfkvm preflight on each host in turn over ssh"
+"$tmp/timeit" -n "$ROUNDS" -la site -lb ssh-loop -a "$site > /dev/null" -b "$loop" | tee "$tmp/t.txt"
+# The last run again, for its JSON (the slowest host) and how busy the
+# machine's CPUs were meanwhile: hosts, guests and client share them here,
+# so the site cannot be faster than its total CPU allows.
+cpustat() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+read -r b0 t0 < <(cpustat)
+sh -c "$site --format=json" > "$tmp/site.json" || true
+read -r b1 t1 < <(cpustat)
+busy=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f%%", t ? 100 * b / t : 0 }')
+echo "machine CPU busy during that run: $busy of $(nproc) CPUs"
+slow=$(jq -r '.hosts | max_by(.seconds) | "\(.name) \(.seconds | . * 100 | round / 100)s"' "$tmp/site.json")
+awk -v g="$GUESTS" -v slow="$slow" '
+	$1 == "site" { w = $3; c = $6 }
+	$1 == "ssh-loop" { lw = $3 }
+	END { printf "sfkvm site: wall %.1f s (goal under 30 s: %s), client CPU %.2f s (%.2f ms per guest), slowest host %s; preflight on each host in turn over ssh: wall %.1f s\n", w / 1000, (w < 30000) ? "met" : "NOT met", c / 1000, c / g, slow, lw / 1000 }' "$tmp/t.txt"

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	iofs "io/fs"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/site"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+func init() {
+	commands["site"] = command{
+		summary: "run preflight on every host over SSH and check the whole site: one report",
+		run:     runSite,
+	}
+}
+
+// maxHostsFile bounds a --hosts-file: a site has tens of hosts.
+const maxHostsFile = 1 << 20
+
+func runSite(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "site", "--hosts HOST,... | --hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--format=text|json] [flags]")
+	hosts := fs.String("hosts", "", "the cluster's hosts, comma-separated: `ADDR` or ADDR:PORT, as this machine reaches them over SSH")
+	hostsFile := fs.String("hosts-file", "", "`file` of the cluster's hosts, one ADDR or ADDR:PORT a line (# starts a comment)")
+	user := fs.String("user", "root", "user on the hosts")
+	identity := fs.String("identity", "", "private key `file` for the hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the hosts' keys (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	sfkvm := fs.String("sfkvm", site.DefaultSFKVM, "the sfkvm program on the hosts (`path`)")
+	var pfArgs []string
+	fs.Func("preflight-arg", "an argument for sfkvm preflight on the hosts, after --format=json (repeat it: --preflight-arg=--key --preflight-arg=/etc/opt/sfkvm/key)", func(s string) error {
+		pfArgs = append(pfArgs, s)
+		return nil
+	})
+	file := fs.String("f", kvmguests.DefaultPath, "kvmguests.conf on the hosts")
+	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file on the hosts")
+	hostKnownHosts := fs.String("hosts-known-hosts", site.DefaultKnownHosts, "root's known_hosts on the hosts, where the guests' keys are")
+	guestPort := fs.Int("guest-port", 22, "SSH port of the guests")
+	parallel := fs.Int("parallel", site.DefaultParallel, "hosts at once")
+	timeout := fs.Duration("timeout", site.DefaultHostTimeout, "bound on each host, login to its preflight's report")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "sfkvm site: %s\n", fmt.Sprintf(format, a...))
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
+	case (*hosts == "") == (*hostsFile == ""):
+		return fail(exitUsage, "give --hosts or --hosts-file (one of them)")
+	case *parallel < 1 || *timeout <= 0 || *guestPort < 1 || *guestPort > 65535:
+		return fail(exitUsage, "--parallel, --timeout and --guest-port must be positive")
+	}
+	words := strings.Split(*hosts, ",")
+	if *hostsFile != "" {
+		var err error
+		if words, err = readHostsFile(*hostsFile); err != nil {
+			code := exitConfig
+			if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, iofs.ErrPermission) {
+				code = exitNoInput
+			}
+			return fail(code, "--hosts-file: %v", err)
+		}
+	}
+	keys, err := hostKeySource(*identity, false)
+	if err != nil {
+		return fail(identityExit(err), "--identity: %v", err)
+	}
+	cfg := site.Config{SFKVM: *sfkvm, PreflightArgs: pfArgs, File: *file, HostInfo: *hostinfo,
+		KnownHosts: *hostKnownHosts, GuestPort: *guestPort, Parallel: *parallel, HostTimeout: *timeout}
+	for _, w := range words {
+		t, err := hostTarget(w)
+		if err != nil {
+			return fail(exitUsage, "host %q: %v", w, err)
+		}
+		t.User, t.Keys = *user, keys
+		cfg.Hosts = append(cfg.Hosts, t)
+	}
+	opts := sshcheck.Options{CommandTimeout: *timeout}
+	if *knownHosts != "" {
+		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	if cfg.Prober, err = sshcheck.New(opts); err != nil {
+		return fail(knownHostsExit(err), "%v", err)
+	}
+	rep := site.Run(ctx, cfg)
+	code := exitOK
+	if rep.Failed() {
+		code = exitFailed
+	}
+	if *format == "json" {
+		err = writeJSON(e.stdout, rep)
+	} else {
+		err = rep.WriteText(e.stdout)
+	}
+	if err != nil {
+		return exitFailed
+	}
+	return code
+}
+
+// hostTarget reads ADDR, ADDR:PORT or [ADDR]:PORT.
+func hostTarget(w string) (sshcheck.Target, error) {
+	w = strings.TrimSpace(w)
+	t := sshcheck.Target{Name: w, Address: w}
+	if w == "" {
+		return t, errors.New("empty host")
+	}
+	if h, p, err := net.SplitHostPort(w); err == nil {
+		port, err := strconv.Atoi(p)
+		if err != nil || port < 1 || port > 65535 {
+			return t, fmt.Errorf("port %q is not a number from 1 to 65535", p)
+		}
+		t.Address, t.Port = h, port
+	} else if strings.Count(w, ":") == 1 {
+		return t, err
+	}
+	if strings.ContainsAny(t.Address, " \t/[]") {
+		return t, errors.New("not a host name or address")
+	}
+	return t, nil
+}
+
+// readHostsFile reads one host a line; blank lines and # comments are
+// skipped.
+func readHostsFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxHostsFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxHostsFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxHostsFile)
+	}
+	var hosts []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, maxHostsFile+1)
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		switch f := strings.Fields(line); len(f) {
+		case 0:
+		case 1:
+			hosts = append(hosts, f[0])
+		default:
+			return nil, fmt.Errorf("%s:%d: one host a line, not %q", path, n, strings.Join(f, " "))
+		}
+	}
+	if len(hosts) == 0 {
+		return nil, fmt.Errorf("%s: no hosts", path)
+	}
+	return hosts, nil
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/site"
+	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
+	"golang.org/x/crypto/ssh"
+)
+
+const siteConf = "guest11 cfhost1 cluster1 cfguest11 198.51.100.11 root D0860AB04E1B8FA3\n"
+
+// siteHost is an sshtest host for sfkvm site: it answers cat of the two
+// files and of root's known_hosts, and `PROGRAM preflight --format=json`.
+func siteHost(t *testing.T, client ssh.PublicKey, cfname, program, conf, guestKey, report string) *sshtest.Server {
+	t.Helper()
+	info := fmt.Sprintf("format 1\nhost-cfname %s\nhost-ip 192.0.2.1\nweight-link on\n", cfname)
+	srv, err := sshtest.Start(sshtest.Config{
+		Users: map[string]sshtest.User{"root": {AuthorizedKeys: []ssh.PublicKey{client}}},
+		Handler: func(c sshtest.Command) sshtest.Reply {
+			a := c.Args
+			switch {
+			case strings.Join(a, " ") == "cat -- /etc/opt/FJSVcluster/etc/kvmguests.conf":
+				return sshtest.Reply{Stdout: conf}
+			case strings.Join(a, " ") == "cat -- /var/lib/sfkvm/hostinfo":
+				return sshtest.Reply{Stdout: info}
+			case strings.Join(a, " ") == "cat -- /root/.ssh/known_hosts":
+				return sshtest.Reply{Stdout: "198.51.100.11 " + guestKey + "\n"}
+			case strings.Join(a, " ") == program+" preflight --format=json --key /k":
+				return sshtest.Reply{Stdout: report}
+			}
+			return sshtest.NotFound(a[0])
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func publicKeyOf(t *testing.T, path string) ssh.PublicKey {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.PublicKey()
+}
+
+func guestKey(t *testing.T) string {
+	k, err := sshtest.NewHostKey("ed25519")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey())))
+}
+
+func TestSite(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "")
+	dir := t.TempDir()
+	id := writeIdentity(t, dir, "id", "", 0o600)
+	client := publicKeyOf(t, id)
+	key := guestKey(t)
+	report, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: []preflight.Result{
+		{Check: preflight.GuestKnowsHost.ID, Step: "5", Title: "guest knows host", Target: "guest11 -> 192.0.2.1", Status: preflight.OK, Reason: "known"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: []preflight.Result{
+		{Check: preflight.GuestSetUp.ID, Step: "3", Title: "guest set up", Target: "guest11", Status: preflight.OK, Reason: "set up"},
+		{Check: preflight.GuestKnowsHost.ID, Step: "5", Title: "guest knows host", Target: "guest11 -> 192.0.2.2", Status: preflight.OK, Reason: "known"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1 := siteHost(t, client, "cfhost1", "/opt/sfkvm", siteConf, key, string(running))
+	h2 := siteHost(t, client, "cfhost2", "/opt/sfkvm", siteConf, key, string(report))
+	// a third host whose file was edited and whose guest key differs
+	h3 := siteHost(t, client, "cfhost3", "/opt/sfkvm", siteConf+"# edited\n", guestKey(t), string(report))
+	// a fourth that refuses connections
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := ln.Addr().String()
+	ln.Close()
+
+	kh := filepath.Join(dir, "known_hosts")
+	var lines []string
+	for _, s := range []*sshtest.Server{h1, h2, h3} {
+		lines = append(lines, s.KnownHostsLine(s.Addr()))
+	}
+	if err := os.WriteFile(kh, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"site", "--identity", id, "--known-hosts", kh, "--sfkvm", "/opt/sfkvm", "--preflight-arg=--key", "--preflight-arg=/k"}
+
+	r := runCLI(t, "", append(common, "--hosts", h1.Addr()+","+h2.Addr())...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "site: 2 of 2 hosts reached; ") || !strings.Contains(r.stdout, "runs on "+h1.Addr()+", set up there") || r.stderr != "" {
+		t.Errorf("two good hosts: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	hf := filepath.Join(dir, "hosts")
+	if err := os.WriteFile(hf, []byte("# the site\n"+h1.Addr()+"\n\n"+h2.Addr()+"  # second\n"+h3.Addr()+"\n"+down+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "", append(common, "--hosts-file", hf, "--format=json", "--parallel", "2")...)
+	var rep site.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitFailed || rep.Schema != "sfkvm.site/v1" || len(rep.Hosts) != 4 {
+		t.Fatalf("four hosts: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	status := map[string]preflight.Status{}
+	for _, x := range rep.Results {
+		if x.Host == "" {
+			status[string(x.Check)+" "+x.Target] = x.Status
+		}
+	}
+	for k, want := range map[string]preflight.Status{
+		"site.host " + h1.Addr():                            preflight.OK,
+		"site.host " + h3.Addr():                            preflight.OK,
+		"site.host " + down:                                 preflight.Fail,
+		"site.conf /etc/opt/FJSVcluster/etc/kvmguests.conf": preflight.Fail,
+		"site.guestkey guest11 198.51.100.11":               preflight.Fail,
+		"site.hostcfname guest11":                           preflight.OK,
+		"site.setup guest11":                                preflight.OK,
+	} {
+		if status[k] != want {
+			t.Errorf("%s: %s, want %s", k, status[k], want)
+		}
+	}
+}
+
+func TestSiteUsage(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	two := filepath.Join(dir, "two")
+	os.WriteFile(empty, []byte("# nothing\n"), 0o644)
+	os.WriteFile(two, []byte("h1 h2\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{}, exitUsage, "give --hosts or --hosts-file"},
+		{[]string{"--hosts", "a", "--hosts-file", empty}, exitUsage, "give --hosts or --hosts-file"},
+		{[]string{"--hosts", "a", "--parallel", "0"}, exitUsage, "must be positive"},
+		{[]string{"--hosts", "a,,b"}, exitUsage, `host "": empty host`},
+		{[]string{"--hosts", "a:99999"}, exitUsage, "from 1 to 65535"},
+		{[]string{"--hosts-file", filepath.Join(dir, "none")}, exitNoInput, "no such file"},
+		{[]string{"--hosts-file", empty}, exitConfig, "no hosts"},
+		{[]string{"--hosts-file", two}, exitConfig, `:1: one host a line, not "h1 h2"`},
+		{[]string{"--hosts", "a", "--format=xml"}, exitUsage, "must be text or json"},
+	} {
+		r := runCLI(t, "", append([]string{"site"}, tc.args...)...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.says) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.says)
+		}
+	}
+	if tg, err := hostTarget("[fd00::5]:2222"); err != nil || tg.Address != "fd00::5" || tg.Port != 2222 {
+		t.Errorf("[fd00::5]:2222: %+v %v", tg, err)
+	}
+	if tg, err := hostTarget("fd00::5"); err != nil || tg.Address != "fd00::5" || tg.Port != 0 {
+		t.Errorf("fd00::5: %+v %v", tg, err)
+	}
+}

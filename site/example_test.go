@@ -1,0 +1,54 @@
+package site_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sfkvm/sfkvm/site"
+	"github.com/sfkvm/sfkvm/sshcheck"
+	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
+	"golang.org/x/crypto/ssh"
+)
+
+// A site of one host that answers everything but sfkvm preflight: the
+// host is a row, and the site checks say what they could still see.
+func ExampleRun() {
+	client, _ := sshtest.NewHostKey("ed25519")
+	srv, err := sshtest.Start(sshtest.Config{
+		Users: map[string]sshtest.User{"root": {AuthorizedKeys: []ssh.PublicKey{client.PublicKey()}}},
+		Handler: sshtest.Script{
+			"cat -- /etc/opt/FJSVcluster/etc/kvmguests.conf": {Stdout: "guest11 cfhost1 cluster1 cfguest11 198.51.100.11 root D0860AB04E1B8FA3\n"},
+			"cat -- /var/lib/sfkvm/hostinfo":                 {Stdout: "format 1\nhost-cfname cfhost1\nhost-ip 192.0.2.1\nweight-link on\n"},
+		}.Handler,
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	dir, _ := os.MkdirTemp("", "site-example-")
+	defer os.RemoveAll(dir)
+	kh := filepath.Join(dir, "known_hosts")
+	os.WriteFile(kh, []byte(srv.KnownHostsLine("192.0.2.1:22")+"\n"), 0o600)
+	routes := sshtest.Routes{"192.0.2.1:22": srv.Addr()}
+	p, _ := sshcheck.New(sshcheck.Options{KnownHostsFiles: []string{kh}, GlobalKnownHostsFiles: []string{}, DialContext: routes.DialContext})
+
+	rep := site.Run(context.Background(), site.Config{
+		Hosts:  []sshcheck.Target{{Name: "h1", Address: "192.0.2.1", Keys: staticKeys{client}}},
+		Prober: p,
+	})
+	for _, r := range rep.Results {
+		fmt.Println(r.Check, r.Target, r.Status)
+	}
+	fmt.Println(rep.Hosts[0].CFName, rep.Failed(), rep.Results[0].Reason)
+	// Output:
+	// site.host h1 FAIL
+	// site.conf /etc/opt/FJSVcluster/etc/kvmguests.conf OK
+	// site.weightlink (every host) OK
+	// site.hostcfname guest11 OK
+	// site.guestkey guest11 198.51.100.11 FAIL
+	// site.setup guest11 SKIP
+	// site.knowshost guest11 SKIP
+	// cfhost1 true sfkvm preflight did not run: sfkvm is not on the host (exit 127): give its path (--sfkvm)
+}
