@@ -269,7 +269,6 @@ func TestRotateHostGoesAwayHalfway(t *testing.T) {
 	l.agree(t, 0, rotatedPW)
 }
 
-
 // next returns the key of the n-th next call of a counted step ("chpasswd",
 // "ssh-HOST").
 func (h *faultHook) next(kind string, n int) string {
