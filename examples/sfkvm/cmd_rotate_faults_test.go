@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/cipher/sfciphertest"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
@@ -285,32 +286,45 @@ func (h *faultHook) next(kind string, n int) string {
 // this host's file is replaced: the other hosts' writes and the read-back)
 // with MISMATCH naming the host and the command that finishes the job,
 // which then does. The stages are paused where the real programs run
-// them: the host's ssh (Match exec), the guest's sshd login and chpasswd
-// (pam_exec).
+// them: the host's ssh (Match exec), the vendor's sfcipher (the fake's
+// Hang mode: it prompts and never answers), the guest's sshd login and
+// chpasswd (pam_exec). Last, SIGINT to sfkvm alone (kill -INT) while it
+// writes the other hosts: past the point of no return, it finishes them
+// even after the grace period, and nothing disagrees.
 func TestRotateInterruptedAtEachStage(t *testing.T) {
 	l := newRotateLab(t, 1, 2)
 	h := newFaultHook(t)
 	h.onGuest(t, l.users[0].NoPasswd)
 	h.onHost(t, l, "cfhost3")
 	bin := cliBinary(t)
+	hang := sfciphertest.InstallTrusted(t, sfciphertest.Hang, "TestCipherSfcipherHelper")
 	cur := l.users[0].Password
 	for i, st := range []struct {
 		name    string
 		key     func(cur, next string) string
 		changed bool // the guest has the new password at the pause
 		written bool // after the point of no return
+		pidOnly bool // kill -INT sfkvm alone, and let the paused step go 4s later
 	}{
-		{"precheck", func(_, _ string) string { return h.next("ssh-cfhost3", 1) }, false, false},
-		{"login", func(cur, _ string) string { return pwKey("sshd", cur) }, false, false},
-		{"change", func(_, _ string) string { return h.next("chpasswd", 1) }, true, false},
-		{"new-login", func(_, next string) string { return pwKey("sshd", next) }, true, false},
-		{"hosts", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true},
-		{"read-back", func(_, _ string) string { return h.next("ssh-cfhost3", 3) }, true, true},
+		{"precheck", func(_, _ string) string { return h.next("ssh-cfhost3", 1) }, false, false, false},
+		{"token", nil, false, false, false},
+		{"login", func(cur, _ string) string { return pwKey("sshd", cur) }, false, false, false},
+		{"change", func(_, _ string) string { return h.next("chpasswd", 1) }, true, false, false},
+		{"new-login", func(_, next string) string { return pwKey("sshd", next) }, true, false, false},
+		{"hosts", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true, false},
+		{"read-back", func(_, _ string) string { return h.next("ssh-cfhost3", 3) }, true, true, false},
+		{"hosts, SIGINT to sfkvm alone", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, false, true},
 	} {
 		next := fmt.Sprintf("Rotated-%d-real", i+5)
-		key := st.key(cur, next)
-		h.pause(t, key)
-		cmd := exec.Command(bin, l.args("--password-stdin", "--native")...)
+		args := l.args("--password-stdin", "--native")
+		key := ""
+		if st.key != nil {
+			key = st.key(cur, next)
+			h.pause(t, key)
+		} else {
+			args = l.args("--password-stdin", "--sfcipher", hang)
+		}
+		cmd := exec.Command(bin, args...)
 		cmd.Stdin = strings.NewReader(next + "\n")
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -321,12 +335,30 @@ func TestRotateInterruptedAtEachStage(t *testing.T) {
 		}
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }() // cmd.ProcessState holds the code
-		h.waitReached(t, key, done)
+		if key != "" {
+			h.waitReached(t, key, done)
+		} else {
+			// The fake's script execs the test binary in its helper.
+			if !waitChild(t, cmd.Process.Pid, "TestCipherSfcipherHelper", done) {
+				<-done
+				t.Fatalf("%s: the run ended before it ran %s: exit %d\n%s%s", st.name, hang, cmd.ProcessState.ExitCode(), stdout.String(), stderr.String())
+			}
+		}
 		paused := time.Since(start)
 		if shadowHolds(t, l.users[0].NoPasswd, next) != st.changed {
 			t.Errorf("%s: at the pause, the guest's password is new: %v, want %v", st.name, !st.changed, st.changed)
 		}
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		if st.pidOnly {
+			cmd.Process.Signal(syscall.SIGINT)
+			select {
+			case <-done:
+				t.Fatalf("%s: sfkvm ended before the hosts were written:\n%s%s", st.name, stdout.String(), stderr.String())
+			case <-time.After(signalGrace + time.Second):
+			}
+			h.release(t, key, "ok")
+		} else {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		}
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
@@ -334,7 +366,9 @@ func TestRotateInterruptedAtEachStage(t *testing.T) {
 			h.release(t, key, "ok")
 			<-done
 		}
-		h.release(t, key, "ok") // the paused program (sshd, chpasswd) ends only now
+		if key != "" {
+			h.release(t, key, "ok") // the paused program (sshd, chpasswd) ends only now
+		}
 		code := cmd.ProcessState.ExitCode()
 		t.Logf("%s: paused after %v, ended %v after the signal", st.name, paused.Round(time.Millisecond), (time.Since(start) - paused).Round(time.Millisecond))
 		out, errs := stdout.String(), stderr.String()
@@ -342,8 +376,13 @@ func TestRotateInterruptedAtEachStage(t *testing.T) {
 			t.Fatalf("%s: exit %d\n%s%s", st.name, code, out, errs)
 		}
 		if !st.written {
-			if strings.Contains(out+errs, "MISMATCH") {
+			if strings.Contains(out+errs, "MISMATCH") || (st.pidOnly && strings.Count(out, "(replaced)") != 3) {
 				t.Errorf("%s: MISMATCH before any file was written:\n%s%s", st.name, out, errs)
+			}
+			if st.pidOnly { // finished: every file holds the new token
+				l.agree(t, 0, next)
+				cur = next
+				continue
 			}
 			l.agree(t, 0, cur)
 			if l.login(t, 0, next) {
@@ -375,5 +414,35 @@ func TestRotateInterruptedAtEachStage(t *testing.T) {
 		t.Logf("%s: named %s, finished by --resume", st.name, behind)
 		l.agree(t, 0, next)
 		cur = next
+	}
+}
+
+// waitChild waits until the process pid has a child whose command line
+// holds name, or fails the test after a minute; false when done is closed
+// first.
+func waitChild(t *testing.T, pid int, name string, done <-chan struct{}) bool {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, st := range stats {
+			b, _ := os.ReadFile(st)
+			// pid (comm) state ppid ...
+			_, rest, _ := strings.Cut(string(b), ") ")
+			f := strings.Fields(rest)
+			if len(f) > 1 && f[1] == fmt.Sprint(pid) {
+				cl, _ := os.ReadFile(filepath.Join(filepath.Dir(st), "cmdline"))
+				if bytes.Contains(cl, []byte(name)) {
+					return true
+				}
+			}
+		}
+		select {
+		case <-done:
+			return false
+		case <-deadline:
+			t.Fatalf("%s not run in a minute", name)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
