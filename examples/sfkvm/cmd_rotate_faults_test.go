@@ -117,9 +117,9 @@ func (h *faultHook) calls() string {
 // onGuest puts the hook into the guest's sshd login and chpasswd (PAM,
 // /etc/pam.d/sshd and /etc/pam.d/chpasswd) for user only, until the test
 // ends. In sshd it runs before the password is checked; in chpasswd
-// after pam_unix has set the new password (before, PAM holds no new
-// password yet): a failure there is chpasswd failing although the
-// password changed.
+// before pam_unix sets the new password ("chpasswd-pre") and after it
+// ("chpasswd": a failure there is chpasswd failing although the password
+// changed).
 func (h *faultHook) onGuest(t *testing.T, user string) {
 	t.Helper()
 	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/security/pam_exec.so"); err != nil {
@@ -132,6 +132,7 @@ func (h *faultHook) onGuest(t *testing.T, user string) {
 		last              bool
 	}{
 		{"/etc/pam.d/sshd", "auth", "sshd", false},
+		{"/etc/pam.d/chpasswd", "password", "chpasswd-pre", false},
 		{"/etc/pam.d/chpasswd", "password", "chpasswd", true},
 	} {
 		rule := fmt.Sprintf("# sfkvm rotate test %s\n%s [success=1 default=ignore] pam_succeed_if.so quiet user notin %s\n%s requisite pam_exec.so quiet expose_authtok %s %s\n",
@@ -296,16 +297,20 @@ func TestRotateInterruptedAtEachStage(t *testing.T) {
 		key     func(cur, next string) string
 		changed bool // the guest has the new password at the pause
 		written bool // after the point of no return
-		pidOnly bool // kill -INT sfkvm alone, and let the paused step go 4s later
+		pidOnly bool // kill -INT sfkvm alone
+		waits   bool // the run waits for the paused step: let it go after the grace period
 	}{
-		{"precheck", func(_, _ string) string { return h.next("ssh-cfhost3", 1) }, false, false, false},
-		{"token", nil, false, false, false},
-		{"login", func(cur, _ string) string { return pwKey("sshd", cur) }, false, false, false},
-		{"change", func(_, _ string) string { return h.next("chpasswd", 1) }, true, false, false},
-		{"new-login", func(_, next string) string { return pwKey("sshd", next) }, true, false, false},
-		{"hosts", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true, false},
-		{"read-back", func(_, _ string) string { return h.next("ssh-cfhost3", 3) }, true, true, false},
-		{"hosts, SIGINT to sfkvm alone", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, false, true},
+		{"precheck", func(_, _ string) string { return h.next("ssh-cfhost3", 1) }, false, false, false, false},
+		{"token", nil, false, false, false, false},
+		{"login", func(cur, _ string) string { return pwKey("sshd", cur) }, false, false, false, false},
+		// chpasswd is let finish, then undone: left running, it could set
+		// the new password after the old one was put back.
+		{"change, before the password is set", func(_, _ string) string { return h.next("chpasswd-pre", 1) }, false, false, false, true},
+		{"change, after the password is set", func(_, _ string) string { return h.next("chpasswd", 1) }, true, false, false, true},
+		{"new-login", func(_, next string) string { return pwKey("sshd", next) }, true, false, false, false},
+		{"hosts", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true, false, false},
+		{"read-back", func(_, _ string) string { return h.next("ssh-cfhost3", 3) }, true, true, false, false},
+		{"hosts, SIGINT to sfkvm alone", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, false, true, true},
 	} {
 		next := fmt.Sprintf("Rotated-%d-real", i+5)
 		args := l.args("--password-stdin", "--native")
@@ -342,14 +347,16 @@ func TestRotateInterruptedAtEachStage(t *testing.T) {
 		}
 		if st.pidOnly {
 			cmd.Process.Signal(syscall.SIGINT)
+		} else {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		}
+		if st.waits {
 			select {
 			case <-done:
-				t.Fatalf("%s: sfkvm ended before the hosts were written:\n%s%s", st.name, stdout.String(), stderr.String())
+				t.Fatalf("%s: sfkvm ended before the paused step did:\n%s%s", st.name, stdout.String(), stderr.String())
 			case <-time.After(signalGrace + time.Second):
 			}
 			h.release(t, key, "ok")
-		} else {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 		}
 		select {
 		case <-done:
