@@ -32,6 +32,9 @@
 //     argv; a fresh login with the new password proves it. Any failure from
 //     the change on puts the old password back through the session still
 //     logged in with it and proves it by a fresh login: the guest is Kept.
+//     An interrupt during the change lets chpasswd finish first (within
+//     CleanupTimeout), so that it cannot set the new password after the
+//     old one was put back.
 //     A guest that cannot be proven either way is a Mismatch.
 //  4. Once, after every guest: the new file (the old one with the rotated
 //     guests' new tokens; a guest that failed keeps its old token) replaces

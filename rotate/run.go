@@ -294,7 +294,13 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (GuestResult, s
 
 	cctx, cancel := cleanupContext(ctx, p)
 	defer cancel()
-	err = chpasswd(ctx, c, g.User, p.NewPassword.Bytes())
+	// The change runs to its end even when the run is interrupted (within
+	// CleanupTimeout): a chpasswd left running on the guest could set the
+	// new password after the old one was put back, silently.
+	err = chpasswd(cctx, c, g.User, p.NewPassword.Bytes())
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
 	if err != nil {
 		// Refused, or cut off: put the old password back (a no-op when
 		// it never changed) and prove it.

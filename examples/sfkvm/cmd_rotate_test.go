@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,25 +23,42 @@ import (
 )
 
 // rotateLab is real OpenSSH guests (PAM, chpasswd, sudo) in a network
-// namespace, one test account each, and other hosts as sshd on loopback
-// where root logs in by key through the system's ssh client.
+// namespace, one test account each, and other hosts as sshd, each in a
+// network namespace of its own (its own address) and a mount namespace of
+// its own, where root logs in by key through the system's ssh client. As
+// on a real cluster, every host's kvmguests.conf is at the same path as
+// this host's (-f): in each host's mount namespace, that folder is the
+// host's own folder (hostDirs, bind-mounted) or a small tmpfs.
 type rotateLab struct {
-	dir, conf, keyFile, guestKnown, sshConfig string
-	key                                       *cipher.Key
-	guests                                    []kvmguests.Guest
-	users                                     []*sshdtest.Users
-	hostFiles                                 []string
-	hostsFlag                                 string
+	dir, etc, conf, keyFile, guestKnown, sshConfig string
+	key                                            *cipher.Key
+	guests                                         []kvmguests.Guest
+	guestSSHD                                      *sshdtest.Server
+	users                                          []*sshdtest.Users
+	hostSSHD                                       []*sshdtest.Server
+	hostFiles                                      []string // each host's copy, as this host sees it
+	hostsFlag                                      string
 }
 
 func newRotateLab(t *testing.T, nGuests, nHosts int) *rotateLab {
+	return newRotateLabWith(t, nGuests, nHosts, -1)
+}
+
+// newRotateLabWith makes the lab; host number tmpfsHost (0-based; -1
+// none) has a 64 KiB tmpfs at the folder, mounted in its own mount
+// namespace, instead of a folder of its own: fillHost makes it full.
+func newRotateLabWith(t *testing.T, nGuests, nHosts, tmpfsHost int) *rotateLab {
 	t.Helper()
 	keygen := testenv.LookPath(t, "ssh-keygen", "openssh-client")
 	testenv.LookPath(t, "ssh", "openssh-client")
 	ns := sshdtest.NewNetNS(t, nGuests)
 	gs := sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs, HostKeyTypes: []string{"ed25519"}})
-	l := &rotateLab{dir: t.TempDir()}
-	l.conf = filepath.Join(l.dir, "kvmguests.conf")
+	l := &rotateLab{dir: t.TempDir(), guestSSHD: gs}
+	l.etc = filepath.Join(l.dir, "etc")
+	if err := os.Mkdir(l.etc, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l.conf = filepath.Join(l.etc, "kvmguests.conf")
 	l.keyFile = filepath.Join(l.dir, "sfkvm.key")
 	var err error
 	if l.key, err = cipher.CreateKeyFile(l.keyFile); err != nil {
@@ -82,22 +100,48 @@ func newRotateLab(t *testing.T, nGuests, nHosts int) *rotateLab {
 	var hostsFlag []string
 	for i := range nHosts {
 		name := fmt.Sprintf("cfhost%d", i+2)
-		hs := sshdtest.Start(t, sshdtest.Config{HostKeyTypes: []string{"ed25519"}, Extra: []string{"AuthorizedKeysFile " + auth}})
-		fmt.Fprintf(&sshConf, "Host %s\n  HostName 127.0.0.1\n  Port %d\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n",
-			name, hs.Port, id, filepath.Join(l.dir, "host_known_hosts"))
-		hostKnown.WriteString(hs.KnownHostsLine("127.0.0.1", hs.Port, "ssh-ed25519") + "\n")
-		hd := filepath.Join(l.dir, name)
-		os.Mkdir(hd, 0o700)
+		hns := sshdtest.NewNetNS(t, 1)
+		hd := filepath.Join(l.dir, "hosts", name)
+		if err := os.MkdirAll(hd, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		setup := "mount --bind " + hd + " " + l.etc
+		if i == tmpfsHost {
+			setup = "mount -t tmpfs -o size=64k,mode=0700 sfkvm-test " + l.etc
+		}
+		hs := sshdtest.Start(t, sshdtest.Config{NetNS: hns.Name, ListenAddresses: hns.GuestIPs, HostKeyTypes: []string{"ed25519"},
+			Extra: []string{"AuthorizedKeysFile " + auth, "PermitRootLogin prohibit-password"}, Setup: setup})
+		fmt.Fprintf(&sshConf, "Host %s\n  HostName %s\n  Port 22\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n",
+			name, hns.GuestIPs[0], id, filepath.Join(l.dir, "host_known_hosts"))
+		hostKnown.WriteString(hs.KnownHostsLine(hns.GuestIPs[0], 22, "ssh-ed25519") + "\n")
 		f := filepath.Join(hd, "kvmguests.conf")
-		os.WriteFile(f, data, 0o600)
+		if i == tmpfsHost {
+			// The tmpfs is seen only in the host's mount namespace.
+			f = fmt.Sprintf("/proc/%d/root%s", hs.Pid(), l.conf)
+		}
+		if err := os.WriteFile(f, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		l.hostSSHD = append(l.hostSSHD, hs)
 		l.hostFiles = append(l.hostFiles, f)
-		hostsFlag = append(hostsFlag, name+"="+f)
+		hostsFlag = append(hostsFlag, name)
 	}
 	l.sshConfig = filepath.Join(l.dir, "ssh_config")
 	os.WriteFile(l.sshConfig, []byte(sshConf.String()), 0o600)
 	os.WriteFile(filepath.Join(l.dir, "host_known_hosts"), []byte(hostKnown.String()), 0o600)
 	l.hostsFlag = strings.Join(hostsFlag, ",")
 	return l
+}
+
+// resizeHost gives host i's tmpfs (newRotateLabWith) a new size, in its
+// own mount namespace: "4k" makes it full (its one page holds the file).
+func (l *rotateLab) resizeHost(t *testing.T, i int, size string) {
+	t.Helper()
+	nsenter := testenv.LookPath(t, "nsenter", "util-linux")
+	cmd := exec.Command(nsenter, "-t", strconv.Itoa(l.hostSSHD[i].Pid()), "-m", "mount", "-o", "remount,size="+size, l.etc)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v %s", cmd.Args, err, out)
+	}
 }
 
 // args are the flags every run of the lab needs.
@@ -240,18 +284,17 @@ func pamHistoryRule(t *testing.T, user string) {
 	})
 }
 
-// A host whose folder is full keeps its old file whole; the run says
-// MISMATCH and names the command that finishes the job, which works once
-// there is room.
+// A host whose folder is full (a tiny tmpfs at the same path as this
+// host's folder, mounted in that host's own mount namespace) keeps its old
+// file whole; the run says MISMATCH and names the command that finishes
+// the job, which works once there is room.
 func TestRotateHostDiskFullThenResume(t *testing.T) {
-	l := newRotateLab(t, 1, 2)
-	dir := filepath.Dir(l.hostFiles[1])
+	l := newRotateLabWith(t, 1, 2, 1)
 	data, _ := os.ReadFile(l.hostFiles[1])
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4k,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount: %v %s", err, out)
+	l.resizeHost(t, 1, "4k")
+	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), " "+l.etc+" ") {
+		t.Fatalf("the host's tmpfs at %s is seen outside its mount namespace", l.etc)
 	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	os.WriteFile(l.hostFiles[1], data, 0o600)
 	r := runCLI(t, rotatedPW+"\n", l.args("--password-stdin", "--native")...)
 	if r.code != exitFailed || !strings.Contains(r.stderr, "MISMATCH") || !strings.Contains(r.stdout, "to finish: sfkvm rotate --resume --hosts cfhost3") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -262,7 +305,7 @@ func TestRotateHostDiskFullThenResume(t *testing.T) {
 	if l.holds(t, l.hostFiles[1], 0) != l.users[0].Password || !l.login(t, 0, rotatedPW) {
 		t.Error("cfhost3 should hold the old token, the guest the new password")
 	}
-	exec.Command("umount", dir).Run()
+	l.resizeHost(t, 1, "1m")
 	res := runCLI(t, "", "rotate", "--resume", "-f", l.conf, "--ssh-config", l.sshConfig, "--hosts", l.hostsFlag)
 	if res.code != exitOK || !strings.Contains(res.stdout, "(replaced)") {
 		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)

@@ -39,6 +39,12 @@ type Config struct {
 	NetNS              string   // run sshd in this network namespace (ip netns exec)
 	HostKeyTypes       []string // ssh-keygen -t values; nil means ed25519, ecdsa, rsa
 	Extra              []string // more sshd_config lines
+	// Setup is a shell script run just before sshd, in sshd's namespaces:
+	// sshd gets a mount namespace of its own (ip netns exec makes one with
+	// NetNS; unshare -m without), so what Setup mounts only this sshd and
+	// its sessions see, and it goes away with them. E.g. a folder mounted
+	// at the same path as another host's, as on a real cluster.
+	Setup string
 }
 
 // Server is a running sshd.
@@ -48,6 +54,42 @@ type Server struct {
 	Dir      string                   // configuration, keys and log
 	HostKeys map[string]ssh.PublicKey // by key type, e.g. "ssh-ed25519"
 	log      *lockedBuffer            // sshd's stderr (-e)
+
+	mu       sync.Mutex
+	pid      int
+	stop     func()       // kills sshd and waits for it; nil when stopped
+	relaunch func() error // starts it again with the same keys and config
+}
+
+// Pid returns the process id of the running sshd (0 when stopped): its
+// mount namespace is /proc/PID/root, nsenter -t PID -m enters it.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pid
+}
+
+// Stop kills sshd (the host goes away: new connections are refused) and
+// waits for it. Restart starts it again.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	stop := s.stop
+	s.stop, s.pid = nil, 0
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Restart starts a stopped sshd again, with the same host keys,
+// configuration and Setup (a fresh mount namespace: what Setup mounted
+// before is gone), and waits until it listens.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	if err := s.relaunch(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // lockedBuffer is sshd's log, written by exec's copier while tests read it.
@@ -147,6 +189,13 @@ AcceptEnv LANG LC_*
 		}
 		err := s.launch(t, sshd, cfg, conf.String())
 		if err == nil {
+			s.relaunch = func() error { return s.start(t, sshd, cfg, filepath.Join(s.Dir, "sshd_config")) }
+			t.Cleanup(func() {
+				s.Stop()
+				if t.Failed() {
+					t.Logf("sshd log (%s):\n%s", s.Addr, s.Log())
+				}
+			})
 			return s
 		}
 		if !autoPort || attempt == 3 || !strings.Contains(s.Log(), "Address already in use") {
@@ -175,7 +224,20 @@ func (s *Server) launch(t testing.TB, sshd string, cfg Config, common string) er
 		return fmt.Errorf("sshd -t: %v\n%s\n%s", err, out, conf.String())
 	}
 
+	return s.start(t, sshd, cfg, confFile)
+}
+
+// start starts sshd with confFile and waits until it listens on every
+// address.
+func (s *Server) start(t testing.TB, sshd string, cfg Config, confFile string) error {
 	args := []string{sshd, "-D", "-e", "-f", confFile}
+	if cfg.Setup != "" {
+		// sh execs sshd: the process id stays sshd's.
+		args = append([]string{"sh", "-c", "set -e\n" + cfg.Setup + "\nexec \"$@\"", "sh"}, args...)
+		if cfg.NetNS == "" {
+			args = append([]string{testenv.LookPath(t, "unshare", "util-linux"), "-m", "--propagation", "slave"}, args...)
+		}
+	}
 	if cfg.NetNS != "" {
 		args = append([]string{testenv.LookPath(t, "ip", "iproute2"), "netns", "exec", cfg.NetNS}, args...)
 	}
@@ -197,12 +259,9 @@ func (s *Server) launch(t testing.TB, sshd string, cfg Config, common string) er
 			return err
 		}
 	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("sshd log (%s):\n%s", s.Addr, log.String())
-		}
-	})
+	s.mu.Lock()
+	s.stop, s.pid = stop, cmd.Process.Pid
+	s.mu.Unlock()
 	return nil
 }
 
