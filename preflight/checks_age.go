@@ -25,9 +25,9 @@ func (p *pass) checkPasswordAge(ctx context.Context, c sshcheck.Runner, g kvmgue
 	r.Reason = v.Message
 	switch {
 	case v.State.Fail():
-		r.Status, r.Fix = Fail, "set a new password on "+g.Name+" (passwd "+g.User+"), make its token (sfcipher -c) and put it in kvmguests.conf on every host"
+		r.Status, r.Fix = Fail, "sfkvm rotate --guests "+g.Name+" --hosts OTHER_HOSTS sets a new password on the guest and its token in kvmguests.conf on every host (by hand: passwd "+g.User+" on the guest, sfcipher -c, the token on every host)"
 	case v.State.Warn():
-		r.Status, r.Fix = Warn, "change the password before it expires: a new password on "+g.Name+", its token (sfcipher -c) in kvmguests.conf on every host"
+		r.Status, r.Fix = Warn, "change it before it expires: sfkvm rotate --guests "+g.Name+" --hosts OTHER_HOSTS (a new password on the guest, its token in kvmguests.conf on every host)"
 	default:
 		r.Status = OK
 	}
