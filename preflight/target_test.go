@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/cipher"
@@ -13,8 +14,7 @@ import (
 )
 
 // SealedPassword opens a token for its own guest only; a vendor token is
-// ErrNotSealed, never sent as a password. (Version-1 tokens and the
-// warning: TestSealedPassword in examples/sfkvm, which makes one by hand.)
+// ErrNotSealed, never sent as a password.
 func TestSealedPasswordOwnGuestOnly(t *testing.T) {
 	key, err := cipher.NewKey()
 	if err != nil {
@@ -56,5 +56,33 @@ func TestGuestTargets(t *testing.T) {
 	}
 	if ts := preflight.GuestTargets(gs, 0, nil); ts[0].Password != nil {
 		t.Error("a password source without a password function")
+	}
+}
+
+// A version-1 token (cipher's pinned one, made with this fixed key for
+// guest11) opens only when allowed, and warns once, with the command that
+// reseals it, however often the password is asked for.
+func TestSealedPasswordVersion1(t *testing.T) {
+	const keyLine = "sfkvm-key 1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n"
+	const v1 = "sfkvm1.AaZg3i9AQUJDREVGR0hJSktMTU5PUFFSU1RVVleEWHYDp9ALcg_0h76vnGWSxWv8syNsMTb6z6YRg6QvvA"
+	key, err := cipher.ReadKey(strings.NewReader(keyLine), "test key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := kvmguests.Guest{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1", Password: kvmguests.Token(v1)}
+	var warnings []string
+	warn := func(s string) { warnings = append(warnings, s) }
+	ctx := context.Background()
+	if _, err := preflight.SealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrUnboundToken) {
+		t.Errorf("version 1 without the option: %v", err)
+	}
+	src := preflight.SealedPassword(key, g, cipher.OpenOptions{AllowVersion1: true}, warn)
+	for range 2 {
+		if pw, err := src.Password(ctx); err != nil || string(pw) != "Passw0rd" {
+			t.Errorf("version 1 with the option: %q, %v", pw, err)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "guest11: warning:") || !strings.Contains(warnings[0], preflight.ResealCommand(g)) {
+		t.Errorf("warnings %q, want one that says how to reseal", warnings)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -19,8 +18,6 @@ import (
 	"github.com/creack/pty"
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
-	"github.com/sfkvm/sfkvm/kvmguests"
-	"github.com/sfkvm/sfkvm/preflight"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -305,46 +302,5 @@ func TestProbeUnsafeKnownHosts(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(open); len(ents) != 0 {
 		t.Errorf("a file was created in the open folder: %v", ents)
-	}
-}
-
-// preflight.SealedPassword opens a token for its own guest only, and opens a
-// version-1 token only when allowed, warning once however often the
-// password is asked for.
-func TestSealedPassword(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "k.key")
-	key, err := cipher.CreateKeyFile(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := kvmguests.Guest{Name: "guest11", IP: netip.MustParseAddr("192.0.2.11"), User: "user1"}
-	sealed, err := key.Seal(cipher.SecretFromString("Passw0rd"), preflight.GuestContext(g))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var warnings []string
-	warn := func(s string) { warnings = append(warnings, s) }
-	ctx := context.Background()
-	g.Password = kvmguests.Token(sealed)
-	if pw, err := preflight.SealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); err != nil || string(pw) != "Passw0rd" {
-		t.Errorf("own guest: %q, %v", pw, err)
-	}
-	moved := g
-	moved.Name = "guest12"
-	if _, err := preflight.SealedPassword(key, moved, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrTokenAltered) {
-		t.Errorf("token moved to guest12: %v", err)
-	}
-	g.Password = kvmguests.Token(sealVersion1(t, keyFile, key.ID(), "Passw0rd"))
-	if _, err := preflight.SealedPassword(key, g, cipher.OpenOptions{}, warn).Password(ctx); !errors.Is(err, cipher.ErrUnboundToken) {
-		t.Errorf("version 1 without the option: %v", err)
-	}
-	src := preflight.SealedPassword(key, g, cipher.OpenOptions{AllowVersion1: true}, warn)
-	for range 2 {
-		if pw, err := src.Password(ctx); err != nil || string(pw) != "Passw0rd" {
-			t.Errorf("version 1 with the option: %q, %v", pw, err)
-		}
-	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "guest11: warning:") || !strings.Contains(warnings[0], preflight.ResealCommand(g)) {
-		t.Errorf("warnings %q, want one that says how to reseal", warnings)
 	}
 }
