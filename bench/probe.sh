@@ -43,19 +43,7 @@ go build -o "$tmp/blackhole" ./bench/blackhole
 # instances gets a namespace of its own with 25 addresses and listens on all
 # of them; a fifth namespace holds the 10 black holes. Namespace k has
 # 10.232.k.2 and up; this side of its veth pair is 10.232.k.1.
-mkns() { # mkns K N
-	local n=$ns-$1 h=$hif$1 g=$gif$1 i
-	ip netns add "$n"
-	nss+=("$n")
-	ip link add "$h" type veth peer name "$g"
-	ifs+=("$h")
-	ip link set "$g" netns "$n"
-	ip addr add "10.232.$1.1/24" dev "$h"
-	ip link set "$h" up
-	ip netns exec "$n" ip link set lo up
-	ip netns exec "$n" ip link set "$g" up
-	for i in $(seq 2 $(($2 + 1))); do ip netns exec "$n" ip addr add "10.232.$1.$i/24" dev "$g"; done
-}
+. bench/netns.sh
 
 head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$tmp/pw"
 chmod 600 "$tmp/pw"
@@ -63,7 +51,7 @@ bash scripts/testusers.sh create "$prefix" < "$tmp/pw"
 user=${prefix}_nopw
 
 for inst in 0 1 2 3; do
-	mkns $inst 25
+	mkns 10.232 $inst 25
 	d=$tmp/sshd$inst
 	mkdir -p "$d"
 	for t in ed25519 ecdsa rsa; do ssh-keygen -q -t $t -N '' -C '' -f "$d/ssh_host_${t}_key"; done
@@ -77,7 +65,7 @@ for inst in 0 1 2 3; do
 	ip netns exec "$ns-$inst" /usr/sbin/sshd -D -e -f "$d/sshd_config" 2>"$d/log" &
 	pids+=($!)
 done
-mkns 4 10
+mkns 10.232 4 10
 ip netns exec "$ns-4" "$tmp/blackhole" $(for i in $(seq 2 11); do printf '10.232.4.%d:22 ' $i; done) > "$tmp/bh.out" &
 pids+=($!)
 for _ in $(seq 100); do

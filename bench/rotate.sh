@@ -50,19 +50,7 @@ go build -o "$tmp/timeit" ./bench/timeit
 go build -o "$bin/sfcipher" ./bench/fakesfcipher
 sfcipher=$bin/sfcipher
 
-mkns() { # mkns K N: namespace K with addresses 10.233.K.2 and up
-	local n=$ns-$1 h=$hif$1 g=$gif$1 i
-	ip netns add "$n"
-	nss+=("$n")
-	ip link add "$h" type veth peer name "$g"
-	ifs+=("$h")
-	ip link set "$g" netns "$n"
-	ip addr add "10.233.$1.1/24" dev "$h"
-	ip link set "$h" up
-	ip netns exec "$n" ip link set lo up
-	ip netns exec "$n" ip link set "$g" up
-	for i in $(seq 2 $(($2 + 1))); do ip netns exec "$n" ip addr add "10.233.$1.$i/24" dev "$g"; done
-}
+. bench/netns.sh
 sshd_conf() { # sshd_conf DIR PORT EXTRA...
 	local d=$1 port=$2 t
 	shift 2
@@ -97,7 +85,7 @@ flock -u 9
 kh=$tmp/guest_known_hosts
 : > "$kh"
 for inst in 0 1 2 3; do
-	mkns $inst 25
+	mkns 10.233 $inst 25
 	d=$tmp/sshd$inst
 	sshd_conf "$d" 22 "ListenAddress 0.0.0.0"
 	ip netns exec "$ns-$inst" /usr/sbin/sshd -D -e -f "$d/sshd_config" 2>"$d/log" &
