@@ -11,7 +11,6 @@ import (
 
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/internal/testenv"
-	"golang.org/x/sys/unix"
 )
 
 func TestRegisterWritesARootOnlyFileAtomically(t *testing.T) {
@@ -78,22 +77,7 @@ func TestRegisterReportsAnUnwritableFolder(t *testing.T) {
 // for them anyway.
 func TestRegisterRefusesWhatIsNotARegularFile(t *testing.T) {
 	dir := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/dev/null", filepath.Join(dir, "link")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "folder"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	names := []string{"fifo", "link", "folder"}
-	if os.Geteuid() == 0 {
-		if err := unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
-			t.Fatalf("making a character device as root: %v", err)
-		}
-		names = append(names, "null")
-	}
+	names := testenv.NotRegularFiles(t, dir)
 	before := testenv.DirState(t, dir)
 	for _, name := range names {
 		err := Register(context.Background(), filepath.Join(dir, name), cfhost1)

@@ -217,21 +217,7 @@ func TestReplaceWritesPrivateFileAtomically(t *testing.T) {
 
 func TestReplaceRefusesWhatIsNotARegularFile(t *testing.T) {
 	dir := t.TempDir()
-	mkfifo(t, filepath.Join(dir, "fifo"))
-	if err := os.Symlink("/dev/null", filepath.Join(dir, "link")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	names := []string{"fifo", "link", "sub"}
-	if os.Geteuid() == 0 {
-		if err := unix.Mknod(filepath.Join(dir, "null"), unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err == nil {
-			names = append(names, "null")
-		} else if testenv.Integration() {
-			t.Errorf("mknod a character device as root: %v", err)
-		}
-	}
+	names := testenv.NotRegularFiles(t, dir)
 	before := testenv.DirState(t, dir)
 	for _, name := range names {
 		err := WriteFile(filepath.Join(dir, name), []byte("x"))

@@ -52,3 +52,28 @@ func DirState(t testing.TB, dir string) string {
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
+
+// NotRegularFiles makes, in dir, one of each kind of entry that a file
+// sfkvm replaces or reads must never be: a FIFO, a symbolic link (to
+// /dev/null), a folder and, as root, a character device (/dev/null's
+// numbers). It returns their names.
+func NotRegularFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/null", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "folder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"fifo", "link", "folder"}
+	if os.Geteuid() == 0 {
+		if err := syscall.Mknod(filepath.Join(dir, "null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+			t.Fatalf("making a character device as root: %v", err)
+		}
+		names = append(names, "null")
+	}
+	return names
+}
