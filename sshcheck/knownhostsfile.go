@@ -1,7 +1,9 @@
 package sshcheck
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +48,7 @@ const maxKnownHostsSize = 64 << 20
 type knownDB struct {
 	db    *knownhosts.HostKeyDB
 	names map[string]string // /dev/fd/N -> path
+	index *knownIndex       // nil: x/crypto answers every lookup
 }
 
 // name returns the path that an entry's Filename stands for.
@@ -62,6 +65,7 @@ func (k *knownDB) name(f string) string {
 func loadKnownHosts(files []string) (*knownDB, error) {
 	k := &knownDB{names: map[string]string{}}
 	var fdNames []string
+	var opened []*os.File
 	for _, path := range files {
 		f, err := openKnownHostsReadOnly(path)
 		if err != nil {
@@ -74,13 +78,47 @@ func loadKnownHosts(files []string) (*knownDB, error) {
 		n := fdPath(f)
 		k.names[n] = path
 		fdNames = append(fdNames, n)
+		opened = append(opened, f)
 	}
+	before := readAll(opened)
 	db, err := knownhosts.NewDB(fdNames...)
 	if err != nil {
 		return nil, errors.New(k.realNames(err.Error()))
 	}
 	k.db = db
+	k.index = indexOf(fdNames, before, readAll(opened))
 	return k, nil
+}
+
+// indexOf builds the index from the files' contents as read before and
+// after x/crypto read them: the index must read what x/crypto read, so a
+// file that changed meanwhile (or could not be read) leaves every lookup
+// to x/crypto.
+func indexOf(names []string, before, after [][]byte) *knownIndex {
+	if before == nil || after == nil || !slices.EqualFunc(before, after, bytes.Equal) {
+		return nil
+	}
+	rs := make([]io.Reader, len(before))
+	for i, b := range before {
+		rs[i] = bytes.NewReader(b)
+	}
+	return buildKnownIndex(names, rs)
+}
+
+// readAll reads each file from its start (ReadAt: the offset that
+// /dev/fd/N shares on some systems stays where x/crypto expects it), or
+// returns nil when one cannot be read. openKnownHostsFile has bounded
+// their size.
+func readAll(files []*os.File) [][]byte {
+	out := make([][]byte, len(files))
+	for i, f := range files {
+		b, err := io.ReadAll(io.NewSectionReader(f, 0, maxKnownHostsSize+1))
+		if err != nil || len(b) > maxKnownHostsSize {
+			return nil
+		}
+		out[i] = b
+	}
+	return out
 }
 
 // fdPath names the open file f for x/crypto to open again: /dev/fd/N, or
