@@ -96,7 +96,10 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 		pw = p.cfg.Password(g)
 	}
 	t := GuestTarget(g, p.cfg.GuestPort, pw)
-	res := p.prober.Probe(ctx, t)
+	res, c := p.prober.Open(ctx, t) // one login serves every check below
+	if c != nil {
+		defer c.Close()
+	}
 	var se *sshcheck.Error
 	errors.As(res.Err, &se)
 	switch {
@@ -154,13 +157,6 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 		sudo.Status, sudo.Reason = OK, "sudo -n true works"
 	}
 
-	c, err := p.prober.Dial(ctx, t)
-	if err != nil {
-		names.Status, names.Reason, names.Err = Fail, "second login failed: "+err.Error(), err
-		skipRest("the second login failed", &age)
-		return stop("the second login failed")
-	}
-	defer c.Close()
 	age = p.checkPasswordAge(ctx, c, g, age)
 	names = p.checkNames(ctx, c, g, names)
 	out := []Result{hostKey, login, sudo, age, names}

@@ -308,3 +308,32 @@ func TestSetUpLiveOrNot(t *testing.T) {
 		})
 	}
 }
+
+// TestOneLoginPerGuest: the guest.* checks share one login per guest (a
+// login is most of what a guest costs, on both sides); only guest.readshost
+// logs in again, to a guest that runs here.
+func TestOneLoginPerGuest(t *testing.T) {
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	before := map[string]int{}
+	for _, g := range l.Guests {
+		before[g.Name] = g.Server.AuthAttempts(g.User)
+	}
+	rep := preflight.Run(context.Background(), l.Config())
+	read := map[string]bool{} // guest.readshost logged in and read the disk
+	for _, r := range rep.Of(preflight.GuestReadsHost.ID) {
+		read[r.Target] = r.Status == preflight.OK
+	}
+	for _, g := range l.Guests {
+		got, want := g.Server.AuthAttempts(g.User)-before[g.Name], 1
+		if read[g.Name] {
+			want = 2
+		}
+		if got != want {
+			t.Errorf("%s (here %v): %d logins in one run, want %d", g.Name, g.Here, got, want)
+		}
+	}
+}

@@ -68,6 +68,19 @@ func (r Result) Hint() string {
 // Target.Keys, when it has them), and for a non-root user `LC_ALL=C sudo
 // -n true`. It never returns early without a Result.
 func (p *Prober) Probe(ctx context.Context, t Target) Result {
+	r, c := p.Open(ctx, t)
+	if c != nil {
+		c.Close()
+	}
+	return r
+}
+
+// Open is Probe that keeps the connection: when the probe succeeds it
+// returns the logged-in Client as well, for the caller to run commands on
+// and close. Checks that first probe and then run commands need one login
+// instead of two (a login is most of what a guest costs: the key exchange
+// on both sides). The Client is nil whenever the Result has an error.
+func (p *Prober) Open(ctx context.Context, t Target) (Result, *Client) {
 	start := time.Now()
 	c, err := p.Dial(ctx, t)
 	r := Result{Target: t}
@@ -77,7 +90,10 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 			r.SudoChecked = true
 			err = c.CheckSudo(ctx)
 		}
-		c.Close()
+		if err != nil {
+			c.Close()
+			c = nil
+		}
 	} else {
 		var e *Error
 		if errors.As(err, &e) {
@@ -86,7 +102,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	}
 	r.Err = err
 	r.Duration = time.Since(start)
-	return r
+	return r, c
 }
 
 // ProbeAll probes every target, at most Options.Parallel at once, and
