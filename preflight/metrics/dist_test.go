@@ -53,8 +53,8 @@ var scrapeLabels = []string{"instance", "job"}
 // as "" (a site check's host, site.host's step), which Prometheus drops.
 var emptyLabels = map[string][]string{sitemetrics.CheckStatus: {"host", "step"}}
 
-// names is every metric name the two textfiles may hold.
-var names = slices.Concat(metrics.Names, sitemetrics.Names)
+// allNames is every metric name the two textfiles may hold.
+var allNames = slices.Concat(metrics.Names, sitemetrics.Names)
 
 // knownCheck reports whether id is a check of preflight's or of the site's.
 func knownCheck(id string) bool {
@@ -79,7 +79,7 @@ func checkExpr(expr string) []string {
 	known := slices.Clone(scrapeLabels)
 	for _, n := range names {
 		ls, ok := metricLabels[n]
-		if !ok || !slices.Contains(names, n) {
+		if !ok || !slices.Contains(allNames, n) {
 			bad = append(bad, "the textfile has no metric "+n)
 		}
 		known = append(known, ls...)
