@@ -344,3 +344,18 @@ func TestTextfileWriteFile(t *testing.T) {
 		t.Errorf("folder holds %v", ents)
 	}
 }
+
+// A target that is not UTF-8 (a guest name with such a byte is only a
+// warning in kvmguests.conf) is written with U+FFFD in its place: the
+// registry refuses an invalid label value, and with it the whole file.
+func TestInvalidUTF8Target(t *testing.T) {
+	rep := preflight.Report{Results: []preflight.Result{{Check: "guest.sudo", Step: "1.2", Target: "guest\xff1 10.0.0.11", Status: preflight.OK}}}
+	dir := t.TempDir()
+	if err := metrics.WriteTextfile(dir, rep); err != nil {
+		t.Fatal(err)
+	}
+	ms := parse(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
+	if len(ms) != 1 || labels(ms[0])["target"] != "guest\uFFFD1 10.0.0.11" {
+		t.Errorf("series %v", ms)
+	}
+}
