@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sfkvm/sfkvm/preflight"
+	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
 	"github.com/sfkvm/sfkvm/site"
 	"github.com/sfkvm/sfkvm/site/metrics"
 )
@@ -92,4 +93,33 @@ func ExampleCollector() {
 	}
 	// Output:
 	// sfkvm_site_host_up host 10.0.0.1 0
+}
+
+// The folder opened and checked before the run (a wrong one is told at
+// once, not after minutes of SSH), written after; preflight's textfile
+// can share it.
+func ExampleWrite() {
+	dir, _ := os.MkdirTemp("", "textfile-")
+	defer os.RemoveAll(dir)
+	tf, err := pmetrics.OpenTextfileDir(dir)
+	if err != nil {
+		log.Fatal(err) // a link, another owner, open to others, missing
+	}
+	defer tf.Close()
+
+	rep := site.Report{Finished: time.Now()} // site.Run(ctx, cfg)
+
+	if err := metrics.Write(tf, rep); err != nil {
+		log.Fatal(err)
+	}
+	if err := tf.Write(preflight.Report{Finished: time.Now()}); err != nil {
+		log.Fatal(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		fmt.Println(e.Name())
+	}
+	// Output:
+	// sfkvm_preflight.prom
+	// sfkvm_site.prom
 }
