@@ -185,7 +185,7 @@ func TestSiteTextfileRefused(t *testing.T) {
 
 // A textfile that cannot be written after the run (a folder in its place:
 // the rename over it fails) is exit 69 and a message naming it; the report
-// is not printed as if all went well.
+// is not printed as if all went well (as preflight's).
 func TestSiteTextfileWriteFails(t *testing.T) {
 	s := newTextfileSite(t)
 	in := filepath.Join(s.textfile, sitemetrics.FileName, "x")
@@ -193,8 +193,8 @@ func TestSiteTextfileWriteFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := s.run(t, "--textfile", s.textfile)
-	if r.code != exitUnavailable || !strings.Contains(r.stderr, "sfkvm site: --textfile: writing "+filepath.Join(s.textfile, sitemetrics.FileName)) {
-		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	if r.code != exitUnavailable || r.stdout != "" || !strings.Contains(r.stderr, "sfkvm site: --textfile: writing "+filepath.Join(s.textfile, sitemetrics.FileName)) {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
 
