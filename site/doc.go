@@ -10,6 +10,10 @@
 //	rep.WriteText(os.Stdout) // or json.Marshal(rep)
 //	if rep.Failed() { ... }
 //
+// Package site/metrics writes a Report as Prometheus metrics, for
+// node_exporter's textfile collector (`sfkvm site --textfile DIR`) or an
+// exporter of one's own.
+//
 // # What it does on each host
 //
 // One SSH connection per host, at most Config.Parallel hosts at once; each

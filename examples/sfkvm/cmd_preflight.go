@@ -184,11 +184,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	// metrics stay, and go stale if no run finishes.
 	if tf != nil && !interrupted(ctx) {
 		if err := tf.Write(rep); err != nil {
-			code := exitUnavailable // the folder's file system cannot take it (full, read-only)
-			if errors.Is(err, iofs.ErrPermission) {
-				code = exitNoPerm
-			}
-			return fail(code, "--textfile: %v", err)
+			return fail(textfileWriteExit(err), "--textfile: %v", err)
 		}
 	}
 	if plugin {
@@ -210,6 +206,16 @@ func textfileExit(err error) int {
 		return exitNoInput
 	}
 	return exitNoPerm
+}
+
+// textfileWriteExit is the exit code for a textfile that could not be
+// written after the run: 77 when not permitted, else 69 (the folder's file
+// system cannot take it: full, read-only).
+func textfileWriteExit(err error) int {
+	if errors.Is(err, iofs.ErrPermission) {
+		return exitNoPerm
+	}
+	return exitUnavailable
 }
 
 // printPreflight prints the report as the package writes it; exit 1 when

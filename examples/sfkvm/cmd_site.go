@@ -15,7 +15,9 @@ import (
 
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
+	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
 	"github.com/sfkvm/sfkvm/site"
+	sitemetrics "github.com/sfkvm/sfkvm/site/metrics"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
@@ -30,7 +32,7 @@ func init() {
 const maxHostsFile = 1 << 20
 
 func runSite(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "site", "--hosts HOST,... | --hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--format=text|json] [flags]")
+	fs := newFlags(e, "site", "--hosts HOST,... | --hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]")
 	hosts := fs.String("hosts", "", "the cluster's hosts, comma-separated: `ADDR` or ADDR:PORT, as this machine reaches them over SSH")
 	hostsFile := fs.String("hosts-file", "", "`file` of the cluster's hosts, one ADDR or ADDR:PORT a line (# starts a comment)")
 	user := fs.String("user", "root", "user on the hosts")
@@ -48,6 +50,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	guestPort := fs.Int("guest-port", 22, "SSH port of the guests")
 	parallel := fs.Int("parallel", site.DefaultParallel, "hosts at once")
 	timeout := fs.Duration("timeout", site.DefaultHostTimeout, "bound on each host, login to its preflight's report")
+	textfile := fs.String("textfile", "", "also write the report as metrics for node_exporter's textfile collector, to "+sitemetrics.FileName+" in this `folder` (root's, not writable by others)")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -75,6 +78,16 @@ func runSite(ctx context.Context, e *env, args []string) int {
 			return fail(code, "--hosts-file: %v", err)
 		}
 	}
+	// The textfile's folder is checked before the run, which takes
+	// minutes: a wrong one is told at once.
+	var tf *pmetrics.TextfileDir
+	if *textfile != "" {
+		var err error
+		if tf, err = pmetrics.OpenTextfileDir(*textfile); err != nil {
+			return fail(textfileExit(err), "--textfile: %v", err)
+		}
+		defer tf.Close()
+	}
 	keys, err := hostKeySource(*identity, false)
 	if err != nil {
 		return fail(identityExit(err), "--identity: %v", err)
@@ -97,6 +110,14 @@ func runSite(ctx context.Context, e *env, args []string) int {
 		return fail(knownHostsExit(err), "%v", err)
 	}
 	rep := site.Run(ctx, cfg)
+	// A run cut short by a signal would write every host it had not
+	// finished as down: the last whole run's metrics stay, and go stale if
+	// no run finishes.
+	if tf != nil && !interrupted(ctx) {
+		if err := sitemetrics.Write(tf, rep); err != nil {
+			return fail(textfileWriteExit(err), "--textfile: %v", err)
+		}
+	}
 	code := exitOK
 	if rep.Failed() {
 		code = exitFailed

@@ -12,11 +12,24 @@ import (
 	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/preflight/metrics"
+	"github.com/sfkvm/sfkvm/site"
+	sitemetrics "github.com/sfkvm/sfkvm/site/metrics"
 )
 
 const rulesDir = "../../dist/prometheus"
 
-// The labels of each metric the textfile holds, and the ones Prometheus
+// ruleFiles are the alerting rules of each textfile (preflight's, and
+// sfkvm site's of package site/metrics), their promtool unit tests, and
+// the alerts the README promises in each.
+var ruleFiles = []struct {
+	rules, tests string
+	alerts       []string
+}{
+	{"sfkvm-preflight.rules.yml", "sfkvm-preflight.rules.test.yml", []string{"SfkvmPreflightCheckFailed", "SfkvmPreflightStale", "SfkvmGuestPasswordExpiresSoon"}},
+	{"sfkvm-site.rules.yml", "sfkvm-site.rules.test.yml", []string{"SfkvmSiteHostUnreachable", "SfkvmSiteCheckFailed", "SfkvmSiteStale", "SfkvmSiteConfDiffers"}},
+}
+
+// The labels of each metric the textfiles hold, and the ones Prometheus
 // adds when it scrapes node_exporter.
 var metricLabels = map[string][]string{
 	metrics.CheckStatus:      {"check", "step", "target", "status"},
@@ -24,8 +37,29 @@ var metricLabels = map[string][]string{
 	metrics.LastRunTimestamp: {},
 	metrics.LastRunDuration:  {},
 	metrics.ConfInfo:         {"sha256"},
+
+	sitemetrics.CheckStatus:      {"check", "step", "host", "target", "status"},
+	sitemetrics.HostUp:           {"host"},
+	sitemetrics.HostDuration:     {"host"},
+	sitemetrics.ConfInfo:         {"host", "sha256"},
+	sitemetrics.Results:          {"status"},
+	sitemetrics.Hosts:            {"status"},
+	sitemetrics.LastRunTimestamp: {},
+	sitemetrics.LastRunDuration:  {},
 }
 var scrapeLabels = []string{"instance", "job"}
+
+// emptyLabels are labels that a series may lack: the textfile writes them
+// as "" (a site check's host, site.host's step), which Prometheus drops.
+var emptyLabels = map[string][]string{sitemetrics.CheckStatus: {"host", "step"}}
+
+// allNames is every metric name the two textfiles may hold.
+var allNames = slices.Concat(metrics.Names, sitemetrics.Names)
+
+// knownCheck reports whether id is a check of preflight's or of the site's.
+func knownCheck(id string) bool {
+	return preflight.Lookup(preflight.ID(id)) != nil || site.Lookup(preflight.ID(id)) != nil
+}
 
 var (
 	metricName = regexp.MustCompile(`\bsfkvm_[a-z0-9_]+\b`)
@@ -45,7 +79,7 @@ func checkExpr(expr string) []string {
 	known := slices.Clone(scrapeLabels)
 	for _, n := range names {
 		ls, ok := metricLabels[n]
-		if !ok || !slices.Contains(metrics.Names, n) {
+		if !ok || !slices.Contains(allNames, n) {
 			bad = append(bad, "the textfile has no metric "+n)
 		}
 		known = append(known, ls...)
@@ -55,7 +89,7 @@ func checkExpr(expr string) []string {
 		switch {
 		case !slices.Contains(known, label):
 			bad = append(bad, "no label "+label)
-		case label == "check" && preflight.Lookup(preflight.ID(value)) == nil:
+		case label == "check" && !knownCheck(value):
 			bad = append(bad, "no check "+value)
 		case label == "status" && !slices.Contains([]string{"ok", "warn", "fail", "skip"}, value):
 			bad = append(bad, "no status "+value)
@@ -74,9 +108,15 @@ func checkExpr(expr string) []string {
 // TestAlertRulesMatchMetrics reads the alerting rules without a YAML
 // library (the module has none; every expression is one line, which this
 // test enforces) and checks every expression against the metrics the
-// writer emits, and that the three alerts the README promises are there.
+// writers emit, and that the alerts the README promises are there.
 func TestAlertRulesMatchMetrics(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(rulesDir, "sfkvm-preflight.rules.yml"))
+	for _, f := range ruleFiles {
+		t.Run(f.rules, func(t *testing.T) { alertRulesMatchMetrics(t, f.rules, f.alerts) })
+	}
+}
+
+func alertRulesMatchMetrics(t *testing.T, file string, promised []string) {
+	b, err := os.ReadFile(filepath.Join(rulesDir, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +142,7 @@ func TestAlertRulesMatchMetrics(t *testing.T) {
 	if exprs != len(alerts) || exprs == 0 {
 		t.Errorf("%d expressions for %d alerts", exprs, len(alerts))
 	}
-	for _, want := range []string{"SfkvmPreflightCheckFailed", "SfkvmPreflightStale", "SfkvmGuestPasswordExpiresSoon"} {
+	for _, want := range promised {
 		if !slices.Contains(alerts, want) {
 			t.Errorf("no alert %s in %v", want, alerts)
 		}
@@ -119,6 +159,11 @@ func TestCheckExpr(t *testing.T) {
 		`count by (job, host) (sfkvm_preflight_conf_info)`:                        "grouped by a label it does not have: host",
 		`time() - sfkvm_preflight_last_run_timestamp_seconds{target="x"} > 3600`:  "no label target",
 		`count by (job) (count by (job, sha256) (sfkvm_preflight_conf_info)) > 1`: "",
+		`sfkvm_site_check_status{status="fail",check!="site.host"} == 1`:          "",
+		`sfkvm_site_check_status{check="site.hosts"} == 1`:                        "no check site.hosts",
+		`sfkvm_site_host_up{target="x"} == 0`:                                     "no label target",
+		`sfkvm_site_hosts_up == 0`:                                                "the textfile has no metric sfkvm_site_hosts_up",
+		`count by (host) (sfkvm_site_conf_info)`:                                  "",
 	} {
 		got := strings.Join(checkExpr(expr), "; ")
 		if got != want {
@@ -128,17 +173,19 @@ func TestCheckExpr(t *testing.T) {
 }
 
 // promtool is Prometheus' own check of the rules and the runner of their
-// unit tests (sfkvm-preflight.rules.test.yml: each alert fires on the
-// series the textfile holds, at the time it should). scripts/deps.sh
+// unit tests (sfkvm-preflight.rules.test.yml, sfkvm-site.rules.test.yml:
+// each alert fires on the series the textfile holds, at the time it
+// should). scripts/deps.sh
 // extracts it from Debian's prometheus package into a cache, without
 // installing the server.
 func TestAlertRulesPromtool(t *testing.T) {
 	tool := promtool()
 	testenv.Need(t, tool != "", "promtool", "scripts/deps.sh as root (it extracts promtool from Debian's prometheus package into "+promtoolCache+"), or set SFKVM_PROMTOOL")
-	for _, args := range [][]string{
-		{"check", "rules", "sfkvm-preflight.rules.yml"},
-		{"test", "rules", "sfkvm-preflight.rules.test.yml"},
-	} {
+	var runs [][]string
+	for _, f := range ruleFiles {
+		runs = append(runs, []string{"check", "rules", f.rules}, []string{"test", "rules", f.tests})
+	}
+	for _, args := range runs {
 		cmd := exec.Command(tool, args...)
 		cmd.Dir = rulesDir
 		out, err := cmd.CombinedOutput()
@@ -164,10 +211,17 @@ func promtool() string {
 	return ""
 }
 
-// The rules' unit tests feed series shaped as the textfile writes them:
-// each has exactly its metric's labels (and the scrape's).
+// The rules' unit tests feed series shaped as the textfiles write them
+// and Prometheus scrapes them: each has exactly its metric's labels (and
+// the scrape's), but for one that the textfile writes empty.
 func TestAlertRuleTestsSeries(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(rulesDir, "sfkvm-preflight.rules.test.yml"))
+	for _, f := range ruleFiles {
+		t.Run(f.tests, func(t *testing.T) { alertRuleTestsSeries(t, f.tests) })
+	}
+}
+
+func alertRuleTestsSeries(t *testing.T, file string) {
+	b, err := os.ReadFile(filepath.Join(rulesDir, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +236,9 @@ func TestAlertRuleTestsSeries(t *testing.T) {
 			got = append(got, l[1])
 		}
 		want := append(slices.Clone(metricLabels[m[1]]), scrapeLabels...)
+		want = slices.DeleteFunc(want, func(l string) bool {
+			return slices.Contains(emptyLabels[m[1]], l) && !slices.Contains(got, l)
+		})
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {

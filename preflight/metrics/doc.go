@@ -49,5 +49,7 @@
 // collector ignores it), made mode 0644 (node_exporter reads it as its own
 // user; it holds no secret: check IDs, guest names and addresses), then
 // renamed over sfkvm_preflight.prom (a link there is replaced, not
-// followed).
+// followed). TextfileDir.WriteFile writes another Gatherer's metrics the
+// same way under another name: package site/metrics writes the site
+// report's sfkvm_site.prom with it, so that one folder takes both.
 package metrics

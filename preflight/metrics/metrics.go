@@ -70,6 +70,11 @@ func severity(s preflight.Status) int {
 	return 0
 }
 
+// label makes a label value client_golang accepts: a guest name with a
+// byte that is not UTF-8 is only a warning in kvmguests.conf, and one
+// invalid value would make the registry refuse the whole file, every run.
+func label(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
 // collector is a report as metrics.
 type collector struct{ rep preflight.Report }
 
@@ -110,7 +115,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, k := range order {
 		r := seen[k]
-		ch <- prometheus.MustNewConstMetric(checkStatusDesc, prometheus.GaugeValue, 1, k.check, string(r.Step), k.target, Status(r.Status))
+		ch <- prometheus.MustNewConstMetric(checkStatusDesc, prometheus.GaugeValue, 1, label(k.check), label(string(r.Step)), label(k.target), Status(r.Status))
 	}
 	counts := c.rep.Counts
 	for _, s := range statuses {

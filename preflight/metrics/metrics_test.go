@@ -306,3 +306,56 @@ func TestReadPrevious(t *testing.T) {
 		t.Fatal("ReadPrevious blocked on a FIFO")
 	}
 }
+
+// WriteFile writes another gatherer's metrics beside FileName, under the
+// folder's rules, and takes only a file name that the collector reads.
+func TestTextfileWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	td, err := metrics.OpenTextfileDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer td.Close()
+	rep := preflight.Report{Finished: time.Unix(1_800_000_000, 0)}
+	if err := td.Write(rep); err != nil {
+		t.Fatal(err)
+	}
+	g, err := metrics.Gatherer(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := td.WriteFile("other.prom", g); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, metrics.FileName))
+	b, err := os.ReadFile(filepath.Join(dir, "other.prom"))
+	if err != nil || string(a) != string(b) || len(b) == 0 {
+		t.Errorf("other.prom %q (%v), want %q", b, err, a)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "other.prom")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("other.prom: %v %v", fi, err)
+	}
+	for _, name := range []string{"", ".prom", "x.txt", "../x.prom", "sub/x.prom", "sfkvm.prom.tmp"} {
+		if err := td.WriteFile(name, g); err == nil || !strings.Contains(err.Error(), "ending in .prom") {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("folder holds %v", ents)
+	}
+}
+
+// A target that is not UTF-8 (a guest name with such a byte is only a
+// warning in kvmguests.conf) is written with U+FFFD in its place: the
+// registry refuses an invalid label value, and with it the whole file.
+func TestInvalidUTF8Target(t *testing.T) {
+	rep := preflight.Report{Results: []preflight.Result{{Check: "guest.sudo", Step: "1.2", Target: "guest\xff1 10.0.0.11", Status: preflight.OK}}}
+	dir := t.TempDir()
+	if err := metrics.WriteTextfile(dir, rep); err != nil {
+		t.Fatal(err)
+	}
+	ms := parse(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
+	if len(ms) != 1 || labels(ms[0])["target"] != "guest\uFFFD1 10.0.0.11" {
+		t.Errorf("series %v", ms)
+	}
+}

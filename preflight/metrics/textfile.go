@@ -74,9 +74,21 @@ func (t *TextfileDir) Write(rep preflight.Report) error {
 	if err != nil {
 		return err
 	}
+	return t.WriteFile(FileName, g)
+}
+
+// WriteFile writes what g gathers to the file name in the folder, as
+// Write does: for another writer of metrics that shares the folder's
+// rules (sfkvm site writes sfkvm_site.prom beside this package's
+// FileName). name is a file name, not a path, and ends in .prom (the
+// collector reads nothing else).
+func (t *TextfileDir) WriteFile(name string, g prometheus.Gatherer) error {
+	if name == "" || strings.ContainsRune(name, '/') || !strings.HasSuffix(name, ".prom") || name == ".prom" {
+		return fmt.Errorf("textfile name %q: want a file name ending in .prom", name)
+	}
 	dir := t.beneath()
-	if err := prometheus.WriteToTextfile(filepath.Join(dir, FileName), g); err != nil {
-		return fmt.Errorf("writing %s: %w", t.Path(), renamePaths(err, dir, t.path))
+	if err := prometheus.WriteToTextfile(filepath.Join(dir, name), g); err != nil {
+		return fmt.Errorf("writing %s: %w", filepath.Join(t.path, name), renamePaths(err, dir, t.path))
 	}
 	return nil
 }
