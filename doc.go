@@ -47,6 +47,14 @@
 // simulated shutdown facility and a libvirt store, with faults as options,
 // so that another project's tests run the whole procedure in a few lines.
 //
+// Package preflight/metrics writes a report as Prometheus metrics for
+// node_exporter's textfile collector (names and labels are a documented
+// contract). Package site runs preflight on every cluster host over SSH,
+// at once, and merges one report with the checks only a view of every host
+// can make (one kvmguests.conf, one -w, one host key per guest); package
+// site/metrics writes that as metrics. dist/ holds the systemd units and
+// the Prometheus alerts that run them on a timer.
+//
 // Package rotate composes them too (cipher, kvmguests, sshcheck and
 // preflight's targets): rotate.Run changes guests' passwords and every
 // host's kvmguests.conf together, each step proven by a login or a

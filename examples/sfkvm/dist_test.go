@@ -29,44 +29,62 @@ func unitValue(t *testing.T, unit, key string) string {
 	return v
 }
 
-// TestSystemdUnitsVerify: systemd's own check of the service and the
-// timer, offline (no running systemd needed), with ExecStart pointing at
-// the built sfkvm: no error and no warning (an unknown or misspelt
-// setting is only a warning to systemd, so any output fails the test).
+// TestSystemdUnitsVerify: systemd's own check of every service and timer
+// in dist/systemd, offline (no running systemd needed), with ExecStart
+// pointing at the built sfkvm: no error and no warning (an unknown or
+// misspelt setting is only a warning to systemd, so any output fails the
+// test).
 func TestSystemdUnitsVerify(t *testing.T) {
 	analyze := testenv.LookPath(t, "systemd-analyze", "systemd")
 	dir := t.TempDir()
-	for _, name := range []string{"sfkvm-preflight.service", "sfkvm-preflight.timer"} {
-		b, err := os.ReadFile(filepath.Join(unitDir, name))
+	var units []string
+	for _, pattern := range []string{"*.service", "*.timer"} {
+		m, _ := filepath.Glob(filepath.Join(unitDir, pattern))
+		units = append(units, m...)
+	}
+	if len(units) < 4 {
+		t.Fatalf("units %q: want the preflight's and the site's service and timer", units)
+	}
+	args := []string{"verify", "--man=no"}
+	for _, u := range units {
+		b, err := os.ReadFile(u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		text := strings.ReplaceAll(string(b), "/usr/local/sbin/sfkvm", cliBinary(t))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+		p := filepath.Join(dir, filepath.Base(u))
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		args = append(args, p)
 	}
-	cmd := exec.Command(analyze, "verify", "--man=no", filepath.Join(dir, "sfkvm-preflight.service"), filepath.Join(dir, "sfkvm-preflight.timer"))
-	out, err := cmd.CombinedOutput()
+	out, err := exec.Command(analyze, args...).CombinedOutput()
 	if err != nil || len(out) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
 
-// The service's command line is one sfkvm accepts, its textfile folder is
-// the one it may write, and the commented example of the environment file
+// Each service's command line is one sfkvm accepts, its textfile folder is
+// the one it may write, and the commented example of its environment file
 // names flags that exist.
 func TestSystemdServiceCommand(t *testing.T) {
-	execStart := unitValue(t, "sfkvm-preflight.service", "ExecStart")
+	for _, name := range []string{"preflight", "site"} {
+		t.Run(name, func(t *testing.T) { checkServiceCommand(t, name) })
+	}
+}
+
+func checkServiceCommand(t *testing.T, name string) {
+	unit, env := "sfkvm-"+name+".service", "$SFKVM_"+strings.ToUpper(name)+"_ARGS"
+	execStart := unitValue(t, unit, "ExecStart")
 	args := strings.Fields(execStart)
-	if len(args) < 3 || args[0] != "/usr/local/sbin/sfkvm" || args[len(args)-1] != "$SFKVM_PREFLIGHT_ARGS" {
+	if len(args) < 3 || args[0] != "/usr/local/sbin/sfkvm" || args[1] != name || args[len(args)-1] != env {
 		t.Fatalf("ExecStart=%s", execStart)
 	}
 	args = args[1 : len(args)-1]
-	b, _ := os.ReadFile(filepath.Join(unitDir, "sfkvm-preflight.default"))
-	example := regexp.MustCompile(`(?m)^#SFKVM_PREFLIGHT_ARGS="([^"]*)"`).FindStringSubmatch(string(b))
+	b, _ := os.ReadFile(filepath.Join(unitDir, "sfkvm-"+name+".default"))
+	example := regexp.MustCompile(`(?m)^#`+regexp.QuoteMeta(env[1:])+`="([^"]*)"`).FindStringSubmatch(string(b))
 	if example == nil {
-		t.Fatal("no commented example in sfkvm-preflight.default")
+		t.Fatalf("no commented example of %s in sfkvm-%s.default", env, name)
 	}
 	for _, extra := range [][]string{nil, strings.Fields(example[1])} {
 		a := append(append(append([]string{}, args...), extra...), "--help")
@@ -80,10 +98,10 @@ func TestSystemdServiceCommand(t *testing.T) {
 			folder = args[i+1]
 		}
 	}
-	if rw := unitValue(t, "sfkvm-preflight.service", "ReadWritePaths"); folder == "" || rw != folder {
+	if rw := unitValue(t, unit, "ReadWritePaths"); folder == "" || rw != folder {
 		t.Errorf("--textfile %q, ReadWritePaths=%s", folder, rw)
 	}
-	if got := unitValue(t, "sfkvm-preflight.service", "SuccessExitStatus"); got != "1" {
+	if got := unitValue(t, unit, "SuccessExitStatus"); got != "1" {
 		t.Errorf("SuccessExitStatus=%s: a FAIL result is news in the metrics, not a failed unit", got)
 	}
 }
