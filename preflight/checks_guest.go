@@ -24,15 +24,20 @@ func guestCheck(id ID) func(context.Context, *pass) []Result {
 			return []Result{{Target: p.cfg.File, Status: Skip, Reason: "no readable kvmguests.conf, so no guests to check"}}
 		}
 		return fanOut(len(p.guests), func(i int) []Result {
-			s := &p.sessions[i]
-			s.once.Do(func() {
-				p.sem <- struct{}{}
-				defer func() { <-p.sem }()
-				s.results = p.checkGuest(ctx, i, p.guests[i])
-			})
-			return only(id, s.results)
+			return only(id, p.session(ctx, i).results)
 		})
 	}
+}
+
+// session returns guest i's session, made by the first check that asks.
+func (p *pass) session(ctx context.Context, i int) *guestSession {
+	s := &p.sessions[i]
+	s.once.Do(func() {
+		p.sem <- struct{}{}
+		defer func() { <-p.sem }()
+		s.results = p.checkGuest(ctx, i, p.guests[i])
+	})
+	return s
 }
 
 // stepFiveHosts are the hosts every guest must know (step 5): this host's
@@ -160,6 +165,11 @@ func (p *pass) checkGuest(ctx context.Context, i int, g kvmguests.Guest) []Resul
 	age = p.checkPasswordAge(ctx, c, g, age)
 	names = p.checkNames(ctx, c, g, names)
 	out := []Result{hostKey, login, sudo, age, names}
+	// guest.readshost, for a guest that runs here, on this same login
+	// (checkHere takes it from the session).
+	if running, _ := p.running(ctx); running[g.Name] && p.infoErr == nil {
+		out = append(out, p.readDisk(ctx, c, i, g))
+	}
 	if len(hosts) == 0 {
 		return append(out, stepFive("")...)
 	}

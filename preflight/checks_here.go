@@ -36,8 +36,7 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 			{Check: GuestReadsHost.ID, Target: "(guests here)", Status: Skip, Reason: reason, Err: p.cfg.StoreErr},
 		}
 	}
-	store := p.cfg.Store
-	running, err := runningDomains(ctx, store)
+	running, err := p.running(ctx)
 	if err != nil {
 		return []Result{
 			{Check: HostUnlisted.ID, Target: "(domains here)", Status: Skip, Reason: "listing domains: " + err.Error(), Err: err},

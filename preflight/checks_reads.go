@@ -14,7 +14,8 @@ import (
 // sysfs serial, dd with O_DIRECT, as root), names this host. A guest that
 // reads another host (a disk backed by the wrong file) or nothing (no
 // disk, not started since it was set up) would tell PRIMECLUSTER the wrong
-// host after a failover.
+// host after a failover. The read is made on the guest's one login
+// (checkGuest), not on a login of its own.
 func (p *pass) readsHost(ctx context.Context, i int, g kvmguests.Guest) Result {
 	r := Result{Check: GuestReadsHost.ID, Target: g.Name, index: i}
 	switch {
@@ -28,12 +29,17 @@ func (p *pass) readsHost(ctx context.Context, i int, g kvmguests.Guest) Result {
 		r.Status, r.Reason = Skip, "no password to log in with: give --key (sealed tokens) or --password-stdin"
 		return r
 	}
-	c, err := p.prober.Dial(ctx, GuestTarget(g, p.cfg.GuestPort, p.cfg.Password(g)))
-	if err != nil {
-		r.Status, r.Reason, r.Err = Skip, "cannot log in (guest.login says why): "+errorText(err), err
-		return r
+	if rs := only(GuestReadsHost.ID, p.session(ctx, i).results); len(rs) == 1 {
+		return rs[0]
 	}
-	defer c.Close()
+	r.Status, r.Reason = Skip, "cannot log in (guest.login says why)"
+	return r
+}
+
+// readDisk reads the guest's host information disk on its login c and
+// compares it with this host's registration.
+func (p *pass) readDisk(ctx context.Context, c *sshcheck.Client, i int, g kvmguests.Guest) Result {
+	r := Result{Check: GuestReadsHost.ID, Target: g.Name, index: i}
 	// The client runs it through sudo -n for a non-root guest_user.
 	stdout, stderr, status, err := c.RunLimited(ctx, sshcheck.Limits{MaxStdout: migratesetup.MaxFileSize}, "sh", "-c", migratesetup.GuestReadCommand)
 	switch {

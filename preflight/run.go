@@ -58,6 +58,22 @@ type pass struct {
 
 	hereOnce    sync.Once
 	hereResults []Result
+
+	runningOnce sync.Once
+	runningSet  map[string]bool // domains running here, by name
+	runningErr  error
+}
+
+// running returns the domains that run on this host, listed once per run:
+// checkHere reports on them, and a guest's session reads the host
+// information disk of those among them. Without a store none runs here.
+func (p *pass) running(ctx context.Context) (map[string]bool, error) {
+	p.runningOnce.Do(func() {
+		if p.cfg.Store != nil {
+			p.runningSet, p.runningErr = runningDomains(ctx, p.cfg.Store)
+		}
+	})
+	return p.runningSet, p.runningErr
 }
 
 // guestSession is one guest's logins, shared by the guest.* checks.
