@@ -82,7 +82,7 @@ func checkServiceCommand(t *testing.T, name string) {
 	}
 	args = args[1 : len(args)-1]
 	b, _ := os.ReadFile(filepath.Join(unitDir, "sfkvm-"+name+".default"))
-	example := regexp.MustCompile(`(?m)^#`+regexp.QuoteMeta(env[1:])+`="([^"]*)"`).FindStringSubmatch(string(b))
+	example := regexp.MustCompile(`(?m)^#` + regexp.QuoteMeta(env[1:]) + `="([^"]*)"`).FindStringSubmatch(string(b))
 	if example == nil {
 		t.Fatalf("no commented example of %s in sfkvm-%s.default", env, name)
 	}
