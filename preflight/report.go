@@ -23,6 +23,24 @@ const (
 	Skip Status = "SKIP" // it could not run; Reason says why (never a silent pass)
 )
 
+// Statuses returns the four statuses in the order reports count them.
+func Statuses() []Status { return []Status{OK, Warn, Fail, Skip} }
+
+// Severity orders statuses from best to worst: OK 0, SKIP 1, WARN 2,
+// FAIL 3 (a word that is none of them counts as OK). Where two results
+// must become one (one series of a metric), the more severe one is kept.
+func (s Status) Severity() int {
+	switch s {
+	case Fail:
+		return 3
+	case Warn:
+		return 2
+	case Skip:
+		return 1
+	}
+	return 0
+}
+
 // Result is one check on one target.
 type Result struct {
 	Check  ID     `json:"check"`  // the check's stable ID
@@ -60,6 +78,11 @@ type Counts struct {
 	Warn int `json:"warn"`
 	Fail int `json:"fail"`
 	Skip int `json:"skip"`
+}
+
+// Of returns the count of status s.
+func (c Counts) Of(s Status) int {
+	return map[Status]int{OK: c.OK, Warn: c.Warn, Fail: c.Fail, Skip: c.Skip}[s]
 }
 
 // Report is what Run returns: every result, in the order of Checks, then

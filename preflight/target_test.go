@@ -86,3 +86,24 @@ func TestSealedPasswordVersion1(t *testing.T) {
 		t.Errorf("warnings %q, want one that says how to reseal", warnings)
 	}
 }
+
+// TestStatusOrder: Severity ranks FAIL over WARN over SKIP over OK (a
+// metric's series keeps the worse of two results), and Counts.Of reads
+// each status's count.
+func TestStatusOrder(t *testing.T) {
+	order := []preflight.Status{preflight.OK, preflight.Skip, preflight.Warn, preflight.Fail}
+	for i := 1; i < len(order); i++ {
+		if order[i].Severity() <= order[i-1].Severity() {
+			t.Errorf("%s ranks %d, not above %s's %d", order[i], order[i].Severity(), order[i-1], order[i-1].Severity())
+		}
+	}
+	c := preflight.Counts{OK: 1, Warn: 2, Fail: 3, Skip: 4}
+	for i, s := range preflight.Statuses() {
+		if c.Of(s) != i+1 {
+			t.Errorf("Counts.Of(%s) = %d, want %d", s, c.Of(s), i+1)
+		}
+	}
+	if len(preflight.Statuses()) != 4 || preflight.Status("BOGUS").Severity() != 0 {
+		t.Errorf("Statuses %v; an unknown word ranks %d", preflight.Statuses(), preflight.Status("BOGUS").Severity())
+	}
+}

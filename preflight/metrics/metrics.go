@@ -54,22 +54,6 @@ var (
 		[]string{"sha256"}, nil)
 )
 
-// statuses in the order Results writes them.
-var statuses = []preflight.Status{preflight.OK, preflight.Warn, preflight.Fail, preflight.Skip}
-
-// severity orders statuses for merging two results of one series.
-func severity(s preflight.Status) int {
-	switch s {
-	case preflight.Fail:
-		return 3
-	case preflight.Warn:
-		return 2
-	case preflight.Skip:
-		return 1
-	}
-	return 0
-}
-
 // label makes a label value client_golang accepts: a guest name with a
 // byte that is not UTF-8 is only a warning in kvmguests.conf, and one
 // invalid value would make the registry refuse the whole file, every run.
@@ -109,7 +93,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		if !dup {
 			order = append(order, k)
 		}
-		if !dup || severity(r.Status) > severity(prev.Status) {
+		if !dup || r.Status.Severity() > prev.Status.Severity() {
 			seen[k] = r
 		}
 	}
@@ -118,8 +102,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(checkStatusDesc, prometheus.GaugeValue, 1, label(k.check), label(string(r.Step)), label(k.target), Status(r.Status))
 	}
 	counts := c.rep.Counts
-	for _, s := range statuses {
-		n := map[preflight.Status]int{preflight.OK: counts.OK, preflight.Warn: counts.Warn, preflight.Fail: counts.Fail, preflight.Skip: counts.Skip}[s]
+	for _, s := range preflight.Statuses() {
+		n := counts.Of(s)
 		ch <- prometheus.MustNewConstMetric(resultsDesc, prometheus.GaugeValue, float64(n), Status(s))
 	}
 	if !c.rep.Finished.IsZero() {

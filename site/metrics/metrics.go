@@ -68,24 +68,8 @@ var (
 		"How long the last sfkvm site run took, in seconds.", nil, nil)
 )
 
-// statuses in the order Results writes them; hostStatuses, Hosts'.
-var (
-	statuses     = []preflight.Status{preflight.OK, preflight.Warn, preflight.Fail, preflight.Skip}
-	hostStatuses = []preflight.Status{preflight.OK, preflight.Fail}
-)
-
-// severity orders statuses for merging two rows of one series.
-func severity(s preflight.Status) int {
-	switch s {
-	case preflight.Fail:
-		return 3
-	case preflight.Warn:
-		return 2
-	case preflight.Skip:
-		return 1
-	}
-	return 0
-}
+// hostStatuses are the statuses Hosts writes, in order.
+var hostStatuses = []preflight.Status{preflight.OK, preflight.Fail}
 
 // label makes a label value client_golang accepts: a host name given to
 // Run by a program need not be UTF-8 (what hosts send is escaped already),
@@ -121,8 +105,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	c.collectRows(ch)
 	c.collectHosts(ch)
 	counts := c.rep.Counts
-	for _, s := range statuses {
-		n := map[preflight.Status]int{preflight.OK: counts.OK, preflight.Warn: counts.Warn, preflight.Fail: counts.Fail, preflight.Skip: counts.Skip}[s]
+	for _, s := range preflight.Statuses() {
+		n := counts.Of(s)
 		ch <- prometheus.MustNewConstMetric(resultsDesc, prometheus.GaugeValue, float64(n), pmetrics.Status(s))
 	}
 	if !c.rep.Finished.IsZero() {
@@ -141,7 +125,7 @@ func (c collector) collectRows(ch chan<- prometheus.Metric) {
 		if !dup {
 			order = append(order, k)
 		}
-		if !dup || severity(r.Status) > severity(prev.Status) {
+		if !dup || r.Status.Severity() > prev.Status.Severity() {
 			seen[k] = r
 		}
 	}
