@@ -12,9 +12,8 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/sfkvm/sfkvm/internal/promtest"
 	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 	"github.com/sfkvm/sfkvm/preflight/metrics"
 )
@@ -58,24 +57,8 @@ func (m monitorEnv) run(t *testing.T, args ...string) cliResult {
 // status metric as "check target" -> status, and the conf checksum.
 func textfileStatus(t *testing.T, path string) (map[string]string, string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lv := func(m *dto.Metric, name string) string {
-		for _, l := range m.GetLabel() {
-			if l.GetName() == name {
-				return l.GetValue()
-			}
-		}
-		return ""
-	}
+	fams := promtest.ParseFile(t, path)
+	lv := func(m *dto.Metric, name string) string { return promtest.Labels(m)[name] }
 	out := map[string]string{}
 	for _, m := range fams[metrics.CheckStatus].GetMetric() {
 		out[lv(m, "check")+" "+lv(m, "target")] = lv(m, "status")

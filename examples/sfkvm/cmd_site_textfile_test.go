@@ -10,10 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
+	"github.com/sfkvm/sfkvm/internal/promtest"
 	"github.com/sfkvm/sfkvm/preflight"
 	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
 	"github.com/sfkvm/sfkvm/site"
@@ -71,31 +68,6 @@ func (s textfileSite) run(t *testing.T, args ...string) cliResult {
 	return runCLI(t, "", append(append([]string{}, s.args...), args...)...)
 }
 
-// readTextfile parses a textfile with Prometheus' own parser.
-func readTextfile(t *testing.T, path string) map[string]*dto.MetricFamily {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fams
-}
-
-func labelValue(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
-}
-
 // TestSiteTextfile: --textfile writes the report as metrics after the run,
 // the same report that it prints: each row's status, each host up or down
 // with its file's checksum.
@@ -106,10 +78,10 @@ func TestSiteTextfile(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitFailed || len(rep.Hosts) != 3 {
 		t.Fatalf("exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
-	fams := readTextfile(t, filepath.Join(s.textfile, sitemetrics.FileName))
+	fams := promtest.ParseFile(t, filepath.Join(s.textfile, sitemetrics.FileName))
 	status := map[string]string{}
 	for _, m := range fams[sitemetrics.CheckStatus].GetMetric() {
-		status[labelValue(m, "host")+" "+labelValue(m, "check")+" "+labelValue(m, "target")] = labelValue(m, "status")
+		status[promtest.Labels(m)["host"]+" "+promtest.Labels(m)["check"]+" "+promtest.Labels(m)["target"]] = promtest.Labels(m)["status"]
 	}
 	if len(status) != len(rep.Results) {
 		t.Errorf("%d series for %d rows", len(status), len(rep.Results))
@@ -132,10 +104,10 @@ func TestSiteTextfile(t *testing.T) {
 	}
 	up, sums := map[string]float64{}, map[string]string{}
 	for _, m := range fams[sitemetrics.HostUp].GetMetric() {
-		up[labelValue(m, "host")] = m.GetGauge().GetValue()
+		up[promtest.Labels(m)["host"]] = m.GetGauge().GetValue()
 	}
 	for _, m := range fams[sitemetrics.ConfInfo].GetMetric() {
-		sums[labelValue(m, "host")] = labelValue(m, "sha256")
+		sums[promtest.Labels(m)["host"]] = promtest.Labels(m)["sha256"]
 	}
 	if len(up) != 3 || up[s.h1.Addr()] != 1 || up[s.h3.Addr()] != 1 || up[s.down] != 0 {
 		t.Errorf("up %v", up)

@@ -14,9 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/sfkvm/sfkvm/internal/promtest"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/preflight/lab"
@@ -35,30 +34,6 @@ func labReport(t *testing.T) preflight.Report {
 	return preflight.Run(context.Background(), l.Config())
 }
 
-// parse reads a textfile with the parser Prometheus' own tools use.
-func parse(t *testing.T, path string) map[string]*dto.MetricFamily {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fams
-}
-
-func labels(m *dto.Metric) map[string]string {
-	out := map[string]string{}
-	for _, l := range m.GetLabel() {
-		out[l.GetName()] = l.GetValue()
-	}
-	return out
-}
-
 // TestTextfile writes the lab's report and reads it back: one series per
 // result with its labels, the counts, the run's time and duration and the
 // file's checksum, every one a gauge with help.
@@ -69,7 +44,7 @@ func TestTextfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, metrics.FileName)
-	fams := parse(t, path)
+	fams := promtest.ParseFile(t, path)
 	for _, n := range metrics.Names {
 		f := fams[n]
 		if f == nil {
@@ -90,7 +65,7 @@ func TestTextfile(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, m := range fams[metrics.CheckStatus].GetMetric() {
-		l := labels(m)
+		l := promtest.Labels(m)
 		if m.GetGauge().GetValue() != 1 || len(l) != 4 {
 			t.Errorf("series %v = %v", l, m.GetGauge().GetValue())
 		}
@@ -117,7 +92,7 @@ func TestTextfile(t *testing.T) {
 
 	counts := map[string]float64{}
 	for _, m := range fams[metrics.Results].GetMetric() {
-		counts[labels(m)["status"]] = m.GetGauge().GetValue()
+		counts[promtest.Labels(m)["status"]] = m.GetGauge().GetValue()
 	}
 	c := rep.Counts
 	if counts["ok"] != float64(c.OK) || counts["warn"] != float64(c.Warn) || counts["fail"] != float64(c.Fail) || counts["skip"] != float64(c.Skip) || len(counts) != 4 || c.Fail != 1 {
@@ -131,7 +106,7 @@ func TestTextfile(t *testing.T) {
 		t.Errorf("duration %f, want %f", d, rep.Duration().Seconds())
 	}
 	info := fams[metrics.ConfInfo].GetMetric()
-	if len(info) != 1 || labels(info[0])["sha256"] != rep.ConfSHA256 || len(rep.ConfSHA256) != 64 {
+	if len(info) != 1 || promtest.Labels(info[0])["sha256"] != rep.ConfSHA256 || len(rep.ConfSHA256) != 64 {
 		t.Errorf("conf info %v, checksum %q", info, rep.ConfSHA256)
 	}
 
@@ -181,8 +156,8 @@ func TestDuplicateTarget(t *testing.T) {
 	if err := metrics.WriteTextfile(dir, rep); err != nil {
 		t.Fatal(err)
 	}
-	ms := parse(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
-	if len(ms) != 1 || labels(ms[0])["status"] != "fail" {
+	ms := promtest.ParseFile(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
+	if len(ms) != 1 || promtest.Labels(ms[0])["status"] != "fail" {
 		t.Errorf("series %v", ms)
 	}
 }
@@ -354,8 +329,8 @@ func TestInvalidUTF8Target(t *testing.T) {
 	if err := metrics.WriteTextfile(dir, rep); err != nil {
 		t.Fatal(err)
 	}
-	ms := parse(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
-	if len(ms) != 1 || labels(ms[0])["target"] != "guest\uFFFD1 10.0.0.11" {
+	ms := promtest.ParseFile(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
+	if len(ms) != 1 || promtest.Labels(ms[0])["target"] != "guest\uFFFD1 10.0.0.11" {
 		t.Errorf("series %v", ms)
 	}
 }

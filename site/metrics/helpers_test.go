@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sfkvm/sfkvm/preflight"
@@ -90,30 +87,4 @@ func siteReport(t *testing.T) site.Report {
 		t.Fatal(err)
 	}
 	return site.Run(context.Background(), site.Config{Hosts: hosts, Prober: p})
-}
-
-// parse reads a textfile with the parser Prometheus' own tools use.
-func parse(t *testing.T, path string) map[string]*dto.MetricFamily {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fams
-}
-
-// labels are a series' labels; one that is "" is there with "" (the
-// text format keeps it; Prometheus would drop it when scraping).
-func labels(m *dto.Metric) map[string]string {
-	out := map[string]string{}
-	for _, l := range m.GetLabel() {
-		out[l.GetName()] = l.GetValue()
-	}
-	return out
 }

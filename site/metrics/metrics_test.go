@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/sfkvm/sfkvm/internal/promtest"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/preflight"
 	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
@@ -31,7 +32,7 @@ func TestTextfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, metrics.FileName)
-	fams := parse(t, path)
+	fams := promtest.ParseFile(t, path)
 	for _, n := range metrics.Names {
 		f := fams[n]
 		if f == nil {
@@ -52,7 +53,7 @@ func TestTextfile(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, m := range fams[metrics.CheckStatus].GetMetric() {
-		l := labels(m)
+		l := promtest.Labels(m)
 		if m.GetGauge().GetValue() != 1 || len(l) != 5 {
 			t.Errorf("series %v = %v", l, m.GetGauge().GetValue())
 		}
@@ -83,14 +84,14 @@ func TestTextfile(t *testing.T) {
 	byHost := func(name string) map[string]float64 {
 		out := map[string]float64{}
 		for _, m := range fams[name].GetMetric() {
-			out[labels(m)["host"]] = m.GetGauge().GetValue()
+			out[promtest.Labels(m)["host"]] = m.GetGauge().GetValue()
 		}
 		return out
 	}
 	up, secs := byHost(metrics.HostUp), byHost(metrics.HostDuration)
 	sums := map[string]string{}
 	for _, m := range fams[metrics.ConfInfo].GetMetric() {
-		l := labels(m)
+		l := promtest.Labels(m)
 		if m.GetGauge().GetValue() != 1 || len(l) != 2 {
 			t.Errorf("conf info %v = %v", l, m.GetGauge().GetValue())
 		}
@@ -114,7 +115,7 @@ func TestTextfile(t *testing.T) {
 
 	counts := map[string]float64{}
 	for _, m := range fams[metrics.Results].GetMetric() {
-		counts[labels(m)["status"]] = m.GetGauge().GetValue()
+		counts[promtest.Labels(m)["status"]] = m.GetGauge().GetValue()
 	}
 	c := rep.Counts
 	if counts["ok"] != float64(c.OK) || counts["warn"] != float64(c.Warn) || counts["fail"] != float64(c.Fail) || counts["skip"] != float64(c.Skip) || len(counts) != 4 || c.Fail == 0 {
@@ -122,7 +123,7 @@ func TestTextfile(t *testing.T) {
 	}
 	hosts := map[string]float64{}
 	for _, m := range fams[metrics.Hosts].GetMetric() {
-		hosts[labels(m)["status"]] = m.GetGauge().GetValue()
+		hosts[promtest.Labels(m)["status"]] = m.GetGauge().GetValue()
 	}
 	if len(hosts) != 2 || hosts["ok"] != 2 || hosts["fail"] != 1 {
 		t.Errorf("hosts %v, want 2 ok and 1 fail", hosts)
@@ -186,13 +187,13 @@ func TestDuplicates(t *testing.T) {
 	if err := metrics.WriteTextfile(dir, rep); err != nil {
 		t.Fatal(err)
 	}
-	fams := parse(t, filepath.Join(dir, metrics.FileName))
+	fams := promtest.ParseFile(t, filepath.Join(dir, metrics.FileName))
 	ms := fams[metrics.CheckStatus].GetMetric()
-	if len(ms) != 2 || labels(ms[0])["host"] != "" || labels(ms[1])["status"] != "fail" {
+	if len(ms) != 2 || promtest.Labels(ms[0])["host"] != "" || promtest.Labels(ms[1])["status"] != "fail" {
 		t.Errorf("series %v", ms)
 	}
 	up := fams[metrics.HostUp].GetMetric()
-	if len(up) != 2 || labels(up[0])["host"] != "h1" || up[0].GetGauge().GetValue() != 0 || labels(up[1])["host"] != "h\uFFFD" {
+	if len(up) != 2 || promtest.Labels(up[0])["host"] != "h1" || up[0].GetGauge().GetValue() != 0 || promtest.Labels(up[1])["host"] != "h\uFFFD" {
 		t.Errorf("up %v", up)
 	}
 	if d := fams[metrics.HostDuration].GetMetric(); len(d) != 2 || d[0].GetGauge().GetValue() != 3 {
@@ -203,8 +204,8 @@ func TestDuplicates(t *testing.T) {
 	}
 	// Hosts counts the hosts given, as the report's last line does.
 	for _, m := range fams[metrics.Hosts].GetMetric() {
-		if n := m.GetGauge().GetValue(); (labels(m)["status"] == "ok" && n != 2) || (labels(m)["status"] == "fail" && n != 1) {
-			t.Errorf("hosts %v = %v", labels(m), n)
+		if n := m.GetGauge().GetValue(); (promtest.Labels(m)["status"] == "ok" && n != 2) || (promtest.Labels(m)["status"] == "fail" && n != 1) {
+			t.Errorf("hosts %v = %v", promtest.Labels(m), n)
 		}
 	}
 	// A report without an end (a zero Report) has no run time to give.
@@ -280,8 +281,8 @@ func TestBesidePreflight(t *testing.T) {
 	if err := metrics.Write(td, site.Report{Finished: t0.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	pf := parse(t, filepath.Join(dir, pmetrics.FileName))
-	sf := parse(t, filepath.Join(dir, metrics.FileName))
+	pf := promtest.ParseFile(t, filepath.Join(dir, pmetrics.FileName))
+	sf := promtest.ParseFile(t, filepath.Join(dir, metrics.FileName))
 	if pf[pmetrics.LastRunTimestamp] == nil || sf[metrics.LastRunTimestamp].GetMetric()[0].GetGauge().GetValue() != 1_800_000_060 {
 		t.Errorf("preflight's %v, site's %v", pf[pmetrics.LastRunTimestamp], sf[metrics.LastRunTimestamp])
 	}
