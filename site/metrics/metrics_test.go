@@ -1,8 +1,6 @@
 package metrics_test
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +12,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sfkvm/sfkvm/internal/promtest"
-	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/preflight"
 	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
 	"github.com/sfkvm/sfkvm/site"
@@ -219,50 +216,7 @@ func TestDuplicates(t *testing.T) {
 // at the file's name is replaced, never followed.
 func TestTextfileFolderRules(t *testing.T) {
 	rep := site.Report{Finished: time.Unix(1_800_000_000, 0)}
-	base := t.TempDir()
-	real := filepath.Join(base, "real")
-	open := filepath.Join(base, "open")
-	link := filepath.Join(base, "link")
-	for _, d := range []string{real, open} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.Chmod(open, 0o777)
-	if err := os.Symlink(real, link); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		dir  string
-		want error
-	}{
-		{link, safefile.ErrSymlink},
-		{open, safefile.ErrMode},
-		{"relative/dir", safefile.ErrRelative},
-		{filepath.Join(base, "none"), fs.ErrNotExist},
-	} {
-		if err := metrics.WriteTextfile(tc.dir, rep); !errors.Is(err, tc.want) {
-			t.Errorf("%s: %v, want %v", tc.dir, err, tc.want)
-		}
-	}
-	if ents, _ := os.ReadDir(real); len(ents) != 0 {
-		t.Errorf("written through the link: %v", ents)
-	}
-
-	elsewhere := filepath.Join(base, "elsewhere")
-	os.WriteFile(elsewhere, []byte("keep\n"), 0o600)
-	if err := os.Symlink(elsewhere, filepath.Join(real, metrics.FileName)); err != nil {
-		t.Fatal(err)
-	}
-	if err := metrics.WriteTextfile(real, rep); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(elsewhere); string(b) != "keep\n" {
-		t.Errorf("the link's target was written: %q", b)
-	}
-	if fi, err := os.Lstat(filepath.Join(real, metrics.FileName)); err != nil || !fi.Mode().IsRegular() {
-		t.Errorf("textfile %v %v", fi, err)
-	}
+	promtest.FolderRules(t, metrics.FileName, func(dir string) error { return metrics.WriteTextfile(dir, rep) })
 }
 
 // The site's textfile and preflight's share a folder: each writer
