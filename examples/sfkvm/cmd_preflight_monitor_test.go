@@ -104,25 +104,42 @@ func TestPreflightTextfile(t *testing.T) {
 	}
 }
 
+// refusedFolder is a textfile folder that breaks a rule, with the exit code
+// and the words it gets.
+type refusedFolder struct {
+	dir  string
+	code int
+	msg  string
+}
+
+// refusedFolders makes, in dir, one textfile folder for each rule (a link
+// points at good), as preflight's and the site's tests refuse them.
+func refusedFolders(t *testing.T, dir, good string) []refusedFolder {
+	t.Helper()
+	open := filepath.Join(dir, "open")
+	link := filepath.Join(dir, "link")
+	if err := os.Mkdir(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(good, link); err != nil {
+		t.Fatal(err)
+	}
+	return []refusedFolder{
+		{open, exitNoPerm, "is accessible to group or others"},
+		{link, exitNoPerm, "is a symbolic link"},
+		{"relative", exitUsage, "is not an absolute path"},
+		{filepath.Join(dir, "none"), exitNoInput, "no such file"},
+	}
+}
+
 // A textfile folder that breaks a rule stops the command before the run,
 // with the code of its kind; in plugin mode, every one is UNKNOWN.
 func TestPreflightTextfileRefused(t *testing.T) {
 	m := newMonitorEnv(t)
-	open := filepath.Join(m.dir, "open")
-	os.Mkdir(open, 0o755)
-	os.Chmod(open, 0o777)
-	link := filepath.Join(m.dir, "link")
-	os.Symlink(m.textfile, link)
-	for _, tc := range []struct {
-		dir  string
-		code int
-		msg  string
-	}{
-		{open, exitNoPerm, "is accessible to group or others"},
-		{link, exitNoPerm, "is a symbolic link"},
-		{"relative", exitUsage, "is not an absolute path"},
-		{filepath.Join(m.dir, "none"), exitNoInput, "no such file"},
-	} {
+	for _, tc := range refusedFolders(t, m.dir, m.textfile) {
 		r := m.run(t, "--textfile", tc.dir)
 		if r.code != tc.code || r.stdout != "" || !strings.Contains(r.stderr, "--textfile: ") || !strings.Contains(r.stderr, tc.msg) {
 			t.Errorf("%s: exit %d, want %d; stdout %q, stderr %q", tc.dir, r.code, tc.code, r.stdout, r.stderr)

@@ -127,21 +127,7 @@ func TestSiteTextfile(t *testing.T) {
 // with the code of its kind, as preflight's --textfile does.
 func TestSiteTextfileRefused(t *testing.T) {
 	s := newTextfileSite(t)
-	open := filepath.Join(s.dir, "open")
-	os.Mkdir(open, 0o755)
-	os.Chmod(open, 0o777)
-	link := filepath.Join(s.dir, "link")
-	os.Symlink(s.textfile, link)
-	for _, tc := range []struct {
-		dir  string
-		code int
-		msg  string
-	}{
-		{open, exitNoPerm, "is accessible to group or others"},
-		{link, exitNoPerm, "is a symbolic link"},
-		{"relative", exitUsage, "is not an absolute path"},
-		{filepath.Join(s.dir, "none"), exitNoInput, "no such file"},
-	} {
+	for _, tc := range refusedFolders(t, s.dir, s.textfile) {
 		r := s.run(t, "--textfile", tc.dir)
 		if r.code != tc.code || r.stdout != "" || !strings.HasPrefix(r.stderr, "sfkvm site: --textfile: ") || !strings.Contains(r.stderr, tc.msg) {
 			t.Errorf("%s: exit %d, want %d; stdout %q, stderr %q", tc.dir, r.code, tc.code, r.stdout, r.stderr)
