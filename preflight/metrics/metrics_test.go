@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sfkvm/sfkvm/internal/promtest"
@@ -133,14 +132,7 @@ func TestLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mfs, err := g.Gather()
-	if err != nil || len(mfs) != len(metrics.Names) {
-		t.Fatalf("gathered %d families: %v", len(mfs), err)
-	}
-	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
-	if err != nil || len(problems) != 0 {
-		t.Errorf("lint: %v %+v", err, problems)
-	}
+	promtest.Lint(t, g, metrics.Names)
 }
 
 // Two results of one check and target are one series, with the worse
