@@ -61,7 +61,17 @@
 // guest for each host given to preflight's --hosts), the site checks 4 per
 // guest. A site of 1,000 guests on 10 hosts writes about 65,000 series, a
 // textfile of about 8 MB, in a quarter of a second (BenchmarkWriteTextfile):
-// a scrape that node_exporter and Prometheus take, but one to know of. Where every host also runs `sfkvm preflight
-// --textfile`, the hosts' rows are in the monitoring twice; the site's
-// own (host="") are what only this file has.
+// a scrape that node_exporter and Prometheus take, but one to know of.
+// Where every host also runs `sfkvm preflight --textfile`, the hosts' rows
+// are in the monitoring twice; the site's own (host="") are what only this
+// file has.
+//
+// # The host label and the scrape
+//
+// node_exporter's own target labels seldom include host, but a scrape
+// configuration that adds one (a relabel rule naming the machine) makes
+// Prometheus rename this file's label to exported_host, unless the job has
+// honor_labels: true; the alerts in dist/prometheus match on host, so give
+// the node_exporter job of the monitoring host honor_labels, or no host
+// target label.
 package metrics
