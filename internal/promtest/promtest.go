@@ -42,3 +42,21 @@ func Labels(m *dto.Metric) map[string]string {
 	}
 	return out
 }
+
+// Gauges checks that fams holds exactly the families named, each a gauge
+// with help: what both metrics writers promise of their textfile.
+func Gauges(t testing.TB, fams map[string]*dto.MetricFamily, names []string) {
+	t.Helper()
+	for _, n := range names {
+		f := fams[n]
+		if f == nil {
+			t.Fatalf("no %s in the textfile", n)
+		}
+		if f.GetType() != dto.MetricType_GAUGE || f.GetHelp() == "" {
+			t.Errorf("%s: type %s, help %q", n, f.GetType(), f.GetHelp())
+		}
+	}
+	if len(fams) != len(names) {
+		t.Errorf("%d metric families, want %d", len(fams), len(names))
+	}
+}

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/sfkvm/sfkvm/internal/promtest"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/preflight"
@@ -43,18 +41,7 @@ func TestTextfile(t *testing.T) {
 	}
 	path := filepath.Join(dir, metrics.FileName)
 	fams := promtest.ParseFile(t, path)
-	for _, n := range metrics.Names {
-		f := fams[n]
-		if f == nil {
-			t.Fatalf("no %s in the textfile", n)
-		}
-		if f.GetType() != dto.MetricType_GAUGE || f.GetHelp() == "" {
-			t.Errorf("%s: type %s, help %q", n, f.GetType(), f.GetHelp())
-		}
-	}
-	if len(fams) != len(metrics.Names) {
-		t.Errorf("%d metric families, want %d", len(fams), len(metrics.Names))
-	}
+	promtest.Gauges(t, fams, metrics.Names)
 
 	// Every result is one series, with its status, and nothing else.
 	want := map[string]string{}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/sfkvm/sfkvm/internal/promtest"
 	"github.com/sfkvm/sfkvm/preflight"
 	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
@@ -29,17 +27,9 @@ func TestTextfile(t *testing.T) {
 	}
 	path := filepath.Join(dir, metrics.FileName)
 	fams := promtest.ParseFile(t, path)
-	for _, n := range metrics.Names {
-		f := fams[n]
-		if f == nil {
-			t.Fatalf("no %s in the textfile", n)
-		}
-		if f.GetType() != dto.MetricType_GAUGE || f.GetHelp() == "" {
-			t.Errorf("%s: type %s, help %q", n, f.GetType(), f.GetHelp())
-		}
-	}
-	if len(fams) != len(metrics.Names) || !slices.IsSorted(metrics.Names) {
-		t.Errorf("%d metric families, want %d; Names sorted: %v", len(fams), len(metrics.Names), slices.IsSorted(metrics.Names))
+	promtest.Gauges(t, fams, metrics.Names)
+	if !slices.IsSorted(metrics.Names) {
+		t.Errorf("Names not sorted: %v", metrics.Names)
 	}
 
 	// Every row is one series, with its step and status, and nothing else.
