@@ -10,6 +10,11 @@
 //	rep.WriteText(os.Stdout) // or json.Marshal(rep)
 //	if rep.Failed() { ... }
 //
+// ReadHostsFile reads the hosts from a file (one a line, # comments), as
+// `sfkvm site --hosts-file` does: a regular file only, never blocking on a
+// FIFO or reading a device; ParseHost reads one host word (ADDR,
+// ADDR:PORT, [v6]:PORT).
+//
 // Package site/metrics writes a Report as Prometheus metrics, for
 // node_exporter's textfile collector (`sfkvm site --textfile DIR`) or an
 // exporter of one's own.

@@ -52,3 +52,20 @@ func ExampleRun() {
 	// site.knowshost guest11 SKIP
 	// cfhost1 true sfkvm preflight did not run: sfkvm is not on the host (exit 127): give its path (--sfkvm)
 }
+
+// ParseHost reads a host as --hosts and a hosts file give it.
+func ExampleParseHost() {
+	for _, w := range []string{"10.0.0.2", "cfhost3:2222", "[fd00::4]:22", "a:99999"} {
+		t, err := site.ParseHost(w)
+		if err != nil {
+			fmt.Println(w, "->", err)
+			continue
+		}
+		fmt.Println(w, "->", t.Address, t.Port)
+	}
+	// Output:
+	// 10.0.0.2 -> 10.0.0.2 0
+	// cfhost3:2222 -> cfhost3 2222
+	// [fd00::4]:22 -> fd00::4 22
+	// a:99999 -> port "99999" is not a number from 1 to 65535
+}

@@ -1,16 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	iofs "io/fs"
-	"net"
-	"os"
-	"strconv"
 	"strings"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
@@ -27,9 +20,6 @@ func init() {
 		run:     runSite,
 	}
 }
-
-// maxHostsFile bounds a --hosts-file: a site has tens of hosts.
-const maxHostsFile = 1 << 20
 
 func runSite(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "site", "--hosts HOST,... | --hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]")
@@ -67,16 +57,26 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	case *parallel < 1 || *timeout <= 0 || *guestPort < 1 || *guestPort > 65535:
 		return fail(exitUsage, "--parallel, --timeout and --guest-port must be positive")
 	}
-	words := strings.Split(*hosts, ",")
+	var targets []sshcheck.Target
 	if *hostsFile != "" {
 		var err error
-		if words, err = readHostsFile(*hostsFile); err != nil {
-			code := exitConfig
-			if errors.Is(err, iofs.ErrNotExist) || errors.Is(err, iofs.ErrPermission) {
-				code = exitNoInput
+		if targets, err = site.ReadHostsFile(*hostsFile); err != nil {
+			code := exitNoInput // missing, unreadable, or a FIFO, device or folder
+			if errors.Is(err, site.ErrHostsFile) {
+				code = exitConfig
 			}
 			return fail(code, "--hosts-file: %v", err)
 		}
+	}
+	for _, w := range strings.Split(*hosts, ",") {
+		if *hosts == "" {
+			break
+		}
+		t, err := site.ParseHost(w)
+		if err != nil {
+			return fail(exitUsage, "host %q: %v", w, err)
+		}
+		targets = append(targets, t)
 	}
 	// The textfile's folder is checked before the run, which takes
 	// minutes: a wrong one is told at once.
@@ -94,11 +94,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	}
 	cfg := site.Config{SFKVM: *sfkvm, PreflightArgs: pfArgs, File: *file, HostInfo: *hostinfo,
 		KnownHosts: *hostKnownHosts, GuestPort: *guestPort, Parallel: *parallel, HostTimeout: *timeout}
-	for _, w := range words {
-		t, err := hostTarget(w)
-		if err != nil {
-			return fail(exitUsage, "host %q: %v", w, err)
-		}
+	for _, t := range targets {
 		t.User, t.Keys = *user, keys
 		cfg.Hosts = append(cfg.Hosts, t)
 	}
@@ -131,60 +127,4 @@ func runSite(ctx context.Context, e *env, args []string) int {
 		return exitFailed
 	}
 	return code
-}
-
-// hostTarget reads ADDR, ADDR:PORT or [ADDR]:PORT.
-func hostTarget(w string) (sshcheck.Target, error) {
-	w = strings.TrimSpace(w)
-	t := sshcheck.Target{Name: w, Address: w}
-	if w == "" {
-		return t, errors.New("empty host")
-	}
-	if h, p, err := net.SplitHostPort(w); err == nil {
-		port, err := strconv.Atoi(p)
-		if err != nil || port < 1 || port > 65535 {
-			return t, fmt.Errorf("port %q is not a number from 1 to 65535", p)
-		}
-		t.Address, t.Port = h, port
-	} else if strings.Count(w, ":") == 1 {
-		return t, err
-	}
-	if strings.ContainsAny(t.Address, " \t/[]") {
-		return t, errors.New("not a host name or address")
-	}
-	return t, nil
-}
-
-// readHostsFile reads one host a line; blank lines and # comments are
-// skipped.
-func readHostsFile(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxHostsFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxHostsFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxHostsFile)
-	}
-	var hosts []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, maxHostsFile+1)
-	for n := 1; sc.Scan(); n++ {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		switch f := strings.Fields(line); len(f) {
-		case 0:
-		case 1:
-			hosts = append(hosts, f[0])
-		default:
-			return nil, fmt.Errorf("%s:%d: one host a line, not %q", path, n, strings.Join(f, " "))
-		}
-	}
-	if len(hosts) == 0 {
-		return nil, fmt.Errorf("%s: no hosts", path)
-	}
-	return hosts, nil
 }

@@ -218,6 +218,14 @@ var moreHostileCases = []hostileCase{
 		setup: func(t *testing.T, dir string) ([]string, string) {
 			return args("compare", writeFile(t, filepath.Join(dir, "k.conf"), plainConf, 0o600), makeFIFO(t, filepath.Join(dir, "fifo"))), ""
 		}},
+	{name: "site: a FIFO as the hosts file", code: exitNoInput, message: "not a regular file (a FIFO)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("site", "--hosts-file", makeFIFO(t, filepath.Join(dir, "hosts"))), ""
+		}},
+	{name: "site: /dev/zero as the hosts file", code: exitNoInput, message: "not a regular file (a character device)",
+		setup: func(t *testing.T, dir string) ([]string, string) {
+			return args("site", "--hosts-file", "/dev/zero"), ""
+		}},
 	{name: "check: set-id bits on 0600", code: exitNoPerm, message: "file-mode",
 		setup: func(t *testing.T, dir string) ([]string, string) {
 			return args("check", "-f", writeFile(t, filepath.Join(dir, "k.conf"), noGuests, 0o600|os.ModeSetuid)), ""

@@ -1,0 +1,96 @@
+package site_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
+	"github.com/sfkvm/sfkvm/site"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+func TestParseHost(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want sshcheck.Target
+		err  string
+	}{
+		{"10.0.0.1", sshcheck.Target{Name: "10.0.0.1", Address: "10.0.0.1"}, ""},
+		{"cfhost2:2222", sshcheck.Target{Name: "cfhost2:2222", Address: "cfhost2", Port: 2222}, ""},
+		{"[fd00::5]:2222", sshcheck.Target{Name: "[fd00::5]:2222", Address: "fd00::5", Port: 2222}, ""},
+		{"fd00::5", sshcheck.Target{Name: "fd00::5", Address: "fd00::5"}, ""},
+		{"", sshcheck.Target{}, "empty host"},
+		{"a:99999", sshcheck.Target{}, "from 1 to 65535"},
+		{"a:b", sshcheck.Target{}, "from 1 to 65535"},
+		{"a/b", sshcheck.Target{}, "not a host name"},
+	} {
+		got, err := site.ParseHost(tc.in)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: %v, want an error saying %q", tc.in, err, tc.err)
+		case tc.err == "" && (err != nil || got.Name != tc.want.Name || got.Address != tc.want.Address || got.Port != tc.want.Port):
+			t.Errorf("%q: %+v %v, want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestReadHostsFile: hosts a line, comments and blanks skipped; what is
+// wrong is named by file and line; a FIFO, a device or a folder where the
+// list belongs is refused at once, never read (a FIFO with no writer would
+// block an open for ever).
+func TestReadHostsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good", "# the cluster\n10.0.0.1\n\n  cfhost2:2222  # the second\n[fd00::5]:22\n")
+	hosts, err := site.ReadHostsFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hosts {
+		got = append(got, h.Address)
+	}
+	if strings.Join(got, " ") != "10.0.0.1 cfhost2 fd00::5" || hosts[1].Port != 2222 {
+		t.Errorf("hosts %+v", hosts)
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		is   error
+		says string
+	}{
+		{write("two", "h1\nh1 h2\n"), site.ErrHostsFile, ":2: one host a line, not \"h1 h2\""},
+		{write("badport", "h1\n\nh3:0\n"), site.ErrHostsFile, ":3: host \"h3:0\": port"},
+		{write("escape", "h\x1b[2J\n"), site.ErrHostsFile, `:1: host "h\x1b[2J": not a host name`},
+		{write("empty", "# none\n"), site.ErrHostsFile, "empty: no hosts"},
+		{write("huge", strings.Repeat("h\n", site.MaxHostsFile)), site.ErrHostsFile, "larger than"},
+		{fifo, safefile.ErrNotRegular, "FIFO"},
+		{"/dev/zero", safefile.ErrNotRegular, "not a regular file"},
+		{dir, safefile.ErrNotRegular, "not a regular file"},
+		{filepath.Join(dir, "none"), os.ErrNotExist, "no such file"},
+	} {
+		start := time.Now()
+		_, err := site.ReadHostsFile(tc.path)
+		if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("%s: %v; want %v saying %q", tc.path, err, tc.is, tc.says)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: took %v", tc.path, d)
+		}
+	}
+}
