@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/internal/namerule"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 // DefaultConfigPath is the shutdown facility's configuration, identical on
@@ -55,9 +55,13 @@ func (c *Config) Node(name string) (NodeConfig, bool) {
 }
 
 // ReadConfigFile reads and parses the file at path (DefaultConfigPath on a
-// node). An error opening it is returned as is (an *fs.PathError).
+// node). Only a regular file is read, opened without blocking: a FIFO or a
+// device in its place is refused ("is not a regular file (a FIFO)"), not
+// read. An error opening it names the path and matches the file system's
+// error (errors.Is(err, fs.ErrNotExist)). As kvmguests.ReadFile, it needs
+// Unix (elsewhere errors.ErrUnsupported); ParseConfig reads anywhere.
 func ReadConfigFile(path string) (*Config, error) {
-	f, err := os.Open(path)
+	f, err := safefile.OpenRegular(path, false)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,6 +92,17 @@ func TestParseConfigErrorsAreDiagnostics(t *testing.T) {
 	}
 	if _, err := sdfacility.ReadConfigFile(filepath.Join(t.TempDir(), "rcsd.cfg")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: err = %v, want ErrNotExist", err)
+	}
+	// A FIFO or a device where the file belongs is refused on its type,
+	// at once: a blocking open of a FIFO would hang for ever.
+	fifo := filepath.Join(t.TempDir(), "rcsd.cfg")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, says := range map[string]string{fifo: "not a regular file (a FIFO)", "/dev/zero": "not a regular file (a character device)"} {
+		if _, err := sdfacility.ReadConfigFile(path); err == nil || !strings.Contains(err.Error(), path+": is "+says) {
+			t.Errorf("%s: err = %v, want it to say %q", path, err, says)
+		}
 	}
 }
 

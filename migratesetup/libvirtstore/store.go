@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 
 	"libvirt.org/go/libvirt"
 
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/migratesetup"
 )
 
@@ -52,23 +52,14 @@ func checkTestFile(uri string) error {
 	if err != nil || u.Scheme != "test" || u.Host != "" || u.Path == "" || u.Path == "/default" {
 		return nil
 	}
-	f, err := os.Open(u.Path)
+	// Opened non-blocking and refused unless a regular file: a FIFO there
+	// would hang the open for ever, a device would be read by libxml2.
+	f, err := safefile.OpenRegular(u.Path, false)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w", u.Path, errNotRegular)
-	}
-	return nil
+	return f.Close()
 }
-
-// errNotRegular: a test driver's node file that is a folder, a device, ...
-var errNotRegular = errors.New("not a regular file")
 
 // Close closes the connection.
 func (s *Store) Close() error {

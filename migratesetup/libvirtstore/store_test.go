@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -332,6 +333,14 @@ func TestOpenFails(t *testing.T) {
 	// A folder is not a node file.
 	if _, err := libvirtstore.Open("test://" + t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("a folder: err = %v", err)
+	}
+	// A FIFO is refused on its type, at once: a blocking open would hang.
+	fifo := filepath.Join(t.TempDir(), "node.xml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := libvirtstore.Open("test://" + fifo); err == nil || !strings.Contains(err.Error(), "not a regular file (a FIFO)") {
+		t.Errorf("a FIFO: err = %v", err)
 	}
 	// A file that is not a node definition is libvirt's to refuse.
 	bad := filepath.Join(t.TempDir(), "bad.xml")
