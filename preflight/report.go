@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -135,6 +136,16 @@ func (r Report) Of(id ID) []Result { return only(id, r.Results) }
 // title, target, status, reason), under a FAIL or WARN what to do, then
 // any detail indented, and a last line with the counts.
 func (r Report) WriteText(w io.Writer) error {
+	// Buffered: the table writer writes cell by cell, and a site's report
+	// of 65,000 rows made as many write calls to the terminal or file.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := r.writeText(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func (r Report) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tCHECK\tTARGET\tSTATUS\tREASON")
 	for _, x := range r.Results {

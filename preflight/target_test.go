@@ -3,6 +3,7 @@ package preflight_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -105,5 +106,31 @@ func TestStatusOrder(t *testing.T) {
 	}
 	if len(preflight.Statuses()) != 4 || preflight.Status("BOGUS").Severity() != 0 {
 		t.Errorf("Statuses %v; an unknown word ranks %d", preflight.Statuses(), preflight.Status("BOGUS").Severity())
+	}
+}
+
+// writeCounter counts the write calls made to it.
+type writeCounter struct{ calls, bytes int }
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.calls++
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+// TestWriteTextBuffered: a large report is written in a few calls, not a
+// call per cell of the table.
+func TestWriteTextBuffered(t *testing.T) {
+	var rep preflight.Report
+	for i := range 1000 {
+		rep.Results = append(rep.Results, preflight.Result{Check: "guest.login", Step: "1.5",
+			Title: "guest login", Target: fmt.Sprintf("guest%04d", i), Status: preflight.OK, Reason: "as root"})
+	}
+	var w writeCounter
+	if err := rep.WriteText(&w); err != nil {
+		t.Fatal(err)
+	}
+	if w.calls > 4 || w.bytes < 1000*30 {
+		t.Errorf("%d write calls for %d bytes", w.calls, w.bytes)
 	}
 }

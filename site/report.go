@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -103,6 +104,16 @@ func (r *Report) count() {
 // ("site" for the site checks), then a line with the hosts reached and
 // the counts.
 func (r Report) WriteText(w io.Writer) error {
+	// Buffered: the table writer writes cell by cell, and a site's report
+	// of 65,000 rows made as many write calls to the terminal or file.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := r.writeText(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func (r Report) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tSTEP\tCHECK\tTARGET\tSTATUS\tREASON")
 	for _, x := range r.Results {

@@ -3,6 +3,7 @@ package site_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -305,5 +306,31 @@ func TestSetUpUnseen(t *testing.T) {
 	}
 	if r := row(t, rep, site.GuestSetUpWhereRuns.ID, "guest01"); r.Status != preflight.OK {
 		t.Errorf("guest01: %+v", r)
+	}
+}
+
+// writeCounter counts the write calls made to it.
+type writeCounter struct{ calls, bytes int }
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.calls++
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+// TestWriteTextBuffered: a large report is written in a few calls, not a
+// call per cell (65,000 rows made as many writes to the terminal).
+func TestWriteTextBuffered(t *testing.T) {
+	rep := site.Report{}
+	for i := range 1000 {
+		rep.Results = append(rep.Results, site.Result{Host: "10.0.0.1", Check: "guest.login", Step: "1.5",
+			Title: "guest login", Target: fmt.Sprintf("guest%04d", i), Status: preflight.OK, Reason: "as root"})
+	}
+	var w writeCounter
+	if err := rep.WriteText(&w); err != nil {
+		t.Fatal(err)
+	}
+	if w.calls > 4 || w.bytes < 1000*40 {
+		t.Errorf("%d write calls for %d bytes", w.calls, w.bytes)
 	}
 }
