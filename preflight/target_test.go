@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -109,15 +110,6 @@ func TestStatusOrder(t *testing.T) {
 	}
 }
 
-// writeCounter counts the write calls made to it.
-type writeCounter struct{ calls, bytes int }
-
-func (w *writeCounter) Write(p []byte) (int, error) {
-	w.calls++
-	w.bytes += len(p)
-	return len(p), nil
-}
-
 // TestWriteTextBuffered: a large report is written in a few calls, not a
 // call per cell of the table.
 func TestWriteTextBuffered(t *testing.T) {
@@ -126,11 +118,11 @@ func TestWriteTextBuffered(t *testing.T) {
 		rep.Results = append(rep.Results, preflight.Result{Check: "guest.login", Step: "1.5",
 			Title: "guest login", Target: fmt.Sprintf("guest%04d", i), Status: preflight.OK, Reason: "as root"})
 	}
-	var w writeCounter
+	var w testenv.WriteCounter
 	if err := rep.WriteText(&w); err != nil {
 		t.Fatal(err)
 	}
-	if w.calls > 4 || w.bytes < 1000*30 {
-		t.Errorf("%d write calls for %d bytes", w.calls, w.bytes)
+	if w.Calls > 4 || w.Bytes < 1000*30 {
+		t.Errorf("%d write calls for %d bytes", w.Calls, w.Bytes)
 	}
 }

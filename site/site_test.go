@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/site"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
@@ -309,15 +310,6 @@ func TestSetUpUnseen(t *testing.T) {
 	}
 }
 
-// writeCounter counts the write calls made to it.
-type writeCounter struct{ calls, bytes int }
-
-func (w *writeCounter) Write(p []byte) (int, error) {
-	w.calls++
-	w.bytes += len(p)
-	return len(p), nil
-}
-
 // TestWriteTextBuffered: a large report is written in a few calls, not a
 // call per cell (65,000 rows made as many writes to the terminal).
 func TestWriteTextBuffered(t *testing.T) {
@@ -326,11 +318,11 @@ func TestWriteTextBuffered(t *testing.T) {
 		rep.Results = append(rep.Results, site.Result{Host: "10.0.0.1", Check: "guest.login", Step: "1.5",
 			Title: "guest login", Target: fmt.Sprintf("guest%04d", i), Status: preflight.OK, Reason: "as root"})
 	}
-	var w writeCounter
+	var w testenv.WriteCounter
 	if err := rep.WriteText(&w); err != nil {
 		t.Fatal(err)
 	}
-	if w.calls > 4 || w.bytes < 1000*40 {
-		t.Errorf("%d write calls for %d bytes", w.calls, w.bytes)
+	if w.Calls > 4 || w.Bytes < 1000*40 {
+		t.Errorf("%d write calls for %d bytes", w.Calls, w.Bytes)
 	}
 }
