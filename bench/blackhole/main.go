@@ -1,8 +1,3 @@
-// Command blackhole listens on each address given and accepts TCP
-// connections that it never answers, like a guest whose sshd is wedged. It
-// runs until killed. bench/probe.sh uses it.
-//
-//	blackhole 10.232.0.102:22 10.232.0.103:22
 package main
 
 import (

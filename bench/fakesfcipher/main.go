@@ -1,7 +1,3 @@
-// Command fakesfcipher is sfciphertest's fake of the vendor's sfcipher as a
-// program of its own (mode OK: the known prompts on /dev/tty, echo off, a
-// token of the vendor's shape that is NOT the vendor's), for
-// bench/rotate.sh, where no test binary can stand in for it.
 package main
 
 import (

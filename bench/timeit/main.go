@@ -1,9 +1,3 @@
-// Command timeit runs two shell commands in turn, N rounds each,
-// interleaved so that both see the same machine, and prints the median wall
-// time, CPU time and peak memory of each, then the ratio of the first to
-// the second on its last line. The benchmark scripts under bench/ use it.
-//
-//	go run ./bench/timeit -n 5 -a 'sfkvm check ...' -b 'awk ...'
 package main
 
 import (

@@ -1,18 +1,3 @@
-// Command genconf writes kvmguests.conf from an inventory, the way an
-// in-house tool would use sfkvm: it reads a CSV of guests, encrypts each
-// login user's password once with the vendor's sfcipher (package cipher
-// drives it on a pseudo-terminal), and writes the file atomically with mode
-// 0600, refusing a configuration that has errors.
-//
-//	genconf -inventory guests.csv -passwords pw.txt -o /etc/opt/FJSVcluster/etc/kvmguests.conf
-//
-// The inventory has a header and six columns, the file's first six fields:
-//
-//	guest-name,host-cfname,guest-clustername,guest-cfname,guest_IP,guest_user
-//	guest11,cfhost1,cluster1,cfguest11,10.20.30.50,user1
-//
-// The passwords file (mode 0600) has one "user password" line per user;
-// without it, genconf asks for each user's password on the terminal.
 package main
 
 import (

@@ -1,13 +1,3 @@
-// Command probefleet logs in to every guest of kvmguests.conf the way
-// PRIMECLUSTER will at migration time, and prints a JSON report for a
-// monitoring system: one object per guest, in file order. It shows the
-// packages kvmguests and sshcheck used together without the sfkvm CLI.
-//
-//	echo "$PASSWORD" | probefleet -f /etc/opt/FJSVcluster/etc/kvmguests.conf > report.json
-//
-// The password (one for every guest_user) comes from the first line of
-// stdin; the vendor's tokens cannot be decrypted outside PRIMECLUSTER. Host
-// keys are checked strictly against root's known_hosts; nothing is trusted.
 package main
 
 import (

@@ -1,12 +1,3 @@
-// Command readiness answers "is this cluster ready for a host failover?"
-// with the library's whole-procedure check, and prints its own report: one
-// line per problem, then a verdict. It shows preflight embedded in an
-// in-house tool without the sfkvm CLI.
-//
-//	echo "$PASSWORD" | readiness -f /etc/opt/FJSVcluster/etc/kvmguests.conf
-//
-// The password (one for every guest_user) comes from the first line of
-// stdin. Exit 0 when nothing fails, 1 otherwise.
 package main
 
 import (

@@ -1,16 +1,3 @@
-// Command rotateone is an in-house tool that rotates one guest's password
-// through the rotate package, for a site whose kvmguests.conf holds sfkvm's
-// sealed tokens (a test cluster, an in-house credential store): it
-// generates the new password to PRIMECLUSTER's policy, keeps it in a new
-// root-only file first, and lets rotate.Run do the rest, proven step by
-// step: the current login, the change, the new login, this host's file and
-// every other host's, read back.
-//
-//	rotateone -guest guest11 -key /etc/sfkvm/sfkvm.key -out /root/guest11.pw -hosts cfhost2
-//
-// Other hosts are reached with the system's ssh client as root (keys,
-// agent, ssh_config). It prints the report and exits 1 when anything
-// failed, 3 when a host was left behind (the report says how to finish).
 package main
 
 import (

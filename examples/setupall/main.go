@@ -1,13 +1,3 @@
-// Command setupall sets up every shut-off guest of this host for live
-// migration with the host OS failover function (step 3 of F.2.2), as an
-// in-house tool would with packages migratesetup and libvirtstore: it asks
-// libvirt for every domain, leaves the running ones alone (they are listed,
-// to be done at their next stop), and adds the host information disk to the
-// others, several at once.
-//
-//	setupall -connect qemu:///system [-dry-run]
-//
-// The host must be registered first (sfkvm migratesetup -c -i HOSTIP).
 package main
 
 import (

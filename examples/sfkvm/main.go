@@ -1,6 +1,3 @@
-// Command sfkvm is the reference CLI of the sfkvm module: it composes the
-// packages, one subcommand per step of PRIMECLUSTER's F.2.2 procedure.
-// Run "sfkvm help" for the list of commands and their exit codes.
 package main
 
 import (

@@ -1,11 +1,3 @@
-// Package sshdtest starts real OpenSSH sshd servers for integration tests
-// (SPEC section 6): each on its own port, its host keys and configuration in
-// t.TempDir(), MaxStartups 1000:30:2000, started as a child process and
-// reaped when the test ends. It also makes the local test accounts of
-// scripts/testusers.sh and network namespaces for tests that need guests
-// at non-loopback addresses. Everything skips (or fails under
-// SFKVM_INTEGRATION=1) through internal/testenv when root or a program is
-// missing.
 package sshdtest
 
 import (

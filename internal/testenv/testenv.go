@@ -1,7 +1,3 @@
-// Package testenv decides what a test does when a real component it needs
-// (sshd, sudo, libvirt, a network namespace) is missing: skip with a message
-// that names the Debian package to install, or fail when SFKVM_INTEGRATION=1
-// is set, so that CI can never pass by skipping.
 package testenv
 
 import (

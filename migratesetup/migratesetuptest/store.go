@@ -1,12 +1,3 @@
-// Package migratesetuptest is a fake migratesetup.Store that keeps domains
-// in memory, for tests of code that sets up guests without libvirt. It
-// behaves like libvirt where migratesetup depends on it: an unknown domain
-// is an error that is migratesetup.ErrNoDomain, Define replaces the
-// definition of the domain named in the XML (or adds it), Start needs a
-// shut-off domain, Shutdown is an ACPI request that the guest honours after
-// a delay that the test chooses (or never). A transient domain (Transient)
-// is gone once it is off, as libvirt's is; defining a domain of its name
-// makes it persistent.
 package migratesetuptest
 
 import (

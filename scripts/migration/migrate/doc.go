@@ -6,7 +6,8 @@
 // `sfkvm migratesetup -c` writes on a real host).
 //
 //	migrate run -a-qmp A.sock -a-console A.log -b-qmp B.sock -b-console B.log \
-//	    -uri unix:MIG.sock -host-a cfhostA -host-b cfhostB [-accel tcg] [-- COMMAND ARGS...]
+//	    -uri unix:MIG.sock -host-a cfhostA -host-b cfhostB [-accel tcg] \
+//	    [-boot-timeout D] [-timeout D] [-- COMMAND ARGS...]
 //
 // waits until the guest on host A reports host A on its console, migrates
 // it live to the QEMU waiting on host B (QMP migrate), and follows the
@@ -17,12 +18,30 @@
 // A too while that descriptor is open, and host B once it is closed. It
 // prints the figures and exits 0 only when all of that held, 1 otherwise.
 // With a COMMAND (virsh migrate ...), the command migrates instead of QMP
-// and is timed; the -qmp flags and -uri are then not needed.
+// and is timed; the -qmp flags and -uri are then not needed. The flags of
+// run:
 //
-//	migrate console FILE CFNAME
+//	-a-qmp FILE, -b-qmp FILE
+//		host A's and host B's QMP socket
+//	-a-console FILE, -b-console FILE
+//		host A's and host B's console file (the guest's reports)
+//	-uri URI
+//		the migration URI that host B listens on
+//	-host-a NAME, -host-b NAME
+//		host A's and host B's CF node name (default cfhostA, cfhostB)
+//	-accel NAME
+//		the accelerator, for the figures (default tcg)
+//	-boot-timeout D
+//		how long the guest may take to boot (default 3m)
+//	-timeout D
+//		how long the migration and the guest's readings may take
+//		(default 2m)
 //
-// waits until the console in FILE reports CFNAME (O_DIRECT) and prints the
-// report: the test's probe of KVM uses it.
+//	migrate console [-timeout D] FILE CFNAME
+//
+// waits until the console in FILE reports CFNAME (O_DIRECT), at most
+// -timeout (default 3m), and prints the report: the test's probe of KVM
+// uses it.
 //
 //	migrate freeport
 //

@@ -4,6 +4,15 @@
 //
 //	mkinitramfs -init guestinit -modules DIR/lib/modules/VERSION -o initrd.cpio
 //
+// The flags, all needed:
+//
+//	-init FILE
+//		the static /init program (guestinit)
+//	-modules DIR
+//		the kernel's lib/modules/VERSION folder
+//	-o FILE
+//		the archive to write
+//
 // The modules must be plain .ko files: finit_module of the 6.1 kernel
 // takes no compressed module, so a .ko.xz or .ko.zst is refused by name.
 package main

@@ -1,9 +1,5 @@
 //go:build cgo
 
-// Package xmlrace calls libxml2's lazy type-library initialisation from
-// many threads at once: the race that libvirtstore.Open prevents, for its
-// tests, without libvirt's jitter around it. It is not part of any
-// program.
 package xmlrace
 
 /*
