@@ -27,10 +27,16 @@ func main() {
 	}
 	var addrs []netip.Addr
 	sc := bufio.NewScanner(os.Stdin)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			addrs = append(addrs, netip.MustParseAddr(s))
+	for n := 1; sc.Scan(); n++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" {
+			continue
 		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			log.Fatalf("stdin:%d: %v", n, err)
+		}
+		addrs = append(addrs, a)
 	}
 	key, err := cipher.CreateKeyFile(filepath.Join(*dir, "key"))
 	if err != nil {

@@ -124,7 +124,7 @@ func (h *faultHook) onGuest(t *testing.T, user string) {
 	t.Helper()
 	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/security/pam_exec.so"); err != nil {
 		if _, err2 := os.Stat("/lib/x86_64-linux-gnu/security/pam_exec.so"); err2 != nil {
-			testenv.Need(t, false, "pam_exec", "libpam-modules")
+			testenv.Need(t, false, "pam_exec", "apt-get install --no-install-recommends libpam-modules")
 		}
 	}
 	for _, s := range []struct {

@@ -257,7 +257,7 @@ func pamHistoryRule(t *testing.T, user string) {
 	const pamFile = "/etc/pam.d/chpasswd"
 	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/security/pam_pwhistory.so"); err != nil {
 		if _, err2 := os.Stat("/lib/x86_64-linux-gnu/security/pam_pwhistory.so"); err2 != nil {
-			testenv.Need(t, false, "pam_pwhistory", "libpam-modules")
+			testenv.Need(t, false, "pam_pwhistory", "apt-get install --no-install-recommends libpam-modules")
 		}
 	}
 	old, err := os.ReadFile(pamFile)

@@ -73,11 +73,11 @@ func ExampleNeed() {
 	for _, v := range []string{"", "1"} {
 		os.Setenv("SFKVM_INTEGRATION", v)
 		t.run(func() {
-			testenv.Need(t, false, "sshd", "openssh-server")
+			testenv.Need(t, false, "sshd", "apt-get install --no-install-recommends openssh-server")
 			fmt.Println("not reached")
 		})
 	}
 	// Output:
-	// SKIP: sshd is missing; install openssh-server, or set SFKVM_INTEGRATION=1 to make this a failure
-	// FAIL: SFKVM_INTEGRATION=1 but sshd is missing (install: openssh-server)
+	// SKIP: sshd is missing (to get it: apt-get install --no-install-recommends openssh-server); SFKVM_INTEGRATION=1 makes this a failure
+	// FAIL: SFKVM_INTEGRATION=1 but sshd is missing (to get it: apt-get install --no-install-recommends openssh-server)
 }

@@ -11,16 +11,17 @@ import (
 func Integration() bool { return os.Getenv("SFKVM_INTEGRATION") == "1" }
 
 // Need skips (or, under SFKVM_INTEGRATION=1, fails) t unless ok holds.
-// what names the missing component, install says how to get it.
+// what names the missing component, install says how to get it (a whole
+// instruction: "apt-get install ... PACKAGE", "run the tests as root").
 func Need(t testing.TB, ok bool, what, install string) {
 	t.Helper()
 	if ok {
 		return
 	}
 	if Integration() {
-		t.Fatalf("SFKVM_INTEGRATION=1 but %s is missing (install: %s)", what, install)
+		t.Fatalf("SFKVM_INTEGRATION=1 but %s is missing (to get it: %s)", what, install)
 	}
-	t.Skipf("%s is missing; install %s, or set SFKVM_INTEGRATION=1 to make this a failure", what, install)
+	t.Skipf("%s is missing (to get it: %s); SFKVM_INTEGRATION=1 makes this a failure", what, install)
 }
 
 // LookPath returns the path of program, or skips (fails under
