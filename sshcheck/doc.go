@@ -96,8 +96,9 @@
 // planted in a file that others can write would be trusted. Only the last
 // folder (~/.ssh) is created, never a whole path.
 //
-// Dial (or Probe followed by Dial) gives a Client whose Run method runs a
-// command on the guest, as root or through `sudo -n --`, with every
+// Dial, or Open (Probe that keeps the login: one login for the probe and
+// the commands after it, where Probe then Dial took two), gives a Client
+// whose Run method runs a command on the guest, as root or through `sudo -n --`, with every
 // argument quoted for the remote shell. Its shape is the Runner that
 // sdfacility and other packages declare, so they drive sdtool or cftool on
 // a guest without importing this package. GuestKnowsHost uses it for step 5.

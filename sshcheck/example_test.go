@@ -119,6 +119,29 @@ func ExampleClient_Run() {
 	// LC_ALL=C sudo -n -- cftool -l
 }
 
+// Open is Probe that keeps the login: the checks of a probe (host key,
+// password, sudo -n true), then commands on the same connection, one
+// login in all, as preflight does for every guest.
+func ExampleProber_Open() {
+	users := map[string]sshtest.User{"admin": {Password: "pw", Sudo: sshtest.SudoNoPassword}}
+	script := sshtest.Script{"cftool -c": {Stdout: "cluster1\n"}}
+	p, srv, _, done := lab(sshtest.Config{Users: users, Handler: script.Handler}, sshcheck.TrustUnknown)
+	defer done()
+
+	r, c := p.Open(context.Background(), sshcheck.Target{Address: "192.0.2.10", User: "admin", Password: cipher.SecretFromString("pw")})
+	if c == nil {
+		fmt.Println(r.Reason())
+		return
+	}
+	defer c.Close()
+	out, _ := c.Output(context.Background(), "cftool", "-c")
+	fmt.Println(r.Reason(), r.SudoChecked, strings.TrimSpace(string(out)))
+	fmt.Println("logins:", srv.AuthAttempts("admin"))
+	// Output:
+	// ok true cluster1
+	// logins: 1
+}
+
 // Step 5: does root on the guest know the host 198.51.100.1's key?
 func ExampleGuestKnowsHost() {
 	script := sshtest.Script{
