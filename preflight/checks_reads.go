@@ -29,10 +29,18 @@ func (p *pass) readsHost(ctx context.Context, i int, g kvmguests.Guest) Result {
 		r.Status, r.Reason = Skip, "no password to log in with: give --key (sealed tokens) or --password-stdin"
 		return r
 	}
-	if rs := only(GuestReadsHost.ID, p.session(ctx, i).results); len(rs) == 1 {
+	s := p.session(ctx, i)
+	if rs := only(GuestReadsHost.ID, s.results); len(rs) == 1 {
 		return rs[0]
 	}
-	r.Status, r.Reason = Skip, "cannot log in (guest.login says why)"
+	// The session stopped before the read: say at which check.
+	r.Status, r.Reason = Skip, "not read: the guest's session stopped before it"
+	for _, x := range s.results {
+		if x.Status == Fail {
+			r.Reason = "not read: " + string(x.Check) + " failed (its row says why)"
+			break
+		}
+	}
 	return r
 }
 

@@ -338,3 +338,20 @@ func TestOneLoginPerGuest(t *testing.T) {
 		t.Error("no guest.readshost read a disk: the lab's guests here should")
 	}
 }
+
+// TestReadsHostNotReadSaysWhy: a guest that runs here but whose session
+// stopped (sudo needs a password, so nothing runs as root) has its disk
+// not read, and the SKIP names the check that stopped it.
+func TestReadsHostNotReadSaysWhy(t *testing.T) {
+	rep := labReport(t, lab.SudoNeedsPassword("guest21"))
+	for _, r := range rep.Of(preflight.GuestReadsHost.ID) {
+		if r.Target != "guest21" {
+			continue
+		}
+		if r.Status != preflight.Skip || r.Reason != "not read: guest.sudo failed (its row says why)" {
+			t.Errorf("guest21: %s %q", r.Status, r.Reason)
+		}
+		return
+	}
+	t.Error("no guest.readshost row for guest21, which runs here")
+}
