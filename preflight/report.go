@@ -1,13 +1,12 @@
 package preflight
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/sfkvm/sfkvm/internal/table"
 )
 
 // Schema names the JSON form of a Report; it changes only when a field is
@@ -136,39 +135,14 @@ func (r Report) Of(id ID) []Result { return only(id, r.Results) }
 // title, target, status, reason), under a FAIL or WARN what to do, then
 // any detail indented, and a last line with the counts.
 func (r Report) WriteText(w io.Writer) error {
-	// Buffered: the table writer writes cell by cell, and a site's report
-	// of 65,000 rows made as many write calls to the terminal or file.
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := r.writeText(bw); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-func (r Report) writeText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tCHECK\tTARGET\tSTATUS\tREASON")
-	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", x.Step, x.Title, x.Target, x.Status, oneLine(x.Reason))
-		if x.Fix != "" && (x.Status == Fail || x.Status == Warn) {
-			fmt.Fprintf(tw, "\t\t\t\t  fix: %s\n", oneLine(x.Fix))
+	rows := make([]table.Row, len(r.Results))
+	for i, x := range r.Results {
+		rows[i] = table.Row{Cells: []string{string(x.Step), x.Title, x.Target, string(x.Status), table.OneLine(x.Reason)}, Detail: x.Detail}
+		if x.Status == Fail || x.Status == Warn {
+			rows[i].Fix = table.OneLine(x.Fix)
 		}
-		if x.Detail != "" {
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			for _, l := range strings.Split(strings.TrimRight(x.Detail, "\n"), "\n") {
-				fmt.Fprintf(w, "      | %s\n", l)
-			}
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
 	}
 	c := r.Counts
-	_, err := fmt.Fprintf(w, "preflight: %d OK, %d WARN, %d FAIL, %d SKIP\n", c.OK, c.Warn, c.Fail, c.Skip)
-	return err
+	return table.Write(w, []string{"STEP", "CHECK", "TARGET", "STATUS", "REASON"}, rows,
+		fmt.Sprintf("preflight: %d OK, %d WARN, %d FAIL, %d SKIP", c.OK, c.Warn, c.Fail, c.Skip))
 }
-
-// oneLine keeps a table cell on one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,13 +1,11 @@
 package site
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/preflight"
 )
 
@@ -104,19 +102,8 @@ func (r *Report) count() {
 // ("site" for the site checks), then a line with the hosts reached and
 // the counts.
 func (r Report) WriteText(w io.Writer) error {
-	// Buffered: the table writer writes cell by cell, and a site's report
-	// of 65,000 rows made as many write calls to the terminal or file.
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := r.writeText(bw); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-func (r Report) writeText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tSTEP\tCHECK\tTARGET\tSTATUS\tREASON")
-	for _, x := range r.Results {
+	rows := make([]table.Row, len(r.Results))
+	for i, x := range r.Results {
 		host, step := x.Host, string(x.Step)
 		if host == "" {
 			host = "site"
@@ -124,21 +111,11 @@ func (r Report) writeText(w io.Writer) error {
 		if step == "" {
 			step = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(host), step, oneLine(x.Title), oneLine(x.Target), x.Status, oneLine(x.Reason))
-		if x.Fix != "" && (x.Status == preflight.Fail || x.Status == preflight.Warn) {
-			fmt.Fprintf(tw, "\t\t\t\t\t  fix: %s\n", oneLine(x.Fix))
+		// Text from a host is escaped before it gets here.
+		rows[i] = table.Row{Cells: []string{table.OneLine(host), step, table.OneLine(x.Title), table.OneLine(x.Target), string(x.Status), table.OneLine(x.Reason)}, Detail: x.Detail}
+		if x.Status == preflight.Fail || x.Status == preflight.Warn {
+			rows[i].Fix = table.OneLine(x.Fix)
 		}
-		if x.Detail != "" {
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			for _, l := range strings.Split(strings.TrimRight(x.Detail, "\n"), "\n") {
-				fmt.Fprintf(w, "      | %s\n", l)
-			}
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
 	}
 	reached := 0
 	for _, h := range r.Hosts {
@@ -147,11 +124,6 @@ func (r Report) writeText(w io.Writer) error {
 		}
 	}
 	c := r.Counts
-	_, err := fmt.Fprintf(w, "site: %d of %d hosts reached; %d OK, %d WARN, %d FAIL, %d SKIP\n",
-		reached, len(r.Hosts), c.OK, c.Warn, c.Fail, c.Skip)
-	return err
+	return table.Write(w, []string{"HOST", "STEP", "CHECK", "TARGET", "STATUS", "REASON"}, rows,
+		fmt.Sprintf("site: %d of %d hosts reached; %d OK, %d WARN, %d FAIL, %d SKIP", reached, len(r.Hosts), c.OK, c.Warn, c.Fail, c.Skip))
 }
-
-// oneLine keeps a table cell on one line; text from a host is escaped
-// before it gets here.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,21 @@
+package table_test
+
+import (
+	"os"
+
+	"github.com/sfkvm/sfkvm/internal/table"
+)
+
+func ExampleWrite() {
+	table.Write(os.Stdout, []string{"CHECK", "TARGET", "STATUS"}, []table.Row{
+		{Cells: []string{"guest.sudo", "guest12", "FAIL"}, Fix: "add NOPASSWD", Detail: "sudo: a password is required"},
+		{Cells: []string{"guest.login", "guest11", "OK"}},
+	}, "2 rows")
+	// Output:
+	// CHECK       TARGET   STATUS
+	// guest.sudo  guest12  FAIL
+	//                        fix: add NOPASSWD
+	//       | sudo: a password is required
+	// guest.login  guest11  OK
+	// 2 rows
+}
