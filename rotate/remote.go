@@ -143,6 +143,7 @@ func (r *opensshRunner) RunInput(ctx context.Context, stdin []byte, name string,
 	argv := append([]string{"-o", "BatchMode=yes"}, r.o.Args...)
 	argv = append(argv, "--", r.host, line)
 	cmd := exec.CommandContext(ctx, path, argv...)
+	ownProcessGroup(cmd)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
