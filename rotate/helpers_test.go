@@ -10,12 +10,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/conflock"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -32,6 +35,9 @@ type fakeGuest struct {
 	mu       sync.Mutex
 	pw       string
 	refuse   bool            // chpasswd fails, as under a PAM quality rule
+	echo     bool            // a refusing chpasswd copies its input to stderr
+	fakeBack bool            // chpasswd says it set the password back, and does not
+	slow     chan struct{}   // a chpasswd of the new password finishes only after this closes, and then 200 ms later
 	badLogin string          // logins with this password fail even when it is set
 	onChange func(n int)     // called after each successful chpasswd, with the count
 	onLogin  func(pw string) // called after each successful login
@@ -57,8 +63,22 @@ func (g *fakeGuest) handle(c sshtest.Command) sshtest.Reply {
 	}
 	user, pw, ok := strings.Cut(strings.TrimSuffix(line, "\n"), ":")
 	g.mu.Lock()
+	if g.slow != nil && pw != g.pw {
+		slow := g.slow
+		g.mu.Unlock()
+		<-slow
+		time.Sleep(200 * time.Millisecond) // as a real chpasswd finishes after its client left
+		g.mu.Lock()
+	}
+	if g.fakeBack && g.changes > 0 {
+		g.mu.Unlock()
+		return sshtest.Reply{}
+	}
 	if !ok || user != g.user || g.refuse && pw != g.pw {
 		g.mu.Unlock()
+		if g.echo {
+			return sshtest.Reply{Stderr: "chpasswd: could not set " + line, ExitStatus: 1}
+		}
 		return sshtest.Reply{Stderr: "BAD PASSWORD: The password fails the dictionary check\nchpasswd: (user " + user + ") pam_chauthtok() failed, error:\nAuthentication token manipulation error\n", ExitStatus: 1}
 	}
 	g.pw = pw
@@ -265,15 +285,19 @@ func (l *lab) consistent(rep Report) {
 			}
 		}
 	}
-	l.leftovers()
+	l.leftovers(rep.Notes)
 }
 
-// leftovers fails on temporary files left in any folder.
-func (l *lab) leftovers() {
+// leftovers fails on temporary files left in any folder, and on locks
+// that no note of the report names.
+func (l *lab) leftovers(notes []string) {
 	l.t.Helper()
 	for _, f := range append([]string{l.file}, hostFiles(l.hosts)...) {
 		ents, _ := os.ReadDir(filepath.Dir(f))
 		for _, e := range ents {
+			if e.Name() == ".kvmguests.conf.sfkvm-lock" && slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, conflock.Path(f)) }) {
+				continue
+			}
 			if strings.HasPrefix(e.Name(), ".kvmguests.conf.") {
 				l.t.Errorf("a temporary file is left: %s", filepath.Join(filepath.Dir(f), e.Name()))
 			}
@@ -287,6 +311,33 @@ func hostFiles(hs []Host) []string {
 		out = append(out, h.File)
 	}
 	return out
+}
+
+// onConfWrite makes f run where safefile writes a kvmguests.conf (not
+// its lock file), after the data and before the sync, until the test ends.
+func onConfWrite(t *testing.T, f func() error) {
+	safefile.AfterWrite = func(file *os.File) error {
+		if strings.HasPrefix(filepath.Base(file.Name()), ".kvmguests.conf.tmp-") {
+			return f()
+		}
+		return nil
+	}
+	t.Cleanup(func() { safefile.AfterWrite = func(*os.File) error { return nil } })
+}
+
+// lockFor takes the lock of file for a new run, as Run does, and releases
+// it when the test ends.
+func lockFor(t *testing.T, file string) conflock.Owner {
+	t.Helper()
+	o, err := conflock.NewOwner("test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conflock.Acquire(ctxT(t), file, o); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conflock.Release(file, o) })
+	return o
 }
 
 func ctxT(t *testing.T) context.Context {

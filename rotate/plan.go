@@ -68,8 +68,29 @@ type Plan struct {
 	// DefaultCleanupTimeout. They run on a context of their own so that
 	// an interrupt never leaves a guest half-rotated unreported.
 	CleanupTimeout time.Duration
+	// HostTimeout bounds each command on another host (a lock, a read,
+	// a write, a read-back): 0 means DefaultHostTimeout. The run's context
+	// bounds them too, and from this host's write on the clean-up's
+	// (CleanupTimeout). No other bound applies: SSHConnector lifts the
+	// Prober's CommandTimeout for hosts.
+	HostTimeout time.Duration
+	// LockLease is how long the locks this run takes on every host's
+	// kvmguests.conf stay valid should the run crash without releasing
+	// them; 0 means until the run's context deadline plus CleanupTimeout
+	// plus a minute, or DefaultLockLease without a deadline. See
+	// internal/conflock: on this host a crashed run's lock goes at once.
+	LockLease time.Duration
+	// Previous (Retry only) is the SHA-256 of this host's file before the
+	// rotation that Retry finishes, as the report's Resume gives it: a
+	// copy is replaced only when it is that file or already the new one.
+	// "" accepts a copy that differs from this host's file in
+	// guest_passwd fields only (what a rotation changes).
+	Previous string
 	// ResumeCommand is the command the report shows to finish a run
-	// that wrote some hosts and not others; "" means "sfkvm rotate --resume".
+	// that wrote some hosts and not others, with every flag that chose
+	// the file, the keys and the login (Run adds --hosts and
+	// --previous-sha256); "" means "sfkvm rotate --resume". It is shown
+	// as given: quote it for a shell (sshcheck.QuoteCommand).
 	ResumeCommand string
 }
 
@@ -78,6 +99,8 @@ const (
 	DefaultParallel       = 8
 	DefaultCleanupTimeout = 2 * time.Minute
 	DefaultResumeCommand  = "sfkvm rotate --resume"
+	DefaultHostTimeout    = 2 * time.Minute
+	DefaultLockLease      = 30 * time.Minute
 )
 
 func (p Plan) withDefaults() Plan {
@@ -92,6 +115,9 @@ func (p Plan) withDefaults() Plan {
 	}
 	if p.CleanupTimeout <= 0 {
 		p.CleanupTimeout = DefaultCleanupTimeout
+	}
+	if p.HostTimeout <= 0 {
+		p.HostTimeout = DefaultHostTimeout
 	}
 	if p.ResumeCommand == "" {
 		p.ResumeCommand = DefaultResumeCommand

@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,7 +48,13 @@ type HostResult struct {
 	Hash  string // SHA-256 of the file as read back, "" when unknown
 	Wrote bool   // this run replaced it
 	Err   error
+	// Diff (Retry) shows how a copy that was refused differs from this
+	// host's file; tokens as fingerprints.
+	Diff string
 }
+
+// notConfirmed: this run wrote the copy, and it could not be read back.
+func (h HostResult) notConfirmed() bool { return h.Wrote && h.Holds == "unknown" }
 
 // LocalHost names this host in HostResults.
 const LocalHost = "this host"
@@ -64,6 +71,9 @@ type Report struct {
 	// Resume is the command that finishes a run in which some hosts
 	// hold the new file and others not; "" when none is needed.
 	Resume string
+	// Notes are what the run could not tidy: a lock that was not
+	// released stays until its lease ends.
+	Notes []string
 }
 
 // Failed reports whether anything did not end as asked.
@@ -134,7 +144,11 @@ func (r Report) WriteText(w io.Writer) error {
 		b.WriteByte('\n')
 	}
 	for _, h := range r.Hosts {
-		fmt.Fprintf(&b, "host  %-16s %-8s %s", h.Host, strings.ToUpper(h.Holds), h.File)
+		holds := strings.ToUpper(h.Holds)
+		if h.notConfirmed() {
+			holds = "NOT CONFIRMED" // written, not read back: it may hold the new file
+		}
+		fmt.Fprintf(&b, "host  %-16s %-8s %s", h.Host, holds, h.File)
 		if h.Hash != "" {
 			fmt.Fprintf(&b, " sha256:%.12s", h.Hash)
 		}
@@ -144,12 +158,22 @@ func (r Report) WriteText(w io.Writer) error {
 		if h.Err != nil {
 			fmt.Fprintf(&b, "\n      %v", h.Err)
 		}
+		if h.Diff != "" {
+			b.WriteString("\n      | " + strings.ReplaceAll(strings.TrimRight(h.Diff, "\n"), "\n", "\n      | "))
+		}
 		b.WriteByte('\n')
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
 	}
 	if r.Mismatch() {
 		b.WriteString("MISMATCH: the guests' passwords and these hosts' files disagree:")
 		for _, h := range r.Hosts {
-			if h.Holds != "new" {
+			switch {
+			case h.Holds == "new":
+			case h.notConfirmed():
+				fmt.Fprintf(&b, " %s (not confirmed: written, then not read back)", h.Host)
+			default:
 				fmt.Fprintf(&b, " %s (%s)", h.Host, h.Holds)
 			}
 		}
@@ -204,27 +228,37 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		Hash  string `json:"sha256,omitempty"`
 		Wrote bool   `json:"wrote"`
 		Err   string `json:"error,omitempty"`
+		Diff  string `json:"diff,omitempty"`
 	}
 	out := struct {
-		Schema   string  `json:"schema"`
-		DryRun   bool    `json:"dry_run"`
-		File     string  `json:"file"`
-		OldHash  string  `json:"old_sha256,omitempty"`
-		NewHash  string  `json:"new_sha256,omitempty"`
-		Err      string  `json:"error,omitempty"`
-		Guests   []guest `json:"guests"`
-		Hosts    []host  `json:"hosts"`
-		Mismatch bool    `json:"mismatch"`
-		Resume   string  `json:"resume,omitempty"`
+		Schema   string   `json:"schema"`
+		DryRun   bool     `json:"dry_run"`
+		File     string   `json:"file"`
+		OldHash  string   `json:"old_sha256,omitempty"`
+		NewHash  string   `json:"new_sha256,omitempty"`
+		Err      string   `json:"error,omitempty"`
+		Guests   []guest  `json:"guests"`
+		Hosts    []host   `json:"hosts"`
+		Mismatch bool     `json:"mismatch"`
+		Resume   string   `json:"resume,omitempty"`
+		Notes    []string `json:"notes,omitempty"`
 	}{Schema: Schema, DryRun: r.DryRun, File: r.File, OldHash: r.OldHash, NewHash: r.NewHash, Err: errText(r.Err),
-		Guests: []guest{}, Hosts: []host{}, Mismatch: r.Mismatch(), Resume: r.Resume}
+		Guests: []guest{}, Hosts: []host{}, Mismatch: r.Mismatch(), Resume: r.Resume, Notes: r.Notes}
 	for _, g := range r.Guests {
 		out.Guests = append(out.Guests, guest{g.Guest, g.Address, g.User, g.State, g.Stage, g.OldToken, g.NewToken, g.Proven, errText(g.Err), g.Detail})
 	}
 	for _, h := range r.Hosts {
-		out.Hosts = append(out.Hosts, host{h.Host, h.File, h.Holds, h.Hash, h.Wrote, errText(h.Err)})
+		out.Hosts = append(out.Hosts, host{h.Host, h.File, h.Holds, h.Hash, h.Wrote, errText(h.Err), h.Diff})
 	}
-	return json.Marshal(out)
+	// No HTML escaping: "<token hmac:...>" must read as itself, not
+	// \u003ctoken (an encoder that escapes does so again on its own).
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func errText(err error) string {

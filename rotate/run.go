@@ -9,9 +9,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
-	"github.com/sfkvm/sfkvm/internal/safefile"
+	"github.com/sfkvm/sfkvm/internal/conflock"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -30,30 +31,64 @@ var (
 // hmac:1a2b3c4d>": keyed per process, never the token.
 func Fingerprint(token string) string { return kvmguests.RedactLine(token) }
 
+// Errors of a host's copy, before any guest changed (Run) or before it is
+// written (Retry); test with errors.Is.
+var (
+	// ErrLocked: another sfkvm run holds the lock of a copy (on this
+	// host or another): the error names it.
+	ErrLocked = conflock.ErrLocked
+	// ErrNotPrevious (Retry): a host's copy is neither the file before
+	// the rotation nor the new one; HostResult.Diff shows the difference.
+	ErrNotPrevious = errors.New("rotate: the copy is neither the file before the rotation nor this host's file")
+	// ErrNoGuests (Retry): this host's file holds no guest; copying it
+	// would empty every host's.
+	ErrNoGuests = errors.New("rotate: this host's file holds no guest")
+	// ErrHostNotReached: another host could not be reached (a host key
+	// unknown or changed, a connection refused): the error says which
+	// and why.
+	ErrHostNotReached = errors.New("rotate: another host was not reached")
+)
+
+// beforeLocalWrite is a seam for tests: it runs after every guest and
+// before this host's file is written.
+var beforeLocalWrite = func() {}
+
 // Run rotates the password of the plan's guests and replaces
 // kvmguests.conf on this host and every other host. See the package
 // documentation for the order and what each failure leaves.
-func Run(ctx context.Context, p Plan) Report {
+func Run(ctx context.Context, p Plan) (rep Report) {
 	p = p.withDefaults()
-	rep := Report{DryRun: p.DryRun, File: p.File}
-	switch {
-	case p.Prober == nil || p.OldPassword == nil || p.Encrypter == nil:
-		rep.Err = fmt.Errorf("%w: Prober, OldPassword and Encrypter are needed", ErrPlan)
+	rep = Report{DryRun: p.DryRun, File: p.File}
+	if err := p.check(); err != nil {
+		rep.Err = err
 		return rep
-	case len(p.Hosts) > 0 && p.Connect == nil:
-		rep.Err = fmt.Errorf("%w: Hosts without Connect", ErrPlan)
-		return rep
-	}
-	for _, h := range p.Hosts {
-		if !filepath.IsAbs(h.File) {
-			rep.Err = fmt.Errorf("%w: host %s: %q is not an absolute path", ErrPlan, h.Name, h.File)
-			return rep
-		}
 	}
 	if err := cipher.CheckPassword(p.NewPassword.Bytes()); err != nil {
 		rep.Err = err
 		return rep
 	}
+	defer func() { rep.redact(p.NewPassword.Bytes()) }()
+
+	// The lock of every copy, this host's first, before anything is read:
+	// a second run waits for nothing and is refused, naming this one.
+	owner, err := conflock.NewOwner("rotate", p.lease(ctx))
+	if err != nil {
+		rep.Err = err
+		return rep
+	}
+	defer owner.End()
+	if !p.DryRun {
+		if err := conflock.Acquire(ctx, p.File, owner); err != nil {
+			rep.Err = fmt.Errorf("rotate: %w", err)
+			return rep
+		}
+	}
+	var held []bool // the hosts whose lock this run took
+	defer func() {
+		if !p.DryRun {
+			rep.Notes = append(rep.Notes, releaseAll(ctx, p, owner, held)...)
+		}
+	}()
 	old, err := kvmguests.ReadCopy(p.File)
 	if err != nil {
 		rep.Err = err
@@ -71,20 +106,24 @@ func Run(ctx context.Context, p Plan) Report {
 		return rep
 	}
 
-	// Every other host must hold this host's file before anything
-	// changes: a host that differs was edited apart (overwriting it would
-	// lose that), and a host that cannot be reached now is found before
-	// any guest's password changes.
-	rep.Hosts = readHosts(ctx, p, rep.OldHash, "")
+	// Every other host must hold this host's file, and be ready for the
+	// write, before anything changes: a host that differs was edited
+	// apart (overwriting it would lose that), and a host that cannot be
+	// reached or written now is found before any guest's password
+	// changes. Its lock is taken at the same time (checked only, in a dry
+	// run).
+	mode := "lock"
+	if p.DryRun {
+		mode = "check"
+	}
+	rep.Hosts, held = acquireHosts(ctx, p, owner, mode, rep.OldHash)
 	if err := ctx.Err(); err != nil {
 		rep.Err = fmt.Errorf("rotate: stopped before any guest changed: %w", cause(ctx, err))
 		return rep
 	}
-	for _, h := range rep.Hosts[1:] {
-		if h.Holds != "old" {
-			rep.Err = fmt.Errorf("%w: %s (%s); make the copies identical first (sfkvm preflight shows the difference), or leave the host out", ErrCopiesDiffer, h.Host, h.Holds)
-			return rep
-		}
+	if err := hostsReady(rep.Hosts[1:]); err != nil {
+		rep.Err = err
+		return rep
 	}
 
 	// The guests, at most Parallel at once.
@@ -127,12 +166,14 @@ func Run(ctx context.Context, p Plan) Report {
 			}
 		}
 	}
+	beforeLocalWrite()
 	data, err := kvmguests.Marshal(cfg, p.File, p.FileOptions)
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
 	if err == nil {
-		err = safefile.WriteFile(p.File, data)
+		// Only over the file this run read, under its lock.
+		err = conflock.Replace(ctx, p.File, owner, data, rep.OldHash)
 	}
 	if err != nil {
 		// Nothing was written anywhere: every changed guest gets its
@@ -155,69 +196,215 @@ func Run(ctx context.Context, p Plan) Report {
 	// every copy is read back: the report must say who holds what.
 	cctx, cancel := cleanupContext(ctx, p)
 	defer cancel()
-	wrote := writeHosts(cctx, p, data)
-	rep.Hosts = readHosts(cctx, p, rep.OldHash, rep.NewHash)
-	var behind []string
-	for i := range rep.Hosts {
-		h := &rep.Hosts[i]
-		if i > 0 {
-			h.Wrote = wrote[i-1] == nil
-			if h.Err == nil && wrote[i-1] != nil {
-				h.Err = wrote[i-1]
-			}
-		} else {
-			h.Wrote = true
-		}
-		if h.Holds != "new" {
-			behind = append(behind, h.Host)
-		}
+	todo := make([]bool, len(p.Hosts))
+	for i := range todo {
+		todo[i] = true
 	}
-	if len(behind) > 0 {
-		rep.Resume = p.ResumeCommand + " --hosts " + strings.Join(behind, ",")
+	wrote := writeHostsIf(cctx, p, data, owner.Run, todo, func(int) []string { return []string{rep.OldHash} })
+	rep.Hosts = readHosts(cctx, p, rep.OldHash, rep.NewHash)
+	markWrites(rep.Hosts, todo, wrote)
+	rep.Hosts[0].Wrote = true
+	if rep.setResume(p, rep.OldHash) {
 		for _, i := range changed {
 			g := &rep.Guests[i]
-			g.Detail = fmt.Sprintf("the new password is on the guest; %s still hold %s", strings.Join(behind, ", "), g.OldToken)
+			g.Detail = fmt.Sprintf("the new password is on the guest; %s still hold %s", strings.Join(rep.behind(), ", "), g.OldToken)
 		}
 	}
 	return rep
 }
 
 // Retry finishes a run that replaced this host's file and not every other
-// host's: each host whose copy differs from this host's file gets it, and
-// every copy is read back. The guests are not touched.
-func Retry(ctx context.Context, p Plan) Report {
+// host's: each host whose copy is the file before the rotation
+// (Plan.Previous, or when that is "" a copy that differs from this host's
+// file in guest_passwd fields only) gets this host's file; a copy that is
+// anything else is refused with the difference shown. Every copy is read
+// back. The guests are not touched. This host's file must parse without
+// errors and hold a guest.
+func Retry(ctx context.Context, p Plan) (rep Report) {
 	p = p.withDefaults()
-	rep := Report{File: p.File}
+	rep = Report{File: p.File}
+	if err := p.checkHosts(); err != nil {
+		rep.Err = err
+		return rep
+	}
+	owner, err := conflock.NewOwner("rotate --resume", p.lease(ctx))
+	if err != nil {
+		rep.Err = err
+		return rep
+	}
+	defer owner.End()
+	if err := conflock.Acquire(ctx, p.File, owner); err != nil {
+		rep.Err = fmt.Errorf("rotate: %w", err)
+		return rep
+	}
+	var held []bool
+	defer func() { rep.Notes = append(rep.Notes, releaseAll(ctx, p, owner, held)...) }()
 	cur, err := kvmguests.ReadCopy(p.File)
 	if err != nil {
 		rep.Err = err
 		return rep
 	}
-	rep.NewHash = hashOf(cur.Data)
-	before := readHosts(ctx, p, "", rep.NewHash)
-	todo := make([]bool, len(p.Hosts))
-	for i, h := range before[1:] {
-		todo[i] = h.Holds != "new"
+	cfg, diags := kvmguests.ParseBytes(cur.Data, p.File, p.FileOptions)
+	if err := diags.Err(); err != nil {
+		rep.Err = fmt.Errorf("rotate: this host's file is copied to every host and must be right first: %w", err)
+		return rep
 	}
-	wrote := writeHostsIf(ctx, p, cur.Data, todo)
+	if len(cfg.Guests()) == 0 {
+		rep.Err = fmt.Errorf("%w (%s): nothing is copied", ErrNoGuests, p.File)
+		return rep
+	}
+	rep.NewHash = hashOf(cur.Data)
+	before, held := acquireHosts(ctx, p, owner, "lock", p.Previous)
+	todo := make([]bool, len(p.Hosts))
+	for i := range p.Hosts {
+		h := &before[i+1]
+		switch {
+		case h.Err != nil || h.Hash == rep.NewHash:
+		case p.Previous != "" && h.Hash == p.Previous:
+			todo[i] = true
+		case p.Previous != "":
+			h.Err = fmt.Errorf("%w: it is not the file before the rotation (sha256 %.12s): %s", ErrNotPrevious, p.Previous, p.Hosts[i].File)
+			h.Diff = diffHost(ctx, p, i, cur)
+		default:
+			if d, ok := tokensOnly(ctx, p, i, cur); ok {
+				todo[i] = true
+			} else {
+				h.Err = fmt.Errorf("%w: it differs from this host's file in more than guest_passwd fields: %s", ErrNotPrevious, p.Hosts[i].File)
+				h.Diff = d
+			}
+		}
+	}
+	expect := func(i int) []string { return []string{before[i+1].Hash} }
+	wrote := writeHostsIf(ctx, p, cur.Data, owner.Run, todo, expect)
 	cctx, cancel := cleanupContext(ctx, p)
 	defer cancel()
-	rep.Hosts = readHosts(cctx, p, "", rep.NewHash)
-	var behind []string
-	for i := range rep.Hosts[1:] {
+	rep.Hosts = readHosts(cctx, p, p.Previous, rep.NewHash)
+	markWrites(rep.Hosts, todo, wrote)
+	for i := range p.Hosts {
 		h := &rep.Hosts[i+1]
+		if b := before[i+1]; b.Err != nil && !todo[i] {
+			h.Err, h.Diff = b.Err, b.Diff
+		}
+	}
+	rep.setResume(p, p.Previous)
+	return rep
+}
+
+// check refuses a plan that cannot run.
+func (p Plan) check() error {
+	if p.Prober == nil || p.OldPassword == nil || p.Encrypter == nil {
+		return fmt.Errorf("%w: Prober, OldPassword and Encrypter are needed", ErrPlan)
+	}
+	return p.checkHosts()
+}
+
+func (p Plan) checkHosts() error {
+	if len(p.Hosts) > 0 && p.Connect == nil {
+		return fmt.Errorf("%w: Hosts without Connect", ErrPlan)
+	}
+	for _, h := range p.Hosts {
+		if !filepath.IsAbs(h.File) {
+			return fmt.Errorf("%w: host %s: %q is not an absolute path", ErrPlan, h.Name, h.File)
+		}
+	}
+	return nil
+}
+
+// lease is how long the run's locks stay valid if it crashes.
+func (p Plan) lease(ctx context.Context) time.Duration {
+	if p.LockLease > 0 {
+		return p.LockLease
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		return time.Until(dl) + p.CleanupTimeout + time.Minute
+	}
+	return DefaultLockLease
+}
+
+// hostsReady says what keeps the other hosts from being written, each
+// cause by its name: not reached (a host key unknown or changed), not
+// ready, locked, or a copy edited apart.
+func hostsReady(hosts []HostResult) error {
+	for _, h := range hosts {
+		switch {
+		case h.Err != nil && errors.Is(h.Err, errNoFile):
+			return fmt.Errorf("%w: %s has no copy at %s; copy this host's file there first, or leave the host out", ErrCopiesDiffer, h.Host, h.File)
+		case h.Err != nil && (errors.Is(h.Err, conflock.ErrLocked) || errors.Is(h.Err, ErrHostNotReady)):
+			return fmt.Errorf("rotate: %s: %w%s", h.Host, h.Err, hostHint(h.Err))
+		case h.Err != nil:
+			return fmt.Errorf("%w: %s: %w%s", ErrHostNotReached, h.Host, h.Err, hostHint(h.Err))
+		case h.Holds != "old":
+			return fmt.Errorf("%w: %s (%s); make the copies identical first (sfkvm preflight shows the difference), or leave the host out", ErrCopiesDiffer, h.Host, h.Holds)
+		}
+	}
+	return nil
+}
+
+// hostHint says what to do about a host that could not be used.
+func hostHint(err error) string {
+	switch {
+	case errors.Is(err, sshcheck.ErrHostKeyUnknown):
+		return "; its host key is not known: check the fingerprint with the host's administrator and add it to root's known_hosts (or --known-hosts), e.g. by ssh once; nothing was changed"
+	case errors.Is(err, sshcheck.ErrHostKeyChanged), errors.Is(err, sshcheck.ErrHostKeyRevoked):
+		return "; its host key is not the one known_hosts holds: find out why before anything else (a reinstalled host: ssh-keygen -R HOST, then check and add the new key); nothing was changed"
+	case errors.Is(err, conflock.ErrLocked):
+		return "; nothing was changed"
+	case errors.Is(err, ErrHostNotReady):
+		return "; fix that host first; nothing was changed"
+	}
+	return "; nothing was changed"
+}
+
+// markWrites records which hosts this run wrote, and why one was not.
+func markWrites(hosts []HostResult, todo []bool, wrote []error) {
+	for i := range todo {
+		h := &hosts[i+1]
 		h.Wrote = todo[i] && wrote[i] == nil
-		if h.Err == nil && todo[i] {
+		if h.Err == nil && todo[i] && wrote[i] != nil {
 			h.Err = wrote[i]
 		}
+	}
+}
+
+// setResume sets the command that finishes the job when some other host
+// does not hold the new file, and reports whether one is needed. This
+// host never appears in it: Retry copies this host's file.
+func (r *Report) setResume(p Plan, previous string) bool {
+	var args []string
+	for i, h := range r.Hosts[1:] {
+		if h.Holds == "new" {
+			continue
+		}
+		a := p.Hosts[i].Name
+		if p.Hosts[i].File != p.File {
+			a += "=" + p.Hosts[i].File
+		}
+		args = append(args, a)
+	}
+	if len(args) == 0 {
+		return r.Hosts[0].Holds != "new"
+	}
+	words := []string{"--hosts", strings.Join(args, ",")}
+	if previous != "" {
+		words = append(words, "--previous-sha256", previous)
+	}
+	line, err := sshcheck.QuoteCommand(words[0], words[1:]...)
+	if err != nil { // a NUL in a host name: refused by the CLI before
+		line = strings.Join(words, " ")
+	}
+	r.Resume = p.ResumeCommand + " " + line
+	return true
+}
+
+// behind names the hosts that do not hold the new file.
+func (r Report) behind() []string {
+	var out []string
+	for _, h := range r.Hosts {
 		if h.Holds != "new" {
-			behind = append(behind, h.Host)
+			out = append(out, h.Host)
 		}
 	}
-	if len(behind) > 0 {
-		rep.Resume = p.ResumeCommand + " --hosts " + strings.Join(behind, ",")
-	}
-	return rep
+	return out
 }
 
 // cause returns err, or, when ctx has ended, ctx's cause: an interrupt
@@ -255,7 +442,7 @@ func choose(all []kvmguests.Guest, names []string) ([]kvmguests.Guest, error) {
 // rotateGuest changes one guest's password and proves it, or leaves the
 // guest with its old password and proves that. It returns the new token
 // when the guest was rotated.
-func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (GuestResult, string) {
+func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (out GuestResult, token string) {
 	res := GuestResult{Guest: g.Name, Address: g.IP.String(), User: g.User, State: Kept,
 		OldToken: Fingerprint(g.Password.Reveal())}
 	fail := func(stage string, err error) (GuestResult, string) {
@@ -265,7 +452,8 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (GuestResult, s
 		res.Stage, res.Err = stage, cause(ctx, err)
 		return res, ""
 	}
-	token, err := p.Encrypter(g).Encrypt(ctx, p.NewPassword.Bytes())
+	var err error
+	token, err = p.Encrypter(g).Encrypt(ctx, p.NewPassword.Bytes())
 	if err != nil {
 		return fail("token", err)
 	}
@@ -291,6 +479,8 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (GuestResult, s
 		return fail("login", err)
 	}
 	defer clear(oldPW)
+	// The old password is a secret too: no remote text keeps it.
+	defer func() { out.Err, out.Detail = scrubErr(out.Err, oldPW), scrubText(out.Detail, oldPW) }()
 
 	cctx, cancel := cleanupContext(ctx, p)
 	defer cancel()
@@ -334,10 +524,12 @@ func chpasswd(ctx context.Context, c *sshcheck.Client, user string, pw []byte) e
 	defer clear(in)
 	_, stderr, status, err := c.RunInput(ctx, in, "chpasswd")
 	if err != nil {
-		return err
+		return scrubErr(err, in[:len(in)-1], pw)
 	}
 	if status != 0 {
-		return fmt.Errorf("%w: chpasswd exit %d: %s", ErrChpasswd, status, sshcheck.QuoteRemote(stderr))
+		// A chpasswd (or a PAM module) that echoes its input must not put
+		// the password into the report.
+		return fmt.Errorf("%w: chpasswd exit %d: %s", ErrChpasswd, status, sshcheck.QuoteRemote(scrub(stderr, in[:len(in)-1], pw)))
 	}
 	return nil
 }
@@ -389,6 +581,7 @@ func restoreAll(ctx context.Context, p Plan, guests []kvmguests.Guest, res []Gue
 			}
 			defer clear(oldPW)
 			restoreGuest(ctx, p, guests[i], nil, oldPW, r)
+			r.Err, r.Detail = scrubErr(r.Err, oldPW), scrubText(r.Detail, oldPW)
 		})
 	}
 	wg.Wait()
@@ -397,55 +590,58 @@ func restoreAll(ctx context.Context, p Plan, guests []kvmguests.Guest, res []Gue
 // readHosts reads back every copy: this host's first, then the others.
 // A copy is "new" when its hash is newHash, "old" when oldHash.
 func readHosts(ctx context.Context, p Plan, oldHash, newHash string) []HostResult {
+	return eachHost(ctx, p, oldHash, newHash, func(ctx context.Context, i int, r HostRunner) (string, error) {
+		return hashHost(ctx, r, p.Hosts[i].File)
+	})
+}
+
+// eachHost gives every copy's hash and what it holds: this host's as read
+// here, the others' as read by hash.
+func eachHost(ctx context.Context, p Plan, oldHash, newHash string, hash func(context.Context, int, HostRunner) (string, error)) []HostResult {
 	out := make([]HostResult, 1+len(p.Hosts))
-	classify := func(h *HostResult) {
-		switch {
-		case h.Err != nil && errors.Is(h.Err, errNoFile):
-			h.Holds, h.Err = "none", fmt.Errorf("%s: %w", h.File, errNoFile)
-		case h.Err != nil:
-			h.Holds = "unknown"
-		case h.Hash == newHash && newHash != "":
-			h.Holds = "new"
-		case h.Hash == oldHash && oldHash != "":
-			h.Holds = "old"
-		default:
-			h.Holds = "other"
-		}
-	}
 	out[0] = HostResult{Host: LocalHost, File: p.File}
 	if c, err := kvmguests.ReadCopy(p.File); err != nil {
 		out[0].Err = err
 	} else {
 		out[0].Hash = hashOf(c.Data)
 	}
-	classify(&out[0])
+	out[0].classify(oldHash, newHash)
 	forHosts(ctx, p, func(ctx context.Context, i int, r HostRunner) error {
-		h, err := hashHost(ctx, r, p.Hosts[i].File)
+		h, err := hash(ctx, i, r)
 		out[i+1].Hash = h
 		return err
 	}, func(i int, err error) {
 		out[i+1].Host, out[i+1].File, out[i+1].Err = p.Hosts[i].Name, p.Hosts[i].File, err
-		classify(&out[i+1])
+		out[i+1].classify(oldHash, newHash)
 	})
 	return out
 }
 
-func writeHosts(ctx context.Context, p Plan, data []byte) []error {
-	all := make([]bool, len(p.Hosts))
-	for i := range all {
-		all[i] = true
+// classify sets Holds from Hash and Err.
+func (h *HostResult) classify(oldHash, newHash string) {
+	switch {
+	case h.Err != nil && errors.Is(h.Err, errNoFile):
+		h.Holds, h.Err = "none", fmt.Errorf("%s: %w", h.File, errNoFile)
+	case h.Err != nil:
+		h.Holds = "unknown"
+	case h.Hash == newHash && newHash != "":
+		h.Holds = "new"
+	case h.Hash == oldHash && oldHash != "":
+		h.Holds = "old"
+	default:
+		h.Holds = "other"
 	}
-	return writeHostsIf(ctx, p, data, all)
 }
 
-// writeHostsIf replaces the copies of the hosts marked todo.
-func writeHostsIf(ctx context.Context, p Plan, data []byte, todo []bool) []error {
+// writeHostsIf replaces the copies of the hosts marked todo, under the
+// lock of run, each only over what expect(i) gives.
+func writeHostsIf(ctx context.Context, p Plan, data []byte, run string, todo []bool, expect func(int) []string) []error {
 	errs := make([]error, len(p.Hosts))
 	forHosts(ctx, p, func(ctx context.Context, i int, r HostRunner) error {
 		if !todo[i] {
 			return nil
 		}
-		return writeHost(ctx, r, p.Hosts[i].File, bytes.Clone(data))
+		return writeHost(ctx, r, p.Hosts[i].File, bytes.Clone(data), run, expect(i)...)
 	}, func(i int, err error) { errs[i] = err })
 	return errs
 }
@@ -463,7 +659,9 @@ func forHosts(ctx context.Context, p Plan, f func(context.Context, int, HostRunn
 			if err = ctx.Err(); err == nil {
 				var r HostRunner
 				if r, err = p.Connect(ctx, h.Name); err == nil {
-					err = f(ctx, i, r)
+					hctx, cancel := context.WithTimeout(ctx, p.HostTimeout)
+					err = f(hctx, i, r)
+					cancel()
 					r.Close()
 				}
 			}

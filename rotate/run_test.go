@@ -3,6 +3,7 @@ package rotate
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/sfkvm/sfkvm/cipher"
-	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/kvmguests"
 )
@@ -120,8 +120,11 @@ func TestHostUnreachableHalfwayThenRetry(t *testing.T) {
 		return nil
 	}
 	rep := Run(ctxT(t), l.plan(newPW))
-	if !rep.Mismatch() || rep.Resume != "sfkvm rotate --resume --hosts cfhost3" {
-		t.Fatalf("want a MISMATCH naming cfhost3:\n%s", text(rep))
+	// The whole command: the host with its path (it is not this host's),
+	// and the file before, so that --resume writes over nothing else.
+	wantResume := "sfkvm rotate --resume --hosts 'cfhost3=" + l.hosts[1].File + "' --previous-sha256 " + rep.OldHash
+	if !rep.Mismatch() || rep.Resume != wantResume || rep.OldHash == "" {
+		t.Fatalf("want a MISMATCH naming cfhost3, and %s:\n%s", wantResume, text(rep))
 	}
 	if h := rep.Hosts[2]; h.Holds != "unknown" || h.Err == nil {
 		t.Errorf("cfhost3: %+v", h)
@@ -130,7 +133,7 @@ func TestHostUnreachableHalfwayThenRetry(t *testing.T) {
 		t.Errorf("cfhost2: %+v", h)
 	}
 	out := text(rep)
-	for _, want := range []string{"MISMATCH", "cfhost3", "to finish: sfkvm rotate --resume --hosts cfhost3", rep.Guests[0].OldToken} {
+	for _, want := range []string{"MISMATCH", "cfhost3", "to finish: " + wantResume, rep.Guests[0].OldToken} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
@@ -139,7 +142,9 @@ func TestHostUnreachableHalfwayThenRetry(t *testing.T) {
 
 	l.connect = nil
 	l.setDown("cfhost3", false)
-	rep = Retry(ctxT(t), l.plan(newPW))
+	p := l.plan(newPW)
+	p.Previous = rep.OldHash
+	rep = Retry(ctxT(t), p)
 	if rep.Failed() || rep.Mismatch() || rep.Resume != "" || !rep.Hosts[2].Wrote || rep.Hosts[1].Wrote {
 		t.Fatalf("retry:\n%s", text(rep))
 	}
@@ -155,7 +160,9 @@ func TestHostDownBeforeChangesNothing(t *testing.T) {
 	l := newLab(t, 2, 2)
 	l.setDown("cfhost2", true)
 	rep := Run(ctxT(t), l.plan(newPW))
-	if !errors.Is(rep.Err, ErrCopiesDiffer) || len(rep.Guests) != 0 {
+	// Say what is wrong: not reached, not "differs".
+	if !errors.Is(rep.Err, ErrHostNotReached) || errors.Is(rep.Err, ErrCopiesDiffer) || len(rep.Guests) != 0 ||
+		!strings.Contains(rep.Err.Error(), "cfhost2: dial tcp cfhost2:22: connect: no route to host") {
 		t.Fatalf("%v\n%s", rep.Err, text(rep))
 	}
 	for _, g := range l.guests {
@@ -176,8 +183,8 @@ func TestCopyDiffersChangesNothing(t *testing.T) {
 
 func TestLocalWriteFailsRollsBack(t *testing.T) {
 	l := newLab(t, 2, 1)
-	safefile.AfterWrite = func(*os.File) error { return syscall.ENOSPC }
-	t.Cleanup(func() { safefile.AfterWrite = func(*os.File) error { return nil } })
+	// This host's file, not its lock, meets a full disk.
+	onConfWrite(t, func() error { return syscall.ENOSPC })
 	rep := Run(ctxT(t), l.plan(newPW))
 	for i, g := range rep.Guests {
 		if g.State != Kept || g.Stage != "file" || g.Proven != "old password" || l.guests[i].password() == newPW {
@@ -190,27 +197,62 @@ func TestLocalWriteFailsRollsBack(t *testing.T) {
 	l.consistent(rep)
 }
 
+// A host whose disk is full is found by the check before anything
+// changes; one whose disk fills after the check keeps its old file whole,
+// and the report says so.
 func TestHostDiskFull(t *testing.T) {
 	testenv.Root(t, "mounts a tiny tmpfs as a host's folder")
-	l := newLab(t, 2, 2)
-	dir := filepath.Dir(l.hosts[1].File)
-	data, _ := os.ReadFile(l.hosts[1].File)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4k,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount: %v %s", err, out)
+	for _, when := range []string{"before", "during"} {
+		t.Run(when, func(t *testing.T) {
+			l := newLab(t, 2, 2)
+			dir := filepath.Dir(l.hosts[1].File)
+			data, _ := os.ReadFile(l.hosts[1].File)
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16k,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+				t.Fatalf("mount: %v %s", err, out)
+			}
+			t.Cleanup(func() { exec.Command("umount", dir).Run() })
+			os.WriteFile(l.hosts[1].File, data, 0o600)
+			fill := func() {
+				f, _ := os.Create(filepath.Join(dir, "filler"))
+				io.Copy(f, io.LimitReader(zeros{}, 1<<20)) // to ENOSPC
+				f.Close()
+			}
+			if when == "before" {
+				fill()
+			} else {
+				var n atomic.Int32
+				l.connect = func(name string) error {
+					if name == "cfhost3" && n.Add(1) == 2 { // after its check, before its write
+						fill()
+					}
+					return nil
+				}
+			}
+			rep := Run(ctxT(t), l.plan(newPW))
+			h := rep.Hosts[2]
+			switch when {
+			case "before":
+				if !errors.Is(rep.Err, ErrHostNotReady) || !strings.Contains(rep.Err.Error(), "would not fit") || l.guests[0].changes != 0 {
+					t.Fatalf("%v\n%s", rep.Err, text(rep))
+				}
+			case "during":
+				if h.Holds != "old" || !errors.Is(h.Err, ErrWriteFailed) || !rep.Mismatch() || !strings.Contains(rep.Resume, "cfhost3") {
+					t.Fatalf("%+v\n%s", h, text(rep))
+				}
+			}
+			got, _ := os.ReadFile(l.hosts[1].File)
+			if string(got) != string(data) {
+				t.Error("the full host's file is not the old one whole")
+			}
+			os.Remove(filepath.Join(dir, "filler"))
+			l.consistent(rep)
+		})
 	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	os.WriteFile(l.hosts[1].File, data, 0o600) // the one page of the tmpfs
-	rep := Run(ctxT(t), l.plan(newPW))
-	h := rep.Hosts[2]
-	if h.Holds != "old" || !errors.Is(h.Err, ErrWriteFailed) || !rep.Mismatch() || !strings.Contains(rep.Resume, "cfhost3") {
-		t.Fatalf("%+v\n%s", h, text(rep))
-	}
-	got, _ := os.ReadFile(l.hosts[1].File)
-	if string(got) != string(data) {
-		t.Error("the full host's file is not the old one whole")
-	}
-	l.consistent(rep)
 }
+
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) { clear(b); return len(b), nil }
 
 func TestDryRunChangesNothing(t *testing.T) {
 	l := newLab(t, 2, 1)
@@ -234,7 +276,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 // TestInterrupted cancels the run at each stage; each ends consistent.
 func TestInterrupted(t *testing.T) {
-	for _, stage := range []string{"precheck", "token", "change", "new-login", "file", "hosts"} {
+	for _, stage := range []string{"precheck", "token", "change", "new-login", "before-file", "file", "hosts"} {
 		t.Run(stage, func(t *testing.T) {
 			l := newLab(t, 2, 2)
 			ctx, cancel := context.WithCancel(ctxT(t))
@@ -258,9 +300,11 @@ func TestInterrupted(t *testing.T) {
 						cancel()
 					}
 				}
+			case "before-file": // every guest rotated, this host's file not yet written
+				beforeLocalWrite = cancel
+				t.Cleanup(func() { beforeLocalWrite = func() {} })
 			case "file": // while this host's file is written
-				safefile.AfterWrite = func(*os.File) error { cancel(); return nil }
-				t.Cleanup(func() { safefile.AfterWrite = func(*os.File) error { return nil } })
+				onConfWrite(t, func() error { cancel(); return nil })
 			case "hosts":
 				var n atomic.Int32
 				l.connect = func(string) error {
@@ -337,18 +381,19 @@ func TestWriteHostRefusesCutCopy(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "kvmguests.conf")
 	os.WriteFile(f, []byte("# old\n"), 0o600)
-	err := writeHost(ctxT(t), cutRunner{}, f, []byte("# the new file, long enough to cut\n"))
+	o := lockFor(t, f)
+	err := writeHost(ctxT(t), cutRunner{}, f, []byte("# the new file, long enough to cut\n"), o.Run, hashOf([]byte("# old\n")))
 	if !errors.Is(err, ErrWriteFailed) || !strings.Contains(err.Error(), "exit 6") {
 		t.Fatalf("err = %v", err)
 	}
 	if b, _ := os.ReadFile(f); string(b) != "# old\n" {
 		t.Errorf("the file is now %q", b)
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 { // the file and its lock
 		t.Errorf("left behind: %v", ents)
 	}
 	// The whole copy goes through, 0600, and is read back.
-	if err := writeHost(ctxT(t), localRunner{}, f, []byte("# new\n")); err != nil {
+	if err := writeHost(ctxT(t), localRunner{}, f, []byte("# new\n"), o.Run, hashOf([]byte("# old\n"))); err != nil {
 		t.Fatal(err)
 	}
 	if h, err := hashHost(ctxT(t), localRunner{}, f); err != nil || h != hashOf([]byte("# new\n")) {
@@ -357,7 +402,7 @@ func TestWriteHostRefusesCutCopy(t *testing.T) {
 	// A symbolic link in place of the file is refused.
 	os.Remove(f)
 	os.Symlink("/etc/passwd", f)
-	if err := writeHost(ctxT(t), localRunner{}, f, []byte("# new\n")); !errors.Is(err, ErrWriteFailed) {
+	if err := writeHost(ctxT(t), localRunner{}, f, []byte("# new\n"), o.Run, hashOf([]byte("# old\n"))); !errors.Is(err, ErrWriteFailed) {
 		t.Errorf("wrote through a symbolic link: %v", err)
 	}
 }

@@ -153,6 +153,12 @@ type Client struct {
 	trusted     bool
 }
 
+// SetCommandTimeout bounds each command of c by d from now on, in place of
+// Options.CommandTimeout; d <= 0 leaves only the context of each call. A
+// caller whose commands have deadlines of their own (a run's --timeout)
+// uses it, so that a busy host is not cut off by a bound nobody set.
+func (c *Client) SetCommandTimeout(d time.Duration) { c.timeout = d }
+
 // Target returns the target the client is logged in to.
 func (c *Client) Target() Target { return c.target }
 

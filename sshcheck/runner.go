@@ -66,7 +66,10 @@ func (c *Client) Output(ctx context.Context, name string, args ...string) ([]byt
 // runLine runs a command line as the remote shell reads it, with its
 // output capped by lim.
 func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, stderr []byte, exitStatus int, err error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cancel := context.CancelFunc(func() {})
+	if c.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+	}
 	defer cancel()
 	addr := c.target.HostPort()
 	lim = lim.withDefaults()

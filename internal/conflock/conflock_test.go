@@ -168,7 +168,7 @@ func TestStaleLocks(t *testing.T) {
 					t.Fatalf("taken over: %v, want %v", took, c.stale)
 				}
 				b, _ := os.ReadFile(Path(f))
-				if got, _ := parseOwner(b); (got.Run == taker.Run) != c.stale {
+				if got, _ := ParseOwner(b); (got.Run == taker.Run) != c.stale {
 					t.Errorf("the lock file names run %s after the attempt", got.Run)
 				}
 			})

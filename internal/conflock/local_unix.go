@@ -36,7 +36,7 @@ func Acquire(ctx context.Context, file string, o Owner) error {
 		if err != nil {
 			return err
 		}
-		if ok && cur.Run != o.Run && !cur.stale(time.Now(), BootID(), alive) {
+		if ok && cur.Run != o.Run && !cur.stale(time.Now()) {
 			return &LockedError{File: file, By: cur}
 		}
 		return d.Replace(filepath.Base(Path(file)), o.Marshal())
@@ -165,7 +165,7 @@ func readLock(d *safefile.Dir, file string) (Owner, bool, error) {
 	if err != nil {
 		return Owner{}, false, err
 	}
-	o, err := parseOwner(b)
+	o, err := ParseOwner(b)
 	if err != nil {
 		return Owner{}, false, &LockedError{File: file, Raw: string(b[:min(len(b), 512)])}
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -41,8 +42,37 @@ func NewOwner(command string, lease time.Duration) (Owner, error) {
 	}
 	host, _ := os.Hostname()
 	now := time.Now().Truncate(time.Second)
-	return Owner{Run: hex.EncodeToString(b[:]), Command: safeWord(command), Host: safeWord(host),
-		Boot: BootID(), PID: os.Getpid(), Started: now, Expires: now.Add(lease)}, nil
+	o := Owner{Run: hex.EncodeToString(b[:]), Command: safeWord(command), Host: safeWord(host),
+		Boot: BootID(), PID: os.Getpid(), Started: now, Expires: now.Add(lease)}
+	active.Store(o.Run, true)
+	return o, nil
+}
+
+// active holds the runs of this process that have not ended: a lock of
+// this process whose run ended is stale although the process lives on
+// (a library caller that runs Retry after Run).
+var active sync.Map
+
+// End says that o's run is over: its locks, wherever one was left (a host
+// that went away before the release), are stale for this process and for
+// every later run on this boot of this host.
+func (o Owner) End() { active.Delete(o.Run) }
+
+// Abandoned reports whether the lock o, found on any host, was taken from
+// this boot of this host by a run that is over: its process is gone, or
+// it is this process and the run ended. Such a lock is taken over (the
+// scripts' TAKEOVER argument): a crashed or finished run's lock never
+// stays on another host until its lease ends for the host that took it.
+func (o Owner) Abandoned() bool {
+	boot := BootID()
+	if boot == "" || o.Boot != boot || o.PID <= 0 {
+		return false
+	}
+	if o.PID == os.Getpid() {
+		_, running := active.Load(o.Run)
+		return !running
+	}
+	return !alive(o.PID)
 }
 
 // BootID is this boot's ID, "" where the system has none.
@@ -63,8 +93,8 @@ func (o Owner) Marshal() []byte {
 
 var errGarbled = errors.New("not a lock file of sfkvm")
 
-// parseOwner reads a lock file's contents.
-func parseOwner(b []byte) (Owner, error) {
+// ParseOwner reads a lock file's contents.
+func ParseOwner(b []byte) (Owner, error) {
 	var o Owner
 	kv := map[string]string{}
 	for _, l := range bytes.Split(b, []byte("\n")) {
@@ -90,14 +120,10 @@ func (o Owner) String() string {
 		o.Started.UTC().Format(time.RFC3339), o.Expires.UTC().Format(time.RFC3339))
 }
 
-// stale reports whether the lock o may be taken over at now on a host
-// whose boot ID is boot: its lease ended, or it was taken on this boot of
-// this host by a process that is gone.
-func (o Owner) stale(now time.Time, boot string, alive func(int) bool) bool {
-	if !now.Before(o.Expires) {
-		return true
-	}
-	return boot != "" && o.Boot == boot && o.PID > 0 && !alive(o.PID)
+// stale reports whether the lock o may be taken over at now: its lease
+// ended, or it is Abandoned.
+func (o Owner) stale(now time.Time) bool {
+	return !now.Before(o.Expires) || o.Abandoned()
 }
 
 // safeWord keeps a value on one line of the lock file and one word of sh.

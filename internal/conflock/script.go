@@ -29,9 +29,11 @@ hashof() { if [ -e "$f" ]; then s=$(sha256sum < "$f") || exit 4; echo "${s%% *}"
 // AcquireScript takes the lock of a file for a run, or only checks
 // everything a write will need (MODE "check": the dry run). Run as
 //
-//	sh -c AcquireScript sh FILE MODE RUN COMMAND HOST BOOT PID LEASE
+//	sh -c AcquireScript sh FILE MODE RUN COMMAND HOST BOOT PID LEASE [TAKEOVER]
 //
-// with LEASE in seconds, counted on that host's clock. It proves what
+// with LEASE in seconds, counted on that host's clock. TAKEOVER is the
+// run ID of a lock that the caller found Abandoned (taken from the
+// caller's own boot by a run that is over): it is taken over as stale. It proves what
 // the write will need: the checks of the prelude, a file made, given to
 // root and renamed in the folder (the lock file itself), and room on the
 // disk for a copy of the file. It prints the SHA-256 of the file, or
@@ -39,7 +41,7 @@ hashof() { if [ -e "$f" ]; then s=$(sha256sum < "$f") || exit 4; echo "${s%% *}"
 // cannot be written, 4 the file cannot be read, 5 a tool is missing, 9
 // the folder's flock was not given, 10 another run holds the lock (its
 // lock file on stderr).
-const AcquireScript = `f=$1 mode=$2 run=$3 cmd=$4 host=$5 boot=$6 pid=$7 lease=$8
+const AcquireScript = `f=$1 mode=$2 run=$3 cmd=$4 host=$5 boot=$6 pid=$7 lease=$8 takeover=${9:-}
 ` + prelude + `
 now=$(date +%s)
 if [ -f "$l" ]; then
@@ -47,7 +49,7 @@ if [ -f "$l" ]; then
 	stale=
 	case "$o_exp$o_pid" in ''|*[!0-9]*) o_run=;; esac
 	if [ -z "$o_run" ] || [ "$(field sfkvm-lock)" != 1 ]; then head -c 512 "$l" >&2; echo >&2; echo "$l is not a lock of this sfkvm: remove it if no sfkvm runs" >&2; exit 10; fi
-	if [ "$o_exp" -le "$now" ]; then stale=1
+	if [ "$o_exp" -le "$now" ] || [ "$o_run" = "$takeover" ]; then stale=1
 	elif [ "$o_boot" = "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)" ] && ! kill -0 "$o_pid" 2>/dev/null; then stale=1
 	fi
 	if [ "$o_run" != "$run" ] && [ -z "$stale" ]; then cat "$l" >&2; exit 10; fi
