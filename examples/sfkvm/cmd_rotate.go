@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func init() {
 }
 
 const rotateSynopsis = `[-f FILE] [--guests NAME,...] [--hosts HOST,...] [--password-stdin | --generate FILE] [--key FILE [--native] | --old-password-file FILE] [--dry-run] [flags]
-       sfkvm rotate --resume [-f FILE] --hosts HOST,... [flags]
+       sfkvm rotate --resume [-f FILE] --hosts HOST,... [--previous-sha256 SHA256] [flags]
 Changes the password of guest_user on the chosen guests (default: every
 guest of the file) and their guest_passwd tokens in kvmguests.conf on this
 host and on every host of --hosts, in this order, each step proven:
@@ -34,7 +35,12 @@ chpasswd (through sudo -n; the password on stdin, never in argv) and a
 fresh login with it is proven; any failure puts the old password back and
 proves it. Then this host's file and every other host's are replaced
 atomically and read back. A host that cannot be written is named, with
-each guest's token fingerprints, and --resume finishes the job.
+each guest's token fingerprints, and the whole --resume command that
+finishes the job is printed. Every copy is locked for the run (a second
+run is refused, naming the first) and replaced only if it is still the
+file the run read. --resume checks this host's file first and replaces
+only copies that are the file before the rotation (--previous-sha256) or
+differ from it in tokens only; any other copy is refused with the diff.
 The new password is asked twice without echo, read as one line with
 --password-stdin, or generated (--generate FILE: written to a new
 root-only FILE first). The current password comes from the sealed tokens
@@ -66,7 +72,9 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	parallel := fs.Int("parallel", rotate.DefaultParallel, "guests (and hosts) at once")
 	dryRun := fs.Bool("dry-run", false, "prove the logins and copies, make the tokens, change nothing")
 	resume := fs.Bool("resume", false, "copy this host's file to the hosts whose copy differs, and read every copy back")
-	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the rollback has its own)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the rollback and the writes after this host's file have their own 2 minutes)")
+	hostTimeout := fs.Duration("host-timeout", rotate.DefaultHostTimeout, "bound on each command on another host (its lock, its hash, its write, its read-back)")
+	previous := fs.String("previous-sha256", "", "with --resume: the SHA-256 of the file before the rotation (the report's \"to finish\" line gives it); only copies that are that file are replaced")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -92,14 +100,20 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "--ssh and --ssh-config use the system's ssh client, whose keys come from ssh_config: --identity and --host-password-file are for sfkvm's own")
 	case *resume && *hosts == "":
 		return fail(exitUsage, "--resume needs --hosts: the hosts whose copy to replace")
-	case *parallel < 1 || *timeout <= 0 || *port < 1 || *port > 65535:
-		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
+	case *parallel < 1 || *timeout <= 0 || *hostTimeout <= 0 || *port < 1 || *port > 65535:
+		return fail(exitUsage, "--parallel, --timeout, --host-timeout and --port must be positive")
+	case *previous != "" && !*resume:
+		return fail(exitUsage, "--previous-sha256 goes with --resume")
+	case *previous != "" && (len(*previous) != 64 || strings.Trim(*previous, "0123456789abcdef") != ""):
+		return fail(exitUsage, "--previous-sha256: %q is not a SHA-256 in lowercase hex (64 digits)", *previous)
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
 	p := rotate.Plan{File: *file, GuestPort: *port, Parallel: *parallel, DryRun: *dryRun,
-		FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""}}
+		FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""}, HostTimeout: *hostTimeout, Previous: *previous,
+		ResumeCommand: resumeCommand(resumeFlags{file: *file, key: *keyFile, knownHosts: *knownHosts, identity: *identity,
+			hostUser: *hostUser, hostPasswordFile: *hostPasswordFile, ssh: *sshPath, sshConfig: *sshConfig, hostTimeout: *hostTimeout})}
 	if *guests != "" {
 		p.Guests = strings.Split(*guests, ",")
 	}
@@ -249,4 +263,51 @@ func printRotate(e *env, format outputFormat, rep rotate.Report) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// resumeFlags are the flags of a run that its --resume needs: the file,
+// how to log in to the hosts and check their keys, and --key where the
+// file holds sealed tokens (resume checks the file before copying it).
+type resumeFlags struct {
+	file, key, knownHosts, identity, hostUser, hostPasswordFile, ssh, sshConfig string
+	hostTimeout                                                                time.Duration
+}
+
+// resumeCommand is the command that finishes a run, as pasted into a
+// shell: every path absolute (it may be run from another folder), every
+// word quoted; rotate adds --hosts and --previous-sha256.
+func resumeCommand(f resumeFlags) string {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	words := []string{"rotate", "--resume", "-f", abs(f.file)}
+	add := func(flag, v string, path bool) {
+		if v == "" {
+			return
+		}
+		if path {
+			v = abs(v)
+		}
+		words = append(words, flag, v)
+	}
+	add("--key", f.key, true)
+	add("--known-hosts", f.knownHosts, true)
+	add("--identity", f.identity, true)
+	if f.hostUser != "root" {
+		add("--host-user", f.hostUser, false)
+	}
+	add("--host-password-file", f.hostPasswordFile, true)
+	add("--ssh", f.ssh, strings.Contains(f.ssh, "/"))
+	add("--ssh-config", f.sshConfig, true)
+	if f.hostTimeout != rotate.DefaultHostTimeout {
+		add("--host-timeout", f.hostTimeout.String(), false)
+	}
+	line, err := sshcheck.QuoteCommand("sfkvm", words...)
+	if err != nil { // a NUL in a flag: refused by the file opens anyway
+		return rotate.DefaultResumeCommand
+	}
+	return line
 }

@@ -248,7 +248,8 @@ func TestRotateHostGoesAwayHalfway(t *testing.T) {
 	<-done
 	if r.code != exitFailed || !strings.Contains(r.stderr, "MISMATCH") ||
 		!strings.Contains(r.stdout, "MISMATCH: the guests' passwords and these hosts' files disagree: cfhost3 (unknown)\n") ||
-		!strings.Contains(r.stdout, "to finish: sfkvm rotate --resume --hosts cfhost3") {
+		!strings.Contains(r.stdout, "to finish: sfkvm rotate --resume -f "+l.conf+" --key "+l.keyFile+" --known-hosts "+l.guestKnown+
+			" --ssh-config "+l.sshConfig+" --hosts cfhost3 --previous-sha256 ") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, line := range []string{"host  this host        NEW", "host  cfhost2          NEW", "host  cfhost3          UNKNOWN"} {
@@ -261,7 +262,9 @@ func TestRotateHostGoesAwayHalfway(t *testing.T) {
 		t.Error("this host and cfhost2 should hold the new token, cfhost3 the old one, the guest the new password")
 	}
 	l.hostSSHD[1].Restart(t)
-	res := runCLI(t, "", "rotate", "--resume", "-f", l.conf, "--ssh-config", l.sshConfig, "--hosts", "cfhost3")
+	// The command as printed, split by a shell, from another folder.
+	t.Chdir(t.TempDir())
+	res := runCLI(t, "", printedResume(t, r.stdout)...)
 	if res.code != exitOK || !strings.Contains(res.stdout, "(replaced)") {
 		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}

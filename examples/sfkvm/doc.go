@@ -39,7 +39,7 @@
 //	sfkvm preflight [-f FILE] [--key FILE [--allow-v1-tokens] | --password-stdin] [--hosts ADDR,...] [--textfile DIR] [--nagios] [flags]
 //	sfkvm probe [-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE [--allow-v1-tokens] | --password-stdin] [--format=text|json]
 //	sfkvm rotate [-f FILE] [--guests NAME,...] [--hosts HOST,...] [--password-stdin | --generate FILE] [--key FILE [--native] | --old-password-file FILE] [--dry-run] [flags]
-//	sfkvm rotate --resume [-f FILE] --hosts HOST,... [flags]
+//	sfkvm rotate --resume [-f FILE] --hosts HOST,... [--previous-sha256 SHA256] [flags]
 //	sfkvm sd status|start|stop|restart [--sdtool PATH] [--timeout D] [--poll D] [--format=text|json]
 //	sfkvm site --hosts HOST,... | --hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]
 //
