@@ -52,6 +52,10 @@ func TestFilters(t *testing.T) {
 	if err := (diag.Diagnostics{w}).Err(); err != nil {
 		t.Errorf("warnings alone: Err() = %v", err)
 	}
+	// Warnings alone leave the input usable: callers stop on HasErrors.
+	if ws := (diag.Diagnostics{w, w}); ws.HasErrors() {
+		t.Errorf("warnings alone: HasErrors() = true for %v", ws)
+	}
 	ds := diag.Diagnostics{e, w}
 	if got := ds.Err(); got == nil || got.Error() != e.Error() {
 		t.Errorf("Err() = %v, want only the error", got)

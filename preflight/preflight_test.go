@@ -82,6 +82,7 @@ func TestFaults(t *testing.T) {
 		{"running guest not set up", lab.NotSetUp("guest21"), "guest.setup", "guest21", "no host information disk", "sfkvm migratesetup -s guest21 --restart"},
 		{"sudo without NOPASSWD", lab.SudoNeedsPassword("guest12"), "guest.sudo", "guest12 ", "sudo needs a password", "NOPASSWD"},
 		{"guest reads another host", lab.ReadsOtherHost("guest11"), "guest.readshost", "guest11", "it reads cfhost2 at 192.0.2.2", "virsh dumpxml guest11"},
+		{"guest reads this host with the other weight link", lab.ReadsOtherWeightLink("guest11"), "guest.readshost", "guest11", "(weight link off), but runs on this host", "virsh dumpxml guest11"},
 		{"password expired", lab.PasswordExpiresIn("guest21", -3), "guest.passwordage", "guest21 ", "expired", "kvmguests.conf on every host"},
 		{"password must be changed", lab.PasswordMustChange("guest11"), "guest.passwordage", "guest11 ", "must be changed at the next login", "sfcipher -c"},
 		{"guest down", lab.Down("guest22"), "guest.hostkey", "guest22 ", "cannot reach the guest", "sshd listens at 192.0.2.22 port 22"},

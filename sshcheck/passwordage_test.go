@@ -159,6 +159,9 @@ func TestParsePasswordAgeRefuses(t *testing.T) {
 		{"bad number", strings.Replace(soon, ": 90", ": ninety", 1), "Maximum number of days between password change: cannot read"},
 		{"must change as account expiry", strings.Replace(soon, "Account expires\t\t\t\t\t\t: never", "Account expires\t\t\t\t\t\t: password must be changed", 1), "Account expires: cannot read"},
 		{"no account line", strings.Replace(soon, "Account expires", "Something else", 1), `no "Account expires" line`},
+		// Without its line the expiry is unknown, not "never": a guest whose
+		// chage prints no such line must not pass as never expiring.
+		{"no password expires line", strings.Replace(soon, "Password expires\t\t\t\t\t: Dec 10, 2026\n", "", 1), `no "Password expires" line`},
 	} {
 		_, err := ParsePasswordAge([]byte(tc.out))
 		if err == nil || !strings.Contains(err.Error(), tc.says) {

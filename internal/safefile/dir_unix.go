@@ -69,7 +69,7 @@ func (d *Dir) Replace(name string, data []byte) error {
 		return &Error{Path: full, Err: err}
 	}
 	return d.place(name, full, data, func(tmp string) error {
-		if err := unix.Renameat(d.fd(), tmp, d.fd(), name); err != nil {
+		if err := sys.renameat(d.fd(), tmp, d.fd(), name); err != nil {
 			return &Error{Path: full, Detail: "renaming into place", Err: err}
 		}
 		return nil
@@ -88,7 +88,7 @@ func (d *Dir) CreateNew(name string, data []byte) error {
 		return err
 	}
 	return d.place(name, full, data, func(tmp string) error {
-		err := unix.Linkat(d.fd(), tmp, d.fd(), name, 0)
+		err := sys.linkat(d.fd(), tmp, d.fd(), name, 0)
 		unix.Unlinkat(d.fd(), tmp, 0) // the name, or nothing, holds the file now
 		switch {
 		case errors.Is(err, unix.EEXIST):
@@ -120,7 +120,7 @@ func (d *Dir) place(name, full string, data []byte, put func(tmp string) error) 
 	if err != nil {
 		return &Error{Path: full, Err: err}
 	}
-	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := sys.openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return &Error{Path: full, Detail: "creating the temporary file", Err: err}
 	}
@@ -140,13 +140,13 @@ func (d *Dir) place(name, full string, data []byte, put func(tmp string) error) 
 	if err = f.Chmod(0o600); err != nil {
 		return wrap("setting the mode", err)
 	}
-	if _, err = f.Write(data); err != nil {
+	if _, err = sys.write(f, data); err != nil {
 		return wrap("writing", err)
 	}
 	if err = AfterWrite(f); err != nil {
 		return wrap("writing", err)
 	}
-	if err = f.Sync(); err != nil {
+	if err = sys.sync(f); err != nil {
 		return wrap("syncing", err)
 	}
 	closed = true
@@ -158,7 +158,7 @@ func (d *Dir) place(name, full string, data []byte, put func(tmp string) error) 
 	}
 	// The new file is in place; a failure to sync the folder means it is
 	// not yet durable, and is reported as such.
-	if serr := d.f.Sync(); serr != nil {
+	if serr := sys.sync(d.f); serr != nil {
 		return &Error{Path: full, Detail: "syncing the folder after the new file was put in place", Err: serr}
 	}
 	return nil

@@ -95,6 +95,7 @@ func TestOpenPrivateRules(t *testing.T) {
 		{"group readable", 0o640, ErrMode},
 		{"other readable", 0o604, ErrMode},
 		{"setuid", 0o600 | os.ModeSetuid, ErrMode},
+		{"setgid", 0o600 | os.ModeSetgid, ErrMode},
 		{"sticky", 0o600 | os.ModeSticky, ErrMode},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,6 +158,15 @@ func TestOpenDirRules(t *testing.T) {
 	if err := os.Chmod(open, 0o775); err != nil {
 		t.Fatal(err)
 	}
+	// Writable by others but not by its group: each of the two bits is
+	// refused on its own.
+	others := filepath.Join(base, "others")
+	if err := os.Mkdir(others, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(others, 0o757); err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(base, "file")
 	write(t, file, "", 0o600)
 	for _, tc := range []struct {
@@ -167,6 +177,7 @@ func TestOpenDirRules(t *testing.T) {
 		{"relative", "real", ErrRelative},
 		{"symlink", link, ErrSymlink},
 		{"group writable", open, ErrMode},
+		{"writable by others, not by group", others, ErrMode},
 		{"a file", file, ErrNotDir},
 		{"missing", filepath.Join(base, "nope"), os.ErrNotExist},
 	} {

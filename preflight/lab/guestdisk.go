@@ -37,6 +37,21 @@ func (l *Lab) guestDisk(guest string, next sshtest.Handler) sshtest.Handler {
 		if err != nil {
 			return sshtest.Reply{Stderr: "dd: failed to open '/dev/vdb': No such device or address\n", ExitStatus: 1}
 		}
+		if guest == l.set.readsWeight {
+			if b, err = flipWeightLink(b, l.HostInfo); err != nil {
+				return sshtest.Reply{Stderr: err.Error() + "\n", ExitStatus: 1}
+			}
+		}
 		return sshtest.Reply{Stdout: string(b)}
 	}
+}
+
+// flipWeightLink returns the host information b with the other weight link.
+func flipWeightLink(b []byte, name string) ([]byte, error) {
+	info, err := migratesetup.ParseDisk(b, name)
+	if err != nil {
+		return nil, err
+	}
+	info.NoWeightLink = !info.NoWeightLink
+	return info.Format()
 }

@@ -25,7 +25,8 @@ type settings struct {
 	renamedNode    bool
 	confChanged    bool
 
-	readsOther string // this guest's disk is backed by the other host's file
+	readsOther  string // this guest's disk is backed by the other host's file
+	readsWeight string // this guest's disk reads this host with the other weight link
 
 	ageGuest string // passwordAge applies to this guest
 	ageDays  int    // its password expires in so many days (negative: expired)
@@ -133,3 +134,9 @@ func ConfChangedSinceLastRun() Option { return func(s *settings) { s.confChanged
 // host's file (a wrong source path in its definition, say);
 // guest.readshost FAILs.
 func ReadsOtherHost(guest string) Option { return func(s *settings) { s.readsOther = guest } }
+
+// ReadsOtherWeightLink: guest's host information disk names this host (CF
+// name and IP) but with the other weight link, as it would if the host was
+// registered again with another -w after the guest started;
+// guest.readshost FAILs.
+func ReadsOtherWeightLink(guest string) Option { return func(s *settings) { s.readsWeight = guest } }
