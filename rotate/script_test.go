@@ -46,7 +46,8 @@ func wrap(t *testing.T, bin, name string) {
 // script's doing.
 //
 // The test assumes replaceScript is a string constant holding a POSIX sh
-// script that takes the file as $1 and the hex SHA-256 of stdin as $2,
+// script that takes the file as $1, the hex SHA-256 of stdin as $2, the
+// run holding the lock as $3 and the SHA-256 of the file it replaces next,
 // writes with dd of=TEMPFILE, puts it in place with mv, syncs the folder
 // with `sync -- FOLDER` (FOLDER as dirname gives it), and prints the new
 // file's SHA-256; and GNU stat (stat -c) on the machine.
@@ -65,7 +66,8 @@ func TestReplaceScriptSyncsAndIsPrivate(t *testing.T) {
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 
-	cmd := exec.Command("sh", "-c", "umask 022\n"+replaceScript, "sh", file, hash)
+	o := lockFor(t, file) // the script writes only under the run's lock
+	cmd := exec.Command("sh", "-c", "umask 022\n"+replaceScript, "sh", file, hash, o.Run, hashOf([]byte("old\n")))
 	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "WRAPLOG="+log)
 	cmd.Stdin = bytes.NewReader(data)
 	var stderr bytes.Buffer
