@@ -2,9 +2,12 @@ package kvmguests
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"github.com/sfkvm/sfkvm/internal/conflock"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sfkvm/sfkvm/internal/safefile"
 )
@@ -51,6 +54,11 @@ func Marshal(c *Config, name string, opts Options) ([]byte, error) {
 // write. (A failure to sync the folder after the rename is reported too;
 // the new file is then in place, not yet durable.) A relative path is taken
 // from the current folder.
+//
+// The write takes the lock that every sfkvm writer of kvmguests.conf
+// takes (".kvmguests.conf.sfkvm-lock" beside it, see sfkvm rotate): while
+// another run holds it, WriteFile is refused with an error naming that run
+// (errors.Is(err, ErrLocked)), and nothing is written.
 func WriteFile(path string, c *Config, opts Options) error {
 	b, err := Marshal(c, path, opts)
 	if err != nil {
@@ -60,5 +68,17 @@ func WriteFile(path string, c *Config, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	o, err := conflock.NewOwner("kvmguests.WriteFile", time.Minute)
+	if err != nil {
+		return err
+	}
+	defer o.End()
+	if err := conflock.Acquire(context.Background(), abs, o); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer conflock.Release(abs, o)
 	return safefile.WriteFile(abs, b)
 }
+
+// ErrLocked: another sfkvm run holds the lock of the file (WriteFile).
+var ErrLocked = conflock.ErrLocked

@@ -27,3 +27,7 @@ func SHA256(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// alive: without kill(2), every process is taken to live (a lock is stale
+// only when its lease ends).
+func alive(int) bool { return true }
