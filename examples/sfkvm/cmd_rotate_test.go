@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -475,5 +476,46 @@ func TestRotateHostsByKey(t *testing.T) {
 	l.agree(t, 0, rotatedPW)
 	if hs.CountLog("Accepted publickey for root") == 0 {
 		t.Errorf("root did not log in by key:\n%s", hs.Log())
+	}
+}
+
+// Two runs started together, each rotating another guest (two
+// administrators at once): a run is refused by the other's lock, naming
+// it, or goes through; never do both write the file from the same old
+// copy. Every guest's password is what every host's file holds.
+func TestRotateTwoRunsAtOnce(t *testing.T) {
+	l := newRotateLab(t, 2, 2)
+	pws := []string{"Rotated-First-1", "Rotated-Second-2"}
+	res := make([]cliResult, 2)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			<-start
+			res[i] = runCLI(t, pws[i]+"\n", l.args("--password-stdin", "--native", "--guests", l.guests[i].Name)...)
+		})
+	}
+	close(start)
+	wg.Wait()
+	refused := 0
+	for i, r := range res {
+		switch {
+		case r.code == exitOK:
+			l.agree(t, i, pws[i])
+		case r.code == exitFailed && strings.Contains(r.stderr, "locked by another sfkvm run: sfkvm rotate (pid"):
+			refused++
+			l.agree(t, i, l.users[i].Password)
+		default:
+			t.Errorf("run %d: exit %d\n%s%s", i+1, r.code, r.stdout, r.stderr)
+		}
+	}
+	if refused == 2 {
+		t.Error("both runs were refused: a lock outlived its run")
+	}
+	t.Logf("%d of 2 runs refused by the other's lock", refused)
+	for _, f := range append([]string{l.conf}, l.hostFiles...) {
+		if _, err := os.Lstat(filepath.Join(filepath.Dir(f), ".kvmguests.conf.sfkvm-lock")); err == nil {
+			t.Errorf("a lock is left beside %s", f)
+		}
 	}
 }
