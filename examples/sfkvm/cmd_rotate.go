@@ -270,7 +270,7 @@ func printRotate(e *env, format outputFormat, rep rotate.Report) int {
 // file holds sealed tokens (resume checks the file before copying it).
 type resumeFlags struct {
 	file, key, knownHosts, identity, hostUser, hostPasswordFile, ssh, sshConfig string
-	hostTimeout                                                                time.Duration
+	hostTimeout                                                                 time.Duration
 }
 
 // resumeCommand is the command that finishes a run, as pasted into a
