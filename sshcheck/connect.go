@@ -1,6 +1,7 @@
 package sshcheck
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ type attempt struct {
 	target   Target
 	hostport string
 	password []byte
+	kept     []byte       // a copy of password once logged in, for the Client
 	signers  []ssh.Signer // of Target.Keys
 	keysErr  error        // why Target.Keys gave none
 
@@ -204,6 +206,11 @@ func (p *Prober) dial(ctx context.Context, t Target) (*ssh.Client, *attempt, err
 	}
 	for try := 0; ; try++ {
 		c, a, err := p.handshake(ctx, t, password, signers, keysErr)
+		if err == nil && len(password) > 0 {
+			// Kept for the Client's life, to scrub from what the host
+			// prints (Client.scrub); wiped by Close.
+			a.kept = bytes.Clone(password)
+		}
 		if err == nil || try > 0 || !a.droppedEarly(err) {
 			return c, a, err
 		}

@@ -1,6 +1,7 @@
 package sshcheck
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -140,7 +141,7 @@ func (p *Prober) Dial(ctx context.Context, t Target) (*Client, error) {
 		return nil, err
 	}
 	return &Client{client: sc, target: t, timeout: p.opts.CommandTimeout,
-		fingerprint: a.fingerprint, trusted: a.trusted}, nil
+		fingerprint: a.fingerprint, trusted: a.trusted, password: a.kept}, nil
 }
 
 // Client is a logged-in connection to one target. Its Run method has the
@@ -151,6 +152,7 @@ type Client struct {
 	timeout     time.Duration
 	fingerprint string
 	trusted     bool
+	password    []byte // the password it logged in with; scrubbed from remote text
 }
 
 // SetCommandTimeout bounds each command of c by d from now on, in place of
@@ -166,4 +168,21 @@ func (c *Client) Target() Target { return c.target }
 func (c *Client) Fingerprint() string { return c.fingerprint }
 
 // Close ends the connection.
-func (c *Client) Close() error { return c.client.Close() }
+func (c *Client) Close() error {
+	clear(c.password)
+	return c.client.Close()
+}
+
+// PasswordRedacted stands, in what a host printed, for the password the
+// client logged in with: a hostile or broken host that echoes it (in
+// sudo's or a command's stderr, say) must not put it into a report, a log
+// or a terminal.
+const PasswordRedacted = "<password>"
+
+// scrub replaces the login password in b (a stream the host printed).
+func (c *Client) scrub(b []byte) []byte {
+	if len(c.password) == 0 || !bytes.Contains(b, c.password) {
+		return b
+	}
+	return bytes.ReplaceAll(b, c.password, []byte(PasswordRedacted))
+}

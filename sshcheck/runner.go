@@ -110,7 +110,7 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 	}
 	tooLarge := func(b *cappedBuffer) error {
 		return &Error{Kind: ErrOutputTooLarge, Address: addr, Stage: StageCommand, Command: line,
-			Stream: b.stream, Limit: b.max, ExitStatus: -1, Stderr: QuoteRemote(e.snapshot())}
+			Stream: b.stream, Limit: b.max, ExitStatus: -1, Stderr: QuoteRemote(c.scrub(e.snapshot()))}
 	}
 
 	var runErr error
@@ -129,6 +129,8 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 			return nil, nil, -1, tooLarge(b)
 		}
 	}
+	// Nothing the host printed keeps the login password.
+	o.buf, e.buf = c.scrub(o.buf), c.scrub(e.buf)
 	var exit *ssh.ExitError
 	if errors.As(runErr, &exit) && exit.Signal() == "" && mustChangeBeforeCommands(o.buf, e.buf) {
 		return nil, nil, -1, &Error{Kind: ErrPasswordExpired, Address: addr, Stage: StageSession, Command: line,
