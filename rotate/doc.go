@@ -19,11 +19,17 @@
 // # The order, and what each step proves
 //
 //  1. The plan: the new password passes cipher.CheckPassword; this host's
-//     file parses without errors; every guest named is in it.
-//  2. Every other host's copy is read (sha256sum) and must be
-//     byte-identical to this host's file: a host that cannot be reached,
-//     or whose copy was edited apart, stops the run before any guest
-//     changes (ErrCopiesDiffer).
+//     file is locked (internal/conflock: a second run is refused with
+//     ErrLocked, naming the first), then read, and parses without errors;
+//     every guest named is in it.
+//  2. Every other host's copy is locked and hashed by one sh script that
+//     also proves everything the write will need (the folder a real,
+//     root-owned folder that group and others cannot write, a file made
+//     and renamed there, room for a copy, the tools): a host that cannot
+//     be reached (ErrHostNotReached, its key named when unknown or
+//     changed), is not ready (ErrHostNotReady), is locked (ErrLocked) or
+//     whose copy was edited apart (ErrCopiesDiffer) stops the run before
+//     any guest changes.
 //  3. Per guest, at most Parallel at once: the new token is made (the
 //     vendor's sfcipher, or a sealed token bound to the guest); the current
 //     login is proven with the old password (and sudo -n for a non-root
@@ -39,13 +45,15 @@
 //  4. Once, after every guest: the new file (the old one with the rotated
 //     guests' new tokens; a guest that failed keeps its old token) replaces
 //     this host's file atomically (internal/safefile: a 0600 temporary file
-//     in the same folder, fsync, rename, folder fsync). If that fails, or the
+//     in the same folder, fsync, rename, folder fsync), only if it is still
+//     the file read in step 1 (compare and swap under the lock). If that fails, or the
 //     run was interrupted before it, every rotated guest gets its old
 //     password back, proven by a login: nothing changed anywhere.
 //  5. From here there is no going back: an interrupt no longer stops the
 //     run, which finishes the other hosts within CleanupTimeout (a second
 //     signal ends the sfkvm program at once). Every other host's file is replaced by a small sh script run over SSH
-//     with the file on stdin: mktemp in the same folder (0600 from the first
+//     with the file on stdin, under that host's lock and only over the copy
+//     read in step 2 (else conflock.ErrChanged): mktemp in the same folder (0600 from the first
 //     byte, umask 077), dd conv=fsync, the SHA-256 of what arrived checked
 //     against what was sent (so a transfer cut short is never renamed into
 //     place), chown root, mv -f (rename), sync of the folder.
@@ -53,8 +61,21 @@
 //     compared with the new file. A host that does not hold it is named in
 //     the report, which then says MISMATCH, shows each rotated guest's old
 //     and new token fingerprints and the command that finishes the job
-//     (Report.Resume); Retry does it: it copies this host's file to every
-//     host whose copy differs, and reads every copy back.
+//     (Report.Resume, the CLI's whole command with Plan.ResumeCommand);
+//     Retry does it: it checks this host's file (no errors, a guest), then
+//     copies it to every host whose copy is the file before the rotation
+//     (Plan.Previous) or differs from it in tokens only, refuses any other
+//     copy with the diff (ErrNotPrevious), and reads every copy back.
+//     Every lock is released; one that cannot be (a host gone) is named in
+//     Report.Notes and goes when its lease ends, or at once for the next
+//     run of the host that took it.
+//
+// Each command on another host is bounded by Plan.HostTimeout and the
+// run's context (the clean-up's, CleanupTimeout, from step 4 on); the
+// Prober's CommandTimeout does not apply to hosts. A copy written and then
+// not read back is "not confirmed", never reported as one that differs.
+// Passwords the run knows are scrubbed from every text a guest or host
+// printed (Redacted).
 //
 // Tokens appear only as keyed fingerprints ("<token hmac:1a2b3c4d>", the
 // form kvmguests' diffs use); passwords never appear.
