@@ -8,10 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,14 +133,6 @@ type hostRun struct {
 	knows      map[string][]Result // its guest.knowshost rows by guest
 }
 
-// hostReport is a host's preflight report as its JSON gives it.
-type hostReport struct {
-	Schema     string           `json:"schema"`
-	Results    []Result         `json:"results"`
-	Counts     preflight.Counts `json:"counts"`
-	ConfSHA256 string           `json:"conf_sha256"`
-}
-
 // Run reaches every host at most Config.Parallel at once, runs preflight
 // there and reads what the site checks need, and merges one report. A host
 // that cannot be reached, or whose preflight gives no report, is a FAIL
@@ -258,7 +248,7 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 		h.err = err
 		return
 	}
-	h.report, h.err = decodeReport(stdout)
+	h.report, h.err = decodeReport(ctx, stdout)
 	if h.err != nil && status != 0 && status != 1 {
 		h.err = fmt.Errorf("%w: %s exited %d: %s", ErrPreflight, cfg.SFKVM, status, sshcheck.QuoteRemote(stderr))
 		if status == 127 {
@@ -445,70 +435,4 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
-}
-
-// decodeReport reads a host's preflight JSON, refusing anything but
-// preflight.Schema, and makes every text safe to print.
-func decodeReport(b []byte) (*hostReport, error) {
-	var head struct {
-		Schema *string `json:"schema"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("%w: %v; stdout began %s", ErrNotReport, err, sshcheck.QuoteRemote(first(b, 80)))
-	}
-	if head.Schema == nil {
-		return nil, fmt.Errorf("%w: no \"schema\" field", ErrNotReport)
-	}
-	if *head.Schema != preflight.Schema {
-		return nil, fmt.Errorf("%w: %s, where this sfkvm reads %s: run the same sfkvm on every host",
-			ErrSchema, strconv.Quote(clean(*head.Schema, 80, false)), preflight.Schema)
-	}
-	var r hostReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotReport, err)
-	}
-	for i := range r.Results {
-		x := &r.Results[i]
-		x.Host = ""
-		x.Check = preflight.ID(clean(string(x.Check), 100, false))
-		x.Step = preflight.Step(clean(string(x.Step), 10, false))
-		x.Title, x.Target = clean(x.Title, 200, false), clean(x.Target, 300, false)
-		x.Status = preflight.Status(clean(string(x.Status), 10, false))
-		x.Reason, x.Fix, x.Error = clean(x.Reason, 2000, false), clean(x.Fix, 2000, false), clean(x.Error, 2000, false)
-		x.Detail = clean(x.Detail, 64<<10, true)
-	}
-	return &r, nil
-}
-
-func first(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
-}
-
-// clean makes a text from a host safe for a terminal: control characters
-// and invalid UTF-8 escaped as in Go strings (newlines kept when
-// newlines), at most max bytes before " (cut)".
-func clean(s string, max int, newlines bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		piece := s[i : i+size]
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			piece = fmt.Sprintf(`\x%02x`, s[i])
-		case r == '\n' && newlines:
-		case !strconv.IsPrint(r) && r != ' ':
-			q := strconv.QuoteRune(r)
-			piece = q[1 : len(q)-1]
-		}
-		if b.Len()+len(piece) > max {
-			b.WriteString(" (cut)")
-			break
-		}
-		b.WriteString(piece)
-		i += size
-	}
-	return b.String()
 }

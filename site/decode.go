@@ -1,0 +1,480 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+// Caps on one host's preflight report, besides Config.MaxReport on its
+// bytes. The report is read token by token, so what it costs is what is
+// kept of it: unmarshalled whole, 60 MiB of empty rows ({},{},...) made 20
+// million structs and gigabytes of memory. A report over a cap is refused
+// (its site.host row FAILs naming the cap), never cut and shown in part.
+const (
+	// MaxReportRows is how many rows one host's report may hold.
+	// preflight writes about 7 rows a guest, and one more a guest for
+	// each host of its --hosts: a site of 1,000 guests on 16 hosts makes
+	// about 23,000.
+	MaxReportRows = 100_000
+	// MaxReportValue is how many bytes one JSON value of a report may
+	// take as sent: a string with its escapes, or a number, with the
+	// white space around it. A row's longest field, its detail, is kept
+	// to 64 KiB anyway.
+	MaxReportValue = 256 << 10
+	// MaxReportText is how many bytes of text the rows of one host's
+	// report may keep, after escaping and the cut of each field.
+	MaxReportText = 16 << 20
+	// maxReportDepth bounds nesting: the report needs 3 levels, and
+	// encoding/json's Decoder keeps a stack entry for each open one.
+	maxReportDepth = 32
+)
+
+// More reasons a host's report is refused (see ErrNotReport).
+var (
+	// ErrReportLimit: the report is over MaxReportRows, MaxReportValue,
+	// MaxReportText, or nested too deep; the error names the cap.
+	ErrReportLimit = errors.New("report over a limit")
+	// ErrReportInvalid: the report does not add up: a status that is
+	// none of OK, WARN, FAIL, SKIP (exactly), a count that is negative or
+	// not a whole number, or counts that are not those of its rows.
+	ErrReportInvalid = errors.New("report does not add up")
+)
+
+// hostReport is what is kept of a host's preflight report.
+type hostReport struct {
+	Results []Result
+	Counts  preflight.Counts
+}
+
+// decodeReport reads a host's preflight JSON token by token, refusing
+// anything but preflight.Schema, a report over the caps, or one whose
+// statuses and counts do not add up; every text it keeps is made safe to
+// print. It stops when ctx ends.
+func decodeReport(ctx context.Context, b []byte) (*hostReport, error) {
+	if err := prescan(b); err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	rd := &reportReader{ctx: ctx, d: d, b: b}
+	r, err := rd.report()
+	if err != nil {
+		return nil, err
+	}
+	var tally preflight.Counts
+	for _, x := range r.Results {
+		switch x.Status {
+		case preflight.OK:
+			tally.OK++
+		case preflight.Warn:
+			tally.Warn++
+		case preflight.Fail:
+			tally.Fail++
+		case preflight.Skip:
+			tally.Skip++
+		}
+	}
+	if tally != r.Counts {
+		c := r.Counts
+		return nil, fmt.Errorf("%w: its counts say %d OK, %d WARN, %d FAIL, %d SKIP; its rows are %d OK, %d WARN, %d FAIL, %d SKIP",
+			ErrReportInvalid, c.OK, c.Warn, c.Fail, c.Skip, tally.OK, tally.Warn, tally.Fail, tally.Skip)
+	}
+	return r, nil
+}
+
+// prescan refuses, before any decoding, a value longer than
+// MaxReportValue or nesting deeper than maxReportDepth: the Decoder holds
+// a whole value in its buffer (doubling it as it grows), and a stack entry
+// for each level. A value here is the run of bytes between two of
+// { } [ ] , : outside a string.
+func prescan(b []byte) error {
+	run, depth := 0, 0
+	inString, escaped := false, false
+	for i, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > maxReportDepth {
+				return fmt.Errorf("%w: nested more than %d deep at byte %d", ErrReportLimit, maxReportDepth, i)
+			}
+			run = 0
+			continue
+		case c == '}' || c == ']':
+			depth--
+			run = 0
+			continue
+		case c == ',' || c == ':':
+			run = 0
+			continue
+		}
+		if run++; run > MaxReportValue {
+			return fmt.Errorf("%w: a value of more than %d bytes at byte %d", ErrReportLimit, MaxReportValue, i-run+1)
+		}
+	}
+	return nil
+}
+
+// reportReader walks one report's tokens.
+type reportReader struct {
+	ctx    context.Context
+	d      *json.Decoder
+	b      []byte
+	tokens int // read so far, to look at ctx now and then
+	text   int // bytes of text kept
+}
+
+// token returns the next token; broken JSON is ErrNotReport.
+func (rd *reportReader) token() (json.Token, error) {
+	if rd.tokens++; rd.tokens%4096 == 0 && rd.ctx.Err() != nil {
+		return nil, fmt.Errorf("reading the report stopped at the host's timeout: %w", rd.ctx.Err())
+	}
+	t, err := rd.d.Token()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%w: %v; stdout began %s", ErrNotReport, err, sshcheck.QuoteRemote(first(rd.b, 80)))
+	}
+	return t, nil
+}
+
+// notReport says what is not where it belongs.
+func (rd *reportReader) notReport(format string, a ...any) error {
+	return fmt.Errorf("%w: %s (at byte %d)", ErrNotReport, fmt.Sprintf(format, a...), rd.d.InputOffset())
+}
+
+// open reads the opening delimiter of an object or array; a null is
+// found false.
+func (rd *reportReader) open(what string, delim json.Delim) (found bool, err error) {
+	t, err := rd.token()
+	switch {
+	case err != nil:
+		return false, err
+	case t == nil:
+		return false, nil
+	case t != delim:
+		return false, rd.notReport("%s is not %s", what, map[json.Delim]string{'{': "an object", '[': "an array"}[delim])
+	}
+	return true, nil
+}
+
+// close reads the closing delimiter that must follow the last member.
+func (rd *reportReader) close() error {
+	_, err := rd.token()
+	return err
+}
+
+// key reads a member's name.
+func (rd *reportReader) key() (string, error) {
+	t, err := rd.token()
+	if err != nil {
+		return "", err
+	}
+	k, _ := t.(string)
+	return k, nil
+}
+
+// str reads a string value; null is "".
+func (rd *reportReader) str(what string) (string, error) {
+	t, err := rd.token()
+	if err != nil {
+		return "", err
+	}
+	switch v := t.(type) {
+	case string:
+		return v, nil
+	case nil:
+		return "", nil
+	case json.Delim:
+		if err := rd.skipRest(v); err != nil {
+			return "", err
+		}
+	}
+	return "", rd.notReport("%s is not a string", what)
+}
+
+// skip reads past one value, however nested, keeping nothing.
+func (rd *reportReader) skip() error {
+	t, err := rd.token()
+	if err != nil {
+		return err
+	}
+	if d, ok := t.(json.Delim); ok {
+		return rd.skipRest(d)
+	}
+	return nil
+}
+
+// skipRest reads past the rest of the object or array that d opened.
+func (rd *reportReader) skipRest(d json.Delim) error {
+	if d != '{' && d != '[' {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		t, err := rd.token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// report reads the top-level object.
+func (rd *reportReader) report() (*hostReport, error) {
+	if ok, err := rd.open("the report", '{'); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%w: null", ErrNotReport)
+		}
+		return nil, err
+	}
+	r := &hostReport{}
+	sawSchema := false
+	for rd.d.More() {
+		k, err := rd.key()
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case "schema":
+			s, err := rd.str(`"schema"`)
+			if err != nil {
+				return nil, err
+			}
+			if s != preflight.Schema {
+				return nil, fmt.Errorf("%w: %s, where this sfkvm reads %s: run the same sfkvm on every host",
+					ErrSchema, strconv.Quote(clean(s, 80, false)), preflight.Schema)
+			}
+			sawSchema = true
+		case "results":
+			err = rd.results(r)
+		case "counts":
+			err = rd.counts(&r.Counts)
+		default:
+			err = rd.skip()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := rd.close(); err != nil {
+		return nil, err
+	}
+	if !sawSchema {
+		return nil, fmt.Errorf("%w: no \"schema\" field", ErrNotReport)
+	}
+	if _, err := rd.d.Token(); err != io.EOF {
+		return nil, rd.notReport("more after the report")
+	}
+	return r, nil
+}
+
+// results reads the rows, at most MaxReportRows.
+func (rd *reportReader) results(r *hostReport) error {
+	if ok, err := rd.open(`"results"`, '['); err != nil || !ok {
+		return err
+	}
+	for rd.d.More() {
+		if len(r.Results) == MaxReportRows {
+			return fmt.Errorf("%w: more than %d rows", ErrReportLimit, MaxReportRows)
+		}
+		x, err := rd.row(len(r.Results) + 1)
+		if err != nil {
+			return err
+		}
+		r.Results = append(r.Results, x)
+	}
+	return rd.close()
+}
+
+// row reads one row, n counted from 1: its texts made safe and cut, its
+// status exactly one of preflight's. A "host" the row names is not read:
+// a row belongs to the host it came from (gather sets Host).
+func (rd *reportReader) row(n int) (Result, error) {
+	var x Result
+	what := fmt.Sprintf("row %d", n)
+	if ok, err := rd.open(what, '{'); err != nil || !ok {
+		if err == nil {
+			err = rd.notReport("%s is null", what)
+		}
+		return x, err
+	}
+	for rd.d.More() {
+		k, err := rd.key()
+		if err != nil {
+			return x, err
+		}
+		var dst *string
+		max, newlines := 2000, false
+		switch k {
+		case "check":
+			dst, max = (*string)(&x.Check), 100
+		case "step":
+			dst, max = (*string)(&x.Step), 10
+		case "title":
+			dst, max = &x.Title, 200
+		case "target":
+			dst, max = &x.Target, 300
+		case "reason":
+			dst = &x.Reason
+		case "fix":
+			dst = &x.Fix
+		case "error":
+			dst = &x.Error
+		case "detail":
+			dst, max, newlines = &x.Detail, 64<<10, true
+		case "status":
+			s, err := rd.str(what + " status")
+			if err != nil {
+				return x, err
+			}
+			x.Status = preflight.Status(s)
+			continue
+		default:
+			if err := rd.skip(); err != nil {
+				return x, err
+			}
+			continue
+		}
+		s, err := rd.str(what + " " + k)
+		if err != nil {
+			return x, err
+		}
+		*dst = clean(s, max, newlines)
+		if rd.text += len(*dst); rd.text > MaxReportText {
+			return x, fmt.Errorf("%w: more than %d bytes of text by %s", ErrReportLimit, MaxReportText, what)
+		}
+	}
+	if err := rd.close(); err != nil {
+		return x, err
+	}
+	switch x.Status {
+	case preflight.OK, preflight.Warn, preflight.Fail, preflight.Skip:
+	default:
+		s, _ := cutAt(string(x.Status), 20)
+		return x, fmt.Errorf("%w: %s: status %s is none of OK, WARN, FAIL, SKIP", ErrReportInvalid, what, strconv.Quote(s))
+	}
+	return x, nil
+}
+
+// counts reads the report's counts: whole numbers from 0 to
+// MaxReportRows (the rows they count are capped there).
+func (rd *reportReader) counts(c *preflight.Counts) error {
+	if ok, err := rd.open(`"counts"`, '{'); err != nil || !ok {
+		return err
+	}
+	for rd.d.More() {
+		k, err := rd.key()
+		if err != nil {
+			return err
+		}
+		dst := map[string]*int{"ok": &c.OK, "warn": &c.Warn, "fail": &c.Fail, "skip": &c.Skip}[k]
+		if dst == nil {
+			if err := rd.skip(); err != nil {
+				return err
+			}
+			continue
+		}
+		t, err := rd.token()
+		if err != nil {
+			return err
+		}
+		num, _ := t.(json.Number)
+		v, err := strconv.ParseInt(string(num), 10, 64)
+		if err != nil || v < 0 || v > MaxReportRows {
+			if d, ok := t.(json.Delim); ok {
+				if err := rd.skipRest(d); err != nil {
+					return err
+				}
+			}
+			s, _ := cutAt(fmt.Sprint(t), 24)
+			return fmt.Errorf("%w: counts.%s is %s, not a count from 0 to %d", ErrReportInvalid, k, strconv.Quote(s), MaxReportRows)
+		}
+		*dst = int(v)
+	}
+	return rd.close()
+}
+
+func first(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// cutAt returns at most max bytes of s, not splitting a UTF-8 sequence,
+// and whether it cut anything.
+func cutAt(s string, max int) (string, bool) {
+	if len(s) <= max {
+		return s, false
+	}
+	i := max
+	for i > 0 && i > max-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i], true
+}
+
+// clean makes a text from a host safe for a terminal: control characters
+// and invalid UTF-8 escaped as in Go strings (newlines kept when
+// newlines), at most max bytes before " (cut)".
+func clean(s string, max int, newlines bool) string {
+	if len(s) <= max && plain(s) {
+		return s // most texts: no copy
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		piece := s[i : i+size]
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			piece = fmt.Sprintf(`\x%02x`, s[i])
+		case r == '\n' && newlines:
+		case !strconv.IsPrint(r) && r != ' ':
+			q := strconv.QuoteRune(r)
+			piece = q[1 : len(q)-1]
+		}
+		if b.Len()+len(piece) > max {
+			b.WriteString(" (cut)")
+			break
+		}
+		b.WriteString(piece)
+		i += size
+	}
+	return b.String()
+}
+
+// plain reports whether s is printable ASCII only, which clean keeps as it is.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
