@@ -34,7 +34,9 @@
 // known_hosts here, as ssh-keygen -F would find them (plain and hashed
 // names, patterns and their negations, markers), rather than with one
 // ssh-keygen per guest on the host: a thousand processes per host, each
-// reading the whole file, were most of a 1,000-guest site's time.
+// reading the whole file, were most of a 1,000-guest site's time. Each
+// hashed line has its own salt, so that costs guests x hashed lines HMACs
+// here; it counts as the host's work and stops at its HostTimeout.
 //
 // kvmguests.conf is only hashed and parsed for its guests' names,
 // addresses and host-cfname: its password tokens are never printed. The
