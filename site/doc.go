@@ -12,8 +12,10 @@
 //
 // ReadHostsFile reads the hosts from a file (one a line, # comments), as
 // `sfkvm site --hosts-file` does: a regular file only, never blocking on a
-// FIFO or reading a device; ParseHost reads one host word (ADDR,
-// ADDR:PORT, [v6]:PORT).
+// FIFO or reading a device, and, since whoever can change the list can
+// hide a host from the report, not a symbolic link, owned by root or the
+// caller and not writable by group or others; ParseHost reads one host
+// word (ADDR, ADDR:PORT, [v6]:PORT).
 //
 // Package site/metrics writes a Report as Prometheus metrics, for
 // node_exporter's textfile collector (`sfkvm site --textfile DIR`) or an

@@ -61,7 +61,10 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	if *hostsFile != "" {
 		var err error
 		if targets, err = site.ReadHostsFile(*hostsFile); err != nil {
-			code := exitNoInput // missing, unreadable, or a FIFO, device or folder
+			// 77 for a list another user could have changed (a link, their
+			// file, one they can write), as for a key file; 66 for one
+			// missing or unreadable, or a FIFO, device or folder.
+			code := secretFileExit(err)
 			if errors.Is(err, site.ErrHostsFile) {
 				code = exitConfig
 			}
