@@ -76,14 +76,14 @@ func TestSite(t *testing.T) {
 	key := guestKey(t)
 	report, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: []preflight.Result{
 		{Check: preflight.GuestKnowsHost.ID, Step: "5", Title: "guest knows host", Target: "guest11 -> 192.0.2.1", Status: preflight.OK, Reason: "known"},
-	}})
+	}, Counts: preflight.Counts{OK: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	running, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: []preflight.Result{
 		{Check: preflight.GuestSetUp.ID, Step: "3", Title: "guest set up", Target: "guest11", Status: preflight.OK, Reason: "set up"},
 		{Check: preflight.GuestKnowsHost.ID, Step: "5", Title: "guest knows host", Target: "guest11 -> 192.0.2.2", Status: preflight.OK, Reason: "known"},
-	}})
+	}, Counts: preflight.Counts{OK: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
