@@ -48,7 +48,8 @@
 // the host's site.host row FAIL with the reason (ErrSchema, ErrNotReport,
 // ErrPreflight in its words). An unreachable host is a FAIL row too; Run
 // never aborts. Every text a host sends is escaped before it reaches a
-// terminal.
+// terminal, a JSON reader or a metric's label: its report's, and the
+// names of guests and hosts in its copy of kvmguests.conf.
 //
 // A report is read token by token, so that it costs what is kept of it,
 // and it is refused whole, never shown in part, when it is over a cap

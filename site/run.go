@@ -224,7 +224,7 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 		h.ConfSHA256 = sha(conf)
 		parsed, _ := kvmguests.ParseBytes(conf, h.Name+":"+cfg.File, kvmguests.Options{SkipFileChecks: true, AllowSealed: true})
 		if parsed != nil {
-			h.guests = parsed.Guests()
+			h.guests = safeGuests(parsed.Guests())
 		}
 	}
 	var info []byte
@@ -260,6 +260,21 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 			h.report.Results[i].Host = h.Name
 		}
 	}
+}
+
+// safeGuests escapes the texts of guests read from a host's copy of
+// kvmguests.conf, as the texts of its report are (clean): the parser
+// reports a name with ESC or a C1 byte but still returns its guest, and
+// the names become targets and reasons of the site's rows, which reach
+// terminals, JSON readers and the metrics' labels. Escaped the same way,
+// a guest's name still matches the rows of the host's report about it.
+func safeGuests(gs []kvmguests.Guest) []kvmguests.Guest {
+	for i := range gs {
+		g := &gs[i]
+		g.Name, g.HostCFName = clean(g.Name, 300, false), clean(g.HostCFName, 300, false)
+		g.ClusterName, g.CFName, g.User = clean(g.ClusterName, 300, false), clean(g.CFName, 300, false), clean(g.User, 300, false)
+	}
+	return gs
 }
 
 // catFile reads a file on the host with cat, at most limit bytes.
