@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-60}
-KINDS=${KINDS:-empty rows text skip}
+KINDS=${KINDS:-empty rows text skip valid}
 tmp=$(mktemp -d)
 pid=
 cleanup() {

@@ -20,4 +20,6 @@
 //	text    rows of 60 KiB details (refused past site.MaxReportText)
 //	skip    a valid report with one unknown field of small numbers, which
 //	        the site walks to the end (the slowest to read)
+//	valid   the largest report the site accepts: 99,999 rows of 120-byte
+//	        reasons, spaced out with blanks to -size
 package main

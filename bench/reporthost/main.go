@@ -22,9 +22,9 @@ import (
 func main() {
 	dir := flag.String("dir", "", "folder for id and known_hosts")
 	size := flag.Int("size", 60, "MiB of report")
-	kind := flag.String("kind", "empty", "empty, rows, text or skip")
+	kind := flag.String("kind", "empty", "empty, rows, text, skip or valid")
 	flag.Parse()
-	gen := map[string]func(io.Writer, int){"empty": empty, "rows": rows, "text": text, "skip": skip}[*kind]
+	gen := map[string]func(io.Writer, int){"empty": empty, "rows": rows, "text": text, "skip": skip, "valid": valid}[*kind]
 	if *dir == "" || *size < 1 || gen == nil {
 		flag.Usage()
 		os.Exit(2)
@@ -106,4 +106,21 @@ func skip(w io.Writer, n int) {
 		io.WriteString(w, "0,")
 	}
 	io.WriteString(w, "0]}")
+}
+
+// valid is the largest report the site accepts: 99,999 rows (one under
+// site.MaxReportRows) of 120-byte reasons (under site.MaxReportText),
+// spaced out with blanks to n bytes.
+func valid(w io.Writer, n int) {
+	const rows = 99_999
+	unit := `{"check":"guest.login","step":"1.5","title":"guest login","target":"guest0001","status":"OK","reason":"` + strings.Repeat("r", 120) + `"}`
+	pad := strings.Repeat(" ", max(0, (n-len(head)-100)/rows-len(unit)-1))
+	io.WriteString(w, head)
+	for i := range rows {
+		if i > 0 {
+			io.WriteString(w, ","+pad)
+		}
+		io.WriteString(w, unit)
+	}
+	fmt.Fprintf(w, `],"counts":{"ok":%d}}`, rows)
 }
