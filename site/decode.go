@@ -34,6 +34,9 @@ const (
 	// MaxReportText is how many bytes of text the rows of one host's
 	// report may keep, after escaping and the cut of each field.
 	MaxReportText = 16 << 20
+	// MaxReportRow is how many bytes one row may take as sent (and any
+	// object or array nested as deep as a row): a row is decoded whole.
+	MaxReportRow = 4 << 20
 	// maxReportDepth bounds nesting: the report needs 3 levels, and
 	// encoding/json's Decoder keeps a stack entry for each open one.
 	maxReportDepth = 32
@@ -42,7 +45,8 @@ const (
 // More reasons a host's report is refused (see ErrNotReport).
 var (
 	// ErrReportLimit: the report is over MaxReportRows, MaxReportValue,
-	// MaxReportText, or nested too deep; the error names the cap.
+	// MaxReportRow, MaxReportText, or nested too deep; the error names
+	// the cap.
 	ErrReportLimit = errors.New("report over a limit")
 	// ErrReportInvalid: the report does not add up: a status that is
 	// none of OK, WARN, FAIL, SKIP (exactly), a count that is negative or
@@ -93,14 +97,19 @@ func decodeReport(ctx context.Context, b []byte) (*hostReport, error) {
 }
 
 // prescan refuses, before any decoding, a value longer than
-// MaxReportValue or nesting deeper than maxReportDepth: the Decoder holds
-// a whole value in its buffer (doubling it as it grows), and a stack entry
-// for each level. A value here is the run of bytes between two of
-// { } [ ] , : outside a string.
+// MaxReportValue, a row (an object or array at the depth of a row, 3, or
+// deeper) longer than MaxReportRow, or nesting deeper than
+// maxReportDepth: the Decoder holds a whole value in its buffer (doubling
+// it as it grows), a row when it decodes one, and a stack entry for each
+// level. A value here is the run of bytes between two of { } [ ] , :
+// outside a string.
 func prescan(b []byte) error {
-	run, depth := 0, 0
+	run, depth, rowStart := 0, 0, 0
 	inString, escaped := false, false
 	for i, c := range b {
+		if depth >= 3 && i-rowStart > MaxReportRow {
+			return fmt.Errorf("%w: a row of more than %d bytes at byte %d", ErrReportLimit, MaxReportRow, rowStart)
+		}
 		switch {
 		case inString:
 			switch {
@@ -114,7 +123,10 @@ func prescan(b []byte) error {
 		case c == '"':
 			inString = true
 		case c == '{' || c == '[':
-			if depth++; depth > maxReportDepth {
+			if depth++; depth == 3 {
+				rowStart = i
+			}
+			if depth > maxReportDepth {
 				return fmt.Errorf("%w: nested more than %d deep at byte %d", ErrReportLimit, maxReportDepth, i)
 			}
 			run = 0
@@ -303,6 +315,9 @@ func (rd *reportReader) results(r *hostReport) error {
 		if len(r.Results) == MaxReportRows {
 			return fmt.Errorf("%w: more than %d rows", ErrReportLimit, MaxReportRows)
 		}
+		if len(r.Results)%4096 == 4095 && rd.ctx.Err() != nil {
+			return fmt.Errorf("reading the report stopped at the host's timeout: %w", rd.ctx.Err())
+		}
 		x, err := rd.row(len(r.Results) + 1)
 		if err != nil {
 			return err
@@ -312,72 +327,56 @@ func (rd *reportReader) results(r *hostReport) error {
 	return rd.close()
 }
 
-// row reads one row, n counted from 1: its texts made safe and cut, its
-// status exactly one of preflight's. A "host" the row names is not read:
-// a row belongs to the host it came from (gather sets Host).
+// wireRow is a row as sent; what it does not name ("host", new fields)
+// is skipped by the Decoder.
+type wireRow struct {
+	Check  string `json:"check"`
+	Step   string `json:"step"`
+	Title  string `json:"title"`
+	Target string `json:"target"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	Fix    string `json:"fix"`
+	Detail string `json:"detail"`
+	Error  string `json:"error"`
+}
+
+// kinds names the JSON kinds of UnmarshalTypeError.Value in a message.
+var kinds = map[string]string{"object": "an object", "array": "an array", "number": "a number", "bool": "true or false", "string": "a string"}
+
+// row reads one row, n counted from 1, whole (prescan bounded it to
+// MaxReportRow): its texts made safe and cut, its status exactly one of
+// preflight's. A "host" the row names is not read: a row belongs to the
+// host it came from (gather sets Host).
 func (rd *reportReader) row(n int) (Result, error) {
-	var x Result
-	what := fmt.Sprintf("row %d", n)
-	if ok, err := rd.open(what, '{'); err != nil || !ok {
-		if err == nil {
-			err = rd.notReport("%s is null", what)
-		}
-		return x, err
-	}
-	for rd.d.More() {
-		k, err := rd.key()
-		if err != nil {
-			return x, err
-		}
-		var dst *string
-		max, newlines := 2000, false
-		switch k {
-		case "check":
-			dst, max = (*string)(&x.Check), 100
-		case "step":
-			dst, max = (*string)(&x.Step), 10
-		case "title":
-			dst, max = &x.Title, 200
-		case "target":
-			dst, max = &x.Target, 300
-		case "reason":
-			dst = &x.Reason
-		case "fix":
-			dst = &x.Fix
-		case "error":
-			dst = &x.Error
-		case "detail":
-			dst, max, newlines = &x.Detail, 64<<10, true
-		case "status":
-			s, err := rd.str(what + " status")
-			if err != nil {
-				return x, err
+	var w wireRow
+	if err := rd.d.Decode(&w); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			what, want := fmt.Sprintf("row %d", n), "an object"
+			if te.Field != "" {
+				what, want = fmt.Sprintf("row %d %s", n, clean(te.Field, 40, false)), "a string"
 			}
-			x.Status = preflight.Status(s)
-			continue
-		default:
-			if err := rd.skip(); err != nil {
-				return x, err
+			got := kinds[te.Value]
+			if got == "" {
+				got = "of another kind"
 			}
-			continue
+			return Result{}, rd.notReport("%s is %s, not %s", what, got, want)
 		}
-		s, err := rd.str(what + " " + k)
-		if err != nil {
-			return x, err
-		}
-		*dst = clean(s, max, newlines)
-		if rd.text += len(*dst); rd.text > MaxReportText {
-			return x, fmt.Errorf("%w: more than %d bytes of text by %s", ErrReportLimit, MaxReportText, what)
-		}
+		return Result{}, fmt.Errorf("%w: row %d: %v", ErrNotReport, n, err)
 	}
-	if err := rd.close(); err != nil {
-		return x, err
+	x := Result{Check: preflight.ID(clean(w.Check, 100, false)), Step: preflight.Step(clean(w.Step, 10, false)),
+		Title: clean(w.Title, 200, false), Target: clean(w.Target, 300, false), Status: preflight.Status(w.Status),
+		Reason: clean(w.Reason, 2000, false), Fix: clean(w.Fix, 2000, false), Error: clean(w.Error, 2000, false),
+		Detail: clean(w.Detail, 64<<10, true)}
+	if rd.text += len(x.Check) + len(x.Step) + len(x.Title) + len(x.Target) + len(x.Reason) + len(x.Fix) + len(x.Error) + len(x.Detail); rd.text > MaxReportText {
+		return x, fmt.Errorf("%w: more than %d bytes of text by row %d", ErrReportLimit, MaxReportText, n)
 	}
 	switch x.Status {
 	case preflight.OK, preflight.Warn, preflight.Fail, preflight.Skip:
 	default:
-		s, _ := cutAt(string(x.Status), 20)
-		return x, fmt.Errorf("%w: %s: status %s is none of OK, WARN, FAIL, SKIP", ErrReportInvalid, what, strconv.Quote(s))
+		s, _ := cutAt(w.Status, 20)
+		return x, fmt.Errorf("%w: row %d: status %s is none of OK, WARN, FAIL, SKIP", ErrReportInvalid, n, strconv.Quote(s))
 	}
 	return x, nil
 }

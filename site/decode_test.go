@@ -40,6 +40,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{"long unknown field", `{"schema":"sfkvm.preflight/v1","x":"` + big + `"}`, ErrReportLimit, "a value of more than"},
 		{"white space", `{"schema":"sfkvm.preflight/v1",` + strings.Repeat(" ", MaxReportValue+1) + `"results":[]}`, ErrReportLimit, "a value of more than"},
 		{"deep", `{"schema":"sfkvm.preflight/v1","x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, ErrReportLimit, "nested more than 32 deep"},
+		{"long row", `{"schema":"sfkvm.preflight/v1","results":[{"status":"OK"` + strings.Repeat(`,"a":"`+strings.Repeat("a", 200<<10)+`"`, 21) + `}]}`, ErrReportLimit, "a row of more than 4194304 bytes at byte 42"},
+		{"long nested row", `{"schema":"sfkvm.preflight/v1","results":[{"status":"OK","a":[` + strings.Repeat("0,", 3<<20) + `0]}]}`, ErrReportLimit, "a row of more than 4194304 bytes"},
+		{"null row", `{"schema":"sfkvm.preflight/v1","results":[null],"counts":{}}`, ErrReportInvalid, `row 1: status ""`},
 		{"much text", rows(300, "OK", `,"detail":"`+strings.Repeat("d", 60<<10)+`"`, `{"ok":300}`), ErrReportLimit, "more than 16777216 bytes of text by row 2"},
 		{"status with a space", rows(1, "FAIL ", "", `{"fail":1}`), ErrReportInvalid, `row 1: status "FAIL " is none of OK, WARN, FAIL, SKIP`},
 		{"status in lower case", rows(1, "fail", "", `{"fail":1}`), ErrReportInvalid, `status "fail"`},
@@ -51,8 +54,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"count as text", rows(1, "OK", "", `{"ok":"1"}`), ErrReportInvalid, `counts.ok is "1"`},
 		{"counts disagree", rows(2, "FAIL", "", `{"fail":1,"ok":1}`), ErrReportInvalid, "its counts say 1 OK, 0 WARN, 1 FAIL, 0 SKIP; its rows are 0 OK, 0 WARN, 2 FAIL, 0 SKIP"},
 		{"no counts", rows(1, "FAIL", "", `{}`), ErrReportInvalid, "its rows are 0 OK, 0 WARN, 1 FAIL"},
-		{"reason not text", rows(1, "OK", `,"reason":{"a":1}`, `{"ok":1}`), ErrNotReport, "row 1 reason is not a string"},
-		{"row not object", `{"schema":"sfkvm.preflight/v1","results":[1]}`, ErrNotReport, "row 1 is not an object"},
+		{"reason not text", rows(1, "OK", `,"reason":{"a":1}`, `{"ok":1}`), ErrNotReport, "row 1 reason is an object, not a string"},
+		{"row not object", `{"schema":"sfkvm.preflight/v1","results":[1]}`, ErrNotReport, "row 1 is a number, not an object"},
 		{"after the report", rows(0, "OK", "", `{}`) + `{}`, ErrNotReport, "more after the report"},
 		{"cut short", `{"schema":"sfkvm.preflight/v1","results":[`, ErrNotReport, "unexpected EOF"},
 	} {
@@ -101,8 +104,12 @@ func TestDecodeKeeps(t *testing.T) {
 func TestDecodeStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	in := `{"schema":"sfkvm.preflight/v1","x":[` + strings.Repeat("0,", 100_000) + `0]}`
-	if _, err := decodeReport(ctx, []byte(in)); !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v, want it stopped", err)
+	for _, in := range []string{
+		`{"schema":"sfkvm.preflight/v1","x":[` + strings.Repeat("0,", 100_000) + `0]}`,
+		rows(5000, "OK", "", `{"ok":5000}`),
+	} {
+		if _, err := decodeReport(ctx, []byte(in)); !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want it stopped", err)
+		}
 	}
 }
