@@ -6,7 +6,10 @@
 # is one run of `sfkvm site`, measured with GNU time's maximum resident set
 # size. Unmarshalled whole, 60 MiB of empty rows was killed at 6 GiB.
 # Goal: under 256 MiB for every kind. Prints one line a kind, then the
-# largest figure on the last line. Needs /usr/bin/time. Never run by CI.
+# largest figure on the last line. `GOGC=100 bench/sitereport.sh` measures
+# without the memory limit that `sfkvm site` sets itself (a GOGC or
+# GOMEMLIMIT of the user's turns it off). Needs /usr/bin/time. Never run
+# by CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-60}
