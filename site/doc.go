@@ -51,10 +51,11 @@
 // terminal, a JSON reader or a metric's label: its report's, and the
 // names of guests and hosts in its copy of kvmguests.conf.
 //
-// A report is read token by token, so that it costs what is kept of it,
-// and it is refused whole, never shown in part, when it is over a cap
+// A report is read row by row, so that it costs what is kept of it, and
+// it is refused whole, never shown in part, when it is over a cap
 // (ErrReportLimit: MaxReportRows rows, MaxReportValue bytes in one value,
-// MaxReportText bytes of text kept) or does not add up (ErrReportInvalid: a
+// MaxReportRow in one row, MaxReportText bytes of text kept) or does not
+// add up (ErrReportInvalid: a
 // status that is not exactly OK, WARN, FAIL or SKIP, a count that is not a
 // whole number from 0 to MaxReportRows, counts that are not its rows').
 // Its rows are the host's that sent them, whatever host they name. Lists
