@@ -16,8 +16,8 @@ import (
 )
 
 // Caps on one host's preflight report, besides Config.MaxReport on its
-// bytes. The report is read token by token, so what it costs is what is
-// kept of it: unmarshalled whole, 60 MiB of empty rows ({},{},...) made 20
+// bytes. The report is read row by row, so what it costs is what is kept
+// of it: unmarshalled whole, 60 MiB of empty rows ({},{},...) made 20
 // million structs and gigabytes of memory. A report over a cap is refused
 // (its site.host row FAILs naming the cap), never cut and shown in part.
 const (
@@ -60,10 +60,11 @@ type hostReport struct {
 	Counts  preflight.Counts
 }
 
-// decodeReport reads a host's preflight JSON token by token, refusing
-// anything but preflight.Schema, a report over the caps, or one whose
-// statuses and counts do not add up; every text it keeps is made safe to
-// print. It stops when ctx ends.
+// decodeReport reads a host's preflight JSON row by row (each row whole,
+// what lies around the rows token by token), refusing anything but
+// preflight.Schema, a report over the caps, or one whose statuses and
+// counts do not add up; every text it keeps is made safe to print. It
+// stops when ctx ends.
 func decodeReport(ctx context.Context, b []byte) (*hostReport, error) {
 	if err := prescan(b); err != nil {
 		return nil, err
