@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -95,56 +93,6 @@ func decodeReport(ctx context.Context, b []byte) (*hostReport, error) {
 			ErrReportInvalid, c.OK, c.Warn, c.Fail, c.Skip, tally.OK, tally.Warn, tally.Fail, tally.Skip)
 	}
 	return r, nil
-}
-
-// prescan refuses, before any decoding, a value longer than
-// MaxReportValue, a row (an object or array at the depth of a row, 3, or
-// deeper) longer than MaxReportRow, or nesting deeper than
-// maxReportDepth: the Decoder holds a whole value in its buffer (doubling
-// it as it grows), a row when it decodes one, and a stack entry for each
-// level. A value here is the run of bytes between two of { } [ ] , :
-// outside a string.
-func prescan(b []byte) error {
-	run, depth, rowStart := 0, 0, 0
-	inString, escaped := false, false
-	for i, c := range b {
-		if depth >= 3 && i-rowStart > MaxReportRow {
-			return fmt.Errorf("%w: a row of more than %d bytes at byte %d", ErrReportLimit, MaxReportRow, rowStart)
-		}
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			if depth++; depth == 3 {
-				rowStart = i
-			}
-			if depth > maxReportDepth {
-				return fmt.Errorf("%w: nested more than %d deep at byte %d", ErrReportLimit, maxReportDepth, i)
-			}
-			run = 0
-			continue
-		case c == '}' || c == ']':
-			depth--
-			run = 0
-			continue
-		case c == ',' || c == ':':
-			run = 0
-			continue
-		}
-		if run++; run > MaxReportValue {
-			return fmt.Errorf("%w: a value of more than %d bytes at byte %d", ErrReportLimit, MaxReportValue, i-run+1)
-		}
-	}
-	return nil
 }
 
 // reportReader walks one report's tokens.
@@ -418,63 +366,4 @@ func (rd *reportReader) counts(c *preflight.Counts) error {
 		*dst = int(v)
 	}
 	return rd.close()
-}
-
-func first(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
-}
-
-// cutAt returns at most max bytes of s, not splitting a UTF-8 sequence,
-// and whether it cut anything.
-func cutAt(s string, max int) (string, bool) {
-	if len(s) <= max {
-		return s, false
-	}
-	i := max
-	for i > 0 && i > max-utf8.UTFMax && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i], true
-}
-
-// clean makes a text from a host safe for a terminal: control characters
-// and invalid UTF-8 escaped as in Go strings (newlines kept when
-// newlines), at most max bytes before " (cut)".
-func clean(s string, max int, newlines bool) string {
-	if len(s) <= max && plain(s) {
-		return s // most texts: no copy
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		piece := s[i : i+size]
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			piece = fmt.Sprintf(`\x%02x`, s[i])
-		case r == '\n' && newlines:
-		case !strconv.IsPrint(r) && r != ' ':
-			q := strconv.QuoteRune(r)
-			piece = q[1 : len(q)-1]
-		}
-		if b.Len()+len(piece) > max {
-			b.WriteString(" (cut)")
-			break
-		}
-		b.WriteString(piece)
-		i += size
-	}
-	return b.String()
-}
-
-// plain reports whether s is printable ASCII only, which clean keeps as it is.
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
