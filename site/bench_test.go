@@ -1,6 +1,7 @@
 package site
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -24,8 +25,8 @@ func BenchmarkMatchHashedKnownHosts(b *testing.B) {
 	}
 	data := []byte(file.String())
 	for b.Loop() {
-		if got := matchKnownHosts(data, want); len(got) != 1000 {
-			b.Fatal(len(got))
+		if got, err := matchKnownHosts(context.Background(), data, want); len(got) != 1000 {
+			b.Fatal(len(got), err)
 		}
 	}
 }

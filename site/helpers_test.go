@@ -93,7 +93,16 @@ func (s *fakeSite) report(h *fakeHost) []byte {
 		}
 		rs = append(rs, r)
 	}
-	b, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: rs, Counts: preflight.Counts{OK: len(rs)}})
+	var c preflight.Counts
+	for _, r := range rs {
+		switch r.Status {
+		case preflight.OK:
+			c.OK++
+		case preflight.Fail:
+			c.Fail++
+		}
+	}
+	b, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: rs, Counts: c})
 	if err != nil {
 		panic(err)
 	}

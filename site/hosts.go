@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -72,12 +73,22 @@ func ParseHost(w string) (sshcheck.Target, error) {
 // file is read, and never blocking: a FIFO or a device where the list
 // belongs is refused on its type (safefile.ErrNotRegular), not read. An
 // error names the file and the line.
+//
+// Whoever can change the list can hide a host from the report and from the
+// alerts on it, so the file is checked as kvmguests.conf is: not a
+// symbolic link (safefile.ErrSymlink), owned by root or the caller
+// (safefile.ErrOwner), not writable by group or others (safefile.ErrMode).
+// The checks are made on the file opened, so it cannot be swapped between
+// check and read. Others may read it: it holds no secret.
 func ReadHostsFile(path string) ([]sshcheck.Target, error) {
-	f, err := safefile.OpenRegular(path, false)
+	f, err := safefile.OpenRegular(path, true)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if err := checkHostsFile(path, f); err != nil {
+		return nil, err
+	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxHostsFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -106,4 +117,24 @@ func ReadHostsFile(path string) ([]sshcheck.Target, error) {
 		return nil, &HostsFileError{path, 0, "no hosts"}
 	}
 	return hosts, nil
+}
+
+// checkHostsFile applies ReadHostsFile's owner and mode rules to the file
+// opened.
+func checkHostsFile(path string, f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return &safefile.Error{Path: path, Err: err}
+	}
+	uid, ok := safefile.OwnerUID(fi)
+	switch {
+	case !ok:
+		return &safefile.Error{Path: path, Detail: "no owner information", Err: safefile.ErrOwner}
+	case uid != 0 && int(uid) != os.Geteuid():
+		return &safefile.Error{Path: path, Detail: fmt.Sprintf("uid %d, want root or uid %d", uid, os.Geteuid()), Err: safefile.ErrOwner}
+	}
+	if m := fi.Mode(); m.Perm()&0o022 != 0 {
+		return &safefile.Error{Path: path, Detail: fmt.Sprintf("mode %04o: group or others can write it, and so hide a host from the report", safefile.ModeBits(m)), Err: safefile.ErrMode}
+	}
+	return nil
 }

@@ -83,6 +83,9 @@ func TestReadHostsFile(t *testing.T) {
 		{"/dev/zero", safefile.ErrNotRegular, "not a regular file"},
 		{dir, safefile.ErrNotRegular, "not a regular file"},
 		{filepath.Join(dir, "none"), os.ErrNotExist, "no such file"},
+		{chmod(t, write("open", "h1\n"), 0o666), safefile.ErrMode, "mode 0666: group or others can write it"},
+		{chmod(t, write("group", "h1\n"), 0o664), safefile.ErrMode, "mode 0664"},
+		{link(t, good, filepath.Join(dir, "link")), safefile.ErrSymlink, "symbolic link"},
 	} {
 		start := time.Now()
 		_, err := site.ReadHostsFile(tc.path)
@@ -92,5 +95,43 @@ func TestReadHostsFile(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("%s: took %v", tc.path, d)
 		}
+	}
+}
+
+func chmod(t *testing.T, path string, mode os.FileMode) string {
+	t.Helper()
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func link(t *testing.T, target, path string) string {
+	t.Helper()
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestHostsFileOwner: a hosts file of another user is refused (that user
+// could hide a host); root's or the caller's is read. Needs root to give
+// the file away.
+func TestHostsFileOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown a file to another user")
+	}
+	p := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(p, []byte("h1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.ReadHostsFile(p); err != nil {
+		t.Fatalf("root's own file: %v", err)
+	}
+	if err := os.Chown(p, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := site.ReadHostsFile(p); !errors.Is(err, safefile.ErrOwner) || !strings.Contains(err.Error(), "uid 4242, want root or uid 0") {
+		t.Errorf("another user's file: %v", err)
 	}
 }

@@ -8,10 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,14 +133,6 @@ type hostRun struct {
 	knows      map[string][]Result // its guest.knowshost rows by guest
 }
 
-// hostReport is a host's preflight report as its JSON gives it.
-type hostReport struct {
-	Schema     string           `json:"schema"`
-	Results    []Result         `json:"results"`
-	Counts     preflight.Counts `json:"counts"`
-	ConfSHA256 string           `json:"conf_sha256"`
-}
-
 // Run reaches every host at most Config.Parallel at once, runs preflight
 // there and reads what the site checks need, and merges one report. A host
 // that cannot be reached, or whose preflight gives no report, is a FAIL
@@ -234,7 +224,7 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 		h.ConfSHA256 = sha(conf)
 		parsed, _ := kvmguests.ParseBytes(conf, h.Name+":"+cfg.File, kvmguests.Options{SkipFileChecks: true, AllowSealed: true})
 		if parsed != nil {
-			h.guests = parsed.Guests()
+			h.guests = safeGuests(parsed.Guests())
 		}
 	}
 	var info []byte
@@ -258,7 +248,7 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 		h.err = err
 		return
 	}
-	h.report, h.err = decodeReport(stdout)
+	h.report, h.err = decodeReport(ctx, stdout)
 	if h.err != nil && status != 0 && status != 1 {
 		h.err = fmt.Errorf("%w: %s exited %d: %s", ErrPreflight, cfg.SFKVM, status, sshcheck.QuoteRemote(stderr))
 		if status == 127 {
@@ -270,6 +260,21 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 			h.report.Results[i].Host = h.Name
 		}
 	}
+}
+
+// safeGuests escapes the texts of guests read from a host's copy of
+// kvmguests.conf, as the texts of its report are (clean): the parser
+// reports a name with ESC or a C1 byte but still returns its guest, and
+// the names become targets and reasons of the site's rows, which reach
+// terminals, JSON readers and the metrics' labels. Escaped the same way,
+// a guest's name still matches the rows of the host's report about it.
+func safeGuests(gs []kvmguests.Guest) []kvmguests.Guest {
+	for i := range gs {
+		g := &gs[i]
+		g.Name, g.HostCFName = clean(g.Name, 300, false), clean(g.HostCFName, 300, false)
+		g.ClusterName, g.CFName, g.User = clean(g.ClusterName, 300, false), clean(g.CFName, 300, false), clean(g.User, 300, false)
+	}
+	return gs
 }
 
 // catFile reads a file on the host with cat, at most limit bytes.
@@ -289,7 +294,10 @@ func sha(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// MaxKnownHosts caps root's known_hosts as read from a host.
+// MaxKnownHosts caps root's known_hosts as read from a host: about
+// 100,000 hashed lines, ten times a site's guests with three keys each. A
+// larger file is not read (the site.guestkey rows say so): read whole, it
+// sits in memory once per host at work.
 const MaxKnownHosts = 16 << 20
 
 // knownKeys reads root's known_hosts on the host once and finds in it the
@@ -315,7 +323,11 @@ func knownKeys(ctx context.Context, c *sshcheck.Client, cfg Config, guests []kvm
 	for _, n := range names {
 		want[n] = true
 	}
-	return matchKnownHosts(stdout, want), names, nil
+	keys, err := matchKnownHosts(ctx, stdout, want)
+	if err != nil {
+		return nil, names, fmt.Errorf("%s: %w", cfg.KnownHosts, err)
+	}
+	return keys, names, nil
 }
 
 // matchKnownHosts returns, for each name wanted, the keys of the
@@ -324,14 +336,24 @@ func knownKeys(ctx context.Context, c *sshcheck.Client, cfg Config, guests []kvm
 // -F finds them: a plain name (compared without case), a hashed one
 // (|1|salt|hash, HMAC-SHA1), or a pattern with * and ?, unless a !pattern
 // of the same line excludes it.
-func matchKnownHosts(data []byte, want map[string]bool) map[string][]string {
+//
+// A hashed line has a salt of its own, so every name wanted is hashed for
+// every hashed line: no index can spare that (sshcheck's spares only the
+// HMAC's key setup, which this does once per line too). 40,000 guests and
+// 4,000 hashed lines were a minute of CPU here, so the work stops when
+// ctx ends: the host's timeout bounds it, as it bounds the reads.
+func matchKnownHosts(ctx context.Context, data []byte, want map[string]bool) (map[string][]string, error) {
 	keys := map[string][]string{}
 	add := func(name, k string) {
 		if !contains(keys[name], k) {
 			keys[name] = append(keys[name], k)
 		}
 	}
-	for _, line := range strings.Split(string(data), "\n") {
+	lines := strings.Split(string(data), "\n")
+	for n, line := range lines {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("matching %d guests against %d lines stopped at line %d, at the host's timeout: %w", len(want), len(lines), n+1, err)
+		}
 		f := strings.Fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
 			continue
@@ -360,7 +382,7 @@ func matchKnownHosts(data []byte, want map[string]bool) map[string][]string {
 			}
 		}
 	}
-	return keys
+	return keys, nil
 }
 
 // matching returns the names wanted that the pattern p matches.
@@ -445,70 +467,4 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
-}
-
-// decodeReport reads a host's preflight JSON, refusing anything but
-// preflight.Schema, and makes every text safe to print.
-func decodeReport(b []byte) (*hostReport, error) {
-	var head struct {
-		Schema *string `json:"schema"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("%w: %v; stdout began %s", ErrNotReport, err, sshcheck.QuoteRemote(first(b, 80)))
-	}
-	if head.Schema == nil {
-		return nil, fmt.Errorf("%w: no \"schema\" field", ErrNotReport)
-	}
-	if *head.Schema != preflight.Schema {
-		return nil, fmt.Errorf("%w: %s, where this sfkvm reads %s: run the same sfkvm on every host",
-			ErrSchema, strconv.Quote(clean(*head.Schema, 80, false)), preflight.Schema)
-	}
-	var r hostReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotReport, err)
-	}
-	for i := range r.Results {
-		x := &r.Results[i]
-		x.Host = ""
-		x.Check = preflight.ID(clean(string(x.Check), 100, false))
-		x.Step = preflight.Step(clean(string(x.Step), 10, false))
-		x.Title, x.Target = clean(x.Title, 200, false), clean(x.Target, 300, false)
-		x.Status = preflight.Status(clean(string(x.Status), 10, false))
-		x.Reason, x.Fix, x.Error = clean(x.Reason, 2000, false), clean(x.Fix, 2000, false), clean(x.Error, 2000, false)
-		x.Detail = clean(x.Detail, 64<<10, true)
-	}
-	return &r, nil
-}
-
-func first(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
-}
-
-// clean makes a text from a host safe for a terminal: control characters
-// and invalid UTF-8 escaped as in Go strings (newlines kept when
-// newlines), at most max bytes before " (cut)".
-func clean(s string, max int, newlines bool) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		piece := s[i : i+size]
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			piece = fmt.Sprintf(`\x%02x`, s[i])
-		case r == '\n' && newlines:
-		case !strconv.IsPrint(r) && r != ' ':
-			q := strconv.QuoteRune(r)
-			piece = q[1 : len(q)-1]
-		}
-		if b.Len()+len(piece) > max {
-			b.WriteString(" (cut)")
-			break
-		}
-		b.WriteString(piece)
-		i += size
-	}
-	return b.String()
 }

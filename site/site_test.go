@@ -88,6 +88,12 @@ func TestBadReports(t *testing.T) {
 		{"other schema", sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v2","results":[]}`}, site.ErrSchema, `"sfkvm.preflight/v2", where this sfkvm reads sfkvm.preflight/v1`},
 		{"not installed", sshtest.NotFound("sfkvm"), site.ErrPreflight, "give its path (--sfkvm)"},
 		{"usage", sshtest.Reply{Stderr: "sfkvm preflight: --key: no such file\n", ExitStatus: 66}, site.ErrPreflight, `exited 66: "sfkvm preflight: --key: no such file"`},
+		{"status with a space", sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[{"check":"guest.login","status":"FAIL "}],"counts":{}}`, ExitStatus: 1},
+			site.ErrReportInvalid, `row 1: status "FAIL " is none of OK, WARN, FAIL, SKIP`},
+		{"absurd count", sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[],"counts":{"ok":9223372036854775807}}`},
+			site.ErrReportInvalid, `counts.ok is "9223372036854775807"`},
+		{"many empty rows", sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[` + strings.Repeat("{},", 300_000) + `{}]}`},
+			site.ErrReportInvalid, `row 1: status ""`},
 		{"flood", sshtest.Reply{Stream: func(stdout, _ io.Writer) {
 			b := make([]byte, 64<<10)
 			for {
@@ -223,7 +229,7 @@ func TestNoHostsAndNoProber(t *testing.T) {
 
 func TestHostTextIsEscaped(t *testing.T) {
 	s := twoHosts()
-	s.hosts[1].preflight = &sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[{"check":"guest.login","step":"1.5","title":"login","target":"g\u001b[2J","status":"FAIL","reason":"bad\u009b","detail":"a\nb\u0007"}]}`, ExitStatus: 1}
+	s.hosts[1].preflight = &sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[{"check":"guest.login","step":"1.5","title":"login","target":"g\u001b[2J","status":"FAIL","reason":"bad\u009b","detail":"a\nb\u0007"}],"counts":{"fail":1}}`, ExitStatus: 1}
 	s.start(t)
 	rep := site.Run(context.Background(), s.cfg)
 	var b strings.Builder
@@ -299,7 +305,7 @@ func TestHungPreflight(t *testing.T) {
 func TestSetUpUnseen(t *testing.T) {
 	s := twoHosts()
 	s.hosts[1].running = nil
-	s.hosts[1].preflight = &sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[{"check":"guest.setup","step":"3","title":"guest set up","target":"(guests here)","status":"SKIP","reason":"libvirt cannot be reached"}]}`}
+	s.hosts[1].preflight = &sshtest.Reply{Stdout: `{"schema":"sfkvm.preflight/v1","results":[{"check":"guest.setup","step":"3","title":"guest set up","target":"(guests here)","status":"SKIP","reason":"libvirt cannot be reached"}],"counts":{"skip":1}}`}
 	s.start(t)
 	rep := site.Run(context.Background(), s.cfg)
 	if r := row(t, rep, site.GuestSetUpWhereRuns.ID, "guest02"); r.Status != preflight.Skip || r.Reason != "runs on none of the hosts seen; not seen: h2 (its domains were not listed)" {
@@ -324,5 +330,28 @@ func TestWriteTextBuffered(t *testing.T) {
 	}
 	if w.Calls > 4 || w.Bytes < 1000*40 {
 		t.Errorf("%d write calls for %d bytes", w.Calls, w.Bytes)
+	}
+}
+
+// TestLongListsAreCapped: a list in a site check's reason names at most a
+// few items and counts the rest; 25,000 FAIL rows of one guest with their
+// reasons made one line of 50 MB.
+func TestLongListsAreCapped(t *testing.T) {
+	s := twoHosts()
+	var rs []preflight.Result
+	for i := range 2000 {
+		rs = append(rs, preflight.Result{Check: preflight.GuestKnowsHost.ID, Step: "5", Target: fmt.Sprintf("guest01 -> 10.0.%d.%d", i/256, i%256),
+			Status: preflight.Fail, Reason: strings.Repeat("r", 1000)})
+	}
+	b, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: rs, Counts: preflight.Counts{Fail: len(rs)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.hosts[1].preflight = &sshtest.Reply{Stdout: string(b), ExitStatus: 1}
+	s.start(t)
+	rep := site.Run(context.Background(), s.cfg)
+	r := row(t, rep, site.GuestKnowsHosts.ID, "guest01")
+	if r.Status != preflight.Fail || len(r.Reason) > 64<<10 || !strings.HasSuffix(r.Reason, "; and 1980 more") {
+		t.Errorf("site.knowshost: %s, reason of %d bytes ending %q", r.Status, len(r.Reason), r.Reason[max(0, len(r.Reason)-40):])
 	}
 }

@@ -109,7 +109,20 @@ func names(hs []*hostRun) string {
 	for _, h := range hs {
 		s = append(s, h.Name)
 	}
-	return strings.Join(s, ", ")
+	return list(s, ", ")
+}
+
+// maxListed is how many items a list in a reason or detail names; the
+// rest are counted. 25,000 rows of one guest's guest.knowshost, each with
+// its reason, made one line of 50 MB.
+const maxListed = 20
+
+// list joins at most maxListed items, then says how many more there are.
+func list(items []string, sep string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:maxListed], sep) + fmt.Sprintf("%sand %d more", sep, len(items)-maxListed)
 }
 
 // confSame: site.conf.
@@ -138,13 +151,13 @@ func confSame(r Result, runs []*hostRun) Result {
 	case len(order) > 1:
 		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("%d different copies on %d hosts", len(order), len(runs))
 		r.Fix = "copy the right file to every host (sfkvm compare shows how copies differ), then sfkvm check it"
-		r.Detail = strings.Join(detail, "\n")
+		r.Detail = list(detail, "\n")
 	case len(runs) == 0:
 		r.Status, r.Reason = preflight.Skip, "no hosts given"
 	default:
 		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("not read on %d of %d hosts", len(unread), len(runs))
 		r.Fix = "every host needs its copy of the file, readable by root"
-		r.Detail = strings.Join(detail, "\n")
+		r.Detail = list(detail, "\n")
 	}
 	return r
 }
@@ -170,7 +183,7 @@ func weightLinkSame(r Result, runs []*hostRun) Result {
 	case len(unread) > 0:
 		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("not registered, or not read, on %d of %d hosts", len(unread), len(runs))
 		r.Fix = "register every host: sfkvm migratesetup -c -i HOSTIP [-w off]"
-		r.Detail = strings.Join(unread, "\n")
+		r.Detail = list(unread, "\n")
 	default:
 		for w := range by {
 			r.Status, r.Reason = preflight.OK, fmt.Sprintf("-w %s on all %d hosts", w, len(runs))
@@ -195,7 +208,7 @@ func hostCFNameKnown(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 		registered = append(registered, h.CFName)
 	}
 	r.Status = preflight.Fail
-	r.Reason = fmt.Sprintf("host-cfname %s is no registered host (registered: %s)", g.HostCFName, strings.Join(registered, ", "))
+	r.Reason = fmt.Sprintf("host-cfname %s is no registered host (registered: %s)", g.HostCFName, list(registered, ", "))
 	if unread > 0 {
 		r.Reason += fmt.Sprintf("; %d hosts' registration not read", unread)
 	}
@@ -221,6 +234,7 @@ func fingerprint(k string) string {
 // guestKeySame: site.guestkey for one guest.
 func guestKeySame(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 	groups := map[string][]*hostRun{}
+	shown := map[string]string{} // the fingerprints of a group, as a list that is capped
 	var order []string
 	var missing, unread []string
 	for _, h := range runs {
@@ -246,36 +260,37 @@ func guestKeySame(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 		id := strings.Join(fps, " ")
 		if groups[id] == nil {
 			order = append(order, id)
+			shown[id] = list(fps, " ")
 		}
 		groups[id] = append(groups[id], h)
 	}
 	var detail []string
 	for _, id := range order {
-		detail = append(detail, fmt.Sprintf("%s: %s", id, names(groups[id])))
+		detail = append(detail, fmt.Sprintf("%s: %s", shown[id], names(groups[id])))
 	}
 	if len(missing) > 0 {
-		detail = append(detail, "no key: "+strings.Join(missing, ", "))
+		detail = append(detail, "no key: "+list(missing, ", "))
 	}
 	if len(unread) > 0 {
-		detail = append(detail, "known_hosts not read: "+strings.Join(unread, ", "))
+		detail = append(detail, "known_hosts not read: "+list(unread, ", "))
 	}
 	switch {
 	case len(order) > 1:
 		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("%d different keys on the hosts: the guest was rebuilt and re-trusted on some only", len(order))
 		r.Fix = fmt.Sprintf("find the guest's real key (ssh-keyscan %s from a host you trust), then on each host that has another: ssh-keygen -R %s and log in once", g.IP, g.IP)
-		r.Detail = strings.Join(detail, "\n")
+		r.Detail = list(detail, "\n")
 	case len(missing) > 0:
-		r.Status, r.Reason = preflight.Fail, "not in root's known_hosts on "+strings.Join(missing, ", ")
+		r.Status, r.Reason = preflight.Fail, "not in root's known_hosts on "+list(missing, ", ")
 		r.Fix = fmt.Sprintf("log in once from those hosts as root (ssh %s@%s) and check the fingerprint", g.User, g.IP)
-		r.Detail = strings.Join(detail, "\n")
+		r.Detail = list(detail, "\n")
 	case len(unread) > 0:
-		r.Status, r.Reason = preflight.Fail, "known_hosts not read on "+strings.Join(unread, ", ")
+		r.Status, r.Reason = preflight.Fail, "known_hosts not read on "+list(unread, ", ")
 		r.Fix = "see those hosts' site.host and site.conf rows"
-		r.Detail = strings.Join(detail, "\n")
+		r.Detail = list(detail, "\n")
 	case len(order) == 0:
 		r.Status, r.Reason = preflight.Skip, "no hosts"
 	default:
-		r.Status, r.Reason = preflight.OK, fmt.Sprintf("one key on all %d hosts: %s", len(runs), order[0])
+		r.Status, r.Reason = preflight.OK, fmt.Sprintf("one key on all %d hosts: %s", len(runs), shown[order[0]])
 	}
 	return r
 }
@@ -304,12 +319,12 @@ func setUpWhereRuns(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 		for _, x := range where {
 			hs = append(hs, x.Host)
 		}
-		r.Status, r.Reason = preflight.Fail, "runs on several hosts at once: "+strings.Join(hs, ", ")
+		r.Status, r.Reason = preflight.Fail, "runs on several hosts at once: "+list(hs, ", ")
 		r.Fix = "stop the copies that should not run (the same disk used twice corrupts it)"
 	case len(blind) > 0:
 		// It may run where nothing could be seen: SKIP, as preflight
 		// does without libvirt; those hosts' own rows say why.
-		r.Status, r.Reason = preflight.Skip, "runs on none of the hosts seen; not seen: "+strings.Join(blind, ", ")
+		r.Status, r.Reason = preflight.Skip, "runs on none of the hosts seen; not seen: "+list(blind, ", ")
 	default:
 		r.Status, r.Reason = preflight.Fail, "runs on no host of the site"
 		r.Fix = "start it on its host (virsh start " + g.Name + "), or take it out of kvmguests.conf on every host"
@@ -350,9 +365,9 @@ func knowsHosts(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 	}
 	switch {
 	case len(failed) > 0:
-		r.Status, r.Reason, r.Fix = preflight.Fail, "does not know "+strings.Join(failed, "; "), fix
+		r.Status, r.Reason, r.Fix = preflight.Fail, "does not know "+list(failed, "; "), fix
 	case len(unchecked) > 0:
-		r.Status, r.Reason = preflight.Skip, "not checked for "+strings.Join(unchecked, "; ")
+		r.Status, r.Reason = preflight.Skip, "not checked for "+list(unchecked, "; ")
 	default:
 		r.Status, r.Reason = preflight.OK, fmt.Sprintf("knows the %d host addresses the hosts checked", known)
 	}

@@ -133,7 +133,10 @@
 // protected by a passphrase is used only when ssh-agent holds the same
 // key; otherwise it is refused with ErrIdentityEncrypted (wrapping
 // x/crypto's *ssh.PassphraseMissingError) and a hint to ssh-add it.
-// Nothing ever asks for a passphrase. A login whose keys are all
+// Nothing ever asks for a passphrase. An agent socket owned by neither
+// root nor the caller (sudo -E keeps the user's SSH_AUTH_SOCK) is refused
+// before it is used, ErrAgentOwner: that user's agent would choose the
+// keys and see every login it signs. A login whose keys are all
 // refused is ErrAuthFailed naming the fingerprints offered; a source
 // without any key (ErrNoKeys, ErrNoAgent) makes it ErrNoUsableMethod.
 // The host's key is checked against known_hosts exactly as a guest's,

@@ -37,6 +37,11 @@ var (
 	ErrIdentityEncrypted = errors.New("identity is encrypted and no ssh-agent holds its key")
 	// ErrNoAgent: SSH_AUTH_SOCK is not set, or no agent answers on it.
 	ErrNoAgent = errors.New("no ssh-agent")
+	// ErrAgentOwner: the agent's socket belongs to neither root nor the
+	// caller (sudo -E keeps the SSH_AUTH_SOCK of the user who ran it).
+	// That user's agent would choose the keys offered and see every login
+	// it signs for; it is refused, never used, also by DefaultKeys.
+	ErrAgentOwner = errors.New("ssh-agent socket owned by another user")
 	// ErrNoKeys: a key source found no key at all.
 	ErrNoKeys = errors.New("no key to offer")
 	// ErrIdentityFormat: an identity file holds no private key that
@@ -53,7 +58,9 @@ var DefaultIdentityFiles = []string{"id_rsa", "id_ecdsa", "id_ed25519"}
 // Agent returns the keys held by the ssh-agent listening on the unix
 // socket path; "" means $SSH_AUTH_SOCK, read at each login. Each login
 // opens its own connection to the agent and closes it when done. No agent
-// is an error wrapping ErrNoAgent; an agent without keys, ErrNoKeys.
+// is an error wrapping ErrNoAgent; an agent without keys, ErrNoKeys; a
+// socket owned by neither root nor the caller is refused before it is
+// connected to, ErrAgentOwner.
 func Agent(socket string) KeySource { return agentSource{socket: socket} }
 
 type agentSource struct{ socket string }
@@ -83,6 +90,9 @@ func dialAgent(ctx context.Context, socket string) (agent.ExtendedAgent, net.Con
 	if socket == "" {
 		return nil, nil, fmt.Errorf("%w: SSH_AUTH_SOCK is not set", ErrNoAgent)
 	}
+	if err := checkAgentOwner(socket); err != nil {
+		return nil, nil, err
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", socket)
 	if err != nil {
@@ -97,6 +107,22 @@ func dialAgent(ctx context.Context, socket string) (agent.ExtendedAgent, net.Con
 	conn.SetDeadline(deadline)
 	ac := &agentConn{Conn: conn, stop: context.AfterFunc(ctx, func() { conn.Close() })}
 	return agent.NewClient(ac), ac, nil
+}
+
+// checkAgentOwner refuses a socket that is neither root's nor the
+// caller's (ErrAgentOwner). A socket that is not there is left to the
+// dial, which says so (ErrNoAgent).
+func checkAgentOwner(socket string) error {
+	fi, err := os.Stat(socket)
+	if err != nil {
+		return nil
+	}
+	uid, ok := safefile.OwnerUID(fi)
+	if !ok || uid == 0 || int(uid) == os.Geteuid() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is uid %d's, not root's or yours (uid %d): unset SSH_AUTH_SOCK, or point it at an agent of your own",
+		ErrAgentOwner, socket, uid, os.Geteuid())
 }
 
 // agentTimeout bounds one login's conversation with ssh-agent (listing
@@ -245,7 +271,8 @@ func (id *identity) fromAgent(ctx context.Context) (ssh.Signer, func(), error) {
 // login, through the guarded open of secrets: an unsafe file (a symbolic
 // link, readable by group or others, owned by another user) is an error,
 // never skipped, and so is a file that holds no private key x/crypto can
-// use (ErrIdentityFormat). A missing file or agent is skipped. An encrypted file
+// use (ErrIdentityFormat). A missing file or agent is skipped; an agent
+// socket of another user is an error (ErrAgentOwner). An encrypted file
 // whose key the agent does not hold is skipped while other keys remain;
 // when no key remains, the error names it (ErrIdentityEncrypted), or
 // else says that there is none (ErrNoKeys).
@@ -282,6 +309,9 @@ func (d defaultSource) Signers(ctx context.Context) ([]ssh.Signer, func(), error
 	var signers []ssh.Signer
 	var agentSigners []ssh.Signer
 	ag, conn, agentErr := dialAgent(ctx, "")
+	if errors.Is(agentErr, ErrAgentOwner) {
+		return nil, nil, agentErr // told, not skipped as a missing agent is
+	}
 	release := func() {}
 	if agentErr == nil {
 		release = func() { conn.Close() }

@@ -468,3 +468,32 @@ func TestAgentThatNeverAnswers(t *testing.T) {
 		t.Errorf("silent agent, cancelled: %v after %v", err, time.Since(start))
 	}
 }
+
+// TestAgentOfAnotherUser: an SSH_AUTH_SOCK that belongs to another user
+// (sudo -E keeps the caller's) is refused before it is used, by Agent and
+// by DefaultKeys, even when key files would do: that user's agent would
+// choose the keys and see every login it signs for.
+func TestAgentOfAnotherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the socket to another user")
+	}
+	sock := serveKeyring(t, newKey(t, "ed25519"))
+	if _, release, err := Agent("").Signers(ctxT(t)); err != nil {
+		t.Fatalf("root's own agent: %v", err)
+	} else {
+		release()
+	}
+	if err := os.Chown(sock, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]KeySource{"Agent": Agent(""), "Agent(sock)": Agent(sock), "DefaultKeys": defaultSource{home: t.TempDir()}} {
+		if name == "DefaultKeys" {
+			home := src.(defaultSource).home
+			writeKey(t, filepath.Join(home, ".ssh", "id_ed25519"), newKey(t, "ed25519"), "", 0o600)
+		}
+		signers, _, err := src.Signers(ctxT(t))
+		if !errors.Is(err, ErrAgentOwner) || !strings.Contains(err.Error(), sock+" is uid 4242's") || signers != nil {
+			t.Errorf("%s: %d keys, %v; want ErrAgentOwner naming the socket", name, len(signers), err)
+		}
+	}
+}

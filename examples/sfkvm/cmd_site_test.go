@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/preflight"
@@ -75,14 +77,14 @@ func TestSite(t *testing.T) {
 	key := guestKey(t)
 	report, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: []preflight.Result{
 		{Check: preflight.GuestKnowsHost.ID, Step: "5", Title: "guest knows host", Target: "guest11 -> 192.0.2.1", Status: preflight.OK, Reason: "known"},
-	}})
+	}, Counts: preflight.Counts{OK: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	running, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: []preflight.Result{
 		{Check: preflight.GuestSetUp.ID, Step: "3", Title: "guest set up", Target: "guest11", Status: preflight.OK, Reason: "set up"},
 		{Check: preflight.GuestKnowsHost.ID, Step: "5", Title: "guest knows host", Target: "guest11 -> 192.0.2.2", Status: preflight.OK, Reason: "known"},
-	}})
+	}, Counts: preflight.Counts{OK: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +151,21 @@ func TestSiteUsage(t *testing.T) {
 	two := filepath.Join(dir, "two")
 	os.WriteFile(empty, []byte("# nothing\n"), 0o644)
 	os.WriteFile(two, []byte("h1 h2\n"), 0o644)
+	// Whoever can write the list can hide a host from the report: 77, as
+	// for a key file of another user.
+	open := filepath.Join(dir, "open")
+	os.WriteFile(open, []byte("127.0.0.1:1\n"), 0o644) // loopback, should a mutation let it be read
+	os.Chmod(open, 0o666)
+	theirs := filepath.Join(dir, "theirs")
+	os.WriteFile(theirs, []byte("127.0.0.1:1\n"), 0o644)
+	if err := os.Chown(theirs, 4242, 4242); err != nil {
+		t.Logf("not checking a file of another user: %v (needs root)", err)
+		theirs = ""
+	}
+	linked := filepath.Join(dir, "linked")
+	os.Symlink(empty, linked)
+	fifo := filepath.Join(dir, "fifo")
+	syscall.Mkfifo(fifo, 0o600)
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -163,11 +180,42 @@ func TestSiteUsage(t *testing.T) {
 		{[]string{"--hosts-file", empty}, exitConfig, "no hosts"},
 		{[]string{"--hosts-file", two}, exitConfig, `:1: one host a line, not "h1 h2"`},
 		{[]string{"--hosts-file", dir}, exitNoInput, "not a regular file (a folder)"},
+		{[]string{"--hosts-file", fifo}, exitNoInput, "not a regular file (a FIFO)"},
+		{[]string{"--hosts-file", open}, exitNoPerm, "mode 0666"},
+		{[]string{"--hosts-file", linked}, exitNoPerm, "symbolic link"},
+		{[]string{"--hosts-file", theirs}, exitNoPerm, "uid 4242, want root"},
 		{[]string{"--hosts", "a", "--format=xml"}, exitUsage, "must be text or json"},
 	} {
+		if len(tc.args) == 2 && tc.args[1] == "" {
+			continue // the file of another user, when not root
+		}
 		r := runCLI(t, "", append([]string{"site"}, tc.args...)...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.says) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.says)
 		}
+	}
+}
+
+// TestSiteMemoryLimit: while the site runs the collector keeps the heap
+// under 192 MiB (a 60 MiB report peaked at 258 MiB of RSS without it), and
+// the limit before is restored; a GOMEMLIMIT of the user's wins.
+func TestSiteMemoryLimit(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetMemoryLimit(-1)
+	restore := siteMemoryLimit()
+	if got := debug.SetMemoryLimit(-1); got != 192<<20 {
+		t.Errorf("limit while the site runs: %d", got)
+	}
+	restore()
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("limit after: %d, want %d again", got, before)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = siteMemoryLimit()
+	got := debug.SetMemoryLimit(-1)
+	restore()
+	if got != before {
+		t.Errorf("with GOMEMLIMIT set: limit %d", got)
 	}
 }

@@ -25,7 +25,10 @@
 //	    run was given it, as in its site.host row). status is the row's:
 //	    ok, warn, fail or skip (preflight/metrics.Status), check the
 //	    stable check ID (site.Checks, preflight.Checks), step the manual's
-//	    step ("" for site.host), target the row's target.
+//	    step ("" for site.host), target the row's target. In every label,
+//	    control characters, C1 bytes and invalid UTF-8 are escaped as in Go
+//	    strings (\x1b, \u009b, \xff), as sshcheck.QuoteRemote does: the
+//	    exposition format itself escapes only \, " and newline.
 //	sfkvm_site_host_up{host}  gauge
 //	    1 when the host was reached and its preflight gave a report
 //	    (site.host OK), 0 otherwise; one series per host.

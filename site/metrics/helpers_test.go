@@ -39,10 +39,14 @@ func siteReport(t *testing.T) site.Report {
 	}
 	known := "198.51.100.11 " + string(ssh.MarshalAuthorizedKey(guestKey.PublicKey()))
 	report := func(sudo preflight.Status) string {
+		counts := preflight.Counts{OK: 1, Fail: 1} // the site reads only reports whose counts are their rows'
+		if sudo == preflight.OK {
+			counts = preflight.Counts{OK: 2}
+		}
 		b, err := json.Marshal(preflight.Report{Schema: preflight.Schema, Results: []preflight.Result{
 			{Check: preflight.GuestSudo.ID, Step: "1.2", Title: "sudo NOPASSWD", Target: "guest11 198.51.100.11", Status: sudo, Reason: "sudo"},
 			{Check: preflight.GuestSetUp.ID, Step: "3", Title: "guest set up", Target: "guest11", Status: preflight.OK, Reason: "set up"},
-		}})
+		}, Counts: counts})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,10 @@
 package metrics
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -71,10 +74,43 @@ var (
 // hostStatuses are the statuses Hosts writes, in order.
 var hostStatuses = []preflight.Status{preflight.OK, preflight.Fail}
 
-// label makes a label value client_golang accepts: a host name given to
-// Run by a program need not be UTF-8 (what hosts send is escaped already),
-// and an invalid value would make the registry refuse the whole file.
-func label(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// label makes a label value safe and one client_golang accepts. A text
+// from a host (site.Run escapes those already) or a host name given to
+// Run by a program may hold control characters and C1 bytes: the
+// exposition format escapes only backslash, quote and newline, so ESC or
+// 0x9B would reach whoever reads the file on a terminal. They are escaped
+// as in Go strings (\x1b, \u009b), as sshcheck.QuoteRemote does; invalid
+// UTF-8, which would make the registry refuse the whole file, as \xff.
+func label(s string) string {
+	if isPlain(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !strconv.IsPrint(r) && r != ' ':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// isPlain reports whether s is printable ASCII, which label keeps as it is.
+func isPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
 
 // collector is a site report as metrics.
 type collector struct{ rep site.Report }

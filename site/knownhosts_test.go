@@ -1,0 +1,67 @@
+package site_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/site"
+	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// TestKnownHostsCap: root's known_hosts of a host is read up to a sane
+// cap, MaxKnownHosts, and no further: the guests' keys are then not
+// compared on that host.
+func TestKnownHostsCap(t *testing.T) {
+	if site.MaxKnownHosts > 64<<20 {
+		t.Fatalf("MaxKnownHosts is %d: a host's known_hosts sits in memory whole", site.MaxKnownHosts)
+	}
+	s := twoHosts()
+	line := []byte(knownhosts.HashHostname("192.0.2.99") + " " + s.guests[0].key + "\n")
+	s.hosts[1].knownHosts = &sshtest.Reply{Stream: func(stdout, _ io.Writer) {
+		for n := 0; n <= site.MaxKnownHosts; n += len(line) {
+			if _, err := stdout.Write(line); err != nil {
+				return
+			}
+		}
+	}}
+	s.start(t)
+	rep := site.Run(context.Background(), s.cfg)
+	if r := row(t, rep, site.GuestKeySame.ID, "guest01 198.51.100.1"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "known_hosts not read on h2") {
+		t.Errorf("site.guestkey: %+v", r)
+	}
+}
+
+// TestKnownHostsMatchingIsBounded: matching many guests against many
+// hashed lines (each line has its own salt, so each name is hashed for
+// each line) is work of the host's, stopped by its timeout; 40,000 guests
+// and 4,000 hashed lines were a minute of CPU after the host timed out.
+func TestKnownHostsMatchingIsBounded(t *testing.T) {
+	const guests, lines = 10_000, 8_000 // 80 million HMACs: 8 s or more here, unbounded
+	s := twoHosts()
+	var conf, known strings.Builder
+	conf.WriteString(s.confText())
+	for i := range guests {
+		fmt.Fprintf(&conf, "g%05d cfhost1 cluster1 cfg%05d 10.1.%d.%d root D0860AB04E1B8FA3\n", i, i, i/250, i%250+1)
+	}
+	for i := range lines {
+		fmt.Fprintf(&known, "%s %s\n", knownhosts.HashHostname(fmt.Sprintf("10.9.%d.%d", i/250, i%250+1)), s.guests[0].key)
+	}
+	s.hosts[1].conf = conf.String()
+	s.hosts[1].knownHosts = &sshtest.Reply{Stdout: known.String()}
+	s.start(t)
+	s.cfg.HostTimeout = time.Second
+	start := time.Now()
+	rep := site.Run(context.Background(), s.cfg)
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("took %v with a host timeout of 1s", d)
+	}
+	if r := row(t, rep, site.HostReached.ID, "h2"); r.Status != preflight.Fail {
+		t.Errorf("h2 used more than its time and is OK: %+v", r)
+	}
+}
