@@ -141,9 +141,11 @@ func ParseDisk(data []byte, name string) (HostInfo, error) {
 //	ssh guest sudo -n sh -c "'$GuestReadCommand'"
 //
 // (the command holds no single quote). It exits 66 (EX_NOINPUT) with a
-// message on stderr when the guest has no such disk, and with dd's status
-// when the read fails.
-const GuestReadCommand = `d=; for f in /sys/block/*/serial; do [ "$(cat "$f" 2>/dev/null)" = ` + Serial + ` ] && { d=${f%/serial}; d=/dev/${d##*/}; break; }; done; [ -n "$d" ] || { [ -e ` + GuestDevice + ` ] && d=` + GuestDevice + `; }; [ -n "$d" ] || { echo "sfkvm: no host information disk (no block device with the serial ` + Serial + `)" >&2; exit 66; }; exec dd if="$d" bs=512 count=128 iflag=direct status=none`
+// message on stderr when the guest has no such disk or when what it found
+// is neither a block device nor a regular file (dd would wait for ever on
+// a FIFO, as ReadGuest would: see ErrNotDisk), and with dd's status when
+// the read fails.
+const GuestReadCommand = `d=; for f in /sys/block/*/serial; do [ "$(cat "$f" 2>/dev/null)" = ` + Serial + ` ] && { d=${f%/serial}; d=/dev/${d##*/}; break; }; done; [ -n "$d" ] || { [ -e ` + GuestDevice + ` ] && d=` + GuestDevice + `; }; [ -n "$d" ] || { echo "sfkvm: no host information disk (no block device with the serial ` + Serial + `)" >&2; exit 66; }; [ -b "$d" ] || [ -f "$d" ] || { echo "sfkvm: $d is not a block device or a regular file: not read" >&2; exit 66; }; exec dd if="$d" bs=512 count=128 iflag=direct status=none`
 
 // directAlign is the buffer alignment O_DIRECT needs: the logical block
 // size, at most 4096 on the disks we meet.

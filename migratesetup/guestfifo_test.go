@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -69,5 +70,36 @@ func TestReadGuestRefusesAFIFOWithoutODirect(t *testing.T) {
 	noDirect(t, &flags) // the open without O_DIRECT must not block either
 	if _, err := readGuestBounded(t, fifo); !errors.Is(err, ErrNotDisk) {
 		t.Errorf("ReadGuest(FIFO) without O_DIRECT = %v, want ErrNotDisk", err)
+	}
+}
+
+// GuestReadCommand on a guest whose disk path is a FIFO: exit 66 at once
+// with the reason, where dd would wait for a writer for ever.
+func TestGuestReadCommandRefusesAFIFO(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	root := fakeGuest(t, map[string]string{"vda": "rootdisk", "vdb": Serial}, cfhost1)
+	vdb := filepath.Join(root, "dev", "vdb")
+	if err := os.Remove(vdb); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(vdb, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := strings.ReplaceAll(strings.ReplaceAll(GuestReadCommand, "/sys/", root+"/sys/"), "/dev/", root+"/dev/")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stderr strings.Builder
+	c := exec.CommandContext(ctx, sh, "-c", cmd)
+	c.Stderr = &stderr
+	err = c.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("GuestReadCommand on a FIFO still running after 10 s (killed): %v", err)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 66 || !strings.Contains(stderr.String(), vdb+" is not a block device or a regular file") {
+		t.Errorf("GuestReadCommand on a FIFO: %v, stderr %q; want exit 66 and the reason", err, stderr.String())
 	}
 }
