@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"unsafe"
+
+	"github.com/sfkvm/sfkvm/internal/safefile"
 )
 
 // ErrNoGuestDisk is matched (errors.Is) when a guest has no host
@@ -89,7 +91,10 @@ func FindGuestDevice(root string) (string, error) {
 // tests) it reads normally, which is right for a file that cannot change
 // under a migration.
 //
-// A missing disk is ErrNoGuestDisk, with what to check.
+// Only a block device or a regular file is read: anything else at the
+// path (a FIFO, a character device, a folder) is ErrNotDisk, found by a
+// non-blocking open, so a FIFO cannot hold the reader (or a watch) for
+// ever. A missing disk is ErrNoGuestDisk, with what to check.
 func ReadGuest(ctx context.Context, device string) (HostInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return HostInfo{}, err
@@ -136,9 +141,11 @@ func ParseDisk(data []byte, name string) (HostInfo, error) {
 //	ssh guest sudo -n sh -c "'$GuestReadCommand'"
 //
 // (the command holds no single quote). It exits 66 (EX_NOINPUT) with a
-// message on stderr when the guest has no such disk, and with dd's status
-// when the read fails.
-const GuestReadCommand = `d=; for f in /sys/block/*/serial; do [ "$(cat "$f" 2>/dev/null)" = ` + Serial + ` ] && { d=${f%/serial}; d=/dev/${d##*/}; break; }; done; [ -n "$d" ] || { [ -e ` + GuestDevice + ` ] && d=` + GuestDevice + `; }; [ -n "$d" ] || { echo "sfkvm: no host information disk (no block device with the serial ` + Serial + `)" >&2; exit 66; }; exec dd if="$d" bs=512 count=128 iflag=direct status=none`
+// message on stderr when the guest has no such disk or when what it found
+// is neither a block device nor a regular file (dd would wait for ever on
+// a FIFO, as ReadGuest would: see ErrNotDisk), and with dd's status when
+// the read fails.
+const GuestReadCommand = `d=; for f in /sys/block/*/serial; do [ "$(cat "$f" 2>/dev/null)" = ` + Serial + ` ] && { d=${f%/serial}; d=/dev/${d##*/}; break; }; done; [ -n "$d" ] || { [ -e ` + GuestDevice + ` ] && d=` + GuestDevice + `; }; [ -n "$d" ] || { echo "sfkvm: no host information disk (no block device with the serial ` + Serial + `)" >&2; exit 66; }; [ -b "$d" ] || [ -f "$d" ] || { echo "sfkvm: $d is not a block device or a regular file: not read" >&2; exit 66; }; exec dd if="$d" bs=512 count=128 iflag=direct status=none`
 
 // directAlign is the buffer alignment O_DIRECT needs: the logical block
 // size, at most 4096 on the disks we meet.
@@ -148,13 +155,53 @@ const directAlign = 4096
 // a file system without it does.
 var openFile = os.OpenFile
 
+// ErrNotDisk is matched (errors.Is) when the path ReadGuest is to read is
+// neither a block device nor a regular file (a FIFO, a character device, a
+// folder, a socket). Such a path is refused after a non-blocking open and
+// never read: opening a FIFO the ordinary way waits for a writer for ever,
+// and a character device may never end.
+var ErrNotDisk = errors.New("is not a block device or a regular file")
+
+// notDiskError is ErrNotDisk for one path, saying what was found there.
+type notDiskError struct{ path, found string }
+
+func (e *notDiskError) Error() string {
+	return fmt.Sprintf("%s %v but %s: not read", e.path, ErrNotDisk, e.found)
+}
+func (e *notDiskError) Unwrap() error { return ErrNotDisk }
+
+// openDisk opens path for reading with flag added, without blocking
+// (oNonblock), and keeps it open only when it is a block device or a
+// regular file.
+func openDisk(path string, flag int) (*os.File, error) {
+	f, err := openFile(path, os.O_RDONLY|flag|oNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	m := fi.Mode()
+	if isBlock := m&os.ModeDevice != 0 && m&os.ModeCharDevice == 0; !isBlock && !m.IsRegular() {
+		f.Close()
+		return nil, &notDiskError{path: path, found: safefile.TypeName(m)}
+	}
+	if err := setBlocking(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
 // readDirect reads up to MaxFileSize+1 bytes of path, with O_DIRECT when it
 // can.
 func readDirect(path string) ([]byte, error) {
-	f, err := openFile(path, os.O_RDONLY|oDirect, 0)
+	f, err := openDisk(path, oDirect)
 	direct := oDirect != 0
 	if errors.Is(err, syscall.EINVAL) && direct {
-		f, err = openFile(path, os.O_RDONLY, 0)
+		f, err = openDisk(path, 0)
 		direct = false
 	}
 	if err != nil {
@@ -165,7 +212,7 @@ func readDirect(path string) ([]byte, error) {
 	n, err := readFull(f, buf)
 	if errors.Is(err, syscall.EINVAL) && direct {
 		// Some file systems accept the flag at open and refuse the read.
-		g, gerr := openFile(path, os.O_RDONLY, 0)
+		g, gerr := openDisk(path, 0)
 		if gerr != nil {
 			return nil, gerr
 		}

@@ -1,10 +1,6 @@
 package sshcheck
 
-import (
-	"strconv"
-	"strings"
-	"unicode/utf8"
-)
+import "github.com/sfkvm/sfkvm/internal/termtext"
 
 // MaxQuotedRemote is how many bytes of a remote text (a command's stderr, a
 // keyboard-interactive prompt) a message shows.
@@ -20,55 +16,12 @@ const maxErrText = 600
 // at a character boundary), in Go's double-quoted form, so that control
 // characters, terminal escape sequences and invalid UTF-8 show as \x1b,
 // \u009b or \xff and never reach a terminal, and followed by " (cut)" when
-// it was longer. Empty text gives "".
-func QuoteRemote(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return ""
-	}
-	cut, short := cutAt(s, MaxQuotedRemote)
-	q := strconv.Quote(cut)
-	if short {
-		q += " (cut)"
-	}
-	return q
-}
+// it was longer. Empty text gives "". The rules are internal/termtext's,
+// which the reports' tables share.
+func QuoteRemote(b []byte) string { return termtext.Quote(string(b), MaxQuotedRemote) }
 
 // escapeText makes an error text safe to print: control characters and
 // invalid UTF-8 escaped as in Go strings, everything else (quotes,
 // backslashes, letters of any script) kept; the result holds at most max
 // bytes before " (cut)", which marks a text that was longer.
-func escapeText(s string, max int) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		piece := s[i : i+size]
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			piece = `\x` + strconv.FormatUint(uint64(s[i])|0x100, 16)[1:]
-		case !strconv.IsPrint(r):
-			q := strconv.QuoteRune(r) // '\x1b', '\n', '\u200b'
-			piece = q[1 : len(q)-1]
-		}
-		if b.Len()+len(piece) > max {
-			b.WriteString(" (cut)")
-			break
-		}
-		b.WriteString(piece)
-		i += size
-	}
-	return b.String()
-}
-
-// cutAt returns at most max bytes of s, not splitting a UTF-8 sequence,
-// and whether it cut anything.
-func cutAt(s string, max int) (string, bool) {
-	if len(s) <= max {
-		return s, false
-	}
-	i := max
-	for i > 0 && i > max-utf8.UTFMax && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i], true
-}
+func escapeText(s string, max int) string { return termtext.Escape(s, max) }

@@ -36,7 +36,7 @@ type hostinfoReading struct {
 
 func runHostinfo(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "hostinfo", hostinfoSynopsis)
-	device := fs.String("device", "", "read this device `PATH` instead of the disk found by its serial ("+migratesetup.Serial+") in /sys/block")
+	device := fs.String("device", "", "read this device `PATH` (a block device or a regular file) instead of the disk found by its serial ("+migratesetup.Serial+") in /sys/block")
 	watch := fs.Bool("watch", false, "keep reading, and print a line whenever what the disk shows changes (after a live migration); ends on SIGINT or SIGTERM")
 	interval := fs.Duration("interval", time.Second, "with --watch: how often to read the disk")
 	format := formatFlag(fs)
@@ -136,7 +136,8 @@ func printReading(w io.Writer, format outputFormat, watching bool, dev string, h
 }
 
 // hostinfoError prints err and returns its exit code: 66 when the disk is
-// absent or unreadable (with what to check), 77 when reading it is not
+// absent or unreadable (with what to check) or the path is not a disk
+// (migratesetup.ErrNotDisk: a FIFO, a character device, a folder), 77 when reading it is not
 // permitted, 65 when what it holds does not parse.
 func hostinfoError(w io.Writer, err error) int {
 	var ds diag.Diagnostics

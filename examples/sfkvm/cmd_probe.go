@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -182,23 +183,32 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 		}
 		return code
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	writeProbeText(e.stdout, e.stderr, rep)
+	return code
+}
+
+// writeProbeText prints one line per guest and the counts on stdout, and
+// each guest's hint and key-removal command on stderr. Every cell and
+// every name on stderr goes through table.Cell: guest names and users come
+// from kvmguests.conf, reasons partly from the guest.
+func writeProbeText(stdout, stderr io.Writer, rep probeReport) {
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, g := range rep.Guests {
 		verdict := "ok"
 		if !g.OK {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Name, g.Address, g.User, verdict, g.Reason)
+		name := table.Cell(g.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, table.Cell(g.Address), table.Cell(g.User), verdict, table.Cell(g.Reason))
 		if g.Hint != "" {
-			fmt.Fprintf(e.stderr, "%s: hint: %s\n", g.Name, g.Hint)
+			fmt.Fprintf(stderr, "%s: hint: %s\n", name, table.Cell(g.Hint))
 		}
 		if g.RemoveCommand != "" {
-			fmt.Fprintf(e.stderr, "%s: after checking the new key on the guest's console: %s\n", g.Name, g.RemoveCommand)
+			fmt.Fprintf(stderr, "%s: after checking the new key on the guest's console: %s\n", name, table.Cell(g.RemoveCommand))
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(e.stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
-	return code
+	fmt.Fprintf(stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
 }
 
 // knownHostsExit is the exit code for known_hosts that cannot be used: a

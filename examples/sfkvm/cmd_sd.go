@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/sdfacility"
 )
 
@@ -179,11 +180,14 @@ func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) 
 	}
 }
 
+// printSDTable prints sdtool -s's table again, aligned. Its words are
+// sdtool's output, so each cell goes through table.Cell.
 func printSDTable(w io.Writer, st *sdfacility.Status) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Cluster Host\tAgent\tSA State\tShut State\tTest State\tInit State")
 	for _, a := range st.Agents {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Node, a.Agent, a.SAState, a.ShutState, a.TestState, a.InitState)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", table.Cell(a.Node), table.Cell(a.Agent),
+			table.Cell(string(a.SAState)), table.Cell(string(a.ShutState)), table.Cell(string(a.TestState)), table.Cell(string(a.InitState)))
 	}
 	tw.Flush()
 }

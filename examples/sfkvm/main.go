@@ -8,9 +8,22 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/sfkvm/sfkvm/internal/nodump"
 )
 
 func main() {
+	// Before anything else, for every command: no core dump and no ptrace
+	// by the same user. Most commands hold a secret at some point (rotate
+	// and cipher a password, preflight, probe, site, enroll and demo
+	// passwords or keys, those reading --key, --identity or a password
+	// file), and one call here cannot be forgotten by a command or a flag
+	// added later; no command needs a core dump (a crash still prints its
+	// Go traceback).
+	if err := nodump.Protect(); err != nil {
+		fmt.Fprintf(os.Stderr, "sfkvm: cannot keep secrets out of core dumps: %v\n", err)
+		os.Exit(exitNoPerm)
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

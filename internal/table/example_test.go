@@ -1,6 +1,7 @@
 package table_test
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/sfkvm/sfkvm/internal/table"
@@ -18,4 +19,14 @@ func ExampleWrite() {
 	//       | sudo: a password is required
 	// guest.login  guest11  OK
 	// 2 rows
+}
+
+func ExampleCell() {
+	// A guest name from kvmguests.conf that would clear the screen, and a
+	// remote message on two lines.
+	fmt.Println(table.Cell("guest1\x1b[2J"))
+	fmt.Println(table.Cell("sudo: a password\n  is required"))
+	// Output:
+	// guest1\x1b[2J
+	// sudo: a password is required
 }

@@ -21,4 +21,14 @@
 //	if after := testenv.DirState(t, dir); after != before {
 //		t.Errorf("the refusal changed the folder:\n%s\nwas\n%s", after, before)
 //	}
+//
+// A test of anything that prints text sfkvm did not write (a table of
+// guest names, a remote message) puts each of HostileText where that text
+// goes and checks the output with RawTerminalControl, which names the
+// first escape sequence, control character, bidi override or invalid
+// UTF-8 byte that would reach a terminal raw.
+//
+//	if raw := testenv.RawTerminalControl(out); raw != "" {
+//		t.Errorf("the table holds a raw %s", raw)
+//	}
 package testenv

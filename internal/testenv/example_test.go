@@ -81,3 +81,15 @@ func ExampleNeed() {
 	// SKIP: sshd is missing (to get it: apt-get install --no-install-recommends openssh-server); SFKVM_INTEGRATION=1 makes this a failure
 	// FAIL: SFKVM_INTEGRATION=1 but sshd is missing (to get it: apt-get install --no-install-recommends openssh-server)
 }
+
+// RawTerminalControl names what in a program's output would reach a
+// terminal raw; "" when nothing would.
+func ExampleRawTerminalControl() {
+	fmt.Printf("%q\n", testenv.RawTerminalControl("guest1\x1b[2J"))
+	fmt.Printf("%q\n", testenv.RawTerminalControl("guest1\x9b2J"))
+	fmt.Printf("%q\n", testenv.RawTerminalControl(`guest1\x1b[2J`+"\n"))
+	// Output:
+	// "control U+001B at byte 6"
+	// "invalid UTF-8 byte 0x9b at 6"
+	// ""
+}
