@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/sfkvm/sfkvm/internal/termtext"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -324,7 +325,7 @@ func (rd *reportReader) row(n int) (Result, error) {
 	switch x.Status {
 	case preflight.OK, preflight.Warn, preflight.Fail, preflight.Skip:
 	default:
-		s, _ := cutAt(w.Status, 20)
+		s, _ := termtext.CutAt(w.Status, 20)
 		return x, fmt.Errorf("%w: row %d: status %s is none of OK, WARN, FAIL, SKIP", ErrReportInvalid, n, strconv.Quote(s))
 	}
 	return x, nil
@@ -360,7 +361,7 @@ func (rd *reportReader) counts(c *preflight.Counts) error {
 					return err
 				}
 			}
-			s, _ := cutAt(fmt.Sprint(t), 24)
+			s, _ := termtext.CutAt(fmt.Sprint(t), 24)
 			return fmt.Errorf("%w: counts.%s is %s, not a count from 0 to %d", ErrReportInvalid, k, strconv.Quote(s), MaxReportRows)
 		}
 		*dst = int(v)

@@ -63,7 +63,7 @@ func Quote(s string, max int) string {
 	if s == "" {
 		return ""
 	}
-	cut, short := cutAt(s, max)
+	cut, short := CutAt(s, max)
 	q := strconv.Quote(cut)
 	if short {
 		q += " (cut)"
@@ -71,9 +71,9 @@ func Quote(s string, max int) string {
 	return q
 }
 
-// cutAt returns at most max bytes of s, not splitting a UTF-8 sequence,
+// CutAt returns at most max bytes of s, not splitting a UTF-8 sequence,
 // and whether it cut anything.
-func cutAt(s string, max int) (string, bool) {
+func CutAt(s string, max int) (string, bool) {
 	if max < 0 || len(s) <= max {
 		return s, false
 	}
