@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,5 +330,28 @@ func TestHostOverSSH(t *testing.T) {
 		if rep.Failed() || rep.Hosts[1].Holds != "new" {
 			t.Fatalf("a busy host (each command 400 ms, the Prober's CommandTimeout 100 ms):\n%s", text(rep))
 		}
+	}
+}
+
+// A copy written and then not read back is "not confirmed", never a copy
+// that differs: the write itself checked what arrived.
+func TestNotConfirmedIsNotDiffers(t *testing.T) {
+	l := newLab(t, 1, 1)
+	var n atomic.Int32
+	l.connect = func(name string) error {
+		if n.Add(1) == 3 { // the lock, the write, then the read-back
+			return errors.New("connection timed out")
+		}
+		return nil
+	}
+	rep := Run(ctxT(t), l.plan(newPW))
+	h := rep.Hosts[1]
+	out := text(rep)
+	if !h.Wrote || h.Holds != "unknown" || !strings.Contains(out, "NOT CONFIRMED") ||
+		!strings.Contains(out, "cfhost2 (not confirmed: written, then not read back)") || strings.Contains(out, "cfhost2 (unknown)") {
+		t.Fatalf("%+v\n%s", h, out)
+	}
+	if b, _ := os.ReadFile(l.hosts[0].File); hashOf(b) != rep.NewHash {
+		t.Error("the copy was not written")
 	}
 }
