@@ -9,6 +9,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
+	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
 // Where a URI is served on this host, in the order libvirt's client tries.
@@ -38,4 +39,28 @@ func ExampleOpen() {
 	for _, r := range migratesetup.SetupGuests(ctx, s, []string{"guest11"}, migratesetup.Options{}) {
 		fmt.Println(r.Domain, r.Outcome, r.Err)
 	}
+}
+
+// Another host's libvirt through sfkvm's own SSH login: the daemon's
+// socket is opened by sshd on that host (no libvirt client there, no
+// second login). (Not run by go test: it needs a host.)
+func ExampleOpenDialer() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := sshcheck.New(sshcheck.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := p.Dial(ctx, sshcheck.Target{Name: "cfhost2", Address: "192.0.2.2", User: "root", Keys: sshcheck.DefaultKeys()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	s, err := rpcstore.OpenDialer(ctx, "qemu:///system", c.DialUnix)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	names, err := s.List(ctx)
+	fmt.Println(names, err)
 }
