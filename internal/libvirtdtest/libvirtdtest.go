@@ -110,7 +110,10 @@ func Start(t testing.TB) *Daemon {
 	// before it, so that no guest or daemon outlives a timed-out test.
 	if dl, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if when, ok := dl.Deadline(); ok && time.Until(when) > 10*time.Second {
-			watchdog := time.AfterFunc(time.Until(when)-5*time.Second, func() { d.Stop(t) })
+			watchdog := time.AfterFunc(time.Until(when)-5*time.Second, func() {
+				t.Errorf("libvirtd and its guests stopped 5 s before the test binary's deadline (%s), which would end it without cleanups", when.Format(time.TimeOnly))
+				d.Stop(t)
+			})
 			t.Cleanup(func() { watchdog.Stop() })
 		}
 	}
