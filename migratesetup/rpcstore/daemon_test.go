@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,5 +189,66 @@ func TestClosed(t *testing.T) {
 	}
 	if !strings.Contains(d.Log(), "libvirt version") {
 		t.Logf("daemon log:\n%s", d.Log())
+	}
+}
+
+// stallConn is a connection whose reads stop (until it is closed) once
+// stall is set: a daemon that no longer answers.
+type stallConn struct {
+	net.Conn
+	stall  atomic.Bool
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (c *stallConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.stall.Load() {
+		<-c.closed
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+func (c *stallConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Conn.Close()
+}
+
+// A call whose context ends before the daemon answers returns the
+// context's error at once, and the store, whose connection it closed,
+// refuses every later call with ErrClosed.
+func TestCallBoundedByContext(t *testing.T) {
+	d := libvirtdtest.Start(t)
+	var sc *stallConn
+	dial := func(ctx context.Context, path string) (net.Conn, error) {
+		var nd net.Dialer
+		c, err := nd.DialContext(ctx, "unix", path)
+		if err != nil {
+			return nil, err
+		}
+		sc = &stallConn{Conn: c, closed: make(chan struct{})}
+		return sc, nil
+	}
+	s, err := rpcstore.OpenDialer(context.Background(), d.URI, dial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sc.stall.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := s.List(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("List from a daemon that does not answer: %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("List returned %s after its context's deadline of 300ms", took)
+	}
+	if _, err := s.State(context.Background(), "x"); !errors.Is(err, rpcstore.ErrClosed) {
+		t.Errorf("a call after the abandoned one: %v, want ErrClosed", err)
 	}
 }

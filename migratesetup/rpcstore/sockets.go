@@ -29,11 +29,17 @@ type Endpoint struct {
 }
 
 // Resolve finds uri's endpoint on this host, the way libvirt's own client
-// does for a local URI: qemu:///system is served by /run/libvirt/virtqemud-sock
-// (the modular daemon, libvirt 5.6 and later, the default of RHEL 9) or
-// /run/libvirt/libvirt-sock (libvirtd); qemu:///session by the same names
-// under $XDG_RUNTIME_DIR/libvirt (or, without it, $XDG_CACHE_HOME or
-// ~/.cache, as libvirt falls back). qemu+unix:///... is the same;
+// does for a local URI (remoteGetUNIXSocket in libvirt's
+// src/remote/remote_sockets.c): qemu:///system is served by
+// /run/libvirt/virtqemud-sock (the modular daemon, libvirt 5.6 and later,
+// the default of RHEL 9) where it exists, else /run/libvirt/libvirt-sock
+// (libvirtd); qemu:///session by the same names under
+// $XDG_RUNTIME_DIR/libvirt (or, without it, $XDG_CACHE_HOME/libvirt or
+// ~/.cache/libvirt, as libvirt falls back). Unlike libvirt's client, which
+// sends root's qemu:///session to the system daemon, this looks for the
+// session daemon for root too. Open moves on to the next socket also when
+// one is there but refuses connections (a daemon that died), where
+// libvirt's client would fail. qemu+unix:///... is the same;
 // ?socket=PATH names the socket. Other URIs (test:///, qemu+ssh://, tcp,
 // tls) are refused: the store speaks only to a local socket, or to one
 // reached through a connection of the caller's (OpenConn).
