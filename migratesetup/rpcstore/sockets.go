@@ -101,7 +101,7 @@ func noDaemon(ep Endpoint, errs []error) error {
 	case ep.Session:
 		hint = "start a session daemon as this user (virtqemud, or libvirtd), or use qemu:///system"
 	default:
-		hint = "start libvirt's QEMU daemon: systemctl start virtqemud.socket (modular daemons, RHEL 9 and SLES 15 SP5 on), or systemctl start libvirtd (libvirtd.socket where it has one); installed by libvirt-daemon-driver-qemu (RHEL, SLES) or libvirt-daemon-system (Debian)"
+		hint = "start libvirt's QEMU daemon: systemctl start virtqemud.socket (modular daemons, the default of RHEL 9), or systemctl start libvirtd (libvirtd.socket where it has one); installed by libvirt-daemon-driver-qemu (RHEL, SLES) or libvirt-daemon-system (Debian)"
 	}
 	why := make([]string, len(errs))
 	for i, err := range errs {
