@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -250,5 +251,43 @@ func TestCallBoundedByContext(t *testing.T) {
 	}
 	if _, err := s.State(context.Background(), "x"); !errors.Is(err, rpcstore.ErrClosed) {
 		t.Errorf("a call after the abandoned one: %v, want ErrClosed", err)
+	}
+}
+
+// Where the modular daemon's socket exists it is the one used, as
+// libvirt's client does: here virtqemud-sock is a proxy (counting its
+// connections) to the session libvirtd beside it.
+func TestOpenPrefersModularSocket(t *testing.T) {
+	d := libvirtdtest.Start(t)
+	modular := filepath.Join(filepath.Dir(d.Socket), "virtqemud-sock")
+	l, err := net.Listen("unix", modular)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			up, err := net.Dial("unix", d.Socket)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(d.Dir, "run"))
+	s := open(t, "qemu:///session")
+	if _, err := s.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if accepted.Load() != 1 {
+		t.Errorf("%d connections on %s, want the one Open made", accepted.Load(), modular)
 	}
 }
