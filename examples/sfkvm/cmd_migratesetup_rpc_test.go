@@ -92,3 +92,15 @@ func TestMigratesetupThroughTheDaemon(t *testing.T) {
 		t.Errorf("after -s and -d: %v\n%s", err, x)
 	}
 }
+
+// A daemon socket that refuses the user is 77 (not permitted), no daemon
+// or anything else 69.
+func TestMigratesetupStoreExitCode(t *testing.T) {
+	denied := fmt.Errorf("connecting to libvirt at /run/libvirt/libvirt-sock: %w", os.ErrPermission)
+	if got := storeExitCode(denied); got != exitNoPerm {
+		t.Errorf("permission denied: exit %d, want %d", got, exitNoPerm)
+	}
+	if got := storeExitCode(rpcstore.ErrNoDaemon); got != exitUnavailable {
+		t.Errorf("no daemon: exit %d, want %d", got, exitUnavailable)
+	}
+}

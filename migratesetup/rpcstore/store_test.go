@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,5 +109,21 @@ func TestOpenBoundedByContext(t *testing.T) {
 	case <-closed:
 	case <-time.After(10 * time.Second):
 		t.Error("the store did not hang up within 10 s of its context's end")
+	}
+}
+
+// A socket that refuses this user is not "no daemon": libvirt's client
+// would have used it, so the error is os.ErrPermission and says who may
+// connect.
+func TestOpenPermissionDenied(t *testing.T) {
+	tried := 0
+	dial := func(ctx context.Context, path string) (net.Conn, error) {
+		tried++
+		return nil, &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.EACCES)}
+	}
+	_, err := rpcstore.OpenDialer(context.Background(), "qemu:///system", dial)
+	if !errors.Is(err, os.ErrPermission) || errors.Is(err, rpcstore.ErrNoDaemon) || !strings.Contains(err.Error(), "/run/libvirt/virtqemud-sock") ||
+		!strings.Contains(err.Error(), "run as root, or as a member of the group that owns the socket") || tried != 1 {
+		t.Errorf("err = %v after %d dials", err, tried)
 	}
 }
