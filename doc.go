@@ -16,7 +16,7 @@
 //	1.6   the file checked (sfkvmtool -c)                          kvmguests
 //	1.7   shutdown facility restarted (sdtool -e, sdtool -b)       sdfacility
 //	2     host registered (sfkvmmigratesetup -c -i hostip)         migratesetup
-//	3     each guest stopped, set up (-s), started                 migratesetup (+ libvirtstore, cgo)
+//	3     each guest stopped, set up (-s), started                 migratesetup (+ rpcstore, or libvirtstore with cgo)
 //	4     the host-side account exists on every host               (not checked: the account is not public)
 //	5     every guest knows every host's key                       sshcheck (GuestKnowsHost)
 //
@@ -30,9 +30,14 @@
 // sdfacility/sdtest, migratesetup/migratesetuptest, and for the whole
 // procedure preflight/lab.
 //
-// Only migratesetup/libvirtstore uses cgo; built without it, its Open
-// returns an error matching libvirtstore.ErrNoLibvirt, so no program needs
-// build tags. The library packages build with CGO_ENABLED=0 for macOS and
+// libvirt is reached two ways, both migratesetup.Store and both checked by
+// one conformance suite (migratesetup/storetest): migratesetup/rpcstore
+// speaks libvirt's RPC protocol to the host's daemon socket in pure Go
+// (what the CLI uses, so its binary is static), and
+// migratesetup/libvirtstore wraps libvirt's C library (in-process, and
+// libvirt's test driver). Only libvirtstore uses cgo; built without it,
+// its Open returns an error matching libvirtstore.ErrNoLibvirt, so no
+// program needs build tags. The library packages build with CGO_ENABLED=0 for macOS and
 // Windows too (parsing, policy checks, sealed tokens); what needs Unix
 // there (guarded file opens, known_hosts, driving sfcipher) returns an
 // error matching errors.ErrUnsupported.

@@ -81,7 +81,9 @@
 //
 // libvirt is behind the Store interface, so the core and its plan build
 // with CGO_ENABLED=0 and are tested with the fake in migratesetuptest; the
-// real store is package libvirtstore (cgo). It reads the inactive
+// real stores are package rpcstore (the host's libvirt daemon over its
+// socket, pure Go) and package libvirtstore (libvirt's C library, cgo),
+// both checked by migratesetup/storetest. Each reads the inactive
 // definition with its secrets (without them, defining it again deletes a
 // VNC password) and defines it again with schema validation.
 //

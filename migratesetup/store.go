@@ -6,12 +6,15 @@ import (
 )
 
 // Store is what SetupGuest needs from libvirt, declared here so that the
-// core and its plan are tested without libvirt. The real one is in
-// package migratesetup/libvirtstore (cgo); a fake is in
-// migratesetup/migratesetuptest.
+// core and its plan are tested without libvirt. The real ones are
+// package migratesetup/rpcstore (libvirt's daemon over its socket, pure
+// Go) and migratesetup/libvirtstore (libvirt's C library, cgo); a fake is
+// in migratesetup/migratesetuptest. All three pass the conformance suite
+// of migratesetup/storetest, which another implementation can run too.
 //
-// Errors keep their cause: the libvirt store wraps libvirt.Error, so
-// errors.Is(err, libvirt.ERR_NO_DOMAIN) works on what SetupGuest returns.
+// Errors keep their cause: the cgo store wraps libvirt.Error, so
+// errors.Is(err, libvirt.ERR_NO_DOMAIN) works on what SetupGuest returns,
+// and the RPC store's rpcstore.Error keeps libvirt's code.
 // A store also makes errors.Is(err, ErrNoDomain) true for an unknown
 // domain, so that code without libvirt can tell that case apart.
 type Store interface {

@@ -213,7 +213,7 @@ passed=1
 # its own where $work/host is its host's folder (host information file and
 # console log): the same path in both definitions, as on real hosts. The
 # guest's definition is made by `sfkvm migratesetup -s` (SetupGuest through
-# libvirtstore) on a definition with no disk, and migrated with
+# rpcstore, over the daemon's socket) on a definition with no disk, and migrated with
 # `virsh migrate --live --persistent --undefinesource`.
 if [ "$(id -u)" -ne 0 ]; then
 	if [ "${SFKVM_INTEGRATION:-}" = 1 ]; then

@@ -26,6 +26,7 @@ go vet ./...
 pure_packages=(
 	./diag ./cipher ./cipher/token ./kvmguests
 	./migratesetup ./migratesetup/migratesetuptest ./migratesetup/libvirtstore
+	./migratesetup/rpcstore ./migratesetup/storetest
 	./sdfacility ./sdfacility/sdtest ./sshcheck ./sshcheck/sshtest ./internal/safefile
 	./internal/namerule ./internal/iprule
 )

@@ -1,6 +1,6 @@
 // Command setupall sets up every shut-off guest of this host for live
 // migration with the host OS failover function (step 3 of F.2.2), as an
-// in-house tool would with packages migratesetup and libvirtstore: it asks
+// in-house tool would with packages migratesetup and rpcstore: it asks
 // libvirt for every domain, leaves the running ones alone (they are listed,
 // to be done at their next stop), and adds the host information disk to the
 // others, several at once.
@@ -20,6 +20,7 @@
 //
 // The host must be registered first (sfkvm migratesetup -c -i HOSTIP).
 // Exit 0 when every shut-off guest is set up, 1 when any could not be, 2
-// for a usage error, 69 when libvirt is unavailable (unreachable, or not in
-// this build).
+// for a usage error, 69 when libvirt's daemon is unavailable. It speaks to
+// the daemon over its socket in pure Go (migratesetup/rpcstore), so it
+// builds with CGO_ENABLED=0 into a static binary.
 package main

@@ -6,16 +6,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
-	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
+	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run is the program, with its exit status: 0 when every shut-off guest
 // is set up, 1 when any could not be, 2 for a usage error, 69 when
-// libvirt is unavailable (unreachable, or not in this build).
+// libvirt's daemon is unavailable.
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("setupall", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,9 +26,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	// In a build without cgo, Open says so (libvirtstore.ErrNoLibvirt)
-	// and how to build with libvirt.
-	store, err := libvirtstore.Open(*uri)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The host's libvirt daemon over its socket, in pure Go: this program
+	// builds with CGO_ENABLED=0. With no daemon, Open says what to start
+	// (rpcstore.ErrNoDaemon).
+	store, err := rpcstore.Open(ctx, *uri)
 	if err != nil {
 		fmt.Fprintln(stderr, "setupall:", err)
 		return 69

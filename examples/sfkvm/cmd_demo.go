@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/preflight/lab"
 )
@@ -20,6 +23,21 @@ func init() {
 // The demo's one deliberate fault: guest22's user may use sudo only with a
 // password, so its sudo check FAILs with the fix printed.
 const demoBrokenGuest = "guest22"
+
+// demoStoreOpener gives the lab libvirt's test driver in-process where
+// this binary has libvirt's C library (a cgo build). The release binary is
+// static: it speaks to a host's libvirt daemon over its socket, and the
+// demo starts no daemon and touches none, so its lab then keeps its
+// domains in migratesetup's in-memory store, and says so.
+func demoStoreOpener(ctx context.Context) lab.StoreOpener {
+	return func(uri string) (migratesetup.Store, func(), error) {
+		s, closeStore, err := openStore(ctx, uri)
+		if errors.Is(err, libvirtstore.ErrNoLibvirt) {
+			return nil, nil, errors.New("a static build: it has no in-process libvirt test driver, and on a host it speaks to libvirt's daemon over its socket")
+		}
+		return s, closeStore, err
+	}
+}
 
 func runDemo(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "demo", "[--timeout D]")
@@ -40,7 +58,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "   four guests (the manual's example) as in-process SSH servers at 192.0.2.x, routed to 127.0.0.1;")
 	fmt.Fprintln(e.stdout, "   this host cfhost1 (192.0.2.1) and another host cfhost2 (192.0.2.2); a simulated shutdown facility;")
 	fmt.Fprintf(e.stdout, "   one fault on purpose: %s's user needs a password for sudo (no NOPASSWD)\n", demoBrokenGuest)
-	l, err := lab.New(dir, lab.SudoNeedsPassword(demoBrokenGuest), lab.WithLibvirt(lab.StoreOpener(openStore)))
+	l, err := lab.New(dir, lab.SudoNeedsPassword(demoBrokenGuest), lab.WithLibvirt(demoStoreOpener(ctx)))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm demo: building the lab: %v\n", err)
 		return exitUnavailable

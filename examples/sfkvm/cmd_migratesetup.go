@@ -13,6 +13,7 @@ import (
 	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
+	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
 	"github.com/sfkvm/sfkvm/sdfacility"
 )
 
@@ -211,23 +212,48 @@ func printDiagnostics(w io.Writer, err error) {
 	}
 }
 
-// openStore connects to libvirt; an error means libvirt cannot be reached
-// or, in a build without cgo, that this binary has no libvirt
-// (libvirtstore.ErrNoLibvirt, which says how to rebuild): exit 69 either
-// way.
-func openStore(uri string) (migratesetup.Store, func(), error) {
-	s, err := libvirtstore.Open(uri)
+// libvirtConnectTimeout bounds the connection to libvirt's daemon and its
+// handshake; each call after that is bounded by the command's context.
+var libvirtConnectTimeout = 30 * time.Second
+
+// openStore connects to libvirt at uri. The host's daemon (qemu:///system,
+// qemu:///session, qemu+unix:///...?socket=PATH) is reached over libvirt's
+// RPC protocol on its socket (rpcstore, pure Go: the static binary has
+// it). libvirt's test driver (test:///...) runs in-process through
+// libvirt's C library, which only a cgo build has (libvirtstore; without
+// cgo its error wraps libvirtstore.ErrNoLibvirt). An error means libvirt
+// cannot be reached: the command exits 69 (77 when the daemon's socket
+// refuses this user).
+func openStore(ctx context.Context, uri string) (migratesetup.Store, func(), error) {
+	if strings.HasPrefix(uri, "test:") {
+		s, err := libvirtstore.Open(uri)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, libvirtConnectTimeout)
+	defer cancel()
+	s, err := rpcstore.Open(ctx, uri)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s, func() { s.Close() }, nil
 }
 
+// storeExitCode is the exit code for an error of openStore.
+func storeExitCode(err error) int {
+	if errors.Is(err, os.ErrPermission) {
+		return exitNoPerm
+	}
+	return exitUnavailable
+}
+
 func setupGuests(ctx context.Context, e *env, f migratesetupFlags, names []string) int {
-	store, closeStore, err := openStore(f.uri)
+	store, closeStore, err := openStore(ctx, f.uri)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm migratesetup: %v\n", err)
-		return exitUnavailable
+		return storeExitCode(err)
 	}
 	defer closeStore()
 	opts := migratesetup.Options{

@@ -171,7 +171,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(knownHostsExit(err), "%v", err)
 	}
 	cfg.Prober = p
-	store, closeStore, err := openStore(*connect)
+	store, closeStore, err := openStore(ctx, *connect)
 	if err != nil {
 		cfg.StoreErr = err
 	} else {

@@ -48,6 +48,15 @@ func New(domains map[string]*Domain) *Store {
 	return s
 }
 
+// Add puts a domain into the store under name, replacing one of that
+// name: a running transient domain (virsh create), say, which Define
+// cannot make.
+func (s *Store) Add(name string, d *Domain) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.domains[name] = d
+}
+
 // Calls returns how often method was called.
 func (s *Store) Calls(method string) int {
 	s.mu.Lock()

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/internal/libvirtdtest"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
+)
+
+// The program against a real libvirtd (a throwaway session daemon), in
+// every build: its shut-off guest set up, and a second run finds it done.
+func TestWithLibvirtDaemon(t *testing.T) {
+	d := libvirtdtest.Start(t)
+	dir := t.TempDir()
+	hostinfo := filepath.Join(dir, "hostinfo")
+	if err := migratesetup.Register(context.Background(), hostinfo, migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("192.0.2.1")}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := rpcstore.Open(ctx, d.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	img := filepath.Join(dir, "guest11.img")
+	if err := os.WriteFile(img, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Define(ctx, fmt.Sprintf(`<domain type='qemu'><name>guest11</name><memory unit='MiB'>32</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk></devices>
+</domain>`, img)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"set up (disk vdb)", "already set up (disk vdb)"} {
+		var out, errb bytes.Buffer
+		code := run([]string{"-connect", d.URI, "-hostinfo", hostinfo}, &out, &errb)
+		if code != 0 || !strings.Contains(out.String(), "guest11") || !strings.Contains(out.String(), want) {
+			t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, out.String(), errb.String(), want)
+		}
+	}
+}
+
+// No daemon: the program says so and what to start, with exit 69.
+func TestNoDaemon(t *testing.T) {
+	var out, errb bytes.Buffer
+	sock := filepath.Join(t.TempDir(), "libvirt-sock")
+	code := run([]string{"-connect", "qemu+unix:///system?socket=" + sock}, &out, &errb)
+	if code != 69 || out.Len() != 0 || !strings.Contains(errb.String(), "no libvirt daemon is listening") || !strings.Contains(errb.String(), sock) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}
