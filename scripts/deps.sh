@@ -10,7 +10,9 @@
 # nothing here needs a running systemd); and promtool, extracted from
 # Debian's prometheus package into a cache without installing the server
 # (no user, no service).
-# Never libvirt-daemon-system: nothing here needs a running libvirtd.
+# Never libvirt-daemon-system: no system daemon is wanted; the tests start
+# throwaway session daemons of their own (internal/libvirtdtest, the
+# migration test) and stop them.
 set -euo pipefail
 
 # promtool: checks and unit-tests dist/prometheus (preflight/metrics).
