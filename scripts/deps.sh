@@ -35,7 +35,7 @@ promtool() {
 }
 promtool
 
-pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc
+pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc mandoc
 	qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients systemd)
 missing=()
 for p in "${pkgs[@]}"; do
