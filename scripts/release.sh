@@ -137,6 +137,18 @@ git ls-files -z | tar --null -T - -cf - | tar -C "$sbom_src" -xf -
 	git init -q && git add -A && git commit -q -m "sfkvm $version ($short)" && git tag "v$version"
 )
 
+# The packages' changelog (rpm's %changelog, the DEB's changelog.gz): one
+# entry for this release, dated with the commit.
+maintainer="sfkvm maintainers <https://github.com/sfkvm/sfkvm/issues>"
+cat >"$work/changelog.yml" <<EOF
+- semver: $version-1
+  date: $mtime_rfc3339
+  packager: $maintainer
+  changes:
+    - commit: $commit
+      note: sfkvm $version, built from commit $short
+EOF
+
 for arch in $arches; do
 	case $arch in
 	amd64) rpmarch=x86_64 ;;
@@ -180,11 +192,12 @@ for arch in $arches; do
 		epoch: ""
 		section: admin
 		priority: optional
-		maintainer: sfkvm maintainers <https://github.com/sfkvm/sfkvm/issues>
+		maintainer: $maintainer
 		vendor: sfkvm
 		homepage: https://github.com/sfkvm/sfkvm
 		license: $license
 		mtime: $mtime_rfc3339
+		changelog: $work/changelog.yml
 		description: |-
 		  Prepares PRIMECLUSTER KVM guest cluster nodes for live migration.
 		  sfkvm checks kvmguests.conf, logs in to the guests as PRIMECLUSTER
@@ -206,8 +219,12 @@ for arch in $arches; do
 		    dst: /usr/sbin/sfkvm
 		    file_info: {mode: 0o755, mtime: $mtime_rfc3339}
 		EOF
+		# Man pages are documentation to rpm (%doc; rpm --excludedocs leaves
+		# them out); a DEB has no such mark.
 		for f in "$work"/man8/*.8.gz; do
-			printf '  - src: %s\n    dst: /usr/share/man/man8/%s\n    file_info: {mode: 0o644, mtime: %s}\n' \
+			printf '  - src: %s\n    dst: /usr/share/man/man8/%s\n    type: doc\n    packager: rpm\n    file_info: {mode: 0o644, mtime: %s}\n' \
+				"$f" "$(basename "$f")" "$mtime_rfc3339"
+			printf '  - src: %s\n    dst: /usr/share/man/man8/%s\n    packager: deb\n    file_info: {mode: 0o644, mtime: %s}\n' \
 				"$f" "$(basename "$f")" "$mtime_rfc3339"
 		done
 		for f in "$work"/units/*; do
