@@ -134,7 +134,8 @@ git ls-files -z | tar --null -T - -cf - | tar -C "$sbom_src" -xf -
 	cd "$sbom_src"
 	export GIT_AUTHOR_NAME=sfkvm GIT_AUTHOR_EMAIL=release@sfkvm.invalid GIT_COMMITTER_NAME=sfkvm \
 		GIT_COMMITTER_EMAIL=release@sfkvm.invalid GIT_AUTHOR_DATE="@$SOURCE_DATE_EPOCH" GIT_COMMITTER_DATE="@$SOURCE_DATE_EPOCH"
-	git init -q && git add -A && git commit -q -m "sfkvm $version ($short)" && git tag "v$version"
+	g=(git -c init.defaultBranch=main -c commit.gpgSign=false -c tag.gpgSign=false -c core.hooksPath=/dev/null)
+	"${g[@]}" init -q && "${g[@]}" add -A && "${g[@]}" commit -q -m "sfkvm $version ($short)" && "${g[@]}" tag "v$version"
 )
 
 # The packages' changelog (rpm's %changelog, the DEB's changelog.gz): one
