@@ -68,6 +68,11 @@ mtime_rfc3339=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 out=${SFKVM_RELEASE_OUT:-out/release/$version}
 arches=${SFKVM_RELEASE_ARCHES:-amd64 arm64}
 license=${SFKVM_LICENSE:-LicenseRef-not-declared}
+# A folder to replace: absent, or holding nothing but an earlier release's
+# files (never whatever SFKVM_RELEASE_OUT happens to name).
+if [ -d "$out" ] && ls -A "$out" | grep -v '^sfkvm\|^SHA256SUMS$' >/dev/null; then
+	die "$out holds files that no release made: not replacing it"
+fi
 rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
