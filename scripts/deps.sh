@@ -7,12 +7,15 @@
 # with its QEMU driver (run there as per-user session daemons) and virsh;
 # the guest's kernel is fetched there with apt-get download, not
 # installed; systemd (systemd-analyze verify checks dist/systemd offline;
-# nothing here needs a running systemd); and promtool, extracted from
+# nothing here needs a running systemd); mandoc (mandoc -T lint checks the
+# man pages that sfkvm help --man writes); and promtool, extracted from
 # Debian's prometheus package into a cache without installing the server
 # (no user, no service).
 # Never libvirt-daemon-system: no system daemon is wanted; the tests start
 # throwaway session daemons of their own (internal/libvirtdtest, the
 # migration test) and stop them.
+# scripts/release-test.sh installs the release's own tools (rpm, rpmlint,
+# file, binutils, man-db, gnupg) itself.
 set -euo pipefail
 
 # promtool: checks and unit-tests dist/prometheus (preflight/metrics).
@@ -37,7 +40,7 @@ promtool() {
 }
 promtool
 
-pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc
+pkgs=(openssh-server openssh-client sudo iproute2 pkg-config libvirt-dev gcc mandoc
 	qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients systemd)
 missing=()
 for p in "${pkgs[@]}"; do

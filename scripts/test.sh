@@ -5,7 +5,8 @@
 # guests, about a minute) when SFKVM_INTEGRATION=1 is set (CI sets it) or
 # QEMU is installed. Set SFKVM_INTEGRATION=1 to turn a missing component
 # into a failure; SFKVM_MIGRATION_TEST=0 leaves the live-migration test out
-# (not under SFKVM_INTEGRATION=1).
+# (not under SFKVM_INTEGRATION=1), as SFKVM_RELEASE_TEST=0 leaves out the
+# release's test (scripts/release-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -50,6 +51,15 @@ go test -race -count=1 ./sshcheck/... ./preflight/... ./site/... ./rotate/... "$
 # says so (exit 69).
 echo "== go test (CGO_ENABLED=0: the static build)"
 CGO_ENABLED=0 go test -count=1 ./migratesetup/libvirtstore ./examples/... "$@"
+# The release (scripts/release-test.sh: two builds compared, the static
+# binary in a chroot of the RPM, rpm/rpmlint, the DEB through dpkg; about a
+# minute). As root; it skips otherwise (fails under SFKVM_INTEGRATION=1).
+if [ "${SFKVM_RELEASE_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
+	echo "== release: left out (SFKVM_RELEASE_TEST=0)"
+else
+	echo "== release (scripts/release-test.sh)"
+	bash scripts/release-test.sh
+fi
 if [ "${SFKVM_MIGRATION_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
 	echo "== live migration: left out (SFKVM_MIGRATION_TEST=0)"
 elif [ "${SFKVM_INTEGRATION:-}" = 1 ] || command -v qemu-system-x86_64 >/dev/null; then

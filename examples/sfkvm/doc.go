@@ -7,6 +7,7 @@
 //
 //	sfkvm COMMAND [flags]
 //	sfkvm help [COMMAND]
+//	sfkvm help --man DIR
 //	sfkvm --version
 //
 // The commands are:
@@ -24,7 +25,9 @@
 //	site          run preflight on every host over SSH and check the whole site: one report
 //
 // "sfkvm help COMMAND" prints a command's usage, what it does, and every
-// flag with its default. Long flags take two dashes (--format), the
+// flag with its default. "sfkvm help --man DIR" writes the same text as
+// manual pages into DIR: sfkvm.8 and sfkvm-COMMAND.8 (the release's
+// packages install them). Long flags take two dashes (--format), the
 // vendor's one-letter flags one (-f, -c). The usage lines of the commands
 // (TestDocListsEveryUsageLine keeps them the same as the help):
 //

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"sort"
@@ -57,6 +59,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) == 3 && args[0] == "help" && args[1] == "--man" {
+			// The manual pages, made from this same help text.
+			if err := writeManPages(ctx, args[2]); err != nil {
+				fmt.Fprintf(stderr, "sfkvm help: %v\n", err)
+				if errors.Is(err, fs.ErrPermission) {
+					return exitNoPerm
+				}
+				return exitNoInput
+			}
+			return exitOK
+		}
 		if len(args) > 1 && args[0] == "help" {
 			return helpFor(ctx, args[1], stdin, stdout)
 		}
