@@ -2,10 +2,7 @@ package preflight_test
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,17 +30,7 @@ func TestLabThroughLibvirtDaemon(t *testing.T) {
 			return nil, nil, err
 		}
 		for _, name := range []string{"guest11", "guest21"} {
-			img := filepath.Join(imgs, name+".img")
-			if err := os.WriteFile(img, make([]byte, 1<<20), 0o600); err != nil {
-				return nil, nil, err
-			}
-			x := fmt.Sprintf(`<domain type='qemu'><name>%s</name><memory unit='MiB'>32</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk>
-    <memballoon model='none'/>
-  </devices>
-</domain>`, name, img)
+			x := libvirtdtest.GuestXML(t, imgs, name, "")
 			if err := s.Define(ctx, x); err != nil {
 				return nil, nil, err
 			}

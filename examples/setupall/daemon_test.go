@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,14 +30,7 @@ func TestWithLibvirtDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	img := filepath.Join(dir, "guest11.img")
-	if err := os.WriteFile(img, make([]byte, 1<<20), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Define(ctx, fmt.Sprintf(`<domain type='qemu'><name>guest11</name><memory unit='MiB'>32</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk></devices>
-</domain>`, img)); err != nil {
+	if err := s.Define(ctx, libvirtdtest.GuestXML(t, dir, "guest11", "")); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"set up (disk vdb)", "already set up (disk vdb)"} {

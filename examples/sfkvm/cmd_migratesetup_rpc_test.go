@@ -49,10 +49,6 @@ func TestMigratesetupThroughTheDaemon(t *testing.T) {
 	if r := runCLI(t, "", "migratesetup", "-c", "-i", "10.20.30.40", "--cfname", "cfhost1", "--hostinfo", hostinfo); r.code != exitOK {
 		t.Fatalf("%+v", r)
 	}
-	img := filepath.Join(dir, "g1.img")
-	if err := os.WriteFile(img, make([]byte, 1<<20), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := rpcstore.Open(ctx, d.URI)
@@ -60,14 +56,7 @@ func TestMigratesetupThroughTheDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Define(ctx, fmt.Sprintf(`<domain type='qemu'><name>g1</name><memory unit='MiB'>32</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk>
-    <graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='vncpw'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>`, img)); err != nil {
+	if err := s.Define(ctx, libvirtdtest.GuestXML(t, dir, "g1", "<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='vncpw'/>\n    ")); err != nil {
 		t.Fatal(err)
 	}
 	common := []string{"--connect", d.URI, "--hostinfo", hostinfo}
