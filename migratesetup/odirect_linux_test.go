@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 	"testing"
@@ -40,8 +41,9 @@ func TestReadGuestFallsBackOnlyWhenODirectIsRefused(t *testing.T) {
 		{"open denied", func(_ *testing.T, path string) (*os.File, error) {
 			return nil, &os.PathError{Op: "open", Path: path, Err: syscall.EACCES}
 		}, []bool{true}, syscall.EACCES},
-		{"read fails otherwise", func(t *testing.T, _ string) (*os.File, error) { return os.Open(t.TempDir()) }, // EISDIR
-			[]bool{true}, syscall.EISDIR},
+		{"read fails otherwise", func(t *testing.T, _ string) (*os.File, error) { // a regular file open for writing only: EBADF
+			return os.OpenFile(filepath.Join(t.TempDir(), "w"), os.O_WRONLY|os.O_CREATE, 0o600)
+		}, []bool{true}, syscall.EBADF},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := registered(t)
