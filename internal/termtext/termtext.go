@@ -15,8 +15,8 @@ const NoLimit = -1
 // With max >= 0 the result holds at most max bytes before " (cut)", which
 // marks a text that was longer.
 func Escape(s string, max int) string {
-	if max < 0 && isSafe(s) {
-		return s // the common case: a table cell such as "OK"
+	if (max < 0 || len(s) <= max) && isSafe(s) {
+		return s // the common case, with no copy: a table cell such as "OK", a guest's name
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -41,6 +41,15 @@ func Escape(s string, max int) string {
 
 // isSafe reports whether Escape would keep s as it is.
 func isSafe(s string) bool {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			ascii = false
+		}
+	}
+	if ascii {
+		return true // printable ASCII: most texts, checked a byte at a time
+	}
 	for i, r := range s {
 		if r == utf8.RuneError {
 			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
