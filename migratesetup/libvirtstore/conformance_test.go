@@ -3,7 +3,6 @@
 package libvirtstore_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -12,24 +11,6 @@ import (
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/storetest"
 )
-
-// testDomain is a definition for libvirt's test driver with storetest's
-// VNC password.
-func testDomain(name string) string {
-	return fmt.Sprintf(`<domain type='test'>
-  <name>%s</name>
-  <memory unit='KiB'>1048576</memory>
-  <os><type>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <source file='/var/lib/libvirt/images/%s.qcow2'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <graphics type='vnc' port='-1' autoport='yes' passwd='%s'/>
-  </devices>
-</domain>
-`, name, name, storetest.Secret)
-}
 
 // withDefault runs f on a connection of its own to test:///default, which
 // every connection of the process shares while one is open (the store's
@@ -50,10 +31,10 @@ func withDefault(t *testing.T, f func(c *libvirt.Connect) error) {
 func TestConformance(t *testing.T) {
 	storetest.TestStore(t, storetest.Harness{
 		Open:   func(t *testing.T) migratesetup.Store { return open(t, "test:///default") },
-		Domain: func(t *testing.T, name string) string { return testDomain(name) },
+		Domain: func(t *testing.T, name string) string { return storetest.TestDomain(name) },
 		Transient: func(t *testing.T, _ migratesetup.Store, name string) {
 			withDefault(t, func(c *libvirt.Connect) error {
-				d, err := c.DomainCreateXML(testDomain(name), 0)
+				d, err := c.DomainCreateXML(storetest.TestDomain(name), 0)
 				if err == nil {
 					d.Free()
 				}
@@ -64,7 +45,7 @@ func TestConformance(t *testing.T) {
 		// defined without validation: the test driver keeps it, and every
 		// validated define of the domain (sfkvm's included) is refused.
 		Refusing: func(t *testing.T, _ migratesetup.Store, name string) {
-			x := strings.Replace(testDomain(name), "<target dev='vda' bus='virtio'/>", "<target dev='vda' bus='virtio'/><serial>bad/ser*al</serial>", 1)
+			x := strings.Replace(storetest.TestDomain(name), "<target dev='vda' bus='virtio'/>", "<target dev='vda' bus='virtio'/><serial>bad/ser*al</serial>", 1)
 			withDefault(t, func(c *libvirt.Connect) error {
 				d, err := c.DomainDefineXMLFlags(x, 0)
 				if err != nil {

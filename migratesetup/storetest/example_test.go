@@ -1,7 +1,6 @@
 package storetest_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
@@ -16,12 +15,8 @@ import (
 func ExampleTestStore() {
 	_ = func(t *testing.T) {
 		storetest.TestStore(t, storetest.Harness{
-			Open: func(t *testing.T) migratesetup.Store { return migratesetuptest.New(nil) },
-			Domain: func(t *testing.T, name string) string {
-				return fmt.Sprintf(`<domain type='test'><name>%s</name><memory>1024</memory><os><type>hvm</type></os>
-<devices><disk type='file' device='disk'><source file='/img/%s.raw'/><target dev='vda' bus='virtio'/></disk>
-<graphics type='vnc' port='-1' autoport='yes' passwd='%s'/></devices></domain>`, name, name, storetest.Secret)
-			},
+			Open:   func(t *testing.T) migratesetup.Store { return migratesetuptest.New(nil) },
+			Domain: func(t *testing.T, name string) string { return storetest.TestDomain(name) },
 		})
 	}
 }
