@@ -7,11 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sfkvm/sfkvm/internal/libvirtdtest"
 	"github.com/sfkvm/sfkvm/migratesetup"
-	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
 )
 
 // The program against a real libvirtd (a throwaway session daemon), in
@@ -23,16 +21,7 @@ func TestWithLibvirtDaemon(t *testing.T) {
 	if err := migratesetup.Register(context.Background(), hostinfo, migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("192.0.2.1")}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := rpcstore.Open(ctx, d.URI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Define(ctx, libvirtdtest.GuestXML(t, dir, "guest11", "")); err != nil {
-		t.Fatal(err)
-	}
+	d.DefineGuest(t, dir, "guest11", "")
 	for _, want := range []string{"set up (disk vdb)", "already set up (disk vdb)"} {
 		var out, errb bytes.Buffer
 		code := run([]string{"-connect", d.URI, "-hostinfo", hostinfo}, &out, &errb)

@@ -1,10 +1,14 @@
 package libvirtdtest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
 )
 
 // GuestXML writes a 1 MiB raw disk image for a small QEMU guest called name
@@ -24,4 +28,20 @@ func GuestXML(t testing.TB, dir, name, extra string) string {
     %s<memballoon model='none'/>
   </devices>
 </domain>`, name, img, extra)
+}
+
+// DefineGuest defines GuestXML(t, dir, name, extra) on d through the RPC
+// store, as an administrator's virsh define would, and leaves it shut off.
+func (d *Daemon) DefineGuest(t testing.TB, dir, name, extra string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := rpcstore.Open(ctx, d.URI)
+	if err != nil {
+		t.Fatalf("libvirtdtest: opening %s: %v", d.URI, err)
+	}
+	defer s.Close()
+	if err := s.Define(ctx, GuestXML(t, dir, name, extra)); err != nil {
+		t.Fatalf("libvirtdtest: defining %s: %v", name, err)
+	}
 }
