@@ -38,7 +38,7 @@
 // safety check skips read-only disks), and after a migration the disk is
 // the destination host's file at the same path: the guest reads the host it
 // runs on now. scripts/migration-test.sh shows it with real QEMU guests
-// (see the README for its figures).
+// (see docs/testing.md for its figures).
 //
 // # The guest's side
 //

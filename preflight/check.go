@@ -65,7 +65,8 @@ var (
 )
 
 // Checks is every check, in report order. It is the one mapping between
-// checks and the manual's steps: the README's table of checks is tested
+// checks and the manual's steps: the table of checks in sfkvm's preflight page
+// (examples/sfkvm/manual/preflight.md) is tested
 // against it.
 var Checks = []*Check{
 	ConfSyntax, ConfVendor, ConfMode, ConfCopies, ConfChanged,

@@ -21,11 +21,12 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// TestReadmeTableAgrees parses the README's table of checks: it lists
+// TestManualTableAgrees parses the table of checks of preflight's page
+// (examples/sfkvm/manual/preflight.md, printed by sfkvm help preflight): it lists
 // every check, in order, with the step that Checks gives it, so that the
-// README and the package cannot drift apart.
-func TestReadmeTableAgrees(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+// page and the package cannot drift apart.
+func TestManualTableAgrees(t *testing.T) {
+	b, err := os.ReadFile("../examples/sfkvm/manual/preflight.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestReadmeTableAgrees(t *testing.T) {
 		want = append(want, string(c.ID)+" "+string(c.Step))
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("README's table of checks:\n%s\nwant (preflight.Checks):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Errorf("manual/preflight.md's table of checks:\n%s\nwant (preflight.Checks):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

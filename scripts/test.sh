@@ -23,7 +23,7 @@ go vet ./...
 # The pure packages: no cgo, no Linux-only calls in their API, so an
 # in-house tool on any system can import them (on a system without Unix
 # calls the guarded file opens, known_hosts and the sfcipher driver return
-# an error that says so). Listed in the README; keep both lists equal.
+# an error that says so). Listed in docs/testing.md; keep both lists equal.
 pure_packages=(
 	./diag ./cipher ./cipher/token ./kvmguests
 	./migratesetup ./migratesetup/migratesetuptest ./migratesetup/libvirtstore

@@ -12,10 +12,11 @@ import (
 	"github.com/sfkvm/sfkvm/site"
 )
 
-// TestReadmeTableAgrees: the README's table of site checks lists every
-// check of Checks, in order, with its step.
-func TestReadmeTableAgrees(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+// TestManualTableAgrees: the table of site checks in site's page
+// (examples/sfkvm/manual/site.md) lists every check of Checks, in order,
+// with its step.
+func TestManualTableAgrees(t *testing.T) {
+	b, err := os.ReadFile("../examples/sfkvm/manual/site.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestReadmeTableAgrees(t *testing.T) {
 		}
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("README's table of site checks:\n%s\nwant (site.Checks):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Errorf("manual/site.md's table of site checks:\n%s\nwant (site.Checks):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -46,6 +46,9 @@ func printDefaults(fs *flag.FlagSet) {
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
+			// Asked for: the usage and flags are printed; the long
+			// documentation follows (a wrong flag gets only the usage).
+			printManual(fs.Output(), fs.Name())
 			return exitOK, false
 		}
 		return exitUsage, false

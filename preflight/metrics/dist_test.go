@@ -20,7 +20,7 @@ const rulesDir = "../../dist/prometheus"
 
 // ruleFiles are the alerting rules of each textfile (preflight's, and
 // sfkvm site's of package site/metrics), their promtool unit tests, and
-// the alerts the README promises in each.
+// the alerts preflight's and site's pages (examples/sfkvm/manual) promise in each.
 var ruleFiles = []struct {
 	rules, tests string
 	alerts       []string
@@ -108,7 +108,7 @@ func checkExpr(expr string) []string {
 // TestAlertRulesMatchMetrics reads the alerting rules without a YAML
 // library (the module has none; every expression is one line, which this
 // test enforces) and checks every expression against the metrics the
-// writers emit, and that the alerts the README promises are there.
+// writers emit, and that the alerts preflight's and site's pages (examples/sfkvm/manual) promise are there.
 func TestAlertRulesMatchMetrics(t *testing.T) {
 	for _, f := range ruleFiles {
 		t.Run(f.rules, func(t *testing.T) { alertRulesMatchMetrics(t, f.rules, f.alerts) })

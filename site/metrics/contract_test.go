@@ -10,11 +10,11 @@ import (
 	"github.com/sfkvm/sfkvm/site/metrics"
 )
 
-// TestReadmeListsMetrics: the README's table of site metrics names every
-// metric of the textfile and no other, so that the README and the
-// contract cannot drift apart.
-func TestReadmeListsMetrics(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+// TestManualListsMetrics: the table of site metrics in site's page
+// (examples/sfkvm/manual/site.md) names every metric of the textfile and
+// no other, so that the page and the contract cannot drift apart.
+func TestManualListsMetrics(t *testing.T) {
+	b, err := os.ReadFile("../../examples/sfkvm/manual/site.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,6 +27,6 @@ func TestReadmeListsMetrics(t *testing.T) {
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, metrics.Names) {
-		t.Errorf("README's table of site metrics: %v\nwant (metrics.Names): %v", got, metrics.Names)
+		t.Errorf("manual/site.md's table of site metrics: %v\nwant (metrics.Names): %v", got, metrics.Names)
 	}
 }
