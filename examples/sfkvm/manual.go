@@ -136,8 +136,9 @@ func tableCells(row string) []string {
 }
 
 // renderTable writes rows (the heading row first, then the separator) as
-// one block per row: the first cell, then each other non-empty cell under
-// its column's heading.
+// one block per row: the first cell (after its heading when it is a short
+// one, such as a number), then each other non-empty cell under its
+// column's heading.
 func renderTable(out *strings.Builder, rows [][]string, blank *bool) {
 	if len(rows) < 2 {
 		return
@@ -150,6 +151,11 @@ func renderTable(out *strings.Builder, rows [][]string, blank *bool) {
 		first := ""
 		if len(r) > 0 {
 			first = r[0]
+		}
+		if len(first) <= 4 && head[0] != "" {
+			// A number alone ("1", a step) says little without its
+			// column's name.
+			first = head[0] + " " + first
 		}
 		out.WriteString(fill(inline(first), "  ", "  "))
 		for j := 1; j < len(r); j++ {

@@ -109,15 +109,15 @@ func TestRenderManual(t *testing.T) {
 		"## A heading\n\n" +
 		"```sh\nsfkvm check -f FILE   # keep  spacing\n```\n\n" +
 		"- an item\n  that goes on\n- another\n\n" +
-		"| name | step | what |\n|---|---|---|\n| `a.b` | 1.4 | a \\| b |\n| c | | d |\n\n" +
+		"| name | step | what |\n|---|---|---|\n| `conf.mode` | 1.4 | a \\| b |\n| c | | d |\n\n" +
 		strings.Repeat("word ", 40) + "\n"
 	want := "Intro with code and bold and a link (docs/x.md). Second line of it.\n" +
 		"\nA HEADING\n" +
 		"\n    sfkvm check -f FILE   # keep  spacing\n" +
 		"\n  - an item that goes on\n" +
 		"\n  - another\n" +
-		"\n  a.b\n      step: 1.4\n      what: a | b\n" +
-		"\n  c\n      what: d\n" +
+		"\n  conf.mode\n      step: 1.4\n      what: a | b\n" +
+		"\n  name c\n      what: d\n" +
 		"\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 10)) + "\n"
 	if diff := cmp.Diff(want, renderManual(md)); diff != "" {
 		t.Errorf("renderManual (-want +got):\n%s", diff)
