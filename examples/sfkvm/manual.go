@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The long documentation of each command, manual/NAME.md, is printed by
@@ -37,19 +38,21 @@ func printManual(w io.Writer, name string) {
 	}
 }
 
+// The Markdown patterns, compiled on first use: every command's start
+// would pay for them otherwise (TestNoRegexpCompiledAtStart).
 var (
-	mdLink     = regexp.MustCompile(`\[([^\]]+)\]\(([^)]+)\)`)
-	mdBold     = regexp.MustCompile(`\*\*([^*]+)\*\*`)
-	mdCode     = regexp.MustCompile("`([^`]*)`")
-	mdListItem = regexp.MustCompile(`^(\s*)[-*] `)
+	mdLink     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[([^\]]+)\]\(([^)]+)\)`) })
+	mdBold     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\*\*([^*]+)\*\*`) })
+	mdCode     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`([^`]*)`") })
+	mdListItem = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\s*)[-*] `) })
 )
 
 // inline removes the Markdown marks a terminal does not show: bold and
 // code spans keep their text, a link becomes "text (address)".
 func inline(s string) string {
-	s = mdLink.ReplaceAllString(s, "$1 ($2)")
-	s = mdBold.ReplaceAllString(s, "$1")
-	return mdCode.ReplaceAllString(s, "$1")
+	s = mdLink().ReplaceAllString(s, "$1 ($2)")
+	s = mdBold().ReplaceAllString(s, "$1")
+	return mdCode().ReplaceAllString(s, "$1")
 }
 
 // renderManual turns the Markdown of a manual file into plain text: a
@@ -101,9 +104,9 @@ func renderManual(md string) string {
 				rows = append(rows, tableCells(lines[i]))
 			}
 			renderTable(&out, rows, &blank)
-		case mdListItem.MatchString(l):
-			item := mdListItem.ReplaceAllString(l, "")
-			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "" && !mdListItem.MatchString(lines[i]); i++ {
+		case mdListItem().MatchString(l):
+			item := mdListItem().ReplaceAllString(l, "")
+			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "" && !mdListItem().MatchString(lines[i]); i++ {
 				item += " " + strings.TrimSpace(lines[i])
 			}
 			para(item, "  - ", "    ")
@@ -111,7 +114,7 @@ func renderManual(md string) string {
 			text := t
 			for i++; i < len(lines); i++ {
 				n := strings.TrimSpace(lines[i])
-				if n == "" || strings.HasPrefix(n, "```") || strings.HasPrefix(n, "#") || strings.HasPrefix(n, "|") || mdListItem.MatchString(lines[i]) {
+				if n == "" || strings.HasPrefix(n, "```") || strings.HasPrefix(n, "#") || strings.HasPrefix(n, "|") || mdListItem().MatchString(lines[i]) {
 					break
 				}
 				text += " " + n
