@@ -35,7 +35,7 @@ func TestCheckJSONShowsInvalidBytes(t *testing.T) {
 	r := runCLI(t, "", "check", "--no-perm", "--format=json", "-f", path)
 	var rep struct {
 		Guests []struct {
-			Name string `json:"guest-name"`
+			Name string `json:"guest_name"`
 		}
 		Diagnostics []struct{ Message string }
 	}
@@ -53,8 +53,10 @@ func TestCheckJSONShowsInvalidBytes(t *testing.T) {
 	}
 
 	r = runCLI(t, "", "compare", "--format=json", "testdata/ok.conf", path)
-	var cmp []struct{ Diff string }
-	if err := json.Unmarshal([]byte(r.stdout), &cmp); err != nil || r.code != exitFailed || len(cmp) != 1 {
+	var rep2 struct{ Comparisons []struct{ Diff string } }
+	err := json.Unmarshal([]byte(r.stdout), &rep2)
+	cmp := rep2.Comparisons
+	if err != nil || r.code != exitFailed || len(cmp) != 1 {
 		t.Fatalf("compare: exit %d, %v\n%s", r.code, err, r.stdout)
 	}
 	if !strings.Contains(cmp[0].Diff, `+gue\xffst11 `) || strings.Contains(r.stdout, "\ufffd") {
