@@ -39,8 +39,8 @@ type Report struct {
 	Path string `json:"path"`
 	// Host is what was registered; nil for setup and remove.
 	Host *HostInfo `json:"host,omitempty"`
-	// Warnings are those of the registered values (never nil for
-	// register; left out for setup and remove).
+	// Warnings are those of the registered values (register); left out
+	// when there are none.
 	Warnings diag.Diagnostics `json:"warnings,omitempty"`
 	// Results are one per guest, in the order given (setup, remove).
 	Results []Result `json:"results,omitempty"`
