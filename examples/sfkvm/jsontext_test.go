@@ -8,21 +8,6 @@ import (
 	"testing"
 )
 
-func TestJSONText(t *testing.T) {
-	for in, want := range map[string]string{
-		"guest11":         "guest11",
-		"gue\xffst11":     `gue\xffst11`,
-		"caf\xe9":         `caf\xe9`,         // Latin-1 é
-		"café":            "café",            // UTF-8 é stays
-		"\xef\xbb\xbfg1":  "\ufeffg1",        // a BOM is valid UTF-8
-		"\xed\xa0\x80end": `\xed\xa0\x80end`, // a surrogate is not
-	} {
-		if got := jsonText(in); got != want {
-			t.Errorf("jsonText(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestCheckJSONShowsInvalidBytes: a byte that is not UTF-8 (0xFF in a
 // guest-name) reaches the JSON report as \xff, in the guest and in the
 // message, never as U+FFFD; the same in compare's diff.
