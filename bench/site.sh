@@ -145,7 +145,7 @@ sh -c "$site --format=json" > "$tmp/site.json" || true
 read -r b1 t1 < <(cpustat)
 busy=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f%%", t ? 100 * b / t : 0 }')
 echo "machine CPU busy during that run: $busy of $(nproc) CPUs"
-slow=$(jq -r '.hosts | max_by(.seconds) | "\(.name) \(.seconds | . * 100 | round / 100)s"' "$tmp/site.json")
+slow=$(jq -r '.hosts | max_by(.duration_seconds) | "\(.name) \(.duration_seconds | . * 100 | round / 100)s"' "$tmp/site.json")
 # The same work one host at a time, by sfkvm site itself: what running
 # every host at once costs when the hosts share this machine's CPUs (on a
 # real site each host has its own).

@@ -127,10 +127,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "sfkvm cipher: warning: this is an sfkvm sealed token: PRIMECLUSTER cannot read it; never put it in a cluster's kvmguests.conf")
 	}
 	if *format == "json" {
-		writeJSON(e.stdout, struct {
-			Token  string `json:"token"`
-			Format string `json:"format"`
-		}{token, kind})
+		writeJSON(e.stdout, cipher.Report{Schema: cipher.Schema, Action: "encrypt", Token: token, Format: kind})
 		return exitOK
 	}
 	fmt.Fprintln(e.stdout, token)
@@ -283,10 +280,7 @@ func cipherNewKey(e *env, path string, format outputFormat) int {
 	defer k.Wipe()
 	fmt.Fprintf(e.stderr, "sfkvm cipher: wrote a new key to %s (mode 0600, key id %s); back it up: without it, its tokens cannot be opened\n", path, k.ID())
 	if format == "json" {
-		writeJSON(e.stdout, struct {
-			KeyFile string `json:"key_file"`
-			KeyID   string `json:"key_id"`
-		}{path, k.ID()})
+		writeJSON(e.stdout, cipher.Report{Schema: cipher.Schema, Action: "new_key", KeyFile: path, KeyID: k.ID()})
 	}
 	return exitOK
 }

@@ -43,11 +43,9 @@ func runCompare(_ context.Context, e *env, args []string) int {
 		}
 	}
 	if *format == "json" {
-		// The names and the diff can carry any byte of the files.
-		for i := range results {
-			results[i].A, results[i].B, results[i].Diff = jsonText(results[i].A), jsonText(results[i].B), jsonText(results[i].Diff)
-		}
-		if err := writeJSON(e.stdout, results); err != nil {
+		// The names and the diff can carry any byte of the files: the
+		// report writes the ones that are not UTF-8 as \xNN.
+		if err := writeJSON(e.stdout, kvmguests.NewCompareReport(results)); err != nil {
 			return exitFailed
 		}
 		return code

@@ -121,13 +121,6 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (names []string, code int
 	}
 }
 
-// registerReport is the JSON form of -c.
-type registerReport struct {
-	Path string `json:"path"`
-	migratesetup.HostInfo
-	Warnings diag.Diagnostics `json:"warnings"`
-}
-
 // cftoolTimeout bounds cftool -l under -c: it answers at once where CF
 // runs, and a hung one must not hang the registration.
 var cftoolTimeout = 30 * time.Second
@@ -180,7 +173,8 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 		if warnings == nil {
 			warnings = diag.Diagnostics{}
 		}
-		writeJSON(e.stdout, registerReport{Path: f.hostinfo, HostInfo: info, Warnings: warnings})
+		writeJSON(e.stdout, migratesetup.Report{Schema: migratesetup.Schema, Action: migratesetup.ActionRegister,
+			Path: f.hostinfo, Host: &info, Warnings: warnings})
 		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "registered host-cfname %s host-ip %s weight-link %s in %s\n", info.CFName, info.IP, info.WeightLink(), f.hostinfo)
@@ -273,9 +267,14 @@ func setupGuests(ctx context.Context, e *env, f migratesetupFlags, names []strin
 		}
 	}
 	if *f.format == "json" {
-		writeJSON(e.stdout, struct {
-			Results []migratesetup.Result `json:"results"`
-		}{results})
+		action := migratesetup.ActionSetup
+		if f.remove {
+			action = migratesetup.ActionRemove
+		}
+		if results == nil {
+			results = []migratesetup.Result{}
+		}
+		writeJSON(e.stdout, migratesetup.Report{Schema: migratesetup.Schema, Action: action, Path: f.hostinfo, Results: results})
 		return code
 	}
 	for _, r := range results {

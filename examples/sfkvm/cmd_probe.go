@@ -25,31 +25,6 @@ func init() {
 	}
 }
 
-// probeJSON is one guest's result as JSON. It never holds a password.
-type probeJSON struct {
-	Name             string `json:"guest-name"`
-	Address          string `json:"guest_IP"`
-	Port             int    `json:"port"`
-	User             string `json:"guest_user"`
-	OK               bool   `json:"ok"`
-	Kind             string `json:"kind,omitempty"`
-	Reason           string `json:"reason"`
-	Hint             string `json:"hint,omitempty"`
-	Fingerprint      string `json:"fingerprint,omitempty"`
-	KnownFingerprint string `json:"known_fingerprint,omitempty"`
-	RemoveCommand    string `json:"remove_command,omitempty"`
-	Trusted          bool   `json:"trusted"`
-	SudoChecked      bool   `json:"sudo_checked"`
-	Milliseconds     int64  `json:"ms"`
-}
-
-type probeReport struct {
-	File   string      `json:"file"`
-	OK     int         `json:"ok"`
-	Failed int         `json:"failed"`
-	Guests []probeJSON `json:"guests"`
-}
-
 func runProbe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE [--allow-v1-tokens] | --password-stdin] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
@@ -150,29 +125,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 }
 
 func printProbe(e *env, file string, format outputFormat, results []sshcheck.Result) int {
-	rep := probeReport{File: file, Guests: []probeJSON{}}
-	for _, r := range results {
-		j := probeJSON{Name: r.Target.Name, Address: r.Target.Address, Port: r.Target.Port, User: r.Target.User,
-			OK: r.OK(), Reason: "ok", Hint: r.Hint(), Fingerprint: r.Fingerprint, Trusted: r.Trusted,
-			SudoChecked: r.SudoChecked, Milliseconds: r.Duration.Milliseconds()}
-		if r.OK() {
-			rep.OK++
-			if r.Trusted {
-				// The one moment to compare it with the guest's console,
-				// as OpenSSH's first-contact question shows it.
-				j.Reason = "ok, host key recorded: " + r.Fingerprint
-			}
-		} else {
-			rep.Failed++
-			j.Kind, j.Reason = r.Reason(), r.Err.Error()
-			var se *sshcheck.Error
-			if errors.As(r.Err, &se) {
-				j.Reason = strings.TrimPrefix(j.Reason, se.Address+": ")
-				j.KnownFingerprint, j.RemoveCommand = se.KnownFingerprint, se.RemoveCommand
-			}
-		}
-		rep.Guests = append(rep.Guests, j)
-	}
+	rep := sshcheck.NewProbeReport(file, results)
 	code := exitOK
 	if rep.Failed > 0 {
 		code = exitFailed
@@ -191,7 +144,7 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 // each guest's hint and key-removal command on stderr. Every cell and
 // every name on stderr goes through table.Cell: guest names and users come
 // from kvmguests.conf, reasons partly from the guest.
-func writeProbeText(stdout, stderr io.Writer, rep probeReport) {
+func writeProbeText(stdout, stderr io.Writer, rep sshcheck.ProbeReport) {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, g := range rep.Guests {
 		verdict := "ok"

@@ -18,6 +18,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
+	"github.com/sfkvm/sfkvm/sshcheck"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -113,7 +114,7 @@ func TestProbeRealGuests(t *testing.T) {
 
 	// JSON, strict again: the keys are known now.
 	r = probe("--format=json")
-	var rep probeReport
+	var rep sshcheck.ProbeReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("json: %v\n%s", err, r.stdout)
 	}

@@ -21,18 +21,6 @@ func init() {
 
 const sdSynopsis = "status|start|stop|restart [--sdtool PATH] [--timeout D] [--poll D] [--format=text|json]"
 
-// sdResult is what sd prints with --format=json.
-type sdResult struct {
-	Action string              `json:"action"`
-	Steps  []sdfacility.Action `json:"steps"`
-	Status *sdfacility.Status  `json:"status,omitempty"`
-	// StatusError says why sdtool -s read after a step could not be read
-	// (no status then), or why its table is not taken as "running".
-	StatusError string `json:"status_error,omitempty"`
-	Ready       bool   `json:"ready"`
-	Error       string `json:"error,omitempty"`
-}
-
 // runSD: status prints the table; start and restart take their steps
 // (shown on stderr), wait until every agent is ready and print the final
 // table; stop runs sdtool -e. After a step, the table shown is always one
@@ -78,7 +66,7 @@ func runSD(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "sfkvm sd: %v\n", err)
 		return exitUsage
 	}
-	res := &sdResult{Action: action, Steps: []sdfacility.Action{}}
+	res := &sdfacility.Report{Schema: sdfacility.Schema, Action: action, Steps: []sdfacility.Action{}}
 	f := &sdfacility.Facility{
 		SDTool:       path,
 		PollInterval: *poll,
@@ -141,7 +129,7 @@ func runSD(ctx context.Context, e *env, args []string) int {
 
 // reportSD explains on stderr what went wrong, and every problem found in
 // sdtool's output.
-func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) {
+func reportSD(w io.Writer, action string, res *sdfacility.Report, err, recheckErr error) {
 	// A non-zero sdtool -s is "not running"; its missing table is no news.
 	if res.Status != nil && res.Status.ExitStatus == 0 {
 		for _, d := range res.Status.Problems {
