@@ -56,11 +56,8 @@ func runSD(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	action := fs.Arg(0)
-	if code, ok := parseFlags(fs, fs.Args()[1:]); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(0))
+	if fs.NArg() > 1 {
+		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(1))
 		return exitUsage
 	}
 	// A zero or negative bound would end the command before it starts, or

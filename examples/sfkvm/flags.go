@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // newFlags returns a FlagSet for one subcommand that reports its errors on
@@ -15,6 +16,9 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sfkvm %s %s\n", name, synopsis)
 		printDefaults(fs)
+	}
+	if flagSetHook != nil {
+		flagSetHook(fs)
 	}
 	return fs
 }
@@ -42,16 +46,63 @@ func printDefaults(fs *flag.FlagSet) {
 	})
 }
 
-// parseFlags parses args; ok is false when the caller must return code.
+// parseFlags parses args, flags and positional arguments in any order
+// (`compare a b --format=json`, `sd status --timeout 1m`): every command
+// takes its flags before, between and after its file names, domain names
+// or action, and "--" ends the flags (what follows is positional, even if
+// it starts with a dash). Afterwards fs.Args() holds the positional
+// arguments in their order. ok is false when the caller must return code.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return exitOK, false
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return exitOK, false
+			}
+			return exitUsage, false
 		}
-		return exitUsage, false
+		rest := fs.Args()
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" && !takesValue(fs, args[:consumed-1]) {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
+	// Parse again on the positional arguments alone, behind "--", so that
+	// fs.Args() returns them and nothing in them is read as a flag.
+	fs.Parse(append([]string{"--"}, pos...))
 	return 0, true
 }
+
+// takesValue reports whether the last of args is a flag that takes the
+// next word as its value (`--preflight-arg --`): that "--" is a value,
+// not the end of the flags.
+func takesValue(fs *flag.FlagSet, args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	a := args[len(args)-1]
+	if len(a) < 2 || a[0] != '-' || a == "--" || strings.Contains(a, "=") {
+		return false
+	}
+	f := fs.Lookup(strings.TrimLeft(a, "-"))
+	if f == nil {
+		return false
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return false
+	}
+	return true
+}
+
+// flagSetHook, when set (by tests), gets every flag set newFlags makes:
+// the test that walks every command's flags runs each with -h.
+var flagSetHook func(*flag.FlagSet)
 
 // outputFormat is the --format flag shared by every command that prints
 // results.
