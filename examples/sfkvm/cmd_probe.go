@@ -54,7 +54,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE [--allow-v1-tokens] | --password-stdin] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
 	port := fs.Int("port", 22, "SSH port of the guests")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
 	trust := fs.Bool("trust", false, "record unknown host keys (the \"yes\" of the first SSH login); changed keys are never replaced")
 	parallel := fs.Int("parallel", sshcheck.DefaultParallel, "guests probed at once")
 	timeout := fs.Duration("timeout", sshcheck.DefaultHandshakeTimeout, "deadline for connect, key exchange and login, per guest")

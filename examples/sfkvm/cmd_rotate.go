@@ -62,7 +62,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	native := fs.Bool("native", false, "make sealed tokens with --key instead of running the vendor's sfcipher")
 	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
 	oldPasswordFile := fs.String("old-password-file", "", "root-only `FILE` whose first line is the guests' current password (for vendor tokens)")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests (default root's ~/.ssh/known_hosts)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts)")
 	port := fs.Int("port", 22, "SSH port of the guests")
 	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -53,5 +55,97 @@ func TestFlagsAfterPositionals(t *testing.T) {
 	r = runCLI(t, "", "migratesetup", "-s", "guest1", "--hostinfo", "relative")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "--hostinfo") {
 		t.Errorf("migratesetup -s guest1 --hostinfo relative: %+v", r)
+	}
+}
+
+// The spellings that issue 20 renamed stay accepted for one release: they
+// set the new flag, print one line on stderr that names it, and are not
+// shown in the usage text.
+func TestRenamedFlagsStillWorkWithANote(t *testing.T) {
+	for _, tc := range []struct{ old, new string }{
+		{"--hosts", "--site-hosts"},
+		{"--hosts-file", "--site-hosts-file"},
+		{"--user", "--host-user"},
+		{"--guest-port", "--port"},
+		{"--hosts-known-hosts", "--known-hosts"},
+	} {
+		// --parallel 0 is refused after the flags are parsed: the old name
+		// was read (no "flag provided but not defined") and nothing ran.
+		args := []string{"site", "--site-hosts", "a", "--parallel", "0", tc.old, "1"}
+		r := runCLI(t, "", args...)
+		note := "sfkvm site: " + tc.old + " is deprecated, use " + tc.new + " (the old name goes in the next release)\n"
+		if r.code != exitUsage || !strings.HasPrefix(r.stderr, note) || strings.Count(r.stderr, "\n") != 2 {
+			t.Errorf("%q: %+v", args, r)
+		}
+		if h := runCLI(t, "", "help", "site"); strings.Contains(h.stdout, "  "+tc.old+" ") || !strings.Contains(h.stdout, "  "+tc.new+" ") {
+			t.Errorf("help site shows %s or lacks %s:\n%s", tc.old, tc.new, h.stdout)
+		}
+	}
+}
+
+// canonicalFlags is one name for one meaning, in every command (SPEC
+// section 5; issue 20): a flag whose usage says one of these meanings must
+// have its name, and a flag of that name must say that meaning.
+var canonicalFlags = []struct {
+	name    string
+	meaning *regexp.Regexp
+}{
+	{"port", regexp.MustCompile(`SSH port of the guests`)},
+	{"host-user", regexp.MustCompile(`^user on the (other )?hosts`)},
+	{"known-hosts", regexp.MustCompile(`^known_hosts file of the guests' keys`)},
+	{"host-known-hosts", regexp.MustCompile(`^known_hosts file of the hosts' keys`)},
+	{"hosts", regexp.MustCompile(`^the other hosts`)},
+	{"site-hosts", regexp.MustCompile(`^every host of the site`)},
+	{"site-hosts-file", regexp.MustCompile(`^file of every host of the site`)},
+	{"identity", regexp.MustCompile(`^private key file for (--hosts|the hosts)`)},
+	{"host-password-file", regexp.MustCompile(`--host-user's password`)},
+	{"key", regexp.MustCompile(`^key (file|FILE) (of|that opens|for) (sfkvm|--native)`)},
+	{"password-stdin", regexp.MustCompile(`^read .*password.* from (the first line of )?stdin`)},
+	{"f", regexp.MustCompile(`^(the |this host's )?kvmguests\.conf`)},
+	{"no-perm", regexp.MustCompile(`^do not check (the file's )?owner`)},
+	{"hostinfo", regexp.MustCompile(`host information file`)},
+	{"connect", regexp.MustCompile(`^libvirt (connection )?URI`)},
+	{"textfile", regexp.MustCompile(`node_exporter's textfile collector`)},
+	{"format", regexp.MustCompile(`^output format`)},
+	{"sdtool", regexp.MustCompile(`^(path of sdtool|sdtool path)`)},
+	{"cftool", regexp.MustCompile(`^(path of cftool|cftool path)`)},
+	{"sfcipher", regexp.MustCompile(`^the vendor's sfcipher`)},
+	{"dry-run", regexp.MustCompile(`change nothing`)},
+	{"allow-v1-tokens", regexp.MustCompile(`sealed tokens of version 1`)},
+}
+
+// TestOneFlagNameOneMeaning walks every command's flags (as its -h defines
+// them; the hidden old spellings aside) against canonicalFlags.
+func TestOneFlagNameOneMeaning(t *testing.T) {
+	var sets []*flag.FlagSet
+	flagSetHook = func(fs *flag.FlagSet) { sets = append(sets, fs) }
+	defer func() { flagSetHook = nil }()
+	for name := range commands {
+		runCLI(t, "", name, "-h")
+	}
+	if len(sets) < len(commands) {
+		t.Fatalf("%d flag sets for %d commands", len(sets), len(commands))
+	}
+	seen := 0
+	for _, fs := range sets {
+		fs.VisitAll(func(f *flag.Flag) {
+			if _, old := f.Value.(*renamedFlag); old {
+				return
+			}
+			_, usage := flag.UnquoteUsage(f)
+			for _, c := range canonicalFlags {
+				switch m := c.meaning.MatchString(usage); {
+				case f.Name == c.name && !m:
+					t.Errorf("sfkvm %s --%s: %q does not say what --%s means elsewhere (%s)", fs.Name(), f.Name, usage, c.name, c.meaning)
+				case f.Name != c.name && m:
+					t.Errorf("sfkvm %s --%s: %q means what --%s means elsewhere", fs.Name(), f.Name, usage, c.name)
+				case m:
+					seen++
+				}
+			}
+		})
+	}
+	if seen < 40 {
+		t.Errorf("only %d flags matched the canonical table", seen)
 	}
 }

@@ -29,6 +29,9 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 func printDefaults(fs *flag.FlagSet) {
 	w := fs.Output()
 	fs.VisitAll(func(f *flag.Flag) {
+		if _, old := f.Value.(*renamedFlag); old {
+			return // a renamed flag's old spelling: accepted, not shown
+		}
 		dash := "--"
 		if len(f.Name) == 1 {
 			dash = "-" // the vendor's spellings: -c, -i, -w, -f
@@ -103,6 +106,39 @@ func takesValue(fs *flag.FlagSet, args []string) bool {
 // flagSetHook, when set (by tests), gets every flag set newFlags makes:
 // the test that walks every command's flags runs each with -h.
 var flagSetHook func(*flag.FlagSet)
+
+// givenFlags returns the names of the flags set on the command line.
+func givenFlags(fs *flag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { m[f.Name] = true })
+	return m
+}
+
+// renamedFlag is the old spelling of a renamed flag: for one release it
+// sets the new flag and prints a one-line note on stderr that names the
+// new one; it is hidden from the usage text. The renames of issue 20 are
+// listed in the README ("Flags renamed").
+type renamedFlag struct {
+	fs       *flag.FlagSet
+	old, new string
+	w        io.Writer
+}
+
+func (r *renamedFlag) String() string { return "" }
+
+func (r *renamedFlag) Set(s string) error {
+	fmt.Fprintf(r.w, "sfkvm %s: --%s is deprecated, use --%s (the old name goes in the next release)\n", r.fs.Name(), r.old, r.new)
+	return r.fs.Set(r.new, s)
+}
+
+// renamed accepts --old as a deprecated spelling of the flag --new, which
+// must be defined already.
+func renamed(e *env, fs *flag.FlagSet, old, new string) {
+	if fs.Lookup(new) == nil {
+		panic("renamed: no flag --" + new)
+	}
+	fs.Var(&renamedFlag{fs: fs, old: old, new: new, w: e.stderr}, old, "deprecated: --"+new)
+}
 
 // outputFormat is the --format flag shared by every command that prints
 // results.
