@@ -192,7 +192,17 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	if *native {
 		p.Encrypter = func(g kvmguests.Guest) cipher.Encrypter { return key.ForGuest(preflight.GuestContext(g)) }
 	} else {
-		path, code := findVendorTool(e, *sfcipherPath)
+		// The hint is rotate's: --native with the key that opens the
+		// file's sealed tokens, the --key already given or one to give.
+		hint := `
+    sfkvm rotate --native --key FILE ...   (kvmguests.conf holds tokens sealed with FILE's key)
+`
+		if *keyFile != "" {
+			hint = `
+    add --native: the new tokens are sealed with --key's key
+`
+		}
+		path, code := findVendorTool(e, *sfcipherPath, hint)
 		if code != exitOK {
 			return code
 		}

@@ -149,3 +149,64 @@ func TestOneFlagNameOneMeaning(t *testing.T) {
 		t.Errorf("only %d flags matched the canonical table", seen)
 	}
 }
+
+// linesOf returns the lines of stderr that start with "sfkvm ", which
+// must all name the command the user ran.
+func wrongPrefix(stderr, cmd string) []string {
+	var bad []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "sfkvm ") && !strings.HasPrefix(l, "sfkvm "+cmd+": ") {
+			bad = append(bad, l)
+		}
+	}
+	return bad
+}
+
+// An error names the command the user ran, also when it comes from a
+// helper that two commands share (rotate --dry-run without sfcipher said
+// "sfkvm cipher: ..." and suggested sfkvm cipher's flags), and its fix
+// suggests no flag already given.
+func TestErrorsNameTheCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PATH", dir) // no sfcipher
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("Old-pass1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "key")
+	if r := runCLI(t, "", "cipher", "--new-key", key); r.code != exitOK {
+		t.Fatalf("cipher --new-key: %+v", r)
+	}
+	conf := filepath.Join(dir, "kvmguests.conf")
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		want, lack []string
+	}{
+		{[]string{"--old-password-file", pw}, exitUnavailable,
+			[]string{"sfkvm rotate: ", "sfkvm rotate --native --key FILE"}, []string{"sfkvm cipher", "--guest-name"}},
+		{[]string{"--key", key}, exitUnavailable,
+			[]string{"add --native"}, []string{"sfkvm cipher", "--key FILE"}},
+		{[]string{"--key", key, "--native"}, exitUsage,
+			[]string{"sfkvm rotate: stdin is not a terminal: use --password-stdin"}, nil},
+	} {
+		args := append([]string{"rotate", "--dry-run", "-f", conf}, tc.args...)
+		r := runCLI(t, "", args...)
+		if r.code != tc.code {
+			t.Errorf("%q: exit %d, want %d\n%s", args, r.code, tc.code, r.stderr)
+		}
+		if bad := wrongPrefix(r.stderr, "rotate"); len(bad) > 0 {
+			t.Errorf("%q: lines that do not name rotate: %q", args, bad)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%q: stderr lacks %q:\n%s", args, w, r.stderr)
+			}
+		}
+		for _, l := range tc.lack {
+			if strings.Contains(r.stderr, l) {
+				t.Errorf("%q: stderr holds %q:\n%s", args, l, r.stderr)
+			}
+		}
+	}
+}

@@ -39,6 +39,26 @@ func main() {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// cmd is the command the user ran: every error starts with
+	// "sfkvm CMD:", also from a helper that several commands share.
+	cmd string
+}
+
+// name is the prefix of the command's messages, "sfkvm CMD".
+func (e *env) name() string {
+	if e.cmd == "" {
+		return "sfkvm"
+	}
+	return "sfkvm " + e.cmd
+}
+
+// did is what a command would have done with a password that it did not
+// get: "encrypted" for cipher, "changed" for the others.
+func (e *env) did() string {
+	if e.cmd == "cipher" {
+		return "encrypted"
+	}
+	return "changed"
 }
 
 // command is one subcommand. Each lives in its own cmd_*.go file.
@@ -85,6 +105,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stderr)
 		return exitUsage
 	}
+	e.cmd = args[0]
 	code := c.run(ctx, e, args[1:])
 	if interrupted(ctx) {
 		// Whatever the command made of the cancelled context, the run ends
@@ -104,7 +125,7 @@ func helpFor(ctx context.Context, name string, stdin io.Reader, stdout io.Writer
 		usage(stdout)
 		return exitUsage
 	}
-	return c.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stdout}, []string{"-h"})
+	return c.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stdout, cmd: name}, []string{"-h"})
 }
 
 func usage(w io.Writer) {
