@@ -10,27 +10,50 @@ import (
 
 // newFlags returns a FlagSet for one subcommand that reports its errors on
 // stderr and never exits the process.
+//
+// -h, -help and --help print the usage on stdout (asked for, so not a
+// diagnostic) and end the command with exit 0, wherever they stand among
+// the flags: the same text on the same stream as `sfkvm help NAME`. A usage
+// error prints it on stderr.
 func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: sfkvm %s %s\n", name, synopsis)
-		printDefaults(fs)
-	}
+	fs.Usage = func() { writeUsage(fs.Output(), fs, name, synopsis) }
+	h := &helpFlag{print: func() { writeUsage(e.stdout, fs, name, synopsis) }}
+	fs.Var(h, "h", "show this help")
+	fs.Var(h, "help", "show this help")
 	if flagSetHook != nil {
 		flagSetHook(fs)
 	}
 	return fs
 }
 
+func writeUsage(w io.Writer, fs *flag.FlagSet, name, synopsis string) {
+	fmt.Fprintf(w, "usage: sfkvm %s %s\n", name, synopsis)
+	printDefaults(fs, w)
+}
+
+// helpFlag is -h and --help: set, the usage goes to stdout.
+type helpFlag struct {
+	asked bool
+	print func()
+}
+
+func (h *helpFlag) String() string   { return "false" }
+func (h *helpFlag) IsBoolFlag() bool { return true }
+func (h *helpFlag) Set(s string) error {
+	h.asked = s != "false"
+	return nil
+}
+
 // printDefaults lists the flags the way the usage lines spell them
 // (--format, not -format; the flag package accepts both), one per flag with
 // its argument, its meaning and its default.
-func printDefaults(fs *flag.FlagSet) {
-	w := fs.Output()
+func printDefaults(fs *flag.FlagSet, w io.Writer) {
 	fs.VisitAll(func(f *flag.Flag) {
-		if _, old := f.Value.(*renamedFlag); old {
-			return // a renamed flag's old spelling: accepted, not shown
+		switch f.Value.(type) {
+		case *renamedFlag, *helpFlag:
+			return // a renamed flag's old spelling, accepted; -h
 		}
 		dash := "--"
 		if len(f.Name) == 1 {
@@ -63,6 +86,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 				return exitOK, false
 			}
 			return exitUsage, false
+		}
+		if h, ok := fs.Lookup("h").Value.(*helpFlag); ok && h.asked {
+			h.print()
+			return exitOK, false
 		}
 		rest := fs.Args()
 		consumed := len(args) - len(rest)
