@@ -132,13 +132,19 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	} else if res.Status != nil && len(res.Status.Agents) > 0 {
 		printSDTable(e.stdout, res.Status)
 	}
-	reportSD(e.stderr, action, res, err, recheckErr)
+	// The fix for a missing sdtool: name one, or, when --sdtool named it,
+	// not the flag already given but what went wrong with it.
+	missing := "use --sdtool PATH"
+	if givenFlags(fs)["sdtool"] {
+		missing = "check --sdtool: a name without \"/\" is a file in the working folder, not one looked up in PATH"
+	}
+	reportSD(e.stderr, action, res, err, recheckErr, missing)
 	return code
 }
 
 // reportSD explains on stderr what went wrong, and every problem found in
-// sdtool's output.
-func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) {
+// sdtool's output; missing is the fix for an sdtool that is not there.
+func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error, missing string) {
 	// A non-zero sdtool -s is "not running"; its missing table is no news.
 	if res.Status != nil && res.Status.ExitStatus == 0 {
 		for _, d := range res.Status.Problems {
@@ -147,7 +153,7 @@ func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) 
 	}
 	switch {
 	case errors.Is(err, sdfacility.ErrToolMissing):
-		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (use --sdtool PATH)\n", err)
+		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (%s)\n", err, missing)
 	case err != nil:
 		fmt.Fprintf(w, "sfkvm sd: %v\n", err)
 		if ce := (*sdfacility.CommandError)(nil); errors.As(err, &ce) && action == "restart" && len(ce.Args) == 1 && ce.Args[0] == "-e" {

@@ -210,3 +210,19 @@ func TestErrorsNameTheCommand(t *testing.T) {
 		}
 	}
 }
+
+// A fix suggests no flag already given: `sd restart --sdtool sdtool` (a
+// file of the working folder that is not there) said "use --sdtool PATH".
+func TestSDMissingToolFixIsNotTheFlagGiven(t *testing.T) {
+	t.Chdir(t.TempDir())
+	r := runCLI(t, "", "sd", "restart", "--sdtool", "sdtool")
+	if r.code != exitUnavailable || strings.Contains(r.stderr, "use --sdtool") || !strings.Contains(r.stderr, "check --sdtool: a name without \"/\" is a file in the working folder") {
+		t.Errorf("sd restart --sdtool sdtool: %+v", r)
+	}
+	if _, err := os.Stat("/opt/SMAW/bin/sdtool"); err == nil {
+		t.Skip("/opt/SMAW/bin/sdtool exists")
+	}
+	if r := runCLI(t, "", "sd", "status"); r.code != exitUnavailable || !strings.Contains(r.stderr, "(use --sdtool PATH)") {
+		t.Errorf("sd status: %+v", r)
+	}
+}
