@@ -226,3 +226,46 @@ func TestSDMissingToolFixIsNotTheFlagGiven(t *testing.T) {
 		t.Errorf("sd status: %+v", r)
 	}
 }
+
+// A fix works when run: preflight's conf.syntax fix for a file of sealed
+// tokens said "sfkvm check -f FILE", which refuses them without
+// --allow-sealed (the demo's WARN). The printed command is run here.
+func TestPreflightCheckFixWorksWhenRun(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	if r := runCLI(t, "", "cipher", "--new-key", key); r.code != exitOK {
+		t.Fatalf("cipher --new-key: %+v", r)
+	}
+	r := runCLI(t, "Guest-pw1\n", "cipher", "-c", "--native", "--key", key, "--password-stdin",
+		"--guest-name", "guest11", "--guest-ip", "192.0.2.11", "--guest-user", "user1")
+	if r.code != exitOK {
+		t.Fatalf("cipher -c --native: %+v", r)
+	}
+	token := strings.TrimSpace(r.stdout)
+	conf := filepath.Join(dir, "kvmguests.conf")
+	// The comment line is a warning: conf.syntax WARNs with its fix.
+	if err := os.WriteFile(conf, []byte("# the lab\nguest11 cfhost1 cluster1 cfguest11 192.0.2.11 user1 "+token+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "", "preflight", "-f", conf, "--no-perm", "--key", key, "--timeout", "3s",
+		"--hostinfo", filepath.Join(dir, "hostinfo"), "--sdtool", filepath.Join(dir, "sdtool"),
+		"--cftool", filepath.Join(dir, "cftool"), "--connect", "test:///nowhere", "--known-hosts", filepath.Join(dir, "known_hosts"))
+	var fix string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if i := strings.Index(l, "fix: sfkvm check "); i >= 0 {
+			fix = strings.TrimSuffix(l[i+len("fix: sfkvm "):], " lists them")
+			break
+		}
+	}
+	if fix == "" {
+		t.Fatalf("no fix that runs sfkvm check:\n%s%s", r.stdout, r.stderr)
+	}
+	for _, w := range []string{"--allow-sealed", "--no-perm"} {
+		if !strings.Contains(fix, w) {
+			t.Errorf("fix %q lacks %s", fix, w)
+		}
+	}
+	if c := runCLI(t, "", strings.Fields(fix)...); c.code != exitOK {
+		t.Errorf("the fix, sfkvm %s: %+v", fix, c)
+	}
+}
