@@ -51,6 +51,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "sfcipher", "key", "new-key")
 	usageErr := func(msg string) int {
 		fmt.Fprintf(e.stderr, "sfkvm cipher: %s\n", msg)
 		fs.Usage()

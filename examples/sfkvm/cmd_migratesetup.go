@@ -59,6 +59,7 @@ func runMigratesetup(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "cftool")
 	names := fs.Args()
 	modes := 0
 	for _, m := range []bool{f.register, f.setup, f.remove} {

@@ -61,6 +61,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		}
 		return code
 	}
+	localPaths(fs, "f", "key", "known-hosts", "host-password-file", "identity", "sdtool", "cftool", "sfkvmtool", "textfile")
 	plugin = *nagios
 	fail := func(code int, format string, a ...any) int {
 		msg := fmt.Sprintf(format, a...)
@@ -69,6 +70,12 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 			code, _ = preflight.WritePluginUnknown(e.stdout, msg)
 		}
 		return code
+	}
+	// The host information file is opened by QEMU by its name, the same
+	// on every host: migratesetup refuses a relative one, and so does
+	// preflight, which compares it with the guests' disks.
+	if err := migratesetup.CheckHostInfoPath(*hostinfo); err != nil {
+		return fail(exitUsage, "--hostinfo: %v", err)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -195,7 +202,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 }
 
 // textfileExit is the exit code for a textfile folder refused before the
-// run: 2 for a relative path, 66 for a missing one, 77 for one that breaks
+// run: 2 for a relative path (made absolute before: localPaths), 66 for a
+// missing one, 77 for one that breaks
 // a rule (a link, another owner, writable by others, not a folder) or
 // cannot be opened.
 func textfileExit(err error) int {

@@ -66,6 +66,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "known-hosts", "key")
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm probe: "+format+"\n", a...)
 		return exitUsage

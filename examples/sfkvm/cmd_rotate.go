@@ -79,6 +79,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "f", "generate", "key", "sfcipher", "old-password-file", "known-hosts", "identity", "host-password-file", "ssh-config")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm rotate: "+format+"\n", a...)
 		return code
@@ -137,6 +138,9 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 			name, path, _ := strings.Cut(h, "=")
 			if name == "" {
 				return fail(exitUsage, "--hosts: an empty host name")
+			}
+			if path != "" && !filepath.IsAbs(path) {
+				return fail(exitUsage, "--hosts %s=%s: a path on the hosts must be absolute", name, path)
 			}
 			p.Hosts = append(p.Hosts, rotate.Host{Name: name, File: path})
 			targets = append(targets, sshcheck.Target{Name: name, Address: name, User: *hostUser, Password: hostPW, Keys: hostKeys})

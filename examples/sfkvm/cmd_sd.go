@@ -50,6 +50,7 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "sdtool")
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "sfkvm sd: missing action: status, start, stop or restart")
 		fs.Usage()

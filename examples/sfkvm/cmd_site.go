@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -56,6 +57,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "site-hosts-file", "identity", "host-known-hosts", "textfile")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm site: %s\n", fmt.Sprintf(format, a...))
 		return code
@@ -63,6 +65,12 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	if given := givenFlags(fs); given["known-hosts"] && !given["host-known-hosts"] && (given["hosts"] || given["hosts-file"]) {
 		// Before issue 20, site's --known-hosts held the hosts' keys.
 		fmt.Fprintln(e.stderr, "sfkvm site: note: --known-hosts is now the guests' known_hosts on the hosts; the hosts' keys on this machine are --host-known-hosts")
+	}
+	if err := remotePaths(fs, "f", "hostinfo", "known-hosts"); err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	if strings.Contains(*sfkvm, "/") && !filepath.IsAbs(*sfkvm) {
+		return fail(exitUsage, "--sfkvm %q: a path on the hosts must be absolute (or a name looked up in PATH there)", *sfkvm)
 	}
 	switch {
 	case fs.NArg() > 0:

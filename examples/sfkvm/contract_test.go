@@ -269,3 +269,121 @@ func TestPreflightCheckFixWorksWhenRun(t *testing.T) {
 		t.Errorf("the fix, sfkvm %s: %+v", fix, c)
 	}
 }
+
+// pathFlags is every flag of every command that names a file, a folder or
+// a program: local ones are resolved against the working folder (a
+// relative path does what its absolute form does), remote ones and the
+// host information file must be absolute (exit 2, the same message).
+var pathFlags = []struct {
+	cmd, flag string
+	remote    bool
+	args      []string // the rest of the command line: the path is X
+	stdin     string
+}{
+	{cmd: "check", flag: "f"},
+	{cmd: "probe", flag: "f"},
+	{cmd: "cipher", flag: "key", args: []string{"-c", "--native", "--password-stdin", "--guest-name", "g", "--guest-ip", "192.0.2.1", "--guest-user", "u"}, stdin: "Pw-12345\n"},
+	{cmd: "cipher", flag: "new-key"},
+	{cmd: "cipher", flag: "sfcipher", args: []string{"-c", "--password-stdin"}, stdin: "Pw-12345\n"},
+	{cmd: "hostinfo", flag: "device"},
+	{cmd: "migratesetup", flag: "cftool", args: []string{"-c", "-i", "10.0.0.1", "--hostinfo", "/nonexistent/sfkvm/hostinfo"}},
+	{cmd: "migratesetup", flag: "hostinfo", remote: true, args: []string{"-c", "-i", "10.0.0.1", "--cfname", "cfhost1"}},
+	{cmd: "preflight", flag: "f"},
+	{cmd: "preflight", flag: "key", args: []string{"-f", "none"}},
+	{cmd: "preflight", flag: "known-hosts", args: []string{"-f", "none"}},
+	{cmd: "preflight", flag: "host-password-file", args: []string{"-f", "none", "--hosts", "127.0.0.1"}},
+	{cmd: "preflight", flag: "identity", args: []string{"-f", "none", "--hosts", "127.0.0.1"}},
+	{cmd: "preflight", flag: "sdtool", args: []string{"-f", "none"}},
+	{cmd: "preflight", flag: "cftool", args: []string{"-f", "none"}},
+	{cmd: "preflight", flag: "sfkvmtool", args: []string{"-f", "none"}},
+	{cmd: "preflight", flag: "textfile", args: []string{"-f", "none"}},
+	{cmd: "preflight", flag: "hostinfo", remote: true, args: []string{"-f", "none"}},
+	{cmd: "probe", flag: "known-hosts", args: []string{"-f", "none"}},
+	{cmd: "probe", flag: "key", args: []string{"-f", "none"}},
+	{cmd: "rotate", flag: "f", args: []string{"--old-password-file", "none"}},
+	{cmd: "rotate", flag: "old-password-file", args: []string{"-f", "none"}},
+	{cmd: "rotate", flag: "key", args: []string{"-f", "none"}},
+	{cmd: "rotate", flag: "generate", args: []string{"-f", "none"}},
+	{cmd: "rotate", flag: "sfcipher", args: []string{"-f", "none", "--old-password-file", "none"}},
+	{cmd: "rotate", flag: "known-hosts", args: []string{"-f", "none", "--old-password-file", "none"}},
+	{cmd: "rotate", flag: "identity", args: []string{"-f", "none", "--old-password-file", "none"}},
+	{cmd: "rotate", flag: "host-password-file", args: []string{"-f", "none", "--old-password-file", "none"}},
+	{cmd: "rotate", flag: "ssh-config", args: []string{"-f", "none", "--old-password-file", "none", "--hosts", "h"}},
+	{cmd: "sd", flag: "sdtool", args: []string{"status"}},
+	{cmd: "site", flag: "site-hosts-file"},
+	{cmd: "site", flag: "identity", args: []string{"--site-hosts", "127.0.0.1:1"}},
+	{cmd: "site", flag: "host-known-hosts", args: []string{"--site-hosts", "127.0.0.1:1", "--timeout", "2s"}},
+	{cmd: "site", flag: "textfile", args: []string{"--site-hosts", "127.0.0.1:1"}},
+	{cmd: "site", flag: "f", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},
+	{cmd: "site", flag: "hostinfo", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},
+	{cmd: "site", flag: "known-hosts", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},
+	{cmd: "site", flag: "sfkvm", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},
+}
+
+// One rule for relative paths in every command (issue 20: cipher --new-key
+// k.key was refused with 66 while --key k.key worked; preflight --textfile
+// tf was exit 2): a path on this machine is resolved against the working
+// folder, so X does what $PWD/X does; a path on the hosts, and the host
+// information file, must be absolute: exit 2 for a relative one.
+func TestRelativePathsOneRule(t *testing.T) {
+	// Every path flag is in the table.
+	var sets []*flag.FlagSet
+	flagSetHook = func(fs *flag.FlagSet) { sets = append(sets, fs) }
+	for name := range commands {
+		runCLI(t, "", name, "-h")
+	}
+	flagSetHook = nil
+	listed := map[string]bool{}
+	for _, p := range pathFlags {
+		listed[p.cmd+" "+p.flag] = true
+	}
+	for _, fs := range sets {
+		fs.VisitAll(func(f *flag.Flag) {
+			arg, _ := flag.UnquoteUsage(f)
+			switch {
+			case fs.Name() == "rotate" && f.Name == "ssh": // a program, looked up in PATH
+			case strings.Contains("file FILE path PATH folder", arg) && arg != "", f.Name == "f", f.Name == "hostinfo", f.Name == "sfkvmtool":
+				if !listed[fs.Name()+" "+f.Name] {
+					t.Errorf("sfkvm %s %s names a path and is not in pathFlags", fs.Name(), dashed(f.Name))
+				}
+			}
+		})
+	}
+	// rotate's --hosts HOST=PATH names a copy on another host.
+	if r := runCLI(t, "", "rotate", "-f", "none", "--old-password-file", "none", "--hosts", "h=rel/kvmguests.conf"); r.code != exitUsage || !strings.Contains(r.stderr, "absolute") {
+		t.Errorf("rotate --hosts h=rel/kvmguests.conf: %+v", r)
+	}
+	for _, p := range pathFlags {
+		t.Run(p.cmd+"_"+p.flag, func(t *testing.T) {
+			args := func(path string) []string {
+				return append(append([]string{p.cmd}, p.args...), dashed(p.flag), path)
+			}
+			// Each run in a folder of its own, with a sub-folder: a file
+			// that a run makes is made in it.
+			d1, d2 := t.TempDir(), t.TempDir()
+			for _, d := range []string{d1, d2} {
+				if err := os.Mkdir(filepath.Join(d, "sub"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Chdir(d1)
+			rel := runCLI(t, p.stdin, args("sub/x")...)
+			if p.remote {
+				if rel.code != exitUsage || !strings.Contains(rel.stderr, "absolute") || !strings.Contains(rel.stderr, dashed(p.flag)) {
+					t.Errorf("%q: %+v", args("sub/x"), rel)
+				}
+				return
+			}
+			t.Chdir(d2)
+			abs := runCLI(t, p.stdin, args(filepath.Join(d2, "sub/x"))...)
+			// The messages may name the path as given or resolved; a new
+			// key's id is random.
+			norm := regexp.MustCompile(`key id [0-9a-f]+`)
+			rel.stderr = norm.ReplaceAllString(strings.ReplaceAll(strings.ReplaceAll(rel.stderr, d1, "DIR"), "DIR/sub/x", "sub/x"), "key id ID")
+			abs.stderr = norm.ReplaceAllString(strings.ReplaceAll(strings.ReplaceAll(abs.stderr, d2, "DIR"), "DIR/sub/x", "sub/x"), "key id ID")
+			if rel.code != abs.code || rel.stderr != abs.stderr {
+				t.Errorf("%q: exit %d\n%s\nthe same with DIR/sub/x: exit %d\n%s", args("sub/x"), rel.code, rel.stderr, abs.code, abs.stderr)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -133,6 +134,43 @@ func takesValue(fs *flag.FlagSet, args []string) bool {
 // flagSetHook, when set (by tests), gets every flag set newFlags makes:
 // the test that walks every command's flags runs each with -h.
 var flagSetHook func(*flag.FlagSet)
+
+// localPaths makes the named flags' relative paths absolute, against the
+// working folder: the one rule for a path on this machine, in every
+// command (a path on another host, or the host information file that
+// QEMU opens by its name on every host, must be absolute instead:
+// remotePaths). Resolved once, at the start, a path means what the
+// administrator meant, whatever folder a later step opens it from.
+func localPaths(fs *flag.FlagSet, names ...string) {
+	for _, n := range names {
+		f := fs.Lookup(n)
+		if v := f.Value.String(); v != "" && !filepath.IsAbs(v) {
+			if a, err := filepath.Abs(v); err == nil {
+				f.Value.Set(a)
+			}
+		}
+	}
+}
+
+// remotePaths refuses a relative path in the named flags, which name files
+// on other hosts: one there would be read from the login's home folder.
+// The refusal is a usage error (exit 2), the same in every command.
+func remotePaths(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if v := fs.Lookup(n).Value.String(); v != "" && !filepath.IsAbs(v) {
+			return fmt.Errorf("%s %q: a path on the hosts must be absolute", dashed(n), v)
+		}
+	}
+	return nil
+}
+
+// dashed is a flag's name as the usage spells it: -f, --key.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
 
 // givenFlags returns the names of the flags set on the command line.
 func givenFlags(fs *flag.FlagSet) map[string]bool {
