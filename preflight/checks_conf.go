@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -55,14 +56,14 @@ func runConfSyntax(_ context.Context, p *pass) []Result {
 	switch {
 	case errs > 0:
 		r.Status, r.Err = Fail, content.Err()
-		r.Reason = fmt.Sprintf("%d errors, %d warnings; first: %s", errs, warns, firstOf(content, diag.Error))
+		r.Reason = fmt.Sprintf("%s, %s; first: %s", count.N(errs, "error", "errors"), count.N(warns, "warning", "warnings"), firstOf(content, diag.Error))
 		r.Fix = p.checkCommand() + " lists every problem with its line and column"
 	case warns > 0:
 		r.Status = Warn
-		r.Reason = fmt.Sprintf("%d guests, %d warnings; first: %s", n, warns, firstOf(content, diag.Warning))
+		r.Reason = fmt.Sprintf("%s, %s; first: %s", count.N(n, "guest", "guests"), count.N(warns, "warning", "warnings"), firstOf(content, diag.Warning))
 		r.Fix = p.checkCommand() + " lists them"
 	default:
-		r.Status, r.Reason = OK, fmt.Sprintf("%d guests, no problem", n)
+		r.Status, r.Reason = OK, count.N(n, "guest", "guests")+", no problem"
 	}
 	return []Result{r}
 }

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
@@ -209,7 +210,7 @@ func writeProbeText(stdout, stderr io.Writer, rep probeReport) {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
+	fmt.Fprintf(stdout, "probe: %s, %d ok, %d failed\n", count.N(len(rep.Guests), "guest", "guests"), rep.OK, rep.Failed)
 }
 
 // knownHostsExit is the exit code for known_hosts that cannot be used: a
