@@ -172,6 +172,12 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 				j.Reason = strings.TrimPrefix(j.Reason, se.Address+": ")
 				j.KnownFingerprint, j.RemoveCommand = se.KnownFingerprint, se.RemoveCommand
 			}
+			if r.Trusted {
+				// Recorded before the login or sudo failed: the key is in
+				// known_hosts now, and this is still the moment to compare
+				// it with the guest's console.
+				j.Reason += "; host key recorded: " + r.Fingerprint
+			}
 		}
 		rep.Guests = append(rep.Guests, j)
 	}
