@@ -74,7 +74,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usage("unexpected argument %q (use -f FILE)", fs.Arg(0))
+		return usage("unexpected argument %q%s", fs.Arg(0), useFileFlag(fs))
 	case *allowV1 && *keyFile == "":
 		return usage("--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case (*keyFile == "") == !*passwordStdin:

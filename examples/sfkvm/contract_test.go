@@ -387,3 +387,15 @@ func TestRelativePathsOneRule(t *testing.T) {
 		})
 	}
 }
+
+// The hint for a stray file name is -f, unless -f was given.
+func TestStrayArgumentHintIsNotTheFlagGiven(t *testing.T) {
+	for _, cmd := range []string{"check", "probe"} {
+		if r := runCLI(t, "", cmd, "x.conf"); r.code != exitUsage || !strings.Contains(r.stderr, "(use -f FILE)") {
+			t.Errorf("%s x.conf: %+v", cmd, r)
+		}
+		if r := runCLI(t, "", cmd, "-f", "a.conf", "x.conf"); r.code != exitUsage || strings.Contains(r.stderr, "-f") || !strings.Contains(r.stderr, `"x.conf"`) {
+			t.Errorf("%s -f a.conf x.conf: %+v", cmd, r)
+		}
+	}
+}

@@ -172,6 +172,16 @@ func dashed(name string) string {
 	return "--" + name
 }
 
+// useFileFlag is the hint for a file name given without -f: " (use -f
+// FILE)", or nothing when -f was given (a fix never suggests a flag
+// already given).
+func useFileFlag(fs *flag.FlagSet) string {
+	if givenFlags(fs)["f"] {
+		return ""
+	}
+	return " (use -f FILE)"
+}
+
 // givenFlags returns the names of the flags set on the command line.
 func givenFlags(fs *flag.FlagSet) map[string]bool {
 	m := map[string]bool{}
