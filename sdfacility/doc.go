@@ -93,7 +93,8 @@
 // therefore reads as "not running", and Restart sends sdtool -b as the
 // procedure says for that case: a facility that does run refuses it, and
 // that refusal is the error. Any non-zero exit of sdtool -e or -b is a
-// failure. A state word outside SPEC section 3's lists is kept verbatim and
+// failure. A state word outside the lists in state.go (the words of
+// Fujitsu's documentation of sdtool -s) is kept verbatim and
 // flagged (IsKnown false, warning unknown-state), never dropped. An agent
 // whose SA State reads InitFailed or TestFailed counts as failed, as does
 // one whose Init State or Test State does. A status with no agents, or with

@@ -11,7 +11,7 @@
 //	if rep.Failed() { ... }
 //
 // ReadHostsFile reads the hosts from a file (one a line, # comments), as
-// `sfkvm site --hosts-file` does: a regular file only, never blocking on a
+// `sfkvm site --site-hosts-file` does: a regular file only, never blocking on a
 // FIFO or reading a device, and, since whoever can change the list can
 // hide a host from the report, not a symbolic link, owned by root or the
 // caller and not writable by group or others; ParseHost reads one host

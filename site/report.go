@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/preflight"
@@ -143,5 +144,5 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	c := r.Counts
 	return table.Write(w, []string{"HOST", "STEP", "CHECK", "TARGET", "STATUS", "REASON"}, rows,
-		fmt.Sprintf("site: %d of %d hosts reached; %d OK, %d WARN, %d FAIL, %d SKIP", reached, len(r.Hosts), c.OK, c.Warn, c.Fail, c.Skip))
+		fmt.Sprintf("site: %d of %s reached; %d OK, %d WARN, %d FAIL, %d SKIP", reached, count.N(len(r.Hosts), "host", "hosts"), c.OK, c.Warn, c.Fail, c.Skip))
 }

@@ -66,6 +66,12 @@ func NewProbeReport(file string, results []Result) ProbeReport {
 				j.Reason = strings.TrimPrefix(j.Reason, se.Address+": ")
 				j.KnownFingerprint, j.RemoveCommand = se.KnownFingerprint, se.RemoveCommand
 			}
+			if r.Trusted {
+				// Recorded before the login or sudo failed: the key is in
+				// known_hosts now, and this is still the moment to compare
+				// it with the guest's console.
+				j.Reason += "; host key recorded: " + r.Fingerprint
+			}
 		}
 		rep.Guests = append(rep.Guests, j)
 	}

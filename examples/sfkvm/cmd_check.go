@@ -30,7 +30,7 @@ func runCheck(_ context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "sfkvm check: unexpected argument %q (use -f FILE)\n", fs.Arg(0))
+		fmt.Fprintf(e.stderr, "sfkvm check: unexpected argument %q%s\n", fs.Arg(0), useFileFlag(fs))
 		return exitUsage
 	}
 	if *file == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 )
 
@@ -79,5 +80,9 @@ func printComparisons(e *env, first string, results []kvmguests.Comparison) {
 		fmt.Fprintf(e.stdout, "every copy is identical to %s (%d compared)\n", first, len(results))
 		return
 	}
-	fmt.Fprintf(e.stdout, "%d of %d copies differ from %s\n", differ, len(results), first)
+	verb := "differ"
+	if differ == 1 {
+		verb = "differs"
+	}
+	fmt.Fprintf(e.stdout, "%d of %s %s from %s\n", differ, count.N(len(results), "copy", "copies"), verb, first)
 }

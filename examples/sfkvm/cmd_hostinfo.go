@@ -35,6 +35,7 @@ func runHostinfo(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "device")
 	if fs.NArg() != 0 {
 		fmt.Fprintf(e.stderr, "sfkvm hostinfo: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()

@@ -146,12 +146,13 @@ func TestMigratesetupUsage(t *testing.T) {
 	}
 }
 
-func TestParseInterleaved(t *testing.T) {
+func TestParseFlagsInterleaved(t *testing.T) {
 	e := &env{stderr: &strings.Builder{}}
 	fs := newFlags(e, "x", "")
 	dry := fs.Bool("dry-run", false, "")
 	uri := fs.String("connect", "", "")
-	names, _, ok := parseInterleaved(fs, []string{"a", "--dry-run", "b", "--connect", "test:///default", "c", "--", "--d", "-e"})
+	_, ok := parseFlags(fs, []string{"a", "--dry-run", "b", "--connect", "test:///default", "c", "--", "--d", "-e"})
+	names := fs.Args()
 	if !ok || !slices.Equal(names, []string{"a", "b", "c", "--d", "-e"}) || !*dry || *uri != "test:///default" {
 		t.Errorf("names %q ok %v dry %v uri %q", names, ok, *dry, *uri)
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
@@ -29,7 +30,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE [--allow-v1-tokens] | --password-stdin] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
 	port := fs.Int("port", 22, "SSH port of the guests")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
 	trust := fs.Bool("trust", false, "record unknown host keys (the \"yes\" of the first SSH login); changed keys are never replaced")
 	parallel := fs.Int("parallel", sshcheck.DefaultParallel, "guests probed at once")
 	timeout := fs.Duration("timeout", sshcheck.DefaultHandshakeTimeout, "deadline for connect, key exchange and login, per guest")
@@ -41,13 +42,14 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "known-hosts", "key")
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm probe: "+format+"\n", a...)
 		return exitUsage
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usage("unexpected argument %q (use -f FILE)", fs.Arg(0))
+		return usage("unexpected argument %q%s", fs.Arg(0), useFileFlag(fs))
 	case *allowV1 && *keyFile == "":
 		return usage("--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case (*keyFile == "") == !*passwordStdin:
@@ -161,7 +163,7 @@ func writeProbeText(stdout, stderr io.Writer, rep sshcheck.ProbeReport) {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
+	fmt.Fprintf(stdout, "probe: %s, %d ok, %d failed\n", count.N(len(rep.Guests), "guest", "guests"), rep.OK, rep.Failed)
 }
 
 // knownHostsExit is the exit code for known_hosts that cannot be used: a

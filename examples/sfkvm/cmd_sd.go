@@ -38,17 +38,15 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "sdtool")
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "sfkvm sd: missing action: status, start, stop or restart")
 		fs.Usage()
 		return exitUsage
 	}
 	action := fs.Arg(0)
-	if code, ok := parseFlags(fs, fs.Args()[1:]); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(0))
+	if fs.NArg() > 1 {
+		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(1))
 		return exitUsage
 	}
 	// A zero or negative bound would end the command before it starts, or
@@ -123,13 +121,19 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	} else if res.Status != nil && len(res.Status.Agents) > 0 {
 		printSDTable(e.stdout, res.Status)
 	}
-	reportSD(e.stderr, action, res, err, recheckErr)
+	// The fix for a missing sdtool: name one, or, when --sdtool named it,
+	// not the flag already given but what went wrong with it.
+	missing := "use --sdtool PATH"
+	if givenFlags(fs)["sdtool"] {
+		missing = "check --sdtool: a name without \"/\" is a file in the working folder, not one looked up in PATH"
+	}
+	reportSD(e.stderr, action, res, err, recheckErr, missing)
 	return code
 }
 
 // reportSD explains on stderr what went wrong, and every problem found in
-// sdtool's output.
-func reportSD(w io.Writer, action string, res *sdfacility.Report, err, recheckErr error) {
+// sdtool's output; missing is the fix for an sdtool that is not there.
+func reportSD(w io.Writer, action string, res *sdfacility.Report, err, recheckErr error, missing string) {
 	// A non-zero sdtool -s is "not running"; its missing table is no news.
 	if res.Status != nil && res.Status.ExitStatus == 0 {
 		for _, d := range res.Status.Problems {
@@ -138,7 +142,7 @@ func reportSD(w io.Writer, action string, res *sdfacility.Report, err, recheckEr
 	}
 	switch {
 	case errors.Is(err, sdfacility.ErrToolMissing):
-		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (use --sdtool PATH)\n", err)
+		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (%s)\n", err, missing)
 	case err != nil:
 		fmt.Fprintf(w, "sfkvm sd: %v\n", err)
 		if ce := (*sdfacility.CommandError)(nil); errors.As(err, &ce) && action == "restart" && len(ce.Args) == 1 && ce.Args[0] == "-e" {
