@@ -4,5 +4,5 @@
 //
 // Every report is one object with a "schema" field, snake_case keys and
 // durations as numbers of seconds in keys ending in "_seconds"; the
-// README's "JSON reports" section lists the schemas.
+// README's "JSON reports: one contract for every command" section lists the schemas.
 package jsonwire
