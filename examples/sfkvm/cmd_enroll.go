@@ -79,6 +79,7 @@ removes the disk).
 // hostFlags are the flags that reach the other hosts, shared by enroll
 // and unenroll as rotate spells them.
 type hostFlags struct {
+	key                                                                   string // --key, for the resume command (the file holds sealed tokens)
 	file, hosts, identity, hostUser, hostPasswordFile, sshPath, sshConfig string
 	hostTimeout                                                           time.Duration
 }
@@ -100,7 +101,7 @@ func addHostFlags(fs *flag.FlagSet) *hostFlags {
 // targets of the hosts (nil with --ssh).
 func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Plan, []sshcheck.Target, func(), int, error) {
 	p := rotate.Plan{File: h.file, FileOptions: kvmguests.Options{AllowSealed: true}, HostTimeout: h.hostTimeout,
-		ResumeCommand: resumeCommand(resumeFlags{file: h.file, knownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
+		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, knownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
 			hostPasswordFile: h.hostPasswordFile, ssh: h.sshPath, sshConfig: h.sshConfig, hostTimeout: h.hostTimeout})}
 	wipe := func() {}
 	var hostPW sshcheck.PasswordSource
@@ -206,6 +207,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(knownHostsExit(err), "%v", err)
 	}
+	hf.key = *keyFile
 	files, targets, wipeHost, code, err := hf.files(*knownHosts, prober)
 	defer wipeHost()
 	if err != nil {
@@ -503,7 +505,8 @@ func printEnroll(e *env, name string, format outputFormat, rep enroll.Report) in
 		return exitOK
 	}
 	if rep.Err != nil {
-		fmt.Fprintf(e.stderr, "sfkvm %s: %s\n", name, strings.TrimPrefix(rep.Err.Error(), "enroll: "))
+		msg := strings.TrimPrefix(strings.TrimPrefix(rep.Err.Error(), "enroll: "), "rotate: ")
+		fmt.Fprintf(e.stderr, "sfkvm %s: %s\n", name, msg)
 	}
 	if rep.Mismatch() {
 		fmt.Fprintf(e.stderr, "sfkvm %s: MISMATCH: some hosts' kvmguests.conf differ; finish with: %s\n", name, rep.Resume)
