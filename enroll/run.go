@@ -561,7 +561,7 @@ chown 0:0 "$t" && chmod 0440 "$t" || exit 3
 visudo -cqf "$t" >&2 || { visudo -cf "$t" >&2; exit 4; }
 mv -f -- "$t" "$f" || exit 6
 sync -- "$d" 2>/dev/null || true
-if ! visudo -cq >&2; then rm -f -- "$f"; exit 5; fi
+if ! visudo -cq >/dev/null 2>&1; then visudo -c >&2; rm -f -- "$f"; exit 5; fi
 `
 
 func putSudoers(ctx context.Context, ac *sshcheck.Client, u, content string) error {
