@@ -114,14 +114,20 @@ func knownHostsLine(hostport string, key ssh.PublicKey) string {
 func keyBlob(key ssh.PublicKey) string { return base64.StdEncoding.EncodeToString(key.Marshal()) }
 
 // trustScript records a host key in a known_hosts file on a host or a
-// guest, as root: `sh -c trustScript sh FILE NAME LINE BLOB`. Under
+// guest, as root: `sh -c trustScript sh FILE NAME LINE BLOB [check]`. Under
 // flock(1) on the file: a key already there for NAME (ssh-keygen -F) is
 // left alone (prints "known"); a different key for NAME is never replaced
 // (exit 12, its lines on stderr); else the line is appended (prints
 // "added"), the file 0600 and its folder 0700, made when missing.
 const trustScript = `set -u
-f=$1 name=$2 line=$3 blob=$4
+f=$1 name=$2 line=$3 blob=$4 mode=${5:-add}
 d=$(dirname -- "$f")
+if [ "$mode" = check ]; then
+	out=$(ssh-keygen -F "$name" -f "$f" 2>/dev/null | grep -v '^#')
+	if [ -z "$out" ]; then echo would; exit 0; fi
+	case "$out" in *" $blob"*) echo known; exit 0;; esac
+	echo "$f holds another key for $name:" >&2; printf '%s\n' "$out" | cut -c1-200 >&2; exit 12
+fi
 if [ ! -d "$d" ]; then mkdir -m 0700 -p -- "$d" || exit 3; fi
 if [ -L "$f" ] || [ -L "$d" ]; then echo "$f or its folder is a symbolic link" >&2; exit 2; fi
 umask 077
@@ -142,11 +148,15 @@ echo added
 const exitKeyChanged = 12
 
 // runTrust runs trustScript through run (a host's or the guest's runner)
-// and returns "known" or "added".
+// and returns "known", "added" or (dryRun) "would".
 func runTrust(ctx context.Context, run func(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, []byte, int, error),
-	file, hostport string, key ssh.PublicKey) (string, error) {
+	file, hostport string, key ssh.PublicKey, dryRun bool) (string, error) {
 	name := xknownhosts.Normalize(hostport)
-	stdout, stderr, status, err := run(ctx, nil, "sh", "-c", trustScript, "sh", file, name, knownHostsLine(hostport, key), keyBlob(key))
+	mode := "add"
+	if dryRun {
+		mode = "check"
+	}
+	stdout, stderr, status, err := run(ctx, nil, "sh", "-c", trustScript, "sh", file, name, knownHostsLine(hostport, key), keyBlob(key), mode)
 	if err != nil {
 		return "", err
 	}

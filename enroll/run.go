@@ -628,23 +628,10 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 	}
 	files := p.knownFiles()
 	// This host: its first known_hosts file.
-	if p.DryRun {
-		_, st, err := lookupKey(ctx, p.SSH.DialContext, p.hostport(), files)
-		if err == nil && st != keyKnown {
-			record(LocalHost, "would", nil)
-		} else {
-			record(LocalHost, "known", err)
-		}
-	} else {
-		what, err := runTrust(ctx, localRun, files[0], p.hostport(), key)
-		record(LocalHost, what, err)
-	}
+	what, err := runTrust(ctx, localRun, files[0], p.hostport(), key, p.DryRun)
+	record(LocalHost, what, err)
 	// Every other host, as root.
 	for _, h := range p.Files.Hosts {
-		if p.DryRun {
-			record(h.Name, "would", nil)
-			continue
-		}
 		if err := ctx.Err(); err != nil {
 			record(h.Name, "", context.Cause(ctx))
 			continue
@@ -654,7 +641,7 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 			record(h.Name, "", err)
 			continue
 		}
-		what, err := runTrust(ctx, r.RunInput, p.HostKnownHosts, p.hostport(), key)
+		what, err := runTrust(ctx, r.RunInput, p.HostKnownHosts, p.hostport(), key, p.DryRun)
 		r.Close()
 		record(h.Name, what, err)
 	}
@@ -673,11 +660,7 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 			record(where, "", err)
 			continue
 		}
-		if p.DryRun {
-			record(where, "would", nil)
-			continue
-		}
-		what, err := runTrust(ctx, ac.RunInput, p.GuestKnownHosts, t.HostPort(), hk)
+		what, err := runTrust(ctx, ac.RunInput, p.GuestKnownHosts, t.HostPort(), hk, p.DryRun)
 		record(where, what, err)
 	}
 	var parts []string

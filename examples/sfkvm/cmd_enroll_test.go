@@ -336,6 +336,10 @@ func TestEnrollRealGuestAndHosts(t *testing.T) {
 	if now, _ := os.ReadFile(l.conf); string(now) != string(conf) {
 		t.Error("the second run changed the file")
 	}
+	// And a dry run of an enrolled guest would change nothing either.
+	if dry := runCLI(t, enrollPW+"\n", l.args("--dry-run")...); dry.code != exitOK || strings.Contains(dry.stdout, "would ") {
+		t.Errorf("dry run of an enrolled guest: exit %d\n%s%s", dry.code, dry.stdout, dry.stderr)
+	}
 
 	// Unenroll, the user too.
 	un := runCLI(t, "", "unenroll", "-f", l.conf, "--known-hosts", l.known, "--ssh-config", l.sshConfig, "--hosts", l.hostsFlag,
@@ -344,4 +348,35 @@ func TestEnrollRealGuestAndHosts(t *testing.T) {
 		t.Fatalf("unenroll: exit %d\n%s%s", un.code, un.stdout, un.stderr)
 	}
 	l.notEnrolled(t, "after unenroll")
+}
+
+// The administrator is not root but a user with sudo -n, logging in by
+// password: every command on the guest goes through sudo -n.
+func TestEnrollAsSudoAdministrator(t *testing.T) {
+	l := newEnrollLab(t, 1)
+	const admin, adminPW = "pcladmin", "Admin-pw-77"
+	nsenter := testenv.LookPath(t, "nsenter", "util-linux")
+	for _, c := range [][]string{{"useradd", "-m", admin}, {"sh", "-c", "echo " + admin + ":" + adminPW + " | chpasswd"}} {
+		if out, err := exec.Command(nsenter, append([]string{"-t", strconv.Itoa(l.guest.Pid()), "-m", "--"}, c...)...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", c, err, out)
+		}
+	}
+	os.WriteFile(filepath.Join(l.guestDir, "etc/sudoers.d/test-admin"), []byte(admin+" ALL=(root) NOPASSWD: ALL\n"), 0o440)
+	pwFile := filepath.Join(t.TempDir(), "admin-password")
+	os.WriteFile(pwFile, []byte(adminPW+"\n"), 0o600)
+	var args []string
+	for i := 0; i < len(l.args()); i++ {
+		if a := l.args()[i]; a == "--admin-identity" {
+			i++
+			continue
+		} else {
+			args = append(args, a)
+		}
+	}
+	args = append(args[:len(args)-1], "--admin-user", admin, "--admin-password-file", pwFile, l.ip)
+	r := runCLI(t, enrollPW+"\n", args...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "ok        login      as "+admin+", sudo -n works") || strings.Contains(r.stdout+r.stderr, adminPW) {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.enrolled(t)
 }
