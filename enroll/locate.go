@@ -6,6 +6,7 @@ import (
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Stores is a Locator over every host's libvirt: the domain whose
@@ -14,7 +15,7 @@ import (
 // refused unless exactly one of them runs it.
 type Stores []HostStore
 
-var domainUUID = regexp.MustCompile(`<uuid>\s*([0-9a-fA-F-]{36})\s*</uuid>`)
+var domainUUID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<uuid>\s*([0-9a-fA-F-]{36})\s*</uuid>`) })
 
 // Locate implements Locator.
 func (s Stores) Locate(ctx context.Context, uuid string) (Placement, error) {
@@ -36,7 +37,7 @@ func (s Stores) Locate(ctx context.Context, uuid string) (Placement, error) {
 			if err != nil {
 				continue // undefined meanwhile, or transient
 			}
-			m := domainUUID.FindStringSubmatch(x)
+			m := domainUUID().FindStringSubmatch(x)
 			if m == nil || !strings.EqualFold(m[1], uuid) {
 				continue
 			}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
@@ -138,7 +139,7 @@ type Plan struct {
 const DefaultUUIDFile = "/sys/class/dmi/id/product_uuid"
 
 // userName is a portable user name that sudoers and useradd take.
-var userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+var userName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`) })
 
 func (p Plan) withDefaults() Plan {
 	if p.Admin.User == "" {
@@ -167,7 +168,7 @@ func (p Plan) check() error {
 	switch {
 	case !p.Address.IsValid():
 		return fmt.Errorf("%w: no guest address", ErrPlan)
-	case !userName.MatchString(p.User):
+	case !userName().MatchString(p.User):
 		return fmt.Errorf("%w: user %q is not a portable user name ([a-z_][a-z0-9_-]*, at most 32)", ErrPlan, p.User)
 	case p.Encrypter == nil:
 		return fmt.Errorf("%w: no Encrypter", ErrPlan)

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
@@ -283,7 +284,9 @@ func (p Plan) knownFiles() []string {
 	return append(slices.Clone(files), global...)
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+var uuidRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+})
 
 // readFacts reads the guest's cluster and CF node name, its UUID and,
 // through the Locator, its domain and host; what Given holds wins.
@@ -315,7 +318,7 @@ func (p Plan) readFacts(ctx context.Context, ac *sshcheck.Client, rep *Report) (
 			return pl, fmt.Errorf("the guest's SMBIOS UUID (%s; --domain and --host-cfname give the facts it finds): %w", p.UUIDFile, err)
 		}
 		uuid := strings.ToLower(strings.TrimSpace(string(out)))
-		if !uuidRE.MatchString(uuid) {
+		if !uuidRE().MatchString(uuid) {
 			return pl, fmt.Errorf("%s holds %s, not a UUID", p.UUIDFile, quote(out))
 		}
 		rep.UUID = uuid
