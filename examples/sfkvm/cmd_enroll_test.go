@@ -380,3 +380,27 @@ func TestEnrollAsSudoAdministrator(t *testing.T) {
 	}
 	l.enrolled(t)
 }
+
+// The first guest of a site: no host has a kvmguests.conf yet; every host
+// gets one, identical, with that guest's line only.
+func TestEnrollFirstGuestOfASite(t *testing.T) {
+	l := newEnrollLab(t, 2)
+	for _, f := range append([]string{l.conf}, l.hostFiles...) {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCLI(t, enrollPW+"\n", l.args()...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	gs := l.identical(t)
+	if len(gs) != 1 || gs[0].Name != "guest7" {
+		t.Fatalf("the file's guests: %v", gs)
+	}
+	for _, f := range append([]string{l.conf}, l.hostFiles...) {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f, fi, err)
+		}
+	}
+}
