@@ -13,6 +13,7 @@ import (
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/rotate"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -127,6 +128,11 @@ type Plan struct {
 	Restart bool
 	// Setup tunes the disk's set-up (HostInfoPath, timeouts).
 	Setup migratesetup.Options
+	// Preflight, when set, is run on this host at the end for the
+	// guest's new line (Guests and Password are set by Run): its FAIL and
+	// WARN rows are named in the report as what is left. Nil: the report
+	// says to run it.
+	Preflight *preflight.Config
 	// DryRun reads everything and changes nothing; the report shows
 	// every change it would make.
 	DryRun bool

@@ -148,7 +148,7 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 	case p.DryRun:
 		rep.step("user", Would, "userdel -r "+g.User, nil)
 	default:
-		_, stderr, st, err := ac.Run(ctx, "userdel", "-r", "--", g.User)
+		stderr, st, err := userdel(ctx, ac, g.User)
 		if err == nil && st != 0 {
 			err = fmt.Errorf("%w: userdel -r %s: exit %d: %s", ErrGuestCommand, g.User, st, quote(stderr))
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/rotate"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -211,10 +212,39 @@ func Run(ctx context.Context, p Plan) (rep Report) {
 
 	// 9. The domain's host information disk.
 	p.disk(ctx, g, pl, &rep)
-	// 10. What only preflight proves.
-	rep.step("preflight", Left, "run on every host: the hosts' logins, step 5 from the guest, the disk", nil)
-	rep.Next = append(rep.Next, "sfkvm preflight   (on every host; or sfkvm site from one)")
+	// 10. Preflight for the guest's line, on this host.
+	p.preflight(ctx, g, &rep)
 	return rep
+}
+
+// preflight runs Plan.Preflight for g on this host and names what is
+// left: its FAIL and WARN rows; the other hosts run their own (sfkvm site).
+func (p Plan) preflight(ctx context.Context, g kvmguests.Guest, rep *Report) {
+	const everyHost = "sfkvm site --hosts ...   (preflight on every host, from one)"
+	if p.Preflight == nil || p.DryRun {
+		rep.step("preflight", Left, "run it on every host: the hosts' logins, step 5 from the guest, the disk", nil)
+		rep.Next = append(rep.Next, "sfkvm preflight   (on every host; or "+everyHost+")")
+		return
+	}
+	cfg := *p.Preflight
+	cfg.Guests = []kvmguests.Guest{g}
+	cfg.Password = func(kvmguests.Guest) sshcheck.PasswordSource { return p.Password }
+	pr := preflight.Run(ctx, cfg)
+	var left []string
+	for _, r := range pr.Results {
+		if r.Status == preflight.Fail || r.Status == preflight.Warn {
+			left = append(left, fmt.Sprintf("%s %s %s: %s", r.Status, r.Check, r.Target, r.Reason))
+		}
+	}
+	c := pr.Counts
+	detail := fmt.Sprintf("on this host: %d OK, %d WARN, %d FAIL, %d SKIP", c.OK, c.Warn, c.Fail, c.Skip)
+	if len(left) == 0 {
+		rep.step("preflight", OK, detail, nil)
+	} else {
+		rep.step("preflight", Left, detail+"; left: "+strings.Join(left, "; "), nil)
+		rep.Next = append(rep.Next, "sfkvm preflight   (here: the rows above)")
+	}
+	rep.Next = append(rep.Next, everyHost)
 }
 
 func sudoNote(u string) string {
@@ -462,7 +492,7 @@ func (p Plan) guestSteps(ctx context.Context, ac *sshcheck.Client, prober *sshch
 			}
 		}
 		if madeUser {
-			if _, stderr, st, err := ac.Run(cctx, "userdel", "-r", "--", u); err == nil && st == 0 {
+			if stderr, st, err := userdel(cctx, ac, u); err == nil && st == 0 {
 				rep.step("user", Undone, "userdel -r "+u, nil)
 			} else {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("the guest keeps the user %s (userdel: %v %s): sfkvm unenroll --remove-user removes it", u, err, quote(stderr)))
@@ -750,4 +780,23 @@ func cause(ctx context.Context, err error) error {
 func lineText(g kvmguests.Guest) string {
 	return strings.Join([]string{g.Name, g.HostCFName, g.ClusterName, g.CFName, g.IP.String(), g.User,
 		rotate.Fingerprint(g.Password.Reveal())}, " ")
+}
+
+// userdel removes user and its home (userdel -r). A login of the user
+// that this run made (the proof) may still be ending on the guest:
+// userdel refuses while the user has a process, so it is tried again for
+// up to 5 s; nothing of the user's is killed.
+func userdel(ctx context.Context, ac *sshcheck.Client, user string) (stderr []byte, status int, err error) {
+	for range 25 {
+		_, stderr, status, err = ac.Run(ctx, "userdel", "-r", "--", user)
+		if err != nil || status == 0 || !bytes.Contains(stderr, []byte("currently used by process")) {
+			return stderr, status, err
+		}
+		select {
+		case <-ctx.Done():
+			return stderr, status, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return stderr, status, err
 }

@@ -164,6 +164,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	uri := fs.String("connect", "qemu:///system", "libvirt connection `URI` on this host (and, through sfkvm's own SSH, on --hosts) for the domain lookup")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host: the hosts' CF names, and the guest's disk")
 	restart := fs.Bool("restart", false, "stop and start the running guest now to give it the host information disk")
+	noPreflight := fs.Bool("no-preflight", false, "do not end with preflight for the guest on this host (the report then says to run it)")
 	dryRun := fs.Bool("dry-run", false, "show every change (the kvmguests.conf diff, tokens as fingerprints; the sudoers rule; the keys) and change nothing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the undo has its own 2 minutes)")
 	format := formatFlag(fs)
@@ -262,10 +263,24 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 		p.Encrypter = func(kvmguests.Guest) cipher.Encrypter { return enc }
 	}
 	// The domain lookup: only what the flags do not give.
+	var stores enroll.Stores
 	if *domain == "" || *hostCFName == "" {
-		stores, closeAll := enrollStores(ctx, e, *uri, *hostinfo, files, targets, prober)
+		var closeAll func()
+		stores, closeAll = enrollStores(ctx, e, *uri, *hostinfo, files, targets, prober)
 		defer closeAll()
 		p.Locator = stores
+	}
+	// Preflight for the guest's line at the end, on this host.
+	if !*noPreflight {
+		cfg := &preflight.Config{File: hf.file, FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""},
+			ProberOptions: opts, GuestPort: *port, HostInfo: *hostinfo, Hosts: targets,
+			StoreErr: errors.New("libvirt was not opened: --domain and --host-cfname were given")}
+		for _, s := range stores {
+			if s.Host == enroll.LocalHost {
+				cfg.Store, cfg.StoreErr = s.Store, nil
+			}
+		}
+		p.Preflight = cfg
 	}
 	// A key shown and accepted at a terminal.
 	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) && !*passwordStdin && *fingerprint == "" {
@@ -307,7 +322,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 // enrollStores opens libvirt on this host and, through sfkvm's own SSH,
 // on every other host; a host whose libvirt cannot be reached is left
 // out with a note on stderr (the lookup then says where it looked).
-func enrollStores(ctx context.Context, e *env, uri, hostinfo string, files rotate.Plan, targets []sshcheck.Target, prober *sshcheck.Prober) (enroll.Stores, func()) {
+func enrollStores(ctx context.Context, e *env, uri, hostinfo string, _ rotate.Plan, targets []sshcheck.Target, prober *sshcheck.Prober) (enroll.Stores, func()) {
 	var stores enroll.Stores
 	var closers []func()
 	closeAll := func() {
@@ -346,7 +361,6 @@ func enrollStores(ctx context.Context, e *env, uri, hostinfo string, files rotat
 		}
 		stores = append(stores, hs)
 	}
-	_ = files
 	return stores, closeAll
 }
 

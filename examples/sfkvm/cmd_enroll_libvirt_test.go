@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,10 +33,7 @@ func TestEnrollFindsTheDomainByUUID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	hostinfo := filepath.Join(t.TempDir(), "hostinfo")
-	if err := migratesetup.Register(ctx, hostinfo, migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("192.0.2.1")}); err != nil {
-		t.Fatal(err)
-	}
+	hostinfo := l.hostinfo // registered as cfhost1
 	// Without --domain and --host-cfname.
 	args := l.args()
 	var kept []string
@@ -49,7 +44,7 @@ func TestEnrollFindsTheDomainByUUID(t *testing.T) {
 		}
 		kept = append(kept, args[i])
 	}
-	kept = append(kept[:len(kept)-1], "--connect", d.URI, "--hostinfo", hostinfo, kept[len(kept)-1])
+	kept = append(kept[:len(kept)-1], "--connect", d.URI, kept[len(kept)-1])
 	r := runCLI(t, enrollPW+"\n", kept...)
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
