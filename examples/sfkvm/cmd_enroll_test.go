@@ -60,9 +60,7 @@ func newEnrollLab(t *testing.T, nHosts int) *enrollLab {
 	l := &enrollLab{dir: t.TempDir(), hook: newFaultHook(t)}
 	l.guestDir = filepath.Join(l.dir, "guest")
 	os.Mkdir(l.guestDir, 0o700)
-	if out, err := exec.Command("cp", "-a", "/etc", filepath.Join(l.guestDir, "etc")).CombinedOutput(); err != nil {
-		t.Fatalf("copying /etc for the guest: %v %s", err, out)
-	}
+	copyEtc(t, filepath.Join(l.guestDir, "etc"))
 	// Sudo rules of other tests do not belong to this guest.
 	old, _ := filepath.Glob(filepath.Join(l.guestDir, "etc/sudoers.d/sfkvm-*"))
 	for _, f := range old {
@@ -157,6 +155,26 @@ func newEnrollLab(t *testing.T, nHosts int) *enrollLab {
 	os.WriteFile(l.known, []byte(known.String()), 0o600)
 	l.hostsFlag = strings.Join(names, ",")
 	return l
+}
+
+// copyEtc copies this machine's /etc to dst for a guest. Test accounts
+// are made and removed meanwhile (scripts/testusers.sh, under its lock:
+// taken here too); a file that vanishes in between (useradd's
+// /etc/passwd.lock) is tried again.
+func copyEtc(t *testing.T, dst string) {
+	t.Helper()
+	flock := testenv.LookPath(t, "flock", "util-linux")
+	var out []byte
+	var err error
+	for range 5 {
+		os.RemoveAll(dst)
+		out, err = exec.Command(flock, "-w", "60", "/run/sfkvm-testusers.lock", "cp", "-a", "/etc", dst).CombinedOutput()
+		if err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("copying /etc for the guest: %v %s", err, out)
 }
 
 // fingerprint is the guest's host key fingerprint, as its console shows it.
