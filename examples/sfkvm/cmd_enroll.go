@@ -382,6 +382,7 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password")
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests' keys (default root's ~/.ssh/known_hosts)")
 	port := fs.Int("guest-port", 22, "SSH port of the guest")
+	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens, for the --resume command printed when a host is left behind")
 	removeUser := fs.Bool("remove-user", false, "also remove guest_user from the guest (userdel -r); never root")
 	dryRun := fs.Bool("dry-run", false, "show every change and change nothing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run")
@@ -411,6 +412,7 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(knownHostsExit(err), "%v", err)
 	}
+	hf.key = *keyFile
 	files, _, wipeHost, code, err := hf.files(*knownHosts, prober)
 	defer wipeHost()
 	if err != nil {

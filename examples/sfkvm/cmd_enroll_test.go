@@ -368,13 +368,26 @@ func TestEnrollRealGuestAndHosts(t *testing.T) {
 		t.Errorf("dry run of an enrolled guest: exit %d\n%s%s", dry.code, dry.stdout, dry.stderr)
 	}
 
-	// Unenroll, the user too.
-	un := runCLI(t, "", "unenroll", "-f", l.conf, "--known-hosts", l.known, "--ssh-config", l.sshConfig, "--hosts", l.hostsFlag,
-		"--admin-identity", l.adminKey, "--remove-user", "guest7")
+	// Unenroll, the user too; a dry run first changes nothing.
+	unArgs := []string{"unenroll", "-f", l.conf, "--key", l.keyFile, "--known-hosts", l.known, "--ssh-config", l.sshConfig, "--hosts", l.hostsFlag,
+		"--admin-identity", l.adminKey, "--remove-user"}
+	dryUn := runCLI(t, "", append(unArgs, "--dry-run", "guest7")...)
+	if dryUn.code != exitOK || !strings.Contains(dryUn.stdout, "would     user       userdel -r "+enrollUser) ||
+		!strings.Contains(dryUn.stdout, "-guest7 cfhost2 cluster7 cfguest7 "+l.ip) {
+		t.Fatalf("unenroll --dry-run: exit %d\n%s%s", dryUn.code, dryUn.stdout, dryUn.stderr)
+	}
+	if now, _ := os.ReadFile(l.conf); string(now) != string(conf) || !l.userExists(t) {
+		t.Fatal("unenroll --dry-run changed something")
+	}
+	un := runCLI(t, "", append(unArgs, "guest7")...)
 	if un.code != exitOK || !strings.Contains(un.stdout, "done      user       userdel -r "+enrollUser) {
 		t.Fatalf("unenroll: exit %d\n%s%s", un.code, un.stdout, un.stderr)
 	}
 	l.notEnrolled(t, "after unenroll")
+	again = runCLI(t, "", append(unArgs, "guest7")...)
+	if again.code != exitOK || !strings.Contains(again.stdout, "nothing changed: the guest was not enrolled") {
+		t.Errorf("a second unenroll: exit %d\n%s%s", again.code, again.stdout, again.stderr)
+	}
 }
 
 // The administrator is not root but a user with sudo -n, logging in by
