@@ -480,9 +480,15 @@ func (p Plan) guestSteps(ctx context.Context, ac *sshcheck.Client, prober *sshch
 		}
 		return undo, true
 	}
+	// The guest's changes run to their end once started, also when the
+	// run is interrupted (a chpasswd cut off could leave the password
+	// half set): each on a context of its own, bounded by CleanupTimeout.
+	// The undo gets a fresh one when it runs.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.CleanupTimeout)
+	defer cancel()
 	madeUser, madeRule := false, false
 	undo = func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.CleanupTimeout)
 		defer cancel()
 		if madeRule {
 			if _, _, st, err := ac.Run(cctx, "rm", "-f", "--", sudoersFile(u)); err == nil && st == 0 {
