@@ -233,3 +233,16 @@ func TestEnrollInterruptedAtEachStage(t *testing.T) {
 		l.notEnrolled(t, st.name)
 	}
 }
+
+// A host that cannot be reached when the run starts stops it before the
+// guest or any copy changes; the JSON report says which step and why.
+func TestEnrollHostDownAtTheStart(t *testing.T) {
+	l := newEnrollLab(t, 2)
+	l.hosts[1].Stop()
+	r := runCLI(t, enrollPW+"\n", l.args("--format=json")...)
+	if r.code != exitFailed || !strings.Contains(r.stdout, `"name": "lock",
+      "state": "failed"`) || !strings.Contains(r.stdout, `"ok": false`) || !strings.Contains(r.stderr, "cfhost3") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	l.notEnrolled(t, "a host down")
+}
