@@ -450,6 +450,16 @@ func (p Plan) guestSteps(ctx context.Context, ac *sshcheck.Client, prober *sshch
 			return undo, false
 		}
 	}
+	// Other rules that name the user are reported, left as they are: sudo
+	// applies the last one that matches, so a later rule that asks for a
+	// password makes the proof below fail (and the run undo itself).
+	if u != "root" {
+		out, _, _, err := ac.Run(ctx, "sh", "-c", otherRulesScript, "sh", u, sudoersFile(u))
+		if err == nil && len(bytes.TrimSpace(out)) > 0 {
+			files := strings.Fields(string(out))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("other sudoers rules name %s, left as they are (sudo applies the last that matches): %s", u, quote([]byte(strings.Join(files, " ")))))
+		}
+	}
 	// A password that already works is not set again: a second run
 	// changes nothing.
 	pwWorks := false
@@ -565,6 +575,17 @@ func (p Plan) guestSteps(ctx context.Context, ac *sshcheck.Client, prober *sshch
 	rep.step("proof", OK, "a new login as "+u+" with the new password"+sudoNote(u), nil)
 	return undo, true
 }
+
+// otherRulesScript lists the sudoers files other than $2 with a line
+// that starts with the user $1: `sh -c otherRulesScript sh USER OURS`.
+const otherRulesScript = `u=$1 ours=$2
+for f in /etc/sudoers /etc/sudoers.d/*; do
+	[ -f "$f" ] && [ "$f" != "$ours" ] || continue
+	case ${f##*/} in *.*|*~) [ "$f" = /etc/sudoers ] || continue;; esac
+	grep -qE "^[[:space:]]*$u[[:space:],]" "$f" 2>/dev/null && echo "$f"
+done
+exit 0
+`
 
 // chpasswd sets user's password: "USER:PASSWORD" on chpasswd's stdin,
 // never in argv.

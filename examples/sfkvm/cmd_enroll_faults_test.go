@@ -246,3 +246,20 @@ func TestEnrollHostDownAtTheStart(t *testing.T) {
 	}
 	l.notEnrolled(t, "a host down")
 }
+
+// Another rule for the user, later in sudoers, asks for a password: it
+// is named and left as it is; the proof (sudo -n) fails, and the run takes
+// back the user and the drop-in it made. No copy changes.
+func TestEnrollAnotherRuleAsksForAPassword(t *testing.T) {
+	l := newEnrollLab(t, 1)
+	other := filepath.Join(l.guestDir, "etc/sudoers.d/zz-other")
+	os.WriteFile(other, []byte(enrollUser+" ALL=(root) ALL\n"), 0o440)
+	r := runCLI(t, enrollPW+"\n", l.args()...)
+	if r.code != exitFailed || !strings.Contains(r.stdout, "failed    proof") ||
+		!strings.Contains(r.stdout, "note: other sudoers rules name "+enrollUser+", left as they are (sudo applies the last that matches): \"/etc/sudoers.d/zz-other\"") ||
+		!strings.Contains(r.stdout, "undone    user") || !strings.Contains(r.stdout, "undone    sudoers") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	os.Remove(other)
+	l.notEnrolled(t, "another rule")
+}
