@@ -55,7 +55,8 @@
 //     visudo -cf, renamed into place, then the whole configuration
 //     checked with visudo -c (refused: taken out again). A drop-in that
 //     holds another rule is refused before anything changes
-//     (ErrSudoersDiffers), never overwritten. Then a fresh login as the
+//     (ErrSudoersDiffers), never overwritten; other rules that name the
+//     user are named (Report.Notes). Then a fresh login as the
 //     user with the new password and sudo -n proves it. From here until
 //     the files are written, a failure or an interrupt takes back what
 //     this run made on the guest (the user it added, with userdel -r;
@@ -105,5 +106,9 @@
 // (sfkvm never knew the old one): the report notes it. A run killed hard
 // (SIGKILL) between the guest's changes and the files leaves the user and
 // drop-in without a line: a second run finishes it, unenroll removes it.
-// An existing rule for the user elsewhere in sudoers is not looked at.
+// Other sudoers rules that name the user are named in Report.Notes and
+// left as they are (one later in the order that asks for a password makes
+// the proof fail, and the run takes back what it made). The hosts' keys
+// for step 5 come from Plan.GuestKnows only, not from the hosts'
+// registrations.
 package enroll
