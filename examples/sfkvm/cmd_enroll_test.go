@@ -444,3 +444,43 @@ func TestEnrollFirstGuestOfASite(t *testing.T) {
 		}
 	}
 }
+
+// Without --guest-key-fingerprint, at a terminal, the guest's key is shown
+// and must be accepted with "yes": "no" stops the run before anything
+// changes, "yes" enrolls. The password is asked twice without echo first.
+func TestEnrollConfirmsTheKeyAtATerminal(t *testing.T) {
+	l := newEnrollLab(t, 1)
+	var args []string
+	all := l.args()
+	for i := 0; i < len(all); i++ {
+		switch all[i] {
+		case "--guest-key-fingerprint":
+			i++
+		case "--password-stdin":
+		default:
+			args = append(args, all[i])
+		}
+	}
+	for _, answer := range []string{"no", "yes"} {
+		s := startCLIOnPTY(t, os.Getenv("PATH"), args...)
+		s.expect("Enter User's Password:")
+		s.typeLine(enrollPW)
+		s.expect("Re-enter User's Password:")
+		s.typeLine(enrollPW)
+		s.expect("offers the host key ssh-ed25519 " + l.fingerprint())
+		s.expect("Is it the guest's? (yes/no)")
+		s.typeLine(answer)
+		code := s.wait()
+		if answer == "no" {
+			if code != exitFailed || !strings.Contains(s.out.String(), "was not confirmed") {
+				t.Fatalf("answered no: exit %d\n%s", code, s.out.String())
+			}
+			l.notEnrolled(t, "the key refused at the terminal")
+			continue
+		}
+		if code != exitOK || !strings.Contains(s.out.String(), "accepted at the terminal") || strings.Contains(s.out.String(), enrollPW) {
+			t.Fatalf("answered yes: exit %d\n%s", code, s.out.String())
+		}
+		l.enrolled(t)
+	}
+}
