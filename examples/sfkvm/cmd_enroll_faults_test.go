@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // onGuestPAM puts the lab's fault hook into the guest's own PAM (its copy
@@ -18,6 +20,13 @@ import (
 // enrolled user only.
 func (l *enrollLab) onGuestPAM(t *testing.T) {
 	t.Helper()
+	found := false
+	for _, dir := range []string{"/usr/lib/x86_64-linux-gnu/security", "/lib/x86_64-linux-gnu/security", "/usr/lib64/security", "/lib/security"} {
+		if _, err := os.Stat(filepath.Join(dir, "pam_exec.so")); err == nil {
+			found = true
+		}
+	}
+	testenv.Need(t, found, "pam_exec", "apt-get install --no-install-recommends libpam-modules")
 	for _, s := range []struct{ file, phase, kind string }{
 		{"etc/pam.d/sshd", "auth", "sshd"},
 		{"etc/pam.d/chpasswd", "password", "chpasswd"},
