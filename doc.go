@@ -3,7 +3,9 @@
 // failover function, and prove that they are ready.
 //
 // The one-time set-up is section F.2.2 of the PRIMECLUSTER 4.7 Installation
-// and Administration Guide. Done by hand, a mistake in it shows up only when
+// and Administration Guide, which Fujitsu publishes; this repository holds
+// no copy of it. The table below quotes what sfkvm takes from it, and the
+// packages' documentation refers to its steps by these numbers. Done by hand, a mistake in it shows up only when
 // a host dies and the failover does not happen. Each package of this module
 // does, or checks, one of its steps, and can be used alone:
 //

@@ -116,8 +116,8 @@ done
 pf="-f $tmp/host/kvmguests.conf --hostinfo $tmp/host/hostinfo --known-hosts $tmp/host/known_hosts --key $tmp/site/key --timeout 5m"
 pfargs=$(for w in $pf; do printf -- '--preflight-arg=%s ' "$w"; done)
 hostlist=$(IFS=,; echo "${hostaddrs[*]}")
-site="timeout 600 '$tmp/sfkvm' site --hosts $hostlist --identity '$tmp/id' --known-hosts '$tmp/hosts_known' --sfkvm '$tmp/sfkvm' \
--f '$tmp/host/kvmguests.conf' --hostinfo '$tmp/host/hostinfo' --hosts-known-hosts '$tmp/host/known_hosts' --timeout 5m $pfargs"
+site="timeout 600 '$tmp/sfkvm' site --site-hosts $hostlist --identity '$tmp/id' --host-known-hosts '$tmp/hosts_known' --sfkvm '$tmp/sfkvm' \
+-f '$tmp/host/kvmguests.conf' --hostinfo '$tmp/host/hostinfo' --known-hosts '$tmp/host/known_hosts' --timeout 5m $pfargs"
 sshcmd="ssh -F /dev/null -n -i '$tmp/id' -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$tmp/hosts_known' \
 -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -l root"
 loop="for h in ${hostaddrs[*]}; do timeout 600 $sshcmd \$h '$tmp/sfkvm' preflight --format=json $pf > '$tmp/loop.'\$h.json; done"
@@ -145,7 +145,7 @@ sh -c "$site --format=json" > "$tmp/site.json" || true
 read -r b1 t1 < <(cpustat)
 busy=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f%%", t ? 100 * b / t : 0 }')
 echo "machine CPU busy during that run: $busy of $(nproc) CPUs"
-slow=$(jq -r '.hosts | max_by(.seconds) | "\(.name) \(.seconds | . * 100 | round / 100)s"' "$tmp/site.json")
+slow=$(jq -r '.hosts | max_by(.duration_seconds) | "\(.name) \(.duration_seconds | . * 100 | round / 100)s"' "$tmp/site.json")
 # The same work one host at a time, by sfkvm site itself: what running
 # every host at once costs when the hosts share this machine's CPUs (on a
 # real site each host has its own).

@@ -33,8 +33,8 @@ for kind in $KINDS; do
 	addr=$(cat "$tmp/$kind/addr")
 	start=$(date +%s.%N)
 	set +e
-	/usr/bin/time -f '%M %e' -o "$tmp/$kind/time" "$tmp/sfkvm" site --hosts "$addr" \
-		--identity "$tmp/$kind/id" --known-hosts "$tmp/$kind/known_hosts" --format=json >"$tmp/$kind/out" 2>"$tmp/$kind/err"
+	/usr/bin/time -f '%M %e' -o "$tmp/$kind/time" "$tmp/sfkvm" site --site-hosts "$addr" \
+		--identity "$tmp/$kind/id" --host-known-hosts "$tmp/$kind/known_hosts" --format=json >"$tmp/$kind/out" 2>"$tmp/$kind/err"
 	code=$?
 	set -e
 	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=

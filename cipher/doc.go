@@ -79,6 +79,17 @@
 // device (a FIFO does not block the open), owned by root or the caller, no
 // permission bits for group or others, checked on the opened file.
 //
+// # JSON
+//
+// Report is what `sfkvm cipher --format=json` prints (Schema): the token
+// of -c,
+//
+//	{"schema": "sfkvm.cipher/v1", "action": "encrypt", "token": "D0860AB04E1B8FA3", "format": "sfcipher"}
+//
+// (format "sealed" for sfkvm's own tokens), or the key file of --new-key,
+//
+//	{"schema": "sfkvm.cipher/v1", "action": "new_key", "key_file": "/etc/opt/sfkvm/key", "key_id": "e2ea19b1"}
+//
 // # What this package does not do, and what is unknown
 //
 // It does not decrypt vendor tokens, and does not check that a vendor

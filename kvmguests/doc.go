@@ -125,6 +125,31 @@
 // two clusters; that is allowed, since CF node names are unique only within
 // a cluster.
 //
+// # JSON
+//
+// CheckReport is what `sfkvm check --format=json` prints (CheckSchema),
+// the seven fields of each guest in snake_case and the token redacted:
+//
+//	{"schema": "sfkvm.check/v1", "file": "kvmguests.conf", "ok": true,
+//	 "errors": 0, "warnings": 0,
+//	 "guests": [{"line": 1, "guest_name": "guest11", "host_cfname": "cfhost1",
+//	             "guest_clustername": "cluster1", "guest_cfname": "cfguest11",
+//	             "guest_ip": "10.20.30.50", "guest_user": "user1",
+//	             "guest_passwd": "<token>"}],
+//	 "diagnostics": [],
+//	 "notice": "NOTICE: The check of configuration file succeeded."}
+//
+// CompareReport is what `sfkvm compare --format=json` prints
+// (CompareSchema), every copy against the first:
+//
+//	{"schema": "sfkvm.compare/v1", "identical": false,
+//	 "comparisons": [{"a": "host1.conf", "b": "host2.conf", "identical": false,
+//	                  "diff": "--- host1.conf\n+++ host2.conf\n...", "cut": false,
+//	                  "line_ends": "crlf-in-b"}]}
+//
+// diff, cut and line_ends are left out when empty. A byte that is not
+// UTF-8 is written \xNN in names, messages and diffs.
+//
 // # What this package does not do
 //
 // It does not encrypt passwords (package cipher drives the vendor's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/count"
 )
 
 // MaxDiagnostics bounds the problems that Parse, Check, ReadFile and
@@ -37,8 +38,8 @@ func (d dropped) diagnostic(file string) (diag.Diagnostic, bool) {
 		sev = diag.Error
 	}
 	return diag.Diagnostic{File: file, Code: ErrTooManyProblems, Severity: sev,
-		Message: fmt.Sprintf("%d more problems not shown (%d errors, %d warnings) after the first %d; fix those and check again",
-			d.errors+d.warnings, d.errors, d.warnings, MaxDiagnostics)}, true
+		Message: fmt.Sprintf("%s not shown (%s, %s) after the first %d; fix those and check again",
+			count.N(d.errors+d.warnings, "more problem", "more problems"), count.N(d.errors, "error", "errors"), count.N(d.warnings, "warning", "warnings"), MaxDiagnostics)}, true
 }
 
 // keepFirst keeps the first MaxDiagnostics of the merged diagnostics (in

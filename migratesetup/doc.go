@@ -108,6 +108,33 @@
 // parse (the guest would read nonsense). Nothing here
 // hot-plugs a disk into a running guest.
 //
+// # JSON
+//
+// Report is what `sfkvm migratesetup --format=json` prints (Schema): a
+// registration,
+//
+//	{"schema": "sfkvm.migratesetup/v1", "action": "register",
+//	 "path": "/var/lib/sfkvm/hostinfo",
+//	 "host": {"host_cfname": "cfhost1", "host_ip": "10.20.30.40", "weight_link": "on"},
+//	 "warnings": [{"column": 1, "field": "host-ip", "code": "ip-v4-mapped", "severity": "warning", "message": "..."}]}
+//
+// or a run over guests (action "setup" or "remove"),
+//
+//	{"schema": "sfkvm.migratesetup/v1", "action": "setup", "path": "/var/lib/sfkvm/hostinfo",
+//	 "results": [{"domain": "guest11", "outcome": "set up", "state": "shut off",
+//	              "diff": "...", "stopped": "shutdown", "started": true, "error": "..."}]}
+//
+// (warnings left out when there are none, and the empty fields of a
+// result). Reading is what `sfkvm hostinfo --format=json` prints in a guest
+// (ReadingSchema; with --watch, one such object a line, with its time):
+//
+//	{"schema": "sfkvm.hostinfo/v1", "time": "2026-11-30T02:00:00.123Z",
+//	 "device": "/dev/vdb",
+//	 "host": {"host_cfname": "cfhost1", "host_ip": "10.20.30.40", "weight_link": "off"}}
+//
+// HostInfo's JSON is the file's words: weight_link is "on" or "off" (the
+// vendor's -w off).
+//
 // # Diagnostics
 //
 // Parse, HostInfo.Check, CheckCFName and CheckHostIP report

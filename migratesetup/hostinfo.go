@@ -32,17 +32,18 @@ const (
 )
 
 // HostInfo is what a host registers and what its guests read. The zero
-// value is not valid (it has no CF node name and no IP); see Check.
+// value is not valid (it has no CF node name and no IP); see Check. Its
+// JSON form is {"host_cfname", "host_ip", "weight_link"} (MarshalJSON).
 type HostInfo struct {
 	// CFName is the host's CF node name, as `cftool -l` prints it.
-	CFName string `json:"hostCFName"`
+	CFName string
 	// IP is the host's address on the cluster's admin network: IPv4 or
 	// IPv6, not IPv6 link-local, no zone.
-	IP netip.Addr `json:"hostIP"`
+	IP netip.Addr
 	// NoWeightLink is the vendor's "-w off": do not link the guest's
 	// shutdown-facility weight to the host's when it migrates. The zero
 	// value is the vendor's default (linked).
-	NoWeightLink bool `json:"noWeightLink"`
+	NoWeightLink bool
 }
 
 // WeightLink returns "on" or "off", the words of the file and of -w.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/sfkvm/sfkvm/internal/count"
 )
 
 // Inspection is what HasHostInfoDisk found in a domain definition.
@@ -48,7 +50,7 @@ func inspect(domainXML, path string) (*domainText, Inspection, error) {
 	}
 	switch {
 	case len(ours) > 1:
-		return nil, Inspection{}, fmt.Errorf("%w: %d disks have it", ErrConflictingDisk, len(ours))
+		return nil, Inspection{}, fmt.Errorf("%w: %s have it", ErrConflictingDisk, count.N(len(ours), "disk", "disks"))
 	case len(ours) == 1 && ours[0].source != path:
 		return nil, Inspection{}, fmt.Errorf("%w: its source is %q, not %q; remove it first (-d) if it should go", ErrConflictingDisk, ours[0].source, path)
 	case len(ours) == 1 && !ours[0].readonly:

@@ -2,13 +2,14 @@ package migratesetup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sfkvm/sfkvm/internal/jsonwire"
 )
 
 // Reasons SetupGuest refuses, for errors.Is. A refusal changes nothing.
@@ -136,7 +137,7 @@ type Result struct {
 	Err error
 }
 
-// MarshalJSON writes Err as its message.
+// MarshalJSON writes Err as its message, with no HTML escaping.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain struct {
 		Domain  string  `json:"domain"`
@@ -152,7 +153,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	if r.Err != nil {
 		p.Error = r.Err.Error()
 	}
-	return json.Marshal(p)
+	return jsonwire.Marshal(p)
 }
 
 // SetupGuests sets up every named guest, at most opts.Parallel at once,

@@ -9,9 +9,29 @@ import (
 	"strings"
 
 	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/sdfacility"
+	"github.com/sfkvm/sfkvm/sshcheck"
 )
+
+// checkCommand is the sfkvm check that reads the file as this run read
+// it, ready to paste: --allow-sealed for a file that may hold sfkvm sealed
+// tokens (without it check refuses them), --no-perm for a copy.
+func (p *pass) checkCommand() string {
+	words := []string{"check", "-f", p.cfg.File}
+	if p.cfg.FileOptions.AllowSealed {
+		words = append(words, "--allow-sealed")
+	}
+	if p.cfg.FileOptions.SkipFileChecks {
+		words = append(words, "--no-perm")
+	}
+	line, err := sshcheck.QuoteCommand("sfkvm", words...)
+	if err != nil { // a NUL in the path: the file could not be read anyway
+		return "sfkvm check -f FILE"
+	}
+	return line
+}
 
 // runConfSyntax: steps 1.4 and 1.6, sfkvm's check of the file.
 func runConfSyntax(_ context.Context, p *pass) []Result {
@@ -36,14 +56,14 @@ func runConfSyntax(_ context.Context, p *pass) []Result {
 	switch {
 	case errs > 0:
 		r.Status, r.Err = Fail, content.Err()
-		r.Reason = fmt.Sprintf("%d errors, %d warnings; first: %s", errs, warns, firstOf(content, diag.Error))
-		r.Fix = "sfkvm check -f " + p.cfg.File + " lists every problem with its line and column"
+		r.Reason = fmt.Sprintf("%s, %s; first: %s", count.N(errs, "error", "errors"), count.N(warns, "warning", "warnings"), firstOf(content, diag.Error))
+		r.Fix = p.checkCommand() + " lists every problem with its line and column"
 	case warns > 0:
 		r.Status = Warn
-		r.Reason = fmt.Sprintf("%d guests, %d warnings; first: %s", n, warns, firstOf(content, diag.Warning))
-		r.Fix = "sfkvm check -f " + p.cfg.File + " lists them"
+		r.Reason = fmt.Sprintf("%s, %s; first: %s", count.N(n, "guest", "guests"), count.N(warns, "warning", "warnings"), firstOf(content, diag.Warning))
+		r.Fix = p.checkCommand() + " lists them"
 	default:
-		r.Status, r.Reason = OK, fmt.Sprintf("%d guests, no problem", n)
+		r.Status, r.Reason = OK, count.N(n, "guest", "guests")+", no problem"
 	}
 	return []Result{r}
 }
@@ -115,7 +135,7 @@ func runConfVendor(ctx context.Context, p *pass) []Result {
 		r.Status = Fail
 		r.Reason = fmt.Sprintf("sfkvmtool -c exited %d without the success notice", status)
 		r.Detail = detail
-		r.Fix = "read sfkvmtool's message; sfkvm check -f " + p.cfg.File + " points at lines and columns"
+		r.Fix = "read sfkvmtool's message; " + p.checkCommand() + " points at lines and columns"
 	}
 	return []Result{r}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -61,7 +62,7 @@ func runFacility(ctx context.Context, p *pass) []Result {
 	case err != nil:
 		r.Status, r.Reason, r.Err, r.Fix = Fail, err.Error(), err, "sfkvm sd status shows what sdtool said"
 	case st.Ready():
-		r.Status, r.Reason = OK, fmt.Sprintf("%d agents initialised and tested", len(st.Agents))
+		r.Status, r.Reason = OK, count.N(len(st.Agents), "agent", "agents")+" initialised and tested"
 	default:
 		r.Status, r.Reason = Fail, st.Summary()
 		r.Fix = "sfkvm sd restart (sdtool -e, then sdtool -b) and wait for every agent; a failed agent needs its configuration (rcsd.cfg) fixed"
@@ -122,7 +123,7 @@ func runWeightLink(ctx context.Context, p *pass) []Result {
 		r.Status, r.Reason, r.Err = Fail, err.Error(), err
 		r.Fix = "register every host with the same -w setting (sfkvm migratesetup -c -i HOSTIP [-w off])"
 	} else {
-		r.Status, r.Reason = OK, fmt.Sprintf("weight link %s, the same on all %d hosts", p.info.WeightLink(), len(regs))
+		r.Status, r.Reason = OK, fmt.Sprintf("weight link %s, the same on %s", p.info.WeightLink(), count.All(len(regs), "host", "hosts"))
 	}
 	return []Result{r}
 }

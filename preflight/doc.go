@@ -67,10 +67,15 @@
 //	              "reason": "...", "fix": "...", "detail": "...", "error": "..."}, ...],
 //	 "counts": {"ok": 30, "warn": 1, "fail": 1, "skip": 1},
 //	 "started": "2026-11-30T02:00:00Z", "finished": "2026-11-30T02:00:01.2Z",
-//	 "conf_sha256": "9f86d0..."}
+//	 "duration_seconds": 1.2, "conf_sha256": "9f86d0..."}
 //
 // fix, detail and error are left out when empty; error is the text of Err;
-// conf_sha256 is left out when the file could not be read.
+// conf_sha256 is left out when the file could not be read, and
+// duration_seconds (Duration, in seconds) when the times are not known.
+// Nothing is HTML-escaped. The report round-trips: json.Unmarshal of it
+// gives the Report back, each Result's Err an error whose Error() is the
+// text of "error" (the Go value and its errors.Is stay in the process that
+// ran the checks).
 // Within v1, new checks, new targets and new fields may appear, and the
 // words of reason, fix and detail may change; a renamed or removed field,
 // a changed status word, or a changed or reused check ID makes v2 (Schema).

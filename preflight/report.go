@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/internal/table"
 )
 
@@ -53,23 +54,43 @@ type Result struct {
 	Detail string `json:"detail,omitempty"` // several lines: a diff, a tool's output
 	// Err is the typed error behind a FAIL or SKIP where there is one
 	// (errors.Is(r.Err, sshcheck.ErrSudoNeedsPassword), ...). JSON carries
-	// its text as "error", never the Go value.
+	// its text as "error", never the Go value; a decoded Result's Err has
+	// that text as its Error().
 	Err error `json:"-"`
 
 	index int // of the target within its check (guest or host order)
 }
 
-// MarshalJSON writes the result with its error's text as "error".
+// wireResult is a Result as JSON: its error as text.
+type wireResult struct {
+	Check  ID     `json:"check"`
+	Step   Step   `json:"step"`
+	Title  string `json:"title"`
+	Target string `json:"target"`
+	Status Status `json:"status"`
+	Reason string `json:"reason"`
+	Fix    string `json:"fix,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// MarshalJSON writes the result with its error's text as "error", with no
+// HTML escaping.
 func (r Result) MarshalJSON() ([]byte, error) {
-	type plain Result
-	var errText string
-	if r.Err != nil {
-		errText = r.Err.Error()
+	return jsonwire.Marshal(wireResult{r.Check, r.Step, r.Title, r.Target, r.Status, r.Reason, r.Fix, r.Detail, jsonwire.ErrText(r.Err)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: "error" becomes an Err
+// whose Error() is that text (the Go value, and what errors.Is would
+// match, stay with the process that made the report).
+func (r *Result) UnmarshalJSON(b []byte) error {
+	var w wireResult
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
 	}
-	return json.Marshal(struct {
-		plain
-		Error string `json:"error,omitempty"`
-	}{plain(r), errText})
+	*r = Result{Check: w.Check, Step: w.Step, Title: w.Title, Target: w.Target, Status: w.Status,
+		Reason: w.Reason, Fix: w.Fix, Detail: w.Detail, Err: jsonwire.Err(w.Error)}
+	return nil
 }
 
 // Counts are the results per status.
@@ -103,6 +124,22 @@ type Report struct {
 
 // Duration is how long the run took.
 func (r Report) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+
+// MarshalJSON writes the report with no HTML escaping, and, when it has
+// both times, "duration_seconds": Duration in seconds (read back as the
+// difference of the two, so it is not a field of Report).
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	var secs *float64
+	if !r.Started.IsZero() && !r.Finished.IsZero() {
+		s := r.Duration().Seconds()
+		secs = &s
+	}
+	return jsonwire.Marshal(struct {
+		plain
+		DurationSeconds *float64 `json:"duration_seconds,omitempty"`
+	}{plain(r), secs})
+}
 
 // newReport counts the results.
 func newReport(results []Result) Report {

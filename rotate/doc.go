@@ -94,4 +94,12 @@
 // preflight afterwards. A run killed hard (SIGKILL, power loss) during
 // step 3 can leave a guest with the new password and the files with the old
 // token; the token fingerprints of the last report say which.
+//
+// # JSON
+//
+// A Report marshals as schema sfkvm.rotate/v1 (Schema; the example is
+// on Report.MarshalJSON): snake_case keys, tokens as their fingerprints,
+// never HTML-escaped, each error as its text. It round-trips:
+// json.Unmarshal gives the Report back, each error one whose Error() is
+// that text.
 package rotate

@@ -1,11 +1,12 @@
 package rotate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sfkvm/sfkvm/internal/jsonwire"
 )
 
 // GuestState is where a guest ended.
@@ -207,9 +208,45 @@ const Schema = "sfkvm.rotate/v1"
 //	            "sha256": "...", "wrote": true, "error": ""}],
 //	 "mismatch": false, "resume": ""}
 //
-// Empty strings are left out.
+// Empty strings are left out; nothing is HTML-escaped ("<token" is
+// written as itself).
 func (r Report) MarshalJSON() ([]byte, error) {
-	type guest struct {
+	out := wireReport{Schema: Schema, DryRun: r.DryRun, File: r.File, OldHash: r.OldHash, NewHash: r.NewHash, Err: jsonwire.ErrText(r.Err),
+		Guests: []wireGuest{}, Hosts: []wireHost{}, Mismatch: r.Mismatch(), Resume: r.Resume, Notes: r.Notes}
+	for _, g := range r.Guests {
+		out.Guests = append(out.Guests, wireGuest{g.Guest, g.Address, g.User, g.State, g.Stage, g.OldToken, g.NewToken, g.Proven, jsonwire.ErrText(g.Err), g.Detail})
+	}
+	for _, h := range r.Hosts {
+		out.Hosts = append(out.Hosts, wireHost{h.Host, h.File, h.Holds, h.Hash, h.Wrote, jsonwire.ErrText(h.Err), h.Diff})
+	}
+	return jsonwire.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes. Each "error" becomes an
+// error whose Error() is that text; "mismatch" is not read (Mismatch
+// derives it); a schema other than Schema is refused.
+func (r *Report) UnmarshalJSON(b []byte) error {
+	var w wireReport
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.Schema != Schema {
+		return fmt.Errorf("rotate: report schema %q, want %q", w.Schema, Schema)
+	}
+	out := Report{DryRun: w.DryRun, File: w.File, OldHash: w.OldHash, NewHash: w.NewHash, Err: jsonwire.Err(w.Err), Resume: w.Resume, Notes: w.Notes}
+	for _, g := range w.Guests {
+		out.Guests = append(out.Guests, GuestResult{g.Guest, g.Address, g.User, g.State, g.Stage, g.OldToken, g.NewToken, g.Proven, jsonwire.Err(g.Err), g.Detail})
+	}
+	for _, h := range w.Hosts {
+		out.Hosts = append(out.Hosts, HostResult{h.Host, h.File, h.Holds, h.Hash, h.Wrote, jsonwire.Err(h.Err), h.Diff})
+	}
+	*r = out
+	return nil
+}
+
+// The wire form of a Report, its GuestResults and HostResults.
+type (
+	wireGuest struct {
 		Guest    string     `json:"guest"`
 		Address  string     `json:"address,omitempty"`
 		User     string     `json:"user,omitempty"`
@@ -221,7 +258,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		Err      string     `json:"error,omitempty"`
 		Detail   string     `json:"detail,omitempty"`
 	}
-	type host struct {
+	wireHost struct {
 		Host  string `json:"host"`
 		File  string `json:"file"`
 		Holds string `json:"holds"`
@@ -230,40 +267,17 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		Err   string `json:"error,omitempty"`
 		Diff  string `json:"diff,omitempty"`
 	}
-	out := struct {
-		Schema   string   `json:"schema"`
-		DryRun   bool     `json:"dry_run"`
-		File     string   `json:"file"`
-		OldHash  string   `json:"old_sha256,omitempty"`
-		NewHash  string   `json:"new_sha256,omitempty"`
-		Err      string   `json:"error,omitempty"`
-		Guests   []guest  `json:"guests"`
-		Hosts    []host   `json:"hosts"`
-		Mismatch bool     `json:"mismatch"`
-		Resume   string   `json:"resume,omitempty"`
-		Notes    []string `json:"notes,omitempty"`
-	}{Schema: Schema, DryRun: r.DryRun, File: r.File, OldHash: r.OldHash, NewHash: r.NewHash, Err: errText(r.Err),
-		Guests: []guest{}, Hosts: []host{}, Mismatch: r.Mismatch(), Resume: r.Resume, Notes: r.Notes}
-	for _, g := range r.Guests {
-		out.Guests = append(out.Guests, guest{g.Guest, g.Address, g.User, g.State, g.Stage, g.OldToken, g.NewToken, g.Proven, errText(g.Err), g.Detail})
+	wireReport struct {
+		Schema   string      `json:"schema"`
+		DryRun   bool        `json:"dry_run"`
+		File     string      `json:"file"`
+		OldHash  string      `json:"old_sha256,omitempty"`
+		NewHash  string      `json:"new_sha256,omitempty"`
+		Err      string      `json:"error,omitempty"`
+		Guests   []wireGuest `json:"guests"`
+		Hosts    []wireHost  `json:"hosts"`
+		Mismatch bool        `json:"mismatch"`
+		Resume   string      `json:"resume,omitempty"`
+		Notes    []string    `json:"notes,omitempty"`
 	}
-	for _, h := range r.Hosts {
-		out.Hosts = append(out.Hosts, host{h.Host, h.File, h.Holds, h.Hash, h.Wrote, errText(h.Err), h.Diff})
-	}
-	// No HTML escaping: "<token hmac:...>" must read as itself, not
-	// \u003ctoken (an encoder that escapes does so again on its own).
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
+)

@@ -57,6 +57,22 @@
 // mark saying how much was left out. The raw bytes stay in the error's
 // fields ([CommandError], [Status]) for callers that want them.
 //
+// # JSON
+//
+// Report is what `sfkvm sd --format=json` prints (Schema): the steps
+// taken, the table read after them, and whether every agent is ready:
+//
+//	{"schema": "sfkvm.sd/v1", "action": "restart",
+//	 "steps": [{"args": ["-s"], "reason": "is the shutdown facility running?"}, ...],
+//	 "status": {"running": true, "agents": [{"node": "cfguest11", "agent": "SA_libvirtgp",
+//	            "sa_state": "Idle", "shut_state": "Unknown", "test_state": "TestWorked",
+//	            "init_state": "InitWorked", "line": 3}],
+//	            "exit_status": 0, "stdout": "..."},
+//	 "ready": true}
+//
+// status is left out when sdtool -s could not be read after the last step
+// (status_error says why); error says why the action failed.
+//
 // # What it deliberately does not do
 //
 // It does not write rcsd.cfg, run sdtool -r, or compare rcsd.cfg between
@@ -77,7 +93,8 @@
 // therefore reads as "not running", and Restart sends sdtool -b as the
 // procedure says for that case: a facility that does run refuses it, and
 // that refusal is the error. Any non-zero exit of sdtool -e or -b is a
-// failure. A state word outside SPEC section 3's lists is kept verbatim and
+// failure. A state word outside the lists in state.go (the words of
+// Fujitsu's documentation of sdtool -s) is kept verbatim and
 // flagged (IsKnown false, warning unknown-state), never dropped. An agent
 // whose SA State reads InitFailed or TestFailed counts as failed, as does
 // one whose Init State or Test State does. A status with no agents, or with

@@ -2,6 +2,7 @@ package sdfacility
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/internal/namerule"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 )
@@ -38,10 +40,32 @@ type NodeConfig struct {
 	Line    int           `json:"line"`
 }
 
-// AgentConfig is one agent=SA,timeout=T clause.
+// AgentConfig is one agent=SA,timeout=T clause. Its JSON is
+// {"name": "SA_mmbp", "timeout_seconds": 20}: durations are seconds.
 type AgentConfig struct {
-	Name    string        `json:"name"`
-	Timeout time.Duration `json:"timeout"` // written in whole seconds
+	Name    string
+	Timeout time.Duration // written in whole seconds
+}
+
+// wireAgent is an AgentConfig as JSON.
+type wireAgent struct {
+	Name           string  `json:"name"`
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+}
+
+// MarshalJSON writes the timeout as a number of seconds.
+func (a AgentConfig) MarshalJSON() ([]byte, error) {
+	return jsonwire.Marshal(wireAgent{a.Name, a.Timeout.Seconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (a *AgentConfig) UnmarshalJSON(b []byte) error {
+	var w wireAgent
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*a = AgentConfig{Name: w.Name, Timeout: time.Duration(w.TimeoutSeconds * float64(time.Second))}
+	return nil
 }
 
 // Node returns the node called name, if the configuration has it.

@@ -273,7 +273,7 @@ func TestAdminHostJSON(t *testing.T) {
 	if diff := cmp.Diff(cfg.Nodes, back, cmp.Comparer(func(a, b sdfacility.AdminHost) bool { return a == b })); diff != "" {
 		t.Errorf("JSON round trip (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(string(data), `"admin_ip":"fuji2"`) {
+	if !strings.Contains(string(data), `"admin_ip":"fuji2"`) || !strings.Contains(string(data), `"timeout_seconds":20`) {
 		t.Errorf("JSON %s", data)
 	}
 	none, _ := json.Marshal(sdfacility.NodeConfig{Name: "n"})

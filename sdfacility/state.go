@@ -1,10 +1,11 @@
 package sdfacility
 
 // The four state columns of sdtool -s, each its own type so that a Test
-// State can never be compared with an Init State by mistake. The word lists
-// are SPEC section 3's. A word outside them is kept verbatim (the value is
-// the word as printed) and IsKnown reports false; the row is then flagged
-// with an unknown-state warning rather than dropped.
+// State can never be compared with an Init State by mistake. The word
+// lists are those of Fujitsu's documentation of sdtool -s. A word outside
+// them is kept verbatim (the value is the word as printed) and IsKnown
+// reports false; the row is then flagged with an unknown-state warning
+// rather than dropped.
 
 // SAState is the "SA State" column: what the shutdown agent is doing now.
 type SAState string

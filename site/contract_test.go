@@ -3,11 +3,13 @@ package site_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/site"
 )
@@ -64,7 +66,7 @@ func TestJSONContract(t *testing.T) {
 	if doc.Schema != "sfkvm.site/v1" || len(doc.Hosts) != 2 || doc.Counts["fail"] != 2 || doc.Started == "" {
 		t.Errorf("%s", b)
 	}
-	for _, k := range []string{"name", "address", "status", "reason", "cfname", "weight_link", "conf_sha256", "hostinfo_sha256", "counts", "seconds"} {
+	for _, k := range []string{"name", "address", "status", "reason", "cfname", "weight_link", "conf_sha256", "hostinfo_sha256", "counts", "duration_seconds"} {
 		if _, ok := doc.Hosts[0][k]; !ok {
 			t.Errorf("hosts[0] has no %q: %v", k, doc.Hosts[0])
 		}
@@ -83,5 +85,38 @@ func TestJSONContract(t *testing.T) {
 	want := " site.setup sfkvm migratesetup -s guest02 --restart\nh2 guest.setup sfkvm migratesetup -s guest02 --restart"
 	if strings.Join(fails, "\n") != want {
 		t.Errorf("FAIL rows:\n%s\nwant\n%s", strings.Join(fails, "\n"), want)
+	}
+}
+
+// TestJSONRoundTrip: a report read back from its JSON is the report, and
+// the JSON has no HTML escapes and its duration in seconds.
+func TestJSONRoundTrip(t *testing.T) {
+	s := twoHosts()
+	s.hosts[1].notSetUp = "guest02"
+	s.start(t)
+	rep := site.Run(context.Background(), s.cfg)
+	rep.Results = append(rep.Results, site.Result{Host: "h<1>", Check: "guest.login", Status: preflight.Fail,
+		Reason: "a & b", Error: "<token hmac:1>"})
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back site.Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rep, back); diff != "" {
+		t.Errorf("round trip (-marshalled +read back):\n%s", diff)
+	}
+	enc, _ := rep.MarshalJSON()
+	for _, esc := range []string{`\u003c`, `\u003e`, `\u0026`} {
+		if strings.Contains(string(enc), esc) {
+			t.Errorf("MarshalJSON escapes HTML (%s): %s", esc, enc)
+		}
+	}
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	if secs, ok := doc["duration_seconds"].(float64); !ok || math.Abs(secs-rep.Duration().Seconds()) > 1e-9 {
+		t.Errorf("duration_seconds = %v, want %v", doc["duration_seconds"], rep.Duration().Seconds())
 	}
 }

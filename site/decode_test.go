@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sfkvm/sfkvm/preflight"
 )
@@ -118,5 +119,36 @@ func TestDecodeStopsWithContext(t *testing.T) {
 		if _, err := decodeReport(ctx, []byte(in)); !errors.Is(err, context.Canceled) {
 			t.Errorf("got %v, want it stopped", err)
 		}
+	}
+}
+
+// TestDecodeReadsPreflightsOwnJSON: what preflight.Report marshals to
+// (its times, duration_seconds, conf_sha256, errors as text, text that
+// is not HTML-escaped) is read row for row.
+func TestDecodeReadsPreflightsOwnJSON(t *testing.T) {
+	start := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	rep := preflight.Report{Schema: preflight.Schema, Started: start, Finished: start.Add(1500 * time.Millisecond), ConfSHA256: "aa",
+		Results: []preflight.Result{
+			{Check: "guest.login", Step: "1.5", Title: "login", Target: "guest11 192.0.2.11", Status: preflight.Fail,
+				Reason: "refused <token hmac:1a>", Fix: "a & b", Err: errors.New("ssh: <refused>")},
+			{Check: "conf.syntax", Step: "1.4", Title: "syntax", Target: "/etc/k.conf", Status: preflight.OK, Reason: "ok"},
+		},
+		Counts: preflight.Counts{OK: 1, Fail: 1}}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"duration_seconds":1.5`) {
+		t.Fatalf("no duration_seconds in %s", b)
+	}
+	got, err := decodeReport(context.Background(), b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if len(got.Results) != 2 || got.Counts != rep.Counts {
+		t.Fatalf("read %+v", got)
+	}
+	if r := got.Results[0]; r.Check != "guest.login" || r.Error != "ssh: <refused>" || r.Reason != "refused <token hmac:1a>" || r.Fix != "a & b" {
+		t.Errorf("row 1 read as %+v", r)
 	}
 }

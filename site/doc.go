@@ -11,7 +11,7 @@
 //	if rep.Failed() { ... }
 //
 // ReadHostsFile reads the hosts from a file (one a line, # comments), as
-// `sfkvm site --hosts-file` does: a regular file only, never blocking on a
+// `sfkvm site --site-hosts-file` does: a regular file only, never blocking on a
 // FIFO or reading a device, and, since whoever can change the list can
 // hide a host from the report, not a symbolic link, owned by root or the
 // caller and not writable by group or others; ParseHost reads one host
@@ -89,13 +89,15 @@
 //	            "reason": "preflight: 30 OK, 0 WARN, 1 FAIL, 2 SKIP",
 //	            "cfname": "cfhost1", "weight_link": "on",
 //	            "conf_sha256": "9f86d0...", "hostinfo_sha256": "2c26b4...",
-//	            "counts": {"ok": 30, "warn": 0, "fail": 1, "skip": 2}, "seconds": 1.8}, ...],
+//	            "counts": {"ok": 30, "warn": 0, "fail": 1, "skip": 2},
+//	            "duration_seconds": 1.8}, ...],
 //	 "results": [{"host": "", "check": "site.conf", "step": "1.4", "title": "one kvmguests.conf",
 //	              "target": "/etc/opt/FJSVcluster/etc/kvmguests.conf", "status": "OK",
 //	              "reason": "...", "fix": "...", "detail": "...", "error": "..."}, ...,
 //	             {"host": "h1", "check": "guest.sudo", ...}, ...],
 //	 "counts": {"ok": 300, "warn": 1, "fail": 2, "skip": 0},
-//	 "started": "2026-11-30T02:00:00Z", "finished": "2026-11-30T02:00:04Z"}
+//	 "started": "2026-11-30T02:00:00Z", "finished": "2026-11-30T02:00:04Z",
+//	 "duration_seconds": 4.0}
 //
 // The site checks come first (host ""), then every host's preflight
 // results as its report gave them, with host naming it; counts are over
@@ -103,5 +105,10 @@
 // out when they could not be read. Within v1, new checks, new fields and
 // new rows may appear and the words of reason, fix and detail may change;
 // a renamed or removed field, a changed status word, or a changed or reused
-// check ID makes v2.
+// check ID makes v2. Durations are numbers of seconds, in keys ending in
+// "_seconds"; no text is HTML-escaped. sfkvm has had no release yet, so
+// the renaming of a host's "seconds" to "duration_seconds" stayed in v1.
+//
+// Report and Result round-trip: json.Unmarshal of what Marshal wrote
+// gives the report back (duration_seconds is derived from the times).
 package site

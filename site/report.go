@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/count"
+	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/preflight"
 )
@@ -49,8 +51,9 @@ type Host struct {
 	HostInfoSHA256 string `json:"hostinfo_sha256,omitempty"`
 	// Counts are those of its preflight report, when it gave one.
 	Counts *preflight.Counts `json:"counts,omitempty"`
-	// Seconds is how long the host took, from the login to the last read.
-	Seconds float64 `json:"seconds"`
+	// Seconds is how long the host took, from the login to the last read
+	// ("duration_seconds" in JSON).
+	Seconds float64 `json:"duration_seconds"`
 }
 
 // Report is what Run returns: the hosts in the order given, then every
@@ -81,6 +84,22 @@ func (r Report) Of(id preflight.ID) []Result {
 
 // Duration is how long the run took.
 func (r Report) Duration() time.Duration { return r.Finished.Sub(r.Started) }
+
+// MarshalJSON writes the report with no HTML escaping, and, when it has
+// both times, "duration_seconds": Duration in seconds (read back as the
+// difference of the two, so it is not a field of Report).
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	var secs *float64
+	if !r.Started.IsZero() && !r.Finished.IsZero() {
+		s := r.Duration().Seconds()
+		secs = &s
+	}
+	return jsonwire.Marshal(struct {
+		plain
+		DurationSeconds *float64 `json:"duration_seconds,omitempty"`
+	}{plain(r), secs})
+}
 
 func (r *Report) count() {
 	r.Counts = preflight.Counts{}
@@ -125,5 +144,5 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	c := r.Counts
 	return table.Write(w, []string{"HOST", "STEP", "CHECK", "TARGET", "STATUS", "REASON"}, rows,
-		fmt.Sprintf("site: %d of %d hosts reached; %d OK, %d WARN, %d FAIL, %d SKIP", reached, len(r.Hosts), c.OK, c.Warn, c.Fail, c.Skip))
+		fmt.Sprintf("site: %d of %s reached; %d OK, %d WARN, %d FAIL, %d SKIP", reached, count.N(len(r.Hosts), "host", "hosts"), c.OK, c.Warn, c.Fail, c.Skip))
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/preflight"
@@ -352,7 +353,7 @@ func matchKnownHosts(ctx context.Context, data []byte, want map[string]bool) (ma
 	lines := strings.Split(string(data), "\n")
 	for n, line := range lines {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("matching %d guests against %d lines stopped at line %d, at the host's timeout: %w", len(want), len(lines), n+1, err)
+			return nil, fmt.Errorf("matching %s against %d lines stopped at line %d, at the host's timeout: %w", count.N(len(want), "guest", "guests"), len(lines), n+1, err)
 		}
 		f := strings.Fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {

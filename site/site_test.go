@@ -208,7 +208,7 @@ func TestMissingFiles(t *testing.T) {
 		t.Errorf("site.conf: %+v", r)
 	}
 	// guest02's host is not registered: h2 could not be read.
-	if r := row(t, rep, site.HostCFNameKnown.ID, "guest02"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "1 hosts' registration not read") {
+	if r := row(t, rep, site.HostCFNameKnown.ID, "guest02"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "the registration of 1 host not read") {
 		t.Errorf("site.hostcfname: %+v", r)
 	}
 	if r := row(t, rep, site.GuestKeySame.ID, "guest01 198.51.100.1"); r.Status != preflight.Fail || !strings.Contains(r.Reason, "known_hosts not read on h2") {

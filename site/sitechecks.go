@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"golang.org/x/crypto/ssh"
@@ -147,15 +148,15 @@ func confSame(r Result, runs []*hostRun) Result {
 	detail = append(detail, unread...)
 	switch {
 	case len(order) == 1 && len(unread) == 0:
-		r.Status, r.Reason = preflight.OK, fmt.Sprintf("the same on all %d hosts, sha256 %.12s", len(runs), order[0])
+		r.Status, r.Reason = preflight.OK, fmt.Sprintf("the same on %s, sha256 %.12s", count.All(len(runs), "host", "hosts"), order[0])
 	case len(order) > 1:
-		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("%d different copies on %d hosts", len(order), len(runs))
+		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("%d different copies on %s", len(order), count.N(len(runs), "host", "hosts"))
 		r.Fix = "copy the right file to every host (sfkvm compare shows how copies differ), then sfkvm check it"
 		r.Detail = list(detail, "\n")
 	case len(runs) == 0:
 		r.Status, r.Reason = preflight.Skip, "no hosts given"
 	default:
-		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("not read on %d of %d hosts", len(unread), len(runs))
+		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("not read on %d of %s", len(unread), count.N(len(runs), "host", "hosts"))
 		r.Fix = "every host needs its copy of the file, readable by root"
 		r.Detail = list(detail, "\n")
 	}
@@ -181,12 +182,12 @@ func weightLinkSame(r Result, runs []*hostRun) Result {
 		r.Reason = fmt.Sprintf("-w on: %s; -w off: %s", names(by["on"]), names(by["off"]))
 		r.Fix = "register every host with the same -w: sfkvm migratesetup -c -i HOSTIP [-w off] on the hosts that differ"
 	case len(unread) > 0:
-		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("not registered, or not read, on %d of %d hosts", len(unread), len(runs))
+		r.Status, r.Reason = preflight.Fail, fmt.Sprintf("not registered, or not read, on %d of %s", len(unread), count.N(len(runs), "host", "hosts"))
 		r.Fix = "register every host: sfkvm migratesetup -c -i HOSTIP [-w off]"
 		r.Detail = list(unread, "\n")
 	default:
 		for w := range by {
-			r.Status, r.Reason = preflight.OK, fmt.Sprintf("-w %s on all %d hosts", w, len(runs))
+			r.Status, r.Reason = preflight.OK, fmt.Sprintf("-w %s on %s", w, count.All(len(runs), "host", "hosts"))
 		}
 	}
 	return r
@@ -210,7 +211,7 @@ func hostCFNameKnown(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 	r.Status = preflight.Fail
 	r.Reason = fmt.Sprintf("host-cfname %s is no registered host (registered: %s)", g.HostCFName, list(registered, ", "))
 	if unread > 0 {
-		r.Reason += fmt.Sprintf("; %d hosts' registration not read", unread)
+		r.Reason += fmt.Sprintf("; the registration of %s not read", count.N(unread, "host", "hosts"))
 	}
 	r.Fix = fmt.Sprintf("set host-cfname of %s to the CF node name of the host it runs on, in every copy; or register that host (sfkvm migratesetup -c)", g.Name)
 	return r
@@ -290,7 +291,7 @@ func guestKeySame(r Result, g kvmguests.Guest, runs []*hostRun) Result {
 	case len(order) == 0:
 		r.Status, r.Reason = preflight.Skip, "no hosts"
 	default:
-		r.Status, r.Reason = preflight.OK, fmt.Sprintf("one key on all %d hosts: %s", len(runs), shown[order[0]])
+		r.Status, r.Reason = preflight.OK, fmt.Sprintf("one key on %s: %s", count.All(len(runs), "host", "hosts"), shown[order[0]])
 	}
 	return r
 }

@@ -277,7 +277,7 @@ func (p *Prober) handshake(ctx context.Context, t Target, password []byte, signe
 // at first: a timeout inside authentication must never read as a wrong
 // password.
 func (a *attempt) classify(ctx context.Context, deadline time.Time, err error) error {
-	e := &Error{Address: a.hostport, Err: err, Fingerprint: a.fingerprint}
+	e := &Error{Address: a.hostport, Err: err, Fingerprint: a.fingerprint, Trusted: a.trusted}
 	e.Stage = authStage(a.method)
 	if !a.hostKeySeen {
 		e.Stage = StageHandshake

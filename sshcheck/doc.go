@@ -112,6 +112,21 @@
 // (QuoteRemote), so a guest cannot write escape sequences to the
 // administrator's terminal.
 //
+// # JSON
+//
+// ProbeReport is what `sfkvm probe --format=json` prints (ProbeSchema),
+// made from ProbeAll's results by NewProbeReport; it never holds a
+// password:
+//
+//	{"schema": "sfkvm.probe/v1", "file": "kvmguests.conf", "ok": 1, "failed": 1,
+//	 "guests": [{"guest_name": "guest11", "guest_ip": "192.0.2.11", "port": 22,
+//	             "guest_user": "user1", "ok": false, "kind": "host key changed",
+//	             "reason": "...", "hint": "...", "fingerprint": "SHA256:...",
+//	             "known_fingerprint": "SHA256:...", "remove_command": "ssh-keygen -R ...",
+//	             "trusted": false, "sudo_checked": false, "duration_seconds": 0.21}]}
+//
+// kind, hint and the fingerprints are left out when empty.
+//
 // # Hosts by key
 //
 // Guests are probed with the password of kvmguests.conf, because that is

@@ -94,6 +94,9 @@ type Error struct {
 	KnownFingerprint string // what known_hosts holds (changed, revoked)
 	KnownAt          string // FILE:LINE of that entry
 	RemoveCommand    string // the command that removes the old entry (changed)
+	// Trusted: this probe recorded the host key (TrustUnknown) before
+	// the failure (the login refused, say): it is in known_hosts now.
+	Trusted bool
 
 	// Command and sudo failures.
 	Command    string // the command line that failed

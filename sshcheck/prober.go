@@ -98,7 +98,7 @@ func (p *Prober) Open(ctx context.Context, t Target) (Result, *Client) {
 	} else {
 		var e *Error
 		if errors.As(err, &e) {
-			r.Fingerprint = e.Fingerprint
+			r.Fingerprint, r.Trusted = e.Fingerprint, e.Trusted
 		}
 	}
 	r.Err = err

@@ -17,14 +17,14 @@ import (
 
 // guestReport is one guest's line in the report. It never holds a password.
 type guestReport struct {
-	Guest   string `json:"guest"`
-	Address string `json:"address"`
-	User    string `json:"user"`
-	OK      bool   `json:"ok"`
-	Problem string `json:"problem,omitempty"` // the failure kind, e.g. "host key changed"
-	Detail  string `json:"detail,omitempty"`
-	Hint    string `json:"hint,omitempty"`
-	Millis  int64  `json:"ms"`
+	Guest   string  `json:"guest"`
+	Address string  `json:"address"`
+	User    string  `json:"user"`
+	OK      bool    `json:"ok"`
+	Problem string  `json:"problem,omitempty"` // the failure kind, e.g. "host key changed"
+	Detail  string  `json:"detail,omitempty"`
+	Hint    string  `json:"hint,omitempty"`
+	Seconds float64 `json:"duration_seconds"`
 }
 
 func main() {
@@ -68,7 +68,7 @@ func probe(ctx context.Context, file string, stdin io.Reader, opts sshcheck.Opti
 	}
 	var reports []guestReport
 	for _, r := range p.ProbeAll(ctx, targets) {
-		gr := guestReport{Guest: r.Target.Name, Address: r.Target.Address, User: r.Target.User, OK: r.OK(), Millis: r.Duration.Milliseconds()}
+		gr := guestReport{Guest: r.Target.Name, Address: r.Target.Address, User: r.Target.User, OK: r.OK(), Seconds: r.Duration.Seconds()}
 		if !r.OK() {
 			gr.Problem, gr.Detail, gr.Hint = r.Reason(), r.Err.Error(), r.Hint()
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -42,6 +43,6 @@ func report(w io.Writer, rep preflight.Report) bool {
 		}
 	}
 	ready := !rep.Failed()
-	fmt.Fprintf(w, "ready: %v (%d checks held, %d failed, %d could not run)\n", ready, rep.Counts.OK+rep.Counts.Warn, rep.Counts.Fail, rep.Counts.Skip)
+	fmt.Fprintf(w, "ready: %v (%s held, %d failed, %d could not run)\n", ready, count.N(rep.Counts.OK+rep.Counts.Warn, "check", "checks"), rep.Counts.Fail, rep.Counts.Skip)
 	return ready
 }

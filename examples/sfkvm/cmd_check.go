@@ -20,30 +20,6 @@ func init() {
 	}
 }
 
-// checkReport is the JSON form of a check.
-type checkReport struct {
-	File        string           `json:"file"`
-	OK          bool             `json:"ok"`
-	Errors      int              `json:"errors"`
-	Warnings    int              `json:"warnings"`
-	Guests      []guestJSON      `json:"guests"`
-	Diagnostics diag.Diagnostics `json:"diagnostics"`
-	Notice      string           `json:"notice,omitempty"`
-}
-
-// guestJSON is a guest as JSON, in the manual's field names; the password
-// token redacts itself.
-type guestJSON struct {
-	Line        int             `json:"line"`
-	Name        string          `json:"guest-name"`
-	HostCFName  string          `json:"host-cfname"`
-	ClusterName string          `json:"guest-clustername"`
-	CFName      string          `json:"guest-cfname"`
-	IP          string          `json:"guest_IP"`
-	User        string          `json:"guest_user"`
-	Password    kvmguests.Token `json:"guest_passwd"`
-}
-
 func runCheck(_ context.Context, e *env, args []string) int {
 	fs := newFlags(e, "check", "[-f FILE] [--no-perm] [--allow-sealed] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf to check")
@@ -54,7 +30,7 @@ func runCheck(_ context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "sfkvm check: unexpected argument %q (use -f FILE)\n", fs.Arg(0))
+		fmt.Fprintf(e.stderr, "sfkvm check: unexpected argument %q%s\n", fs.Arg(0), useFileFlag(fs))
 		return exitUsage
 	}
 	if *file == "" {
@@ -80,17 +56,9 @@ func runCheck(_ context.Context, e *env, args []string) int {
 		return checkInputError(e, *file, fileGiven, err)
 	}
 	code := checkExitCode(diags)
-	// Names and messages can carry any byte of the file: jsonText keeps
+	// Names and messages can carry any byte of the file: the report keeps
 	// the ones that are not UTF-8 visible as \xNN.
-	rep := checkReport{File: jsonText(*file), OK: code == exitOK, Errors: diags.Count(diag.Error),
-		Warnings: diags.Count(diag.Warning), Guests: []guestJSON{}, Diagnostics: jsonDiagnostics(diags)}
-	for _, g := range guests {
-		rep.Guests = append(rep.Guests, guestJSON{g.Line, jsonText(g.Name), jsonText(g.HostCFName), jsonText(g.ClusterName),
-			jsonText(g.CFName), g.IP.String(), jsonText(g.User), g.Password})
-	}
-	if rep.OK {
-		rep.Notice = kvmguests.SuccessNotice
-	}
+	rep := kvmguests.NewCheckReport(*file, guests, diags)
 	if err := writeJSON(e.stdout, rep); err != nil {
 		return exitFailed
 	}

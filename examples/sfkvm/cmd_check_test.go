@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sfkvm/sfkvm/internal/testenv"
+	"github.com/sfkvm/sfkvm/kvmguests"
 )
 
 func TestCheckGolden(t *testing.T) {
@@ -137,7 +138,7 @@ func TestCheckFileModes(t *testing.T) {
 
 func TestCheckJSONIsValid(t *testing.T) {
 	r := runCLI(t, "", "check", "--no-perm", "--format=json", "-f", "testdata/errors.conf")
-	var rep checkReport
+	var rep kvmguests.CheckReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
 	}

@@ -51,6 +51,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "sfcipher", "key", "new-key")
 	usageErr := func(msg string) int {
 		fmt.Fprintf(e.stderr, "sfkvm cipher: %s\n", msg)
 		fs.Usage()
@@ -98,7 +99,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 		defer k.Wipe()
 		enc, kind = k.ForGuest(guest), "sealed"
 	} else {
-		path, code := findVendorTool(e, *sfcipherPath)
+		path, code := findVendorTool(e, *sfcipherPath, "")
 		if code != exitOK {
 			return code
 		}
@@ -127,10 +128,7 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "sfkvm cipher: warning: this is an sfkvm sealed token: PRIMECLUSTER cannot read it; never put it in a cluster's kvmguests.conf")
 	}
 	if *format == "json" {
-		writeJSON(e.stdout, struct {
-			Token  string `json:"token"`
-			Format string `json:"format"`
-		}{token, kind})
+		writeJSON(e.stdout, cipher.Report{Schema: cipher.Schema, Action: "encrypt", Token: token, Format: kind})
 		return exitOK
 	}
 	fmt.Fprintln(e.stdout, token)
@@ -140,8 +138,9 @@ func runCipher(ctx context.Context, e *env, args []string) int {
 // findVendorTool returns the sfcipher to run, after saying on stderr
 // which file it is, or the exit code after saying why there is none. The
 // tool receives the password: found or named, it must be root's, in
-// folders that only root can change (cipher.CheckTool).
-func findVendorTool(e *env, path string) (string, int) {
+// folders that only root can change (cipher.CheckTool). nativeHint is
+// what the command offers instead (its own flags); "" for cipher's.
+func findVendorTool(e *env, path, nativeHint string) (string, int) {
 	var p string
 	var err error
 	if path != "" {
@@ -152,28 +151,34 @@ func findVendorTool(e *env, path string) (string, int) {
 	var ue *cipher.UntrustedToolError
 	switch {
 	case err == nil:
-		fmt.Fprintf(e.stderr, "sfkvm cipher: using %s\n", p)
+		fmt.Fprintf(e.stderr, "%s: using %s\n", e.name(), p)
 		return p, exitOK
 	case errors.As(err, &ue):
 		cipherError(e, err)
-		fmt.Fprintf(e.stderr, "sfkvm cipher: the password would be typed into it; sfkvm runs only a sfcipher that root owns, in folders that only root can change (%s, %s, then PATH)\n", "/opt/SMAW/bin", "/opt/SMAW/SMAWsf/bin")
+		fmt.Fprintf(e.stderr, "%s: the password would be typed into it; sfkvm runs only a sfcipher that root owns, in folders that only root can change (%s, %s, then PATH)\n", e.name(), "/opt/SMAW/bin", "/opt/SMAW/SMAWsf/bin")
 		return "", exitNoPerm
 	case path != "":
-		fmt.Fprintf(e.stderr, "sfkvm cipher: --sfcipher %s: %s\n", path, strings.TrimPrefix(err.Error(), "cipher: "))
+		fmt.Fprintf(e.stderr, "%s: --sfcipher %s: %s\n", e.name(), path, strings.TrimPrefix(err.Error(), "cipher: "))
 		return "", exitUnavailable
 	case !errors.Is(err, cipher.ErrSfcipherNotFound):
 		cipherError(e, err)
 		return "", exitUnavailable
 	}
-	fmt.Fprintf(e.stderr, `sfkvm cipher: %s
-sfkvm cipher: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
-  algorithm is not public. To get one: run this on a node where PRIMECLUSTER
-  is installed, or name the tool with --sfcipher PATH.
-sfkvm cipher: for sfkvm's own sealed format instead (tests, the demo,
-  in-house credential stores; PRIMECLUSTER cannot read it):
+	// What works instead is the command's own (nativeHint), never another
+	// command's.
+	native := nativeHint
+	if native == "" {
+		native = `
     sfkvm cipher --new-key FILE
     sfkvm cipher -c --native --key FILE --guest-name NAME --guest-ip IP --guest-user USER
-`, strings.TrimPrefix(err.Error(), "cipher: "))
+`
+	}
+	fmt.Fprintf(e.stderr, `%[1]s: %[2]s
+%[1]s: PRIMECLUSTER reads only tokens made by its own sfcipher, whose
+  algorithm is not public. To get one: run this on a node where PRIMECLUSTER
+  is installed, or name the tool with --sfcipher PATH.
+%[1]s: for sfkvm's own sealed format instead (tests, the demo,
+  in-house credential stores; PRIMECLUSTER cannot read it):%[3]s`, e.name(), strings.TrimPrefix(err.Error(), "cipher: "), native)
 	return "", exitUnavailable
 }
 
@@ -188,7 +193,7 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 				cipherError(e, err)
 				return cipher.Secret{}, exitFailed
 			}
-			fmt.Fprintf(e.stderr, "sfkvm cipher: --password-stdin: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
+			fmt.Fprintf(e.stderr, "%s: --password-stdin: %s\n", e.name(), strings.TrimPrefix(err.Error(), "cipher: "))
 			return cipher.Secret{}, passwordInputExit(err)
 		}
 		if err := cipher.CheckPassword(pw.Bytes()); err != nil {
@@ -200,7 +205,7 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 	}
 	f, isFile := e.stdin.(*os.File)
 	if !isFile || !isTerminal(f) {
-		fmt.Fprintln(e.stderr, "sfkvm cipher: stdin is not a terminal: use --password-stdin to read the password from a pipe")
+		fmt.Fprintf(e.stderr, "%s: stdin is not a terminal: use --password-stdin to read the password from a pipe\n", e.name())
 		return cipher.Secret{}, exitUsage
 	}
 	prompt := func(text string) (cipher.Secret, int) {
@@ -212,7 +217,7 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 			cipherError(e, err)
 			return cipher.Secret{}, exitFailed
 		case endOfInput(err):
-			fmt.Fprintln(e.stderr, "sfkvm cipher: no password entered (end of input); nothing was encrypted")
+			fmt.Fprintf(e.stderr, "%s: no password entered (end of input); nothing was %s\n", e.name(), e.did())
 			return cipher.Secret{}, exitNoInput
 		}
 		cipherError(e, err)
@@ -237,7 +242,7 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 	defer second.Wipe()
 	if !first.Equal(second) {
 		first.Wipe()
-		fmt.Fprintln(e.stderr, "sfkvm cipher: the two entries differ; nothing was encrypted")
+		fmt.Fprintf(e.stderr, "%s: the two entries differ; nothing was %s\n", e.name(), e.did())
 		return cipher.Secret{}, exitConfig
 	}
 	return first, exitOK
@@ -246,7 +251,7 @@ func readPassword(ctx context.Context, e *env, fromStdin bool) (cipher.Secret, i
 // cipherError prints err on stderr, without the package prefix that the
 // command's own prefix makes redundant.
 func cipherError(e *env, err error) {
-	fmt.Fprintf(e.stderr, "sfkvm cipher: %s\n", strings.TrimPrefix(err.Error(), "cipher: "))
+	fmt.Fprintf(e.stderr, "%s: %s\n", e.name(), strings.TrimPrefix(err.Error(), "cipher: "))
 }
 
 // keyFileExit maps a key file error to the CLI's exit codes.
@@ -283,10 +288,7 @@ func cipherNewKey(e *env, path string, format outputFormat) int {
 	defer k.Wipe()
 	fmt.Fprintf(e.stderr, "sfkvm cipher: wrote a new key to %s (mode 0600, key id %s); back it up: without it, its tokens cannot be opened\n", path, k.ID())
 	if format == "json" {
-		writeJSON(e.stdout, struct {
-			KeyFile string `json:"key_file"`
-			KeyID   string `json:"key_id"`
-		}{path, k.ID()})
+		writeJSON(e.stdout, cipher.Report{Schema: cipher.Schema, Action: "new_key", KeyFile: path, KeyID: k.ID()})
 	}
 	return exitOK
 }

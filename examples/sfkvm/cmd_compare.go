@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 )
 
@@ -43,11 +44,9 @@ func runCompare(_ context.Context, e *env, args []string) int {
 		}
 	}
 	if *format == "json" {
-		// The names and the diff can carry any byte of the files.
-		for i := range results {
-			results[i].A, results[i].B, results[i].Diff = jsonText(results[i].A), jsonText(results[i].B), jsonText(results[i].Diff)
-		}
-		if err := writeJSON(e.stdout, results); err != nil {
+		// The names and the diff can carry any byte of the files: the
+		// report writes the ones that are not UTF-8 as \xNN.
+		if err := writeJSON(e.stdout, kvmguests.NewCompareReport(results)); err != nil {
 			return exitFailed
 		}
 		return code
@@ -81,5 +80,9 @@ func printComparisons(e *env, first string, results []kvmguests.Comparison) {
 		fmt.Fprintf(e.stdout, "every copy is identical to %s (%d compared)\n", first, len(results))
 		return
 	}
-	fmt.Fprintf(e.stdout, "%d of %d copies differ from %s\n", differ, len(results), first)
+	verb := "differ"
+	if differ == 1 {
+		verb = "differs"
+	}
+	fmt.Fprintf(e.stdout, "%d of %s %s from %s\n", differ, count.N(len(results), "copy", "copies"), verb, first)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/diag"
+	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/migratesetup"
 )
 
@@ -26,14 +26,6 @@ const hostinfoSynopsis = `[--device PATH] [--watch [--interval D]] [--format=tex
 // (sys/block/*/serial, dev/NAME); tests point it at a fake tree.
 var hostinfoRoot = "/"
 
-// hostinfoReading is one reading, as --format=json prints it.
-type hostinfoReading struct {
-	Time   *time.Time `json:"time,omitempty"` // with --watch
-	Device string     `json:"device"`
-	migratesetup.HostInfo
-	WeightLink string `json:"weightLink"`
-}
-
 func runHostinfo(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "hostinfo", hostinfoSynopsis)
 	device := fs.String("device", "", "read this device `PATH` (a block device or a regular file) instead of the disk found by its serial ("+migratesetup.Serial+") in /sys/block")
@@ -43,6 +35,7 @@ func runHostinfo(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "device")
 	if fs.NArg() != 0 {
 		fmt.Fprintf(e.stderr, "sfkvm hostinfo: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
@@ -114,11 +107,11 @@ func runHostinfo(ctx context.Context, e *env, args []string) int {
 // when watching).
 func printReading(w io.Writer, format outputFormat, watching bool, dev string, h migratesetup.HostInfo, at time.Time) error {
 	if format == "json" {
-		r := hostinfoReading{Device: dev, HostInfo: h, WeightLink: h.WeightLink()}
+		r := migratesetup.Reading{Schema: migratesetup.ReadingSchema, Device: dev, Host: h}
 		if watching {
 			t := at.UTC().Truncate(time.Millisecond)
 			r.Time = &t
-			b, err := json.Marshal(r)
+			b, err := jsonwire.Marshal(r)
 			if err != nil {
 				return err
 			}

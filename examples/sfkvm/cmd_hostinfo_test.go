@@ -69,7 +69,8 @@ func TestHostinfoJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != exitOK {
 		t.Fatalf("hostinfo --format=json: %+v: %v", r, err)
 	}
-	want := map[string]any{"device": vdb, "hostCFName": "cfhostB", "hostIP": "192.0.2.2", "noWeightLink": true, "weightLink": "off"}
+	want := map[string]any{"schema": "sfkvm.hostinfo/v1", "device": vdb,
+		"host": map[string]any{"host_cfname": "cfhostB", "host_ip": "192.0.2.2", "weight_link": "off"}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("JSON %v, want %v", got, want)
 	}
@@ -205,9 +206,9 @@ func TestHostinfoWatch(t *testing.T) {
 				}
 				return
 			}
-			var a, b hostinfoReading
+			var a, b migratesetup.Reading
 			if json.Unmarshal([]byte(lines[0]), &a) != nil || json.Unmarshal([]byte(lines[1]), &b) != nil ||
-				a.HostInfo != guestHostA || b.HostInfo != guestHostB || b.Time == nil || b.Time.Before(*a.Time) {
+				a.Host != guestHostA || b.Host != guestHostB || b.Time == nil || b.Time.Before(*a.Time) {
 				t.Errorf("lines %q", lines)
 			}
 		})

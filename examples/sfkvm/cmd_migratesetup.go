@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -57,10 +56,11 @@ func runMigratesetup(ctx context.Context, e *env, args []string) int {
 	fs.DurationVar(&f.timeout, "timeout", 3*time.Minute, "with --restart: how long to wait for a guest to shut down")
 	fs.IntVar(&f.parallel, "parallel", 4, "how many guests to work on at once")
 	f.format = formatFlag(fs)
-	names, code, ok := parseInterleaved(fs, args)
-	if !ok {
+	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "cftool")
+	names := fs.Args()
 	modes := 0
 	for _, m := range []bool{f.register, f.setup, f.remove} {
 		if m {
@@ -98,34 +98,6 @@ func runMigratesetup(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	return setupGuests(ctx, e, f, names)
-}
-
-// parseInterleaved parses flags that may come after the domain names
-// (`-s guest11 guest12 --dry-run`), which the flag package alone does not
-// allow. Everything after "--" is a name.
-func parseInterleaved(fs *flag.FlagSet, args []string) (names []string, code int, ok bool) {
-	for {
-		if code, ok := parseFlags(fs, args); !ok {
-			return nil, code, false
-		}
-		consumed := len(args) - fs.NArg()
-		rest := fs.Args()
-		if consumed > 0 && args[consumed-1] == "--" {
-			return append(names, rest...), 0, true
-		}
-		if len(rest) == 0 {
-			return names, 0, true
-		}
-		names = append(names, rest[0])
-		args = rest[1:]
-	}
-}
-
-// registerReport is the JSON form of -c.
-type registerReport struct {
-	Path string `json:"path"`
-	migratesetup.HostInfo
-	Warnings diag.Diagnostics `json:"warnings"`
 }
 
 // cftoolTimeout bounds cftool -l under -c: it answers at once where CF
@@ -180,7 +152,8 @@ func registerHost(ctx context.Context, e *env, f migratesetupFlags) int {
 		if warnings == nil {
 			warnings = diag.Diagnostics{}
 		}
-		writeJSON(e.stdout, registerReport{Path: f.hostinfo, HostInfo: info, Warnings: warnings})
+		writeJSON(e.stdout, migratesetup.Report{Schema: migratesetup.Schema, Action: migratesetup.ActionRegister,
+			Path: f.hostinfo, Host: &info, Warnings: warnings})
 		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "registered host-cfname %s host-ip %s weight-link %s in %s\n", info.CFName, info.IP, info.WeightLink(), f.hostinfo)
@@ -273,9 +246,14 @@ func setupGuests(ctx context.Context, e *env, f migratesetupFlags, names []strin
 		}
 	}
 	if *f.format == "json" {
-		writeJSON(e.stdout, struct {
-			Results []migratesetup.Result `json:"results"`
-		}{results})
+		action := migratesetup.ActionSetup
+		if f.remove {
+			action = migratesetup.ActionRemove
+		}
+		if results == nil {
+			results = []migratesetup.Result{}
+		}
+		writeJSON(e.stdout, migratesetup.Report{Schema: migratesetup.Schema, Action: action, Path: f.hostinfo, Results: results})
 		return code
 	}
 	for _, r := range results {

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/sfkvm/sfkvm/diag"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
 )
@@ -33,17 +32,12 @@ func TestMigratesetupRegister(t *testing.T) {
 
 	// JSON, a warning on stderr, and the file replaced.
 	r = runCLI(t, "", "migratesetup", "-c", "-i", "::ffff:10.20.30.41", "--cfname", "cfhost1", "--hostinfo", path, "--format=json")
-	var rep struct {
-		Path         string
-		HostCFName   string
-		HostIP       string
-		NoWeightLink bool
-		Warnings     []diag.Diagnostic
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK {
+	var rep migratesetup.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK || rep.Host == nil {
 		t.Fatalf("%+v: %v", r, err)
 	}
-	if rep.Path != path || rep.HostIP != "::ffff:10.20.30.41" || rep.NoWeightLink || len(rep.Warnings) != 1 || rep.Warnings[0].Code != migratesetup.CodeIPv4Mapped {
+	if rep.Schema != migratesetup.Schema || rep.Action != "register" || rep.Path != path || rep.Host.IP.String() != "::ffff:10.20.30.41" ||
+		rep.Host.CFName != "cfhost1" || rep.Host.NoWeightLink || len(rep.Warnings) != 1 || rep.Warnings[0].Code != migratesetup.CodeIPv4Mapped {
 		t.Errorf("%+v", rep)
 	}
 	if !strings.Contains(r.stderr, "warning: ip-v4-mapped") {
@@ -152,12 +146,13 @@ func TestMigratesetupUsage(t *testing.T) {
 	}
 }
 
-func TestParseInterleaved(t *testing.T) {
+func TestParseFlagsInterleaved(t *testing.T) {
 	e := &env{stderr: &strings.Builder{}}
 	fs := newFlags(e, "x", "")
 	dry := fs.Bool("dry-run", false, "")
 	uri := fs.String("connect", "", "")
-	names, _, ok := parseInterleaved(fs, []string{"a", "--dry-run", "b", "--connect", "test:///default", "c", "--", "--d", "-e"})
+	_, ok := parseFlags(fs, []string{"a", "--dry-run", "b", "--connect", "test:///default", "c", "--", "--d", "-e"})
+	names := fs.Args()
 	if !ok || !slices.Equal(names, []string{"a", "b", "c", "--d", "-e"}) || !*dry || *uri != "test:///default" {
 		t.Errorf("names %q ok %v dry %v uri %q", names, ok, *dry, *uri)
 	}

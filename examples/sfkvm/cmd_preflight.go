@@ -38,14 +38,14 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	keyFile := fs.String("key", "", "key `file` of sfkvm's sealed tokens: the guests' passwords come from the file's tokens")
 	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest_user from the first line of stdin")
 	allowV1 := fs.Bool("allow-v1-tokens", false, "with --key, also open sealed tokens of version 1, which are not bound to their guest (each draws a warning to seal it again)")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
 	port := fs.Int("port", 22, "SSH port of the guests")
 	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
 	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password, to log in to --hosts by password instead of by key")
 	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
 	connect := fs.String("connect", "qemu:///system", "libvirt URI of this host")
-	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "this host's registration file")
+	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "this host's host information file (what migratesetup -c wrote)")
 	sdtool := fs.String("sdtool", sdfacility.DefaultSDTool, "sdtool `path`")
 	cftool := fs.String("cftool", sdfacility.DefaultCFTool, "cftool `path` on this host")
 	sfkvmtool := fs.String("sfkvmtool", preflight.DefaultVendorChecker, "the vendor's checker, run beside sfkvm's when it exists")
@@ -61,6 +61,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		}
 		return code
 	}
+	localPaths(fs, "f", "key", "known-hosts", "host-password-file", "identity", "sdtool", "cftool", "sfkvmtool", "textfile")
 	plugin = *nagios
 	fail := func(code int, format string, a ...any) int {
 		msg := fmt.Sprintf(format, a...)
@@ -69,6 +70,12 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 			code, _ = preflight.WritePluginUnknown(e.stdout, msg)
 		}
 		return code
+	}
+	// The host information file is opened by QEMU by its name, the same
+	// on every host: migratesetup refuses a relative one, and so does
+	// preflight, which compares it with the guests' disks.
+	if err := migratesetup.CheckHostInfoPath(*hostinfo); err != nil {
+		return fail(exitUsage, "--hostinfo: %v", err)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -195,7 +202,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 }
 
 // textfileExit is the exit code for a textfile folder refused before the
-// run: 2 for a relative path, 66 for a missing one, 77 for one that breaks
+// run: 2 for a relative path (made absolute before: localPaths), 66 for a
+// missing one, 77 for one that breaks
 // a rule (a link, another owner, writable by others, not a folder) or
 // cannot be opened.
 func textfileExit(err error) int {

@@ -130,7 +130,7 @@ func refusedFolders(t *testing.T, dir, good string) []refusedFolder {
 	return []refusedFolder{
 		{open, exitNoPerm, "is accessible to group or others"},
 		{link, exitNoPerm, "is a symbolic link"},
-		{"relative", exitUsage, "is not an absolute path"},
+		{"relative", exitNoInput, "no such file"}, // resolved against the working folder
 		{filepath.Join(dir, "none"), exitNoInput, "no such file"},
 	}
 }

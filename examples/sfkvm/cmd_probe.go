@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/internal/table"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/preflight"
@@ -25,36 +26,11 @@ func init() {
 	}
 }
 
-// probeJSON is one guest's result as JSON. It never holds a password.
-type probeJSON struct {
-	Name             string `json:"guest-name"`
-	Address          string `json:"guest_IP"`
-	Port             int    `json:"port"`
-	User             string `json:"guest_user"`
-	OK               bool   `json:"ok"`
-	Kind             string `json:"kind,omitempty"`
-	Reason           string `json:"reason"`
-	Hint             string `json:"hint,omitempty"`
-	Fingerprint      string `json:"fingerprint,omitempty"`
-	KnownFingerprint string `json:"known_fingerprint,omitempty"`
-	RemoveCommand    string `json:"remove_command,omitempty"`
-	Trusted          bool   `json:"trusted"`
-	SudoChecked      bool   `json:"sudo_checked"`
-	Milliseconds     int64  `json:"ms"`
-}
-
-type probeReport struct {
-	File   string      `json:"file"`
-	OK     int         `json:"ok"`
-	Failed int         `json:"failed"`
-	Guests []probeJSON `json:"guests"`
-}
-
 func runProbe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "probe", "[-f FILE] [--port N] [--known-hosts FILE] [--trust] [--parallel N] [--timeout D] [--key FILE [--allow-v1-tokens] | --password-stdin] [--format=text|json]")
 	file := fs.String("f", kvmguests.DefaultPath, "the kvmguests.conf whose guests to probe")
 	port := fs.Int("port", 22, "SSH port of the guests")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, to check and, with --trust, to add to (default ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read); neither it nor its folder may be a symlink, another user's, or writable by group or others")
 	trust := fs.Bool("trust", false, "record unknown host keys (the \"yes\" of the first SSH login); changed keys are never replaced")
 	parallel := fs.Int("parallel", sshcheck.DefaultParallel, "guests probed at once")
 	timeout := fs.Duration("timeout", sshcheck.DefaultHandshakeTimeout, "deadline for connect, key exchange and login, per guest")
@@ -66,13 +42,14 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "known-hosts", "key")
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm probe: "+format+"\n", a...)
 		return exitUsage
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usage("unexpected argument %q (use -f FILE)", fs.Arg(0))
+		return usage("unexpected argument %q%s", fs.Arg(0), useFileFlag(fs))
 	case *allowV1 && *keyFile == "":
 		return usage("--allow-v1-tokens is for --key (sealed tokens in guest_passwd)")
 	case (*keyFile == "") == !*passwordStdin:
@@ -150,29 +127,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 }
 
 func printProbe(e *env, file string, format outputFormat, results []sshcheck.Result) int {
-	rep := probeReport{File: file, Guests: []probeJSON{}}
-	for _, r := range results {
-		j := probeJSON{Name: r.Target.Name, Address: r.Target.Address, Port: r.Target.Port, User: r.Target.User,
-			OK: r.OK(), Reason: "ok", Hint: r.Hint(), Fingerprint: r.Fingerprint, Trusted: r.Trusted,
-			SudoChecked: r.SudoChecked, Milliseconds: r.Duration.Milliseconds()}
-		if r.OK() {
-			rep.OK++
-			if r.Trusted {
-				// The one moment to compare it with the guest's console,
-				// as OpenSSH's first-contact question shows it.
-				j.Reason = "ok, host key recorded: " + r.Fingerprint
-			}
-		} else {
-			rep.Failed++
-			j.Kind, j.Reason = r.Reason(), r.Err.Error()
-			var se *sshcheck.Error
-			if errors.As(r.Err, &se) {
-				j.Reason = strings.TrimPrefix(j.Reason, se.Address+": ")
-				j.KnownFingerprint, j.RemoveCommand = se.KnownFingerprint, se.RemoveCommand
-			}
-		}
-		rep.Guests = append(rep.Guests, j)
-	}
+	rep := sshcheck.NewProbeReport(file, results)
 	code := exitOK
 	if rep.Failed > 0 {
 		code = exitFailed
@@ -191,7 +146,7 @@ func printProbe(e *env, file string, format outputFormat, results []sshcheck.Res
 // each guest's hint and key-removal command on stderr. Every cell and
 // every name on stderr goes through table.Cell: guest names and users come
 // from kvmguests.conf, reasons partly from the guest.
-func writeProbeText(stdout, stderr io.Writer, rep probeReport) {
+func writeProbeText(stdout, stderr io.Writer, rep sshcheck.ProbeReport) {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, g := range rep.Guests {
 		verdict := "ok"
@@ -208,7 +163,7 @@ func writeProbeText(stdout, stderr io.Writer, rep probeReport) {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "probe: %d guests, %d ok, %d failed\n", len(rep.Guests), rep.OK, rep.Failed)
+	fmt.Fprintf(stdout, "probe: %s, %d ok, %d failed\n", count.N(len(rep.Guests), "guest", "guests"), rep.OK, rep.Failed)
 }
 
 // knownHostsExit is the exit code for known_hosts that cannot be used: a

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/sshdtest"
+	"github.com/sfkvm/sfkvm/sshcheck"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -94,7 +96,9 @@ func TestProbeRealGuests(t *testing.T) {
 	}
 	for i, want := range []string{"ok, host key recorded: SHA256:", "sudo needs a password (need NOPASSWD)", "authentication failed"} {
 		f := strings.Fields(lines[i])
-		if !strings.Contains(lines[i], want) || f[0] != fmt.Sprintf("guest%d", i+1) || f[1] != ip[i] {
+		// Every key recorded shows its fingerprint, also where the login
+		// or sudo then failed.
+		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], "host key recorded: SHA256:") || f[0] != fmt.Sprintf("guest%d", i+1) || f[1] != ip[i] {
 			t.Errorf("line %d = %q, want guest%d %s ... %q", i+1, lines[i], i+1, ip[i], want)
 		}
 	}
@@ -113,7 +117,7 @@ func TestProbeRealGuests(t *testing.T) {
 
 	// JSON, strict again: the keys are known now.
 	r = probe("--format=json")
-	var rep probeReport
+	var rep sshcheck.ProbeReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("json: %v\n%s", err, r.stdout)
 	}
@@ -302,5 +306,26 @@ func TestProbeUnsafeKnownHosts(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(open); len(ents) != 0 {
 		t.Errorf("a file was created in the open folder: %v", ents)
+	}
+}
+
+// probe --trust shows the fingerprint of every key it records, also when
+// the guest then fails (sudo needs a password): the administrator compares
+// it with the guest's console once, at this moment.
+func TestProbeTrustShowsEveryRecordedKey(t *testing.T) {
+	var out, errb strings.Builder
+	e := &env{stdout: &out, stderr: &errb, cmd: "probe"}
+	results := []sshcheck.Result{
+		{Target: sshcheck.Target{Name: "guest1", Address: "192.0.2.11", User: "u"}, Fingerprint: "SHA256:okkey", Trusted: true},
+		{Target: sshcheck.Target{Name: "guest2", Address: "192.0.2.12", User: "u"}, Fingerprint: "SHA256:sudokey", Trusted: true,
+			Err: errors.New("sudo needs a password")},
+	}
+	if code := printProbe(e, "f", "text", results); code != exitFailed {
+		t.Errorf("exit %d", code)
+	}
+	for _, fp := range []string{"SHA256:okkey", "SHA256:sudokey"} {
+		if !strings.Contains(out.String(), fp) {
+			t.Errorf("the text lacks %s:\n%s", fp, out.String())
+		}
 	}
 }

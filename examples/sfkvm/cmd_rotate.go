@@ -62,7 +62,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	native := fs.Bool("native", false, "make sealed tokens with --key instead of running the vendor's sfcipher")
 	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
 	oldPasswordFile := fs.String("old-password-file", "", "root-only `FILE` whose first line is the guests' current password (for vendor tokens)")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests (default root's ~/.ssh/known_hosts)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts)")
 	port := fs.Int("port", 22, "SSH port of the guests")
 	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
@@ -79,6 +79,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "f", "generate", "key", "sfcipher", "old-password-file", "known-hosts", "identity", "host-password-file", "ssh-config")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm rotate: "+format+"\n", a...)
 		return code
@@ -138,6 +139,9 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 			if name == "" {
 				return fail(exitUsage, "--hosts: an empty host name")
 			}
+			if path != "" && !filepath.IsAbs(path) {
+				return fail(exitUsage, "--hosts %s=%s: a path on the hosts must be absolute", name, path)
+			}
 			p.Hosts = append(p.Hosts, rotate.Host{Name: name, File: path})
 			targets = append(targets, sshcheck.Target{Name: name, Address: name, User: *hostUser, Password: hostPW, Keys: hostKeys})
 		}
@@ -192,7 +196,17 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	if *native {
 		p.Encrypter = func(g kvmguests.Guest) cipher.Encrypter { return key.ForGuest(preflight.GuestContext(g)) }
 	} else {
-		path, code := findVendorTool(e, *sfcipherPath)
+		// The hint is rotate's: --native with the key that opens the
+		// file's sealed tokens, the --key already given or one to give.
+		hint := `
+    sfkvm rotate --native --key FILE ...   (kvmguests.conf holds tokens sealed with FILE's key)
+`
+		if *keyFile != "" {
+			hint = `
+    add --native: the new tokens are sealed with --key's key
+`
+		}
+		path, code := findVendorTool(e, *sfcipherPath, hint)
 		if code != exitOK {
 			return code
 		}

@@ -21,18 +21,6 @@ func init() {
 
 const sdSynopsis = "status|start|stop|restart [--sdtool PATH] [--timeout D] [--poll D] [--format=text|json]"
 
-// sdResult is what sd prints with --format=json.
-type sdResult struct {
-	Action string              `json:"action"`
-	Steps  []sdfacility.Action `json:"steps"`
-	Status *sdfacility.Status  `json:"status,omitempty"`
-	// StatusError says why sdtool -s read after a step could not be read
-	// (no status then), or why its table is not taken as "running".
-	StatusError string `json:"status_error,omitempty"`
-	Ready       bool   `json:"ready"`
-	Error       string `json:"error,omitempty"`
-}
-
 // runSD: status prints the table; start and restart take their steps
 // (shown on stderr), wait until every agent is ready and print the final
 // table; stop runs sdtool -e. After a step, the table shown is always one
@@ -50,17 +38,15 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "sdtool")
 	if fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "sfkvm sd: missing action: status, start, stop or restart")
 		fs.Usage()
 		return exitUsage
 	}
 	action := fs.Arg(0)
-	if code, ok := parseFlags(fs, fs.Args()[1:]); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(0))
+	if fs.NArg() > 1 {
+		fmt.Fprintf(e.stderr, "sfkvm sd: unexpected argument %q\n", fs.Arg(1))
 		return exitUsage
 	}
 	// A zero or negative bound would end the command before it starts, or
@@ -78,7 +64,7 @@ func runSD(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "sfkvm sd: %v\n", err)
 		return exitUsage
 	}
-	res := &sdResult{Action: action, Steps: []sdfacility.Action{}}
+	res := &sdfacility.Report{Schema: sdfacility.Schema, Action: action, Steps: []sdfacility.Action{}}
 	f := &sdfacility.Facility{
 		SDTool:       path,
 		PollInterval: *poll,
@@ -135,13 +121,19 @@ func runSD(ctx context.Context, e *env, args []string) int {
 	} else if res.Status != nil && len(res.Status.Agents) > 0 {
 		printSDTable(e.stdout, res.Status)
 	}
-	reportSD(e.stderr, action, res, err, recheckErr)
+	// The fix for a missing sdtool: name one, or, when --sdtool named it,
+	// not the flag already given but what went wrong with it.
+	missing := "use --sdtool PATH"
+	if givenFlags(fs)["sdtool"] {
+		missing = "check --sdtool: a name without \"/\" is a file in the working folder, not one looked up in PATH"
+	}
+	reportSD(e.stderr, action, res, err, recheckErr, missing)
 	return code
 }
 
 // reportSD explains on stderr what went wrong, and every problem found in
-// sdtool's output.
-func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) {
+// sdtool's output; missing is the fix for an sdtool that is not there.
+func reportSD(w io.Writer, action string, res *sdfacility.Report, err, recheckErr error, missing string) {
 	// A non-zero sdtool -s is "not running"; its missing table is no news.
 	if res.Status != nil && res.Status.ExitStatus == 0 {
 		for _, d := range res.Status.Problems {
@@ -150,7 +142,7 @@ func reportSD(w io.Writer, action string, res *sdResult, err, recheckErr error) 
 	}
 	switch {
 	case errors.Is(err, sdfacility.ErrToolMissing):
-		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (use --sdtool PATH)\n", err)
+		fmt.Fprintf(w, "sfkvm sd: sdtool not found: %v (%s)\n", err, missing)
 	case err != nil:
 		fmt.Fprintf(w, "sfkvm sd: %v\n", err)
 		if ce := (*sdfacility.CommandError)(nil); errors.As(err, &ce) && action == "restart" && len(ce.Args) == 1 && ce.Args[0] == "-e" {

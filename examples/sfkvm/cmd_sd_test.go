@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -328,7 +329,8 @@ func TestSDToolNameIsNotSearchedOnPath(t *testing.T) {
 	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true})
 	t.Setenv("PATH", p.Dir+":"+os.Getenv("PATH"))
 	code, _, stderr := runSDTest(t, "status", "--sdtool", "sdtool")
-	if code != exitUnavailable || len(p.Calls(t)) != 0 || !strings.Contains(stderr, "./sdtool") {
+	wd, _ := os.Getwd() // a relative path is the working folder's (issue 20)
+	if code != exitUnavailable || len(p.Calls(t)) != 0 || !strings.Contains(stderr, filepath.Join(wd, "sdtool")) {
 		t.Errorf("exit %d, calls %q, stderr %q; want 69 and the sdtool on PATH never run", code, p.Calls(t), stderr)
 	}
 	t.Chdir(p.Dir)

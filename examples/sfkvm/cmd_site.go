@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -23,13 +24,15 @@ func init() {
 	}
 }
 
+const siteSynopsis = "--site-hosts HOST,... | --site-hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]"
+
 func runSite(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "site", "--hosts HOST,... | --hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]")
-	hosts := fs.String("hosts", "", "the cluster's hosts, comma-separated: `ADDR` or ADDR:PORT, as this machine reaches them over SSH")
-	hostsFile := fs.String("hosts-file", "", "`file` of the cluster's hosts, one ADDR or ADDR:PORT a line (# starts a comment)")
-	user := fs.String("user", "root", "user on the hosts")
+	fs := newFlags(e, "site", siteSynopsis)
+	hosts := fs.String("site-hosts", "", "every host of the site (this one too, if it is one), comma-separated: `ADDR` or ADDR:PORT, as this machine reaches them over SSH")
+	hostsFile := fs.String("site-hosts-file", "", "`file` of every host of the site, one ADDR or ADDR:PORT a line (# starts a comment)")
+	user := fs.String("host-user", "root", "user on the hosts")
 	identity := fs.String("identity", "", "private key `file` for the hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the hosts' keys (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	hostKnownHosts := fs.String("host-known-hosts", "", "known_hosts `file` of the hosts' keys, on this machine (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
 	sfkvm := fs.String("sfkvm", site.DefaultSFKVM, "the sfkvm program on the hosts (`path`)")
 	var pfArgs []string
 	fs.Func("preflight-arg", "an argument for sfkvm preflight on the hosts, after --format=json (repeat it: --preflight-arg=--key --preflight-arg=/etc/opt/sfkvm/key)", func(s string) error {
@@ -38,26 +41,44 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	})
 	file := fs.String("f", kvmguests.DefaultPath, "kvmguests.conf on the hosts")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file on the hosts")
-	hostKnownHosts := fs.String("hosts-known-hosts", site.DefaultKnownHosts, "root's known_hosts on the hosts, where the guests' keys are")
-	guestPort := fs.Int("guest-port", 22, "SSH port of the guests")
+	knownHosts := fs.String("known-hosts", site.DefaultKnownHosts, "known_hosts `file` of the guests' keys, on the hosts (root's, read by their preflight)")
+	guestPort := fs.Int("port", 22, "SSH port of the guests")
 	parallel := fs.Int("parallel", site.DefaultParallel, "hosts at once")
 	timeout := fs.Duration("timeout", site.DefaultHostTimeout, "bound on each host, login to its preflight's report")
 	textfile := fs.String("textfile", "", "also write the report as metrics for node_exporter's textfile collector, to "+sitemetrics.FileName+" in this `folder` (root's, not writable by others)")
+	// The spellings before issue 20 (one name for one meaning in every
+	// command): --hosts is "the other hosts" in preflight and rotate.
+	renamed(e, fs, "hosts", "site-hosts")
+	renamed(e, fs, "hosts-file", "site-hosts-file")
+	renamed(e, fs, "user", "host-user")
+	renamed(e, fs, "guest-port", "port")
+	renamed(e, fs, "hosts-known-hosts", "known-hosts")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "site-hosts-file", "identity", "host-known-hosts", "textfile")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm site: %s\n", fmt.Sprintf(format, a...))
 		return code
+	}
+	if given := givenFlags(fs); given["known-hosts"] && !given["host-known-hosts"] && (given["hosts"] || given["hosts-file"]) {
+		// Before issue 20, site's --known-hosts held the hosts' keys.
+		fmt.Fprintln(e.stderr, "sfkvm site: note: --known-hosts is now the guests' known_hosts on the hosts; the hosts' keys on this machine are --host-known-hosts")
+	}
+	if err := remotePaths(fs, "f", "hostinfo", "known-hosts"); err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	if strings.Contains(*sfkvm, "/") && !filepath.IsAbs(*sfkvm) {
+		return fail(exitUsage, "--sfkvm %q: a path on the hosts must be absolute (or a name looked up in PATH there)", *sfkvm)
 	}
 	switch {
 	case fs.NArg() > 0:
 		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
 	case (*hosts == "") == (*hostsFile == ""):
-		return fail(exitUsage, "give --hosts or --hosts-file (one of them)")
+		return fail(exitUsage, "give --site-hosts or --site-hosts-file (one of them)")
 	case *parallel < 1 || *timeout <= 0 || *guestPort < 1 || *guestPort > 65535:
-		return fail(exitUsage, "--parallel, --timeout and --guest-port must be positive")
+		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
 	}
 	var targets []sshcheck.Target
 	if *hostsFile != "" {
@@ -70,7 +91,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 			if errors.Is(err, site.ErrHostsFile) {
 				code = exitConfig
 			}
-			return fail(code, "--hosts-file: %v", err)
+			return fail(code, "--site-hosts-file: %v", err)
 		}
 	}
 	for _, w := range strings.Split(*hosts, ",") {
@@ -98,14 +119,14 @@ func runSite(ctx context.Context, e *env, args []string) int {
 		return fail(identityExit(err), "--identity: %v", err)
 	}
 	cfg := site.Config{SFKVM: *sfkvm, PreflightArgs: pfArgs, File: *file, HostInfo: *hostinfo,
-		KnownHosts: *hostKnownHosts, GuestPort: *guestPort, Parallel: *parallel, HostTimeout: *timeout}
+		KnownHosts: *knownHosts, GuestPort: *guestPort, Parallel: *parallel, HostTimeout: *timeout}
 	for _, t := range targets {
 		t.User, t.Keys = *user, keys
 		cfg.Hosts = append(cfg.Hosts, t)
 	}
 	opts := sshcheck.Options{CommandTimeout: *timeout}
-	if *knownHosts != "" {
-		opts.KnownHostsFiles = []string{*knownHosts}
+	if *hostKnownHosts != "" {
+		opts.KnownHostsFiles = []string{*hostKnownHosts}
 	}
 	if cfg.Prober, err = sshcheck.New(opts); err != nil {
 		return fail(knownHostsExit(err), "%v", err)

@@ -108,9 +108,9 @@ func TestSite(t *testing.T) {
 	if err := os.WriteFile(kh, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"site", "--identity", id, "--known-hosts", kh, "--sfkvm", "/opt/sfkvm", "--preflight-arg=--key", "--preflight-arg=/k"}
+	common := []string{"site", "--identity", id, "--host-known-hosts", kh, "--sfkvm", "/opt/sfkvm", "--preflight-arg=--key", "--preflight-arg=/k"}
 
-	r := runCLI(t, "", append(common, "--hosts", h1.Addr()+","+h2.Addr())...)
+	r := runCLI(t, "", append(common, "--site-hosts", h1.Addr()+","+h2.Addr())...)
 	if r.code != exitOK || !strings.Contains(r.stdout, "site: 2 of 2 hosts reached; ") || !strings.Contains(r.stdout, "runs on "+h1.Addr()+", set up there") || r.stderr != "" {
 		t.Errorf("two good hosts: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -119,7 +119,7 @@ func TestSite(t *testing.T) {
 	if err := os.WriteFile(hf, []byte("# the site\n"+h1.Addr()+"\n\n"+h2.Addr()+"  # second\n"+h3.Addr()+"\n"+down+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = runCLI(t, "", append(common, "--hosts-file", hf, "--format=json", "--parallel", "2")...)
+	r = runCLI(t, "", append(common, "--site-hosts-file", hf, "--format=json", "--parallel", "2")...)
 	var rep site.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitFailed || rep.Schema != "sfkvm.site/v1" || len(rep.Hosts) != 4 {
 		t.Fatalf("four hosts: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
@@ -171,20 +171,20 @@ func TestSiteUsage(t *testing.T) {
 		code int
 		says string
 	}{
-		{[]string{}, exitUsage, "give --hosts or --hosts-file"},
-		{[]string{"--hosts", "a", "--hosts-file", empty}, exitUsage, "give --hosts or --hosts-file"},
-		{[]string{"--hosts", "a", "--parallel", "0"}, exitUsage, "must be positive"},
-		{[]string{"--hosts", "a,,b"}, exitUsage, `host "": empty host`},
-		{[]string{"--hosts", "a:99999"}, exitUsage, "from 1 to 65535"},
-		{[]string{"--hosts-file", filepath.Join(dir, "none")}, exitNoInput, "no such file"},
-		{[]string{"--hosts-file", empty}, exitConfig, "no hosts"},
-		{[]string{"--hosts-file", two}, exitConfig, `:1: one host a line, not "h1 h2"`},
-		{[]string{"--hosts-file", dir}, exitNoInput, "not a regular file (a folder)"},
-		{[]string{"--hosts-file", fifo}, exitNoInput, "not a regular file (a FIFO)"},
-		{[]string{"--hosts-file", open}, exitNoPerm, "mode 0666"},
-		{[]string{"--hosts-file", linked}, exitNoPerm, "symbolic link"},
-		{[]string{"--hosts-file", theirs}, exitNoPerm, "uid 4242, want root"},
-		{[]string{"--hosts", "a", "--format=xml"}, exitUsage, "must be text or json"},
+		{[]string{}, exitUsage, "give --site-hosts or --site-hosts-file"},
+		{[]string{"--site-hosts", "a", "--site-hosts-file", empty}, exitUsage, "give --site-hosts or --site-hosts-file"},
+		{[]string{"--site-hosts", "a", "--parallel", "0"}, exitUsage, "must be positive"},
+		{[]string{"--site-hosts", "a,,b"}, exitUsage, `host "": empty host`},
+		{[]string{"--site-hosts", "a:99999"}, exitUsage, "from 1 to 65535"},
+		{[]string{"--site-hosts-file", filepath.Join(dir, "none")}, exitNoInput, "no such file"},
+		{[]string{"--site-hosts-file", empty}, exitConfig, "no hosts"},
+		{[]string{"--site-hosts-file", two}, exitConfig, `:1: one host a line, not "h1 h2"`},
+		{[]string{"--site-hosts-file", dir}, exitNoInput, "not a regular file (a folder)"},
+		{[]string{"--site-hosts-file", fifo}, exitNoInput, "not a regular file (a FIFO)"},
+		{[]string{"--site-hosts-file", open}, exitNoPerm, "mode 0666"},
+		{[]string{"--site-hosts-file", linked}, exitNoPerm, "symbolic link"},
+		{[]string{"--site-hosts-file", theirs}, exitNoPerm, "uid 4242, want root"},
+		{[]string{"--site-hosts", "a", "--format=xml"}, exitUsage, "must be text or json"},
 	} {
 		if len(tc.args) == 2 && tc.args[1] == "" {
 			continue // the file of another user, when not root

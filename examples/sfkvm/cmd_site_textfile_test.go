@@ -58,8 +58,8 @@ func newTextfileSite(t *testing.T) textfileSite {
 	if err := os.Mkdir(s.textfile, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s.args = []string{"site", "--identity", id, "--known-hosts", kh, "--sfkvm", "/opt/sfkvm", "--preflight-arg=--key", "--preflight-arg=/k",
-		"--hosts", s.h1.Addr() + "," + s.h3.Addr() + "," + s.down}
+	s.args = []string{"site", "--identity", id, "--host-known-hosts", kh, "--sfkvm", "/opt/sfkvm", "--preflight-arg=--key", "--preflight-arg=/k",
+		"--site-hosts", s.h1.Addr() + "," + s.h3.Addr() + "," + s.down}
 	return s
 }
 

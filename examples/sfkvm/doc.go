@@ -16,6 +16,7 @@
 //	cipher        encrypt a guest user's password for kvmguests.conf (like sfcipher -c)
 //	compare       tell whether copies of kvmguests.conf are byte-identical
 //	demo          run the whole procedure against a built-in lab, in seconds, leaving nothing behind
+//	enroll        a guest into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk
 //	hostinfo      inside a guest: print the host it runs on (--watch: each change)
 //	migratesetup  register this host (-c), set up guests to read it (-s) or undo (-d)
 //	preflight     check the whole procedure at once: one row per step and target
@@ -23,6 +24,7 @@
 //	rotate        change guests' passwords and every host's kvmguests.conf together, proven by logins
 //	sd            drive the shutdown facility (sdtool -s/-e/-b): sd status|start|stop|restart
 //	site          run preflight on every host over SSH and check the whole site: one report
+//	unenroll      a guest out of the failover: its line from every host's kvmguests.conf, its sudoers drop-in, the user if asked
 //
 // "sfkvm help COMMAND" prints a command's usage, what it does, and every
 // flag with its default. "sfkvm help --man DIR" writes the same text as
@@ -36,6 +38,7 @@
 //	sfkvm cipher --new-key FILE
 //	sfkvm compare [--format=text|json] FILE FILE...
 //	sfkvm demo [--timeout D]
+//	sfkvm enroll --user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
 //	sfkvm hostinfo [--device PATH] [--watch [--interval D]] [--format=text|json]
 //	sfkvm migratesetup -c -i HOSTIP [-w off] [--cfname NAME | --cftool PATH] [--hostinfo PATH] [--format=text|json]
 //	sfkvm migratesetup -s|-d DOMAIN... [--connect URI] [--dry-run] [--restart [--force] [--timeout D]] [--parallel N] [--hostinfo PATH] [--format=text|json]
@@ -44,7 +47,8 @@
 //	sfkvm rotate [-f FILE] [--guests NAME,...] [--hosts HOST,...] [--password-stdin | --generate FILE] [--key FILE [--native] | --old-password-file FILE] [--dry-run] [flags]
 //	sfkvm rotate --resume [-f FILE] --hosts HOST,... [--previous-sha256 SHA256] [flags]
 //	sfkvm sd status|start|stop|restart [--sdtool PATH] [--timeout D] [--poll D] [--format=text|json]
-//	sfkvm site --hosts HOST,... | --hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]
+//	sfkvm site --site-hosts HOST,... | --site-hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]
+//	sfkvm unenroll [-f FILE] [--hosts HOST,...] [--remove-user] [--dry-run] [flags] GUEST_NAME
 //
 // The exit codes:
 //

@@ -1,6 +1,6 @@
 package main
 
-// Exit codes, in the sysexits style (SPEC section 5). Every command uses
+// Exit codes, in the sysexits style (sfkvm help lists them, and the README). Every command uses
 // these and no others.
 const (
 	exitOK          = 0  // all checks held (warnings allowed)

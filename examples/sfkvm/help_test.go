@@ -13,8 +13,32 @@ func TestHelpForOneCommand(t *testing.T) {
 			t.Errorf("help %s: %+v", name, r)
 		}
 	}
-	if r := runCLI(t, "", "help", "nosuch"); r.code != exitUsage || !strings.Contains(r.stdout, `unknown command "nosuch"`) {
-		t.Errorf("help nosuch: %+v", r)
+}
+
+// -h and help CMD print the same text on stdout, wherever -h stands.
+func TestDashHIsHelpCMD(t *testing.T) {
+	for name := range commands {
+		want := runCLI(t, "", "help", name)
+		if want.code != exitOK || !strings.HasPrefix(want.stdout, "usage: sfkvm "+name+" ") || want.stderr != "" {
+			t.Errorf("help %s: %+v", name, want)
+		}
+		for _, h := range [][]string{{name, "-h"}, {name, "--help"}, {name, "x", "-help"}} {
+			r := runCLI(t, "", h...)
+			if r != want {
+				t.Errorf("%q: %+v\nhelp %s: %+v", h, r, name, want)
+			}
+		}
+	}
+}
+
+// An unknown command is one line on stderr with where the list is, not
+// the whole usage.
+func TestUnknownCommandIsOneLine(t *testing.T) {
+	for _, args := range [][]string{{"nosuch"}, {"help", "nosuch"}} {
+		r := runCLI(t, "", args...)
+		if r.code != exitUsage || r.stdout != "" || r.stderr != "sfkvm: unknown command \"nosuch\" (sfkvm help: the commands)\n" {
+			t.Errorf("%q: %+v", args, r)
+		}
 	}
 }
 

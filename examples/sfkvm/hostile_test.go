@@ -220,11 +220,11 @@ var moreHostileCases = []hostileCase{
 		}},
 	{name: "site: a FIFO as the hosts file", code: exitNoInput, message: "not a regular file (a FIFO)",
 		setup: func(t *testing.T, dir string) ([]string, string) {
-			return args("site", "--hosts-file", makeFIFO(t, filepath.Join(dir, "hosts"))), ""
+			return args("site", "--site-hosts-file", makeFIFO(t, filepath.Join(dir, "hosts"))), ""
 		}},
 	{name: "site: /dev/zero as the hosts file", code: exitNoInput, message: "not a regular file (a character device)",
 		setup: func(t *testing.T, dir string) ([]string, string) {
-			return args("site", "--hosts-file", "/dev/zero"), ""
+			return args("site", "--site-hosts-file", "/dev/zero"), ""
 		}},
 	{name: "check: set-id bits on 0600", code: exitNoPerm, message: "file-mode",
 		setup: func(t *testing.T, dir string) ([]string, string) {

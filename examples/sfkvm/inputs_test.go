@@ -79,7 +79,7 @@ func TestCheckJSONShowsNoPasswordLength(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runCLI(t, "", "check", "--no-perm", "--format=json", "-f", path)
-	var rep checkReport
+	var rep kvmguests.CheckReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Guests) != 2 {
 		t.Fatalf("report: %v\n%s", err, r.stdout)
 	}

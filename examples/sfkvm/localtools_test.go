@@ -64,7 +64,8 @@ func TestToolFlagsAreNotSearchedOnPath(t *testing.T) {
 	fake := fakeTool(t, "cftool", "touch "+ran+"\necho 'Node Number State Os Cpu'; echo 'cfhost9 1 UP Linux EM64T'")
 	t.Setenv("PATH", filepath.Dir(fake)+":"+os.Getenv("PATH"))
 	r := runCLI(t, "", "migratesetup", "-c", "-i", "10.20.30.40", "--cftool", "cftool", "--hostinfo", filepath.Join(dir, "hostinfo"))
-	if r.code != exitUnavailable || !strings.Contains(r.stderr, "./cftool") {
+	wd, _ := os.Getwd() // a relative path is the working folder's (issue 20)
+	if r.code != exitUnavailable || !strings.Contains(r.stderr, filepath.Join(wd, "cftool")) {
 		t.Errorf("exit %d stderr %q; want 69 for ./cftool", r.code, r.stderr)
 	}
 	if _, err := os.Stat(ran); err == nil {

@@ -39,6 +39,26 @@ func main() {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// cmd is the command the user ran: every error starts with
+	// "sfkvm CMD:", also from a helper that several commands share.
+	cmd string
+}
+
+// name is the prefix of the command's messages, "sfkvm CMD".
+func (e *env) name() string {
+	if e.cmd == "" {
+		return "sfkvm"
+	}
+	return "sfkvm " + e.cmd
+}
+
+// did is what a command would have done with a password that it did not
+// get: "encrypted" for cipher, "changed" for the others.
+func (e *env) did() string {
+	if e.cmd == "cipher" {
+		return "encrypted"
+	}
+	return "changed"
 }
 
 // command is one subcommand. Each lives in its own cmd_*.go file.
@@ -71,7 +91,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitOK
 		}
 		if len(args) > 1 && args[0] == "help" {
-			return helpFor(ctx, args[1], stdin, stdout)
+			return helpFor(ctx, args[1], stdin, stdout, stderr)
 		}
 		usage(stdout)
 		return exitOK
@@ -81,10 +101,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "sfkvm: unknown command %q\n", args[0])
-		usage(stderr)
+		unknownCommand(stderr, args[0])
 		return exitUsage
 	}
+	e.cmd = args[0]
 	code := c.run(ctx, e, args[1:])
 	if interrupted(ctx) {
 		// Whatever the command made of the cancelled context, the run ends
@@ -96,15 +116,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // helpFor prints one command's usage and flags on stdout (asked for, so
-// not a diagnostic): the command's own -h.
-func helpFor(ctx context.Context, name string, stdin io.Reader, stdout io.Writer) int {
+// not a diagnostic): the command's own -h, which prints the same.
+func helpFor(ctx context.Context, name string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stdout, "sfkvm: unknown command %q\n", name)
-		usage(stdout)
+		unknownCommand(stderr, name)
 		return exitUsage
 	}
-	return c.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stdout}, []string{"-h"})
+	return c.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr, cmd: name}, []string{"-h"})
+}
+
+// unknownCommand is the one line for a command that does not exist, with
+// where to find the list: not the whole usage, whose 24 lines hid it.
+func unknownCommand(w io.Writer, name string) {
+	fmt.Fprintf(w, "sfkvm: unknown command %q (sfkvm help: the commands)\n", name)
 }
 
 func usage(w io.Writer) {

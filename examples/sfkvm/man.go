@@ -35,7 +35,7 @@ func writeManPages(ctx context.Context, dir string) error {
 	pages := map[string][]byte{"sfkvm." + manSection: mainManPage(date)}
 	for _, name := range slices.Sorted(maps.Keys(commands)) {
 		var help bytes.Buffer
-		if code := helpFor(ctx, name, strings.NewReader(""), &help); code != exitOK {
+		if code := helpFor(ctx, name, strings.NewReader(""), &help, io.Discard); code != exitOK {
 			return fmt.Errorf("sfkvm help %s: exit %d", name, code)
 		}
 		pages["sfkvm-"+name+"."+manSection] = commandManPage(name, help.String(), date)

@@ -8,7 +8,7 @@ import (
 	"sync"
 )
 
-// The long documentation of each command, manual/NAME.md, is printed by
+// The long documentation of each command, its page in manual/, is printed by
 // "sfkvm help NAME" (and -h) after the flags, so it is also the rest of
 // the man page: the help is the one source of both. It is written in a
 // small part of Markdown (headings, paragraphs, lists, tables, code

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/sdfacility"
+	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
 // The two text tables that do not go through internal/table's Write
@@ -27,7 +28,7 @@ func TestSDTableEscapes(t *testing.T) {
 func TestProbeTextEscapes(t *testing.T) {
 	for name, s := range testenv.HostileText {
 		var out, errb strings.Builder
-		writeProbeText(&out, &errb, probeReport{Guests: []probeJSON{{
+		writeProbeText(&out, &errb, sshcheck.ProbeReport{Guests: []sshcheck.ProbeGuest{{
 			Name: "guest-" + s, Address: "192.0.2.1", User: s, Reason: "sudo: " + s, Hint: "hint " + s, RemoveCommand: "ssh-keygen -R " + s,
 		}}, Failed: 1})
 		if raw := testenv.RawTerminalControl(out.String() + errb.String()); raw != "" {

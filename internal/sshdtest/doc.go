@@ -1,5 +1,5 @@
 // Package sshdtest starts real OpenSSH sshd servers for integration tests
-// (SPEC section 6). sfkvm's probes, rotations and site runs log in the way
+// (docs/testing.md). sfkvm's probes, rotations and site runs log in the way
 // PRIMECLUSTER will, so their tests need the real server's behaviour (PAM,
 // sudo, MaxStartups, host key types) rather than an in-process fake
 // (sshcheck/sshtest serves where the fake is enough).

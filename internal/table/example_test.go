@@ -8,14 +8,15 @@ import (
 )
 
 func ExampleWrite() {
+	// The rows stay aligned after a row's fix and detail lines.
 	table.Write(os.Stdout, []string{"CHECK", "TARGET", "STATUS"}, []table.Row{
 		{Cells: []string{"guest.sudo", "guest12", "FAIL"}, Fix: "add NOPASSWD", Detail: "sudo: a password is required"},
 		{Cells: []string{"guest.login", "guest11", "OK"}},
 	}, "2 rows")
 	// Output:
-	// CHECK       TARGET   STATUS
-	// guest.sudo  guest12  FAIL
-	//                        fix: add NOPASSWD
+	// CHECK        TARGET   STATUS
+	// guest.sudo   guest12  FAIL
+	//                         fix: add NOPASSWD
 	//       | sudo: a password is required
 	// guest.login  guest11  OK
 	// 2 rows

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/sfkvm/sfkvm/internal/termtext"
 )
@@ -27,41 +27,68 @@ type Row struct {
 // or, for the detail's lines, termtext.Escape: a table is a terminal's
 // text, and much of what it shows comes from kvmguests.conf, other hosts
 // and guests.
+//
+// The columns are aligned over the whole table, header and every row: a
+// row's fix and detail lines, which are not part of the columns, do not
+// start a new alignment below them (a multi-line cell used to shift every
+// row after it).
 func Write(w io.Writer, header []string, rows []Row, last string) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
-	fixIndent := strings.Repeat("\t", len(header)-1) + "  fix: "
-	fmt.Fprintln(tw, cells(header))
+	lines := make([][]string, 0, 1+len(rows))
+	lines = append(lines, escapeAll(header))
 	for _, r := range rows {
-		fmt.Fprintln(tw, cells(r.Cells))
+		lines = append(lines, escapeAll(r.Cells))
+	}
+	// A column is as wide as its widest cell, counted in runes (as
+	// text/tabwriter counts them); the last cell of a line is not padded.
+	var widths []int
+	for _, l := range lines {
+		for i := 0; i < len(l)-1; i++ {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(l[i]))
+		}
+	}
+	fixIndent := 0
+	for i := 0; i < len(header)-1 && i < len(widths); i++ {
+		fixIndent += widths[i] + gap
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	writeLine := func(l []string) {
+		for i, c := range l {
+			bw.WriteString(c)
+			if i < len(l)-1 {
+				bw.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+gap))
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	writeLine(lines[0])
+	for i, r := range rows {
+		writeLine(lines[1+i])
 		if r.Fix != "" {
-			fmt.Fprintln(tw, fixIndent+Cell(r.Fix))
+			fmt.Fprintf(bw, "%s  fix: %s\n", strings.Repeat(" ", fixIndent), Cell(r.Fix))
 		}
 		if r.Detail != "" {
-			// The detail is not part of the columns: what is above it is
-			// aligned on its own.
-			if err := tw.Flush(); err != nil {
-				return err
-			}
 			for _, l := range strings.Split(strings.TrimRight(r.Detail, "\n"), "\n") {
 				fmt.Fprintf(bw, "      | %s\n", termtext.Escape(strings.TrimSuffix(l, "\r"), termtext.NoLimit))
 			}
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
 	fmt.Fprintln(bw, Cell(last))
 	return bw.Flush()
 }
 
-// cells joins a line's cells for the tabwriter.
-func cells(c []string) string {
+// gap is the space between two columns.
+const gap = 2
+
+// escapeAll is a line's cells as the table shows them (Cell).
+func escapeAll(c []string) []string {
 	safe := make([]string, len(c))
 	for i, s := range c {
 		safe[i] = Cell(s)
 	}
-	return strings.Join(safe, "\t")
+	return safe
 }
 
 // Cell is s as a table shows it: on one line (OneLine), then escaped by

@@ -1,6 +1,6 @@
 // Package sdtest fakes PRIMECLUSTER's sdtool and cftool for tests and demos,
 // following what package sdfacility's documentation says about them
-// (SPEC section 3): the sdtool -s table, the start and stop commands, the
+// (doc.go and state.go there): the sdtool -s table, the start and stop commands, the
 // agents' walk from Init-ing to InitWorked and TestWorked, and their
 // failures.
 //

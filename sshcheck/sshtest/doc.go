@@ -45,5 +45,6 @@
 // host certificates, agent forwarding, or any real program: every command answer comes from
 // the Handler (Builtin knows true, false and echo; anything else is "not
 // found", 127). The words of vendor tools (cftool, sdtool) are whatever the
-// caller scripts, following SPEC section 3.
+// caller scripts, following package sdfacility's documentation and the
+// docs/vendor-tools.md.
 package sshtest

@@ -1,0 +1,114 @@
+// Package enroll puts one KVM guest into the host OS failover of
+// PRIMECLUSTER (F.2.2) in one call, and takes it out again: the login
+// user of step 1.2 on the guest with its password and sudo rule, the
+// facts of the guest's kvmguests.conf line read where they live, the line
+// on every host OS, the host keys both ways, and the domain's host
+// information disk. Like rotate and preflight, it composes the step
+// packages (cipher, kvmguests, sshcheck, sdfacility, migratesetup, and
+// rotate's way of writing every host's copy); they stay usable alone.
+//
+//	rep := enroll.Run(ctx, enroll.Plan{
+//		Address:  netip.MustParseAddr("10.20.30.50"),
+//		Admin:    enroll.Admin{Keys: sshcheck.DefaultKeys()},   // root by key, the first time
+//		User:     "pcllogin", Password: pw,                     // cipher.Secret
+//		Encrypter: func(kvmguests.Guest) cipher.Encrypter { return &cipher.Sfcipher{} },
+//		Locator:  enroll.Stores{{Host: enroll.LocalHost, CFName: "cfhost1", Store: store}},
+//		GuestKeyFingerprint: "SHA256:...",                      // checked on the guest's console
+//		Files:    rotate.Plan{Hosts: []rotate.Host{{Name: "cfhost2"}}, Connect: rotate.OpenSSH{}.Connector()},
+//	})
+//	rep.WriteText(os.Stdout)
+//	if rep.Mismatch() { /* rep.Resume finishes the hosts left behind */ }
+//
+// # The order, and what each step proves
+//
+//  1. policy: the new password passes cipher.CheckPassword before
+//     anything else (the error names the position and the class of the
+//     character, never the password).
+//  2. guest-key: the guest's host key is scanned and checked against this
+//     host's known_hosts (the types recorded there, so no false "changed"):
+//     known, or confirmed by Plan.GuestKeyFingerprint or Plan.ConfirmKey
+//     (a terminal). A key nobody confirmed stops the run (ErrKeyNotConfirmed,
+//     its fingerprint shown); a changed key always does (ErrKeyChanged).
+//     Every later login of the run accepts that one key only.
+//  3. login: the administrator logs in (root by key or password, or a
+//     user with sudo -n: every command then goes through sudo -n).
+//  4. facts: the cluster name (cftool -c) and CF node name (cftool -l)
+//     in the guest, parsed by sdfacility; the guest's SMBIOS UUID
+//     (/sys/class/dmi/id/product_uuid), looked up by the Locator among the
+//     hosts' libvirt domains (Stores: the domain whose definition has
+//     that <uuid>; the host that has it; that host's CF node name from its
+//     registration). Plan.Given overrides each fact; every fact is shown
+//     with where it came from.
+//  5. lock: kvmguests.conf is locked on this host and every other host
+//     (rotate.LockFiles: a second run, of enroll or rotate, is refused,
+//     naming the first), every copy must be identical (or absent
+//     everywhere: the first guest of a site), this host's copy must parse
+//     without errors, and a line with the same guest-name, guest_IP or
+//     (cluster, CF name) but other facts is refused (ErrDuplicate).
+//     Nothing has changed yet.
+//  6. user, password, sudoers, proof (step 1.2): useradd -m when the user
+//     is missing; chpasswd with "USER:PASSWORD" on its stdin, never in
+//     argv (skipped when the password already logs in); the drop-in
+//     /etc/sudoers.d/sfkvm-USER (SudoersRule: USER ALL=(root) NOPASSWD:
+//     ALL, or Plan.SudoCommands) written to a temporary file in the same
+//     folder (a dot in its name: sudo skips it), 0440 root, checked with
+//     visudo -cf, renamed into place, then the whole configuration
+//     checked with visudo -c (refused: taken out again). A drop-in that
+//     holds another rule is refused before anything changes
+//     (ErrSudoersDiffers), never overwritten; other rules that name the
+//     user are named (Report.Notes). Then a fresh login as the
+//     user with the new password and sudo -n proves it. From here until
+//     the files are written, a failure or an interrupt takes back what
+//     this run made on the guest (the user it added, with userdel -r;
+//     the drop-in it put), on a context of its own (CleanupTimeout).
+//  7. token: the line's token is kept when it is one of this password
+//     (Plan.OpenToken opens a sealed one; or the Encrypter makes the same
+//     one); else a new one is made.
+//  8. keys: the guest's key is recorded in this host's first known_hosts
+//     file and in root's known_hosts on every other host (hashed, under
+//     flock, a key already there left alone, another key for the address
+//     never replaced); every Plan.GuestKnows host's key, itself checked
+//     against this host's known_hosts, in the guest's root known_hosts
+//     (step 5).
+//  9. file: the new file (the line added, or its token replaced) is
+//     written as rotate writes: this host's file by compare and swap under
+//     its lock (atomic, 0600), then every other host's copy over the copy
+//     read in step 5, each read back. From this host's file on there is no
+//     going back: a copy that could not be written is named
+//     (Report.Hosts) with the command that finishes it (Report.Resume:
+//     sfkvm rotate --resume, which copies this host's file to the copies
+//     that are still the file before). An error before it means no copy
+//     changed.
+//  10. disk: with a Store for the domain (from the Locator), the host
+//     information disk is set up (migratesetup.SetupGuest; Plan.Restart
+//     stops and starts a running guest); else the exact command is in
+//     Report.Next.
+//  11. preflight is not run here: Report.Next says to run it on every
+//     host (the hosts' own logins to the guest, step 5 from the guest,
+//     the disk as the guest reads it).
+//
+// A second run with the same plan changes nothing and says so: every
+// step is "ok" or "already" (Report.Changed is false). Plan.DryRun reads
+// everything (the key, the login, the facts, the copies and their locks'
+// preconditions, what the guest has) and changes nothing; the report
+// shows what would change: the file's diff with tokens as fingerprints,
+// the sudoers content, the keys.
+//
+// Remove (sfkvm unenroll) takes the line out of every host's copy the
+// same way, then, on the guest, the drop-in (only one whose first line is
+// enroll's) and, with RemovePlan.RemoveUser, the user.
+//
+// # What it does not do
+//
+// It does not register hosts (migratesetup -c), touch the shutdown
+// facility, run preflight, or remove known_hosts entries on unenroll. A
+// password the run set on a user that existed before cannot be put back
+// (sfkvm never knew the old one): the report notes it. A run killed hard
+// (SIGKILL) between the guest's changes and the files leaves the user and
+// drop-in without a line: a second run finishes it, unenroll removes it.
+// Other sudoers rules that name the user are named in Report.Notes and
+// left as they are (one later in the order that asks for a password makes
+// the proof fail, and the run takes back what it made). The hosts' keys
+// for step 5 come from Plan.GuestKnows only, not from the hosts'
+// registrations.
+package enroll

@@ -1,0 +1,55 @@
+package enroll_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/sfkvm/sfkvm/enroll"
+	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
+)
+
+// The rule of step 1.2, and a narrower one.
+func ExampleSudoersRule() {
+	fmt.Print(enroll.SudoersRule("pcllogin", nil))
+	fmt.Print(enroll.SudoersRule("pcllogin", []string{"/opt/SMAW/bin/sdtool", "/usr/bin/systemctl restart sfkvm"}))
+	// Output:
+	// # sfkvm enroll: PRIMECLUSTER's login user (F.2.2 step 1.2); sfkvm unenroll removes it
+	// pcllogin ALL=(root) NOPASSWD: ALL
+	// # sfkvm enroll: PRIMECLUSTER's login user (F.2.2 step 1.2); sfkvm unenroll removes it
+	// pcllogin ALL=(root) NOPASSWD: /opt/SMAW/bin/sdtool, /usr/bin/systemctl restart sfkvm
+}
+
+// The domain is found by the guest's SMBIOS UUID among the hosts' libvirt
+// domains; the host that has it gives its CF node name.
+func ExampleStores_Locate() {
+	host2 := migratesetuptest.New(map[string]*migratesetuptest.Domain{
+		"guest11": {XML: "<domain type='kvm'>\n  <name>guest11</name>\n  <uuid>5f1c6d2e-8a41-4b7e-9c3d-2e6f0a1b7c95</uuid>\n</domain>\n"},
+	})
+	stores := enroll.Stores{
+		{Host: enroll.LocalHost, CFName: "cfhost1", Store: migratesetuptest.New(nil)},
+		{Host: "cfhost2", CFName: "cfhost2", Store: host2},
+	}
+	pl, err := stores.Locate(context.Background(), "5f1c6d2e-8a41-4b7e-9c3d-2e6f0a1b7c95")
+	fmt.Println(pl.Domain, pl.Host, pl.HostCFName, err)
+	// Output: guest11 cfhost2 cfhost2 <nil>
+}
+
+// A report says every step and what is left.
+func ExampleReport_WriteText() {
+	rep := enroll.Report{Command: "enroll", Address: "10.20.30.50", User: "pcllogin",
+		Steps: []enroll.Step{
+			{Name: "user", State: enroll.Already, Detail: "pcllogin exists"},
+			{Name: "file", State: enroll.Already, Detail: "every host holds the line"},
+			{Name: "disk", State: enroll.Left, Detail: "not reachable from here"},
+		},
+		Next: []string{"sfkvm migratesetup -s guest11 --restart   (on cfhost1)"}}
+	rep.WriteText(os.Stdout)
+	// Output:
+	// enroll 10.20.30.50 as pcllogin
+	// already   user       pcllogin exists
+	// already   file       every host holds the line
+	// left      disk       not reachable from here
+	// next: sfkvm migratesetup -s guest11 --restart   (on cfhost1)
+	// nothing changed: the guest was enrolled already
+}

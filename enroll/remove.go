@@ -1,0 +1,162 @@
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/rotate"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+// RemovePlan is one unenrollment: the guest's line out of every host's
+// kvmguests.conf, then, on the guest, the sudoers drop-in that enroll
+// put there and, when asked, the user.
+type RemovePlan struct {
+	// Guest is the guest-name (libvirt domain name) of the line.
+	Guest string
+	// Admin logs in to the guest (its host key must be known here:
+	// SSH's known_hosts); Port is its SSH port (0: 22). A nil Admin.Keys
+	// and Password leaves the guest as it is (say so in the report).
+	Admin Admin
+	Port  int
+	SSH   sshcheck.Options
+	// RemoveUser also removes guest_user (userdel -r); never root.
+	RemoveUser bool
+	Files      rotate.Plan
+	DryRun     bool
+}
+
+// Remove unenrolls a guest: the line goes from this host's file and every
+// other host's (locked, compare and swap, read back, as Run writes), then
+// the guest's drop-in (only one that enroll wrote: its first line is
+// enroll's) and, with RemoveUser, the user. Known_hosts entries and the
+// domain's disk are left (the report says so).
+func Remove(ctx context.Context, p RemovePlan) (rep Report) {
+	start := time.Now()
+	rep = Report{Command: "unenroll", DryRun: p.DryRun}
+	defer func() { rep.Seconds = time.Since(start).Seconds() }()
+	if p.Admin.User == "" {
+		p.Admin.User = "root"
+	}
+	p.Files.DryRun = p.DryRun
+	files, err := rotate.LockFiles(ctx, p.Files, "unenroll")
+	if err != nil {
+		rep.step("lock", Failed, "kvmguests.conf on every host", err)
+		return rep
+	}
+	defer func() { rep.Notes = append(rep.Notes, files.Release(ctx)...) }()
+	rep.step("lock", OK, fmt.Sprintf("%d copies identical", len(files.Hosts)), nil)
+	cfg, diags := parse(files.Data, p.Files)
+	if err := diags.Err(); err != nil {
+		rep.step("file", Failed, "", fmt.Errorf("this host's kvmguests.conf has errors; fix them first: %w", err))
+		return rep
+	}
+	var g *kvmguests.Guest
+	kept := cfg.Lines[:0:0]
+	for _, l := range cfg.Lines {
+		if l.Guest != nil && l.Guest.Name == p.Guest {
+			g = l.Guest
+			continue
+		}
+		kept = append(kept, l)
+	}
+	if g == nil {
+		rep.step("file", Already, "no line for "+p.Guest, nil)
+	} else {
+		rep.Address, rep.User, rep.Line = g.IP.String(), g.User, lineText(*g)
+		rep.Facts.Domain = Fact{g.Name, "kvmguests.conf"}
+		cfg.Lines = kept
+		data := kvmguests.Format(cfg)
+		rep.Diff = kvmguests.Compare(kvmguests.Copy{Name: "kvmguests.conf (before)", Data: files.Data},
+			kvmguests.Copy{Name: "kvmguests.conf (after)", Data: data}).Diff
+		if p.DryRun {
+			rep.step("file", Would, fmt.Sprintf("remove the line from %d copies", len(files.Hosts)), nil)
+		} else {
+			hosts, resume, err := files.Replace(ctx, data)
+			if err != nil {
+				rep.step("file", Failed, "this host's file was not replaced; no copy changed", err)
+				return rep
+			}
+			rep.Hosts, rep.Resume = hosts, resume
+			if resume != "" {
+				rep.step("file", Failed, "some hosts still hold the line", fmt.Errorf("copies differ: finish with the command below"))
+				return rep
+			}
+			rep.step("file", Done, fmt.Sprintf("the line removed from %d copies, read back", len(hosts)), nil)
+		}
+	}
+	if g == nil || g.User == "root" {
+		return rep
+	}
+	if p.Admin.Keys == nil && p.Admin.Password == nil {
+		rep.step("guest", Left, "no administrator login given: "+sudoersFile(g.User)+" is left on the guest", nil)
+		return rep
+	}
+	pr, err := sshcheck.New(p.SSH)
+	if err != nil {
+		rep.step("guest", Failed, "", err)
+		return rep
+	}
+	ac, err := pr.Dial(ctx, sshcheck.Target{Address: g.IP.String(), Port: p.Port, User: p.Admin.User, Keys: p.Admin.Keys, Password: p.Admin.Password})
+	if err == nil {
+		if err = ac.CheckSudo(ctx); err != nil {
+			ac.Close()
+		}
+	}
+	if err != nil {
+		rep.step("guest", Failed, "the line is gone; the guest's drop-in and user are left", err)
+		return rep
+	}
+	defer ac.Close()
+	f := sudoersFile(g.User)
+	out, stderr, st, err := ac.Run(ctx, "cat", "--", f)
+	switch {
+	case err != nil:
+		rep.step("sudoers", Failed, "", err)
+		return rep
+	case st != 0 && bytes.Contains(stderr, []byte("No such file")):
+		rep.step("sudoers", Already, f+" is not there", nil)
+	case st != 0:
+		rep.step("sudoers", Failed, "", fmt.Errorf("reading %s: exit %d: %s", f, st, quote(stderr)))
+		return rep
+	case !strings.HasPrefix(string(out), "# sfkvm enroll:"):
+		rep.step("sudoers", Failed, "", fmt.Errorf("%s was not written by sfkvm enroll; left as it is", f))
+		return rep
+	case p.DryRun:
+		rep.step("sudoers", Would, "remove "+f, nil)
+	default:
+		if _, stderr, st, err := ac.Run(ctx, "rm", "-f", "--", f); err != nil || st != 0 {
+			rep.step("sudoers", Failed, "", fmt.Errorf("rm %s: %v %s", f, err, quote(stderr)))
+			return rep
+		}
+		rep.step("sudoers", Done, "removed "+f, nil)
+	}
+	if !p.RemoveUser {
+		rep.step("user", Left, g.User+" stays on the guest (--remove-user removes it)", nil)
+		return rep
+	}
+	_, _, st, err = ac.Run(ctx, "id", "-u", "--", g.User)
+	switch {
+	case err != nil:
+		rep.step("user", Failed, "", err)
+	case st != 0:
+		rep.step("user", Already, g.User+" is not there", nil)
+	case p.DryRun:
+		rep.step("user", Would, "userdel -r "+g.User, nil)
+	default:
+		stderr, st, err := userdel(ctx, ac, g.User)
+		if err == nil && st != 0 {
+			err = fmt.Errorf("%w: userdel -r %s: exit %d: %s", ErrGuestCommand, g.User, st, quote(stderr))
+		}
+		if err != nil {
+			rep.step("user", Failed, "", err)
+			return rep
+		}
+		rep.step("user", Done, "userdel -r "+g.User, nil)
+	}
+	return rep
+}

@@ -1,0 +1,551 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/enroll"
+	"github.com/sfkvm/sfkvm/internal/jsonwire"
+	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/rotate"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+func init() {
+	commands["enroll"] = command{
+		summary: "a guest into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk",
+		run:     runEnroll,
+	}
+	commands["unenroll"] = command{
+		summary: "a guest out of the failover: its line from every host's kvmguests.conf, its sudoers drop-in, the user if asked",
+		run:     runUnenroll,
+	}
+}
+
+const enrollSynopsis = `--user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
+Enrolls one guest in the host OS failover (F.2.2), each step proven and
+reported: the guest's host key (known here, or confirmed with
+--guest-key-fingerprint or at a terminal; never trusted on first use
+silently); a login as the administrator (--admin-user, root by default,
+by key or --admin-password-file; a non-root one through sudo -n); the
+facts read, not typed: cluster and CF node name from cftool -c and -l in
+the guest, the domain by the guest's SMBIOS UUID among the libvirt domains
+of this host (--connect) and, through sfkvm's own SSH, of every --hosts,
+the host CF name from that host's registration (--hostinfo); --domain,
+--cluster, --cfname and --host-cfname override. Then kvmguests.conf is
+locked on every host (a second run is refused, naming the first) and its
+copies must be identical; a line with the same guest-name, guest_IP or
+cluster and CF name is refused. On the guest: useradd -m if the user is
+missing, chpasswd with the password on stdin (never in argv), the drop-in
+/etc/sudoers.d/sfkvm-USER (0440 root, USER ALL=(root) NOPASSWD: ALL, or
+--sudo-commands) written to a temporary file, checked with visudo -cf and
+renamed into place; a drop-in with another rule is refused, never
+overwritten. A new login with the new password (and sudo -n) proves it;
+any later failure before the files are written removes the user and the
+drop-in this run made. The token is made (the vendor's sfcipher, or
+--native --key); the guest's key goes into root's known_hosts on this
+host (--known-hosts) and on every --hosts; every --host-addresses key
+(known here) into the guest's root known_hosts (step 5). The line is
+written on this host and every --hosts as rotate writes (compare and
+swap, atomic, read back); a host left behind is named with the
+sfkvm rotate --resume command that finishes it. The domain's host
+information disk is set up where it runs (--restart stops and starts a
+running guest), or the exact command is printed. A second run changes
+nothing and says so. --dry-run shows every change and changes nothing.
+What is left for sfkvm preflight is printed last.
+`
+
+const unenrollSynopsis = `[-f FILE] [--hosts HOST,...] [--remove-user] [--dry-run] [flags] GUEST_NAME
+Removes the guest's line from kvmguests.conf on this host and every
+--hosts (locked, compare and swap, read back), then logs in to the guest
+as the administrator and removes /etc/sudoers.d/sfkvm-USER if sfkvm
+enroll wrote it, and the user (userdel -r) with --remove-user. Host keys
+and the domain's host information disk are left (sfkvm migratesetup -d
+removes the disk).
+`
+
+// hostFlags are the flags that reach the other hosts, shared by enroll
+// and unenroll as rotate spells them.
+type hostFlags struct {
+	key                                                                   string // --key, for the resume command (the file holds sealed tokens)
+	file, hosts, identity, hostUser, hostPasswordFile, sshPath, sshConfig string
+	hostTimeout                                                           time.Duration
+}
+
+func addHostFlags(fs *flag.FlagSet) *hostFlags {
+	h := &hostFlags{}
+	fs.StringVar(&h.file, "f", kvmguests.DefaultPath, "this host's kvmguests.conf")
+	fs.StringVar(&h.hosts, "hosts", "", "the other hosts, comma-separated; HOST=PATH for a copy at another path")
+	fs.StringVar(&h.identity, "identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
+	fs.StringVar(&h.hostUser, "host-user", "root", "user on the other hosts")
+	fs.StringVar(&h.hostPasswordFile, "host-password-file", "", "root-only `file` whose first line is --host-user's password")
+	fs.StringVar(&h.sshPath, "ssh", "", "reach the other hosts with this ssh `client` (root's ssh_config, keys and agent) instead of sfkvm's own")
+	fs.StringVar(&h.sshConfig, "ssh-config", "", "ssh_config `FILE` for the system's ssh client (implies --ssh ssh)")
+	fs.DurationVar(&h.hostTimeout, "host-timeout", rotate.DefaultHostTimeout, "bound on each command on another host")
+	return h
+}
+
+// files builds the rotate.Plan of the hosts' copies, and the sfkvm
+// targets of the hosts (nil with --ssh).
+func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Plan, []sshcheck.Target, func(), int, error) {
+	p := rotate.Plan{File: h.file, FileOptions: kvmguests.Options{AllowSealed: true}, HostTimeout: h.hostTimeout,
+		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, knownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
+			hostPasswordFile: h.hostPasswordFile, ssh: h.sshPath, sshConfig: h.sshConfig, hostTimeout: h.hostTimeout})}
+	wipe := func() {}
+	var hostPW sshcheck.PasswordSource
+	if h.hostPasswordFile != "" {
+		pw, err := readSecretFile(h.hostPasswordFile)
+		if err != nil {
+			return p, nil, wipe, secretFileExit(err), fmt.Errorf("--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		wipe, hostPW = pw.Wipe, pw
+	}
+	keys, err := hostKeySource(h.identity, hostPW != nil)
+	if err != nil {
+		return p, nil, wipe, identityExit(err), fmt.Errorf("--identity: %v", err)
+	}
+	var targets []sshcheck.Target
+	if h.hosts != "" {
+		for _, s := range strings.Split(h.hosts, ",") {
+			name, path, _ := strings.Cut(s, "=")
+			if name == "" {
+				return p, nil, wipe, exitUsage, errors.New("--hosts: an empty host name")
+			}
+			p.Hosts = append(p.Hosts, rotate.Host{Name: name, File: path})
+			targets = append(targets, sshcheck.Target{Name: name, Address: name, User: h.hostUser, Password: hostPW, Keys: keys})
+		}
+	}
+	if h.sshPath == "" && h.sshConfig == "" {
+		p.Connect = rotate.SSHConnector(prober, targets)
+		return p, targets, wipe, exitOK, nil
+	}
+	o := rotate.OpenSSH{Path: h.sshPath, Args: []string{"-o", "StrictHostKeyChecking=yes", "-l", h.hostUser}}
+	if h.sshConfig != "" {
+		o.Args = append([]string{"-F", h.sshConfig}, o.Args...)
+	}
+	p.Connect = o.Connector()
+	return p, nil, wipe, exitOK, nil
+}
+
+func runEnroll(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "enroll", enrollSynopsis)
+	hf := addHostFlags(fs)
+	userName := fs.String("user", "", "guest_user: the login `NAME` to make on the guest (step 1.2), or root")
+	adminUser := fs.String("admin-user", "root", "the administrator who logs in to the guest the first time: root, or a user with sudo -n")
+	adminIdentity := fs.String("admin-identity", "", "private key `file` of --admin-user (default: ssh-agent's keys, then ~/.ssh/id_*)")
+	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password (instead of a key)")
+	passwordStdin := fs.Bool("password-stdin", false, "read the new password as one line from stdin")
+	generate := fs.String("generate", "", "generate the new password and write it to this new root-only `FILE` first")
+	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens (with --native)")
+	native := fs.Bool("native", false, "make a sealed token with --key instead of running the vendor's sfcipher")
+	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
+	sudoCommands := fs.String("sudo-commands", "", "narrow the sudo rule to these commands, comma-separated absolute paths (default: ALL, as step 1.2 asks)")
+	domain := fs.String("domain", "", "the libvirt domain `NAME` (default: found by the guest's SMBIOS UUID)")
+	cluster := fs.String("cluster", "", "the guest's cluster `NAME` (default: cftool -c in the guest)")
+	cfname := fs.String("cfname", "", "the guest's CF node `NAME` (default: cftool -l in the guest)")
+	hostCFName := fs.String("host-cfname", "", "CF node `NAME` of the host that runs the guest (default: its registration)")
+	cftool := fs.String("cftool", "", "`path` of cftool in the guest (default /opt/SMAW/bin/cftool)")
+	fingerprint := fs.String("guest-key-fingerprint", "", "the guest's host key fingerprint `SHA256:...`, checked on its console: confirms a key that known_hosts does not hold")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests' keys (default root's ~/.ssh/known_hosts); it receives the guest's key")
+	port := fs.Int("guest-port", 22, "SSH port of the guest")
+	hostAddresses := fs.String("host-addresses", "", "every host's `ADDRESS`[:PORT] as the guest reaches it, comma-separated: their keys (known here) go into the guest's root known_hosts (step 5)")
+	uri := fs.String("connect", "qemu:///system", "libvirt connection `URI` on this host (and, through sfkvm's own SSH, on --hosts) for the domain lookup")
+	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host: the hosts' CF names, and the guest's disk")
+	restart := fs.Bool("restart", false, "stop and start the running guest now to give it the host information disk")
+	noPreflight := fs.Bool("no-preflight", false, "do not end with preflight for the guest on this host (the report then says to run it)")
+	dryRun := fs.Bool("dry-run", false, "show every change (the kvmguests.conf diff, tokens as fingerprints; the sudoers rule; the keys) and change nothing")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the undo has its own 2 minutes)")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "sfkvm enroll: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case fs.NArg() != 1:
+		return fail(exitUsage, "give the guest's address (guest_IP), once")
+	case *userName == "":
+		return fail(exitUsage, "--user NAME is needed: the login user to make (or root)")
+	case *passwordStdin && *generate != "":
+		return fail(exitUsage, "give --password-stdin or --generate, not both")
+	case *native && *keyFile == "":
+		return fail(exitUsage, "--native needs --key FILE")
+	case *native && *sfcipherPath != "":
+		return fail(exitUsage, "--native and --sfcipher do not go together")
+	case *adminIdentity != "" && *adminPasswordFile != "":
+		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
+	case *port < 1 || *port > 65535 || *timeout <= 0 || hf.hostTimeout <= 0:
+		return fail(exitUsage, "--guest-port, --timeout and --host-timeout must be positive")
+	case *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:"):
+		return fail(exitUsage, "--guest-key-fingerprint: %q is not SHA256:... as ssh-keygen -lf prints it", *fingerprint)
+	}
+	addr, err := netip.ParseAddr(fs.Arg(0))
+	if err != nil {
+		return fail(exitUsage, "%q is not an IP address (guest_IP)", fs.Arg(0))
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	opts := sshcheck.Options{}
+	if *knownHosts != "" {
+		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	prober, err := sshcheck.New(opts)
+	if err != nil {
+		return fail(knownHostsExit(err), "%v", err)
+	}
+	hf.key = *keyFile
+	files, targets, wipeHost, code, err := hf.files(*knownHosts, prober)
+	defer wipeHost()
+	if err != nil {
+		return fail(code, "%v", err)
+	}
+	p := enroll.Plan{Address: addr, Port: *port, User: *userName, SSH: opts, Files: files, Restart: *restart, DryRun: *dryRun,
+		GuestKeyFingerprint: *fingerprint, CFTool: *cftool,
+		Given: enroll.Facts{Domain: *domain, ClusterName: *cluster, CFName: *cfname, HostCFName: *hostCFName},
+		Setup: migratesetup.Options{HostInfoPath: *hostinfo},
+		Admin: enroll.Admin{User: *adminUser}}
+	if *sudoCommands != "" {
+		p.SudoCommands = strings.Split(*sudoCommands, ",")
+	}
+	for _, a := range splitList(*hostAddresses) {
+		host, portText := a, "22"
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			host, portText = ap.Addr().String(), strconv.Itoa(int(ap.Port()))
+		}
+		pn, _ := strconv.Atoi(portText)
+		p.GuestKnows = append(p.GuestKnows, sshcheck.Target{Name: a, Address: host, Port: pn})
+	}
+	// The administrator's login.
+	if *adminPasswordFile != "" {
+		pw, err := readSecretFile(*adminPasswordFile)
+		if err != nil {
+			return fail(secretFileExit(err), "--admin-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer pw.Wipe()
+		p.Admin.Password = pw
+	} else if p.Admin.Keys, err = hostKeySource(*adminIdentity, false); err != nil {
+		return fail(identityExit(err), "--admin-identity: %v", err)
+	}
+	// The token.
+	var key *cipher.Key
+	if *keyFile != "" {
+		if key, err = cipher.LoadKey(*keyFile); err != nil {
+			return fail(keyFileExit(err), "--key: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer key.Wipe()
+		p.OpenToken = func(g kvmguests.Guest) (cipher.Secret, error) {
+			return key.Open(g.Password.Reveal(), preflight.GuestContext(g))
+		}
+	}
+	if *native {
+		p.Encrypter = func(g kvmguests.Guest) cipher.Encrypter { return key.ForGuest(preflight.GuestContext(g)) }
+	} else {
+		// What works instead is enroll's own way to sealed tokens.
+		hint := `
+    sfkvm enroll --native --key FILE ...   (kvmguests.conf holds tokens sealed with FILE's key)
+`
+		if *keyFile != "" {
+			hint = `
+    add --native: the new token is sealed with --key's key
+`
+		}
+		path, code := findVendorTool(e, *sfcipherPath, hint)
+		if code != exitOK {
+			return code
+		}
+		enc := &cipher.Sfcipher{Path: path}
+		p.Encrypter = func(kvmguests.Guest) cipher.Encrypter { return enc }
+	}
+	// The domain lookup: only what the flags do not give.
+	var stores enroll.Stores
+	if *domain == "" || *hostCFName == "" {
+		var closeAll func()
+		stores, closeAll = enrollStores(ctx, e, *uri, *hostinfo, files, targets, prober)
+		defer closeAll()
+		p.Locator = stores
+	}
+	// Preflight for the guest's line at the end, on this host.
+	if !*noPreflight {
+		cfg := &preflight.Config{File: hf.file, FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""},
+			ProberOptions: opts, GuestPort: *port, HostInfo: *hostinfo, Hosts: targets,
+			StoreErr: errors.New("libvirt was not opened: --domain and --host-cfname were given")}
+		for _, s := range stores {
+			if s.Host == enroll.LocalHost {
+				cfg.Store, cfg.StoreErr = s.Store, nil
+			}
+		}
+		p.Preflight = cfg
+	}
+	// A key shown and accepted at a terminal.
+	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) && !*passwordStdin && *fingerprint == "" {
+		p.ConfirmKey = func(_ context.Context, address, fp string) bool {
+			fmt.Fprintf(e.stderr, "sfkvm enroll: the guest %s offers the host key %s, which known_hosts does not hold.\nCompare it on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). Is it the guest's? (yes/no) ", address, fp)
+			line, _ := bufio.NewReader(in).ReadString('\n')
+			return strings.TrimSpace(line) == "yes"
+		}
+	}
+	// The new password.
+	var pw cipher.Secret
+	if *generate != "" {
+		if pw, err = rotate.Generate(0); err != nil {
+			return fail(exitFailed, "%v", err)
+		}
+		if !*dryRun {
+			if err := rotate.WritePasswordFile(*generate, pw); err != nil {
+				pw.Wipe()
+				code := exitNoPerm
+				if !errors.Is(err, rotate.ErrExists) {
+					code = secretFileExit(err)
+				}
+				return fail(code, "--generate: %v", err)
+			}
+			fmt.Fprintf(e.stderr, "sfkvm enroll: the new password is in %s (mode 0600)\n", *generate)
+		}
+	} else {
+		var code int
+		if pw, code = readPassword(ctx, e, *passwordStdin); code != exitOK {
+			return code
+		}
+	}
+	defer pw.Wipe()
+	p.Password = pw
+	defer holdGrace()()
+	return printEnroll(e, "enroll", *format, enroll.Run(ctx, p))
+}
+
+// enrollStores opens libvirt on this host and, through sfkvm's own SSH,
+// on every other host; a host whose libvirt cannot be reached is left
+// out with a note on stderr (the lookup then says where it looked).
+func enrollStores(ctx context.Context, e *env, uri, hostinfo string, _ rotate.Plan, targets []sshcheck.Target, prober *sshcheck.Prober) (enroll.Stores, func()) {
+	var stores enroll.Stores
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	if s, err := rpcstore.Open(ctx, uri); err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm enroll: this host's libvirt (%s) is not read: %v\n", uri, err)
+	} else {
+		closers = append(closers, func() { s.Close() })
+		hs := enroll.HostStore{Host: enroll.LocalHost, Store: s}
+		if info, err := migratesetup.ReadFile(ctx, hostinfo); err == nil {
+			hs.CFName = info.CFName
+		}
+		stores = append(stores, hs)
+	}
+	for _, t := range targets {
+		c, err := prober.Dial(ctx, t)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm enroll: %s's libvirt is not read: %v\n", t.Name, err)
+			continue
+		}
+		closers = append(closers, func() { c.Close() })
+		s, err := rpcstore.OpenDialer(ctx, uri, c.DialUnix)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sfkvm enroll: %s's libvirt is not read: %v\n", t.Name, err)
+			continue
+		}
+		closers = append(closers, func() { s.Close() })
+		hs := enroll.HostStore{Host: t.Name, Store: s}
+		if out, err := c.Output(ctx, "cat", "--", hostinfo); err == nil {
+			if info, err := migratesetup.Parse(bytes.NewReader(out), t.Name+":"+hostinfo); err == nil {
+				hs.CFName = info.CFName
+			}
+		}
+		stores = append(stores, hs)
+	}
+	return stores, closeAll
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, w := range strings.Split(s, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func runUnenroll(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "unenroll", unenrollSynopsis)
+	hf := addHostFlags(fs)
+	adminUser := fs.String("admin-user", "root", "the administrator who logs in to the guest: root, or a user with sudo -n")
+	adminIdentity := fs.String("admin-identity", "", "private key `file` of --admin-user (default: ssh-agent's keys, then ~/.ssh/id_*)")
+	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests' keys (default root's ~/.ssh/known_hosts)")
+	port := fs.Int("guest-port", 22, "SSH port of the guest")
+	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens, for the --resume command printed when a host is left behind")
+	removeUser := fs.Bool("remove-user", false, "also remove guest_user from the guest (userdel -r); never root")
+	dryRun := fs.Bool("dry-run", false, "show every change and change nothing")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run")
+	format := formatFlag(fs)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "sfkvm unenroll: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case fs.NArg() != 1:
+		return fail(exitUsage, "give the guest's name (guest-name), once")
+	case *adminIdentity != "" && *adminPasswordFile != "":
+		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
+	case *port < 1 || *port > 65535 || *timeout <= 0:
+		return fail(exitUsage, "--guest-port and --timeout must be positive")
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	opts := sshcheck.Options{}
+	if *knownHosts != "" {
+		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	prober, err := sshcheck.New(opts)
+	if err != nil {
+		return fail(knownHostsExit(err), "%v", err)
+	}
+	hf.key = *keyFile
+	files, _, wipeHost, code, err := hf.files(*knownHosts, prober)
+	defer wipeHost()
+	if err != nil {
+		return fail(code, "%v", err)
+	}
+	p := enroll.RemovePlan{Guest: fs.Arg(0), Port: *port, SSH: opts, RemoveUser: *removeUser, Files: files, DryRun: *dryRun,
+		Admin: enroll.Admin{User: *adminUser}}
+	if *adminPasswordFile != "" {
+		pw, err := readSecretFile(*adminPasswordFile)
+		if err != nil {
+			return fail(secretFileExit(err), "--admin-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer pw.Wipe()
+		p.Admin.Password = pw
+	} else if p.Admin.Keys, err = hostKeySource(*adminIdentity, false); err != nil {
+		return fail(identityExit(err), "--admin-identity: %v", err)
+	}
+	defer holdGrace()()
+	return printEnroll(e, "unenroll", *format, enroll.Remove(ctx, p))
+}
+
+// enrollJSON is the --format=json object of enroll and unenroll.
+type enrollJSON struct {
+	Schema      string              `json:"schema"`
+	DryRun      bool                `json:"dry_run"`
+	OK          bool                `json:"ok"`
+	Changed     bool                `json:"changed"`
+	Address     string              `json:"address,omitempty"`
+	User        string              `json:"user,omitempty"`
+	UUID        string              `json:"uuid,omitempty"`
+	Host        string              `json:"host,omitempty"`
+	Facts       map[string]factJSON `json:"facts,omitempty"`
+	GuestKey    string              `json:"guest_key,omitempty"`
+	Line        string              `json:"line,omitempty"`
+	Diff        string              `json:"diff,omitempty"`
+	SudoersFile string              `json:"sudoers_file,omitempty"`
+	Sudoers     string              `json:"sudoers,omitempty"`
+	Steps       []stepJSON          `json:"steps"`
+	Hosts       []hostJSON          `json:"hosts,omitempty"`
+	Resume      string              `json:"resume,omitempty"`
+	Next        []string            `json:"next,omitempty"`
+	Notes       []string            `json:"notes,omitempty"`
+	Error       string              `json:"error,omitempty"`
+	Seconds     float64             `json:"elapsed_seconds"`
+}
+
+type factJSON struct {
+	Value  string `json:"value"`
+	Source string `json:"source"`
+}
+
+type stepJSON struct {
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+type hostJSON struct {
+	Host   string `json:"host"`
+	File   string `json:"file"`
+	Holds  string `json:"holds"`
+	SHA256 string `json:"sha256,omitempty"`
+	Wrote  bool   `json:"wrote"`
+	Error  string `json:"error,omitempty"`
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return jsonwire.Text(err.Error())
+}
+
+// printEnroll prints the report and returns the exit code.
+func printEnroll(e *env, name string, format outputFormat, rep enroll.Report) int {
+	if format == "json" {
+		j := enrollJSON{Schema: "sfkvm." + name + "/v1", DryRun: rep.DryRun, OK: !rep.Failed(), Changed: rep.Changed(),
+			Address: rep.Address, User: rep.User, UUID: rep.UUID, Host: rep.Host, GuestKey: rep.GuestKey,
+			Line: jsonwire.Text(rep.Line), Diff: jsonwire.Text(rep.Diff), SudoersFile: rep.SudoersFile, Sudoers: jsonwire.Text(rep.Sudoers),
+			Resume: rep.Resume, Next: rep.Next, Error: errText(rep.Err), Seconds: rep.Seconds, Steps: []stepJSON{}}
+		facts := map[string]factJSON{}
+		for k, f := range map[string]enroll.Fact{"domain": rep.Facts.Domain, "host_cfname": rep.Facts.HostCFName,
+			"cluster_name": rep.Facts.ClusterName, "cfname": rep.Facts.CFName} {
+			if f.Value != "" {
+				facts[k] = factJSON{jsonwire.Text(f.Value), f.Source}
+			}
+		}
+		if len(facts) > 0 {
+			j.Facts = facts
+		}
+		for _, s := range rep.Steps {
+			j.Steps = append(j.Steps, stepJSON{s.Name, string(s.State), jsonwire.Text(s.Detail), errText(s.Err)})
+		}
+		for _, h := range rep.Hosts {
+			j.Hosts = append(j.Hosts, hostJSON{h.Host, h.File, h.Holds, h.Hash, h.Wrote, errText(h.Err)})
+		}
+		for _, n := range rep.Notes {
+			j.Notes = append(j.Notes, jsonwire.Text(n))
+		}
+		writeJSON(e.stdout, j)
+	} else {
+		rep.WriteText(e.stdout)
+	}
+	if rep.Err == nil && !rep.Failed() {
+		return exitOK
+	}
+	if rep.Err != nil {
+		msg := strings.TrimPrefix(strings.TrimPrefix(rep.Err.Error(), "enroll: "), "rotate: ")
+		fmt.Fprintf(e.stderr, "sfkvm %s: %s\n", name, msg)
+	}
+	if rep.Mismatch() {
+		fmt.Fprintf(e.stderr, "sfkvm %s: MISMATCH: some hosts' kvmguests.conf differ; finish with: %s\n", name, rep.Resume)
+		return exitFailed
+	}
+	var pe *cipher.PolicyError
+	switch {
+	case errors.As(rep.Err, &pe), errors.Is(rep.Err, enroll.ErrDuplicate), errors.Is(rep.Err, enroll.ErrSudoersDiffers), errors.Is(rep.Err, enroll.ErrVisudo):
+		return exitConfig
+	case errors.Is(rep.Err, enroll.ErrPlan):
+		return exitUsage
+	case errors.Is(rep.Err, os.ErrNotExist):
+		return exitNoInput
+	}
+	return exitFailed
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/internal/libvirtdtest"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
+)
+
+// The facts that --domain and --host-cfname would give are found instead:
+// the domain whose UUID is the guest's SMBIOS UUID, in a real (session)
+// libvirt daemon reached over its socket by the pure-Go RPC store, and the
+// CF node name of the host that has it from its registration; then the
+// domain, shut off, gets the host information disk there.
+func TestEnrollFindsTheDomainByUUID(t *testing.T) {
+	d := libvirtdtest.Start(t)
+	l := newEnrollLab(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := rpcstore.Open(ctx, d.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := t.TempDir()
+	for name, uuid := range map[string]string{"guest7": enrollUUID, "other": "0b7e2f61-4c1a-4d0e-8f3b-9a5c6d7e8f90"} {
+		x := strings.Replace(libvirtdtest.GuestXML(t, dir, name, ""), "</name>", "</name><uuid>"+uuid+"</uuid>", 1)
+		if err := s.Define(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hostinfo := l.hostinfo // registered as cfhost1
+	// Without --domain and --host-cfname.
+	args := l.args()
+	var kept []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--domain" || args[i] == "--host-cfname" {
+			i++
+			continue
+		}
+		kept = append(kept, args[i])
+	}
+	kept = append(kept[:len(kept)-1], "--connect", d.URI, kept[len(kept)-1])
+	r := runCLI(t, enrollPW+"\n", kept...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"domain        guest7 (libvirt domain with UUID " + enrollUUID + " on this host)",
+		"host-cfname   cfhost1 (registration of this host (migratesetup -c))", "done      disk"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	x, err := s.InactiveXML(ctx, "guest7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, err := migratesetup.HasHostInfoDisk(x, hostinfo); err != nil || !in.SetUp {
+		t.Errorf("guest7 has no host information disk: %v\n%s", err, x)
+	}
+	if x, _ := s.InactiveXML(ctx, "other"); strings.Contains(x, hostinfo) {
+		t.Error("the other domain was changed")
+	}
+}
