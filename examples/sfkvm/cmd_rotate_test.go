@@ -194,6 +194,16 @@ func (l *rotateLab) agree(t *testing.T, i int, pw string) {
 
 const rotatedPW = "Rotated-4-real"
 
+// rotationLimit bounds a built CLI's rotation in a test: the test's own
+// deadline (testenv.Deadline), not a fixed figure: on a busy machine the
+// real logins of one rotation took more than 20 s.
+func rotationLimit(t *testing.T) time.Duration {
+	if d, ok := testenv.Deadline(t); ok {
+		return time.Until(d)
+	}
+	return 10 * time.Minute
+}
+
 func TestRotateRealGuestsAndHosts(t *testing.T) {
 	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 2, 2)
@@ -429,7 +439,7 @@ func TestRotateOnATerminal(t *testing.T) {
 	s.typeLine(rotatedPW)
 	s.expect(cipher.PromptReenter)
 	s.typeLine(rotatedPW + "x")
-	if code := s.wait(); code != exitConfig || !strings.Contains(s.out.String(), "differ") {
+	if code := s.waitFor(rotationLimit(t)); code != exitConfig || !strings.Contains(s.out.String(), "differ") {
 		t.Fatalf("two different entries: exit %d, %q", code, s.out.String())
 	}
 	l.agree(t, 0, l.users[0].Password)
@@ -442,7 +452,7 @@ func TestRotateOnATerminal(t *testing.T) {
 		t.Fatal("echo is on at the second prompt")
 	}
 	s.typeLine(rotatedPW)
-	code := s.wait()
+	code := s.waitFor(rotationLimit(t)) // a whole rotation: logins to the guest and the host
 	if code != exitOK || strings.Contains(s.out.String(), rotatedPW) || !strings.Contains(s.out.String(), "rotated") {
 		t.Fatalf("exit %d; the terminal showed %q", code, s.out.String())
 	}
