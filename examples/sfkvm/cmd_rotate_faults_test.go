@@ -293,9 +293,19 @@ func TestRotateHostGoesAwayHalfway(t *testing.T) {
 		t.Error("this host and cfhost2 should hold the new token, cfhost3 the old one, the guest the new password")
 	}
 	l.hostSSHD[1].Restart(t)
-	// The command as printed, split by a shell, from another folder (the
-	// built CLI: a parallel test cannot change the folder of the process).
-	res := execCLIIn(t, t.TempDir(), printedResume(t, r.stdout)...)
+	// The command as printed, split by a shell: every file it names is
+	// an absolute path, so it works from any folder (a parallel test
+	// cannot change the process's folder to show it; and the run's own
+	// lock, which names this process, must be taken in this process).
+	resume := printedResume(t, r.stdout)
+	for i, a := range resume[:len(resume)-1] {
+		if a == "-f" || a == "--key" || a == "--known-hosts" || a == "--ssh-config" || a == "--identity" {
+			if !filepath.IsAbs(resume[i+1]) {
+				t.Errorf("the printed command names %s %s, a relative path", a, resume[i+1])
+			}
+		}
+	}
+	res := runCLI(t, "", resume...)
 	if res.code != exitOK || !strings.Contains(res.stdout, "(replaced)") {
 		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}

@@ -60,19 +60,7 @@ func cliBinary(t *testing.T) string {
 // descriptor 2 is captured, libvirt's and libxml2's writes included.
 func execCLI(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
-	return execCLIEnvIn(t, env, "", args...)
-}
-
-// execCLIIn runs the built CLI in the folder dir.
-func execCLIIn(t *testing.T, dir string, args ...string) cliResult {
-	t.Helper()
-	return execCLIEnvIn(t, nil, dir, args...)
-}
-
-func execCLIEnvIn(t *testing.T, env []string, dir string, args ...string) cliResult {
-	t.Helper()
 	cmd := exec.CommandContext(testenv.Context(t), cliBinary(t), args...)
-	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

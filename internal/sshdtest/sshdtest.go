@@ -348,26 +348,34 @@ func TestUsers(t testing.TB) *Users {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The lock of scripts/testusers.sh is a queue (parallel tests, other
+	// test binaries, benchmarks that make 100 users under it): wait in it
+	// as long as the test may, and no longer.
+	lockWait := 2 * time.Minute
+	if d, ok := testenv.Deadline(t); ok {
+		lockWait = max(time.Until(d)-time.Minute, 10*time.Second)
+	}
 	remove := testenv.BeforeDeadline(t, "the test users "+prefix+"_*", func() {
-		if err := runTestUsers(script, "remove", prefix, ""); err != nil {
+		if err := runTestUsers(script, "remove", prefix, "", 2*time.Minute); err != nil {
 			t.Error(err)
 			return
 		}
 		drop()
 	})
 	t.Cleanup(remove)
-	if err := runTestUsers(script, "create", prefix, u.Password+"\n"); err != nil {
+	if err := runTestUsers(script, "create", prefix, u.Password+"\n", lockWait); err != nil {
 		t.Fatal(err)
 	}
 	return u
 }
 
-// runTestUsers runs scripts/testusers.sh (its lock wait, under load,
-// included: 2 minutes at most, and it says who holds the lock).
-func runTestUsers(script, action, prefix, stdin string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+// runTestUsers runs scripts/testusers.sh, waiting for its lock at most
+// lockWait (when it gives up it says who holds the lock).
+func runTestUsers(script, action, prefix, stdin string, lockWait time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait+time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", script, action, prefix)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("SFKVM_TESTUSERS_LOCK_WAIT=%d", int(lockWait.Seconds())))
 	cmd.Stdin = strings.NewReader(stdin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s %s %s: %v\n%s", script, action, prefix, err, out)
@@ -398,7 +406,7 @@ func sweepOnce(t testing.TB) {
 				return nil
 			}),
 			testenv.Sweep("users", func(prefix, script string) error {
-				return runTestUsers(script, "remove", prefix, "")
+				return runTestUsers(script, "remove", prefix, "", 2*time.Minute)
 			}),
 		)
 		if err != nil {

@@ -127,6 +127,11 @@ func TempRoot() (done func()) {
 		fmt.Fprintln(os.Stderr, "testenv: no folder of its own for the test binary:", err)
 		return func() {}
 	}
+	// As /tmp: the tests run programs as other users (test accounts,
+	// the CLI under setpriv) that must reach their files here.
+	if err := os.Chmod(dir, 0o1777); err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+	}
 	drop, err := Own("tmpdir", filepath.Base(dir), dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
