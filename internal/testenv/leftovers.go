@@ -115,7 +115,7 @@ func TempRoot() (done func()) {
 	base := os.TempDir()
 	// Folders of binaries that are gone (their records are kept beside).
 	if err := Sweep("tmpdir", func(name, dir string) error {
-		if filepath.Dir(dir) != filepath.Clean(base) || !strings.HasPrefix(filepath.Base(dir), "sfkvm-test-") {
+		if parent := filepath.Dir(dir); parent != filepath.Clean(base) && parent != "/tmp" || !strings.HasPrefix(filepath.Base(dir), "sfkvm-") {
 			return nil // not ours to remove; drop the record
 		}
 		return os.RemoveAll(dir)
