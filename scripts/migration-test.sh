@@ -283,10 +283,15 @@ uri() { echo "qemu+unix:///session?socket=/home/$1/run/libvirt/libvirt-sock"; }
 i=0
 for u in "${users[@]}"; do
 	h=$([ $i -eq 0 ] && echo A || echo B)
+	# (<>: the lock file says who holds it, see scripts/testusers.sh)
 	(
-		flock -w 60 9
+		if ! flock -w 120 9; then
+			say "gave up after 120 s waiting for /run/sfkvm-testusers.lock to add $u; its last holder wrote: $(head -c 200 /run/sfkvm-testusers.lock)"
+			exit 1
+		fi
+		echo "pid $$ (scripts/migration-test.sh: useradd $u)" >/proc/self/fd/9
 		useradd -m -s /usr/sbin/nologin "$u"
-	) 9>/run/sfkvm-testusers.lock
+	) 9<>/run/sfkvm-testusers.lock
 	home=/home/$u
 	install -d -o "$u" -m 700 "$home/run" "$home/.config" "$home/.config/libvirt"
 	install -d -o "$u" -m 711 "$home/host"
@@ -299,12 +304,23 @@ for u in "${users[@]}"; do
 	runuser -u "$u" -- "$work/migrate" register "$home/host/hostinfo" "cfhost$h" "192.0.2.$((i + 1))"
 	unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && exec runuser -u "$3" -- env HOME="/home/$3" XDG_RUNTIME_DIR="/home/$3/run" XDG_CONFIG_HOME="/home/$3/.config" XDG_CACHE_HOME="/home/$3/.cache" libvirtd' \
 		sh "$home/host" "$work/host" "$u" >"$work/libvirtd-$h.log" 2>&1 &
-	echo $! >"$work/libvirtd-$h.nspid"
-	for _ in $(seq 100); do
-		[ -S "$home/run/libvirt/libvirt-sock" ] && break
+	lpid=$!
+	echo $lpid >"$work/libvirtd-$h.nspid"
+	# Until its socket is there, or the daemon is gone; a minute at most
+	# (it took more than 10 s at a load average of 40).
+	t0=$SECONDS
+	while [ ! -S "$home/run/libvirt/libvirt-sock" ] && kill -0 "$lpid" 2>/dev/null && [ $((SECONDS - t0)) -lt 60 ]; do
 		sleep 0.1
 	done
-	[ -S "$home/run/libvirt/libvirt-sock" ] || { say "libvirtd of $u did not start:"; cat "$work/libvirtd-$h.log" >&2; exit 1; }
+	if [ ! -S "$home/run/libvirt/libvirt-sock" ]; then
+		if kill -0 "$lpid" 2>/dev/null; then
+			say "libvirtd of $u: no socket $home/run/libvirt/libvirt-sock after $((SECONDS - t0)) s; its log:"
+		else
+			say "libvirtd of $u exited before making $home/run/libvirt/libvirt-sock; its log:"
+		fi
+		cat "$work/libvirtd-$h.log" >&2
+		exit 1
+	fi
 	i=$((i + 1))
 done
 uA=$(uri "${users[0]}") uB=$(uri "${users[1]}")

@@ -7,19 +7,70 @@
 # into a failure; SFKVM_MIGRATION_TEST=0 leaves the live-migration test out
 # (not under SFKVM_INTEGRATION=1), as SFKVM_RELEASE_TEST=0 leaves out the
 # release's test (scripts/release-test.sh).
-set -euo pipefail
+#
+# Every step runs, whatever the steps before it did, each under a time
+# limit of its own (go test steps also with go test's -timeout, below the
+# step's limit, so that a hung test panics with its goroutines shown
+# before the step is killed); the last line is one summary naming every
+# step, passed, failed or skipped, with its time. The exit status is 0 only
+# when no step failed. Extra arguments go to every go test step.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
 
-echo "== gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
-if [ -n "$unformatted" ]; then
-	echo "gofmt would change:"; echo "$unformatted"; exit 1
-fi
-echo "== go vet (CGO_ENABLED=0)"
-CGO_ENABLED=0 go vet ./...
-echo "== go vet (cgo)"
-go vet ./...
+# The tests whose outcome can differ between the cgo and the static build,
+# run again with CGO_ENABLED=0 (the rest is the same code either way).
+# TestStaticBuildTestsAreListed (statictests_test.go) keeps this honest.
+static_tests='^(ExampleOpen|TestDemo|TestDemoStderrIsClean|TestMigratesetupNoDaemon|TestMigratesetupStoreExitCode|TestMigratesetupTestDriverWithoutCgo|TestMigratesetupThroughTheDaemon|TestNoDaemon|TestOpenWithoutCgo|TestParseInterleaved|TestPreflightCommand|TestPreflightNagiosWarning|TestPreflightTextfileInterrupted|TestWithLibvirtDaemon)$'
+
+summary=() failed=0 passed=0 skipped=0
+suite_start=$(date +%s.%N)
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1fs", b - a}'; }
+
+# step NAME LIMIT COMMAND...: runs COMMAND, killed (its whole process
+# group) after LIMIT (a timeout(1) duration), and records the outcome.
+step() {
+	local name=$1 limit=$2 rc=0 t0
+	shift 2
+	echo "== $name (limit $limit): $*"
+	t0=$(date +%s.%N)
+	if declare -F "$1" >/dev/null; then
+		# A function of this script: timeout(1) runs programs.
+		timeout --kill-after=30s "$limit" bash -c "$(declare -f "$1"); \"\$@\"" bash "$@" || rc=$?
+	else
+		timeout --kill-after=30s "$limit" "$@" || rc=$?
+	fi
+	local took
+	took=$(elapsed "$t0")
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		summary+=("ok $name $took")
+		echo "== $name: ok ($took)"
+	else
+		failed=$((failed + 1))
+		local why="exit $rc"
+		[ $rc -eq 124 ] || [ $rc -eq 137 ] && why="killed after the step's limit of $limit"
+		summary+=("FAIL $name $took ($why)")
+		echo "== $name: FAILED ($why, $took)"
+	fi
+}
+
+# skip NAME WHY: records a step that did not run, and why.
+skip() {
+	skipped=$((skipped + 1))
+	summary+=("skip $1 ($2)")
+	echo "== $1: skipped ($2)"
+}
+
+gofmt_check() {
+	local unformatted
+	unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+	if [ -n "$unformatted" ]; then
+		echo "gofmt would change:"
+		echo "$unformatted"
+		return 1
+	fi
+}
+
 # The pure packages: no cgo, no Linux-only calls in their API, so an
 # in-house tool on any system can import them (on a system without Unix
 # calls the guarded file opens, known_hosts and the sfcipher driver return
@@ -31,40 +82,46 @@ pure_packages=(
 	./sdfacility ./sdfacility/sdtest ./sshcheck ./sshcheck/sshtest ./internal/safefile
 	./internal/namerule ./internal/iprule
 )
+
+step deps 15m bash scripts/deps.sh
+step gofmt 2m gofmt_check
+step vet-static 10m env CGO_ENABLED=0 go vet ./...
+step vet-cgo 10m go vet ./...
 for goos in darwin windows; do
-	echo "== cross-build for $goos (CGO_ENABLED=0): the pure packages"
-	GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go build "${pure_packages[@]}"
+	step "build-$goos" 10m env GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go build "${pure_packages[@]}"
 done
-echo "== staticcheck"
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-echo "== go test"
-go test -count=1 ./... "$@"
+step staticcheck 15m go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+# go test's -timeout is per test binary (package); the step's limit is
+# above it, for the packages that wait for a free CPU.
+step test 20m go test -count=1 -timeout 8m ./... "$@"
 # The packages that work on many guests and hosts at once, again under the
 # race detector. Not every package: some tests bound time or memory
 # tightly (sdtool timeouts, the cost of a huge line), and the detector's
 # slowdown would trip them, not a race.
-echo "== go test -race (sshcheck, preflight, site, rotate)"
-go test -race -count=1 ./sshcheck/... ./preflight/... ./site/... ./rotate/... "$@"
+step test-race 20m go test -race -count=1 -timeout 8m ./sshcheck/... ./preflight/... ./site/... ./rotate/... "$@"
 # The static build (CGO_ENABLED=0), the one that is shipped: every command
 # speaks to libvirt's daemon through migratesetup/rpcstore; only the
 # in-process test driver (test: URIs, libvirtstore) is missing, and the CLI
-# says so (exit 69).
-echo "== go test (CGO_ENABLED=0: the static build)"
-CGO_ENABLED=0 go test -count=1 ./migratesetup/libvirtstore ./examples/... "$@"
+# says so (exit 69). Only the tests whose outcome depends on the build.
+step test-static 10m env CGO_ENABLED=0 go test -count=1 -timeout 5m -run "$static_tests" ./migratesetup/libvirtstore ./examples/... "$@"
 # The release (scripts/release-test.sh: two builds compared, the static
 # binary in a chroot of the RPM, rpm/rpmlint, the DEB through dpkg; about a
 # minute). As root; it skips otherwise (fails under SFKVM_INTEGRATION=1).
 if [ "${SFKVM_RELEASE_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
-	echo "== release: left out (SFKVM_RELEASE_TEST=0)"
+	skip release "SFKVM_RELEASE_TEST=0"
 else
-	echo "== release (scripts/release-test.sh)"
-	bash scripts/release-test.sh
+	step release 10m bash scripts/release-test.sh
 fi
 if [ "${SFKVM_MIGRATION_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
-	echo "== live migration: left out (SFKVM_MIGRATION_TEST=0)"
+	skip migration "SFKVM_MIGRATION_TEST=0"
 elif [ "${SFKVM_INTEGRATION:-}" = 1 ] || command -v qemu-system-x86_64 >/dev/null; then
-	echo "== live migration (scripts/migration-test.sh)"
-	bash scripts/migration-test.sh
+	step migration 10m bash scripts/migration-test.sh
 else
-	echo "== live migration: skipped, QEMU is missing (apt-get install --no-install-recommends qemu-system-x86; SFKVM_INTEGRATION=1 makes this a failure)"
+	skip migration "QEMU is missing: apt-get install --no-install-recommends qemu-system-x86; SFKVM_INTEGRATION=1 makes this a failure"
 fi
+
+result=passed
+[ $failed -eq 0 ] || result=FAILED
+line=$(printf '%s; ' "${summary[@]}")
+echo "test.sh: $result in $(elapsed "$suite_start"): $passed passed, $failed failed, $skipped skipped: ${line%; }"
+[ $failed -eq 0 ]

@@ -18,12 +18,35 @@ usage() { echo "usage: $0 create|remove PREFIX (password on stdin for create)" >
 action=$1 prefix=$2
 [[ $prefix =~ ^[a-z][a-z0-9]{1,15}$ ]] || { echo "$0: PREFIX must be 2-16 lowercase letters and digits" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "$0: must run as root" >&2; exit 77; }
+# holder_of LOCKFILE: the processes that hold the lock (from /proc/locks),
+# with what the holder wrote into the file.
+holder_of() {
+	local ino pids="" p
+	ino=$(stat -c %i "$1" 2>/dev/null) || { echo "(no lock file)"; return; }
+	for p in $(awk -v ino=":$ino\$" '$2=="FLOCK" && $6 ~ ino {print $5}' /proc/locks 2>/dev/null | sort -u); do
+		[ "$p" = $$ ] && continue
+		pids="$pids $p:$(ps -o args= -p "$p" 2>/dev/null | cut -c1-80)"
+	done
+	echo "${pids:- (no process found in /proc/locks)}; the last holder wrote: $(head -c 200 "$1" 2>/dev/null | tr '\n' ' ')"
+}
 users=("${prefix}_nopw" "${prefix}_pw" "${prefix}_none" "${prefix}_tty")
 sudoers=/etc/sudoers.d/sfkvm-test-$prefix # no dot: sudo skips such files
 
-# useradd and userdel lock /etc/passwd and give up when another holds it.
-exec 9>/run/sfkvm-testusers.lock
-flock -w 60 9
+# useradd and userdel lock /etc/passwd and give up when another holds it:
+# one of us at a time. The holder writes its pid and what it does into the
+# lock file, so that a wait that gives up names who held the lock.
+lockfile=/run/sfkvm-testusers.lock
+exec 9<>"$lockfile"
+if ! flock -n 9; then
+	echo "$0: $action $prefix: waiting for $lockfile, held by: $(holder_of "$lockfile")" >&2
+	if ! flock -w "${SFKVM_TESTUSERS_LOCK_WAIT:-120}" 9; then
+		echo "$0: $action $prefix: gave up after ${SFKVM_TESTUSERS_LOCK_WAIT:-120} s waiting for $lockfile, held by: $(holder_of "$lockfile")" >&2
+		exit 75
+	fi
+fi
+# (truncate through the descriptor that holds the lock: not >"$lockfile")
+: >/proc/self/fd/9 2>/dev/null || true
+echo "pid $$ ($0 $action $prefix, parent: $(ps -o args= -p "$PPID" 2>/dev/null | cut -c1-80))" >&9
 
 remove() {
 	rm -f "$sudoers"

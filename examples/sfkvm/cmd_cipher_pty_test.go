@@ -87,7 +87,7 @@ func (s *ptySession) expect(want string) {
 			}
 			s.out.Write(c)
 		case <-timeout:
-			s.t.Fatalf("the terminal never showed %q; it showed %q", want, s.out.String())
+			s.t.Fatalf("the terminal did not show %q in 20s; it showed %q", want, s.out.String())
 		}
 	}
 }
@@ -112,7 +112,14 @@ func (s *ptySession) typeLine(line string) {
 // wait reads the rest of the output and returns the exit status.
 func (s *ptySession) wait() int {
 	s.t.Helper()
-	timeout := time.After(20 * time.Second)
+	return s.waitFor(20 * time.Second)
+}
+
+// waitFor is wait for a CLI that has real work to do after its prompts
+// (logins over SSH: a rotation), bounded by limit.
+func (s *ptySession) waitFor(limit time.Duration) int {
+	s.t.Helper()
+	timeout := time.After(limit)
 	for {
 		select {
 		case c, ok := <-s.chunks:
@@ -126,7 +133,7 @@ func (s *ptySession) wait() int {
 			}
 			s.out.Write(c)
 		case <-timeout:
-			s.t.Fatalf("the CLI did not finish; it showed %q", s.out.String())
+			s.t.Fatalf("the CLI did not finish in %s; it showed %q", limit, s.out.String())
 		}
 	}
 }

@@ -77,6 +77,7 @@ func TestDemo(t *testing.T) {
 // libvirtstore's initXMLTypes; on a busy 2-core machine about 1 run in
 // 200, which TestConcurrentValidation in libvirtstore forces every time).
 func TestDemoStderrIsClean(t *testing.T) {
+	t.Parallel() // its own processes and folder
 	runs := 24
 	if testing.Short() {
 		runs = 4
@@ -95,7 +96,7 @@ func TestDemoStderrIsClean(t *testing.T) {
 	wg.Wait()
 	for i, r := range results {
 		if r.code != exitOK {
-			t.Errorf("run %d: exit %d\n%s", i, r.code, r.stderr)
+			t.Errorf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i, r.code, r.stdout, r.stderr)
 		}
 		noLibNoise(t, fmt.Sprintf("demo run %d", i), r.stderr)
 	}

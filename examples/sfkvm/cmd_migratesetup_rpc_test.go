@@ -43,6 +43,7 @@ func TestMigratesetupNoDaemon(t *testing.T) {
 // a real libvirtd (a throwaway session daemon with a QEMU guest), in every
 // build, the static one included.
 func TestMigratesetupThroughTheDaemon(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	d := libvirtdtest.Start(t)
 	dir := t.TempDir()
 	hostinfo := filepath.Join(dir, "hostinfo")

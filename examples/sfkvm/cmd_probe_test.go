@@ -68,6 +68,7 @@ const token = "D0860AB04E1B8FA3" // what sfcipher printed; the password itself c
 // Real sshd guests in a network namespace of the test's own, since
 // kvmguests.conf refuses loopback addresses.
 func TestProbeRealGuests(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	ns := sshdtest.NewNetNS(t, 3)
 	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
 	u := sshdtest.TestUsers(t)
@@ -151,6 +152,7 @@ func TestProbeKeyFileMode(t *testing.T) {
 // fails that guest alone, and so does a token moved from another guest's
 // line.
 func TestProbeSealedTokens(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	ns := sshdtest.NewNetNS(t, 3)
 	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
 	u := sshdtest.TestUsers(t)
@@ -197,6 +199,7 @@ func TestProbeSealedTokens(t *testing.T) {
 // A sealed token of version 1 (bound to no guest) opens only with
 // --allow-v1-tokens, and then with a warning to seal it again.
 func TestProbeVersion1Token(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	ns := sshdtest.NewNetNS(t, 1)
 	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
 	u := sshdtest.TestUsers(t)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -140,9 +141,35 @@ func (h *faultHook) onGuest(t *testing.T, user string) {
 	}
 }
 
+// lockPAM serialises the edits of /etc/pam.d and /etc/security/opasswd
+// (read, change, write back) of tests that run in parallel, and of other
+// test binaries (a lock file); it returns the unlock.
+func lockPAM(t *testing.T) func() {
+	t.Helper()
+	pamMu.Lock()
+	f, err := os.OpenFile("/run/sfkvm-pam.lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		pamMu.Unlock()
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		pamMu.Unlock()
+		t.Fatal(err)
+	}
+	return func() {
+		f.Close() // drops the flock
+		pamMu.Unlock()
+	}
+}
+
+var pamMu sync.Mutex
+
 // editPAM puts rule first (or last) in file until the test ends.
 func editPAM(t *testing.T, file, rule string, last bool) {
 	t.Helper()
+	unlock := lockPAM(t)
+	defer unlock()
 	old, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +182,8 @@ func editPAM(t *testing.T, file, rule string, last bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		unlock := lockPAM(t)
+		defer unlock()
 		cur, _ := os.ReadFile(file)
 		if err := os.WriteFile(file, []byte(strings.Replace(string(cur), rule, "", 1)), 0o644); err != nil {
 			t.Error(err)
@@ -179,6 +208,7 @@ func (h *faultHook) onHost(t *testing.T, l *rotateLab, host string) {
 // guest's sshd, for this user only): the old password is put back and
 // proven by a login, and every file keeps the old token.
 func TestRotateNewLoginFails(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 2)
 	h := newFaultHook(t)
 	user := l.users[0].NoPasswd
@@ -231,6 +261,7 @@ func shadowHolds(t *testing.T, user, pw string) bool {
 // MISMATCH, which host holds which file, and the command that finishes
 // the job; once the host is back, --resume finishes it.
 func TestRotateHostGoesAwayHalfway(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 2)
 	h := newFaultHook(t)
 	h.onGuest(t, l.users[0].NoPasswd)
@@ -262,9 +293,19 @@ func TestRotateHostGoesAwayHalfway(t *testing.T) {
 		t.Error("this host and cfhost2 should hold the new token, cfhost3 the old one, the guest the new password")
 	}
 	l.hostSSHD[1].Restart(t)
-	// The command as printed, split by a shell, from another folder.
-	t.Chdir(t.TempDir())
-	res := runCLI(t, "", printedResume(t, r.stdout)...)
+	// The command as printed, split by a shell: every file it names is
+	// an absolute path, so it works from any folder (a parallel test
+	// cannot change the process's folder to show it; and the run's own
+	// lock, which names this process, must be taken in this process).
+	resume := printedResume(t, r.stdout)
+	for i, a := range resume[:len(resume)-1] {
+		if a == "-f" || a == "--key" || a == "--known-hosts" || a == "--ssh-config" || a == "--identity" {
+			if !filepath.IsAbs(resume[i+1]) {
+				t.Errorf("the printed command names %s %s, a relative path", a, resume[i+1])
+			}
+		}
+	}
+	res := runCLI(t, "", resume...)
 	if res.code != exitOK || !strings.Contains(res.stdout, "(replaced)") {
 		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
@@ -294,6 +335,7 @@ func (h *faultHook) next(kind string, n int) string {
 // (pam_exec). Last, SIGINT to sfkvm alone (kill -INT) while it writes the
 // other hosts: the same.
 func TestRotateInterruptedAtEachStage(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 2)
 	h := newFaultHook(t)
 	h.onGuest(t, l.users[0].NoPasswd)

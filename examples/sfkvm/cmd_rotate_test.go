@@ -194,7 +194,18 @@ func (l *rotateLab) agree(t *testing.T, i int, pw string) {
 
 const rotatedPW = "Rotated-4-real"
 
+// rotationLimit bounds a built CLI's rotation in a test: the test's own
+// deadline (testenv.Deadline), not a fixed figure: on a busy machine the
+// real logins of one rotation took more than 20 s.
+func rotationLimit(t *testing.T) time.Duration {
+	if d, ok := testenv.Deadline(t); ok {
+		return time.Until(d)
+	}
+	return 10 * time.Minute
+}
+
 func TestRotateRealGuestsAndHosts(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 2, 2)
 	dry := runCLI(t, rotatedPW+"\n", l.args("--password-stdin", "--native", "--dry-run")...)
 	if dry.code != exitOK || strings.Count(dry.stdout, "would rotate") != 2 {
@@ -237,6 +248,7 @@ func TestRotateRealGuestsAndHosts(t *testing.T) {
 // A real PAM rule refuses the new password (pam_pwhistory: it was used
 // before); the guest keeps the password that every file holds.
 func TestRotateRefusedByPAM(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 1)
 	u := l.users[0].NoPasswd
 	pamHistoryRule(t, u)
@@ -261,6 +273,8 @@ func pamHistoryRule(t *testing.T, user string) {
 			testenv.Need(t, false, "pam_pwhistory", "apt-get install --no-install-recommends libpam-modules")
 		}
 	}
+	unlock := lockPAM(t)
+	defer unlock()
 	old, err := os.ReadFile(pamFile)
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +284,8 @@ func pamHistoryRule(t *testing.T, user string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		unlock := lockPAM(t)
+		defer unlock()
 		cur, _ := os.ReadFile(pamFile)
 		os.WriteFile(pamFile, []byte(strings.Replace(string(cur), rule, "", 1)), 0o644)
 		// pam_pwhistory's memory of the user.
@@ -290,6 +306,7 @@ func pamHistoryRule(t *testing.T, user string) {
 // the check before anything changes: the run says so and changes nothing;
 // once there is room, the same run goes through.
 func TestRotateHostDiskFull(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLabWith(t, 1, 2, 1)
 	data, _ := os.ReadFile(l.hostFiles[1])
 	l.resizeHost(t, 1, "4k")
@@ -333,6 +350,7 @@ func printedResume(t *testing.T, report string) []string {
 // The vendor's sfcipher fails: nothing changes anywhere. When it works,
 // every host's file holds its token.
 func TestRotateSfcipher(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 1)
 	tool := sfciphertest.InstallTrusted(t, sfciphertest.Exit1, "TestCipherSfcipherHelper")
 	r := runCLI(t, rotatedPW+"\n", l.args("--password-stdin", "--sfcipher", tool)...)
@@ -359,6 +377,7 @@ func TestRotateSfcipher(t *testing.T) {
 
 // An unreachable host stops the run before any guest changes.
 func TestRotateHostUnreachable(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 1)
 	r := runCLI(t, rotatedPW+"\n", append(l.args("--password-stdin", "--native"), "--hosts", l.hostsFlag+",cfhost9")...)
 	if r.code != exitFailed || !strings.Contains(r.stderr, "nothing was changed") || !strings.Contains(r.stdout, "cfhost9") {
@@ -369,6 +388,7 @@ func TestRotateHostUnreachable(t *testing.T) {
 
 // --generate writes the new password to a new root-only file first.
 func TestRotateGenerate(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 1)
 	pwFile := filepath.Join(l.dir, "new-password")
 	r := runCLI(t, "", l.args("--generate", pwFile, "--native")...)
@@ -409,6 +429,7 @@ func TestRotateUsage(t *testing.T) {
 // On a terminal the new password is asked twice with echo off; two
 // different entries change nothing, two equal ones rotate.
 func TestRotateOnATerminal(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 1)
 	s := startCLIOnPTY(t, os.Getenv("PATH"), l.args("--native")...)
 	s.expect(cipher.PromptEnter)
@@ -418,7 +439,7 @@ func TestRotateOnATerminal(t *testing.T) {
 	s.typeLine(rotatedPW)
 	s.expect(cipher.PromptReenter)
 	s.typeLine(rotatedPW + "x")
-	if code := s.wait(); code != exitConfig || !strings.Contains(s.out.String(), "differ") {
+	if code := s.waitFor(rotationLimit(t)); code != exitConfig || !strings.Contains(s.out.String(), "differ") {
 		t.Fatalf("two different entries: exit %d, %q", code, s.out.String())
 	}
 	l.agree(t, 0, l.users[0].Password)
@@ -431,7 +452,7 @@ func TestRotateOnATerminal(t *testing.T) {
 		t.Fatal("echo is on at the second prompt")
 	}
 	s.typeLine(rotatedPW)
-	code := s.wait()
+	code := s.waitFor(rotationLimit(t)) // a whole rotation: logins to the guest and the host
 	if code != exitOK || strings.Contains(s.out.String(), rotatedPW) || !strings.Contains(s.out.String(), "rotated") {
 		t.Fatalf("exit %d; the terminal showed %q", code, s.out.String())
 	}
@@ -445,6 +466,7 @@ func TestRotateOnATerminal(t *testing.T) {
 // client (--identity here), host keys checked against --known-hosts;
 // --host-password-file with --identity is a usage error.
 func TestRotateHostsByKey(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 1, 0)
 	ns := sshdtest.NewNetNS(t, 1)
 	id := filepath.Join(l.dir, "root_host_key")
@@ -484,6 +506,7 @@ func TestRotateHostsByKey(t *testing.T) {
 // it, or goes through; never do both write the file from the same old
 // copy. Every guest's password is what every host's file holds.
 func TestRotateTwoRunsAtOnce(t *testing.T) {
+	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	l := newRotateLab(t, 2, 2)
 	pws := []string{"Rotated-First-1", "Rotated-Second-2"}
 	res := make([]cliResult, 2)

@@ -35,6 +35,7 @@ func unitValue(t *testing.T, unit, key string) string {
 // misspelt setting is only a warning to systemd, so any output fails the
 // test).
 func TestSystemdUnitsVerify(t *testing.T) {
+	t.Parallel() // systemd-analyze and the CLI's build: a minute on a busy machine, shared with nothing
 	analyze := testenv.LookPath(t, "systemd-analyze", "systemd")
 	dir := t.TempDir()
 	var units []string

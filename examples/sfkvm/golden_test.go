@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -25,7 +26,7 @@ type cliResult struct {
 func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	code := run(testenv.Context(t), args, strings.NewReader(stdin), &out, &errb)
 	return cliResult{code, out.String(), errb.String()}
 }
 

@@ -24,7 +24,7 @@ func runWithin(t *testing.T, args ...string) cliResult {
 	case r := <-done:
 		return r
 	case <-time.After(10 * time.Second):
-		t.Fatalf("sfkvm %s blocked", strings.Join(args, " "))
+		t.Fatalf("sfkvm %s blocked: no result in 10s", strings.Join(args, " "))
 		return cliResult{}
 	}
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // libNoise is what libvirt and libxml2 print on file descriptor 2 by
@@ -57,7 +60,7 @@ func cliBinary(t *testing.T) string {
 // descriptor 2 is captured, libvirt's and libxml2's writes included.
 func execCLI(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
-	cmd := exec.Command(cliBinary(t), args...)
+	cmd := exec.CommandContext(testenv.Context(t), cliBinary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -82,11 +85,24 @@ func noLibNoise(t *testing.T, what, stderr string) {
 	}
 }
 
+// TestMain gives the binary a temporary folder of its own (removed by
+// the next run if this one is killed: go test -timeout runs no cleanup).
 func TestMain(m *testing.M) {
+	// The parallel tests wait for real logins (sshd, PAM, sudo) far more
+	// than they compute: run up to 6 at once, not GOMAXPROCS (2 here),
+	// unless -parallel is given.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		flag.Set("test.parallel", "6")
+	}
+	done := testenv.TempRoot()
 	code := m.Run()
 	if builtCLI.path != "" {
 		os.RemoveAll(filepath.Dir(builtCLI.path))
 	}
+	done()
 	os.Exit(code)
 }
 

@@ -47,7 +47,25 @@ func Start(t testing.TB) *Daemon {
 	testenv.Need(t, len(drivers) > 0, "libvirt's QEMU driver (libvirt_driver_qemu.so)", "apt-get install --no-install-recommends libvirt-daemon-driver-qemu")
 	testenv.LookPath(t, "qemu-system-x86_64", "qemu-system-x86")
 
-	d := &Daemon{Dir: t.TempDir(), done: make(chan struct{})}
+	// A short folder right under /tmp, not t.TempDir(): QEMU's monitor
+	// sockets go deep below it, and a UNIX socket's path has at most 107
+	// bytes (a test name and a TMPDIR of the test binary's own made them
+	// too long). Recorded, so that a killed test binary's is swept.
+	dir, err := os.MkdirTemp("/tmp", "sfkvm-lv-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drop, err := testenv.Own("tmpdir", filepath.Base(dir), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+		drop()
+	})
+	d := &Daemon{Dir: dir, done: make(chan struct{})}
 	for _, sub := range []string{"run", "config/libvirt", "cache", "home"} {
 		if err := os.MkdirAll(filepath.Join(d.Dir, sub), 0o700); err != nil {
 			t.Fatal(err)

@@ -50,15 +50,23 @@ func NewNetNS(t testing.TB, n int) *NetNS {
 	tag := fmt.Sprintf("%x%x", os.Getpid()%0xffff, seq)
 	ns := &NetNS{Name: "sfkvm-" + tag}
 	hostIf, guestIf := "sfkh"+tag, "sfkg"+tag
+	sweepOnce(t)
+	drop, err := testenv.Own("netns", ns.Name, hostIf)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := run("netns", "add", ns.Name); err != nil {
+		drop()
 		testenv.Need(t, false, "network namespaces ("+err.Error()+")", "a kernel and container that allow ip netns add")
 	}
-	t.Cleanup(func() {
+	t.Cleanup(testenv.BeforeDeadline(t, "the network namespace "+ns.Name, func() {
 		exec.Command(ip, "link", "del", hostIf).Run()
 		if err := run("netns", "del", ns.Name); err != nil {
 			t.Error(err)
+			return
 		}
-	})
+		drop()
+	}))
 	// Test packages run at once: choose the /24 and claim it under a lock
 	// that every process of ours takes.
 	lock, err := os.OpenFile("/run/sfkvm-netns.lock", os.O_RDWR|os.O_CREATE, 0o600)

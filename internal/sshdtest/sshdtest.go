@@ -3,6 +3,7 @@ package sshdtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,6 +122,7 @@ func (s *Server) CountLog(substr string) int {
 func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	testenv.Root(t, "sshd must run as root to log users in")
+	sweepOnce(t)
 	sshd := testenv.LookPath(t, "sshd", "openssh-server")
 	keygen := testenv.LookPath(t, "ssh-keygen", "openssh-client")
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // sshd's privilege separation folder
@@ -182,8 +185,9 @@ AcceptEnv LANG LC_*
 		err := s.launch(t, sshd, cfg, conf.String())
 		if err == nil {
 			s.relaunch = func() error { return s.start(t, sshd, cfg, filepath.Join(s.Dir, "sshd_config")) }
+			stop := testenv.BeforeDeadline(t, "sshd on "+s.Addr, s.Stop)
 			t.Cleanup(func() {
-				s.Stop()
+				stop()
 				if t.Failed() {
 					t.Logf("sshd log (%s):\n%s", s.Addr, s.Log())
 				}
@@ -234,16 +238,27 @@ func (s *Server) start(t testing.TB, sshd string, cfg Config, confFile string) e
 		args = append([]string{testenv.LookPath(t, "ip", "iproute2"), "netns", "exec", cfg.NetNS}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
+	// ip netns exec, unshare and sh exec sshd: the pid stays sshd's, and
+	// so does the signal it gets when the test binary dies (killed at go
+	// test's -timeout, which runs no cleanup).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	log := s.log
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return err
+	}
+	drop := func() {}
+	if st, err := testenv.StartTime(cmd.Process.Pid); err == nil {
+		if d, err := testenv.Own("sshd", strconv.Itoa(cmd.Process.Pid), st); err == nil {
+			drop = d
+		}
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	stop := func() {
 		cmd.Process.Kill()
 		<-done
+		drop()
 	}
 	for _, a := range cfg.ListenAddresses {
 		if err := waitListening(net.JoinHostPort(a, strconv.Itoa(cfg.Port)), done, log); err != nil {
@@ -321,6 +336,7 @@ func TestUsers(t testing.TB) *Users {
 	testenv.Root(t, "useradd and sudoers")
 	testenv.LookPath(t, "sudo", "sudo")
 	testenv.LookPath(t, "visudo", "sudo")
+	sweepOnce(t)
 	userSeq.Lock()
 	userSeq.n++
 	prefix := fmt.Sprintf("sfk%x%x", os.Getpid()%0xfffff, userSeq.n)
@@ -328,25 +344,75 @@ func TestUsers(t testing.TB) *Users {
 	u := &Users{Prefix: prefix, Password: "Pw-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + "x7",
 		NoPasswd: prefix + "_nopw", Passwd: prefix + "_pw", None: prefix + "_none", TTY: prefix + "_tty"}
 	script := filepath.Join(RepoRoot(t), "scripts", "testusers.sh")
-	run := func(action string, stdin string) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "bash", script, action, prefix)
-		cmd.Stdin = strings.NewReader(stdin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s %s %s: %v\n%s", script, action, prefix, err, out)
-		}
-		return nil
+	drop, err := testenv.Own("users", prefix, script)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := run("remove", ""); err != nil {
+	// The lock of scripts/testusers.sh is a queue (parallel tests, other
+	// test binaries, benchmarks that make 100 users under it): wait in it
+	// as long as the test may, and no longer.
+	lockWait := 2 * time.Minute
+	if d, ok := testenv.Deadline(t); ok {
+		lockWait = max(time.Until(d)-time.Minute, 10*time.Second)
+	}
+	remove := testenv.BeforeDeadline(t, "the test users "+prefix+"_*", func() {
+		if err := runTestUsers(script, "remove", prefix, "", 2*time.Minute); err != nil {
 			t.Error(err)
+			return
 		}
+		drop()
 	})
-	if err := run("create", u.Password+"\n"); err != nil {
+	t.Cleanup(remove)
+	if err := runTestUsers(script, "create", prefix, u.Password+"\n", lockWait); err != nil {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// runTestUsers runs scripts/testusers.sh, waiting for its lock at most
+// lockWait (when it gives up it says who holds the lock).
+func runTestUsers(script, action, prefix, stdin string, lockWait time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait+time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", script, action, prefix)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("SFKVM_TESTUSERS_LOCK_WAIT=%d", int(lockWait.Seconds())))
+	cmd.Stdin = strings.NewReader(stdin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s %s: %v\n%s", script, action, prefix, err, out)
+	}
+	return nil
+}
+
+var sweep sync.Once
+
+// sweepOnce removes, once per test binary, what killed test binaries
+// left (testenv.Own's records): sshd processes, network namespaces with
+// their veth, test users. It reports what it could not remove.
+func sweepOnce(t testing.TB) {
+	sweep.Do(func() {
+		err := errors.Join(
+			testenv.Sweep("sshd", func(pid, start string) error {
+				p, _ := strconv.Atoi(pid)
+				if st, err := testenv.StartTime(p); err == nil && st == start {
+					return syscall.Kill(p, syscall.SIGKILL)
+				}
+				return nil // gone already
+			}),
+			testenv.Sweep("netns", func(name, hostIf string) error {
+				exec.Command("ip", "link", "del", hostIf).Run()
+				if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such file") {
+					return fmt.Errorf("ip netns del %s: %v: %s", name, err, out)
+				}
+				return nil
+			}),
+			testenv.Sweep("users", func(prefix, script string) error {
+				return runTestUsers(script, "remove", prefix, "", 2*time.Minute)
+			}),
+		)
+		if err != nil {
+			t.Logf("removing what killed test binaries left: %v", err)
+		}
+	})
 }
 
 // RepoRoot returns the folder of go.mod above the working directory.

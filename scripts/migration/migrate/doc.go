@@ -7,7 +7,8 @@
 //
 //	migrate run -a-qmp A.sock -a-console A.log -b-qmp B.sock -b-console B.log \
 //	    -uri unix:MIG.sock -host-a cfhostA -host-b cfhostB [-accel tcg] \
-//	    [-boot-timeout D] [-timeout D] [-- COMMAND ARGS...]
+//	    [-boot-timeout D] [-timeout D] [-after-timeout D] [-stall D] \
+//	    [-- COMMAND ARGS...]
 //
 // waits until the guest on host A reports host A on its console, migrates
 // it live to the QEMU waiting on host B (QMP migrate), and follows the
@@ -34,8 +35,17 @@
 //	-boot-timeout D
 //		how long the guest may take to boot (default 3m)
 //	-timeout D
-//		how long the migration and the guest's readings may take
-//		(default 2m)
+//		how long the migration may take (default 2m)
+//	-after-timeout D
+//		how long the guest's readings on host B may take, from the
+//		migration's end (default 2m)
+//	-stall D
+//		a console silent this long while waiting is a stuck guest: the
+//		wait ends at once, saying when the last report came and what
+//		QEMU says (default 1m; 0: no such check)
+//
+// Every wait that gives up names what it waited for, how long, the last
+// report and when it was read.
 //
 //	migrate console [-timeout D] FILE CFNAME
 //

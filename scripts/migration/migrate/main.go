@@ -69,6 +69,17 @@ type consoleFile struct {
 	// alive, when set, is asked about once a second while waiting: an
 	// error (the QEMU behind the console is gone) ends the wait.
 	alive func(context.Context) error
+	// grew is when the file last grew (or the wait started), lastAt when
+	// the last report was read: what a wait that gives up tells.
+	grew, lastAt time.Time
+	// stall, when set, ends a wait when the console stays silent that
+	// long while the QEMU behind it runs: the guest is stuck (a healthy
+	// guest prints a report at least every 20 readings, about a second),
+	// and waiting for the rest of the budget would only hide when.
+	stall time.Duration
+	// evidence, when set, is asked what the QEMU says when a wait gives
+	// up (its status, its devices' queues), for the message.
+	evidence func(context.Context) string
 }
 
 // poll reads what was added to the file since the last call.
@@ -83,6 +94,9 @@ func (c *consoleFile) poll() error {
 	if len(b) < c.off {
 		return fmt.Errorf("%s shrank", c.path)
 	}
+	if len(b) > c.off {
+		c.grew = time.Now()
+	}
 	text := c.part + string(b[c.off:])
 	c.off = len(b)
 	lines := strings.Split(text, "\n")
@@ -93,6 +107,7 @@ func (c *consoleFile) poll() error {
 		}
 		if r, ok := migrationtest.ParseReport(l); ok {
 			c.all = append(c.all, r)
+			c.lastAt = time.Now()
 		}
 	}
 	return nil
@@ -102,7 +117,11 @@ func (c *consoleFile) poll() error {
 // time it was seen.
 func (c *consoleFile) waitFor(ctx context.Context, what string, match func(migrationtest.Report) bool) (migrationtest.Report, time.Time, error) {
 	checked := 0
-	lastAlive := time.Now()
+	start := time.Now()
+	lastAlive := start
+	if c.grew.Before(start) {
+		c.grew = start
+	}
 	for {
 		if err := c.poll(); err != nil {
 			return migrationtest.Report{}, time.Time{}, err
@@ -119,16 +138,33 @@ func (c *consoleFile) waitFor(ctx context.Context, what string, match func(migra
 				return c.all[checked], now, nil
 			}
 		}
+		if c.stall > 0 && time.Since(c.grew) > c.stall {
+			return migrationtest.Report{}, time.Time{}, c.gaveUp(ctx, what, start, fmt.Errorf("the console has been silent for %s: the guest (or its QEMU) is stuck", c.stall.Round(time.Second)))
+		}
 		select {
 		case <-ctx.Done():
-			last := "nothing"
-			if len(c.all) > 0 {
-				last = c.all[len(c.all)-1].String()
-			}
-			return migrationtest.Report{}, time.Time{}, fmt.Errorf("%s: %s not seen (last report: %s): %w", c.path, what, last, ctx.Err())
+			return migrationtest.Report{}, time.Time{}, c.gaveUp(ctx, what, start, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// gaveUp is the error of a wait that ended without its report: what it
+// waited for, how long, the last report and when it came, when the file
+// last grew, and what QEMU says.
+func (c *consoleFile) gaveUp(ctx context.Context, what string, start time.Time, cause error) error {
+	last := "nothing"
+	if len(c.all) > 0 {
+		last = fmt.Sprintf("%s, read %s ago", c.all[len(c.all)-1], time.Since(c.lastAt).Round(100*time.Millisecond))
+	}
+	msg := fmt.Sprintf("%s: %s not seen in %s of waiting (last report: %s; the file last grew %s ago, %d bytes)",
+		c.path, what, time.Since(start).Round(100*time.Millisecond), last, time.Since(c.grew).Round(100*time.Millisecond), c.off)
+	if c.evidence != nil {
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		msg += "; QEMU: " + c.evidence(ectx)
+		cancel()
+	}
+	return fmt.Errorf("%s: %w", msg, cause)
 }
 
 func console(args []string) error {
@@ -160,7 +196,9 @@ func run(args []string) error {
 	hostB := fs.String("host-b", "cfhostB", "host B's CF node name")
 	accel := fs.String("accel", "tcg", "the accelerator (for the figures)")
 	bootLimit := fs.Duration("boot-timeout", 3*time.Minute, "how long the guest may take to boot")
-	limit := fs.Duration("timeout", 2*time.Minute, "how long the migration and the guest's readings may take")
+	limit := fs.Duration("timeout", 2*time.Minute, "how long the migration may take")
+	afterLimit := fs.Duration("after-timeout", 2*time.Minute, "how long the guest's readings on host B may take, from the migration's end")
+	stall := fs.Duration("stall", time.Minute, "a console silent this long while its QEMU runs: the guest is stuck (0: no such check)")
 	_ = fs.Parse(args)
 	if *aCon == "" || *bCon == "" || fs.NArg() == 0 && (*aQMP == "" || *bQMP == "" || *uri == "") {
 		usage()
@@ -220,8 +258,14 @@ func run(args []string) error {
 		ended = time.Now()
 	}
 
-	b := &consoleFile{path: *bCon}
+	// The readings on host B have a budget of their own, from the end of
+	// the migration: on a busy machine the migration itself can take most
+	// of a shared one (the guest then had seconds left to show host B).
+	ctx, cancel3 := context.WithTimeout(context.Background(), *afterLimit)
+	defer cancel3()
+	b := &consoleFile{path: *bCon, stall: *stall}
 	if qb != nil {
+		b.evidence = func(ctx context.Context) string { return qmpEvidence(ctx, qb) }
 		b.alive = func(ctx context.Context) error {
 			raw, err := qb.Execute(ctx, "query-status", nil)
 			if err != nil {
@@ -327,6 +371,55 @@ func run(args []string) error {
 	}
 	fmt.Printf("PASS: the guest read %s before and %s after a live migration, without rebooting\n", *hostA, *hostB)
 	return nil
+}
+
+// qmpEvidence is what QEMU says about a guest that printed nothing: its
+// run state, and its devices' state where QEMU can say it (best effort:
+// each query that fails says so).
+func qmpEvidence(ctx context.Context, q *migrationtest.QMP) string {
+	var parts []string
+	for _, c := range []struct {
+		cmd  string
+		args any
+	}{
+		{"query-status", nil},
+		{"human-monitor-command", map[string]any{"command-line": "info irq"}},
+		{"human-monitor-command", map[string]any{"command-line": "info registers"}},
+	} {
+		raw, err := q.Execute(ctx, c.cmd, c.args)
+		text := strings.Join(strings.Fields(string(raw)), " ")
+		if err != nil {
+			text = "error: " + err.Error()
+		}
+		if len(text) > 600 {
+			text = text[:600] + "..."
+		}
+		what := c.cmd
+		if c.args != nil {
+			what = fmt.Sprint(c.args)
+		}
+		parts = append(parts, what+": "+text)
+	}
+	// The virtio devices' first queues (QEMU 7.2's x-query-virtio...):
+	// a request the device holds (avail past used) is I/O stuck in QEMU;
+	// none is a guest that asks for nothing.
+	if raw, err := q.Execute(ctx, "x-query-virtio", nil); err == nil {
+		var devs []struct {
+			Path string `json:"path"`
+		}
+		_ = json.Unmarshal(raw, &devs)
+		for _, d := range devs {
+			raw, err := q.Execute(ctx, "x-query-virtio-queue-status", map[string]any{"path": d.Path, "queue": 0})
+			text := strings.Join(strings.Fields(string(raw)), " ")
+			if err != nil {
+				text = "error: " + err.Error()
+			}
+			parts = append(parts, d.Path+" queue 0: "+text)
+		}
+	} else {
+		parts = append(parts, "x-query-virtio: "+err.Error())
+	}
+	return strings.Join(parts, "; ")
 }
 
 // freePort prints a TCP port of 127.0.0.1 that nothing uses now, as the

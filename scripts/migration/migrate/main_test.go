@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sfkvm/sfkvm/internal/migrationtest"
@@ -40,7 +41,7 @@ func TestConsoleFileFollowsWholeLines(t *testing.T) {
 	}
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()
-	if _, _, err := c.waitFor(ctx2, "cfhostB", func(r migrationtest.Report) bool { return r.Direct == "cfhostB" }); err == nil || !strings.Contains(err.Error(), "cfhostB not seen (last report: SFKVM n=1") {
+	if _, _, err := c.waitFor(ctx2, "cfhostB", func(r migrationtest.Report) bool { return r.Direct == "cfhostB" }); err == nil || !strings.Contains(err.Error(), "cfhostB not seen in ") || !strings.Contains(err.Error(), "(last report: SFKVM n=1") {
 		t.Errorf("waitFor an absent report: %v", err)
 	}
 }
@@ -89,4 +90,23 @@ func TestFreePort(t *testing.T) {
 		t.Fatalf("port %s is not free: %v", port, err)
 	}
 	l.Close()
+}
+
+// A console that stays silent ends the wait at the stall limit, not at
+// the end of the budget, and says so (fake time: testing/synctest).
+func TestConsoleFileStall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "console")
+	os.WriteFile(path, []byte(migrationtest.Report{N: 7, Boot: "b", Direct: "cfhostB", Held: "cfhostA", Plain: "cfhostA"}.String()+"\n"), 0o644)
+	synctest.Test(t, func(t *testing.T) {
+		c := &consoleFile{path: path, stall: time.Minute, evidence: func(context.Context) string { return "status running" }}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		start := time.Now()
+		_, _, err := c.waitFor(ctx, "a report with the held descriptor closed", func(r migrationtest.Report) bool { return r.Held == "closed" })
+		took := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), "silent for 1m0s") || !strings.Contains(err.Error(), "n=7") ||
+			!strings.Contains(err.Error(), "QEMU: status running") || took < time.Minute || took > 2*time.Minute {
+			t.Errorf("waitFor: %v after %v", err, took)
+		}
+	})
 }

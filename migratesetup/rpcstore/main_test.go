@@ -1,0 +1,17 @@
+package rpcstore_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
+)
+
+// TestMain gives the binary a temporary folder of its own, removed by the
+// next run when this one is killed (go test -timeout runs no cleanup).
+func TestMain(m *testing.M) {
+	done := testenv.TempRoot()
+	code := m.Run()
+	done()
+	os.Exit(code)
+}
