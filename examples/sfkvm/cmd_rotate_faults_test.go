@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -157,6 +158,7 @@ func lockPAM(t *testing.T) func() {
 		pamMu.Unlock()
 		t.Fatal(err)
 	}
+	sweepPAMOnce(t)
 	return func() {
 		f.Close() // drops the flock
 		pamMu.Unlock()
@@ -181,6 +183,7 @@ func editPAM(t *testing.T, file, rule string, last bool) {
 	if err := os.WriteFile(file, edited, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	drop := ownPAMRule(t, file, rule)
 	t.Cleanup(func() {
 		unlock := lockPAM(t)
 		defer unlock()
@@ -188,8 +191,49 @@ func editPAM(t *testing.T, file, rule string, last bool) {
 		if err := os.WriteFile(file, []byte(strings.Replace(string(cur), rule, "", 1)), 0o644); err != nil {
 			t.Error(err)
 		}
+		drop()
 	})
 }
+
+// pamRules counts the PAM rules this test binary recorded, for unique
+// names in testenv's ledger.
+var pamRules atomic.Int64
+
+// ownPAMRule records rule in file in testenv's ledger, so that a later
+// test binary takes it out if this one is killed before its cleanup (a
+// rule left behind runs a hook of a folder that is gone at every sshd or
+// chpasswd of its user). Called with the PAM lock held.
+func ownPAMRule(t *testing.T, file, rule string) (drop func()) {
+	t.Helper()
+	drop, err := testenv.Own("pam", fmt.Sprintf("rule-%d", pamRules.Add(1)), file+"\n"+rule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return drop
+}
+
+// sweepPAMOnce takes out, once per test binary, the PAM rules that killed
+// test binaries left (their ledger records). Called with the PAM lock held.
+func sweepPAMOnce(t *testing.T) {
+	pamSweep.Do(func() {
+		err := testenv.Sweep("pam", func(_, detail string) error {
+			file, rule, ok := strings.Cut(detail, "\n")
+			if !ok || !strings.HasPrefix(file, "/etc/pam.d/") || !strings.HasPrefix(rule, "# sfkvm rotate test ") {
+				return fmt.Errorf("not a PAM rule of these tests: %q", detail)
+			}
+			cur, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(file, []byte(strings.Replace(string(cur), rule+"\n", "", 1)), 0o644)
+		})
+		if err != nil {
+			t.Logf("removing the PAM rules that killed test binaries left: %v", err)
+		}
+	})
+}
+
+var pamSweep sync.Once
 
 // onHost makes the system ssh client call the hook at every connection
 // to host (Match exec in the lab's ssh_config).

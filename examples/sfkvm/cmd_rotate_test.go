@@ -283,11 +283,13 @@ func pamHistoryRule(t *testing.T, user string) {
 	if err := os.WriteFile(pamFile, append([]byte(rule), old...), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	drop := ownPAMRule(t, pamFile, rule)
 	t.Cleanup(func() {
 		unlock := lockPAM(t)
 		defer unlock()
 		cur, _ := os.ReadFile(pamFile)
 		os.WriteFile(pamFile, []byte(strings.Replace(string(cur), rule, "", 1)), 0o644)
+		drop()
 		// pam_pwhistory's memory of the user.
 		if b, err := os.ReadFile("/etc/security/opasswd"); err == nil {
 			var keep []string
