@@ -15,7 +15,7 @@
 # key (ssh_config of the script's own). sfcipher is sfciphertest's fake
 # (bench/fakesfcipher), installed where cipher.CheckTool trusts it.
 # Each round rotates to a fresh password; interleaved rounds, median.
-# Needs root, sshd, sudo, iproute2, script (util-linux). Not run by test.sh.
+# Needs root, sshd, sudo, iproute2, script and unshare (util-linux). Not run by test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench/rotate.sh: run as root (network namespaces, sshd, test users)" >&2; exit 77; }
@@ -99,12 +99,20 @@ ssh-keygen -q -t ed25519 -N '' -f "$tmp/id_ed25519"
 cp "$tmp/id_ed25519.pub" "$tmp/authorized_keys"
 : > "$tmp/ssh_config"
 : > "$tmp/host_known_hosts"
+: > "$tmp/empty"
+rootrc=$(getent passwd root | cut -d: -f6)/.bashrc
+maskrc=
+[ ! -f "$rootrc" ] || maskrc="mount --bind '$tmp/empty' '$rootrc' &&"
 hosts=()
 for h in 2 3 4; do
 	port=$((23000 + $$ % 10000 + h))
 	d=$tmp/host$h
 	sshd_conf "$d" "$port" "ListenAddress 127.0.0.1" "AuthorizedKeysFile $tmp/authorized_keys" "PermitRootLogin prohibit-password" "Subsystem sftp internal-sftp"
-	/usr/sbin/sshd -D -e -f "$d/sshd_config" 2>"$d/log" &
+	# In a mount namespace where root's ~/.bashrc is empty, as on a fresh
+	# host (see bench/site.sh): sshd runs every command through root's
+	# bash, and this machine's root may do much in it (a pyenv init, 1 to
+	# 3 s a command), which both contenders would pay on every host command.
+	unshare -m --propagation private sh -c "$maskrc exec /usr/sbin/sshd -D -e -f '$d/sshd_config'" 2>"$d/log" &
 	pids+=($!)
 	printf 'Host cfhost%d\n  HostName 127.0.0.1\n  Port %d\n  User root\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n  BatchMode yes\n  StrictHostKeyChecking yes\n' \
 		$h $port "$tmp/id_ed25519" "$tmp/host_known_hosts" >> "$tmp/ssh_config"

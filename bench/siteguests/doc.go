@@ -10,7 +10,7 @@
 //
 // Usage:
 //
-//	siteguests -dir DIR [-hosts N] < addresses
+//	siteguests -dir DIR [-hosts N] [-latency D] < addresses
 //
 // The flags are:
 //
@@ -18,6 +18,11 @@
 //		the folder for key, kvmguests.conf and known_hosts (needed)
 //	-hosts N
 //		how many hosts the guests are spread over, cfhost1..N (default 10)
+//	-latency D
+//		a delay on every guest's link (sshtest.Config.Latency): what a
+//		guest sends goes out D later, so each round trip takes D longer
+//		(default 0). bench/site.sh's apart mode uses it where netem is
+//		missing from the kernel.
 //
 // The addresses come on stdin, one a line.
 package main

@@ -20,6 +20,7 @@ import (
 func main() {
 	dir := flag.String("dir", "", "folder for key, kvmguests.conf and known_hosts")
 	hosts := flag.Int("hosts", 10, "hosts the guests are spread over (cfhost1..N)")
+	latency := flag.Duration("latency", 0, "added to every round trip to a guest (what a guest sends goes out this much later)")
 	flag.Parse()
 	if *dir == "" || *hosts < 1 {
 		flag.Usage()
@@ -62,6 +63,7 @@ func main() {
 		srv, err := sshtest.Start(sshtest.Config{
 			Addr:     netip.AddrPortFrom(a, 22).String(),
 			HostKeys: []ssh.Signer{hk},
+			Latency:  *latency,
 			Users:    map[string]sshtest.User{"root": {Password: string(pw.Bytes())}},
 			Handler: func(c sshtest.Command) sshtest.Reply {
 				switch {

@@ -27,7 +27,8 @@
 // yes with PasswordAuthentication no), counted per user so that a test can
 // assert a client never guessed twice; several host keys (to reproduce
 // sshd's RSA, ECDSA and Ed25519 set and the algorithm trap); a slow PAM
-// stack (AuthDelay); exec requests parsed like a POSIX shell's simple
+// stack (AuthDelay); a slow link (Latency: what it sends goes out that
+// much later, so every round trip takes that much longer); exec requests parsed like a POSIX shell's simple
 // commands (SplitCommand), with leading NAME=value words and a `sudo`
 // prefix handled per user the way sudo 1.9 answers under LC_ALL=C
 // ("a password is required", "sorry, you must have a tty to run sudo");

@@ -60,6 +60,12 @@ type Config struct {
 	// AuthDelay holds every password or keyboard-interactive answer that
 	// long, as a slow PAM stack does.
 	AuthDelay time.Duration
+	// Latency holds everything the server sends that long before it goes
+	// out, in order, as a link with that round-trip time would: every
+	// round trip of the protocol (key exchange, authentication, each
+	// command) takes Latency longer. A write never waits for it, and what
+	// is held still goes out when the connection closes. Zero: none.
+	Latency time.Duration
 	// Addr to listen on; "" means 127.0.0.1:0.
 	Addr string
 }
@@ -168,6 +174,9 @@ func (s *Server) serve() {
 		c, err := s.ln.Accept()
 		if err != nil {
 			return
+		}
+		if s.cfg.Latency > 0 {
+			c = newLatencyConn(c, s.cfg.Latency)
 		}
 		s.mu.Lock()
 		s.conns[c] = true
