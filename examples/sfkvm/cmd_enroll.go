@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,11 @@ func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Pl
 		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, knownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
 			hostPasswordFile: h.hostPasswordFile, ssh: h.sshPath, sshConfig: h.sshConfig, hostTimeout: h.hostTimeout})}
 	wipe := func() {}
+	for _, s := range splitList(h.hosts) {
+		if name, path, _ := strings.Cut(s, "="); path != "" && !filepath.IsAbs(path) {
+			return p, nil, wipe, exitUsage, fmt.Errorf("--hosts %s=%s: a path on the hosts must be absolute", name, path)
+		}
+	}
 	var hostPW sshcheck.PasswordSource
 	if h.hostPasswordFile != "" {
 		pw, err := readSecretFile(h.hostPasswordFile)
@@ -159,8 +165,8 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	hostCFName := fs.String("host-cfname", "", "CF node `NAME` of the host that runs the guest (default: its registration)")
 	cftool := fs.String("cftool", "", "`path` of cftool in the guest (default /opt/SMAW/bin/cftool)")
 	fingerprint := fs.String("guest-key-fingerprint", "", "the guest's host key fingerprint `SHA256:...`, checked on its console: confirms a key that known_hosts does not hold")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests' keys (default root's ~/.ssh/known_hosts); it receives the guest's key")
-	port := fs.Int("guest-port", 22, "SSH port of the guest")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts); it receives the guest's key")
+	port := fs.Int("port", 22, "SSH port of the guests: the one this run logs in to, and the one its preflight checks")
 	hostAddresses := fs.String("host-addresses", "", "every host's `ADDRESS`[:PORT] as the guest reaches it, comma-separated: their keys (known here) go into the guest's root known_hosts (step 5)")
 	uri := fs.String("connect", "qemu:///system", "libvirt connection `URI` on this host (and, through sfkvm's own SSH, on --hosts) for the domain lookup")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host: the hosts' CF names, and the guest's disk")
@@ -172,11 +178,18 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "f", "identity", "host-password-file", "ssh-config", "admin-identity", "admin-password-file",
+		"generate", "key", "sfcipher", "known-hosts")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm enroll: "+format+"\n", a...)
 		return code
 	}
+	if err := remotePaths(fs, "hostinfo"); err != nil {
+		return fail(exitUsage, "%v", err)
+	}
 	switch {
+	case *cftool != "" && !filepath.IsAbs(*cftool):
+		return fail(exitUsage, "--cftool %q: a path in the guest must be absolute", *cftool)
 	case fs.NArg() != 1:
 		return fail(exitUsage, "give the guest's address (guest_IP), once")
 	case *userName == "":
@@ -190,7 +203,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	case *adminIdentity != "" && *adminPasswordFile != "":
 		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
 	case *port < 1 || *port > 65535 || *timeout <= 0 || hf.hostTimeout <= 0:
-		return fail(exitUsage, "--guest-port, --timeout and --host-timeout must be positive")
+		return fail(exitUsage, "--port, --timeout and --host-timeout must be positive")
 	case *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:"):
 		return fail(exitUsage, "--guest-key-fingerprint: %q is not SHA256:... as ssh-keygen -lf prints it", *fingerprint)
 	}
@@ -390,8 +403,8 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	adminUser := fs.String("admin-user", "root", "the administrator who logs in to the guest: root, or a user with sudo -n")
 	adminIdentity := fs.String("admin-identity", "", "private key `file` of --admin-user (default: ssh-agent's keys, then ~/.ssh/id_*)")
 	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests' keys (default root's ~/.ssh/known_hosts)")
-	port := fs.Int("guest-port", 22, "SSH port of the guest")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts)")
+	port := fs.Int("port", 22, "SSH port of the guests: the one this run logs in to")
 	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens, for the --resume command printed when a host is left behind")
 	removeUser := fs.Bool("remove-user", false, "also remove guest_user from the guest (userdel -r); never root")
 	dryRun := fs.Bool("dry-run", false, "show every change and change nothing")
@@ -400,6 +413,7 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "f", "identity", "host-password-file", "ssh-config", "admin-identity", "admin-password-file", "key", "known-hosts")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm unenroll: "+format+"\n", a...)
 		return code
@@ -409,8 +423,8 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "give the guest's name (guest-name), once")
 	case *adminIdentity != "" && *adminPasswordFile != "":
 		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
-	case *port < 1 || *port > 65535 || *timeout <= 0:
-		return fail(exitUsage, "--guest-port and --timeout must be positive")
+	case *port < 1 || *port > 65535 || *timeout <= 0 || hf.hostTimeout <= 0:
+		return fail(exitUsage, "--port, --timeout and --host-timeout must be positive")
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
