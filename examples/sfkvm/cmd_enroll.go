@@ -16,7 +16,6 @@ import (
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/enroll"
-	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
@@ -458,86 +457,10 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	return printEnroll(e, "unenroll", *format, enroll.Remove(ctx, p))
 }
 
-// enrollJSON is the --format=json object of enroll and unenroll.
-type enrollJSON struct {
-	Schema      string              `json:"schema"`
-	DryRun      bool                `json:"dry_run"`
-	OK          bool                `json:"ok"`
-	Changed     bool                `json:"changed"`
-	Address     string              `json:"address,omitempty"`
-	User        string              `json:"user,omitempty"`
-	UUID        string              `json:"uuid,omitempty"`
-	Host        string              `json:"host,omitempty"`
-	Facts       map[string]factJSON `json:"facts,omitempty"`
-	GuestKey    string              `json:"guest_key,omitempty"`
-	Line        string              `json:"line,omitempty"`
-	Diff        string              `json:"diff,omitempty"`
-	SudoersFile string              `json:"sudoers_file,omitempty"`
-	Sudoers     string              `json:"sudoers,omitempty"`
-	Steps       []stepJSON          `json:"steps"`
-	Hosts       []hostJSON          `json:"hosts,omitempty"`
-	Resume      string              `json:"resume,omitempty"`
-	Next        []string            `json:"next,omitempty"`
-	Notes       []string            `json:"notes,omitempty"`
-	Error       string              `json:"error,omitempty"`
-	Seconds     float64             `json:"elapsed_seconds"`
-}
-
-type factJSON struct {
-	Value  string `json:"value"`
-	Source string `json:"source"`
-}
-
-type stepJSON struct {
-	Name   string `json:"name"`
-	State  string `json:"state"`
-	Detail string `json:"detail,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
-type hostJSON struct {
-	Host   string `json:"host"`
-	File   string `json:"file"`
-	Holds  string `json:"holds"`
-	SHA256 string `json:"sha256,omitempty"`
-	Wrote  bool   `json:"wrote"`
-	Error  string `json:"error,omitempty"`
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return jsonwire.Text(err.Error())
-}
-
 // printEnroll prints the report and returns the exit code.
 func printEnroll(e *env, name string, format outputFormat, rep enroll.Report) int {
 	if format == "json" {
-		j := enrollJSON{Schema: "sfkvm." + name + "/v1", DryRun: rep.DryRun, OK: !rep.Failed(), Changed: rep.Changed(),
-			Address: rep.Address, User: rep.User, UUID: rep.UUID, Host: rep.Host, GuestKey: rep.GuestKey,
-			Line: jsonwire.Text(rep.Line), Diff: jsonwire.Text(rep.Diff), SudoersFile: rep.SudoersFile, Sudoers: jsonwire.Text(rep.Sudoers),
-			Resume: rep.Resume, Next: rep.Next, Error: errText(rep.Err), Seconds: rep.Seconds, Steps: []stepJSON{}}
-		facts := map[string]factJSON{}
-		for k, f := range map[string]enroll.Fact{"domain": rep.Facts.Domain, "host_cfname": rep.Facts.HostCFName,
-			"cluster_name": rep.Facts.ClusterName, "cfname": rep.Facts.CFName} {
-			if f.Value != "" {
-				facts[k] = factJSON{jsonwire.Text(f.Value), f.Source}
-			}
-		}
-		if len(facts) > 0 {
-			j.Facts = facts
-		}
-		for _, s := range rep.Steps {
-			j.Steps = append(j.Steps, stepJSON{s.Name, string(s.State), jsonwire.Text(s.Detail), errText(s.Err)})
-		}
-		for _, h := range rep.Hosts {
-			j.Hosts = append(j.Hosts, hostJSON{h.Host, h.File, h.Holds, h.Hash, h.Wrote, errText(h.Err)})
-		}
-		for _, n := range rep.Notes {
-			j.Notes = append(j.Notes, jsonwire.Text(n))
-		}
-		writeJSON(e.stdout, j)
+		writeJSON(e.stdout, rep) // enroll.Schema or enroll.RemoveSchema: Report.MarshalJSON
 	} else {
 		rep.WriteText(e.stdout)
 	}
