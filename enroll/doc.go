@@ -98,6 +98,35 @@
 // same way, then, on the guest, the drop-in (only one whose first line is
 // enroll's) and, with RemovePlan.RemoveUser, the user.
 //
+// # JSON
+//
+// A Report's MarshalJSON is what `sfkvm enroll --format=json` prints
+// (Schema) and, for a Report of Remove, `sfkvm unenroll --format=json`
+// (RemoveSchema); UnmarshalJSON reads it back. It is printed also when
+// the run stopped early (then "ok" is false and "error" says why), never
+// holds a password (tokens are fingerprints), and is not HTML-escaped:
+//
+//	{"schema": "sfkvm.enroll/v1", "dry_run": false, "ok": true, "changed": true,
+//	 "address": "10.20.30.50", "user": "pcllogin",
+//	 "uuid": "5f1c6d2e-8a41-4b7e-9c3d-2e6f0a1b7c95", "host": "this host",
+//	 "facts": {"domain": {"value": "guest11", "source": "libvirt domain with UUID 5f1c6d2e-... on this host"},
+//	           "host_cfname": {"value": "cfhost1", "source": "registration of this host (migratesetup -c)"},
+//	           "cluster_name": {"value": "cluster1", "source": "cftool -c in the guest"},
+//	           "cfname": {"value": "cfguest11", "source": "cftool -l in the guest"}},
+//	 "guest_key": "SHA256:...",
+//	 "line": "guest11 cfhost1 cluster1 cfguest11 10.20.30.50 pcllogin <token hmac:1a2b3c4d>",
+//	 "diff": "...", "sudoers_file": "/etc/sudoers.d/sfkvm-pcllogin", "sudoers": "...",
+//	 "steps": [{"name": "policy", "state": "ok", "detail": "the new password passes the policy of step 1.2"},
+//	           {"name": "file", "state": "done", "detail": "2 copies written and read back"},
+//	           {"name": "disk", "state": "done", "detail": "..."}],
+//	 "hosts": [{"host": "this host", "file": "/etc/opt/FJSVcluster/etc/kvmguests.conf",
+//	            "holds": "new", "sha256": "...", "wrote": true}],
+//	 "next": ["sfkvm preflight ..."], "notes": ["..."], "elapsed_seconds": 4.2}
+//
+// "steps" is always there (the states are State's words); empty strings
+// and lists are left out: "resume" (the command that finishes the hosts
+// left behind) and "error" (what stopped the run) appear only when set.
+//
 // # What it does not do
 //
 // It does not register hosts (migratesetup -c), touch the shutdown

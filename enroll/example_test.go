@@ -2,6 +2,7 @@ package enroll_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 
@@ -52,4 +53,20 @@ func ExampleReport_WriteText() {
 	// left      disk       not reachable from here
 	// next: sfkvm migratesetup -s guest11 --restart   (on cfhost1)
 	// nothing changed: the guest was enrolled already
+}
+
+// The report as `sfkvm enroll --format=json` prints it: Schema, or
+// RemoveSchema for a Report of Remove.
+func ExampleReport_MarshalJSON() {
+	rep := enroll.Report{Command: "enroll", DryRun: true, Address: "10.20.30.50", User: "pcllogin",
+		Steps: []enroll.Step{
+			{Name: "policy", State: enroll.OK, Detail: "the new password passes the policy of step 1.2"},
+			{Name: "file", State: enroll.Would, Detail: "write the line on 2 hosts"},
+		},
+		Seconds: 1.5}
+	rep.Facts.Domain = enroll.Fact{Value: "guest11", Source: "libvirt domain with UUID 5f1c6d2e-... on this host"}
+	b, _ := json.Marshal(rep)
+	fmt.Println(string(b))
+	// Output:
+	// {"schema":"sfkvm.enroll/v1","dry_run":true,"ok":true,"changed":false,"address":"10.20.30.50","user":"pcllogin","facts":{"domain":{"value":"guest11","source":"libvirt domain with UUID 5f1c6d2e-... on this host"}},"steps":[{"name":"policy","state":"ok","detail":"the new password passes the policy of step 1.2"},{"name":"file","state":"would","detail":"write the line on 2 hosts"}],"elapsed_seconds":1.5}
 }

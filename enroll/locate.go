@@ -3,6 +3,7 @@ package enroll
 import (
 	"context"
 	"fmt"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"regexp"
 	"strings"
@@ -61,7 +62,7 @@ func (s Stores) Locate(ctx context.Context, uuid string) (Placement, error) {
 	case len(hits) > 1:
 		return Placement{}, fmt.Errorf("%w: several hosts run a domain with UUID %s; give --domain and --host-cfname", ErrNoDomain, uuid)
 	}
-	msg := fmt.Sprintf("%v: %s on %d hosts' libvirt", ErrNoDomain, uuid, len(s))
+	msg := fmt.Sprintf("%v: %s in the libvirt of %s", ErrNoDomain, uuid, count.N(len(s), "host", "hosts"))
 	if len(errs) > 0 {
 		msg += " (not read: " + strings.Join(errs, "; ") + ")"
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/rotate"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -49,7 +50,7 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		return rep
 	}
 	defer func() { rep.Notes = append(rep.Notes, files.Release(ctx)...) }()
-	rep.step("lock", OK, fmt.Sprintf("%d copies identical", len(files.Hosts)), nil)
+	rep.step("lock", OK, count.N(len(files.Hosts), "copy", "copies")+" identical", nil)
 	cfg, diags := parse(files.Data, p.Files)
 	if err := diags.Err(); err != nil {
 		rep.step("file", Failed, "", fmt.Errorf("this host's kvmguests.conf has errors; fix them first: %w", err))
@@ -74,7 +75,7 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		rep.Diff = kvmguests.Compare(kvmguests.Copy{Name: "kvmguests.conf (before)", Data: files.Data},
 			kvmguests.Copy{Name: "kvmguests.conf (after)", Data: data}).Diff
 		if p.DryRun {
-			rep.step("file", Would, fmt.Sprintf("remove the line from %d copies", len(files.Hosts)), nil)
+			rep.step("file", Would, "remove the line from "+count.N(len(files.Hosts), "copy", "copies"), nil)
 		} else {
 			hosts, resume, err := files.Replace(ctx, data)
 			if err != nil {
@@ -86,7 +87,7 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 				rep.step("file", Failed, "some hosts still hold the line", fmt.Errorf("copies differ: finish with the command below"))
 				return rep
 			}
-			rep.step("file", Done, fmt.Sprintf("the line removed from %d copies, read back", len(hosts)), nil)
+			rep.step("file", Done, "the line removed from "+count.N(len(hosts), "copy", "copies")+", read back", nil)
 		}
 	}
 	if g == nil || g.User == "root" {

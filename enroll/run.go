@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/preflight"
@@ -135,9 +136,9 @@ func Run(ctx context.Context, p Plan) (rep Report) {
 		rep.step("lock", Failed, "", err)
 		return rep
 	}
-	detail := fmt.Sprintf("%d copies identical, locked", len(files.Hosts))
+	detail := count.N(len(files.Hosts), "copy", "copies") + " identical, locked"
 	if p.DryRun {
-		detail = fmt.Sprintf("%d copies identical, lockable", len(files.Hosts))
+		detail = count.N(len(files.Hosts), "copy", "copies") + " identical, lockable"
 	}
 	rep.step("lock", OK, detail, nil)
 
@@ -186,7 +187,7 @@ func Run(ctx context.Context, p Plan) (rep Report) {
 	case bytes.Equal(data, files.Data):
 		rep.step("file", Already, "every host holds the line", nil)
 	case p.DryRun:
-		rep.step("file", Would, fmt.Sprintf("write the line on %d hosts", len(files.Hosts)), nil)
+		rep.step("file", Would, "write the line on "+count.N(len(files.Hosts), "host", "hosts"), nil)
 	default:
 		if err := ctx.Err(); err != nil {
 			rep.step("file", Failed, "interrupted before any copy changed", context.Cause(ctx))
@@ -203,7 +204,7 @@ func Run(ctx context.Context, p Plan) (rep Report) {
 		if resume != "" {
 			rep.step("file", Failed, "some hosts do not hold the line", errors.New("copies differ: finish with the command below"))
 		} else {
-			rep.step("file", Done, fmt.Sprintf("%d copies written and read back", len(hosts)), nil)
+			rep.step("file", Done, count.N(len(hosts), "copy", "copies")+" written and read back", nil)
 		}
 	}
 	if rep.Err != nil {

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/enroll"
-	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
@@ -105,6 +105,11 @@ func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Pl
 		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, knownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
 			hostPasswordFile: h.hostPasswordFile, ssh: h.sshPath, sshConfig: h.sshConfig, hostTimeout: h.hostTimeout})}
 	wipe := func() {}
+	for _, s := range splitList(h.hosts) {
+		if name, path, _ := strings.Cut(s, "="); path != "" && !filepath.IsAbs(path) {
+			return p, nil, wipe, exitUsage, fmt.Errorf("--hosts %s=%s: a path on the hosts must be absolute", name, path)
+		}
+	}
 	var hostPW sshcheck.PasswordSource
 	if h.hostPasswordFile != "" {
 		pw, err := readSecretFile(h.hostPasswordFile)
@@ -159,8 +164,8 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	hostCFName := fs.String("host-cfname", "", "CF node `NAME` of the host that runs the guest (default: its registration)")
 	cftool := fs.String("cftool", "", "`path` of cftool in the guest (default /opt/SMAW/bin/cftool)")
 	fingerprint := fs.String("guest-key-fingerprint", "", "the guest's host key fingerprint `SHA256:...`, checked on its console: confirms a key that known_hosts does not hold")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests' keys (default root's ~/.ssh/known_hosts); it receives the guest's key")
-	port := fs.Int("guest-port", 22, "SSH port of the guest")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts); it receives the guest's key")
+	port := fs.Int("port", 22, "SSH port of the guests: the one this run logs in to, and the one its preflight checks")
 	hostAddresses := fs.String("host-addresses", "", "every host's `ADDRESS`[:PORT] as the guest reaches it, comma-separated: their keys (known here) go into the guest's root known_hosts (step 5)")
 	uri := fs.String("connect", "qemu:///system", "libvirt connection `URI` on this host (and, through sfkvm's own SSH, on --hosts) for the domain lookup")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host: the hosts' CF names, and the guest's disk")
@@ -172,11 +177,18 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "f", "identity", "host-password-file", "ssh-config", "admin-identity", "admin-password-file",
+		"generate", "key", "sfcipher", "known-hosts")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm enroll: "+format+"\n", a...)
 		return code
 	}
+	if err := remotePaths(fs, "hostinfo"); err != nil {
+		return fail(exitUsage, "%v", err)
+	}
 	switch {
+	case *cftool != "" && !filepath.IsAbs(*cftool):
+		return fail(exitUsage, "--cftool %q: a path in the guest must be absolute", *cftool)
 	case fs.NArg() != 1:
 		return fail(exitUsage, "give the guest's address (guest_IP), once")
 	case *userName == "":
@@ -190,7 +202,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	case *adminIdentity != "" && *adminPasswordFile != "":
 		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
 	case *port < 1 || *port > 65535 || *timeout <= 0 || hf.hostTimeout <= 0:
-		return fail(exitUsage, "--guest-port, --timeout and --host-timeout must be positive")
+		return fail(exitUsage, "--port, --timeout and --host-timeout must be positive")
 	case *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:"):
 		return fail(exitUsage, "--guest-key-fingerprint: %q is not SHA256:... as ssh-keygen -lf prints it", *fingerprint)
 	}
@@ -390,8 +402,8 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	adminUser := fs.String("admin-user", "root", "the administrator who logs in to the guest: root, or a user with sudo -n")
 	adminIdentity := fs.String("admin-identity", "", "private key `file` of --admin-user (default: ssh-agent's keys, then ~/.ssh/id_*)")
 	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` for the guests' keys (default root's ~/.ssh/known_hosts)")
-	port := fs.Int("guest-port", 22, "SSH port of the guest")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts)")
+	port := fs.Int("port", 22, "SSH port of the guests: the one this run logs in to")
 	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens, for the --resume command printed when a host is left behind")
 	removeUser := fs.Bool("remove-user", false, "also remove guest_user from the guest (userdel -r); never root")
 	dryRun := fs.Bool("dry-run", false, "show every change and change nothing")
@@ -400,6 +412,7 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	localPaths(fs, "f", "identity", "host-password-file", "ssh-config", "admin-identity", "admin-password-file", "key", "known-hosts")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm unenroll: "+format+"\n", a...)
 		return code
@@ -409,8 +422,8 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "give the guest's name (guest-name), once")
 	case *adminIdentity != "" && *adminPasswordFile != "":
 		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
-	case *port < 1 || *port > 65535 || *timeout <= 0:
-		return fail(exitUsage, "--guest-port and --timeout must be positive")
+	case *port < 1 || *port > 65535 || *timeout <= 0 || hf.hostTimeout <= 0:
+		return fail(exitUsage, "--port, --timeout and --host-timeout must be positive")
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -444,86 +457,10 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	return printEnroll(e, "unenroll", *format, enroll.Remove(ctx, p))
 }
 
-// enrollJSON is the --format=json object of enroll and unenroll.
-type enrollJSON struct {
-	Schema      string              `json:"schema"`
-	DryRun      bool                `json:"dry_run"`
-	OK          bool                `json:"ok"`
-	Changed     bool                `json:"changed"`
-	Address     string              `json:"address,omitempty"`
-	User        string              `json:"user,omitempty"`
-	UUID        string              `json:"uuid,omitempty"`
-	Host        string              `json:"host,omitempty"`
-	Facts       map[string]factJSON `json:"facts,omitempty"`
-	GuestKey    string              `json:"guest_key,omitempty"`
-	Line        string              `json:"line,omitempty"`
-	Diff        string              `json:"diff,omitempty"`
-	SudoersFile string              `json:"sudoers_file,omitempty"`
-	Sudoers     string              `json:"sudoers,omitempty"`
-	Steps       []stepJSON          `json:"steps"`
-	Hosts       []hostJSON          `json:"hosts,omitempty"`
-	Resume      string              `json:"resume,omitempty"`
-	Next        []string            `json:"next,omitempty"`
-	Notes       []string            `json:"notes,omitempty"`
-	Error       string              `json:"error,omitempty"`
-	Seconds     float64             `json:"elapsed_seconds"`
-}
-
-type factJSON struct {
-	Value  string `json:"value"`
-	Source string `json:"source"`
-}
-
-type stepJSON struct {
-	Name   string `json:"name"`
-	State  string `json:"state"`
-	Detail string `json:"detail,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
-type hostJSON struct {
-	Host   string `json:"host"`
-	File   string `json:"file"`
-	Holds  string `json:"holds"`
-	SHA256 string `json:"sha256,omitempty"`
-	Wrote  bool   `json:"wrote"`
-	Error  string `json:"error,omitempty"`
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return jsonwire.Text(err.Error())
-}
-
 // printEnroll prints the report and returns the exit code.
 func printEnroll(e *env, name string, format outputFormat, rep enroll.Report) int {
 	if format == "json" {
-		j := enrollJSON{Schema: "sfkvm." + name + "/v1", DryRun: rep.DryRun, OK: !rep.Failed(), Changed: rep.Changed(),
-			Address: rep.Address, User: rep.User, UUID: rep.UUID, Host: rep.Host, GuestKey: rep.GuestKey,
-			Line: jsonwire.Text(rep.Line), Diff: jsonwire.Text(rep.Diff), SudoersFile: rep.SudoersFile, Sudoers: jsonwire.Text(rep.Sudoers),
-			Resume: rep.Resume, Next: rep.Next, Error: errText(rep.Err), Seconds: rep.Seconds, Steps: []stepJSON{}}
-		facts := map[string]factJSON{}
-		for k, f := range map[string]enroll.Fact{"domain": rep.Facts.Domain, "host_cfname": rep.Facts.HostCFName,
-			"cluster_name": rep.Facts.ClusterName, "cfname": rep.Facts.CFName} {
-			if f.Value != "" {
-				facts[k] = factJSON{jsonwire.Text(f.Value), f.Source}
-			}
-		}
-		if len(facts) > 0 {
-			j.Facts = facts
-		}
-		for _, s := range rep.Steps {
-			j.Steps = append(j.Steps, stepJSON{s.Name, string(s.State), jsonwire.Text(s.Detail), errText(s.Err)})
-		}
-		for _, h := range rep.Hosts {
-			j.Hosts = append(j.Hosts, hostJSON{h.Host, h.File, h.Holds, h.Hash, h.Wrote, errText(h.Err)})
-		}
-		for _, n := range rep.Notes {
-			j.Notes = append(j.Notes, jsonwire.Text(n))
-		}
-		writeJSON(e.stdout, j)
+		writeJSON(e.stdout, rep) // enroll.Schema or enroll.RemoveSchema: Report.MarshalJSON
 	} else {
 		rep.WriteText(e.stdout)
 	}

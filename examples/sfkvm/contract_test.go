@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -318,6 +319,47 @@ var pathFlags = []struct {
 	{cmd: "site", flag: "hostinfo", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},
 	{cmd: "site", flag: "known-hosts", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},
 	{cmd: "site", flag: "sfkvm", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},
+	// enroll: the guest is 127.0.0.1:1, where nobody listens; the facts
+	// that would need libvirt are given, and /bin/true passes for the
+	// vendor's sfcipher (it is never run: the login fails first).
+	{cmd: "enroll", flag: "f", args: enrollArgs("f"), stdin: enrollPassword},
+	{cmd: "enroll", flag: "known-hosts", args: enrollArgs("known-hosts"), stdin: enrollPassword},
+	{cmd: "enroll", flag: "identity", args: enrollArgs(), stdin: enrollPassword},
+	{cmd: "enroll", flag: "host-password-file", args: enrollArgs(), stdin: enrollPassword},
+	{cmd: "enroll", flag: "ssh-config", args: append(enrollArgs(), "--hosts", "127.0.0.1"), stdin: enrollPassword},
+	{cmd: "enroll", flag: "admin-identity", args: enrollArgs(), stdin: enrollPassword},
+	{cmd: "enroll", flag: "admin-password-file", args: enrollArgs(), stdin: enrollPassword},
+	{cmd: "enroll", flag: "generate", args: enrollArgs("password-stdin")},
+	{cmd: "enroll", flag: "key", args: enrollArgs("sfcipher"), stdin: enrollPassword},
+	{cmd: "enroll", flag: "sfcipher", args: enrollArgs("sfcipher"), stdin: enrollPassword},
+	{cmd: "enroll", flag: "hostinfo", remote: true, args: enrollArgs(), stdin: enrollPassword},
+	{cmd: "enroll", flag: "cftool", remote: true, args: enrollArgs(), stdin: enrollPassword},
+	// unenroll: -f none is not there, so the run ends at the lock.
+	{cmd: "unenroll", flag: "f", args: []string{"guest1"}},
+	{cmd: "unenroll", flag: "known-hosts", args: []string{"guest1", "-f", "none"}},
+	{cmd: "unenroll", flag: "identity", args: []string{"guest1", "-f", "none"}},
+	{cmd: "unenroll", flag: "host-password-file", args: []string{"guest1", "-f", "none"}},
+	{cmd: "unenroll", flag: "ssh-config", args: []string{"guest1", "-f", "none", "--hosts", "127.0.0.1"}},
+	{cmd: "unenroll", flag: "admin-identity", args: []string{"guest1", "-f", "none"}},
+	{cmd: "unenroll", flag: "admin-password-file", args: []string{"guest1", "-f", "none"}},
+	{cmd: "unenroll", flag: "key", args: []string{"guest1", "-f", "none"}},
+}
+
+// enrollPassword passes the password policy of step 1.2.
+const enrollPassword = "Enr0ll-pass\n"
+
+// enrollArgs is an enroll command line that reaches the login to the
+// guest without a host of its own: 127.0.0.1:1, where nobody listens,
+// the facts that would need libvirt given, no preflight. The flags in
+// leave out are left out (the one under test, or one it conflicts with).
+func enrollArgs(leaveOut ...string) []string {
+	args := []string{"127.0.0.1", "--port", "1", "--user", "u", "--domain", "d", "--host-cfname", "h", "--no-preflight", "--timeout", "20s"}
+	for _, f := range [][]string{{"f", "none"}, {"known-hosts", "known_hosts"}, {"sfcipher", "/bin/true"}, {"password-stdin"}} {
+		if !slices.Contains(leaveOut, f[0]) {
+			args = append(append(args, dashed(f[0])), f[1:]...)
+		}
+	}
+	return args
 }
 
 // One rule for relative paths in every command (issue 20: cipher --new-key

@@ -53,6 +53,21 @@ var (
 					"--guest-ip", "192.0.2.11", "--guest-user", "user1", "--password-stdin"}, "Passw0rd\n"
 			}},
 		},
+		"enroll": {{name: "a guest not reached", setup: func(t *testing.T, dir string) ([]string, string) {
+			// The guest is 127.0.0.1:1, where nobody listens: the report
+			// ends at its host key, and is printed all the same.
+			k, err := cipher.CreateKeyFile(filepath.Join(dir, "key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.Wipe()
+			return append(enrollArgs("f", "known-hosts", "sfcipher"), "-f", filepath.Join(dir, "kvmguests.conf"),
+				"--known-hosts", filepath.Join(dir, "known_hosts"), "--native", "--key", filepath.Join(dir, "key")), enrollPassword
+		}}},
+		"unenroll": {{name: "a guest not enrolled", setup: func(t *testing.T, dir string) ([]string, string) {
+			conf := writeFile(t, filepath.Join(dir, "kvmguests.conf"), "guest11 cfhost1 cluster1 cfguest11 192.0.2.11 user1 D0860AB04E1B8FA3\n", 0o600)
+			return []string{"<nosuch>&", "-f", conf, "--dry-run"}, ""
+		}}},
 		"hostinfo": {{name: "a registered file", setup: func(t *testing.T, dir string) ([]string, string) {
 			path := filepath.Join(dir, "hostinfo")
 			if r := runCLI(t, "", "migratesetup", "-c", "-i", "192.0.2.1", "-w", "off", "--cfname", "cfhost1", "--hostinfo", path); r.code != exitOK {
