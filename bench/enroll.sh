@@ -157,7 +157,7 @@ for i in \$(seq 0 $((GUESTS - 1))); do
 	ip=\$(echo "${guests[*]}" | cut -d' ' -f\$((i + 1)))
 	k=\$(echo "\$ip" | cut -d. -f3)
 	fps=(${fp[*]})
-	"$sfkvm" enroll -f "$tmp/kvmguests.conf" --user "pcl\$(echo "\$ip" | tr -d . | tail -c 7)" --password-stdin --sfcipher "$sfcipher" \
+	"$sfkvm" enroll -f "$tmp/kvmguests.conf" --guest-user "pcl\$(echo "\$ip" | tr -d . | tail -c 7)" --password-stdin --sfcipher "$sfcipher" \
 		--admin-identity "$tmp/id_ed25519" --known-hosts "$tmp/known_hosts" --ssh-config "$tmp/ssh_config" --hosts "$hostlist" \
 		--domain "guest\$(echo "\$ip" | tr . _)" --host-cfname cfhost2 --guest-key-fingerprint "\${fps[\$k]}" \
 		--host-addresses "$hostaddrs" --no-preflight "\$ip" < "$tmp/pw" > "$tmp/sfkvm.out" 2>&1 || { cat "$tmp/sfkvm.out" >&2; exit 1; }

@@ -35,7 +35,7 @@ func init() {
 	}
 }
 
-const enrollSynopsis = `--user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
+const enrollSynopsis = `--guest-user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
 Enrolls one guest in the host OS failover (F.2.2), each step proven and
 reported: the guest's host key (known here, or confirmed with
 --guest-key-fingerprint or at a terminal; never trusted on first use
@@ -148,7 +148,7 @@ func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Pl
 func runEnroll(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "enroll", enrollSynopsis)
 	hf := addHostFlags(fs)
-	userName := fs.String("user", "", "guest_user: the login `NAME` to make on the guest (step 1.2), or root")
+	userName := fs.String("guest-user", "", "guest_user: the login `NAME` to make on the guest (step 1.2), or root")
 	adminUser := fs.String("admin-user", "root", "the administrator who logs in to the guest the first time: root, or a user with sudo -n")
 	adminIdentity := fs.String("admin-identity", "", "private key `file` of --admin-user (default: ssh-agent's keys, then ~/.ssh/id_*)")
 	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password (instead of a key)")
@@ -192,7 +192,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	case fs.NArg() != 1:
 		return fail(exitUsage, "give the guest's address (guest_IP), once")
 	case *userName == "":
-		return fail(exitUsage, "--user NAME is needed: the login user to make (or root)")
+		return fail(exitUsage, "--guest-user NAME is needed: the login user to make (or root)")
 	case *passwordStdin && *generate != "":
 		return fail(exitUsage, "give --password-stdin or --generate, not both")
 	case *native && *keyFile == "":

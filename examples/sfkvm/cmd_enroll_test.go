@@ -185,7 +185,7 @@ func (l *enrollLab) fingerprint() string {
 // args are the flags of an enrollment in the lab, the domain and host
 // CF name given (the libvirt lookup has a test of its own).
 func (l *enrollLab) args(more ...string) []string {
-	return append([]string{"enroll", "-f", l.conf, "--user", enrollUser, "--password-stdin", "--native", "--key", l.keyFile,
+	return append([]string{"enroll", "-f", l.conf, "--guest-user", enrollUser, "--password-stdin", "--native", "--key", l.keyFile,
 		"--admin-identity", l.adminKey, "--known-hosts", l.known, "--ssh-config", l.sshConfig, "--hosts", l.hostsFlag,
 		"--domain", "guest7", "--host-cfname", "cfhost2", "--guest-key-fingerprint", l.fingerprint(),
 		"--host-addresses", strings.Join(l.hostIPs, ","), "--hostinfo", l.hostinfo}, append(more, l.ip)...)

@@ -353,7 +353,7 @@ const enrollPassword = "Enr0ll-pass\n"
 // the facts that would need libvirt given, no preflight. The flags in
 // leave out are left out (the one under test, or one it conflicts with).
 func enrollArgs(leaveOut ...string) []string {
-	args := []string{"127.0.0.1", "--port", "1", "--user", "u", "--domain", "d", "--host-cfname", "h", "--no-preflight", "--timeout", "20s"}
+	args := []string{"127.0.0.1", "--port", "1", "--guest-user", "u", "--domain", "d", "--host-cfname", "h", "--no-preflight", "--timeout", "20s"}
 	for _, f := range [][]string{{"f", "none"}, {"known-hosts", "known_hosts"}, {"sfcipher", "/bin/true"}, {"password-stdin"}} {
 		if !slices.Contains(leaveOut, f[0]) {
 			args = append(append(args, dashed(f[0])), f[1:]...)

@@ -38,7 +38,7 @@
 //	sfkvm cipher --new-key FILE
 //	sfkvm compare [--format=text|json] FILE FILE...
 //	sfkvm demo [--timeout D]
-//	sfkvm enroll --user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
+//	sfkvm enroll --guest-user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
 //	sfkvm hostinfo [--device PATH] [--watch [--interval D]] [--format=text|json]
 //	sfkvm migratesetup -c -i HOSTIP [-w off] [--cfname NAME | --cftool PATH] [--hostinfo PATH] [--format=text|json]
 //	sfkvm migratesetup -s|-d DOMAIN... [--connect URI] [--dry-run] [--restart [--force] [--timeout D]] [--parallel N] [--hostinfo PATH] [--format=text|json]
