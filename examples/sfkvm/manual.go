@@ -86,6 +86,28 @@ func renderManual(md string) string {
 			}
 			i++
 			blank = false
+		case strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "\t"):
+			// An indented code block: kept as written, up to the first
+			// line that is not indented (blank lines inside it kept).
+			if !blank {
+				out.WriteString("\n")
+			}
+			var block []string
+			for ; i < len(lines) && (strings.HasPrefix(lines[i], "    ") || strings.HasPrefix(lines[i], "\t") || strings.TrimSpace(lines[i]) == ""); i++ {
+				block = append(block, strings.TrimRight(lines[i], " "))
+			}
+			for len(block) > 0 && block[len(block)-1] == "" {
+				block = block[:len(block)-1]
+				i-- // the blank line ends the block, not the page
+			}
+			for _, b := range block {
+				if b == "" {
+					out.WriteString("\n")
+					continue
+				}
+				out.WriteString(strings.TrimRight("    "+strings.TrimPrefix(strings.TrimPrefix(b, "\t"), "    "), " ") + "\n")
+			}
+			blank = false
 		case strings.HasPrefix(t, "#"):
 			level := len(t) - len(strings.TrimLeft(t, "#"))
 			title := inline(strings.TrimSpace(t[level:]))

@@ -110,7 +110,8 @@ func TestRenderManual(t *testing.T) {
 		"```sh\nsfkvm check -f FILE   # keep  spacing\n```\n\n" +
 		"- an item\n  that goes on\n- another\n\n" +
 		"| name | step | what |\n|---|---|---|\n| `conf.mode` | 1.4 | a \\| b |\n| c | | d |\n\n" +
-		strings.Repeat("word ", 40) + "\n"
+		strings.Repeat("word ", 40) + "\n\n" +
+		"    indented  as is\n\n    after a blank\ntext\n"
 	want := "Intro with code and bold and a link (docs/x.md). Second line of it.\n" +
 		"\nA HEADING\n" +
 		"\n    sfkvm check -f FILE   # keep  spacing\n" +
@@ -118,7 +119,9 @@ func TestRenderManual(t *testing.T) {
 		"\n  - another\n" +
 		"\n  conf.mode\n      step: 1.4\n      what: a | b\n" +
 		"\n  name c\n      what: d\n" +
-		"\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 10)) + "\n"
+		"\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 10)) + "\n" +
+		"\n    indented  as is\n\n    after a blank\n" +
+		"\ntext\n"
 	if diff := cmp.Diff(want, renderManual(md)); diff != "" {
 		t.Errorf("renderManual (-want +got):\n%s", diff)
 	}
