@@ -44,7 +44,7 @@ var (
 	mdLink     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[([^\]]+)\]\(([^)]+)\)`) })
 	mdBold     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\*\*([^*]+)\*\*`) })
 	mdCode     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`([^`]*)`") })
-	mdListItem = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\s*)[-*] `) })
+	mdListItem = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\s*)([-*]|[0-9]+\.) `) })
 )
 
 // inline removes the Markdown marks a terminal does not show: bold and
@@ -127,11 +127,15 @@ func renderManual(md string) string {
 			}
 			renderTable(&out, rows, &blank)
 		case mdListItem().MatchString(l):
+			marker := mdListItem().FindStringSubmatch(l)[2] // "-", "*" or "3."
 			item := mdListItem().ReplaceAllString(l, "")
 			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "" && !mdListItem().MatchString(lines[i]); i++ {
 				item += " " + strings.TrimSpace(lines[i])
 			}
-			para(item, "  - ", "    ")
+			if marker == "*" {
+				marker = "-"
+			}
+			para(item, "  "+marker+" ", strings.Repeat(" ", 3+len(marker)))
 		default:
 			text := t
 			for i++; i < len(lines); i++ {

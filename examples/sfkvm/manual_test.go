@@ -109,6 +109,7 @@ func TestRenderManual(t *testing.T) {
 		"## A heading\n\n" +
 		"```sh\nsfkvm check -f FILE   # keep  spacing\n```\n\n" +
 		"- an item\n  that goes on\n- another\n\n" +
+		"1. first\n2. second\n   goes on\n\n" +
 		"| name | step | what |\n|---|---|---|\n| `conf.mode` | 1.4 | a \\| b |\n| c | | d |\n\n" +
 		strings.Repeat("word ", 40) + "\n\n" +
 		"    indented  as is\n\n    after a blank\ntext\n"
@@ -117,6 +118,8 @@ func TestRenderManual(t *testing.T) {
 		"\n    sfkvm check -f FILE   # keep  spacing\n" +
 		"\n  - an item that goes on\n" +
 		"\n  - another\n" +
+		"\n  1. first\n" +
+		"\n  2. second goes on\n" +
 		"\n  conf.mode\n      step: 1.4\n      what: a | b\n" +
 		"\n  name c\n      what: d\n" +
 		"\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 15)) + "\n" + strings.TrimSpace(strings.Repeat("word ", 10)) + "\n" +
