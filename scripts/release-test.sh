@@ -145,8 +145,11 @@ want_files="/etc/default/sfkvm-preflight
 /usr/sbin/sfkvm
 /usr/share/doc/sfkvm
 /usr/share/doc/sfkvm/README"
-for page in sfkvm sfkvm-check sfkvm-cipher sfkvm-compare sfkvm-demo sfkvm-hostinfo sfkvm-migratesetup \
-	sfkvm-preflight sfkvm-probe sfkvm-rotate sfkvm-sd sfkvm-site; do
+# A page for sfkvm and one per command, as the release binary lists its
+# commands (a command added needs no edit here).
+commands=$("$out/sfkvm_${version}_linux_amd64" help | awk '/^commands:/ {f = 1; next} /^$/ {f = 0} f {print $1}')
+[ "$(echo "$commands" | wc -l)" -ge 10 ] || fail "sfkvm help lists only: $commands"
+for page in sfkvm $(printf 'sfkvm-%s\n' $commands); do
 	want_files+=$'\n'/usr/share/man/man8/$page.8.gz
 done
 want_files+="

@@ -98,6 +98,38 @@ func addHostFlags(fs *flag.FlagSet) *hostFlags {
 	return h
 }
 
+// hostSession is what enroll and unenroll open before any change: the
+// prober that checks the guests' keys (--known-hosts), and every host's
+// copy of kvmguests.conf reached as rotate reaches it.
+type hostSession struct {
+	opts    sshcheck.Options
+	prober  *sshcheck.Prober
+	files   rotate.Plan
+	targets []sshcheck.Target
+	wipe    func()
+}
+
+// open makes the prober and reaches the hosts; code is the exit code of
+// err.
+func (h *hostFlags) open(knownHosts, key string) (*hostSession, int, error) {
+	hs := &hostSession{wipe: func() {}}
+	if knownHosts != "" {
+		hs.opts.KnownHostsFiles = []string{knownHosts}
+	}
+	var err error
+	if hs.prober, err = sshcheck.New(hs.opts); err != nil {
+		return nil, knownHostsExit(err), err
+	}
+	h.key = key
+	var code int
+	hs.files, hs.targets, hs.wipe, code, err = h.files(knownHosts, hs.prober)
+	if err != nil {
+		hs.wipe()
+		return nil, code, err
+	}
+	return hs, exitOK, nil
+}
+
 // files builds the rotate.Plan of the hosts' copies, and the sfkvm
 // targets of the hosts (nil with --ssh).
 func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Plan, []sshcheck.Target, func(), int, error) {
@@ -213,20 +245,12 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	opts := sshcheck.Options{}
-	if *knownHosts != "" {
-		opts.KnownHostsFiles = []string{*knownHosts}
-	}
-	prober, err := sshcheck.New(opts)
-	if err != nil {
-		return fail(knownHostsExit(err), "%v", err)
-	}
-	hf.key = *keyFile
-	files, targets, wipeHost, code, err := hf.files(*knownHosts, prober)
-	defer wipeHost()
+	hs, code, err := hf.open(*knownHosts, *keyFile)
 	if err != nil {
 		return fail(code, "%v", err)
 	}
+	defer hs.wipe()
+	opts, prober, files, targets := hs.opts, hs.prober, hs.files, hs.targets
 	p := enroll.Plan{Address: addr, Port: *port, User: *userName, SSH: opts, Files: files, Restart: *restart, DryRun: *dryRun,
 		GuestKeyFingerprint: *fingerprint, CFTool: *cftool,
 		Given: enroll.Facts{Domain: *domain, ClusterName: *cluster, CFName: *cfname, HostCFName: *hostCFName},
@@ -265,25 +289,11 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 			return key.Open(g.Password.Reveal(), preflight.GuestContext(g))
 		}
 	}
-	if *native {
-		p.Encrypter = func(g kvmguests.Guest) cipher.Encrypter { return key.ForGuest(preflight.GuestContext(g)) }
-	} else {
-		// What works instead is enroll's own way to sealed tokens.
-		hint := `
-    sfkvm enroll --native --key FILE ...   (kvmguests.conf holds tokens sealed with FILE's key)
-`
-		if *keyFile != "" {
-			hint = `
-    add --native: the new token is sealed with --key's key
-`
-		}
-		path, code := findVendorTool(e, *sfcipherPath, hint)
-		if code != exitOK {
-			return code
-		}
-		enc := &cipher.Sfcipher{Path: path}
-		p.Encrypter = func(kvmguests.Guest) cipher.Encrypter { return enc }
+	enc, code := tokenEncrypter(e, "enroll", *native, key, *keyFile != "", *sfcipherPath)
+	if code != exitOK {
+		return code
 	}
+	p.Encrypter = enc
 	// The domain lookup: only what the flags do not give.
 	var stores enroll.Stores
 	if *domain == "" || *hostCFName == "" {
@@ -427,20 +437,12 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	opts := sshcheck.Options{}
-	if *knownHosts != "" {
-		opts.KnownHostsFiles = []string{*knownHosts}
-	}
-	prober, err := sshcheck.New(opts)
-	if err != nil {
-		return fail(knownHostsExit(err), "%v", err)
-	}
-	hf.key = *keyFile
-	files, _, wipeHost, code, err := hf.files(*knownHosts, prober)
-	defer wipeHost()
+	hs, code, err := hf.open(*knownHosts, *keyFile)
 	if err != nil {
 		return fail(code, "%v", err)
 	}
+	defer hs.wipe()
+	opts, files := hs.opts, hs.files
 	p := enroll.RemovePlan{Guest: fs.Arg(0), Port: *port, SSH: opts, RemoveUser: *removeUser, Files: files, DryRun: *dryRun,
 		Admin: enroll.Admin{User: *adminUser}}
 	if *adminPasswordFile != "" {

@@ -193,26 +193,11 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	default:
 		return fail(exitUsage, "the guests' current password is needed to prove the login and to put it back on failure: give --key (sealed tokens) or --old-password-file FILE")
 	}
-	if *native {
-		p.Encrypter = func(g kvmguests.Guest) cipher.Encrypter { return key.ForGuest(preflight.GuestContext(g)) }
-	} else {
-		// The hint is rotate's: --native with the key that opens the
-		// file's sealed tokens, the --key already given or one to give.
-		hint := `
-    sfkvm rotate --native --key FILE ...   (kvmguests.conf holds tokens sealed with FILE's key)
-`
-		if *keyFile != "" {
-			hint = `
-    add --native: the new tokens are sealed with --key's key
-`
-		}
-		path, code := findVendorTool(e, *sfcipherPath, hint)
-		if code != exitOK {
-			return code
-		}
-		enc := &cipher.Sfcipher{Path: path}
-		p.Encrypter = func(kvmguests.Guest) cipher.Encrypter { return enc }
+	enc, code := tokenEncrypter(e, "rotate", *native, key, *keyFile != "", *sfcipherPath)
+	if code != exitOK {
+		return code
 	}
+	p.Encrypter = enc
 
 	// The new password.
 	var pw cipher.Secret
