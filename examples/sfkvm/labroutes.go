@@ -13,7 +13,7 @@ import (
 // other host are at documentation addresses (192.0.2.0/24) that no real
 // host has, served on 127.0.0.1.
 func labRoutesFlag(fs *flag.FlagSet) *string {
-	return fs.String("lab-routes", "", "for `sfkvm demo --keep` only: the kept lab's routes `file`, which sends its 192.0.2.x addresses to its servers on 127.0.0.1 (refused unless every route goes from 192.0.2.0/24 to 127.0.0.0/8)")
+	return fs.String("lab-routes", "", "for sfkvm demo --keep only: the kept lab's routes `file`, which sends its 192.0.2.x addresses to its servers on 127.0.0.1 (refused unless every route goes from 192.0.2.0/24 to 127.0.0.0/8)")
 }
 
 // useLabRoutes makes opts dial through the routes file at path (nothing
