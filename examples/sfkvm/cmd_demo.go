@@ -119,7 +119,9 @@ func printKept(w io.Writer, l *lab.Lab, f lab.Files) {
 	fmt.Fprintf(w, "\n== the lab is kept in %s until Ctrl-C; in another terminal:\n", l.Dir)
 	fmt.Fprintf(w, "%s check --allow-sealed -f %s%s\n", sfkvm, q(l.File), noPerm)
 	fmt.Fprintf(w, "%s probe %s\n", sfkvm, guests)
-	connect := ""
+	// Never the default qemu:///system: the demo touches no libvirt of
+	// the host's.
+	connect := " --connect test:///default"
 	if f.Libvirt != "" {
 		connect = " --connect " + q("test://"+f.Libvirt)
 	}
@@ -127,7 +129,7 @@ func printKept(w io.Writer, l *lab.Lab, f lab.Files) {
 		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.SDTool), q(f.CFTool), q(l.HostInfo), connect)
 	fmt.Fprintf(w, "printf '%%s\\n' 'Demo-rotate-1' | %s rotate --dry-run --password-stdin --native --guests guest11,guest12,guest21 %s\n", sfkvm, guests)
 	if f.Libvirt == "" {
-		fmt.Fprintf(w, "   (preflight: this host's libvirt rows FAIL: the lab keeps its domains in %s, which no other process can read)\n", l.StoreName)
+		fmt.Fprintln(w, "   (preflight: this host's libvirt rows SKIP: the lab keeps its domains in an in-memory store, which no other process can read, and this build has no libvirt test driver)")
 	}
 	fmt.Fprintf(w, "   (preflight FAILs %s's sudo on purpose; rotate leaves it out, its sudo needs a password)\n", demoBrokenGuest)
 	fmt.Fprintln(w, "   (site is not pointed at the lab: it runs sfkvm preflight on each host over SSH, and the lab's other host is a scripted SSH server, not a host that runs sfkvm)")

@@ -193,3 +193,42 @@ func hasRow(out, row string) bool {
 	}
 	return false
 }
+
+// --lab-routes is honoured only for a file of documentation addresses
+// routed to loopback, opened as a secret: 65 for a route elsewhere, 77 for
+// a file that others may write, 66 for a missing one; the same in every
+// command that takes it.
+func TestLabRoutesRefused(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(dir, "elsewhere")
+	writable := filepath.Join(dir, "writable")
+	if err := os.WriteFile(elsewhere, []byte("192.0.2.11:22 10.0.0.1:22\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(writable, []byte("192.0.2.11:22 127.0.0.1:2222\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(writable, 0o622); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{
+		{"probe", "-f", "testdata/ok.conf", "--no-perm", "--password-stdin"},
+		{"preflight", "-f", "none"},
+		{"rotate", "-f", "none", "--old-password-file", "none"},
+	} {
+		for _, tc := range []struct {
+			path string
+			code int
+			says string
+		}{
+			{elsewhere, exitConfig, "10.0.0.1 is outside 127.0.0.0/8"},
+			{writable, exitNoPerm, "group or others"},
+			{filepath.Join(dir, "none"), exitNoInput, "no such file"},
+		} {
+			r := runCLI(t, "pw\n", append(cmd, "--lab-routes", tc.path)...)
+			if r.code != tc.code || !strings.HasPrefix(r.stderr, "sfkvm "+cmd[0]+": --lab-routes: ") || !strings.Contains(r.stderr, tc.says) {
+				t.Errorf("%s --lab-routes %s: exit %d, want %d saying %q:\n%s", cmd[0], filepath.Base(tc.path), r.code, tc.code, tc.says, r.stderr)
+			}
+		}
+	}
+}
