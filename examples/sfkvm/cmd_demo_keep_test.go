@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -116,9 +117,18 @@ func TestDemoKeep(t *testing.T) {
 		{"probe", exitFailed, []string{"guest11  192.0.2.11  user1  ok", "guest22  192.0.2.22  user4  FAIL  sudo", "probe: 4 guests, 3 ok, 1 failed"}},
 		{"preflight", exitFailed, []string{"1.2|sudo NOPASSWD|guest22 192.0.2.22|FAIL|sudo needs a password",
 			"1.4|same on every host|192.0.2.2|OK|byte-identical", "1.7|shutdown facility|this host|OK",
-			"2|host registered|OK|cfhost1 at 192.0.2.1", "3|guest set up|guest11|OK", "3|guest reads host|guest21|OK|reads cfhost1 at 192.0.2.1"}},
+			"2|host registered|OK|cfhost1 at 192.0.2.1"}},
 		{"rotate", exitOK, []string{"dry run: nothing was changed", "guest guest11          would rotate", "guest guest21          would rotate"}},
 	}
+	// With libvirt's test driver (a cgo build), the kept fixture holds the
+	// guests as the demo set them up; the static build says it has none.
+	libvirtRows := []string{"3|guest set up|guest11|OK|host information disk", "3|guest reads host|guest21|OK|reads cfhost1 at 192.0.2.1"}
+	if _, closeStore, err := openStore(context.Background(), "test:///default"); err == nil {
+		closeStore()
+	} else {
+		libvirtRows = []string{"3|guest set up|(guests here)|SKIP|libvirt cannot be reached"}
+	}
+	want[2].has = append(want[2].has, libvirtRows...)
 	if len(d.commands) != len(want) {
 		t.Fatalf("printed commands %q, want %d", d.commands, len(want))
 	}
