@@ -135,6 +135,22 @@ func CreateKeyFile(path string) (*Key, error) {
 	return k, nil
 }
 
+// WriteKeyFile writes k to a new key file at path, the way CreateKeyFile
+// writes a fresh one (mode 0600 from the first byte, never overwriting:
+// ErrKeyFileExists): for a key made with NewKey that another process
+// must open, such as the key of preflight/lab's kept lab.
+func WriteKeyFile(path string, k *Key) error {
+	line := formatKeyFile(k)
+	defer wipe(line)
+	if err := safefile.CreateFile(path, line); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return &KeyFileError{Path: path, Err: ErrKeyFileExists}
+		}
+		return &KeyFileError{Path: path, Err: unwrapPathError(err)}
+	}
+	return nil
+}
+
 // formatKeyFile returns the key file line for k (to be wiped by the caller).
 func formatKeyFile(k *Key) []byte {
 	out := make([]byte, 0, keyFileSize)

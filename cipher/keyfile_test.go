@@ -197,3 +197,24 @@ func FuzzReadKey(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteKeyFileThenLoadNeverOverwrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sfkvm.key")
+	k, err := cipher.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cipher.WriteKeyFile(path, k); err != nil {
+		t.Fatalf("WriteKeyFile: %v", err)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode() != 0o600 {
+		t.Fatalf("the key file: %v %v, want -rw-------", fi, err)
+	}
+	loaded, err := cipher.LoadKey(path)
+	if err != nil || loaded.ID() != k.ID() {
+		t.Fatalf("LoadKey: %v (want the written key)", err)
+	}
+	if err := cipher.WriteKeyFile(path, k); !errors.Is(err, cipher.ErrKeyFileExists) {
+		t.Errorf("a second WriteKeyFile: %v, want ErrKeyFileExists", err)
+	}
+}

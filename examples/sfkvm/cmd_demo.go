@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
@@ -40,13 +43,19 @@ func demoStoreOpener(ctx context.Context) lab.StoreOpener {
 }
 
 func runDemo(ctx context.Context, e *env, args []string) int {
-	fs := newFlags(e, "demo", "[--timeout D]")
-	timeout := fs.Duration("timeout", time.Minute, "bound on the whole demo")
+	fs := newFlags(e, "demo", "[--timeout D] [--keep]")
+	timeout := fs.Duration("timeout", time.Minute, "bound on the whole demo (with --keep: until the lab is kept)")
+	keep := fs.Bool("keep", false, "keep the lab running and print the commands that point check, probe, preflight and rotate at it, until Ctrl-C")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	keptCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	storeCtx := ctx
+	if *keep {
+		storeCtx = keptCtx // the kept lab's libvirt outlives the timeout
+	}
 	dir, err := os.MkdirTemp("", "sfkvm-demo-")
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm demo: %v\n", err)
@@ -58,7 +67,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "   four guests (the manual's example) as in-process SSH servers at 192.0.2.x, routed to 127.0.0.1;")
 	fmt.Fprintln(e.stdout, "   this host cfhost1 (192.0.2.1) and another host cfhost2 (192.0.2.2); a simulated shutdown facility;")
 	fmt.Fprintf(e.stdout, "   one fault on purpose: %s's user needs a password for sudo (no NOPASSWD)\n", demoBrokenGuest)
-	l, err := lab.New(dir, lab.SudoNeedsPassword(demoBrokenGuest), lab.WithLibvirt(demoStoreOpener(ctx)))
+	l, err := lab.New(dir, lab.SudoNeedsPassword(demoBrokenGuest), lab.WithLibvirt(demoStoreOpener(storeCtx)))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm demo: building the lab: %v\n", err)
 		return exitUnavailable
@@ -80,5 +89,56 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "\ndemo: every step behaved as the lab expects, including %s's FAIL.\n", demoBrokenGuest)
 	fmt.Fprintln(e.stdout, "On a real host: sfkvm check, sfkvm probe --trust, sfkvm sd restart, sfkvm migratesetup -c/-s, sfkvm preflight.")
+	if !*keep {
+		return exitOK
+	}
+	files, err := l.WriteFiles(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm demo: keeping the lab: %v\n", err)
+		return exitUnavailable
+	}
+	cancel() // the timeout bounded the building; the kept lab waits for a signal
+	printKept(e.stdout, l, files)
+	<-keptCtx.Done()
 	return exitOK
+}
+
+// printKept prints the commands that point sfkvm at the kept lab, one a
+// line, each whole: pasted into another terminal, each runs as it is.
+func printKept(w io.Writer, l *lab.Lab, f lab.Files) {
+	sfkvm := "sfkvm"
+	if exe, err := os.Executable(); err == nil && filepath.Base(exe) == "sfkvm" {
+		sfkvm = shellWord(exe)
+	}
+	q := shellWord
+	noPerm := ""
+	if l.SkipFileChecks() {
+		noPerm = " --no-perm"
+	}
+	guests := "-f " + q(l.File) + noPerm + " --key " + q(f.Key) + " --known-hosts " + q(l.KnownHosts) + " --lab-routes " + q(f.Routes)
+	fmt.Fprintf(w, "\n== the lab is kept in %s until Ctrl-C; in another terminal:\n", l.Dir)
+	fmt.Fprintf(w, "%s check --allow-sealed -f %s%s\n", sfkvm, q(l.File), noPerm)
+	fmt.Fprintf(w, "%s probe %s\n", sfkvm, guests)
+	// Never the default qemu:///system: the demo touches no libvirt of
+	// the host's.
+	connect := " --connect test:///default"
+	if f.Libvirt != "" {
+		connect = " --connect " + q("test://"+f.Libvirt)
+	}
+	fmt.Fprintf(w, "%s preflight %s --hosts %s --host-password-file %s --sdtool %s --cftool %s --hostinfo %s%s\n",
+		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.SDTool), q(f.CFTool), q(l.HostInfo), connect)
+	fmt.Fprintf(w, "printf '%%s\\n' 'Demo-rotate-1' | %s rotate --dry-run --password-stdin --native --guests guest11,guest12,guest21 %s\n", sfkvm, guests)
+	if f.Libvirt == "" {
+		fmt.Fprintln(w, "   (preflight: this host's libvirt rows SKIP: the lab keeps its domains in an in-memory store, which no other process can read, and this build has no libvirt test driver)")
+	}
+	fmt.Fprintf(w, "   (preflight FAILs %s's sudo on purpose; rotate leaves it out, its sudo needs a password)\n", demoBrokenGuest)
+	fmt.Fprintln(w, "   (site is not pointed at the lab: it runs sfkvm preflight on each host over SSH, and the lab's other host is a scripted SSH server, not a host that runs sfkvm)")
+}
+
+// shellWord quotes s for a POSIX shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:+=,@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

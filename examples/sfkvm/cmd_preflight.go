@@ -53,6 +53,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	warnDays := fs.Int("password-warn-days", sshcheck.DefaultWarnDays, "WARN when a guest password expires within this many `days`")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
 	textfile := fs.String("textfile", "", "also write the result as metrics for node_exporter's textfile collector, to "+metrics.FileName+" in this `folder` (root's, not writable by others)")
+	labRoutes := labRoutesFlag(fs)
 	nagios := fs.Bool("nagios", false, "print one status line with performance data and exit 0, 1, 2 or 3 (OK, WARNING, CRITICAL, UNKNOWN), as a monitoring plugin")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
@@ -61,7 +62,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		}
 		return code
 	}
-	localPaths(fs, "f", "key", "known-hosts", "host-password-file", "identity", "sdtool", "cftool", "sfkvmtool", "textfile")
+	localPaths(fs, "f", "key", "known-hosts", "host-password-file", "identity", "sdtool", "cftool", "sfkvmtool", "textfile", "lab-routes")
 	plugin = *nagios
 	fail := func(code int, format string, a ...any) int {
 		msg := fmt.Sprintf(format, a...)
@@ -172,6 +173,9 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	opts := sshcheck.Options{Parallel: *parallel}
 	if *knownHosts != "" {
 		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	if code, err := useLabRoutes(*labRoutes, &opts); err != nil {
+		return fail(code, "--lab-routes: %v", err)
 	}
 	p, err := sshcheck.New(opts)
 	if err != nil {

@@ -38,11 +38,12 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest from the first line of stdin")
 	allowV1 := fs.Bool("allow-v1-tokens", false, "with --key, also open sealed tokens of version 1, which are not bound to their guest (each draws a warning to seal it again)")
 	noPerm := fs.Bool("no-perm", false, "do not check the file's owner and mode (for a copy)")
+	labRoutes := labRoutesFlag(fs)
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	localPaths(fs, "known-hosts", "key")
+	localPaths(fs, "known-hosts", "key", "lab-routes")
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm probe: "+format+"\n", a...)
 		return exitUsage
@@ -108,6 +109,10 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	}
 	if *trust {
 		opts.HostKeyPolicy = sshcheck.TrustUnknown
+	}
+	if code, err := useLabRoutes(*labRoutes, &opts); err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm probe: --lab-routes: %v\n", err)
+		return code
 	}
 	if isTerminal(e.stderr) {
 		opts.Progress = func(done, total int, r sshcheck.Result) {

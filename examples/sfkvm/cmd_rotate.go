@@ -70,6 +70,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	sshPath := fs.String("ssh", "", "reach the other hosts with this ssh `client` (root's ssh_config, keys and agent) instead of sfkvm's own")
 	sshConfig := fs.String("ssh-config", "", "ssh_config `FILE` for the system's ssh client (implies --ssh ssh)")
 	parallel := fs.Int("parallel", rotate.DefaultParallel, "guests (and hosts) at once")
+	labRoutes := labRoutesFlag(fs)
 	dryRun := fs.Bool("dry-run", false, "prove the logins and copies, make the tokens, change nothing")
 	resume := fs.Bool("resume", false, "copy this host's file to the hosts whose copy differs, and read every copy back")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the rollback and the writes after this host's file have their own 2 minutes)")
@@ -79,7 +80,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	localPaths(fs, "f", "generate", "key", "sfcipher", "old-password-file", "known-hosts", "identity", "host-password-file", "ssh-config")
+	localPaths(fs, "f", "generate", "key", "sfcipher", "old-password-file", "known-hosts", "identity", "host-password-file", "ssh-config", "lab-routes")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm rotate: "+format+"\n", a...)
 		return code
@@ -149,6 +150,9 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	opts := sshcheck.Options{Parallel: *parallel}
 	if *knownHosts != "" {
 		opts.KnownHostsFiles = []string{*knownHosts}
+	}
+	if code, err := useLabRoutes(*labRoutes, &opts); err != nil {
+		return fail(code, "--lab-routes: %v", err)
 	}
 	prober, err := sshcheck.New(opts)
 	if err != nil {

@@ -37,7 +37,7 @@
 //	sfkvm cipher -c [--password-stdin] [--sfcipher PATH | --native --key FILE --guest-name NAME --guest-ip IP --guest-user USER] [--format text|json]
 //	sfkvm cipher --new-key FILE
 //	sfkvm compare [--format=text|json] FILE FILE...
-//	sfkvm demo [--timeout D]
+//	sfkvm demo [--timeout D] [--keep]
 //	sfkvm enroll --guest-user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
 //	sfkvm hostinfo [--device PATH] [--watch [--interval D]] [--format=text|json]
 //	sfkvm migratesetup -c -i HOSTIP [-w off] [--cfname NAME | --cftool PATH] [--hostinfo PATH] [--format=text|json]

@@ -24,6 +24,15 @@
 // driver on a fixture of its own (pass libvirtstore.Open, wrapped). StoreName
 // says which one it got.
 //
+// Other processes: WriteFiles leaves in the lab's folder what a command
+// run elsewhere needs to reach the lab while it stays open (sfkvm demo
+// --keep prints those commands): the routes (WriteRoutes; ReadRoutes in
+// the other process, which refuses a route that does not go from
+// 192.0.2.0/24 to 127.0.0.0/8, and a file that group or others may
+// write), the key, the other host's root password, scripts that print
+// what the simulated sdtool and cftool printed, and with the test driver
+// a fixture of this host's domains as Prepare left them.
+//
 // Faults are options, one place each (SudoNeedsPassword, ChangedHostKey,
 // Down, CopyDiffers, ...); Unexpected tells whether a report is what the
 // lab must give.

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// keptDemo is `sfkvm demo --keep` running as its own process.
+type keptDemo struct {
+	cmd      *exec.Cmd
+	tmp      string
+	stderr   bytes.Buffer
+	commands []string // the printed commands, one a line
+	done     chan error
+}
+
+// startKeptDemo starts the built CLI's demo --keep and waits until it has
+// printed its commands. The process is killed at the end of the test
+// whatever happens.
+func startKeptDemo(t *testing.T) *keptDemo {
+	t.Helper()
+	d := &keptDemo{tmp: t.TempDir(), done: make(chan error, 1)}
+	d.cmd = exec.Command(cliBinary(t), "demo", "--keep")
+	d.cmd.Env = append(os.Environ(), "TMPDIR="+d.tmp)
+	d.cmd.Stderr = &d.stderr
+	out, err := d.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.cmd.Process.Kill()
+		<-d.done
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		d.done <- d.cmd.Wait()
+	}()
+	timeout := time.After(2 * time.Minute)
+	var all []string
+	inBlock := false
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("demo --keep ended before printing its commands:\n%s\nstderr:\n%s", strings.Join(all, "\n"), d.stderr.String())
+			}
+			all = append(all, l)
+			switch {
+			case strings.HasPrefix(l, "== the lab is kept in "):
+				inBlock = true
+			case inBlock && strings.HasPrefix(l, "   (site is not pointed at the lab"):
+				go func() {
+					for range lines { // nothing more is expected; drain
+					}
+				}()
+				return d
+			case inBlock && !strings.HasPrefix(l, " "):
+				d.commands = append(d.commands, l)
+			}
+		case <-timeout:
+			t.Fatalf("waited 2 minutes for demo --keep to print its commands; it printed:\n%s", strings.Join(all, "\n"))
+		}
+	}
+}
+
+// stop sends sig and waits for the demo to end, at most a minute.
+func (d *keptDemo) stop(t *testing.T, sig os.Signal) (code int) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		d.done <- err // for the cleanup
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(time.Minute):
+		t.Fatalf("waited a minute for demo --keep to end after %v", sig)
+	}
+	return -1
+}
+
+// TestDemoKeep runs `sfkvm demo --keep` as its own process and each
+// command it prints as another, through sh as a user would paste it; then
+// Ctrl-C ends the demo, with nothing left behind.
+func TestDemoKeep(t *testing.T) {
+	d := startKeptDemo(t)
+	want := []struct {
+		cmd  string
+		code int
+		has  []string
+	}{
+		{"check", exitOK, []string{"NOTICE: The check of configuration file succeeded."}},
+		{"probe", exitFailed, []string{"guest11  192.0.2.11  user1  ok", "guest22  192.0.2.22  user4  FAIL  sudo", "probe: 4 guests, 3 ok, 1 failed"}},
+		{"preflight", exitFailed, []string{"1.2|sudo NOPASSWD|guest22 192.0.2.22|FAIL|sudo needs a password",
+			"1.4|same on every host|192.0.2.2|OK|byte-identical", "1.7|shutdown facility|this host|OK",
+			"2|host registered|OK|cfhost1 at 192.0.2.1"}},
+		{"rotate", exitOK, []string{"dry run: nothing was changed", "guest guest11          would rotate", "guest guest21          would rotate"}},
+	}
+	// With libvirt's test driver (a cgo build), the kept fixture holds the
+	// guests as the demo set them up; the static build says it has none.
+	libvirtRows := []string{"3|guest set up|guest11|OK|host information disk", "3|guest reads host|guest21|OK|reads cfhost1 at 192.0.2.1"}
+	if _, closeStore, err := openStore(context.Background(), "test:///default"); err == nil {
+		closeStore()
+	} else {
+		libvirtRows = []string{"3|guest set up|(guests here)|SKIP|libvirt cannot be reached"}
+	}
+	want[2].has = append(want[2].has, libvirtRows...)
+	if len(d.commands) != len(want) {
+		t.Fatalf("printed commands %q, want %d", d.commands, len(want))
+	}
+	for i, w := range want {
+		line := d.commands[i]
+		if !strings.Contains(line, " "+w.cmd+" ") {
+			t.Errorf("command %d is %q, want %s", i+1, line, w.cmd)
+			continue
+		}
+		cmd := exec.Command("sh", "-c", line)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != w.code {
+			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", line, code, w.code, stdout.String(), stderr.String())
+		}
+		for _, h := range w.has {
+			if !hasRow(stdout.String(), h) {
+				t.Errorf("%s: stdout lacks %q:\n%s", w.cmd, h, stdout.String())
+			}
+		}
+		if w.cmd == "preflight" {
+			if n := strings.Count(stdout.String(), " FAIL "); n != 1 {
+				t.Errorf("preflight: %d FAIL rows, want only guest22's sudo:\n%s", n, stdout.String())
+			}
+		}
+	}
+	if code := d.stop(t, os.Interrupt); code != exitInterrupted {
+		t.Errorf("demo --keep after SIGINT: exit %d, want %d\n%s", code, exitInterrupted, d.stderr.String())
+	}
+	if !strings.HasSuffix(d.stderr.String(), interruptedMessage+"\n") {
+		t.Errorf("stderr does not end with %q:\n%s", interruptedMessage, d.stderr.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(d.tmp, "*")); len(left) != 0 {
+		t.Errorf("demo --keep left %v behind", left)
+	}
+}
+
+// SIGTERM (systemd, kill) cleans up as Ctrl-C does.
+func TestDemoKeepSIGTERM(t *testing.T) {
+	d := startKeptDemo(t)
+	if code := d.stop(t, syscall.SIGTERM); code != exitInterrupted {
+		t.Errorf("demo --keep after SIGTERM: exit %d, want %d\n%s", code, exitInterrupted, d.stderr.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(d.tmp, "*")); len(left) != 0 {
+		t.Errorf("demo --keep left %v behind", left)
+	}
+}
+
+// hasRow reports whether a line of out holds the parts of row, separated
+// by "|", in that order (the table's columns are as wide as its paths).
+func hasRow(out, row string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		rest, ok := l, true
+		for _, p := range strings.Split(row, "|") {
+			i := strings.Index(rest, p)
+			if i < 0 {
+				ok = false
+				break
+			}
+			rest = rest[i+len(p):]
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// --lab-routes is honoured only for a file of documentation addresses
+// routed to loopback, opened as a secret: 65 for a route elsewhere, 77 for
+// a file that others may write, 66 for a missing one; the same in every
+// command that takes it.
+func TestLabRoutesRefused(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(dir, "elsewhere")
+	writable := filepath.Join(dir, "writable")
+	if err := os.WriteFile(elsewhere, []byte("192.0.2.11:22 10.0.0.1:22\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(writable, []byte("192.0.2.11:22 127.0.0.1:2222\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(writable, 0o622); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{
+		{"probe", "-f", "testdata/ok.conf", "--no-perm", "--password-stdin"},
+		{"preflight", "-f", "none"},
+		{"rotate", "-f", "none", "--old-password-file", "none"},
+	} {
+		for _, tc := range []struct {
+			path string
+			code int
+			says string
+		}{
+			{elsewhere, exitConfig, "10.0.0.1 is outside 127.0.0.0/8"},
+			{writable, exitNoPerm, "group or others"},
+			{filepath.Join(dir, "none"), exitNoInput, "no such file"},
+		} {
+			r := runCLI(t, "pw\n", append(cmd, "--lab-routes", tc.path)...)
+			if r.code != tc.code || !strings.HasPrefix(r.stderr, "sfkvm "+cmd[0]+": --lab-routes: ") || !strings.Contains(r.stderr, tc.says) {
+				t.Errorf("%s --lab-routes %s: exit %d, want %d saying %q:\n%s", cmd[0], filepath.Base(tc.path), r.code, tc.code, tc.says, r.stderr)
+			}
+		}
+	}
+}
