@@ -268,15 +268,10 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 		p.GuestKnows = append(p.GuestKnows, sshcheck.Target{Name: a, Address: host, Port: pn})
 	}
 	// The administrator's login.
-	if *adminPasswordFile != "" {
-		pw, err := readSecretFile(*adminPasswordFile)
-		if err != nil {
-			return fail(secretFileExit(err), "--admin-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
-		}
-		defer pw.Wipe()
-		p.Admin.Password = pw
-	} else if p.Admin.Keys, err = hostKeySource(*adminIdentity, false); err != nil {
-		return fail(identityExit(err), "--admin-identity: %v", err)
+	wipeAdmin, code, err := adminLogin(&p.Admin, *adminPasswordFile, *adminIdentity)
+	defer wipeAdmin()
+	if err != nil {
+		return fail(code, "%v", err)
 	}
 	// The token.
 	var key *cipher.Key
@@ -325,19 +320,9 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	// The new password.
 	var pw cipher.Secret
 	if *generate != "" {
-		if pw, err = rotate.Generate(0); err != nil {
-			return fail(exitFailed, "%v", err)
-		}
-		if !*dryRun {
-			if err := rotate.WritePasswordFile(*generate, pw); err != nil {
-				pw.Wipe()
-				code := exitNoPerm
-				if !errors.Is(err, rotate.ErrExists) {
-					code = secretFileExit(err)
-				}
-				return fail(code, "--generate: %v", err)
-			}
-			fmt.Fprintf(e.stderr, "sfkvm enroll: the new password is in %s (mode 0600)\n", *generate)
+		var code int
+		if pw, code, err = generatedPassword(e, "enroll", *generate, *dryRun); err != nil {
+			return fail(code, "%v", err)
 		}
 	} else {
 		var code int
@@ -445,15 +430,10 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	opts, files := hs.opts, hs.files
 	p := enroll.RemovePlan{Guest: fs.Arg(0), Port: *port, SSH: opts, RemoveUser: *removeUser, Files: files, DryRun: *dryRun,
 		Admin: enroll.Admin{User: *adminUser}}
-	if *adminPasswordFile != "" {
-		pw, err := readSecretFile(*adminPasswordFile)
-		if err != nil {
-			return fail(secretFileExit(err), "--admin-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
-		}
-		defer pw.Wipe()
-		p.Admin.Password = pw
-	} else if p.Admin.Keys, err = hostKeySource(*adminIdentity, false); err != nil {
-		return fail(identityExit(err), "--admin-identity: %v", err)
+	wipeAdmin, code, err := adminLogin(&p.Admin, *adminPasswordFile, *adminIdentity)
+	defer wipeAdmin()
+	if err != nil {
+		return fail(code, "%v", err)
 	}
 	defer holdGrace()()
 	return printEnroll(e, "unenroll", *format, enroll.Remove(ctx, p))
@@ -487,4 +467,23 @@ func printEnroll(e *env, name string, format outputFormat, rep enroll.Report) in
 		return exitNoInput
 	}
 	return exitFailed
+}
+
+// adminLogin sets how enroll and unenroll log in to the guest as its
+// administrator: by the password of --admin-password-file, else by key
+// (--admin-identity, or ssh-agent and the default identities). wipe
+// forgets the password; code is the exit code when err is not nil.
+func adminLogin(a *enroll.Admin, passwordFile, identity string) (wipe func(), code int, err error) {
+	if passwordFile != "" {
+		pw, err := readSecretFile(passwordFile)
+		if err != nil {
+			return func() {}, secretFileExit(err), fmt.Errorf("--admin-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		a.Password = pw
+		return pw.Wipe, exitOK, nil
+	}
+	if a.Keys, err = hostKeySource(identity, false); err != nil {
+		return func() {}, identityExit(err), fmt.Errorf("--admin-identity: %v", err)
+	}
+	return func() {}, exitOK, nil
 }

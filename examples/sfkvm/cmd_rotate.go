@@ -207,19 +207,9 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	var pw cipher.Secret
 	switch {
 	case *generate != "":
-		if pw, err = rotate.Generate(0); err != nil {
-			return fail(exitFailed, "%v", err)
-		}
-		if !*dryRun {
-			if err := rotate.WritePasswordFile(*generate, pw); err != nil {
-				pw.Wipe()
-				code := exitNoPerm
-				if !errors.Is(err, rotate.ErrExists) {
-					code = secretFileExit(err)
-				}
-				return fail(code, "--generate: %v", err)
-			}
-			fmt.Fprintf(e.stderr, "sfkvm rotate: the new password is in %s (mode 0600)\n", *generate)
+		var code int
+		if pw, code, err = generatedPassword(e, "rotate", *generate, *dryRun); err != nil {
+			return fail(code, "%v", err)
 		}
 	default:
 		var code int
