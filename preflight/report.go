@@ -130,15 +130,10 @@ func (r Report) Duration() time.Duration { return r.Finished.Sub(r.Started) }
 // difference of the two, so it is not a field of Report).
 func (r Report) MarshalJSON() ([]byte, error) {
 	type plain Report
-	var secs *float64
-	if !r.Started.IsZero() && !r.Finished.IsZero() {
-		s := r.Duration().Seconds()
-		secs = &s
-	}
 	return jsonwire.Marshal(struct {
 		plain
 		DurationSeconds *float64 `json:"duration_seconds,omitempty"`
-	}{plain(r), secs})
+	}{plain(r), jsonwire.Seconds(r.Started, r.Finished)})
 }
 
 // newReport counts the results.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sfkvm/sfkvm/diag"
@@ -86,4 +87,15 @@ func Diagnostics(ds diag.Diagnostics) diag.Diagnostics {
 		out[i] = d
 	}
 	return out
+}
+
+// Seconds is the "duration_seconds" of a report that has a start and an
+// end: end-start in seconds, or nil (the field left out) when either time
+// is unknown.
+func Seconds(start, end time.Time) *float64 {
+	if start.IsZero() || end.IsZero() {
+		return nil
+	}
+	s := end.Sub(start).Seconds()
+	return &s
 }
