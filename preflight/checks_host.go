@@ -23,7 +23,7 @@ func (p *pass) fetch(ctx context.Context, host sshcheck.Target, path string, lim
 	if p.proberErr != nil {
 		return nil, p.proberErr
 	}
-	c, err := p.prober.Dial(ctx, host)
+	c, err := p.hostProber().Dial(ctx, host)
 	if err != nil {
 		return nil, err
 	}
@@ -126,4 +126,13 @@ func runWeightLink(ctx context.Context, p *pass) []Result {
 		r.Status, r.Reason = OK, fmt.Sprintf("weight link %s, the same on %s", p.info.WeightLink(), count.All(len(regs), "host", "hosts"))
 	}
 	return []Result{r}
+}
+
+// hostProber is the prober for the other hosts: their own when the
+// caller keeps their keys apart (Config.HostProber), else the guests'.
+func (p *pass) hostProber() *sshcheck.Prober {
+	if p.cfg.HostProber != nil {
+		return p.cfg.HostProber
+	}
+	return p.prober
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// strict one, preflight is a check and should record nothing.
 	Prober        *sshcheck.Prober
 	ProberOptions sshcheck.Options
+	// HostProber logs in to Hosts when the hosts' keys are kept in files
+	// of their own (sfkvm's --host-known-hosts); nil means Prober.
+	HostProber *sshcheck.Prober
 	// GuestPort is the guests' SSH port; 0 means 22.
 	GuestPort int
 

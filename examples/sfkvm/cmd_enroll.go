@@ -134,7 +134,7 @@ func (h *hostFlags) open(knownHosts, key string) (*hostSession, int, error) {
 // targets of the hosts (nil with --ssh).
 func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Plan, []sshcheck.Target, func(), int, error) {
 	p := rotate.Plan{File: h.file, FileOptions: kvmguests.Options{AllowSealed: true}, HostTimeout: h.hostTimeout,
-		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, knownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
+		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, hostKnownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
 			hostPasswordFile: h.hostPasswordFile, ssh: h.sshPath, sshConfig: h.sshConfig, hostTimeout: h.hostTimeout})}
 	wipe := func() {}
 	for _, s := range splitList(h.hosts) {

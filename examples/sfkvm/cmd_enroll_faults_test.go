@@ -134,7 +134,7 @@ func TestEnrollHostGoesAwayHalfway(t *testing.T) {
 	l.hook.release(t, key, "ok")
 	<-done
 	if r.code != exitFailed || !strings.Contains(r.stderr, "MISMATCH") ||
-		!strings.Contains(r.stdout, "to finish: sfkvm rotate --resume -f "+l.conf+" --key "+l.keyFile+" --known-hosts "+l.known+
+		!strings.Contains(r.stdout, "to finish: sfkvm rotate --resume -f "+l.conf+" --key "+l.keyFile+
 			" --ssh-config "+l.sshConfig+" --hosts cfhost3 --previous-sha256 ") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

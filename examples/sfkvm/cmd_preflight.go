@@ -38,7 +38,8 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	keyFile := fs.String("key", "", "key `file` of sfkvm's sealed tokens: the guests' passwords come from the file's tokens")
 	passwordStdin := fs.Bool("password-stdin", false, "read one password for every guest_user from the first line of stdin")
 	allowV1 := fs.Bool("allow-v1-tokens", false, "with --key, also open sealed tokens of version 1, which are not bound to their guest (each draws a warning to seal it again)")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
+	hostKnownHosts := hostKnownHostsFlag(fs)
 	port := fs.Int("port", 22, "SSH port of the guests")
 	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
@@ -62,7 +63,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		}
 		return code
 	}
-	localPaths(fs, "f", "key", "known-hosts", "host-password-file", "identity", "sdtool", "cftool", "sfkvmtool", "textfile", "lab-routes")
+	localPaths(fs, "f", "key", "known-hosts", "host-known-hosts", "host-password-file", "identity", "sdtool", "cftool", "sfkvmtool", "textfile", "lab-routes")
 	plugin = *nagios
 	fail := func(code int, format string, a ...any) int {
 		msg := fmt.Sprintf(format, a...)
@@ -182,6 +183,17 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		return fail(knownHostsExit(err), "%v", err)
 	}
 	cfg.Prober = p
+	if *hosts != "" {
+		// The hosts' keys are checked against their own file.
+		hostOpts := opts
+		hostOpts.KnownHostsFiles = nil
+		if f := hostKnownHostsFile(e, "preflight", fs, *hostKnownHosts, *knownHosts, true); f != "" {
+			hostOpts.KnownHostsFiles = []string{f}
+		}
+		if cfg.HostProber, err = sshcheck.New(hostOpts); err != nil {
+			return fail(knownHostsExit(err), "--host-known-hosts: %v", err)
+		}
+	}
 	store, closeStore, err := openStore(ctx, *connect)
 	if err != nil {
 		cfg.StoreErr = err

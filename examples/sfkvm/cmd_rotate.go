@@ -62,7 +62,8 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	native := fs.Bool("native", false, "make sealed tokens with --key instead of running the vendor's sfcipher")
 	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
 	oldPasswordFile := fs.String("old-password-file", "", "root-only `FILE` whose first line is the guests' current password (for vendor tokens)")
-	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts)")
+	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys (default root's ~/.ssh/known_hosts)")
+	hostKnownHosts := hostKnownHostsFlag(fs)
 	port := fs.Int("port", 22, "SSH port of the guests")
 	identity := fs.String("identity", "", "private key `file` for --hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
@@ -80,7 +81,7 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	localPaths(fs, "f", "generate", "key", "sfcipher", "old-password-file", "known-hosts", "identity", "host-password-file", "ssh-config", "lab-routes")
+	localPaths(fs, "f", "generate", "key", "sfcipher", "old-password-file", "known-hosts", "host-known-hosts", "identity", "host-password-file", "ssh-config", "lab-routes")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm rotate: "+format+"\n", a...)
 		return code
@@ -109,12 +110,14 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	case *previous != "" && (len(*previous) != 64 || strings.Trim(*previous, "0123456789abcdef") != ""):
 		return fail(exitUsage, "--previous-sha256: %q is not a SHA-256 in lowercase hex (64 digits)", *previous)
 	}
+	// (--ssh and --ssh-config check the hosts' keys as ssh_config says.)
+	*hostKnownHosts = hostKnownHostsFile(e, "rotate", fs, *hostKnownHosts, *knownHosts, *hosts != "" && *sshPath == "" && *sshConfig == "")
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
 	p := rotate.Plan{File: *file, GuestPort: *port, Parallel: *parallel, DryRun: *dryRun,
 		FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""}, HostTimeout: *hostTimeout, Previous: *previous,
-		ResumeCommand: resumeCommand(resumeFlags{file: *file, key: *keyFile, knownHosts: *knownHosts, identity: *identity,
+		ResumeCommand: resumeCommand(resumeFlags{file: *file, key: *keyFile, hostKnownHosts: *hostKnownHosts, identity: *identity,
 			hostUser: *hostUser, hostPasswordFile: *hostPasswordFile, ssh: *sshPath, sshConfig: *sshConfig, hostTimeout: *hostTimeout})}
 	if *guests != "" {
 		p.Guests = strings.Split(*guests, ",")
@@ -160,7 +163,17 @@ func runRotate(ctx context.Context, e *env, args []string) int {
 	}
 	p.Prober = prober
 	if *sshPath == "" && *sshConfig == "" {
-		p.Connect = rotate.SSHConnector(prober, targets) // by key, or by password with --host-password-file
+		// The hosts' keys are checked against their own file.
+		hostOpts := opts
+		hostOpts.KnownHostsFiles = nil
+		if *hostKnownHosts != "" {
+			hostOpts.KnownHostsFiles = []string{*hostKnownHosts}
+		}
+		hostProber, err := sshcheck.New(hostOpts)
+		if err != nil {
+			return fail(knownHostsExit(err), "--host-known-hosts: %v", err)
+		}
+		p.Connect = rotate.SSHConnector(hostProber, targets) // by key, or by password with --host-password-file
 	} else {
 		o := rotate.OpenSSH{Path: *sshPath, Args: []string{"-o", "StrictHostKeyChecking=yes", "-l", *hostUser}}
 		if *sshConfig != "" {
@@ -262,8 +275,8 @@ func printRotate(e *env, format outputFormat, rep rotate.Report) int {
 // how to log in to the hosts and check their keys, and --key where the
 // file holds sealed tokens (resume checks the file before copying it).
 type resumeFlags struct {
-	file, key, knownHosts, identity, hostUser, hostPasswordFile, ssh, sshConfig string
-	hostTimeout                                                                 time.Duration
+	file, key, hostKnownHosts, identity, hostUser, hostPasswordFile, ssh, sshConfig string
+	hostTimeout                                                                     time.Duration
 }
 
 // resumeCommand is the command that finishes a run, as pasted into a
@@ -287,7 +300,9 @@ func resumeCommand(f resumeFlags) string {
 		words = append(words, flag, v)
 	}
 	add("--key", f.key, true)
-	add("--known-hosts", f.knownHosts, true)
+	if f.ssh == "" && f.sshConfig == "" { // else ssh_config checks the keys
+		add("--host-known-hosts", f.hostKnownHosts, true)
+	}
 	add("--identity", f.identity, true)
 	if f.hostUser != "root" {
 		add("--host-user", f.hostUser, false)

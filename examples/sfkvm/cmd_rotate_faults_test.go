@@ -323,7 +323,7 @@ func TestRotateHostGoesAwayHalfway(t *testing.T) {
 	<-done
 	if r.code != exitFailed || !strings.Contains(r.stderr, "MISMATCH") ||
 		!strings.Contains(r.stdout, "MISMATCH: the guests' passwords and these hosts' files disagree: cfhost3 (unknown)\n") ||
-		!strings.Contains(r.stdout, "to finish: sfkvm rotate --resume -f "+l.conf+" --key "+l.keyFile+" --known-hosts "+l.guestKnown+
+		!strings.Contains(r.stdout, "to finish: sfkvm rotate --resume -f "+l.conf+" --key "+l.keyFile+
 			" --ssh-config "+l.sshConfig+" --hosts cfhost3 --previous-sha256 ") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -343,7 +343,7 @@ func TestRotateHostGoesAwayHalfway(t *testing.T) {
 	// lock, which names this process, must be taken in this process).
 	resume := printedResume(t, r.stdout)
 	for i, a := range resume[:len(resume)-1] {
-		if a == "-f" || a == "--key" || a == "--known-hosts" || a == "--ssh-config" || a == "--identity" {
+		if a == "-f" || a == "--key" || a == "--host-known-hosts" || a == "--ssh-config" || a == "--identity" {
 			if !filepath.IsAbs(resume[i+1]) {
 				t.Errorf("the printed command names %s %s, a relative path", a, resume[i+1])
 			}
