@@ -85,6 +85,9 @@ pure_packages=(
 
 step deps 15m bash scripts/deps.sh
 step gofmt 2m gofmt_check
+# go.mod says what the code imports: a module imported directly is not
+# marked indirect (go mod tidy -diff prints the difference and fails).
+step mod-tidy 5m go mod tidy -diff
 step vet-static 10m env CGO_ENABLED=0 go vet ./...
 step vet-cgo 10m go vet ./...
 for goos in darwin windows; do
