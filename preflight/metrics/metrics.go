@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfkvm/sfkvm/internal/termtext"
 	"github.com/sfkvm/sfkvm/preflight"
 )
 
@@ -54,10 +55,14 @@ var (
 		[]string{"sha256"}, nil)
 )
 
-// label makes a label value client_golang accepts: a guest name with a
-// byte that is not UTF-8 is only a warning in kvmguests.conf, and one
-// invalid value would make the registry refuse the whole file, every run.
-func label(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// label makes a label value client_golang accepts and a terminal shows
+// as it is: a guest name with a byte that is not UTF-8 is only a warning
+// in kvmguests.conf, and one invalid value would make the registry refuse
+// the whole file, every run; a control character (ESC, a C1 byte), which
+// the exposition format does not escape, would reach whoever reads the
+// file on a terminal. Both are escaped as in Go strings (\xff, \x1b), as
+// site's metrics and every text sfkvm prints escape them.
+func label(s string) string { return termtext.Escape(s, termtext.NoLimit) }
 
 // collector is a report as metrics.
 type collector struct{ rep preflight.Report }

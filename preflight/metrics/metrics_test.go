@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sfkvm/sfkvm/internal/promtest"
 	"github.com/sfkvm/sfkvm/internal/safefile"
@@ -256,16 +257,30 @@ func TestTextfileWriteFile(t *testing.T) {
 }
 
 // A target that is not UTF-8 (a guest name with such a byte is only a
-// warning in kvmguests.conf) is written with U+FFFD in its place: the
-// registry refuses an invalid label value, and with it the whole file.
+// warning in kvmguests.conf) is written with the byte escaped: the
+// registry refuses an invalid label value, and with it the whole file. A
+// control character (ESC, a C1 byte), which the exposition format does not
+// escape, is escaped too, as site's metrics escape it: the file is read on
+// terminals.
 func TestInvalidUTF8Target(t *testing.T) {
-	rep := preflight.Report{Results: []preflight.Result{{Check: "guest.sudo", Step: "1.2", Target: "guest\xff1 10.0.0.11", Status: preflight.OK}}}
-	dir := t.TempDir()
-	if err := metrics.WriteTextfile(dir, rep); err != nil {
-		t.Fatal(err)
-	}
-	ms := promtest.ParseFile(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
-	if len(ms) != 1 || promtest.Labels(ms[0])["target"] != "guest\uFFFD1 10.0.0.11" {
-		t.Errorf("series %v", ms)
+	for _, tc := range []struct{ target, want string }{
+		{"guest\xff1 10.0.0.11", `guest\xff1 10.0.0.11`},
+		{"guest\x1b[2J1 10.0.0.11", `guest\x1b[2J1 10.0.0.11`},
+		{"guest\u009b1 10.0.0.11", `guest\u009b1 10.0.0.11`},
+		{"guest11 10.0.0.11", "guest11 10.0.0.11"},
+	} {
+		rep := preflight.Report{Results: []preflight.Result{{Check: "guest.sudo", Step: "1.2", Target: tc.target, Status: preflight.OK}}}
+		dir := t.TempDir()
+		if err := metrics.WriteTextfile(dir, rep); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(filepath.Join(dir, metrics.FileName))
+		if strings.ContainsAny(string(raw), "\x1b\u009b") || !utf8.Valid(raw) {
+			t.Errorf("%q: the file holds a raw control character or invalid UTF-8:\n%q", tc.target, raw)
+		}
+		ms := promtest.ParseFile(t, filepath.Join(dir, metrics.FileName))[metrics.CheckStatus].GetMetric()
+		if len(ms) != 1 || promtest.Labels(ms[0])["target"] != tc.want {
+			t.Errorf("%q: series %v, want target %q", tc.target, ms, tc.want)
+		}
 	}
 }

@@ -1,13 +1,9 @@
 package metrics
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-	"unicode/utf8"
-
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfkvm/sfkvm/internal/termtext"
 	"github.com/sfkvm/sfkvm/preflight"
 	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
 	"github.com/sfkvm/sfkvm/site"
@@ -80,37 +76,9 @@ var hostStatuses = []preflight.Status{preflight.OK, preflight.Fail}
 // exposition format escapes only backslash, quote and newline, so ESC or
 // 0x9B would reach whoever reads the file on a terminal. They are escaped
 // as in Go strings (\x1b, \u009b), as sshcheck.QuoteRemote does; invalid
-// UTF-8, which would make the registry refuse the whole file, as \xff.
-func label(s string) string {
-	if isPlain(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case !strconv.IsPrint(r) && r != ' ':
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// isPlain reports whether s is printable ASCII, which label keeps as it is.
-func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
+// UTF-8, which would make the registry refuse the whole file, as \xff
+// (package termtext, as every text sfkvm prints).
+func label(s string) string { return termtext.Escape(s, termtext.NoLimit) }
 
 // collector is a site report as metrics.
 type collector struct{ rep site.Report }
