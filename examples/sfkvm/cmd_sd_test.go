@@ -92,7 +92,14 @@ func TestSDMissingTool(t *testing.T) {
 	}
 }
 
+// hangTimeout is --timeout where a fake sdtool hangs: the steps before
+// the hang (each a process start of the fake) must fit in it also at a
+// load average of 40, where 1 s did not (sdtool -e was cut short, and the
+// calls differed).
+const hangTimeout = "4s"
+
 func TestSDRestart(t *testing.T) {
+	t.Parallel() // waits out hangTimeout beside the tests that wait for logins; its cases one at a time (ten fake sdtools at once were too slow at load)
 	for _, tc := range []struct {
 		name     string
 		cfg      sdtest.Config
@@ -154,7 +161,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:  "start hangs: the timeout ends it",
 			cfg:   sdtest.Config{Nodes: sdNodes, StartHangs: true},
-			args:  []string{"--timeout", "1s"},
+			args:  []string{"--timeout", hangTimeout},
 			code:  exitFailed,
 			calls: []string{"sdtool -s", "sdtool -b", "sdtool -s"},
 			stderr: []string{
@@ -170,7 +177,7 @@ func TestSDRestart(t *testing.T) {
 			// before must not be shown.
 			name:  "running: -e works, -b hangs until the timeout",
 			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true},
-			args:  []string{"--timeout", "1s"},
+			args:  []string{"--timeout", hangTimeout},
 			code:  exitFailed,
 			calls: []string{"sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"},
 			stderr: []string{
@@ -206,7 +213,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:  "running: -b hangs after the daemon started: the fresh table",
 			cfg:   sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true, HangAfterStart: true},
-			args:  []string{"--timeout", "1s"},
+			args:  []string{"--timeout", hangTimeout},
 			code:  exitFailed,
 			calls: []string{"sdtool -s", "sdtool -e", "sdtool -b", "sdtool -s"},
 			stderr: []string{
@@ -219,7 +226,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:     "wait runs out",
 			cfg:      sdtest.Config{Nodes: sdNodes, ReadsPerStep: 1000},
-			args:     []string{"--timeout", "1s"},
+			args:     []string{"--timeout", "2s"},
 			code:     exitFailed,
 			stderr:   []string{"shutdown facility not ready when the wait ended (context deadline exceeded); last status: not ready: cfguest11/SA_libvirtgp (SA Init-ing"},
 			rowCount: 6,
@@ -369,6 +376,7 @@ func TestSDUsage(t *testing.T) {
 
 // The whole output of the common cases, as a user sees it.
 func TestSDGolden(t *testing.T) {
+	t.Parallel() // waits out hangTimeout beside the tests that wait for logins; its cases one at a time (ten fake sdtools at once were too slow at load)
 	for _, tc := range []struct {
 		name string
 		cfg  sdtest.Config
@@ -381,7 +389,7 @@ func TestSDGolden(t *testing.T) {
 		{"sd-restart", sdtest.Config{Nodes: sdNodes, Running: true}, []string{"restart", "--poll", "10ms"}},
 		{"sd-restart-stop-fails", sdtest.Config{Nodes: sdNodes, Running: true, StopFails: true}, []string{"restart"}},
 		{"sd-restart-start-fails", sdtest.Config{Nodes: sdNodes, Running: true, StartFails: true}, []string{"restart"}},
-		{"sd-restart-start-hangs", sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true}, []string{"restart", "--timeout", "1s"}},
+		{"sd-restart-start-hangs", sdtest.Config{Nodes: sdNodes, Running: true, StartHangs: true}, []string{"restart", "--timeout", hangTimeout}},
 		{"sd-status-table-exit-3", sdtest.Config{Nodes: sdNodes, Running: true, StatusExit: 3}, []string{"status"}},
 		{"sd-restart-test-failed", sdtest.Config{Nodes: sdNodes, TestFails: []sdtest.AgentRef{{Node: "cfguest12", Agent: "SA_vmchkhost"}}}, []string{"restart", "--poll", "10ms"}},
 		{"sd-restart-json", sdtest.Config{Nodes: sdNodes[:1]}, []string{"restart", "--poll", "10ms", "--format=json"}},
@@ -396,6 +404,7 @@ func TestSDGolden(t *testing.T) {
 
 // sd start that fails or hangs shows the state read after it.
 func TestSDStartFailsShowsStateAfter(t *testing.T) {
+	t.Parallel() // waits out hangTimeout beside the tests that wait for logins; its cases one at a time (ten fake sdtools at once were too slow at load)
 	p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, StartFails: true})
 	code, stdout, stderr := runSDTest(t, "start", "--sdtool", p.SDTool)
 	if code != exitFailed || stdout != "" || !strings.Contains(stderr, "may now be down: sdtool -s shows it, sdtool -b starts it") ||
@@ -403,7 +412,7 @@ func TestSDStartFailsShowsStateAfter(t *testing.T) {
 		t.Errorf("start fails: exit %d stdout %q stderr %s", code, stdout, stderr)
 	}
 	p = sdtest.Install(t, sdtest.Config{Nodes: sdNodes, StartHangs: true, HangAfterStart: true})
-	code, stdout, stderr = runSDTest(t, "start", "--sdtool", p.SDTool, "--timeout", "1s")
+	code, stdout, stderr = runSDTest(t, "start", "--sdtool", p.SDTool, "--timeout", hangTimeout)
 	if code != exitFailed || strings.Count(stdout, "Init-ing") != 12 || !strings.Contains(stderr, "sfkvm sd: sdtool -s now: not ready") {
 		t.Errorf("start hangs: exit %d stdout %q stderr %s; want the Init-ing table read after it", code, stdout, stderr)
 	}
