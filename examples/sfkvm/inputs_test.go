@@ -15,7 +15,8 @@ import (
 
 // runWithin runs the CLI and fails the test if it does not end in time: no
 // input may block a command (a FIFO without a writer once hung check
-// --no-perm, compare and preflight for ever).
+// --no-perm, compare and preflight for ever). The bound tells "for ever"
+// from "slow", not a speed: 10 s was crossed at a load average of 40.
 func runWithin(t *testing.T, args ...string) cliResult {
 	t.Helper()
 	done := make(chan cliResult, 1)
@@ -23,11 +24,15 @@ func runWithin(t *testing.T, args ...string) cliResult {
 	select {
 	case r := <-done:
 		return r
-	case <-time.After(10 * time.Second):
-		t.Fatalf("sfkvm %s blocked: no result in 10s", strings.Join(args, " "))
+	case <-time.After(blockedAfter):
+		t.Fatalf("sfkvm %s blocked: no result in %v (an input that is not a regular file was waited on?)", strings.Join(args, " "), blockedAfter)
 		return cliResult{}
 	}
 }
+
+// blockedAfter is how long runWithin waits for a command before calling it
+// blocked.
+const blockedAfter = 60 * time.Second
 
 // TestInputsThatAreNotFiles: check (with and without --no-perm) and
 // compare (on either side) refuse a FIFO, a device, a folder and a file
