@@ -382,7 +382,11 @@ func TestEnrollRealGuestAndHosts(t *testing.T) {
 	t.Logf("first run:\n%s", r.stdout)
 	for _, want := range []string{"cluster       cluster7 (cftool -c in the guest)", "cfname        cfguest7 (cftool -l in the guest)",
 		"done      user       useradd -m " + enrollUser, "done      sudoers", "ok        proof", "done      file       3 copies written and read back",
-		"left      disk", "next: sfkvm migratesetup -s guest7 --restart   (on the host that runs guest7)", "left      preflight  on this host: ",
+		"left      disk", "next: sfkvm migratesetup -s guest7 --restart   (on the host that runs guest7)",
+		"left      preflight  for guest7 on 3 hosts; left on this host: 1 FAIL, 1 WARN; cfhost2: no report; cfhost3: no report",
+		// The hosts have no sfkvm in their PATH: their preflight is left, and said so.
+		"preflight cfhost2      no report: sfkvm preflight did not run: sfkvm is not on the host (exit 127): give its path (--sfkvm)",
+		"next: sfkvm preflight --guest guest7   (on cfhost3)",
 		// This host's registered address (192.0.2.1) is not in --host-addresses:
 		// preflight names step 5 for it as what is left.
 		"FAIL guest.knowshost guest7 -> 192.0.2.1: root on the guest has no host key for 192.0.2.1"} {
