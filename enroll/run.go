@@ -770,6 +770,15 @@ func (p Plan) disk(ctx context.Context, g kvmguests.Guest, pl Placement, rep *Re
 		rep.step("disk", Already, g.Name+" has the host information disk", nil)
 	case migratesetup.WouldChange:
 		rep.step("disk", Would, "add the host information disk to "+g.Name+" on "+where, nil)
+	case migratesetup.Refused:
+		if errors.Is(res.Err, migratesetup.ErrTransient) {
+			// Neither --restart nor migratesetup can give a transient
+			// domain a disk for its next boot: it needs a definition.
+			rep.step("disk", Left, "refused: "+g.Name+" is transient (no persistent definition); nothing was changed, it keeps running", res.Err)
+			rep.Next = append(rep.Next, "virsh dumpxml "+g.Name+" > "+g.Name+".xml && virsh define "+g.Name+".xml   (on "+where+"), then "+cmd)
+			return
+		}
+		fallthrough
 	default:
 		rep.step("disk", Left, res.Outcome.String(), res.Err)
 		rep.Next = append(rep.Next, cmd)

@@ -65,7 +65,8 @@ written on this host and every --hosts as rotate writes (compare and
 swap, atomic, read back); a host left behind is named with the
 sfkvm rotate --resume command that finishes it. The domain's host
 information disk is set up where it runs (--restart stops and starts a
-running guest), or the exact command is printed. A second run changes
+running guest, --force turning it off after --shutdown-timeout; never a
+transient one), or the exact command is printed. A second run changes
 nothing and says so. --dry-run shows every change and changes nothing.
 It ends with sfkvm preflight --guest for the guest on this host and on
 every --hosts (--sfkvm there, the password on its stdin): a row per host,
@@ -206,6 +207,8 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	uri := fs.String("connect", "qemu:///system", "libvirt connection `URI` on this host (and, through sfkvm's own SSH, on --hosts) for the domain lookup")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host: the hosts' CF names, and the guest's disk")
 	restart := fs.Bool("restart", false, "stop and start the running guest now to give it the host information disk")
+	force := fs.Bool("force", false, "with --restart: force a guest off when it has not shut down in time")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 3*time.Minute, "with --restart: how long to wait for the guest to shut down (ACPI)")
 	noPreflight := fs.Bool("no-preflight", false, "do not end with preflight for the guest on every host (the report then says to run it)")
 	sfkvmPath := fs.String("sfkvm", site.DefaultSFKVM, "the sfkvm program on the hosts (`path`), for the guest's preflight there")
 	dryRun := fs.Bool("dry-run", false, "show every change (the kvmguests.conf diff, tokens as fingerprints; the sudoers rule; the keys) and change nothing")
@@ -240,6 +243,10 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
 	case *port < 1 || *port > 65535 || *timeout <= 0 || hf.hostTimeout <= 0:
 		return fail(exitUsage, "--port, --timeout and --host-timeout must be positive")
+	case (*force || *shutdownTimeout != 3*time.Minute) && !*restart:
+		return fail(exitUsage, "--force and --shutdown-timeout only make sense with --restart")
+	case *shutdownTimeout <= 0:
+		return fail(exitUsage, "--shutdown-timeout must be positive")
 	case *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:"):
 		return fail(exitUsage, "--guest-key-fingerprint: %q is not SHA256:... as ssh-keygen -lf prints it", *fingerprint)
 	}
@@ -259,7 +266,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	p := enroll.Plan{Address: addr, Port: *port, User: *userName, SSH: opts, Files: files, Restart: *restart, DryRun: *dryRun,
 		GuestKeyFingerprint: *fingerprint, CFTool: *cftool,
 		Given: enroll.Facts{Domain: *domain, ClusterName: *cluster, CFName: *cfname, HostCFName: *hostCFName},
-		Setup: migratesetup.Options{HostInfoPath: *hostinfo},
+		Setup: migratesetup.Options{HostInfoPath: *hostinfo, Force: *force, ShutdownTimeout: *shutdownTimeout},
 		Admin: enroll.Admin{User: *adminUser}}
 	if *sudoCommands != "" {
 		p.SudoCommands = strings.Split(*sudoCommands, ",")
