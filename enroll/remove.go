@@ -85,12 +85,25 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 			rep.Hosts, rep.Resume = hosts, resume
 			if resume != "" {
 				rep.step("file", Failed, "some hosts still hold the line", fmt.Errorf("copies differ: finish with the command below"))
+				// The guest is left as it is until every host is without
+				// the line; a second unenroll then finds no line, so say
+				// what to remove there.
+				if g.User != "root" {
+					rep.Notes = append(rep.Notes, "once every host is without the line, the guest keeps "+leftOnGuest(*g, p.RemoveUser))
+				}
 				return rep
 			}
 			rep.step("file", Done, "the line removed from "+count.N(len(hosts), "copy", "copies")+", read back", nil)
 		}
 	}
-	if g == nil || g.User == "root" {
+	if g == nil {
+		return rep
+	}
+	if g.User == "root" {
+		// root has no drop-in of enroll's, and is never removed.
+		if p.RemoveUser {
+			rep.step("user", Left, "guest_user is root: never removed (--remove-user removes a login user only)", nil)
+		}
 		return rep
 	}
 	if p.Admin.Keys == nil && p.Admin.Password == nil {
@@ -109,7 +122,7 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		}
 	}
 	if err != nil {
-		rep.step("guest", Failed, "the line is gone; the guest's drop-in and user are left", err)
+		rep.step("guest", Failed, "the line is gone from every host; the guest keeps "+leftOnGuest(*g, p.RemoveUser), err)
 		return rep
 	}
 	defer ac.Close()
@@ -126,6 +139,12 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		return rep
 	case !strings.HasPrefix(string(out), "# sfkvm enroll:"):
 		rep.step("sudoers", Failed, "", fmt.Errorf("%s was not written by sfkvm enroll; left as it is", f))
+		return rep
+	case !enrollsRule(g.User, string(out)):
+		// Edited by hand since: what it holds now is someone's, not
+		// enroll's, and is never deleted unseen.
+		rep.step("sudoers", Failed, "", fmt.Errorf("%w: %s was changed since sfkvm enroll wrote it, and is left as it is: it holds %s; look at it on the guest and remove it there (rm -f -- %s)",
+			ErrSudoersDiffers, f, quote(out), f))
 		return rep
 	case p.DryRun:
 		rep.step("sudoers", Would, "remove "+f, nil)
@@ -160,4 +179,38 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		rep.step("user", Done, "userdel -r "+g.User, nil)
 	}
 	return rep
+}
+
+// enrollsRule reports whether content is a drop-in exactly as enroll
+// writes it for user (SudoersRule, with ALL or a list of commands).
+func enrollsRule(user, content string) bool {
+	head, rule, ok := strings.Cut(content, "\n")
+	if !ok || head+"\n" != strings.SplitAfter(SudoersRule(user, nil), "\n")[0] {
+		return false
+	}
+	cmds, ok := strings.CutPrefix(strings.TrimSuffix(rule, "\n"), user+" ALL=(root) NOPASSWD: ")
+	if !ok {
+		return false
+	}
+	var list []string
+	if cmds != "ALL" {
+		list = strings.Split(cmds, ", ")
+		for _, c := range list {
+			if !strings.HasPrefix(c, "/") { // enroll writes absolute paths only
+				return false
+			}
+		}
+	}
+	return content == SudoersRule(user, list)
+}
+
+// leftOnGuest says what an unenroll that could not reach the guest left
+// there, and the commands that remove it.
+func leftOnGuest(g kvmguests.Guest, removeUser bool) string {
+	f := sudoersFile(g.User)
+	s := f + " (remove it there: rm -f -- " + f
+	if removeUser {
+		s = f + " and the user " + g.User + " (remove them there: rm -f -- " + f + "; userdel -r " + g.User
+	}
+	return s + "; the guest is " + g.IP.String() + ")"
 }

@@ -64,7 +64,9 @@ func TestEnrollRestart(t *testing.T) {
 	}
 	base := without(without(l.args("--no-preflight"), "--domain"), "--host-cfname")
 	args := append(base[:len(base)-1:len(base)-1], "--connect", d.URI, l.ip)
-	withArgs := func(more ...string) []string { return append(append(append([]string{}, args[:len(args)-1]...), more...), l.ip) }
+	withArgs := func(more ...string) []string {
+		return append(append(append([]string{}, args[:len(args)-1]...), more...), l.ip)
+	}
 
 	// Without --restart: left, and the command that does it.
 	first := id()
