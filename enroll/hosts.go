@@ -74,7 +74,7 @@ func readRegistration(ctx context.Context, run func(ctx context.Context, stdin [
 // regs, the other hosts' as the keys step read them), each shown in the
 // report with where it came from. missing names the hosts whose address
 // is not known.
-func (p Plan) stepFive(ctx context.Context, regs map[string]registration, rep *Report) (targets []sshcheck.Target, missing []string) {
+func (p Plan) stepFive(regs map[string]registration, rep *Report) (targets []sshcheck.Target, missing []string) {
 	if len(p.GuestKnows) > 0 {
 		for _, t := range p.GuestKnows {
 			rep.HostAddresses = append(rep.HostAddresses, HostAddress{Host: t.Name, Address: t.HostPort(), Source: "given"})
@@ -139,7 +139,7 @@ func (p Plan) preflight(ctx context.Context, g kvmguests.Guest, rep *Report) {
 	wg.Wait()
 	rep.Preflight = checks
 
-	var clean, left []string
+	var left []string
 	for _, hc := range checks {
 		switch {
 		case hc.Err != nil:
@@ -148,8 +148,6 @@ func (p Plan) preflight(ctx context.Context, g kvmguests.Guest, rep *Report) {
 		case len(hc.Left) > 0:
 			left = append(left, fmt.Sprintf("%s: %d FAIL, %d WARN", hc.Host, hc.Counts.Fail, hc.Counts.Warn))
 			rep.Next = append(rep.Next, "sfkvm preflight --guest "+g.Name+"   (on "+hc.Host+": the rows above)")
-		default:
-			clean = append(clean, hc.Host)
 		}
 	}
 	detail := "for " + g.Name + " on " + count.N(len(checks), "host", "hosts")

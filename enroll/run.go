@@ -686,7 +686,7 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 		record(h.Name, what, err)
 	}
 	// Step 5: every host's key in the guest.
-	guestKnows, missing := p.stepFive(ctx, regs, rep)
+	guestKnows, missing := p.stepFive(regs, rep)
 	for _, t := range guestKnows {
 		hk, st, err := lookupKey(ctx, p.SSH.DialContext, t.HostPort(), files)
 		switch {
