@@ -226,6 +226,9 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	if err := remotePaths(fs, "hostinfo"); err != nil {
 		return fail(exitUsage, "%v", err)
 	}
+	if strings.Contains(*sfkvmPath, "/") && !filepath.IsAbs(*sfkvmPath) {
+		return fail(exitUsage, "--sfkvm %q: a path on the hosts must be absolute (or a name looked up in PATH there)", *sfkvmPath)
+	}
 	switch {
 	case *cftool != "" && !filepath.IsAbs(*cftool):
 		return fail(exitUsage, "--cftool %q: a path in the guest must be absolute", *cftool)
