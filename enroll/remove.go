@@ -121,8 +121,14 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 			ac.Close()
 		}
 	}
+	// From here a failure (or an interrupt) leaves something on the guest
+	// that a second unenroll cannot find (the line is gone): say what,
+	// and the commands that remove it there.
+	keeps := func(step string, err error) {
+		rep.step(step, Failed, "the line is gone from every host; the guest keeps "+leftOnGuest(*g, p.RemoveUser), cause(ctx, err))
+	}
 	if err != nil {
-		rep.step("guest", Failed, "the line is gone from every host; the guest keeps "+leftOnGuest(*g, p.RemoveUser), err)
+		keeps("guest", err)
 		return rep
 	}
 	defer ac.Close()
@@ -130,12 +136,12 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 	out, stderr, st, err := ac.Run(ctx, "cat", "--", f)
 	switch {
 	case err != nil:
-		rep.step("sudoers", Failed, "", err)
+		keeps("sudoers", err)
 		return rep
 	case st != 0 && bytes.Contains(stderr, []byte("No such file")):
 		rep.step("sudoers", Already, f+" is not there", nil)
 	case st != 0:
-		rep.step("sudoers", Failed, "", fmt.Errorf("reading %s: exit %d: %s", f, st, quote(stderr)))
+		keeps("sudoers", fmt.Errorf("reading %s: exit %d: %s", f, st, quote(stderr)))
 		return rep
 	case !strings.HasPrefix(string(out), "# sfkvm enroll:"):
 		rep.step("sudoers", Failed, "", fmt.Errorf("%s was not written by sfkvm enroll; left as it is", f))
@@ -150,7 +156,7 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		rep.step("sudoers", Would, "remove "+f, nil)
 	default:
 		if _, stderr, st, err := ac.Run(ctx, "rm", "-f", "--", f); err != nil || st != 0 {
-			rep.step("sudoers", Failed, "", fmt.Errorf("rm %s: %v %s", f, err, quote(stderr)))
+			keeps("sudoers", fmt.Errorf("rm %s: %v %s", f, err, quote(stderr)))
 			return rep
 		}
 		rep.step("sudoers", Done, "removed "+f, nil)
@@ -159,10 +165,13 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		rep.step("user", Left, g.User+" stays on the guest (--remove-user removes it)", nil)
 		return rep
 	}
+	userKept := func(err error) {
+		rep.step("user", Failed, "the guest keeps the user "+g.User+" (remove it there: userdel -r "+g.User+"; the guest is "+g.IP.String()+")", cause(ctx, err))
+	}
 	_, _, st, err = ac.Run(ctx, "id", "-u", "--", g.User)
 	switch {
 	case err != nil:
-		rep.step("user", Failed, "", err)
+		userKept(err)
 	case st != 0:
 		rep.step("user", Already, g.User+" is not there", nil)
 	case p.DryRun:
@@ -173,7 +182,7 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 			err = fmt.Errorf("%w: userdel -r %s: exit %d: %s", ErrGuestCommand, g.User, st, quote(stderr))
 		}
 		if err != nil {
-			rep.step("user", Failed, "", err)
+			userKept(err)
 			return rep
 		}
 		rep.step("user", Done, "userdel -r "+g.User, nil)

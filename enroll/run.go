@@ -803,9 +803,10 @@ func lineText(g kvmguests.Guest) string {
 // userdel removes user and its home (userdel -r). A login of the user
 // that this run made (the proof) may still be ending on the guest:
 // userdel refuses while the user has a process, so it is tried again for
-// up to 5 s; nothing of the user's is killed.
+// up to 15 s (a busy machine was seen taking more than 5); nothing of
+// the user's is killed.
 func userdel(ctx context.Context, ac *sshcheck.Client, user string) (stderr []byte, status int, err error) {
-	for range 25 {
+	for range 75 {
 		_, stderr, status, err = ac.Run(ctx, "userdel", "-r", "--", user)
 		if err != nil || status == 0 || !bytes.Contains(stderr, []byte("currently used by process")) {
 			return stderr, status, err

@@ -154,19 +154,29 @@ func TestUnenrollHostGoesAwayHalfway(t *testing.T) {
 // stage of an unenrollment: exit 130 and "sfkvm: interrupted" every time;
 // at the lock nothing changed (every host holds the line, the guest is
 // enrolled); at the write every host is written all the same (none holds
-// the line, no MISMATCH), and what the guest keeps is named with the
-// commands that remove it. The guest's sudoers is valid after each.
+// the line, no MISMATCH), and at the administrator's session on the guest
+// too; then what the guest keeps is named with the commands that remove
+// it. The guest's sudoers is valid after each.
 func TestUnenrollInterruptedAtEachStage(t *testing.T) {
 	l := newEnrollLab(t, 2)
-	l.enrollNow(t)
 	l.onHostSSH(t, "cfhost3")
+	l.onGuestPAM(t)
+	// The guest's sessions (root's too) call the hook as they open (not as they close).
+	editPAM(t, l.guestDir+"/etc/pam.d/sshd", "session optional pam_exec.so quiet type=open_session "+l.hook.script+" guestsession\n", false)
 	bin := cliBinary(t)
 	for _, st := range []struct {
 		name    string
-		n       int
+		key     func() string
 		removed bool
-	}{{"lock", 1, false}, {"write", 2, true}} {
-		key := l.hook.next("ssh-cfhost3", st.n)
+	}{
+		{"lock", func() string { return l.hook.next("ssh-cfhost3", 1) }, false},
+		{"write", func() string { return l.hook.next("ssh-cfhost3", 2) }, true},
+		{"guest", func() string { return l.hook.next("guestsession", 1) }, true},
+	} {
+		if gs := l.identical(t); len(gs) == 1 {
+			l.enrollNow(t)
+		}
+		key := st.key()
 		l.hook.pause(t, key)
 		cmd := exec.Command(bin, l.unenrollArgs("--remove-user")...)
 		var stdout, stderr bytes.Buffer
