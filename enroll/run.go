@@ -803,7 +803,7 @@ func lineText(g kvmguests.Guest) string {
 // userdel removes user and its home (userdel -r). A login of the user
 // that this run made (the proof) may still be ending on the guest:
 // userdel refuses while the user has a process, so it is tried again for
-// up to 15 s (a busy machine was seen taking more than 5); nothing of
+// up to 15 s (5 s may not be enough on a busy machine); nothing of
 // the user's is killed.
 func userdel(ctx context.Context, ac *sshcheck.Client, user string) (stderr []byte, status int, err error) {
 	for range 75 {
