@@ -67,9 +67,12 @@
 //  8. keys: the guest's key is recorded in this host's first known_hosts
 //     file and in root's known_hosts on every other host (hashed, under
 //     flock, a key already there left alone, another key for the address
-//     never replaced); every Plan.GuestKnows host's key, itself checked
-//     against this host's known_hosts, in the guest's root known_hosts
-//     (step 5).
+//     never replaced); every host's key, itself checked against this
+//     host's known_hosts, in the guest's root known_hosts (step 5), at
+//     the address of its registration (this host's host information
+//     file read here, the other hosts' over Files.Connect) unless
+//     Plan.GuestKnows gives them; Report.HostAddresses shows each with
+//     its source.
 //  9. file: the new file (the line added, or its token replaced) is
 //     written as rotate writes: this host's file by compare and swap under
 //     its lock (atomic, 0600), then every other host's copy over the copy
@@ -81,11 +84,15 @@
 //     changed.
 //  10. disk: with a Store for the domain (from the Locator), the host
 //     information disk is set up (migratesetup.SetupGuest; Plan.Restart
-//     stops and starts a running guest); else the exact command is in
-//     Report.Next.
-//  11. preflight is not run here: Report.Next says to run it on every
-//     host (the hosts' own logins to the guest, step 5 from the guest,
-//     the disk as the guest reads it).
+//     stops and starts a running guest; a transient one is refused); else
+//     the exact command is in Report.Next.
+//  11. preflight: with Plan.Preflight, preflight for the guest's line
+//     (preflight.Config.Guest) on this host and, with
+//     Plan.HostPreflight, `sfkvm preflight --guest` on every other host
+//     over Files.Connect at the same time (the password on its stdin),
+//     read as sfkvm site reads a host's report (site.ReadPreflight):
+//     Report.Preflight holds a row per host, its FAIL and WARN rows as
+//     what is left there.
 //
 // A second run with the same plan changes nothing and says so: every
 // step is "ok" or "already" (Report.Changed is false). Plan.DryRun reads
@@ -121,6 +128,8 @@
 //	           {"name": "disk", "state": "done", "detail": "..."}],
 //	 "hosts": [{"host": "this host", "file": "/etc/opt/FJSVcluster/etc/kvmguests.conf",
 //	            "holds": "new", "sha256": "...", "wrote": true}],
+//	 "host_addresses": [{"host": "this host", "address": "10.20.30.1:22", "source": "registration of this host (/var/lib/sfkvm/hostinfo)"}],
+//	 "preflight": [{"host": "this host", "counts": {"ok": 9, "warn": 0, "fail": 0, "skip": 9}, "left": []}],
 //	 "next": ["sfkvm preflight ..."], "notes": ["..."], "elapsed_seconds": 4.2}
 //
 // "steps" is always there (the states are State's words); empty strings
@@ -130,14 +139,14 @@
 // # What it does not do
 //
 // It does not register hosts (migratesetup -c), touch the shutdown
-// facility, run preflight, or remove known_hosts entries on unenroll. A
+// facility, or remove known_hosts entries on unenroll. A
 // password the run set on a user that existed before cannot be put back
 // (sfkvm never knew the old one): the report notes it. A run killed hard
 // (SIGKILL) between the guest's changes and the files leaves the user and
 // drop-in without a line: a second run finishes it, unenroll removes it.
 // Other sudoers rules that name the user are named in Report.Notes and
 // left as they are (one later in the order that asks for a password makes
-// the proof fail, and the run takes back what it made). The hosts' keys
-// for step 5 come from Plan.GuestKnows only, not from the hosts'
-// registrations.
+// the proof fail, and the run takes back what it made). Remove deletes
+// the guest's drop-in only as enroll wrote it (one changed by hand is
+// reported and left, ErrSudoersDiffers) and never removes root.
 package enroll

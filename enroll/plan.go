@@ -113,7 +113,12 @@ type Plan struct {
 	HostKnownHosts string
 	// GuestKnows are the hosts as the guest reaches them (step 5):
 	// each one's key, checked against this host's known_hosts, is put in
-	// the guest's root known_hosts. Empty: step 5 is left, and said so.
+	// the guest's root known_hosts. Empty: every host's registered
+	// address (its host information file, Setup.HostInfoPath: this
+	// host's read here, the others' over Files.Connect), port 22; a host
+	// whose registration cannot be read is named in the report
+	// (guest-knows: left). Report.HostAddresses shows each address and
+	// where it came from.
 	GuestKnows []sshcheck.Target
 	// GuestKnownHosts is root's known_hosts in the guest; "" means
 	// sshcheck.GuestRootKnownHosts.
@@ -129,10 +134,15 @@ type Plan struct {
 	// Setup tunes the disk's set-up (HostInfoPath, timeouts).
 	Setup migratesetup.Options
 	// Preflight, when set, is run on this host at the end for the
-	// guest's new line (Guests and Password are set by Run): its FAIL and
-	// WARN rows are named in the report as what is left. Nil: the report
-	// says to run it.
+	// guest's new line (Guest and Password are set by Run; File from
+	// Files when empty): its FAIL and WARN rows are named in the report
+	// (Report.Preflight) as what is left. Nil: the report says to run it.
 	Preflight *preflight.Config
+	// HostPreflight, when set with Preflight, runs preflight for the
+	// guest on every other host too, at the same time, over the run's
+	// connection to it; each host is a row of Report.Preflight. Nil: the
+	// report says to run it there.
+	HostPreflight *HostPreflight
 	// DryRun reads everything and changes nothing; the report shows
 	// every change it would make.
 	DryRun bool

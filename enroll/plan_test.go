@@ -3,6 +3,7 @@ package enroll
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/cipher"
@@ -79,6 +80,31 @@ func TestPlanCheck(t *testing.T) {
 		edit(&p)
 		if err := p.withDefaults().check(); !errors.Is(err, ErrPlan) {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// Unenroll removes a drop-in only as enroll wrote it: with ALL or a list
+// of commands; one edited since (a rule added, changed, a line more) is
+// someone's.
+func TestEnrollsRule(t *testing.T) {
+	for _, cmds := range [][]string{nil, {"/usr/bin/true"}, {"/bin/ls -l", "/usr/sbin/sdtool -s"}} {
+		if r := SudoersRule("pcllogin", cmds); !enrollsRule("pcllogin", r) {
+			t.Errorf("enroll's own rule %q is not recognised", r)
+		}
+	}
+	r := SudoersRule("pcllogin", nil)
+	for _, edited := range []string{
+		r + "pcllogin ALL=(ALL) ALL\n",
+		strings.Replace(r, "NOPASSWD: ALL", "NOPASSWD: ALL, !/bin/su", 1),
+		strings.Replace(r, "NOPASSWD: ALL", "NOPASSWD: /bin/ls", 1) + "x",
+		strings.Replace(r, "(root)", "(ALL)", 1),
+		strings.TrimSuffix(r, "\n"),
+		SudoersRule("other", nil),
+		"# sfkvm enroll: PRIMECLUSTER's login user\n",
+	} {
+		if enrollsRule("pcllogin", edited) {
+			t.Errorf("an edited drop-in passes as enroll's: %q", edited)
 		}
 	}
 }

@@ -85,12 +85,25 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 			rep.Hosts, rep.Resume = hosts, resume
 			if resume != "" {
 				rep.step("file", Failed, "some hosts still hold the line", fmt.Errorf("copies differ: finish with the command below"))
+				// The guest is left as it is until every host is without
+				// the line; a second unenroll then finds no line, so say
+				// what to remove there.
+				if g.User != "root" {
+					rep.Notes = append(rep.Notes, "once every host is without the line, the guest keeps "+leftOnGuest(*g, p.RemoveUser))
+				}
 				return rep
 			}
 			rep.step("file", Done, "the line removed from "+count.N(len(hosts), "copy", "copies")+", read back", nil)
 		}
 	}
-	if g == nil || g.User == "root" {
+	if g == nil {
+		return rep
+	}
+	if g.User == "root" {
+		// root has no drop-in of enroll's, and is never removed.
+		if p.RemoveUser {
+			rep.step("user", Left, "guest_user is root: never removed (--remove-user removes a login user only)", nil)
+		}
 		return rep
 	}
 	if p.Admin.Keys == nil && p.Admin.Password == nil {
@@ -108,8 +121,14 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 			ac.Close()
 		}
 	}
+	// From here a failure (or an interrupt) leaves something on the guest
+	// that a second unenroll cannot find (the line is gone): say what,
+	// and the commands that remove it there.
+	keeps := func(step string, err error) {
+		rep.step(step, Failed, "the line is gone from every host; the guest keeps "+leftOnGuest(*g, p.RemoveUser), cause(ctx, err))
+	}
 	if err != nil {
-		rep.step("guest", Failed, "the line is gone; the guest's drop-in and user are left", err)
+		keeps("guest", err)
 		return rep
 	}
 	defer ac.Close()
@@ -117,21 +136,27 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 	out, stderr, st, err := ac.Run(ctx, "cat", "--", f)
 	switch {
 	case err != nil:
-		rep.step("sudoers", Failed, "", err)
+		keeps("sudoers", err)
 		return rep
 	case st != 0 && bytes.Contains(stderr, []byte("No such file")):
 		rep.step("sudoers", Already, f+" is not there", nil)
 	case st != 0:
-		rep.step("sudoers", Failed, "", fmt.Errorf("reading %s: exit %d: %s", f, st, quote(stderr)))
+		keeps("sudoers", fmt.Errorf("reading %s: exit %d: %s", f, st, quote(stderr)))
 		return rep
 	case !strings.HasPrefix(string(out), "# sfkvm enroll:"):
 		rep.step("sudoers", Failed, "", fmt.Errorf("%s was not written by sfkvm enroll; left as it is", f))
+		return rep
+	case !enrollsRule(g.User, string(out)):
+		// Edited by hand since: what it holds now is someone's, not
+		// enroll's, and is never deleted unseen.
+		rep.step("sudoers", Failed, "", fmt.Errorf("%w: %s was changed since sfkvm enroll wrote it, and is left as it is: it holds %s; look at it on the guest and remove it there (rm -f -- %s)",
+			ErrSudoersDiffers, f, quote(out), f))
 		return rep
 	case p.DryRun:
 		rep.step("sudoers", Would, "remove "+f, nil)
 	default:
 		if _, stderr, st, err := ac.Run(ctx, "rm", "-f", "--", f); err != nil || st != 0 {
-			rep.step("sudoers", Failed, "", fmt.Errorf("rm %s: %v %s", f, err, quote(stderr)))
+			keeps("sudoers", fmt.Errorf("rm %s: %v %s", f, err, quote(stderr)))
 			return rep
 		}
 		rep.step("sudoers", Done, "removed "+f, nil)
@@ -140,10 +165,13 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 		rep.step("user", Left, g.User+" stays on the guest (--remove-user removes it)", nil)
 		return rep
 	}
+	userKept := func(err error) {
+		rep.step("user", Failed, "the guest keeps the user "+g.User+" (remove it there: userdel -r "+g.User+"; the guest is "+g.IP.String()+")", cause(ctx, err))
+	}
 	_, _, st, err = ac.Run(ctx, "id", "-u", "--", g.User)
 	switch {
 	case err != nil:
-		rep.step("user", Failed, "", err)
+		userKept(err)
 	case st != 0:
 		rep.step("user", Already, g.User+" is not there", nil)
 	case p.DryRun:
@@ -154,10 +182,44 @@ func Remove(ctx context.Context, p RemovePlan) (rep Report) {
 			err = fmt.Errorf("%w: userdel -r %s: exit %d: %s", ErrGuestCommand, g.User, st, quote(stderr))
 		}
 		if err != nil {
-			rep.step("user", Failed, "", err)
+			userKept(err)
 			return rep
 		}
 		rep.step("user", Done, "userdel -r "+g.User, nil)
 	}
 	return rep
+}
+
+// enrollsRule reports whether content is a drop-in exactly as enroll
+// writes it for user (SudoersRule, with ALL or a list of commands).
+func enrollsRule(user, content string) bool {
+	head, rule, ok := strings.Cut(content, "\n")
+	if !ok || head+"\n" != strings.SplitAfter(SudoersRule(user, nil), "\n")[0] {
+		return false
+	}
+	cmds, ok := strings.CutPrefix(strings.TrimSuffix(rule, "\n"), user+" ALL=(root) NOPASSWD: ")
+	if !ok {
+		return false
+	}
+	var list []string
+	if cmds != "ALL" {
+		list = strings.Split(cmds, ", ")
+		for _, c := range list {
+			if !strings.HasPrefix(c, "/") { // enroll writes absolute paths only
+				return false
+			}
+		}
+	}
+	return content == SudoersRule(user, list)
+}
+
+// leftOnGuest says what an unenroll that could not reach the guest left
+// there, and the commands that remove it.
+func leftOnGuest(g kvmguests.Guest, removeUser bool) string {
+	f := sudoersFile(g.User)
+	s := f + " (remove it there: rm -f -- " + f
+	if removeUser {
+		s = f + " and the user " + g.User + " (remove them there: rm -f -- " + f + "; userdel -r " + g.User
+	}
+	return s + "; the guest is " + g.IP.String() + ")"
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/rotate"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -37,6 +38,23 @@ type Fact struct {
 	Source string // "cftool -c", "given (--cluster)", "domain UUID ... on HOST", ...
 }
 
+// HostAddress is a host as the guest reaches it (step 5: its key goes
+// into the guest's root known_hosts), and where that address came from.
+type HostAddress struct {
+	Host    string // LocalHost or a name of Plan.Files.Hosts; the address given otherwise
+	Address string // host:port
+	Source  string // "registration of cfhost2 (/var/lib/sfkvm/hostinfo)", "given"
+}
+
+// HostCheck is the end of a run on one host: preflight for the guest
+// there, its counts, and its FAIL and WARN rows as what is left.
+type HostCheck struct {
+	Host   string // LocalHost or a name of Plan.Files.Hosts
+	Counts preflight.Counts
+	Left   []string // "FAIL guest.login guest7 10.0.0.7: reason", ...
+	Err    error    // preflight gave no report there (not run, not reached)
+}
+
 // Report is the outcome of Run or Remove: every step, the facts, the
 // file's change (tokens as fingerprints), every host's copy.
 type Report struct {
@@ -54,8 +72,14 @@ type Report struct {
 	SudoersFile, Sudoers string
 	// GuestKey is the fingerprint of the guest's host key.
 	GuestKey string
-	Steps    []Step
-	Hosts    []rotate.HostResult // every copy after the write ("" when not written)
+	// HostAddresses are the hosts as the guest reaches them (step 5),
+	// each with where its address came from.
+	HostAddresses []HostAddress
+	// Preflight is the guest's preflight on this host and every other
+	// host, one entry a host, in the order of the run's hosts.
+	Preflight []HostCheck
+	Steps     []Step
+	Hosts     []rotate.HostResult // every copy after the write ("" when not written)
 	// Resume finishes the job when some host does not hold the new file.
 	Resume  string
 	Next    []string // what is left to do, as commands
@@ -127,6 +151,9 @@ func (r Report) WriteText(w io.Writer) error {
 	if r.Line != "" {
 		fmt.Fprintf(&b, "  line          %s\n", safe(r.Line))
 	}
+	for _, a := range r.HostAddresses {
+		fmt.Fprintf(&b, "  host-address  %s %s (%s)\n", safe(a.Host), safe(a.Address), safe(a.Source))
+	}
 	for _, s := range r.Steps {
 		fmt.Fprintf(&b, "%-9s %-10s %s", s.State, s.Name, safe(s.Detail))
 		if s.Err != nil {
@@ -155,6 +182,23 @@ func (r Report) WriteText(w io.Writer) error {
 			b.WriteString(": " + safe(h.Err.Error()))
 		}
 		b.WriteByte('\n')
+	}
+	for _, h := range r.Preflight {
+		fmt.Fprintf(&b, "preflight %-12s ", safe(h.Host))
+		if h.Err != nil {
+			fmt.Fprintf(&b, "no report: %s\n", safe(h.Err.Error()))
+			continue
+		}
+		c := h.Counts
+		fmt.Fprintf(&b, "%d OK, %d WARN, %d FAIL, %d SKIP", c.OK, c.Warn, c.Fail, c.Skip)
+		if len(h.Left) == 0 {
+			b.WriteString(": every row OK or SKIP\n")
+			continue
+		}
+		b.WriteString("; left:\n")
+		for _, l := range h.Left {
+			fmt.Fprintf(&b, "  %s\n", safe(l))
+		}
 	}
 	if r.Resume != "" {
 		fmt.Fprintf(&b, "MISMATCH: some hosts do not hold this host's file; to finish: %s\n", r.Resume)

@@ -19,7 +19,6 @@ import (
 	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
-	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/rotate"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -213,39 +212,9 @@ func Run(ctx context.Context, p Plan) (rep Report) {
 
 	// 9. The domain's host information disk.
 	p.disk(ctx, g, pl, &rep)
-	// 10. Preflight for the guest's line, on this host.
+	// 10. Preflight for the guest's line, on this host and every other.
 	p.preflight(ctx, g, &rep)
 	return rep
-}
-
-// preflight runs Plan.Preflight for g on this host and names what is
-// left: its FAIL and WARN rows; the other hosts run their own (sfkvm site).
-func (p Plan) preflight(ctx context.Context, g kvmguests.Guest, rep *Report) {
-	const everyHost = "sfkvm site --hosts ...   (preflight on every host, from one)"
-	if p.Preflight == nil || p.DryRun {
-		rep.step("preflight", Left, "run it on every host: the hosts' logins, step 5 from the guest, the disk", nil)
-		rep.Next = append(rep.Next, "sfkvm preflight   (on every host; or "+everyHost+")")
-		return
-	}
-	cfg := *p.Preflight
-	cfg.Guests = []kvmguests.Guest{g}
-	cfg.Password = func(kvmguests.Guest) sshcheck.PasswordSource { return p.Password }
-	pr := preflight.Run(ctx, cfg)
-	var left []string
-	for _, r := range pr.Results {
-		if r.Status == preflight.Fail || r.Status == preflight.Warn {
-			left = append(left, fmt.Sprintf("%s %s %s: %s", r.Status, r.Check, r.Target, r.Reason))
-		}
-	}
-	c := pr.Counts
-	detail := fmt.Sprintf("on this host: %d OK, %d WARN, %d FAIL, %d SKIP", c.OK, c.Warn, c.Fail, c.Skip)
-	if len(left) == 0 {
-		rep.step("preflight", OK, detail, nil)
-	} else {
-		rep.step("preflight", Left, detail+"; left: "+strings.Join(left, "; "), nil)
-		rep.Next = append(rep.Next, "sfkvm preflight   (here: the rows above)")
-	}
-	rep.Next = append(rep.Next, everyHost)
 }
 
 func sudoNote(u string) string {
@@ -691,6 +660,13 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 	// This host: its first known_hosts file.
 	what, err := runTrust(ctx, localRun, files[0], p.hostport(), key, p.DryRun)
 	record(LocalHost, what, err)
+	// Step 5's addresses, unless given: every host's registration, this
+	// host's here, the others' on the connection that records the key.
+	regs := map[string]registration{}
+	fromRegs := len(p.GuestKnows) == 0
+	if fromRegs {
+		regs[LocalHost] = readRegistration(ctx, localRun, LocalHost, p.hostInfoPath())
+	}
 	// Every other host, as root.
 	for _, h := range p.Files.Hosts {
 		if err := ctx.Err(); err != nil {
@@ -703,11 +679,15 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 			continue
 		}
 		what, err := runTrust(ctx, r.RunInput, p.HostKnownHosts, p.hostport(), key, p.DryRun)
+		if fromRegs && err == nil {
+			regs[h.Name] = readRegistration(ctx, r.RunInput, h.Name, p.hostInfoPath())
+		}
 		r.Close()
 		record(h.Name, what, err)
 	}
 	// Step 5: every host's key in the guest.
-	for _, t := range p.GuestKnows {
+	guestKnows, missing := p.stepFive(regs, rep)
+	for _, t := range guestKnows {
 		hk, st, err := lookupKey(ctx, p.SSH.DialContext, t.HostPort(), files)
 		switch {
 		case err != nil:
@@ -746,8 +726,9 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 	default:
 		rep.step("keys", Already, detail, nil)
 	}
-	if len(p.GuestKnows) == 0 {
-		rep.step("guest-knows", Left, "no host addresses given (--host-address): the guest's root known_hosts was not changed (step 5)", nil)
+	if len(missing) > 0 {
+		rep.step("guest-knows", Left, "the guest's root known_hosts lacks these hosts' keys (step 5), their addresses not known: "+strings.Join(missing, "; ")+
+			": register each (sfkvm migratesetup -c -i HOSTIP, on it) or give every host's address with --host-addresses", nil)
 	}
 	return true
 }
@@ -789,6 +770,15 @@ func (p Plan) disk(ctx context.Context, g kvmguests.Guest, pl Placement, rep *Re
 		rep.step("disk", Already, g.Name+" has the host information disk", nil)
 	case migratesetup.WouldChange:
 		rep.step("disk", Would, "add the host information disk to "+g.Name+" on "+where, nil)
+	case migratesetup.Refused:
+		if errors.Is(res.Err, migratesetup.ErrTransient) {
+			// Neither --restart nor migratesetup can give a transient
+			// domain a disk for its next boot: it needs a definition.
+			rep.step("disk", Left, "refused: "+g.Name+" is transient (no persistent definition); nothing was changed, it keeps running", res.Err)
+			rep.Next = append(rep.Next, "virsh dumpxml "+g.Name+" > "+g.Name+".xml && virsh define "+g.Name+".xml   (on "+where+"), then "+cmd)
+			return
+		}
+		fallthrough
 	default:
 		rep.step("disk", Left, res.Outcome.String(), res.Err)
 		rep.Next = append(rep.Next, cmd)
@@ -813,9 +803,10 @@ func lineText(g kvmguests.Guest) string {
 // userdel removes user and its home (userdel -r). A login of the user
 // that this run made (the proof) may still be ending on the guest:
 // userdel refuses while the user has a process, so it is tried again for
-// up to 5 s; nothing of the user's is killed.
+// up to 15 s (5 s may not be enough on a busy machine); nothing of
+// the user's is killed.
 func userdel(ctx context.Context, ac *sshcheck.Client, user string) (stderr []byte, status int, err error) {
-	for range 25 {
+	for range 75 {
 		_, stderr, status, err = ac.Run(ctx, "userdel", "-r", "--", user)
 		if err != nil || status == 0 || !bytes.Contains(stderr, []byte("currently used by process")) {
 			return stderr, status, err

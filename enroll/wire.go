@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sfkvm/sfkvm/internal/jsonwire"
+	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/rotate"
 )
 
@@ -45,6 +46,16 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	for _, n := range r.Notes {
 		out.Notes = append(out.Notes, jsonwire.Text(n))
 	}
+	for _, a := range r.HostAddresses {
+		out.HostAddresses = append(out.HostAddresses, wireAddress{jsonwire.Text(a.Host), jsonwire.Text(a.Address), jsonwire.Text(a.Source)})
+	}
+	for _, h := range r.Preflight {
+		w := wireCheck{Host: jsonwire.Text(h.Host), Counts: h.Counts, Left: []string{}, Err: errText(h.Err)}
+		for _, l := range h.Left {
+			w.Left = append(w.Left, jsonwire.Text(l))
+		}
+		out.Preflight = append(out.Preflight, w)
+	}
 	return jsonwire.Marshal(out)
 }
 
@@ -75,6 +86,16 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 	}
 	for _, h := range w.Hosts {
 		out.Hosts = append(out.Hosts, rotate.HostResult{Host: h.Host, File: h.File, Holds: h.Holds, Hash: h.Hash, Wrote: h.Wrote, Err: jsonwire.Err(h.Err)})
+	}
+	for _, a := range w.HostAddresses {
+		out.HostAddresses = append(out.HostAddresses, HostAddress(a))
+	}
+	for _, h := range w.Preflight {
+		hc := HostCheck{Host: h.Host, Counts: h.Counts, Err: jsonwire.Err(h.Err)}
+		if len(h.Left) > 0 {
+			hc.Left = h.Left
+		}
+		out.Preflight = append(out.Preflight, hc)
 	}
 	*r = out
 	return nil
@@ -114,11 +135,15 @@ type (
 		Sudoers     string              `json:"sudoers,omitempty"`
 		Steps       []wireStep          `json:"steps"`
 		Hosts       []wireHost          `json:"hosts,omitempty"`
-		Resume      string              `json:"resume,omitempty"`
-		Next        []string            `json:"next,omitempty"`
-		Notes       []string            `json:"notes,omitempty"`
-		Err         string              `json:"error,omitempty"`
-		Seconds     float64             `json:"elapsed_seconds"`
+		// host_addresses: step 5's hosts as the guest reaches them;
+		// preflight: the guest's preflight on every host.
+		HostAddresses []wireAddress `json:"host_addresses,omitempty"`
+		Preflight     []wireCheck   `json:"preflight,omitempty"`
+		Resume        string        `json:"resume,omitempty"`
+		Next          []string      `json:"next,omitempty"`
+		Notes         []string      `json:"notes,omitempty"`
+		Err           string        `json:"error,omitempty"`
+		Seconds       float64       `json:"elapsed_seconds"`
 	}
 	wireFact struct {
 		Value  string `json:"value"`
@@ -129,6 +154,18 @@ type (
 		State  State  `json:"state"`
 		Detail string `json:"detail,omitempty"`
 		Err    string `json:"error,omitempty"`
+	}
+	wireAddress struct {
+		Host    string `json:"host"`
+		Address string `json:"address"`
+		Source  string `json:"source"`
+	}
+	// wireCheck's counts are preflight's own JSON (ok, warn, fail, skip).
+	wireCheck struct {
+		Host   string           `json:"host"`
+		Counts preflight.Counts `json:"counts"`
+		Left   []string         `json:"left"`
+		Err    string           `json:"error,omitempty"`
 	}
 	wireHost struct {
 		Host  string `json:"host"`

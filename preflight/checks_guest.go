@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sfkvm/sfkvm/cipher"
@@ -23,10 +24,26 @@ func guestCheck(id ID) func(context.Context, *pass) []Result {
 			}
 			return []Result{{Target: p.cfg.File, Status: Skip, Reason: "no readable kvmguests.conf, so no guests to check"}}
 		}
+		if p.cfg.Guest != "" && !slices.ContainsFunc(p.guests, func(g kvmguests.Guest) bool { return g.Name == p.cfg.Guest }) {
+			if id != GuestHostKey.ID {
+				return nil
+			}
+			return []Result{{Target: p.cfg.Guest, Status: Fail, Reason: "no line of " + p.cfg.File + " names this guest",
+				Fix: "enroll it (sfkvm enroll), or name a guest of the file"}}
+		}
 		return fanOut(len(p.guests), func(i int) []Result {
+			if !p.wanted(i) {
+				return nil
+			}
 			return only(id, p.session(ctx, i).results)
 		})
 	}
+}
+
+// wanted reports whether guest i is checked: every guest, or the one
+// Config.Guest names.
+func (p *pass) wanted(i int) bool {
+	return p.cfg.Guest == "" || p.guests[i].Name == p.cfg.Guest
 }
 
 // session returns guest i's session, made by the first check that asks.

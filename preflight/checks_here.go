@@ -47,7 +47,7 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 	var out []Result
 	here := 0
 	for i, g := range p.guests {
-		if !running[g.Name] {
+		if !running[g.Name] || !p.wanted(i) {
 			continue
 		}
 		here++
@@ -70,9 +70,12 @@ func (p *pass) checkHere(ctx context.Context) []Result {
 		out = append(out, h, su, rh)
 	}
 	if here == 0 {
+		why := "none of the file's guests runs on this host"
+		if p.cfg.Guest != "" {
+			why = p.cfg.Guest + " does not run on this host"
+		}
 		for _, id := range []ID{GuestSetUp.ID, GuestReadsHost.ID} {
-			out = append(out, Result{Check: id, Target: "(guests here)", Status: Skip,
-				Reason: "none of the file's guests runs on this host"})
+			out = append(out, Result{Check: id, Target: "(guests here)", Status: Skip, Reason: why})
 		}
 	}
 	return append(out, p.unlisted(running)...)

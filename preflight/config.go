@@ -28,6 +28,12 @@ type Config struct {
 	// Guests, when not nil, are the guests to check instead of File's;
 	// the checks of the file (conf.*) are then SKIP.
 	Guests []kvmguests.Guest
+	// Guest, when not empty, is the one guest (its guest-name) whose
+	// checks run: the file's other guests are not logged in to and have
+	// no rows (sfkvm enroll checks the guest it enrolled on every host
+	// with it, its password on stdin). The file's and this host's checks
+	// run as ever. A name that no line holds is a FAIL of guest.hostkey.
+	Guest string
 
 	// Password returns the login password of a guest (SealedPassword for
 	// sfkvm's sealed tokens, sshcheck.Password for one typed in); nil

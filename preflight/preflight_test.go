@@ -356,3 +356,59 @@ func TestReadsHostNotReadSaysWhy(t *testing.T) {
 	}
 	t.Error("no guest.readshost row for guest21, which runs here")
 }
+
+// TestOneGuest: Config.Guest checks that guest alone: the others are not
+// logged in to and no row names them; the file's checks still run; a
+// name no line holds is a FAIL.
+func TestOneGuest(t *testing.T) {
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if len(l.Guests) < 2 {
+		t.Fatalf("the lab has %d guests", len(l.Guests))
+	}
+	one := l.Guests[1]
+	before := map[string]int{}
+	for _, g := range l.Guests {
+		before[g.Name] = g.Server.AuthAttempts(g.User)
+	}
+	cfg := l.Config()
+	cfg.Guest = one.Name
+	rep := preflight.Run(context.Background(), cfg)
+	for _, g := range l.Guests {
+		got := g.Server.AuthAttempts(g.User) - before[g.Name]
+		switch {
+		case g.Name == one.Name && got != 1:
+			t.Errorf("%s: %d logins, want 1", g.Name, got)
+		case g.Name != one.Name && got != 0:
+			t.Errorf("%s, not the guest asked for: %d logins", g.Name, got)
+		}
+	}
+	mine := 0
+	for _, r := range rep.Results {
+		name, _, _ := strings.Cut(r.Target, " ")
+		for _, g := range l.Guests {
+			if g.Name != one.Name && name == g.Name {
+				t.Errorf("a row of another guest: %+v", r)
+			}
+		}
+		if name == one.Name {
+			mine++
+		}
+	}
+	if mine < 5 || len(rep.Of(preflight.ConfSyntax.ID)) != 1 {
+		t.Errorf("%d rows of %s, %d of conf.syntax", mine, one.Name, len(rep.Of(preflight.ConfSyntax.ID)))
+	}
+
+	cfg.Guest = "nosuchguest"
+	rep = preflight.Run(context.Background(), cfg)
+	hk := rep.Of(preflight.GuestHostKey.ID)
+	if len(hk) != 1 || hk[0].Status != preflight.Fail || hk[0].Target != "nosuchguest" || !strings.Contains(hk[0].Reason, "no line of") {
+		t.Errorf("an unknown guest: %+v", hk)
+	}
+	if n := len(rep.Of(preflight.GuestLogin.ID)); n != 0 {
+		t.Errorf("an unknown guest: %d guest.login rows", n)
+	}
+}

@@ -69,3 +69,28 @@ func ExampleParseHost() {
 	// [fd00::4]:22 -> fd00::4 22
 	// a:99999 -> port "99999" is not a number from 1 to 65535
 }
+
+// What one host's `sfkvm preflight --format=json` printed, read as Run
+// reads it (sfkvm enroll runs it on each host itself): its rows, named by
+// the host, and its counts; a preflight that did not run gives no report.
+func ExampleReadPreflight() {
+	out := []byte(`{"schema": "sfkvm.preflight/v1", "results": [
+  {"check": "guest.login", "step": "1.5", "title": "guest login", "target": "guest7 10.0.0.7", "status": "OK", "reason": "logged in"},
+  {"check": "guest.knowshost", "step": "5", "title": "guest knows host", "target": "guest7 -> 10.0.0.2", "status": "FAIL", "reason": "no host key for 10.0.0.2"}],
+ "counts": {"ok": 1, "warn": 0, "fail": 1, "skip": 0}}`)
+	hp, err := site.ReadPreflight(context.Background(), "cfhost2", "sfkvm", out, nil, 1)
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range hp.Results {
+		fmt.Println(r.Host, r.Status, r.Check, r.Target)
+	}
+	fmt.Printf("%+v\n", hp.Counts)
+	_, err = site.ReadPreflight(context.Background(), "cfhost3", "/opt/sfkvm", nil, []byte("sh: /opt/sfkvm: not found\n"), 127)
+	fmt.Println(err)
+	// Output:
+	// cfhost2 OK guest.login guest7 10.0.0.7
+	// cfhost2 FAIL guest.knowshost guest7 -> 10.0.0.2
+	// {OK:1 Warn:0 Fail:1 Skip:0}
+	// sfkvm preflight did not run: /opt/sfkvm is not on the host (exit 127): give its path (--sfkvm)
+}

@@ -249,18 +249,12 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 		h.err = err
 		return
 	}
-	h.report, h.err = decodeReport(ctx, stdout)
-	if h.err != nil && status != 0 && status != 1 {
-		h.err = fmt.Errorf("%w: %s exited %d: %s", ErrPreflight, cfg.SFKVM, status, sshcheck.QuoteRemote(stderr))
-		if status == 127 {
-			h.err = fmt.Errorf("%w: %s is not on the host (exit 127): give its path (--sfkvm)", ErrPreflight, cfg.SFKVM)
-		}
+	hp, err := ReadPreflight(ctx, h.Name, cfg.SFKVM, stdout, stderr, status)
+	if err != nil {
+		h.err = err
+		return
 	}
-	if h.report != nil {
-		for i := range h.report.Results {
-			h.report.Results[i].Host = h.Name
-		}
-	}
+	h.report = &hostReport{Results: hp.Results, Counts: hp.Counts}
 }
 
 // safeGuests escapes the texts of guests read from a host's copy of

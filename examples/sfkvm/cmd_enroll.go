@@ -21,6 +21,7 @@ import (
 	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
 	"github.com/sfkvm/sfkvm/preflight"
 	"github.com/sfkvm/sfkvm/rotate"
+	"github.com/sfkvm/sfkvm/site"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
@@ -57,15 +58,19 @@ overwritten. A new login with the new password (and sudo -n) proves it;
 any later failure before the files are written removes the user and the
 drop-in this run made. The token is made (the vendor's sfcipher, or
 --native --key); the guest's key goes into root's known_hosts on this
-host (--known-hosts) and on every --hosts; every --host-addresses key
-(known here) into the guest's root known_hosts (step 5). The line is
+host (--known-hosts) and on every --hosts; every host's key (known here)
+into the guest's root known_hosts (step 5), at the address of each host's
+registration (--hostinfo, read on each host) or of --host-addresses. The line is
 written on this host and every --hosts as rotate writes (compare and
 swap, atomic, read back); a host left behind is named with the
 sfkvm rotate --resume command that finishes it. The domain's host
 information disk is set up where it runs (--restart stops and starts a
-running guest), or the exact command is printed. A second run changes
+running guest, --force turning it off after --shutdown-timeout; never a
+transient one), or the exact command is printed. A second run changes
 nothing and says so. --dry-run shows every change and changes nothing.
-What is left for sfkvm preflight is printed last.
+It ends with sfkvm preflight --guest for the guest on this host and on
+every --hosts (--sfkvm there, the password on its stdin): a row per host,
+and what is left on each.
 `
 
 const unenrollSynopsis = `[-f FILE] [--hosts HOST,...] [--remove-user] [--dry-run] [flags] GUEST_NAME
@@ -198,11 +203,14 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	fingerprint := fs.String("guest-key-fingerprint", "", "the guest's host key fingerprint `SHA256:...`, checked on its console: confirms a key that known_hosts does not hold")
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' with --hosts (default root's ~/.ssh/known_hosts); it receives the guest's key")
 	port := fs.Int("port", 22, "SSH port of the guests: the one this run logs in to, and the one its preflight checks")
-	hostAddresses := fs.String("host-addresses", "", "every host's `ADDRESS`[:PORT] as the guest reaches it, comma-separated: their keys (known here) go into the guest's root known_hosts (step 5)")
+	hostAddresses := fs.String("host-addresses", "", "every host's `ADDRESS`[:PORT] as the guest reaches it, comma-separated: their keys (known here) go into the guest's root known_hosts (step 5); default: each host's registered address (its --hostinfo)")
 	uri := fs.String("connect", "qemu:///system", "libvirt connection `URI` on this host (and, through sfkvm's own SSH, on --hosts) for the domain lookup")
 	hostinfo := fs.String("hostinfo", migratesetup.DefaultPath, "the host information file, the same `PATH` on every host: the hosts' CF names, and the guest's disk")
 	restart := fs.Bool("restart", false, "stop and start the running guest now to give it the host information disk")
-	noPreflight := fs.Bool("no-preflight", false, "do not end with preflight for the guest on this host (the report then says to run it)")
+	force := fs.Bool("force", false, "with --restart: force a guest off when it has not shut down in time")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 3*time.Minute, "with --restart: how long to wait for the guest to shut down (ACPI)")
+	noPreflight := fs.Bool("no-preflight", false, "do not end with preflight for the guest on every host (the report then says to run it)")
+	sfkvmPath := fs.String("sfkvm", site.DefaultSFKVM, "the sfkvm program on the hosts (`path`), for the guest's preflight there")
 	dryRun := fs.Bool("dry-run", false, "show every change (the kvmguests.conf diff, tokens as fingerprints; the sudoers rule; the keys) and change nothing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the undo has its own 2 minutes)")
 	format := formatFlag(fs)
@@ -217,6 +225,9 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	}
 	if err := remotePaths(fs, "hostinfo"); err != nil {
 		return fail(exitUsage, "%v", err)
+	}
+	if strings.Contains(*sfkvmPath, "/") && !filepath.IsAbs(*sfkvmPath) {
+		return fail(exitUsage, "--sfkvm %q: a path on the hosts must be absolute (or a name looked up in PATH there)", *sfkvmPath)
 	}
 	switch {
 	case *cftool != "" && !filepath.IsAbs(*cftool):
@@ -235,6 +246,10 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "give --admin-identity or --admin-password-file, not both")
 	case *port < 1 || *port > 65535 || *timeout <= 0 || hf.hostTimeout <= 0:
 		return fail(exitUsage, "--port, --timeout and --host-timeout must be positive")
+	case (*force || *shutdownTimeout != 3*time.Minute) && !*restart:
+		return fail(exitUsage, "--force and --shutdown-timeout only make sense with --restart")
+	case *shutdownTimeout <= 0:
+		return fail(exitUsage, "--shutdown-timeout must be positive")
 	case *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:"):
 		return fail(exitUsage, "--guest-key-fingerprint: %q is not SHA256:... as ssh-keygen -lf prints it", *fingerprint)
 	}
@@ -254,7 +269,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	p := enroll.Plan{Address: addr, Port: *port, User: *userName, SSH: opts, Files: files, Restart: *restart, DryRun: *dryRun,
 		GuestKeyFingerprint: *fingerprint, CFTool: *cftool,
 		Given: enroll.Facts{Domain: *domain, ClusterName: *cluster, CFName: *cfname, HostCFName: *hostCFName},
-		Setup: migratesetup.Options{HostInfoPath: *hostinfo},
+		Setup: migratesetup.Options{HostInfoPath: *hostinfo, Force: *force, ShutdownTimeout: *shutdownTimeout},
 		Admin: enroll.Admin{User: *adminUser}}
 	if *sudoCommands != "" {
 		p.SudoCommands = strings.Split(*sudoCommands, ",")
@@ -297,8 +312,12 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 		defer closeAll()
 		p.Locator = stores
 	}
-	// Preflight for the guest's line at the end, on this host.
+	// Preflight for the guest's line at the end, on this host and, over
+	// the connection the run has, on every other host.
 	if !*noPreflight {
+		// Sealed tokens are opened there with the key at the same path;
+		// else the password goes on the preflight's stdin.
+		p.HostPreflight = &enroll.HostPreflight{Program: *sfkvmPath, Args: []string{"--connect", *uri}, Key: *keyFile}
 		cfg := &preflight.Config{File: hf.file, FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""},
 			ProberOptions: opts, GuestPort: *port, HostInfo: *hostinfo, Hosts: targets,
 			StoreErr: errors.New("libvirt was not opened: --domain and --host-cfname were given")}

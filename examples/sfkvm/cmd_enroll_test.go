@@ -43,6 +43,10 @@ type enrollLab struct {
 	hostIPs, hostFiles                                                      []string
 	hostsFlag                                                               string
 	hook                                                                    *faultHook
+	// this is this host's sshd in a routed lab (step 5 reaches it at
+	// thisIP); hostIdentity logs in to the hosts.
+	this                 *sshdtest.Server
+	thisIP, hostIdentity string
 }
 
 const (
@@ -52,6 +56,23 @@ const (
 )
 
 func newEnrollLab(t *testing.T, nHosts int) *enrollLab {
+	t.Helper()
+	return newEnrollLabWith(t, nHosts, labOptions{})
+}
+
+// labOptions make a lab where the hosts reach the guest: each host's
+// sshd (and this host's, for step 5) listens on this side of a veth pair
+// of the test's own, in the test's network namespace, so that its
+// sessions (preflight there) reach the guest as a cluster host does;
+// each host is registered (its own host information file at this host's
+// path, bound in its mount namespace) with that address, and so is this
+// host. hostSetup adds to host i's mount namespace.
+type labOptions struct {
+	routed    bool
+	hostSetup func(i int) string
+}
+
+func newEnrollLabWith(t *testing.T, nHosts int, o labOptions) *enrollLab {
 	t.Helper()
 	keygen := testenv.LookPath(t, "ssh-keygen", "openssh-client")
 	testenv.LookPath(t, "ssh", "openssh-client")
@@ -100,7 +121,13 @@ func newEnrollLab(t *testing.T, nHosts int) *enrollLab {
 	l.keyFile = filepath.Join(l.dir, "sfkvm.key")
 	// This host's registration (migratesetup -c).
 	l.hostinfo = filepath.Join(l.dir, "hostinfo")
-	if err := migratesetup.Register(context.Background(), l.hostinfo, migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr("192.0.2.1")}); err != nil {
+	thisIP := "192.0.2.1"
+	if o.routed {
+		thisIP = ns.HostIP
+		l.this = sshdtest.Start(t, sshdtest.Config{ListenAddresses: []string{ns.HostIP}, Port: 22, HostKeyTypes: []string{"ed25519"}})
+		l.thisIP = ns.HostIP
+	}
+	if err := migratesetup.Register(context.Background(), l.hostinfo, migratesetup.HostInfo{CFName: "cfhost1", IP: netip.MustParseAddr(thisIP)}); err != nil {
 		t.Fatal(err)
 	}
 	var err error
@@ -137,19 +164,37 @@ func newEnrollLab(t *testing.T, nHosts int) *enrollLab {
 		hns := sshdtest.NewNetNS(t, 1)
 		hd := filepath.Join(l.dir, "hosts", name)
 		os.MkdirAll(hd, 0o700)
-		hs := sshdtest.Start(t, sshdtest.Config{NetNS: hns.Name, ListenAddresses: hns.GuestIPs, HostKeyTypes: []string{"ed25519"},
+		hc := sshdtest.Config{NetNS: hns.Name, ListenAddresses: hns.GuestIPs, HostKeyTypes: []string{"ed25519"},
 			Extra: []string{"AuthorizedKeysFile " + hauth, "PermitRootLogin prohibit-password"},
-			Setup: "mount --bind " + hd + " " + l.etc + "\nmount -t tmpfs -o mode=0700 sfkvm-root /root"})
+			Setup: "mount --bind " + hd + " " + l.etc + "\nmount -t tmpfs -o mode=0700 sfkvm-root /root"}
+		hip := hns.GuestIPs[0]
+		if o.routed {
+			hip = hns.HostIP
+			hc.NetNS, hc.ListenAddresses, hc.Port = "", []string{hip}, 22
+			reg := filepath.Join(hd, "hostinfo")
+			if err := migratesetup.Register(context.Background(), reg, migratesetup.HostInfo{CFName: name, IP: netip.MustParseAddr(hip)}); err != nil {
+				t.Fatal(err)
+			}
+			hc.Setup += "\nmount --bind " + reg + " " + l.hostinfo
+		}
+		if o.hostSetup != nil {
+			hc.Setup += "\n" + o.hostSetup(i)
+		}
+		hs := sshdtest.Start(t, hc)
 		fmt.Fprintf(&sshConf, "Host %s\n  HostName %s\n  Port 22\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n",
-			name, hns.GuestIPs[0], id, l.known)
-		known.WriteString(hs.KnownHostsLine(hns.GuestIPs[0], 22, "ssh-ed25519") + "\n")
+			name, hip, id, l.known)
+		known.WriteString(hs.KnownHostsLine(hip, 22, "ssh-ed25519") + "\n")
 		f := filepath.Join(hd, "kvmguests.conf")
 		os.WriteFile(f, data, 0o600)
 		l.hosts = append(l.hosts, hs)
-		l.hostIPs = append(l.hostIPs, hns.GuestIPs[0])
+		l.hostIPs = append(l.hostIPs, hip)
 		l.hostFiles = append(l.hostFiles, f)
 		names = append(names, name)
 	}
+	if l.this != nil {
+		known.WriteString(l.this.KnownHostsLine(l.thisIP, 22, "ssh-ed25519") + "\n")
+	}
+	l.hostIdentity = id
 	l.sshConfig = filepath.Join(l.dir, "ssh_config")
 	os.WriteFile(l.sshConfig, []byte(sshConf.String()), 0o600)
 	os.WriteFile(l.known, []byte(known.String()), 0o600)
@@ -337,7 +382,11 @@ func TestEnrollRealGuestAndHosts(t *testing.T) {
 	t.Logf("first run:\n%s", r.stdout)
 	for _, want := range []string{"cluster       cluster7 (cftool -c in the guest)", "cfname        cfguest7 (cftool -l in the guest)",
 		"done      user       useradd -m " + enrollUser, "done      sudoers", "ok        proof", "done      file       3 copies written and read back",
-		"left      disk", "next: sfkvm migratesetup -s guest7 --restart   (on the host that runs guest7)", "left      preflight  on this host: ",
+		"left      disk", "next: sfkvm migratesetup -s guest7 --restart   (on the host that runs guest7)",
+		"left      preflight  for guest7 on 3 hosts; left on this host: 1 FAIL, 1 WARN; cfhost2: no report; cfhost3: no report",
+		// The hosts have no sfkvm in their PATH: their preflight is left, and said so.
+		"preflight cfhost2      no report: sfkvm preflight did not run: sfkvm is not on the host (exit 127): give its path (--sfkvm)",
+		"next: sfkvm preflight --guest guest7   (on cfhost3)",
 		// This host's registered address (192.0.2.1) is not in --host-addresses:
 		// preflight names step 5 for it as what is left.
 		"FAIL guest.knowshost guest7 -> 192.0.2.1: root on the guest has no host key for 192.0.2.1"} {

@@ -41,6 +41,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	knownHosts := fs.String("known-hosts", "", "known_hosts `file` of the guests' keys (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
 	hostKnownHosts := hostKnownHostsFlag(fs)
 	port := fs.Int("port", 22, "SSH port of the guests")
+	guest := fs.String("guest", "", "check only this guest (its guest-name): the file's other guests are not logged in to (the file's and this host's checks run as ever)")
 	hosts := fs.String("hosts", "", "the other hosts, comma-separated, as this host reaches them over SSH")
 	hostUser := fs.String("host-user", "root", "user on the other hosts")
 	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password, to log in to --hosts by password instead of by key")
@@ -123,7 +124,7 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 
 	cfg := preflight.Config{
 		File: *file, FileOptions: kvmguests.Options{SkipFileChecks: *noPerm},
-		GuestPort: *port, SDTool: *sdtool, CFTool: *cftool, VendorChecker: *sfkvmtool,
+		GuestPort: *port, Guest: *guest, SDTool: *sdtool, CFTool: *cftool, VendorChecker: *sfkvmtool,
 		HostInfo: *hostinfo, Parallel: *parallel, PasswordWarnDays: *warnDays,
 		PreviousConfSHA256: previous.ConfSHA256,
 	}

@@ -338,6 +338,7 @@ var pathFlags = []struct {
 	{cmd: "enroll", flag: "key", args: enrollArgs("sfcipher"), stdin: enrollPassword},
 	{cmd: "enroll", flag: "sfcipher", args: enrollArgs("sfcipher"), stdin: enrollPassword},
 	{cmd: "enroll", flag: "hostinfo", remote: true, args: enrollArgs(), stdin: enrollPassword},
+	{cmd: "enroll", flag: "sfkvm", remote: true, args: enrollArgs(), stdin: enrollPassword},
 	{cmd: "enroll", flag: "cftool", remote: true, args: enrollArgs(), stdin: enrollPassword},
 	// unenroll: -f none is not there, so the run ends at the lock.
 	{cmd: "unenroll", flag: "f", args: []string{"guest1"}},
