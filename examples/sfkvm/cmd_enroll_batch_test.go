@@ -216,7 +216,7 @@ func TestEnrollBatchInterrupted(t *testing.T) {
 		name     string
 		n        int // cfhost3's connection: 1 the lock, 2 the keys, 3 the write
 		finishes bool
-	}{{"keys", 2, false}, {"write", 3, true}} {
+	}{{"lock", 1, false}, {"keys", 2, false}, {"write", 3, true}} {
 		key := l.hook.next("ssh-cfhost3", st.n)
 		l.hook.pause(t, key)
 		cmd := exec.Command(bin, l.batchArgs(list)[0:]...)
