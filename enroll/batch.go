@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -154,6 +155,10 @@ func RunBatch(ctx context.Context, b Batch) (rep BatchReport) {
 	// 1-4. Each guest's key, login and facts: nothing changes yet.
 	each(ms, b.Parallel, func(m *member) { m.prepare(ctx) })
 	batchDuplicates(ms)
+	if !slices.ContainsFunc(ms, func(m *member) bool { return m.ok }) {
+		rep.Err = errors.New("no guest got through its own steps: no copy changed")
+		return rep
+	}
 
 	// 5. Every host's copy locked once, the lines checked against it.
 	files, err := rotate.LockFiles(ctx, b.Files, "enroll")

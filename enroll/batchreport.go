@@ -156,9 +156,7 @@ func (r BatchReport) WriteText(w io.Writer) error {
 			if len(left) > 0 {
 				detail = "left: " + strings.Join(left, ", ")
 			}
-			for _, n := range g.Next {
-				next = append(next, n)
-			}
+			next = append(next, g.Next...)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Address, safe(name), safe(g.User), res, safe(oneLine(detail)))
 	}

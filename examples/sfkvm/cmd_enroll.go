@@ -37,36 +37,40 @@ func init() {
 }
 
 const enrollSynopsis = `--guest-user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
-Enrolls one guest in the host OS failover (F.2.2), each step proven and
-reported: the guest's host key (known here, or confirmed with
---guest-key-fingerprint or at a terminal; never trusted on first use
-silently); a login as the administrator (--admin-user, root by default,
-by key or --admin-password-file; a non-root one through sudo -n); the
-facts read, not typed: cluster and CF node name from cftool -c and -l in
-the guest, the domain by the guest's SMBIOS UUID among the libvirt domains
-of this host (--connect) and, through sfkvm's own SSH, of every --hosts,
-the host CF name from that host's registration (--hostinfo); --domain,
+       sfkvm enroll --guest-list FILE [--parallel N] [same flags]
+Enrolls one guest in the host OS failover (F.2.2), or every guest of
+--guest-list in one run (one guest_IP a line, then guest-user=, domain=,
+cluster=, cfname=, host-cfname=, guest-key-fingerprint= as needed; see
+"Many guests in one run" below), each step proven and reported: the
+guest's host key (known here, or confirmed with --guest-key-fingerprint
+or at a terminal; never trusted on first use silently); a login as the
+administrator (--admin-user, root by default, by key or
+--admin-password-file; a non-root one through sudo -n); the facts read,
+not typed: cluster and CF node name from cftool -c and -l in the guest,
+the domain by the guest's SMBIOS UUID among the libvirt domains of this
+host (--connect) and, through sfkvm's own SSH, of every --hosts, the
+host CF name from that host's registration (--hostinfo); --domain,
 --cluster, --cfname and --host-cfname override. Then kvmguests.conf is
 locked on every host (a second run is refused, naming the first) and its
 copies must be identical; a line with the same guest-name, guest_IP or
 cluster and CF name is refused. On the guest: useradd -m if the user is
-missing, chpasswd with the password on stdin (never in argv), the drop-in
-/etc/sudoers.d/sfkvm-USER (0440 root, USER ALL=(root) NOPASSWD: ALL, or
---sudo-commands) written to a temporary file, checked with visudo -cf and
-renamed into place; a drop-in with another rule is refused, never
-overwritten. A new login with the new password (and sudo -n) proves it;
-any later failure before the files are written removes the user and the
-drop-in this run made. The token is made (the vendor's sfcipher, or
---native --key); the guest's key goes into root's known_hosts on this
-host (--known-hosts) and on every --hosts; every --host-addresses key
-(known here) into the guest's root known_hosts (step 5). The line is
-written on this host and every --hosts as rotate writes (compare and
-swap, atomic, read back); a host left behind is named with the
-sfkvm rotate --resume command that finishes it. The domain's host
-information disk is set up where it runs (--restart stops and starts a
-running guest), or the exact command is printed. A second run changes
-nothing and says so. --dry-run shows every change and changes nothing.
-What is left for sfkvm preflight is printed last.
+missing, chpasswd with the password on stdin (never in argv), the
+drop-in /etc/sudoers.d/sfkvm-USER (0440 root, USER ALL=(root) NOPASSWD:
+ALL, or --sudo-commands) written to a temporary file, checked with
+visudo -cf and renamed into place; a drop-in with another rule is
+refused, never overwritten. A new login with the new password (and sudo
+-n) proves it; any later failure before the files are written removes
+the user and the drop-in this run made. The token is made (the vendor's
+sfcipher, or --native --key); the guest's key goes into root's
+known_hosts on this host (--known-hosts) and on every --hosts; every
+--host-addresses key (known here) into the guest's root known_hosts
+(step 5). The line is written on this host and every --hosts as rotate
+writes (compare and swap, atomic, read back); a host left behind is
+named with the sfkvm rotate --resume command that finishes it. The
+domain's host information disk is set up where it runs (--restart stops
+and starts a running guest), or the exact command is printed. A second
+run changes nothing and says so. --dry-run shows every change and
+changes nothing. What is left for sfkvm preflight is printed last.
 `
 
 const unenrollSynopsis = `[-f FILE] [--hosts HOST,...] [--remove-user] [--dry-run] [flags] GUEST_NAME
