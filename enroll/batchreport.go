@@ -121,7 +121,8 @@ func (r BatchReport) WriteText(w io.Writer) error {
 		verb += " (dry run: nothing changed)"
 	}
 	fmt.Fprintf(&b, "%s %d guests\n", verb, len(r.Guests))
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADDRESS\tGUEST-NAME\tUSER\tRESULT\tDETAIL")
 	var failed, next []string
 	enrolled, already := 0, 0
@@ -161,6 +162,12 @@ func (r BatchReport) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Address, safe(name), safe(g.User), res, safe(oneLine(detail)))
 	}
 	tw.Flush()
+	for _, l := range strings.SplitAfter(table.String(), "\n") {
+		b.WriteString(strings.TrimRight(l, " \n"))
+		if l != "" {
+			b.WriteByte('\n')
+		}
+	}
 	if r.Diff != "" {
 		b.WriteString(r.Diff)
 		if !strings.HasSuffix(r.Diff, "\n") {
