@@ -310,6 +310,9 @@ func each(ms []*member, n int, f func(*member)) {
 // facts. Nothing changes.
 func (m *member) prepare(ctx context.Context) {
 	p, rep := m.p, m.rep
+	if p.Given.Domain != "" {
+		rep.Facts.Domain = Fact{p.Given.Domain, "given"} // the row's name, also when a step before the facts fails
+	}
 	if err := p.check(); err != nil {
 		m.fail("plan", "", err)
 		return

@@ -285,3 +285,40 @@ func TestEnrollGuestListBadLine(t *testing.T) {
 		t.Errorf("--domain: %+v", r)
 	}
 }
+
+// A host goes away at the batch's one write: this host and the others
+// hold every landed line, the host left behind is named with the command
+// that finishes it, and that command, as printed, finishes it.
+func TestEnrollBatchHostGoesAwayAtTheWrite(t *testing.T) {
+	l := newEnrollLabN(t, 2, 2)
+	l.onHostSSH(t, "cfhost3")
+	key := "ssh-cfhost3-3" // the write
+	l.hook.pause(t, key)
+	done := make(chan struct{})
+	var r cliResult
+	go func() {
+		defer close(done)
+		r = runCLI(t, enrollPW+"\n", l.batchArgs(l.guestList(t))...)
+	}()
+	l.hook.waitReached(t, key, done)
+	l.hosts[1].Stop()
+	l.hook.release(t, key, "ok")
+	<-done
+	if r.code != exitFailed || !strings.Contains(r.stderr, "MISMATCH") || !strings.Contains(r.stdout, "to finish: sfkvm rotate --resume -f "+l.conf) {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	this, _ := os.ReadFile(l.conf)
+	h2, _ := os.ReadFile(l.hostFiles[0])
+	h3, _ := os.ReadFile(l.hostFiles[1])
+	if string(this) != string(h2) || string(this) == string(h3) || !strings.Contains(string(this), "guestb0 ") || !strings.Contains(string(this), "guestb1 ") {
+		t.Fatalf("this host and cfhost2 should hold both lines, cfhost3 neither:\n%s\n%s\n%s", this, h2, h3)
+	}
+	l.hosts[1].Restart(t)
+	t.Chdir(t.TempDir())
+	if res := runCLI(t, "", printedResume(t, r.stdout)...); res.code != exitOK {
+		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if got := l.batchState(t, enrollPW); fmt.Sprint(got) != "[0 1]" {
+		t.Errorf("after the resume the file holds guests %v", got)
+	}
+}
