@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/internal/jsonwire"
 	"github.com/sfkvm/sfkvm/rotate"
 )
@@ -120,7 +121,7 @@ func (r BatchReport) WriteText(w io.Writer) error {
 	if r.DryRun {
 		verb += " (dry run: nothing changed)"
 	}
-	fmt.Fprintf(&b, "%s %d guests\n", verb, len(r.Guests))
+	fmt.Fprintf(&b, "%s %s\n", verb, count.N(len(r.Guests), "guest", "guests"))
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADDRESS\tGUEST-NAME\tUSER\tRESULT\tDETAIL")
@@ -218,9 +219,9 @@ func (r BatchReport) WriteText(w io.Writer) error {
 	in := r.InFile()
 	switch {
 	case r.DryRun:
-		fmt.Fprintf(&b, "the file would hold %d of %d guests", len(in), len(r.Guests))
+		fmt.Fprintf(&b, "the file would hold %d of %s", len(in), count.N(len(r.Guests), "guest", "guests"))
 	default:
-		fmt.Fprintf(&b, "every host's file holds %d of %d guests (%d enrolled now, %d already)", len(in), len(r.Guests), enrolled, already)
+		fmt.Fprintf(&b, "every host's file holds %d of %s (%d enrolled now, %d already)", len(in), count.N(len(r.Guests), "guest", "guests"), enrolled, already)
 	}
 	if len(in) > 0 {
 		fmt.Fprintf(&b, ": %s", safe(strings.Join(in, " ")))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/enroll"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
@@ -27,7 +28,7 @@ import (
 
 func init() {
 	commands["enroll"] = command{
-		summary: "a guest into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk",
+		summary: "a guest (or a --guest-list of them) into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk",
 		run:     runEnroll,
 	}
 	commands["unenroll"] = command{
@@ -424,8 +425,8 @@ func enrollBatch(ctx context.Context, e *env, b enroll.Batch, format outputForma
 		}
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(e.stderr, "sfkvm enroll: %d of %d guests not enrolled (%s): see their rows; fix each and run the same command again (the guests enrolled are left as they are)\n",
-			len(failed), len(rep.Guests), strings.Join(failed, " "))
+		fmt.Fprintf(e.stderr, "sfkvm enroll: %d of %s not enrolled (%s): see their rows; fix each and run the same command again (the guests enrolled are left as they are)\n",
+			len(failed), count.N(len(rep.Guests), "guest", "guests"), strings.Join(failed, " "))
 	}
 	return exitFailed
 }
