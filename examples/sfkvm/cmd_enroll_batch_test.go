@@ -98,6 +98,15 @@ func TestEnrollBatchOneFailsTheOthersLand(t *testing.T) {
 		t.Fatalf("groupadd in the guest: %v %s", err, out)
 	}
 	list := l.guestList(t)
+	conf, _ := os.ReadFile(l.conf)
+	dry := runCLI(t, enrollPW+"\n", l.batchArgs(list, "--dry-run")...)
+	if dry.code != exitOK || !strings.Contains(dry.stdout, "the file would hold 3 of 3 guests: guestb0 guestb1 guestb2") ||
+		!strings.HasPrefix(rowOf(dry.stdout, l.ips[2]), "guestb2 pclb2 would") || !strings.Contains(dry.stdout, "+guestb1 cfhost2 cluster7 cfb1 "+l.ips[1]+" pclb1 <token hmac:") {
+		t.Fatalf("dry run: exit %d\n%s%s", dry.code, dry.stdout, dry.stderr)
+	}
+	if now, _ := os.ReadFile(l.conf); !bytes.Equal(now, conf) || len(l.batchState(t, enrollPW)) != 0 {
+		t.Fatal("the dry run changed something")
+	}
 	r := runCLI(t, enrollPW+"\n", l.batchArgs(list)...)
 	t.Logf("first run:\n%s%s", r.stdout, r.stderr)
 	if r.code != exitFailed || strings.Contains(r.stdout+r.stderr, enrollPW) ||
