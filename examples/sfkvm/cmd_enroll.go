@@ -191,7 +191,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	adminIdentity := fs.String("admin-identity", "", "private key `file` of --admin-user (default: ssh-agent's keys, then ~/.ssh/id_*)")
 	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password (instead of a key)")
 	passwordStdin := fs.Bool("password-stdin", false, "read the new password as one line from stdin")
-	generate := fs.String("generate", "", "generate the new password and write it to this new root-only `FILE` first")
+	generate := fs.String("generate", "", "generate the new password and write it to this new root-only `FILE` first (with --guest-list: one per guest, a \"guest_IP password\" line each)")
 	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens (with --native)")
 	native := fs.Bool("native", false, "make a sealed token with --key instead of running the vendor's sfcipher")
 	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
