@@ -1,5 +1,6 @@
-// Package enroll puts one KVM guest into the host OS failover of
-// PRIMECLUSTER (F.2.2) in one call, and takes it out again: the login
+// Package enroll puts one KVM guest (Run), or many in one run
+// (RunBatch), into the host OS failover of PRIMECLUSTER (F.2.2) in one
+// call, and takes it out again: the login
 // user of step 1.2 on the guest with its password and sudo rule, the
 // facts of the guest's kvmguests.conf line read where they live, the line
 // on every host OS, the host keys both ways, and the domain's host
@@ -104,6 +105,28 @@
 // Remove (sfkvm unenroll) takes the line out of every host's copy the
 // same way, then, on the guest, the drop-in (only one whose first line is
 // enroll's) and, with RemovePlan.RemoveUser, the user.
+//
+// # Many guests in one run: RunBatch
+//
+// RunBatch (sfkvm enroll --guest-list) enrolls a Batch: a Plan with what
+// the guests share and a Member per guest with what is its own (address,
+// user, password, facts, key fingerprint). Steps 1 to 4, 6 and 7 and the
+// guest's side of step 8 run Batch.Parallel guests at once; step 5 locks
+// every host's copy once and checks every guest's line (two Members with
+// the same guest-name, guest_IP or cluster and CF name: the later one is
+// refused); step 8 records every guest's key in this host's and each
+// host's known_hosts in one command per host, and every GuestKnows key
+// (scanned once) in each guest in one command per guest; step 9 writes
+// every host's file once, with the line of every guest that got through.
+// A guest that fails a step is left out of the file and what the run made
+// on it taken back, as Run does, while the others go on. The lock failing,
+// this host's write failing or an interrupt before it leaves every copy as
+// it was and takes back every guest's changes; from this host's write on,
+// every host gets every landed line (a host left behind is named with
+// BatchReport.Resume). The BatchReport holds a Report per Member, in
+// order; InFile names the guests the file holds, and a guest's
+// Report.Result says in a word what became of it. A second run of the same
+// batch changes nothing and says so. Its JSON form is BatchSchema.
 //
 // # JSON
 //

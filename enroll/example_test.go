@@ -3,6 +3,7 @@ package enroll_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -69,4 +70,27 @@ func ExampleReport_MarshalJSON() {
 	fmt.Println(string(b))
 	// Output:
 	// {"schema":"sfkvm.enroll/v1","dry_run":true,"ok":true,"changed":false,"address":"10.20.30.50","user":"pcllogin","facts":{"domain":{"value":"guest11","source":"libvirt domain with UUID 5f1c6d2e-... on this host"}},"steps":[{"name":"policy","state":"ok","detail":"the new password passes the policy of step 1.2"},{"name":"file","state":"would","detail":"write the line on 2 hosts"}],"elapsed_seconds":1.5}
+}
+
+// A batch's report: a row per guest, which guests every host's file
+// holds, and which are not enrolled.
+func ExampleBatchReport_WriteText() {
+	ok := enroll.Report{Command: "enroll", Address: "10.20.30.50", User: "pcllogin",
+		Steps: []enroll.Step{{Name: "user", State: enroll.Done, Detail: "useradd -m pcllogin"},
+			{Name: "file", State: enroll.Done, Detail: "3 copies written and read back"}}}
+	ok.Facts.Domain = enroll.Fact{Value: "guest50", Source: "given"}
+	bad := enroll.Report{Command: "enroll", Address: "10.20.30.51", User: "pcllogin",
+		Steps: []enroll.Step{{Name: "user", State: enroll.Failed, Err: errors.New("useradd -m pcllogin: exit 9")}},
+		Err:   errors.New("useradd -m pcllogin: exit 9")}
+	bad.Facts.Domain = enroll.Fact{Value: "guest51", Source: "given"}
+	enroll.BatchReport{Guests: []enroll.Report{ok, bad}}.WriteText(os.Stdout)
+	// Output:
+	// enroll 2 guests
+	// ADDRESS      GUEST-NAME  USER      RESULT    DETAIL
+	// 10.20.30.50  guest50     pcllogin  enrolled
+	// 10.20.30.51  guest51     pcllogin  failed    user: useradd -m pcllogin: exit 9
+	// failed 10.20.30.51 (not in the file):
+	//   failed    user       useradd -m pcllogin: exit 9
+	// every host's file holds 1 of 2 guests (1 enrolled now, 0 already): guest50
+	// not enrolled: 10.20.30.51
 }

@@ -103,6 +103,13 @@ func (p Plan) stepFive(regs map[string]registration, rep *Report) (targets []ssh
 	return targets, missing
 }
 
+// stepFiveLeft says what is left of step 5 when some hosts' addresses
+// are not known, and what to do.
+func stepFiveLeft(missing []string) string {
+	return "the guest's root known_hosts lacks these hosts' keys (step 5), their addresses not known: " + strings.Join(missing, "; ") +
+		": register each (sfkvm migratesetup -c -i HOSTIP, on it) or give every host's address with --host-addresses"
+}
+
 // preflight runs preflight for g on this host (Plan.Preflight) and on
 // every other host (Plan.HostPreflight), at once, and names what is left
 // on each: its FAIL and WARN rows.

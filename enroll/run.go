@@ -727,8 +727,7 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 		rep.step("keys", Already, detail, nil)
 	}
 	if len(missing) > 0 {
-		rep.step("guest-knows", Left, "the guest's root known_hosts lacks these hosts' keys (step 5), their addresses not known: "+strings.Join(missing, "; ")+
-			": register each (sfkvm migratesetup -c -i HOSTIP, on it) or give every host's address with --host-addresses", nil)
+		rep.step("guest-knows", Left, stepFiveLeft(missing), nil)
 	}
 	return true
 }

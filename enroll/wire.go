@@ -24,7 +24,10 @@ const (
 // their text in "error"; the run's wall time in "elapsed_seconds". Empty
 // strings and lists are left out, except "steps"; nothing is
 // HTML-escaped, and bytes that are not UTF-8 are written \xNN.
-func (r Report) MarshalJSON() ([]byte, error) {
+func (r Report) MarshalJSON() ([]byte, error) { return jsonwire.Marshal(r.wire()) }
+
+// wire is r's wire form (also a BatchReport's guest, without "schema").
+func (r Report) wire() wireReport {
 	out := wireReport{Schema: r.schema(), DryRun: r.DryRun, OK: !r.Failed(), Changed: r.Changed(),
 		Address: r.Address, User: jsonwire.Text(r.User), UUID: r.UUID, Host: jsonwire.Text(r.Host), GuestKey: r.GuestKey,
 		Line: jsonwire.Text(r.Line), Diff: jsonwire.Text(r.Diff), SudoersFile: jsonwire.Text(r.SudoersFile), Sudoers: jsonwire.Text(r.Sudoers),
@@ -56,7 +59,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		}
 		out.Preflight = append(out.Preflight, w)
 	}
-	return jsonwire.Marshal(out)
+	return out
 }
 
 // UnmarshalJSON reads what MarshalJSON writes. Each "error" becomes an
@@ -119,7 +122,7 @@ func errText(err error) string { return jsonwire.Text(jsonwire.ErrText(err)) }
 // The wire form of a Report, its Facts, Steps and rotate.HostResults.
 type (
 	wireReport struct {
-		Schema      string              `json:"schema"`
+		Schema      string              `json:"schema,omitempty"`
 		DryRun      bool                `json:"dry_run"`
 		OK          bool                `json:"ok"`
 		Changed     bool                `json:"changed"`

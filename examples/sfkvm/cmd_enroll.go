@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/enroll"
+	"github.com/sfkvm/sfkvm/internal/count"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
@@ -27,7 +29,7 @@ import (
 
 func init() {
 	commands["enroll"] = command{
-		summary: "a guest into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk",
+		summary: "a guest (or a --guest-list of them) into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk",
 		run:     runEnroll,
 	}
 	commands["unenroll"] = command{
@@ -37,15 +39,19 @@ func init() {
 }
 
 const enrollSynopsis = `--guest-user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
-Enrolls one guest in the host OS failover (F.2.2), each step proven and
-reported: the guest's host key (known here, or confirmed with
---guest-key-fingerprint or at a terminal; never trusted on first use
-silently); a login as the administrator (--admin-user, root by default,
-by key or --admin-password-file; a non-root one through sudo -n); the
-facts read, not typed: cluster and CF node name from cftool -c and -l in
-the guest, the domain by the guest's SMBIOS UUID among the libvirt domains
-of this host (--connect) and, through sfkvm's own SSH, of every --hosts,
-the host CF name from that host's registration (--hostinfo); --domain,
+       sfkvm enroll --guest-list FILE [--parallel N] [same flags]
+Enrolls one guest in the host OS failover (F.2.2), or every guest of
+--guest-list in one run (one guest_IP a line, then guest-user=, domain=,
+cluster=, cfname=, host-cfname=, guest-key-fingerprint= as needed; see
+"Many guests in one run" below), each step proven and reported: the
+guest's host key (known here, or confirmed with --guest-key-fingerprint
+or at a terminal; never trusted on first use silently); a login as the
+administrator (--admin-user, root by default, by key or
+--admin-password-file; a non-root one through sudo -n); the facts read,
+not typed: cluster and CF node name from cftool -c and -l in the guest,
+the domain by the guest's SMBIOS UUID among the libvirt domains of this
+host (--connect) and, through sfkvm's own SSH, of every --hosts, the
+host CF name from that host's registration (--hostinfo); --domain,
 --cluster, --cfname and --host-cfname override. Then kvmguests.conf is
 locked on every host (a second run is refused, naming the first) and its
 copies must be identical; a line with the same guest-name, guest_IP or
@@ -190,7 +196,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	adminIdentity := fs.String("admin-identity", "", "private key `file` of --admin-user (default: ssh-agent's keys, then ~/.ssh/id_*)")
 	adminPasswordFile := fs.String("admin-password-file", "", "root-only `file` whose first line is --admin-user's password (instead of a key)")
 	passwordStdin := fs.Bool("password-stdin", false, "read the new password as one line from stdin")
-	generate := fs.String("generate", "", "generate the new password and write it to this new root-only `FILE` first")
+	generate := fs.String("generate", "", "generate the new password and write it to this new root-only `FILE` first (with --guest-list: one per guest, a \"guest_IP password\" line each)")
 	keyFile := fs.String("key", "", "key `FILE` of sfkvm's sealed tokens (with --native)")
 	native := fs.Bool("native", false, "make a sealed token with --key instead of running the vendor's sfcipher")
 	sfcipherPath := fs.String("sfcipher", "", "the vendor's sfcipher `PATH` (default: /opt/SMAW/bin, /opt/SMAW/SMAWsf/bin, then PATH)")
@@ -213,12 +219,14 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	sfkvmPath := fs.String("sfkvm", site.DefaultSFKVM, "the sfkvm program on the hosts (`path`), for the guest's preflight there")
 	dryRun := fs.Bool("dry-run", false, "show every change (the kvmguests.conf diff, tokens as fingerprints; the sudoers rule; the keys) and change nothing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound on the whole run (the undo has its own 2 minutes)")
+	guestList := fs.String("guest-list", "", "enroll every guest of this `FILE` in one run: one a line, guest_IP then optional guest-user=, domain=, cluster=, cfname=, host-cfname=, guest-key-fingerprint=")
+	parallel := fs.Int("parallel", enroll.DefaultParallel, "guests of --guest-list worked on at once")
 	format := formatFlag(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	localPaths(fs, "f", "identity", "host-password-file", "ssh-config", "admin-identity", "admin-password-file",
-		"generate", "key", "sfcipher", "known-hosts")
+		"generate", "key", "sfcipher", "known-hosts", "guest-list")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm enroll: "+format+"\n", a...)
 		return code
@@ -232,9 +240,15 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	switch {
 	case *cftool != "" && !filepath.IsAbs(*cftool):
 		return fail(exitUsage, "--cftool %q: a path in the guest must be absolute", *cftool)
-	case fs.NArg() != 1:
-		return fail(exitUsage, "give the guest's address (guest_IP), once")
-	case *userName == "":
+	case *guestList != "" && fs.NArg() != 0:
+		return fail(exitUsage, "give the guests in --guest-list or one guest's address, not both (%q)", fs.Arg(0))
+	case *guestList != "" && (*domain != "" || *cfname != ""):
+		return fail(exitUsage, "--domain and --cfname name one guest: with --guest-list give domain= and cfname= on each line")
+	case *parallel < 1:
+		return fail(exitUsage, "--parallel must be positive")
+	case *guestList == "" && fs.NArg() != 1:
+		return fail(exitUsage, "give the guest's address (guest_IP), once, or --guest-list FILE")
+	case *userName == "" && *guestList == "":
 		return fail(exitUsage, "--guest-user NAME is needed: the login user to make (or root)")
 	case *passwordStdin && *generate != "":
 		return fail(exitUsage, "give --password-stdin or --generate, not both")
@@ -253,8 +267,19 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	case *fingerprint != "" && !strings.HasPrefix(*fingerprint, "SHA256:"):
 		return fail(exitUsage, "--guest-key-fingerprint: %q is not SHA256:... as ssh-keygen -lf prints it", *fingerprint)
 	}
-	addr, err := netip.ParseAddr(fs.Arg(0))
-	if err != nil {
+	var addr netip.Addr
+	var members []enroll.Member
+	var err error
+	if *guestList != "" {
+		if members, err = readGuestList(*guestList); err != nil {
+			return fail(guestListExit(err), "--guest-list %v", err)
+		}
+		for i, m := range members {
+			if m.User == "" && *userName == "" {
+				return fail(exitUsage, "--guest-list %s: guest %d (%s) has no guest-user= and --guest-user is not given", *guestList, i+1, m.Address)
+			}
+		}
+	} else if addr, err = netip.ParseAddr(fs.Arg(0)); err != nil {
 		return fail(exitUsage, "%q is not an IP address (guest_IP)", fs.Arg(0))
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -306,7 +331,16 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	p.Encrypter = enc
 	// The domain lookup: only what the flags do not give.
 	var stores enroll.Stores
-	if *domain == "" || *hostCFName == "" {
+	needStores := *domain == "" || *hostCFName == ""
+	if members != nil {
+		needStores = false
+		for _, m := range members {
+			if m.Given.Domain == "" || m.Given.HostCFName == "" && *hostCFName == "" {
+				needStores = true
+			}
+		}
+	}
+	if needStores {
 		var closeAll func()
 		stores, closeAll = enrollStores(ctx, e, *uri, *hostinfo, files, targets, prober)
 		defer closeAll()
@@ -328,13 +362,19 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 		}
 		p.Preflight = cfg
 	}
-	// A key shown and accepted at a terminal.
+	// A key shown and accepted at a terminal (one question at a time).
 	if in, ok := e.stdin.(*os.File); ok && isTerminal(in) && !*passwordStdin && *fingerprint == "" {
+		var asking sync.Mutex
 		p.ConfirmKey = func(_ context.Context, address, fp string) bool {
+			asking.Lock()
+			defer asking.Unlock()
 			fmt.Fprintf(e.stderr, "sfkvm enroll: the guest %s offers the host key %s, which known_hosts does not hold.\nCompare it on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). Is it the guest's? (yes/no) ", address, fp)
 			line, _ := bufio.NewReader(in).ReadString('\n')
 			return strings.TrimSpace(line) == "yes"
 		}
+	}
+	if members != nil {
+		return enrollBatch(ctx, e, enroll.Batch{Plan: p, Members: members, Parallel: *parallel}, *format, *generate, *passwordStdin)
 	}
 	// The new password.
 	var pw cipher.Secret
@@ -353,6 +393,72 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	p.Password = pw
 	defer holdGrace()()
 	return printEnroll(e, "enroll", *format, enroll.Run(ctx, p))
+}
+
+// enrollBatch runs --guest-list: the passwords (one generated per guest
+// with --generate, else one for all), then enroll.RunBatch.
+func enrollBatch(ctx context.Context, e *env, b enroll.Batch, format outputFormat, generate string, passwordStdin bool) int {
+	if generate != "" {
+		wipe, err := generateBatchPasswords(b.Members, generate, b.DryRun)
+		if err != nil {
+			code := exitNoPerm
+			if !errors.Is(err, rotate.ErrExists) {
+				code = secretFileExit(err)
+			}
+			fmt.Fprintf(e.stderr, "sfkvm enroll: --generate: %v\n", err)
+			return code
+		}
+		defer wipe()
+		if !b.DryRun {
+			fmt.Fprintf(e.stderr, "sfkvm enroll: the new passwords are in %s (mode 0600), one \"guest_IP password\" a line\n", generate)
+		}
+	} else {
+		pw, code := readPassword(ctx, e, passwordStdin)
+		if code != exitOK {
+			return code
+		}
+		defer pw.Wipe()
+		b.Password = pw
+	}
+	defer holdGrace()()
+	rep := enroll.RunBatch(ctx, b)
+	if format == "json" {
+		writeJSON(e.stdout, rep) // enroll.BatchSchema: BatchReport.MarshalJSON
+	} else {
+		rep.WriteText(e.stdout)
+	}
+	if !rep.Failed() {
+		return exitOK
+	}
+	if rep.Err != nil {
+		fmt.Fprintf(e.stderr, "sfkvm enroll: %s\n", strings.TrimPrefix(strings.TrimPrefix(rep.Err.Error(), "enroll: "), "rotate: "))
+	}
+	if rep.Mismatch() {
+		fmt.Fprintf(e.stderr, "sfkvm enroll: MISMATCH: some hosts' kvmguests.conf differ; finish with: %s\n", rep.Resume)
+		return exitFailed
+	}
+	var failed []string
+	for _, g := range rep.Guests {
+		if g.Failed() {
+			failed = append(failed, g.Address)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(e.stderr, "sfkvm enroll: %d of %s not enrolled (%s): see their rows; fix each and run the same command again (the guests enrolled are left as they are)\n",
+			len(failed), count.N(len(rep.Guests), "guest", "guests"), strings.Join(failed, " "))
+	}
+	return exitFailed
+}
+
+// guestListExit is the exit code of a --guest-list that could not be read.
+func guestListExit(err error) int {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return exitNoInput
+	case errors.Is(err, os.ErrPermission):
+		return exitNoPerm
+	}
+	return exitConfig
 }
 
 // enrollStores opens libvirt on this host and, through sfkvm's own SSH,

@@ -38,6 +38,7 @@ type enrollLab struct {
 	dir, guestDir, etc, conf, keyFile, known, sshConfig, adminKey, hostinfo string
 	key                                                                     *cipher.Key
 	ip                                                                      string
+	ips                                                                     []string // every address of the guest's sshd, ip first
 	guest                                                                   *sshdtest.Server
 	hosts                                                                   []*sshdtest.Server
 	hostIPs, hostFiles                                                      []string
@@ -60,19 +61,28 @@ func newEnrollLab(t *testing.T, nHosts int) *enrollLab {
 	return newEnrollLabWith(t, nHosts, labOptions{})
 }
 
+// newEnrollLabN is newEnrollLab with a guest sshd of nAddrs addresses
+// (l.ips): each one a guest of its own for a batch.
+func newEnrollLabN(t *testing.T, nHosts, nAddrs int) *enrollLab {
+	return newEnrollLabWith(t, nHosts, labOptions{addrs: nAddrs})
+}
+
 // labOptions make a lab where the hosts reach the guest: each host's
 // sshd (and this host's, for step 5) listens on this side of a veth pair
 // of the test's own, in the test's network namespace, so that its
 // sessions (preflight there) reach the guest as a cluster host does;
 // each host is registered (its own host information file at this host's
 // path, bound in its mount namespace) with that address, and so is this
-// host. hostSetup adds to host i's mount namespace.
+// host. hostSetup adds to host i's mount namespace. addrs is the number of
+// the guest sshd's addresses (0: one).
 type labOptions struct {
 	routed    bool
 	hostSetup func(i int) string
+	addrs     int
 }
 
 func newEnrollLabWith(t *testing.T, nHosts int, o labOptions) *enrollLab {
+	nAddrs := max(o.addrs, 1)
 	t.Helper()
 	keygen := testenv.LookPath(t, "ssh-keygen", "openssh-client")
 	testenv.LookPath(t, "ssh", "openssh-client")
@@ -99,8 +109,8 @@ func newEnrollLabWith(t *testing.T, nHosts int, o labOptions) *enrollLab {
 	auth := filepath.Join(l.dir, "authorized_keys")
 	os.WriteFile(auth, pub, 0o600)
 
-	ns := sshdtest.NewNetNS(t, 1)
-	l.ip = ns.GuestIPs[0]
+	ns := sshdtest.NewNetNS(t, nAddrs)
+	l.ip, l.ips = ns.GuestIPs[0], ns.GuestIPs
 	g := l.guestDir
 	setup := strings.Join([]string{
 		"mount --bind " + g + "/etc /etc",
@@ -264,15 +274,22 @@ func (l *enrollLab) userExists(t *testing.T) bool {
 // sudo -n.
 func (l *enrollLab) login(t *testing.T, pw string) error {
 	t.Helper()
+	return l.loginAs(t, l.ip, enrollUser, pw)
+}
+
+// loginAs reports whether user logs in to the guest at ip with pw and has
+// sudo -n.
+func (l *enrollLab) loginAs(t *testing.T, ip, user, pw string) error {
+	t.Helper()
 	known := filepath.Join(t.TempDir(), "known_hosts")
-	os.WriteFile(known, []byte(l.guest.KnownHostsLine(l.ip, 22, "ssh-ed25519")+"\n"), 0o600)
+	os.WriteFile(known, []byte(l.guest.KnownHostsLine(ip, 22, "ssh-ed25519")+"\n"), 0o600)
 	p, err := sshcheck.New(sshcheck.Options{KnownHostsFiles: []string{known}, GlobalKnownHostsFiles: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r := p.Probe(ctx, sshcheck.Target{Address: l.ip, User: enrollUser, Password: cipher.SecretFromString(pw)})
+	r := p.Probe(ctx, sshcheck.Target{Address: ip, User: user, Password: cipher.SecretFromString(pw)})
 	return r.Err
 }
 

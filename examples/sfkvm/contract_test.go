@@ -340,6 +340,7 @@ var pathFlags = []struct {
 	{cmd: "enroll", flag: "hostinfo", remote: true, args: enrollArgs(), stdin: enrollPassword},
 	{cmd: "enroll", flag: "sfkvm", remote: true, args: enrollArgs(), stdin: enrollPassword},
 	{cmd: "enroll", flag: "cftool", remote: true, args: enrollArgs(), stdin: enrollPassword},
+	{cmd: "enroll", flag: "guest-list", args: batchArgs(), stdin: enrollPassword},
 	// unenroll: -f none is not there, so the run ends at the lock.
 	{cmd: "unenroll", flag: "f", args: []string{"guest1"}},
 	{cmd: "unenroll", flag: "known-hosts", args: []string{"guest1", "-f", "none"}},
@@ -364,6 +365,21 @@ func enrollArgs(leaveOut ...string) []string {
 		if !slices.Contains(leaveOut, f[0]) {
 			args = append(append(args, dashed(f[0])), f[1:]...)
 		}
+	}
+	return args
+}
+
+// batchArgs is enrollArgs for --guest-list: no guest's address, no
+// --domain (the list gives each guest's).
+func batchArgs(leaveOut ...string) []string {
+	all := enrollArgs(leaveOut...)[1:]
+	var args []string
+	for i := 0; i < len(all); i++ {
+		if all[i] == "--domain" {
+			i++
+			continue
+		}
+		args = append(args, all[i])
 	}
 	return args
 }

@@ -16,7 +16,7 @@
 //	cipher        encrypt a guest user's password for kvmguests.conf (like sfcipher -c)
 //	compare       tell whether copies of kvmguests.conf are byte-identical
 //	demo          run the whole procedure against a built-in lab, in seconds, leaving nothing behind
-//	enroll        a guest into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk
+//	enroll        a guest (or a --guest-list of them) into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk
 //	hostinfo      inside a guest: print the host it runs on (--watch: each change)
 //	migratesetup  register this host (-c), set up guests to read it (-s) or undo (-d)
 //	preflight     check the whole procedure at once: one row per step and target
@@ -39,6 +39,7 @@
 //	sfkvm compare [--format=text|json] FILE FILE...
 //	sfkvm demo [--timeout D] [--keep]
 //	sfkvm enroll --guest-user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
+//	sfkvm enroll --guest-list FILE [--parallel N] [same flags]
 //	sfkvm hostinfo [--device PATH] [--watch [--interval D]] [--format=text|json]
 //	sfkvm migratesetup -c -i HOSTIP [-w off] [--cfname NAME | --cftool PATH] [--hostinfo PATH] [--format=text|json]
 //	sfkvm migratesetup -s|-d DOMAIN... [--connect URI] [--dry-run] [--restart [--force] [--timeout D]] [--parallel N] [--hostinfo PATH] [--format=text|json]

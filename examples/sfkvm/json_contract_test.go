@@ -26,6 +26,9 @@ type jsonRun struct {
 	// cannot be had here (libvirt's test driver in a build without cgo):
 	// the run is skipped.
 	unavailable int
+	// schema, when set, is the run's schema instead of sfkvm.COMMAND/v1
+	// (enroll --guest-list prints sfkvm.enroll.batch/v1).
+	schema string
 }
 
 // jsonRuns are the runs of every command that prints JSON; noJSON are
@@ -63,6 +66,11 @@ var (
 			k.Wipe()
 			return append(enrollArgs("f", "known-hosts", "sfcipher"), "-f", filepath.Join(dir, "kvmguests.conf"),
 				"--known-hosts", filepath.Join(dir, "known_hosts"), "--native", "--key", filepath.Join(dir, "key")), enrollPassword
+		}}, {name: "a batch not reached", schema: "sfkvm.enroll.batch/v1", setup: func(t *testing.T, dir string) ([]string, string) {
+			// Two guests at 127.0.0.1:1 and 127.0.0.2:1, where nobody
+			// listens: each row ends at its host key.
+			list := writeFile(t, filepath.Join(dir, "guests"), "127.0.0.1 domain=g1 cfname=c1\n127.0.0.2 domain=g2 cfname=c2\n", 0o600)
+			return append(batchArgs("known-hosts"), "--guest-list", list, "--known-hosts", filepath.Join(dir, "known_hosts")), enrollPassword
 		}}},
 		"unenroll": {{name: "a guest not enrolled", setup: func(t *testing.T, dir string) ([]string, string) {
 			conf := writeFile(t, filepath.Join(dir, "kvmguests.conf"), "guest11 cfhost1 cluster1 cfguest11 192.0.2.11 user1 D0860AB04E1B8FA3\n", 0o600)
@@ -164,7 +172,11 @@ func TestJSONContract(t *testing.T) {
 				if jr.unavailable != 0 && r.code == jr.unavailable {
 					t.Skipf("unavailable here (exit %d): %s", r.code, r.stderr)
 				}
-				if err := checkJSONContract([]byte(r.stdout), "sfkvm."+name+"/v1"); err != nil {
+				schema := "sfkvm." + name + "/v1"
+				if jr.schema != "" {
+					schema = jr.schema
+				}
+				if err := checkJSONContract([]byte(r.stdout), schema); err != nil {
 					t.Errorf("exit %d: %v\nstdout:\n%s\nstderr:\n%s", r.code, err, r.stdout, r.stderr)
 				}
 			})
