@@ -340,9 +340,7 @@ func (m *member) prepare(ctx context.Context) {
 		m.fail("login", "", err)
 		return
 	}
-	admin := sshcheck.Target{Name: "admin", Address: p.Address.String(), Port: p.Port, User: p.Admin.User,
-		Keys: p.Admin.Keys, Password: p.Admin.Password}
-	ac, err := m.prober.Dial(ctx, admin)
+	ac, err := m.prober.Dial(ctx, p.adminTarget())
 	if err == nil {
 		if err = ac.CheckSudo(ctx); err != nil {
 			ac.Close()

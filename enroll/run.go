@@ -99,9 +99,7 @@ func Run(ctx context.Context, p Plan) (rep Report) {
 	}
 
 	// 2. The administrator's login.
-	admin := sshcheck.Target{Name: "admin", Address: p.Address.String(), Port: p.Port, User: p.Admin.User,
-		Keys: p.Admin.Keys, Password: p.Admin.Password}
-	ac, err := prober.Dial(ctx, admin)
+	ac, err := prober.Dial(ctx, p.adminTarget())
 	if err == nil {
 		if err = ac.CheckSudo(ctx); err != nil {
 			ac.Close()
@@ -470,6 +468,7 @@ func (p Plan) guestSteps(ctx context.Context, ac *sshcheck.Client, prober *sshch
 	undo = func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.CleanupTimeout)
 		defer cancel()
+		ac := p.liveAdmin(cctx, ac, prober)
 		if madeRule {
 			if _, _, st, err := ac.Run(cctx, "rm", "-f", "--", sudoersFile(u)); err == nil && st == 0 {
 				rep.step("sudoers", Undone, "removed "+sudoersFile(u)+" again", nil)
@@ -730,6 +729,29 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 		rep.step("guest-knows", Left, stepFiveLeft(missing), nil)
 	}
 	return true
+}
+
+// adminTarget is how the administrator logs in to the guest.
+func (p Plan) adminTarget() sshcheck.Target {
+	return sshcheck.Target{Name: "admin", Address: p.Address.String(), Port: p.Port, User: p.Admin.User,
+		Keys: p.Admin.Keys, Password: p.Admin.Password}
+}
+
+// liveAdmin returns ac when its connection still answers, else a fresh
+// login of the administrator on ctx (the undo's own): an interrupt that
+// cut a command short on ac closed its connection, and the undo must
+// still take back the user and the drop-in. The fresh client is closed
+// when ctx ends.
+func (p Plan) liveAdmin(ctx context.Context, ac *sshcheck.Client, prober *sshcheck.Prober) *sshcheck.Client {
+	if _, _, _, err := ac.Run(ctx, "true"); err == nil {
+		return ac
+	}
+	c, err := prober.Dial(ctx, p.adminTarget())
+	if err != nil {
+		return ac // the undo then names what the guest keeps
+	}
+	context.AfterFunc(ctx, func() { c.Close() })
+	return c
 }
 
 // localRun runs a command on this host with stdin.

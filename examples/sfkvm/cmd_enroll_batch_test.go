@@ -251,7 +251,11 @@ func TestEnrollBatchInterrupted(t *testing.T) {
 		if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || strings.Contains(out+errs, "MISMATCH") {
 			t.Fatalf("%s: exit %d\n%s%s", st.name, code, out, errs)
 		}
+		failedBefore := t.Failed()
 		got := l.batchState(t, enrollPW)
+		if !failedBefore && t.Failed() {
+			t.Logf("%s: the run said:\n%s%s", st.name, out, errs)
+		}
 		switch {
 		case st.finishes && fmt.Sprint(got) != "[0 1]":
 			t.Errorf("%s: the file holds guests %v, want both\n%s%s", st.name, got, out, errs)
