@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The kinds of failure a probe or a remote command can end in. Test for them
@@ -132,12 +133,12 @@ func (e *Error) Error() string {
 	case errors.Is(e.Kind, ErrHostKeyUnknown):
 		fmt.Fprintf(&b, ": server offers %s", e.Fingerprint)
 	case errors.Is(e.Kind, ErrOutputTooLarge):
-		fmt.Fprintf(&b, ": %s: %s went over %d bytes; the session was closed", e.Command, e.Stream, e.Limit)
+		fmt.Fprintf(&b, ": %s: %s went over %d bytes; the session was closed", shortCommand(e.Command), e.Stream, e.Limit)
 		if e.Stderr != "" {
 			b.WriteString(": stderr " + e.Stderr)
 		}
 	case e.Command != "":
-		fmt.Fprintf(&b, ": %s: exit status %d", e.Command, e.ExitStatus)
+		fmt.Fprintf(&b, ": %s: exit status %d", shortCommand(e.Command), e.ExitStatus)
 		if e.Stderr != "" {
 			b.WriteString(": " + e.Stderr)
 		}
@@ -147,6 +148,25 @@ func (e *Error) Error() string {
 		b.WriteString(": " + escapeText(e.Err.Error(), maxErrText))
 	}
 	return b.String()
+}
+
+// shortCommand is a command line as an error names it: a script sent
+// with sh -c is many lines long, and the whole of it buried the reason in
+// every message that quoted it; its first line, at most 100 bytes, says
+// which command it was (Error.Command keeps the whole line).
+func shortCommand(line string) string {
+	const max = 100
+	first, _, multi := strings.Cut(line, "\n")
+	if !multi && len(line) <= max {
+		return line
+	}
+	if len(first) > max {
+		first = first[:max]
+		for !utf8.ValidString(first) {
+			first = first[:len(first)-1]
+		}
+	}
+	return fmt.Sprintf("%s ... (%d more bytes)", first, len(line)-len(first))
 }
 
 // Is makes errors.Is(err, ErrX) true for the error's kind.

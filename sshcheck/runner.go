@@ -121,7 +121,7 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		return nil, nil, -1, tooLarge(b)
 	case <-ctx.Done():
 		kill()
-		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", line, ctx.Err())}
+		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), ctx.Err())}
 	}
 	// The run may have ended by itself after a stream went over.
 	for _, b := range []*cappedBuffer{o, e} {
