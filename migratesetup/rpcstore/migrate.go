@@ -23,6 +23,10 @@ const (
 // migrateFlags are `virsh migrate --live --persistent --undefinesource`.
 const migrateFlags = libvirt.MigrateLive | libvirt.MigratePersistDest | libvirt.MigrateUndefineSource
 
+// afterPrepare, when set (by a test), runs once the destination has
+// prepared: where a context ending between the steps is tested.
+var afterPrepare func()
+
 // stepTimeout bounds each step of the protocol but Perform (which the
 // watchdog bounds): Prepare starts QEMU on the destination, Finish waits
 // for it to take over.
@@ -177,6 +181,9 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 	}
 	// Finish needs the domain's name at the destination.
 	m.params = setParam(m.params, stringParam(libvirt.MigrateParamDestName, m.name))
+	if afterPrepare != nil {
+		afterPrepare()
+	}
 	// Cancelled before Perform, Finish gets no cookie: Prepare's is for
 	// the source (the destination takes its own for another host's).
 	if err := ctx.Err(); err != nil {
