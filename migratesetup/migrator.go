@@ -26,8 +26,8 @@ type Migrator interface {
 	// also ctx's: errors.Is(err, context.Canceled)). Each such error
 	// carries the last figures. progress, when not nil, is called with the
 	// job's figures about once a second once data moves (not during
-	// libvirt's Begin and Prepare), from the calling goroutine's helper:
-	// it must return quickly. The shared watchdog (package
+	// libvirt's Begin and Prepare), on the calling goroutine: it must
+	// return quickly. The shared watchdog (package
 	// migratesetup/internal/migjob) does all this alike in every store.
 	MigrateTo(ctx context.Context, domain string, dst Migrator, opts MigrateOptions, progress func(MigrateProgress)) (MigrateStats, error)
 }

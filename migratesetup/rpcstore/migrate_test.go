@@ -42,8 +42,8 @@ func TestMigratorConformance(t *testing.T) {
 			o.Bandwidth = 1 // MiB/s: libvirt's least
 		},
 		// Begin and Prepare (QEMU starting on the destination) take seconds
-		// on a busy machine; the throttled job then takes more than 10.
-		Timeout: 6 * time.Second,
+		// on a busy machine; the throttled job then takes about 15 more.
+		Timeout: 10 * time.Second,
 		Remove: func(t *testing.T, s migratesetup.Migrator, name string) {
 			l := raws[s]
 			dom, err := l.DomainLookupByName(name)
@@ -58,8 +58,8 @@ func TestMigratorConformance(t *testing.T) {
 }
 
 // slowMiB is the memory of the guest whose migration the tests throttle:
-// 4 GiB, never touched, takes more than 10 s at 1 MiB/s.
-const slowMiB = 4096
+// 8 GiB, never touched (not resident), takes about 15 s at 1 MiB/s.
+const slowMiB = 8192
 
 // MaxDowntime reaches the running job (libvirt takes it once the job
 // runs), and Bandwidth throttles it: read back from the source while the
