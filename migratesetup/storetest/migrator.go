@@ -194,6 +194,12 @@ func testMoves(t *testing.T, e *menv) {
 	if err != nil || !strings.Contains(after, "<name>"+n+"</name>") {
 		t.Errorf("the destination's persistent definition: %v\n%s", err, after)
 	}
+	// A definition with the VNC password keeps it: on the source (read
+	// with secrets), and on the destination (libvirt's cookie carries the
+	// persistent definition with them).
+	if strings.Contains(e.h.Domain(t, n), Secret) && !strings.Contains(before, Secret) {
+		t.Errorf("the source's persistent definition lacks the VNC password:\n%s", before)
+	}
 	if strings.Contains(before, Secret) && !strings.Contains(after, Secret) {
 		t.Errorf("the migration lost the VNC password of the persistent definition:\n%s", after)
 	}
