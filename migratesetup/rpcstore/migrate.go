@@ -223,6 +223,10 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 		Abort: func() error { return step(m.src, func() error { return m.src.l.DomainAbortJob(m.dom) }) },
 		Start: m.start,
 	}, progress)
+	if errors.Is(err, migjob.ErrAbortUnanswered) {
+		// Perform still runs: nothing more can be done safely from here.
+		return migratesetup.MigrateStats{}, err
+	}
 	if err != nil {
 		// Perform failed: the source has cancelled its side already
 		// (libvirt calls no Confirm then); the destination must kill its
