@@ -46,7 +46,8 @@ type MigrationHarness struct {
 // TestMigrator runs the conformance suite of migratesetup.Migrator on the
 // store pairs h opens, each case as a subtest: a running guest moves,
 // persistent on the destination and gone from the source; a destination
-// that runs a guest of that name refuses; a guest that is not running is
+// that runs a guest of that name refuses, and the guest migrates once it
+// is gone (the refusal left no job behind); a guest that is not running is
 // refused; a destination of another kind is migratesetup.ErrOtherStore; a
 // slow migration past its timeout is aborted (ErrMigrationTimeout) and so
 // is one whose context is cancelled, progress having been reported, and
@@ -216,6 +217,18 @@ func testDestinationRefuses(t *testing.T, e *menv) {
 		t.Fatal("MigrateTo to a destination that runs a guest of that name worked")
 	}
 	e.wantAt(t, e.src, "source", n)
+	e.wantAt(t, e.dst, "destination", n)
+	// The refusal left no migration job behind on the source: once the
+	// destination's guest is gone, the guest migrates.
+	if err := e.dst.Destroy(e.ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if e.h.Remove != nil {
+		e.h.Remove(t, e.dst, n)
+	}
+	if _, err := e.src.MigrateTo(e.ctx, n, e.dst, e.options(t), nil); err != nil {
+		t.Fatalf("MigrateTo after the refusal, the destination's guest gone: %v", err)
+	}
 	e.wantAt(t, e.dst, "destination", n)
 }
 
