@@ -19,8 +19,9 @@ type Job struct {
 	// no job (not started yet, or over). An active job whose DataTotal is
 	// still 0 has not begun to move data, and is not reported.
 	Poll func() (p migratesetup.MigrateProgress, active bool, err error)
-	// Abort asks the hypervisor to abort the job; when it fails (an abort
-	// before the job has begun), Run calls it again on the next tick.
+	// Abort asks the hypervisor to abort the job. Run calls it again on
+	// every tick until Migrate returns (one call at a time), so it must
+	// bear being called for a job that is already aborting or over.
 	Abort func() error
 	// Start is when the migration began (the store's first step, before
 	// Migrate): Timeout counts from it. Now when zero.
@@ -119,9 +120,10 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 			aborting, abortErr = false, err
 		case <-tick.C:
 			if reason != nil {
-				if abortErr != nil && !aborting {
-					abort(reason) // again: the last came before the job
-				}
+				// Again, until Migrate returns: an abort that came before
+				// the job fails, and libvirt has been seen to answer one
+				// and let the migration run on (once in some twenty runs).
+				abort(reason)
 				continue
 			}
 			if !polling {
