@@ -161,7 +161,7 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 	s.done = make([]changes, len(nodes))
 	s.state = State{Schema: StateSchema, Domain: p.Domain, Cluster: r.Cluster, From: p.From, To: p.To, Started: p.Now().UTC(),
 		Nodes: make([]NodeState, len(nodes))}
-	ok := true
+	rows := make([][]Check, len(s.nodes))
 	each(len(s.nodes), func(i int) {
 		c := s.nodes[i]
 		name := c.g.Name
@@ -169,9 +169,8 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 			ch := Check{Stage: StageBefore, ID: id, Target: name, Status: OK, Reason: reason}
 			if err != nil {
 				ch.Status, ch.Reason, ch.Fix = Fail, errText(err), fix
-				ok = false
 			}
-			r.add(ch)
+			rows[i] = append(rows[i], ch)
 			return err == nil
 		}
 		_, err := c.node(ctx)
@@ -206,5 +205,12 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 				"sfkvm preflight on "+p.From+" says why (guest.readshost); sfkvm migratesetup -s "+p.Domain+" --restart")
 		}
 	})
+	ok := true
+	for _, cs := range rows {
+		for _, c := range cs {
+			r.add(c)
+			ok = ok && c.Status == OK
+		}
+	}
 	return ok
 }

@@ -128,16 +128,20 @@ func (s *session) guardBefore(ctx context.Context) bool {
 	}
 	for _, st := range steps {
 		p.Log(st.id)
-		ok := true
+		rows := make([]Check, len(s.nodes))
 		each(len(s.nodes), func(i int) {
 			reason, err := st.run(ctx, i)
-			c := Check{Stage: StageGuard, ID: st.id, Target: s.nodes[i].g.Name, Status: OK, Reason: reason}
+			rows[i] = Check{Stage: StageGuard, ID: st.id, Target: s.nodes[i].g.Name, Status: OK, Reason: reason}
 			if err != nil {
-				c.Status, c.Reason = Fail, errText(err)
-				ok = false
+				rows[i].Status, rows[i].Reason = Fail, errText(err)
+				rows[i].Fix = "the after steps restore every node; see the restore rows"
 			}
-			s.r.add(c)
 		})
+		ok := true
+		for _, c := range rows {
+			s.r.add(c)
+			ok = ok && c.Status == OK
+		}
 		if !ok {
 			return false
 		}
@@ -208,20 +212,26 @@ func (s *session) guardAfter(parent context.Context) bool {
 	}
 	for _, st := range steps {
 		p.Log(st.id)
+		checks := make([]*Check, len(s.nodes))
 		each(len(s.nodes), func(i int) {
 			if !rows[i].Restored {
 				return
 			}
 			reason, err := st.run(i)
-			c := Check{Stage: StageRestore, ID: st.id, Target: s.nodes[i].g.Name, Status: OK, Reason: reason}
+			c := &Check{Stage: StageRestore, ID: st.id, Target: s.nodes[i].g.Name, Status: OK, Reason: reason}
+			checks[i] = c
 			if err != nil {
 				c.Status, c.Reason = Fail, errText(err)
 				c.Fix = "sfkvm migrate --recover " + p.Domain + " (or by hand on " + s.nodes[i].g.Name + ": see the commands below)"
 				rows[i].Restored, rows[i].Failed = false, st.id+": "+errText(err)
 				rows[i].Commands = s.handCommands(i, st.id)
 			}
-			s.r.add(c)
 		})
+		for _, c := range checks {
+			if c != nil {
+				s.r.add(*c)
+			}
+		}
 	}
 	s.r.Restore = rows
 	for _, row := range rows {

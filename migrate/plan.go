@@ -104,6 +104,8 @@ type Tools struct {
 // Defaults.
 const (
 	DefaultStateDir       = "/var/lib/sfkvm/migrate"
+	DefaultCFTool         = sdfacility.DefaultCFTool
+	DefaultSDTool         = sdfacility.DefaultSDTool
 	DefaultCFSet          = "/opt/SMAW/bin/cfset"
 	DefaultClusterConfig  = "/etc/default/cluster.config"
 	DefaultGuardTimeout   = 600

@@ -60,9 +60,9 @@ func Run(ctx context.Context, p Plan) *Report {
 	}
 
 	migrated := s.migrate(ctx, src, dst)
-	var ended time.Time
+	var reads <-chan readResult
 	if migrated {
-		ended = p.Now()
+		reads = s.watchReads(ctx, dst, p.Now())
 	}
 	if guarded {
 		s.restore(ctx)
@@ -71,8 +71,11 @@ func Run(ctx context.Context, p Plan) *Report {
 	switch {
 	case migrated:
 		r.Outcome = Migrated
-		s.verify(ctx, src, dst, ended)
-		if r.Failed() {
+		s.verify(ctx, src, dst, reads)
+		switch {
+		case r.Failed() && ctx.Err() != nil:
+			r.Outcome = Interrupted
+		case r.Failed():
 			r.Outcome = Failed
 		}
 	case ctx.Err() != nil:

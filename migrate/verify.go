@@ -35,7 +35,7 @@ func readsHost(ctx context.Context, c *conn) (migratesetup.HostInfo, error) {
 // libvirts, the destination's definitions, the guest (within Settle it
 // reads the destination's registration) and every node (within Settle,
 // every node UP and every agent ready).
-func (s *session) verify(ctx context.Context, src, dst *Host, ended time.Time) {
+func (s *session) verify(ctx context.Context, src, dst *Host, reads <-chan readResult) {
 	p, r := s.p, s.r
 	d := p.Domain
 	p.Log("verify")
@@ -85,27 +85,12 @@ func (s *session) verify(ctx context.Context, src, dst *Host, ended time.Time) {
 	}
 
 	// The guest reads its new host: the point of the whole set-up.
-	var seen migratesetup.HostInfo
-	var lastErr error
-	err = waitFor(ctx, p.Poll, p.Settle, func() error {
-		seen, lastErr = readsHost(ctx, s.self)
-		if lastErr != nil {
-			return lastErr
-		}
-		if seen != dst.Info {
-			return fmt.Errorf("it still reads %s at %s, not its new host %s at %s", seen.CFName, seen.IP, dst.Info.CFName, dst.Info.IP)
-		}
-		return nil
-	})
-	if err == nil {
-		r.ReadsNewHostSeconds = secs(p.Now().Sub(ended))
-		add("verify.readshost", d, nil, fmt.Sprintf("reads %s at %s, %.3f s after the migration", seen.CFName, seen.IP, *r.ReadsNewHostSeconds), "")
+	res := <-reads
+	if res.err == nil {
+		r.ReadsNewHostSeconds = secs(res.after)
+		add("verify.readshost", d, nil, fmt.Sprintf("reads %s at %s, %.3f s after the migration", res.seen.CFName, res.seen.IP, res.after.Seconds()), "")
 	} else {
-		fix := "PRIMECLUSTER would tell the wrong host after a failover: check the disk's source on " + p.To + " (virsh dumpxml " + d + ": it must be " + p.HostInfo + ") and " + p.To + "'s registration (sfkvm preflight there)"
-		if lastErr == nil && seen == s.srcInfo {
-			err = fmt.Errorf("THE GUEST STILL READS ITS OLD HOST %s at %s after %s: %w", seen.CFName, seen.IP, p.Settle, err)
-		}
-		add("verify.readshost", d, err, "", fix)
+		add("verify.readshost", d, res.err, "", "PRIMECLUSTER would tell the wrong host after a failover: check the disk's source on "+p.To+" (virsh dumpxml "+d+": it must be "+p.HostInfo+") and "+p.To+"'s registration (sfkvm preflight there)")
 	}
 
 	// The cluster is whole again.
@@ -113,9 +98,10 @@ func (s *session) verify(ctx context.Context, src, dst *Host, ended time.Time) {
 	for _, c := range s.nodes {
 		cfnames = append(cfnames, c.g.CFName)
 	}
+	errs := make([]error, len(s.nodes))
 	each(len(s.nodes), func(i int) {
 		c := s.nodes[i]
-		err := waitFor(ctx, p.Poll, p.Settle, func() error {
+		errs[i] = waitFor(ctx, p.Poll, p.Settle, func() error {
 			return c.do(ctx, func(n Node) error {
 				if err := nodesUp(ctx, n, p.Tools, cfnames); err != nil {
 					return err
@@ -123,7 +109,45 @@ func (s *session) verify(ctx context.Context, src, dst *Host, ended time.Time) {
 				return facilityReady(ctx, n, p.Tools)
 			})
 		})
-		add("verify.cluster", c.g.Name, err, "cftool -n: every node UP; sdtool -s: every agent ready",
-			"cftool -n and sdtool -s on "+c.g.Name+": the cluster did not become whole within --settle "+p.Settle.String())
 	})
+	for i, c := range s.nodes {
+		add("verify.cluster", c.g.Name, errs[i], "cftool -n: every node UP; sdtool -s: every agent ready",
+			"cftool -n and sdtool -s on "+c.g.Name+": the cluster did not become whole within --settle "+p.Settle.String())
+	}
+}
+
+// readResult is what the guest read after the migration, and when.
+type readResult struct {
+	seen  migratesetup.HostInfo
+	after time.Duration // from the end of the migration
+	err   error
+}
+
+// watchReads polls the guest's disk from the end of the migration, beside
+// the restore, until it reads the destination's registration or Settle
+// passes: the figure is the guest's, not the restore's.
+func (s *session) watchReads(ctx context.Context, dst *Host, ended time.Time) <-chan readResult {
+	out := make(chan readResult, 1)
+	go func() {
+		p := s.p
+		var res readResult
+		var lastErr error
+		err := waitFor(ctx, p.Poll, p.Settle, func() error {
+			res.seen, lastErr = readsHost(ctx, s.self)
+			if lastErr != nil {
+				return lastErr
+			}
+			if res.seen != dst.Info {
+				return fmt.Errorf("it still reads %s at %s, not its new host %s at %s", res.seen.CFName, res.seen.IP, dst.Info.CFName, dst.Info.IP)
+			}
+			return nil
+		})
+		res.after = p.Now().Sub(ended)
+		if err != nil && lastErr == nil && res.seen == s.srcInfo {
+			err = fmt.Errorf("THE GUEST STILL READS ITS OLD HOST %s at %s, %s after the migration: %w", res.seen.CFName, res.seen.IP, p.Settle, err)
+		}
+		res.err = err
+		out <- res
+	}()
+	return out
 }
