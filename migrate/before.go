@@ -23,32 +23,10 @@ func (s *session) before(ctx context.Context) (src, dst *Host, ok bool) {
 	pass := func(id, target, reason string) {
 		r.add(Check{Stage: StageBefore, ID: id, Target: target, Status: OK, Reason: reason})
 	}
-	self, nodes, listed := p.cluster()
-	if !listed {
-		fail("domain.listed", p.Domain, "the domain is not a guest-name in kvmguests.conf, so its cluster is unknown",
-			"give -f with the kvmguests.conf that lists it (sfkvm check -f FILE)")
-		return nil, nil, false
-	}
-	r.Cluster = self.ClusterName
-	pass("domain.listed", p.Domain, fmt.Sprintf("cluster %s, %d nodes in kvmguests.conf", self.ClusterName, len(nodes)))
 	if p.From == p.To {
 		fail("host.other", p.To, "the destination is the source", "give --to another host")
 		return nil, nil, false
 	}
-
-	unlock, err := lockCluster(p.StateDir, self.ClusterName)
-	if err != nil {
-		fail("cluster.lock", self.ClusterName, errText(err), "wait for the other sfkvm migrate or drill of this cluster to end")
-		return nil, nil, false
-	}
-	s.unlock = unlock
-	statePath := StatePath(p.StateDir, self.ClusterName)
-	if _, err := os.Lstat(statePath); err == nil {
-		fail("cluster.restored", self.ClusterName, "an earlier guarded migration of this cluster did not finish its restore ("+statePath+" is there)",
-			"sfkvm migrate --recover "+p.Domain)
-		return nil, nil, false
-	}
-
 	p.Log("hosts")
 	src, errSrc := p.Open(ctx, p.From)
 	dst, errDst := p.Open(ctx, p.To)
@@ -71,6 +49,28 @@ func (s *session) before(ctx context.Context) (src, dst *Host, ok bool) {
 			pass("host.registered", h.name, fmt.Sprintf("%s at %s, libvirt reachable", h.host.Info.CFName, h.host.Info.IP))
 		}
 	}
+	self, nodes, listed := p.cluster()
+	if !listed {
+		fail("domain.listed", p.Domain, "the domain is not a guest-name in kvmguests.conf, so its cluster is unknown",
+			"give -f with the kvmguests.conf that lists it (sfkvm check -f FILE)")
+		return src, dst, false
+	}
+	r.Cluster = self.ClusterName
+	pass("domain.listed", p.Domain, fmt.Sprintf("cluster %s, %d nodes in kvmguests.conf", self.ClusterName, len(nodes)))
+
+	unlock, err := lockCluster(p.StateDir, self.ClusterName)
+	if err != nil {
+		fail("cluster.lock", self.ClusterName, errText(err), "wait for the other sfkvm migrate or drill of this cluster to end")
+		return src, dst, false
+	}
+	s.unlock = unlock
+	statePath := StatePath(p.StateDir, self.ClusterName)
+	if _, err := os.Lstat(statePath); err == nil {
+		fail("cluster.restored", self.ClusterName, "an earlier guarded migration of this cluster did not finish its restore ("+statePath+" is there)",
+			"sfkvm migrate --recover "+p.Domain)
+		return src, dst, false
+	}
+
 	if !ok {
 		return src, dst, false
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/sdfacility"
 )
 
 // StateSchema is the schema of the guard's state file.
@@ -99,7 +100,6 @@ func (s *session) guardBefore(ctx context.Context) bool {
 		run func(ctx context.Context, i int) (string, error)
 	}{
 		{"guard.sdtool-e", func(ctx context.Context, i int) (string, error) {
-			s.done[i].stopped = true // a failed -e may have stopped it all the same
 			_, err := s.nodes[i].command(ctx, p.Tools.SDTool, "-e")
 			return "shutdown facility stopped (sdtool -e)", err
 		}},
@@ -149,8 +149,22 @@ func (s *session) guardBefore(ctx context.Context) bool {
 	return true
 }
 
-// changes is what the before steps did on one node.
-type changes struct{ stopped, written bool }
+// changes is what the before steps did on one node: written, its
+// cluster.config may have been changed (then the restore writes and
+// applies the old one).
+type changes struct{ written bool }
+
+// facilityRuns reports whether sdtool -s shows the facility running (a
+// table, exit 0), whatever its agents' states.
+func facilityRuns(ctx context.Context, c *conn, t Tools) bool {
+	runs := false
+	c.do(ctx, func(n Node) error {
+		stdout, _, status, err := n.Run(ctx, t.SDTool, "-s")
+		runs = err == nil && status == 0 && sdfacility.ParseStatus(stdout).Running
+		return err
+	})
+	return runs
+}
 
 // guardAfter does the manual's after steps on every node, on a context of
 // its own (the run's may be cancelled: a signal, a timeout): the old
@@ -197,8 +211,10 @@ func (s *session) guardAfter(parent context.Context) bool {
 			return "cfset -a shows the old CLUSTER_TIMEOUT " + timeoutWord(old), err
 		}},
 		{"restore.sdtool-b", func(i int) (string, error) {
-			if !s.done[i].stopped {
-				return "not needed: the facility was not stopped", nil
+			// Asked, not assumed: a cancelled sdtool -e may not have run,
+			// and sdtool -b refuses a facility that runs.
+			if facilityRuns(ctx, s.nodes[i], p.Tools) {
+				return "not needed: the facility runs", nil
 			}
 			_, err := s.nodes[i].command(ctx, p.Tools.SDTool, "-b")
 			return "shutdown facility started (sdtool -b)", err
@@ -336,12 +352,6 @@ func Recover(ctx context.Context, p Plan) *Report {
 		s.nodes = append(s.nodes, &conn{g: g, login: p.Login})
 		s.done = append(s.done, changes{written: true})
 	}
-	// The facility is started where it does not run: a crash may have
-	// come before or after sdtool -e.
-	each(len(s.nodes), func(i int) {
-		err := s.nodes[i].do(ctx, func(n Node) error { return facilityReady(ctx, n, p.Tools) })
-		s.done[i].stopped = err != nil
-	})
 	if s.guardAfter(ctx) {
 		if err := os.Remove(path); err != nil {
 			r.add(Check{Stage: StageRestore, ID: "recover.state", Target: self.ClusterName, Status: Fail, Reason: errText(err)})
