@@ -94,9 +94,9 @@ type Report struct {
 	// MigrationSeconds and DowntimeSeconds are libvirt's figures of the
 	// migration; ReadsNewHostSeconds the time from its end to the guest
 	// reading the destination's registration; TotalSeconds the whole run.
-	MigrationSeconds    *float64 `json:"migration_seconds"`
-	DowntimeSeconds     *float64 `json:"downtime_seconds"`
-	ReadsNewHostSeconds *float64 `json:"reads_new_host_seconds"`
+	MigrationSeconds    *float64 `json:"migration_seconds,omitempty"`
+	DowntimeSeconds     *float64 `json:"downtime_seconds,omitempty"`
+	ReadsNewHostSeconds *float64 `json:"reads_new_host_seconds,omitempty"`
 	TotalSeconds        float64  `json:"total_seconds"`
 
 	mu sync.Mutex
