@@ -60,7 +60,11 @@ func (s *session) before(ctx context.Context) (src, dst *Host, ok bool) {
 
 	unlock, err := lockCluster(p.StateDir, self.ClusterName)
 	if err != nil {
-		fail("cluster.lock", self.ClusterName, errText(err), "wait for the other sfkvm migrate or drill of this cluster to end")
+		fix := "wait for the other sfkvm migrate or drill of this cluster to end"
+		if !errors.Is(err, ErrBusy) {
+			fix = "run as root, or give --state-dir a folder of root's that is closed to others"
+		}
+		fail("cluster.lock", self.ClusterName, errText(err), fix)
 		return src, dst, false
 	}
 	s.unlock = unlock

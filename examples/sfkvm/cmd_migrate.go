@@ -226,28 +226,36 @@ func migratePlan(ctx context.Context, e *env, f migrateFlags, recover bool) (p m
 		targets[t.Name] = t
 	}
 	here := thisHost(ctx, *f.hostinfo)
+	open := func(ctx context.Context, host string) (*migrate.Host, error) {
+		if host == here {
+			return openHere(ctx, *f.connect, *f.hostinfo, host)
+		}
+		t := sshcheck.Target{Name: host, Address: host, User: *f.hostUser, Password: hostPW, Keys: hostKeys}
+		if a, port, err := net.SplitHostPort(host); err == nil {
+			if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
+				t.Address, t.Port = a, n
+			}
+		}
+		return openOther(ctx, prober, t, *f.connect, *f.hostinfo)
+	}
+	if migrateHostsHook != nil {
+		here, open = migrateHostsHook()
+	}
 	p = migrate.Plan{
 		From: here, Guests: cfg.Guests(), Guard: *f.guard, StateDir: *f.stateDir, HostInfo: *f.hostinfo, Settle: *f.settle,
 		Migrate: migratesetup.MigrateOptions{Timeout: *f.timeout, NoProgress: *f.stall, MaxDowntime: *f.maxDowntime},
 		Login: func(ctx context.Context, g kvmguests.Guest) (migrate.Node, error) {
 			return prober.Dial(ctx, targets[g.Name])
 		},
-		Open: func(ctx context.Context, host string) (*migrate.Host, error) {
-			if host == here {
-				return openHere(ctx, *f.connect, *f.hostinfo, host)
-			}
-			t := sshcheck.Target{Name: host, Address: host, User: *f.hostUser, Password: hostPW, Keys: hostKeys}
-			if a, port, err := net.SplitHostPort(host); err == nil {
-				if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
-					t.Address, t.Port = a, n
-				}
-			}
-			return openOther(ctx, prober, t, *f.connect, *f.hostinfo)
-		},
+		Open: open,
 	}
 	p.Progress, p.Log = progressPrinter(e)
 	return p, cleanup, exitOK
 }
+
+// migrateHostsHook, when set (by tests), names this host and opens the
+// hosts instead of libvirt's daemons: fake libvirts that can migrate.
+var migrateHostsHook func() (here string, open func(ctx context.Context, host string) (*migrate.Host, error))
 
 // thisHost names this host in the report: its CF node name as registered,
 // else its host name.
@@ -331,9 +339,12 @@ func progressPrinter(e *env) (progress func(migratesetup.MigrateProgress), log f
 		fmt.Fprintf(e.stderr, "\rMigration: [%3d %%]", pct)
 		open = true
 	}
-	log = func(string) {
+	log = func(step string) {
 		mu.Lock()
 		defer mu.Unlock()
+		if step == "migrated" && open {
+			fmt.Fprint(e.stderr, "\rMigration: [100 %]")
+		}
 		if open {
 			fmt.Fprintln(e.stderr)
 			open = false

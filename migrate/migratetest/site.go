@@ -39,6 +39,10 @@ type Site struct {
 	Prober  *sshcheck.Prober
 	// StateDir is a fresh folder for the locks and the guard's state.
 	StateDir string
+	// KnownHosts is a known_hosts file with the nodes' keys under their
+	// addresses; Routes sends those addresses to the servers.
+	KnownHosts string
+	Routes     sshtest.Routes
 	// ReadsOld makes guest11's disk keep the host it read before the
 	// migration (a disk backed by the wrong file).
 	ReadsOld atomic.Bool
@@ -93,6 +97,7 @@ func NewSite(dir string) (*Site, error) {
 		{Name: "other21", HostCFName: "cfhost1", ClusterName: "cluster2", CFName: "cfother21", IP: netip.MustParseAddr("192.0.2.21"), User: "root", Line: 3},
 	}
 	routes := sshtest.Routes{}
+	s.Routes = routes
 	var known strings.Builder
 	for _, g := range s.Guests[:2] {
 		srv, err := sshtest.Start(sshtest.Config{
@@ -110,6 +115,7 @@ func NewSite(dir string) (*Site, error) {
 	}
 	s.Cluster.Do("cfguest11", func(n *Node) { n.Disk = s.disk })
 	kh := filepath.Join(dir, "known_hosts")
+	s.KnownHosts = kh
 	if err := os.WriteFile(kh, []byte(known.String()), 0o600); err != nil {
 		s.Close()
 		return nil, err
