@@ -3,8 +3,10 @@ package migrate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -312,6 +314,7 @@ func TestRestoreFailsThenRecover(t *testing.T) {
 	})
 	p := r.plan("host1", "host2")
 	p.Guard = true
+	p.Settle = 500 * time.Millisecond // the cluster is not whole: a node keeps its facility stopped
 	rep := migrate.Run(ctxT(t), p)
 	dump(t, rep)
 	if rep.RunsOn != "host2" || rep.Outcome != migrate.Failed {
@@ -375,4 +378,46 @@ func holdLock(t *testing.T, dir, cluster string) {
 		t.Fatal(err)
 	}
 	f.WriteString("4242\n")
+}
+
+// TestCrashThenRecover: the caller dies after the guard's before steps
+// (the goroutine ends at the migration's start, running only its defers,
+// as a killed sfkvm runs nothing): the state written before the first
+// change lets Recover restore every node.
+func TestCrashThenRecover(t *testing.T) {
+	r := newRig(t)
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	p.Log = func(step string) {
+		if step == "migrate" {
+			runtime.Goexit()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		migrate.Run(ctxT(t), p)
+	}()
+	<-done
+	for _, n := range []string{"cfguest11", "cfguest12"} {
+		if st := r.Cluster.Node(n); st.Timeout != "600" || st.Facility {
+			t.Fatalf("%s not guarded when the caller died: %+v", n, st)
+		}
+	}
+	st, err := migrate.ReadState(migrate.StatePath(r.StateDir, "cluster1"))
+	if err != nil || len(st.Nodes) != 2 || string(st.Nodes[1].ClusterConfig) != fmt.Sprintf(migratetest.InitialConfig, "cluster1") || st.Nodes[1].Timeout != "10" {
+		t.Fatalf("state: %+v %v", st, err)
+	}
+	if fi, err := os.Stat(migrate.StatePath(r.StateDir, "cluster1")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode: %v %v", fi.Mode(), err)
+	}
+	rec := migrate.Recover(ctxT(t), r.plan("host1", "host2"))
+	dump(t, rec)
+	if rec.Outcome != migrate.Restored {
+		t.Fatalf("recover: %s", rec.Outcome)
+	}
+	r.untouched(t)
+	if r.runsOn(domain) != "host1" {
+		t.Errorf("runs on %q", r.runsOn(domain))
+	}
 }
