@@ -25,7 +25,8 @@ func (s *session) before(ctx context.Context) (src, dst *Host, ok bool) {
 	}
 	if p.From == p.To {
 		fail("host.other", p.To, "the destination is the source", "give --to another host")
-		return nil, nil, false
+		src, _ = p.Open(ctx, p.From) // only to say where the guest runs
+		return src, nil, false
 	}
 	p.Log("hosts")
 	src, errSrc := p.Open(ctx, p.From)

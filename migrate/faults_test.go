@@ -215,6 +215,20 @@ func TestRefusals(t *testing.T) {
 			e, _ := migratesetup.RemoveHostInfoDisk(x)
 			r.Stores["host1"].SetLiveXML(domain, e.XML)
 		}},
+		{"next boot not set up", "domain.setup", domain, func(r *rig, p *migrate.Plan) {
+			d, _ := r.Stores["host1"].Domain(domain)
+			e, _ := migratesetup.RemoveHostInfoDisk(d.XML)
+			d.XML = e.XML
+			r.Stores["host1"].Add(domain, &d)
+		}},
+		{"destination has a domain of that name", "domain.absent", "host2", func(r *rig, p *migrate.Plan) {
+			x := migratetest.DomainXML(domain)
+			r.Stores["host2"].Add(domain, &migratesetuptest.Domain{XML: x, Live: x, State: migratesetup.StateShutoff})
+		}},
+		{"same registration", "host.distinct", "host2", func(r *rig, p *migrate.Plan) {
+			r.Infos["host2"] = r.Infos["host1"]
+		}},
+		{"to itself", "host.other", "host1", func(r *rig, p *migrate.Plan) { p.To = "host1" }},
 		{"destination not registered", "host.registered", "host2", func(r *rig, p *migrate.Plan) {
 			open := p.Open
 			p.Open = func(ctx context.Context, h string) (*migrate.Host, error) {
