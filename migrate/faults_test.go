@@ -249,6 +249,11 @@ func TestRefusals(t *testing.T) {
 		{"other migration under way", "cluster.lock", "cluster1", func(r *rig, p *migrate.Plan) {
 			holdLock(r.t, r.StateDir, "cluster1")
 		}},
+		{"a guard from elsewhere", "node.guardable", "guest12", func(r *rig, p *migrate.Plan) {
+			// Another host's guarded migration left (or is keeping) its
+			// line, with the facility running again.
+			r.Cluster.Do("cfguest12", func(n *migratetest.Node) { n.Config = append(n.Config, "CLUSTER_TIMEOUT \"600\"\n"...) })
+		}},
 		{"unfinished restore", "cluster.restored", "cluster1", func(r *rig, p *migrate.Plan) {
 			os.MkdirAll(r.StateDir, 0o700)
 			os.WriteFile(migrate.StatePath(r.StateDir, "cluster1"), []byte("{}"), 0o600)
