@@ -106,6 +106,7 @@ func TestInterruptedAtEachStage(t *testing.T) {
 		{"guard: stopping the facility", "/opt/SMAW/bin/sdtool -e", "host1", true, migrate.Interrupted, false},
 		{"guard: applying the timeout", "/opt/SMAW/bin/cfset -r", "host1", true, migrate.Interrupted, false},
 		{"migrating", "migrate", "host1", true, migrate.Interrupted, false},
+		{"restoring", "restore-cfset-r", "host2", true, migrate.Interrupted, true},
 		{"verifying", "readdisk-after", "host2", true, migrate.Interrupted, true},
 	}
 	for _, st := range stages {
@@ -122,7 +123,8 @@ func TestInterruptedAtEachStage(t *testing.T) {
 			for _, n := range []string{"cfguest11", "cfguest12"} {
 				r.Cluster.Do(n, func(node *migratetest.Node) {
 					node.Fault = func(cmd string) (sshtest.Reply, bool) {
-						if cmd == st.at || (st.at == "readdisk-after" && cmd == "readdisk" && r.runsOn(domain) == "host2") {
+						if cmd == st.at || (st.at == "readdisk-after" && cmd == "readdisk" && r.runsOn(domain) == "host2") ||
+							(st.at == "restore-cfset-r" && cmd == migrate.DefaultCFSet+" -r" && !strings.Contains(string(node.Config), "600")) {
 							cancel()
 						}
 						return sshtest.Reply{}, false
