@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sfkvm/sfkvm/internal/migrationtest"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/sdfacility"
+	"github.com/sfkvm/sfkvm/sshcheck"
+)
+
+// hostKey waits for the guest's host key fingerprint on its console and
+// prints it.
+func hostKey(args []string) error {
+	fs := flag.NewFlagSet("hostkey", flag.ExitOnError)
+	timeout := fs.Duration("timeout", 90*time.Second, "how long to wait for the line")
+	knownHosts := fs.String("known-hosts", "", "append a known_hosts line for -addr to this file")
+	addr := fs.String("addr", "", "the guest's address, for -known-hosts")
+	fs.Parse(args)
+	if fs.NArg() != 1 || (*knownHosts != "") != (*addr != "") {
+		usage()
+	}
+	fp, key, err := waitHostKey(fs.Arg(0), *timeout)
+	if err != nil {
+		return err
+	}
+	if *knownHosts != "" {
+		f, err := os.OpenFile(*knownHosts, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(f, "%s %s", *addr, ssh.MarshalAuthorizedKey(key))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Println(fp)
+	return nil
+}
+
+// parseHostKeyLine reads the rest of a HostKeyPrefix line: the
+// fingerprint must be the key's.
+func parseHostKeyLine(rest string) (string, ssh.PublicKey, error) {
+	fp, keyText, ok := strings.Cut(rest, " ")
+	if !ok || !strings.HasPrefix(fp, "SHA256:") {
+		return "", nil, fmt.Errorf("not a fingerprint and a key: %q", rest)
+	}
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(keyText))
+	if err != nil {
+		return "", nil, fmt.Errorf("the host key line's key: %w", err)
+	}
+	if got := ssh.FingerprintSHA256(key); got != fp {
+		return "", nil, fmt.Errorf("the host key line says %s but its key is %s", fp, got)
+	}
+	return fp, key, nil
+}
+
+func waitHostKey(console string, timeout time.Duration) (string, ssh.PublicKey, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(console)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", nil, err
+		}
+		lines := strings.Split(string(b), "\n")
+		for _, l := range lines[:len(lines)-1] { // whole lines only
+			l = strings.TrimRight(l, "\r")
+			if rest, ok := strings.CutPrefix(l, migrationtest.HostKeyPrefix); ok {
+				return parseHostKeyLine(rest)
+			}
+			if strings.HasPrefix(l, "SFKVM-NET-ERROR") || strings.HasPrefix(l, "SFKVM-ERROR") {
+				return "", nil, fmt.Errorf("%s: the guest says: %s", console, l)
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", nil, fmt.Errorf("gave up after %v waiting for the guest's %q line on %s (%d bytes there)", timeout, migrationtest.HostKeyPrefix, console, len(b))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// login logs in to a guest over SSH, trusting only the given host key,
+// and runs what sfkvm runs there: the read of the host information disk
+// through sudo (it must name -want), and with -restored the checks that
+// a guarded migration left the node as it was (cluster.config byte for
+// byte, cfset -a showing CF's default timeout, sdtool -s ready).
+func login(args []string) error {
+	fs := flag.NewFlagSet("login", flag.ExitOnError)
+	addr := fs.String("addr", "", "the guest's address:port")
+	user := fs.String("user", "", "the login")
+	pwFile := fs.String("password-file", "", "a file holding the password")
+	fingerprint := fs.String("fingerprint", "", "the only host key to trust (SHA256:...)")
+	want := fs.String("want", "", "the host CF name the guest must read")
+	restored := fs.Bool("restored", false, "also check cluster.config, cfset -a and sdtool -s")
+	timeout := fs.Duration("timeout", 60*time.Second, "how long to keep trying")
+	fs.Parse(args)
+	if *addr == "" || *user == "" || *pwFile == "" || *fingerprint == "" || *want == "" || fs.NArg() != 0 {
+		usage()
+	}
+	pw, err := os.ReadFile(*pwFile)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	start := time.Now()
+	var last error
+	for {
+		host, err := loginOnce(ctx, *addr, *user, strings.TrimRight(string(pw), "\n"), *fingerprint, *restored)
+		if err == nil && host == *want {
+			fmt.Printf("ssh %s@%s (host key %s): reads %s (%.1f s)\n", *user, *addr, *fingerprint, host, time.Since(start).Seconds())
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("the guest reads %s, not %s", host, *want)
+		}
+		var hk *hostKeyError
+		var nr *notRestoredError
+		if errors.As(err, &hk) || errors.As(err, &nr) {
+			return err // a wrong key, or a node left changed, is never retried
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gave up after %v logging in to %s to see it read %s: %w", *timeout, *addr, *want, last)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+type hostKeyError struct{ got, want string }
+
+func (e *hostKeyError) Error() string {
+	return fmt.Sprintf("host key %s, not the %s the guest printed on its console", e.got, e.want)
+}
+
+// notRestoredError: the node is not as it was before a guarded migration.
+type notRestoredError struct{ err error }
+
+func (e *notRestoredError) Error() string { return "not restored: " + e.err.Error() }
+
+func loginOnce(ctx context.Context, addr, user, password, fingerprint string, restored bool) (string, error) {
+	conf := &ssh.ClientConfig{
+		User: user,
+		Auth: []ssh.AuthMethod{ssh.Password(password)},
+		HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			if got := ssh.FingerprintSHA256(key); got != fingerprint {
+				return &hostKeyError{got, fingerprint}
+			}
+			return nil
+		},
+		Timeout: 10 * time.Second,
+	}
+	d := net.Dialer{Timeout: 10 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, conf)
+	if err != nil {
+		conn.Close()
+		return "", err
+	}
+	client := ssh.NewClient(c, chans, reqs)
+	defer client.Close()
+	run := func(name string, args ...string) ([]byte, error) {
+		line, err := sshcheck.QuoteCommand(name, args...)
+		if err != nil {
+			return nil, err
+		}
+		s, err := client.NewSession()
+		if err != nil {
+			return nil, err
+		}
+		defer s.Close()
+		var out, errOut bytes.Buffer
+		s.Stdout, s.Stderr = &out, &errOut
+		if err := s.Run("LC_ALL=C sudo -n -- " + line); err != nil {
+			return nil, fmt.Errorf("%s: %w: %s", line, err, strings.TrimSpace(errOut.String()))
+		}
+		return out.Bytes(), nil
+	}
+	out, err := run("sh", "-c", migratesetup.GuestReadCommand)
+	if err != nil {
+		return "", err
+	}
+	info, err := migratesetup.ParseDisk(out, addr+" host information disk")
+	if err != nil {
+		return "", err
+	}
+	if restored {
+		if err := checkRestored(run); err != nil {
+			return "", &notRestoredError{err}
+		}
+	}
+	return info.CFName, nil
+}
+
+// checkRestored: what a guarded migration must leave on a node.
+func checkRestored(run func(string, ...string) ([]byte, error)) error {
+	conf, err := run("cat", migrationtest.ClusterConfigPath)
+	if err != nil {
+		return err
+	}
+	if string(conf) != migrationtest.ClusterConfig {
+		return fmt.Errorf("%s is not as before: %q", migrationtest.ClusterConfigPath, conf)
+	}
+	a, err := run("cfset", "-a")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(a), "CLUSTER_TIMEOUT") || !strings.Contains(string(a), "VALUE: "+migrationtest.DefaultClusterTimeout+"\n") {
+		return fmt.Errorf("cfset -a does not show CLUSTER_TIMEOUT %s: %q", migrationtest.DefaultClusterTimeout, a)
+	}
+	s, err := run("sdtool", "-s")
+	if err != nil {
+		return err
+	}
+	if st := sdfacility.ParseStatus(s); !st.Ready() {
+		return fmt.Errorf("sdtool -s: %s", st.Summary())
+	}
+	return nil
+}

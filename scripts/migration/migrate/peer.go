@@ -1,0 +1,78 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sfkvm/sfkvm/internal/migrationtest"
+	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
+)
+
+// peer serves the guest cluster's other node: an in-process SSH guest
+// (package sshtest) on the test's network, with the same simulated node
+// as the QEMU guest (migrationtest.Node), its cluster.config a file in
+// -dir, its disk read the host information file -hostinfo of the host it
+// is taken to run on. It writes -dir/known_hosts (its key at -addr) and
+// serves until SIGTERM or SIGINT, then prints the commands it ran.
+func peer(args []string) error {
+	fs := flag.NewFlagSet("peer", flag.ExitOnError)
+	addr := fs.String("addr", "", "address:port to listen on")
+	user := fs.String("user", "", "the login")
+	pwFile := fs.String("password-file", "", "a file holding the password")
+	node := fs.String("node", "", "this node's CF name")
+	cluster := fs.String("cluster", "", "the cluster's name")
+	nodes := fs.String("nodes", "", "every node of the cluster, comma-separated")
+	hostinfo := fs.String("hostinfo", "", "the host information file this node's disk shows")
+	dir := fs.String("dir", "", "a folder for cluster.config and known_hosts")
+	fs.Parse(args)
+	if *addr == "" || *user == "" || *pwFile == "" || *node == "" || *cluster == "" || *nodes == "" || *hostinfo == "" || *dir == "" || fs.NArg() != 0 {
+		usage()
+	}
+	pw, err := os.ReadFile(*pwFile)
+	if err != nil {
+		return err
+	}
+	conf := filepath.Join(*dir, "cluster.config")
+	if err := os.WriteFile(conf, []byte(migrationtest.ClusterConfig), 0o644); err != nil {
+		return err
+	}
+	n, err := migrationtest.NewNode(migrationtest.NodeConfig{
+		Name: *node, Cluster: *cluster, Nodes: strings.Split(*nodes, ","), ConfigFile: conf,
+		ReadDisk: func() ([]byte, error) { return os.ReadFile(*hostinfo) },
+	})
+	if err != nil {
+		return err
+	}
+	key, err := sshtest.NewHostKey("ed25519")
+	if err != nil {
+		return err
+	}
+	srv, err := sshtest.Start(sshtest.Config{
+		Users:    map[string]sshtest.User{*user: {Password: strings.TrimRight(string(pw), "\n"), Sudo: sshtest.SudoNoPassword}},
+		HostKeys: []ssh.Signer{key},
+		Handler:  n.Handler,
+		Addr:     *addr,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	host, _, _ := strings.Cut(*addr, ":")
+	line := fmt.Sprintf("%s %s", host, ssh.MarshalAuthorizedKey(key.PublicKey()))
+	if err := os.WriteFile(filepath.Join(*dir, "known_hosts"), []byte(line), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("%s%s\n", migrationtest.HostKeyPrefix, strings.TrimSpace(fmt.Sprintf("%s %s", ssh.FingerprintSHA256(key.PublicKey()), ssh.MarshalAuthorizedKey(key.PublicKey()))))
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+	fmt.Printf("peer %s ran: %s\n", *node, strings.Join(n.Calls(), "; "))
+	return nil
+}
