@@ -22,4 +22,14 @@
 //	})
 //	results := migratesetup.SetupGuests(ctx, store, []string{"guest11"}, opts)
 //	d, _ := store.Domain("guest11") // d.XML now has the host information disk
+//
+// The fake is a migratesetup.Migrator too, for tests of the migration's
+// orchestration (package migrate): Store.MigrateTo moves a running domain
+// to another fake, persistent there and gone here, in steps that report
+// progress. Store.SetMigration makes it slow or stall, Fail with the
+// methods "MigrateTo", "MigratePrepare" and "MigrateFinish" makes the
+// source or the destination refuse; MigrateOptions.Timeout, NoProgress
+// and the context abort it through the watchdog the libvirt stores use,
+// and every failure leaves the domain running on the source. Calls counts
+// "MigrateAbort" for each abort the watchdog asked for.
 package migratesetuptest

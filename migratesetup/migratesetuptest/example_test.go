@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
@@ -78,4 +79,35 @@ func ExampleStore_Fail() {
 	// guest11 running <nil>
 	// guest12 shut off internal error: qemu unexpectedly closed the monitor
 	// starts: 2
+}
+
+// A test of the orchestration migrates between two fakes; SetMigration
+// and Fail shape the migration (slow, stalled, refused).
+func ExampleStore_MigrateTo() {
+	ctx := context.Background()
+	src := migratesetuptest.New(map[string]*migratesetuptest.Domain{
+		"guest11": {XML: "<domain><name>guest11</name></domain>", State: migratesetup.StateRunning},
+	})
+	dst := migratesetuptest.New(nil)
+	src.SetMigration(migratesetuptest.Migration{Steps: 3, Step: time.Millisecond, DataTotal: 64 << 20})
+	stats, err := src.MigrateTo(ctx, "guest11", dst, migratesetup.MigrateOptions{Timeout: time.Minute}, nil)
+	fmt.Println(stats.DataTotal>>20, "MiB", err)
+	d, _ := dst.Domain("guest11")
+	_, atSource := src.Domain("guest11")
+	fmt.Println(d.State, atSource)
+
+	// Back home, but home refuses: the guest stays where it runs.
+	src.Fail = func(method, domain string) error {
+		if method == "MigratePrepare" {
+			return errors.New("operation failed: no room for guest11")
+		}
+		return nil
+	}
+	_, err = dst.MigrateTo(ctx, "guest11", src, migratesetup.MigrateOptions{}, nil)
+	d, _ = dst.Domain("guest11")
+	fmt.Println(err, "/", d.State)
+	// Output:
+	// 64 MiB <nil>
+	// running false
+	// migrating guest11: the destination refuses: operation failed: no room for guest11 / running
 }

@@ -20,6 +20,8 @@ type Store struct {
 	// name ("Define", "Start", ...) and the domain, and its error is
 	// returned.
 	Fail func(method, domain string) error
+	// migration shapes MigrateTo (SetMigration).
+	migration Migration
 }
 
 // Domain is one fake domain.

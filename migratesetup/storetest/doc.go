@@ -24,6 +24,15 @@
 // a call with an ended context fails with the context's error. A store
 // that is a migratesetup.LiveStore also has its live definition checked.
 //
+// TestMigrator is the suite of a migratesetup.Migrator (a store that
+// migrates live), with a MigrationHarness that gives two stores on two
+// hosts and a way to make a migration slow: a guest moves, persistent on
+// the destination and undefined at the source; a destination running a
+// guest of that name refuses; a shut-off guest and a destination of
+// another kind are refused; a migration past its timeout, and one whose
+// context is cancelled, is aborted with progress reported; every failure
+// leaves the guest running on the source and none on the destination.
+//
 // What it does not check: libvirt's own schema (the fake has none; the
 // libvirt stores test their validation themselves), performance, or
 // concurrency beyond what SetupGuests does.

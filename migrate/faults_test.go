@@ -1,0 +1,378 @@
+package migrate_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/migrate"
+	"github.com/sfkvm/sfkvm/migrate/migratetest"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
+	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
+)
+
+// restoredEverywhere: the guard's after steps ran and were proven on
+// every node, and no state is left for --recover.
+func (r *rig) restoredEverywhere(t *testing.T, rep *migrate.Report) {
+	t.Helper()
+	r.untouched(t)
+	for _, g := range []string{"guest11", "guest12"} {
+		for _, id := range []string{"restore.cfset-a", "restore.sdtool-s"} {
+			if s := status(rep, id, g); s != migrate.OK {
+				t.Errorf("%s %s: %q, want OK (the restore proven)", id, g, s)
+			}
+		}
+	}
+	if len(rep.Restore) != 2 || !rep.Restore[0].Restored || !rep.Restore[1].Restored || rep.Recover != "" {
+		t.Errorf("restore rows %+v, recover %q", rep.Restore, rep.Recover)
+	}
+	if _, err := os.Stat(migrate.StatePath(r.stateDir, "cluster1")); !os.IsNotExist(err) {
+		t.Errorf("state file left: %v", err)
+	}
+}
+
+func TestDestinationRefuses(t *testing.T) {
+	for _, guard := range []bool{false, true} {
+		r := newRig(t)
+		r.stores["host2"].Fail = func(method, domain string) error {
+			if method == "MigratePrepare" {
+				return errors.New("unsupported configuration: the destination refuses the CPU model")
+			}
+			return nil
+		}
+		p := r.plan("host1", "host2")
+		p.Guard = guard
+		rep := migrate.Run(ctxT(t), p)
+		dump(t, rep)
+		if rep.Outcome != migrate.Failed || rep.RunsOn != "host1" || r.runsOn(domain) != "host1" {
+			t.Fatalf("guard %v: outcome %s runs on %q (libvirt: %q), want failed on host1", guard, rep.Outcome, rep.RunsOn, r.runsOn(domain))
+		}
+		if status(rep, "migrate.libvirt", domain) != migrate.Fail {
+			t.Error("the refusal is not a failed migrate.libvirt row")
+		}
+		if guard {
+			r.restoredEverywhere(t, rep)
+		} else {
+			r.changedNothing(t)
+		}
+	}
+}
+
+func TestMigrationOutlastsTimeout(t *testing.T) {
+	r := newRig(t)
+	r.stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 1000, Step: 10 * time.Millisecond})
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	p.Migrate.Timeout = 200 * time.Millisecond
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if rep.Outcome != migrate.Failed || rep.RunsOn != "host1" || r.runsOn(domain) != "host1" {
+		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
+	}
+	var c migrate.Check
+	for _, x := range rep.Checks {
+		if x.ID == "migrate.libvirt" {
+			c = x
+		}
+	}
+	if c.Status != migrate.Fail || !strings.Contains(c.Reason, migratesetup.ErrMigrationTimeout.Error()) || !strings.Contains(c.Fix, "--timeout") {
+		t.Errorf("migrate row %+v", c)
+	}
+	r.restoredEverywhere(t, rep)
+}
+
+// TestInterruptedAtEachStage cancels the run (what SIGINT and SIGTERM do
+// in the CLI) at each stage: the guest runs on a host the report names,
+// and under --guard every node is restored and proven.
+func TestInterruptedAtEachStage(t *testing.T) {
+	stages := []struct {
+		name string
+		// at is the node command (or "migrate") that cancels the run.
+		at       string
+		runsOn   string
+		guarded  bool // the before steps began: the restore must show
+		outcome  migrate.Outcome
+		migrates bool
+	}{
+		{"before: checking the cluster", "/opt/SMAW/bin/sdtool -s", "host1", false, migrate.Interrupted, false},
+		{"guard: stopping the facility", "/opt/SMAW/bin/sdtool -e", "host1", true, migrate.Interrupted, false},
+		{"guard: applying the timeout", "/opt/SMAW/bin/cfset -r", "host1", true, migrate.Interrupted, false},
+		{"migrating", "migrate", "host1", true, migrate.Interrupted, false},
+		{"verifying", "readdisk-after", "host2", true, migrate.Interrupted, true},
+	}
+	for _, st := range stages {
+		t.Run(st.name, func(t *testing.T) {
+			r := newRig(t)
+			ctx, cancel := context.WithCancel(ctxT(t))
+			defer cancel()
+			p := r.plan("host1", "host2")
+			p.Guard = true
+			if st.at == "migrate" {
+				r.stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 1000, Step: 10 * time.Millisecond})
+				p.Progress = func(migratesetup.MigrateProgress) { cancel() }
+			}
+			for _, n := range []string{"cfguest11", "cfguest12"} {
+				r.cluster.Do(n, func(node *migratetest.Node) {
+					node.Fault = func(cmd string) (sshtest.Reply, bool) {
+						if cmd == st.at || (st.at == "readdisk-after" && cmd == "readdisk" && r.runsOn(domain) == "host2") {
+							cancel()
+						}
+						return sshtest.Reply{}, false
+					}
+				})
+			}
+			rep := migrate.Run(ctx, p)
+			dump(t, rep)
+			if rep.RunsOn != st.runsOn || r.runsOn(domain) != st.runsOn {
+				t.Fatalf("runs on %q (libvirt %q), want %s", rep.RunsOn, r.runsOn(domain), st.runsOn)
+			}
+			if rep.Outcome != st.outcome {
+				t.Errorf("outcome %s, want %s", rep.Outcome, st.outcome)
+			}
+			if st.guarded {
+				r.restoredEverywhere(t, rep)
+			} else {
+				r.changedNothing(t)
+				r.untouched(t)
+			}
+		})
+	}
+}
+
+func TestNodeUnreachableRefusesAndChangesNothing(t *testing.T) {
+	r := newRig(t)
+	r.servers["guest12"].Close()
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if rep.Outcome != migrate.Refused || rep.RunsOn != "host1" || r.runsOn(domain) != "host1" {
+		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
+	}
+	if status(rep, "node.login", "guest12") != migrate.Fail {
+		t.Error("the unreachable node is not named")
+	}
+	if r.stores["host1"].Calls("MigrateTo") != 0 {
+		t.Error("migrated although refused")
+	}
+	r.changedNothing(t)
+	r.untouched(t)
+	if _, err := os.Stat(migrate.StatePath(r.stateDir, "cluster1")); !os.IsNotExist(err) {
+		t.Errorf("a refused run left a state file: %v", err)
+	}
+}
+
+// TestRefusals: each unready thing is refused before anything changes,
+// with the check that names it.
+func TestRefusals(t *testing.T) {
+	cases := []struct {
+		name, id, target string
+		setup            func(r *rig, p *migrate.Plan)
+	}{
+		{"node down", "node.cftool", "guest11", func(r *rig, p *migrate.Plan) {
+			r.cluster.Do("cfguest12", func(n *migratetest.Node) { n.Up = false })
+		}},
+		{"agent not ready", "node.sdtool", "guest12", func(r *rig, p *migrate.Plan) {
+			r.cluster.Do("cfguest12", func(n *migratetest.Node) { n.Warming = 1000 })
+		}},
+		{"cftool odd output", "node.cftool", "guest12", func(r *rig, p *migrate.Plan) {
+			r.cluster.Do("cfguest12", func(n *migratetest.Node) {
+				n.Fault = func(cmd string) (sshtest.Reply, bool) {
+					return sshtest.Reply{Stdout: "\x1b[31m*** cftool: internal error\n"}, cmd == migrate.DefaultCFTool+" -n"
+				}
+			})
+		}},
+		{"sdtool hangs", "node.sdtool", "guest12", func(r *rig, p *migrate.Plan) {
+			r.cluster.Do("cfguest12", func(n *migratetest.Node) {
+				n.Fault = func(cmd string) (sshtest.Reply, bool) {
+					return sshtest.Reply{Hang: true}, cmd == migrate.DefaultSDTool+" -s"
+				}
+			})
+		}},
+		{"cftool fails", "node.cftool", "guest11", func(r *rig, p *migrate.Plan) {
+			r.cluster.Do("cfguest11", func(n *migratetest.Node) {
+				n.Fault = func(cmd string) (sshtest.Reply, bool) {
+					return sshtest.Reply{Stderr: "cftool: CF is not running\n", ExitStatus: 3}, cmd == migrate.DefaultCFTool+" -n"
+				}
+			})
+		}},
+		{"not running here", "domain.running", domain, func(r *rig, p *migrate.Plan) { p.From, p.To = "host3", "host2" }},
+		{"transient", "domain.persistent", domain, func(r *rig, p *migrate.Plan) {
+			d, _ := r.stores["host1"].Domain(domain)
+			d.Transient = true
+			r.stores["host1"].Add(domain, &d)
+		}},
+		{"not set up", "domain.setup-live", domain, func(r *rig, p *migrate.Plan) {
+			x := domainXML(domain)
+			e, _ := migratesetup.RemoveHostInfoDisk(x)
+			r.stores["host1"].SetLiveXML(domain, e.XML)
+		}},
+		{"destination not registered", "host.registered", "host2", func(r *rig, p *migrate.Plan) {
+			open := p.Open
+			p.Open = func(ctx context.Context, h string) (*migrate.Host, error) {
+				x, err := open(ctx, h)
+				if h == "host2" {
+					x.InfoErr = errors.New("open /var/lib/sfkvm/hostinfo: no such file or directory")
+				}
+				return x, err
+			}
+		}},
+		{"destination libvirt unreachable", "host.libvirt", "host9", func(r *rig, p *migrate.Plan) { p.To = "host9" }},
+		{"guest reads another host", "guest.readshost", domain, func(r *rig, p *migrate.Plan) {
+			r.cluster.Do("cfguest11", func(n *migratetest.Node) {
+				n.Disk = func() []byte { b, _ := r.infos["host3"].Format(); return b }
+			})
+		}},
+		{"not in kvmguests.conf", "domain.listed", domain, func(r *rig, p *migrate.Plan) { p.Guests = p.Guests[1:] }},
+		{"other migration under way", "cluster.lock", "cluster1", func(r *rig, p *migrate.Plan) {
+			holdLock(r.t, r.stateDir, "cluster1")
+		}},
+		{"unfinished restore", "cluster.restored", "cluster1", func(r *rig, p *migrate.Plan) {
+			os.MkdirAll(r.stateDir, 0o700)
+			os.WriteFile(migrate.StatePath(r.stateDir, "cluster1"), []byte("{}"), 0o600)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t)
+			p := r.plan("host1", "host2")
+			p.Guard = true
+			c.setup(r, &p)
+			rep := migrate.Run(ctxT(t), p)
+			dump(t, rep)
+			if rep.Outcome != migrate.Refused {
+				t.Fatalf("outcome %s, want refused", rep.Outcome)
+			}
+			if s := status(rep, c.id, c.target); s != migrate.Fail {
+				t.Errorf("%s %s: %q, want FAIL", c.id, c.target, s)
+			}
+			for _, ch := range rep.Checks {
+				if ch.Status == migrate.Fail && ch.Fix == "" {
+					t.Errorf("refusal without a fix: %+v", ch)
+				}
+			}
+			if r.stores["host1"].Calls("MigrateTo") != 0 {
+				t.Error("migrated although refused")
+			}
+			r.changedNothing(t)
+			if got := r.runsOn(domain); rep.RunsOn != got && c.id != "domain.running" {
+				t.Errorf("report says it runs on %q, libvirt %q", rep.RunsOn, got)
+			}
+		})
+	}
+}
+
+func TestGuestReadsOldHostIsALoudFail(t *testing.T) {
+	r := newRig(t)
+	r.readsOld.Store(true)
+	p := r.plan("host1", "host2")
+	p.Settle = 300 * time.Millisecond
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if rep.Outcome != migrate.Failed || rep.RunsOn != "host2" || rep.OK() {
+		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
+	}
+	var c migrate.Check
+	for _, x := range rep.Checks {
+		if x.ID == "verify.readshost" {
+			c = x
+		}
+	}
+	if c.Status != migrate.Fail || !strings.Contains(c.Reason, "STILL READS ITS OLD HOST cfhost1") {
+		t.Errorf("verify.readshost %+v", c)
+	}
+	var b strings.Builder
+	rep.WriteText(&b)
+	if !strings.Contains(b.String(), "FAILED: guest11 runs on host2") {
+		t.Errorf("text:\n%s", b.String())
+	}
+}
+
+// TestRestoreFailsThenRecover: a node's cfset -r fails in the after
+// steps; the node is named with the commands, the state stays, and
+// Recover finishes once the node works again.
+func TestRestoreFailsThenRecover(t *testing.T) {
+	r := newRig(t)
+	broken := true
+	r.cluster.Do("cfguest12", func(n *migratetest.Node) {
+		n.Fault = func(cmd string) (sshtest.Reply, bool) {
+			// The guard's cfset -r works; the restore's (the file no
+			// longer has the 600 line) fails.
+			if cmd == migrate.DefaultCFSet+" -r" && broken && !strings.Contains(string(n.Config), "600") {
+				return sshtest.Reply{Stderr: "cfset: cannot connect to CF\n", ExitStatus: 1}, true
+			}
+			return sshtest.Reply{}, false
+		}
+	})
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if rep.RunsOn != "host2" || rep.Outcome != migrate.Failed {
+		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
+	}
+	var bad *migrate.NodeRestore
+	for i := range rep.Restore {
+		if !rep.Restore[i].Restored {
+			bad = &rep.Restore[i]
+		}
+	}
+	if bad == nil || bad.Guest != "guest12" || !strings.Contains(bad.Failed, "restore.cfset-r") ||
+		len(bad.Commands) == 0 || bad.Commands[0] != migrate.DefaultCFSet+" -r" {
+		t.Fatalf("restore rows %+v", rep.Restore)
+	}
+	if rep.Recover != "sfkvm migrate --recover guest11" {
+		t.Errorf("recover %q", rep.Recover)
+	}
+	if st := r.cluster.Node("cfguest12"); st.Timeout != "600" || st.Facility {
+		t.Fatalf("the simulation did not keep the node guarded: %+v", st)
+	}
+	if _, err := migrate.ReadState(migrate.StatePath(r.stateDir, "cluster1")); err != nil {
+		t.Fatalf("no state for --recover: %v", err)
+	}
+	// A new migration is refused until recovered.
+	if again := migrate.Run(ctxT(t), r.plan("host2", "host1")); status(again, "cluster.restored", "cluster1") != migrate.Fail {
+		t.Error("a migration was not refused while a restore is unfinished")
+	}
+
+	// Still broken: recover names it again and keeps the state.
+	rec := migrate.Recover(ctxT(t), r.plan("host2", "host1"))
+	dump(t, rec)
+	if rec.Outcome == migrate.Restored || rec.Recover == "" {
+		t.Fatalf("recover with the node still broken: %s", rec.Outcome)
+	}
+	broken = false
+	rec = migrate.Recover(ctxT(t), r.plan("host2", "host1"))
+	dump(t, rec)
+	if rec.Outcome != migrate.Restored {
+		t.Fatalf("recover: %s", rec.Outcome)
+	}
+	r.untouched(t)
+	if _, err := os.Stat(migrate.StatePath(r.stateDir, "cluster1")); !os.IsNotExist(err) {
+		t.Errorf("state left after recover: %v", err)
+	}
+}
+
+// holdLock holds a cluster's lock as another sfkvm would, until the test
+// ends.
+func holdLock(t *testing.T, dir, cluster string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, cluster+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("4242\n")
+}

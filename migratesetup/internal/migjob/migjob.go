@@ -1,0 +1,127 @@
+package migjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sfkvm/sfkvm/migratesetup"
+)
+
+// Job is one migration as the store drives it.
+type Job struct {
+	// Migrate carries out the migration and blocks until it has ended:
+	// nil when the domain runs on the destination, an error when it still
+	// runs on the source.
+	Migrate func() error
+	// Poll returns the job's figures now; active is false while there is
+	// no job (not started yet, or over).
+	Poll func() (p migratesetup.MigrateProgress, active bool, err error)
+	// Abort asks the hypervisor to abort the job; Run calls it again on
+	// the next tick while the job has not ended (an abort before the job
+	// has begun fails).
+	Abort func() error
+	// Interval is the time between polls: 1 s when zero.
+	Interval time.Duration
+	// Grace bounds the wait for Migrate to return after an abort: 2 min
+	// when zero. Past it, Run gives up and says so.
+	Grace time.Duration
+}
+
+// ErrAbortUnanswered: the migration call did not return within the grace
+// after its job was aborted; where the domain runs is unknown.
+var ErrAbortUnanswered = errors.New("the migration did not end after its job was aborted")
+
+// Run runs j under opts's bounds and ctx, calling progress (when not nil)
+// with each poll's figures while the job is active. It returns Migrate's
+// result, or, when it aborted the job, why: an error that is
+// migratesetup.ErrMigrationTimeout, migratesetup.ErrMigrationStalled or
+// the context's error, with the last figures and the migration call's own
+// error. A migration that completed although its abort was requested
+// returns nil: the domain runs on the destination.
+func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress func(migratesetup.MigrateProgress)) error {
+	if j.Interval <= 0 {
+		j.Interval = time.Second
+	}
+	if j.Grace <= 0 {
+		j.Grace = 2 * time.Minute
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- j.Migrate() }()
+
+	tick := time.NewTicker(j.Interval)
+	defer tick.Stop()
+	var timeout <-chan time.Time
+	if opts.Timeout > 0 {
+		t := time.NewTimer(opts.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var (
+		last      migratesetup.MigrateProgress
+		seen      bool      // last holds a poll of the active job
+		least     uint64    // the least remaining data seen
+		leastAt   time.Time // when it was seen
+		reason    error     // why Run aborted the job; nil while it has not
+		abortErr  error
+		graceOver <-chan time.Time
+	)
+	abort := func(why error) {
+		if reason == nil {
+			reason, graceOver = why, time.After(j.Grace)
+		}
+		abortErr = j.Abort()
+	}
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case err := <-done:
+			if err == nil || reason == nil {
+				return err
+			}
+			return aborted(reason, time.Since(start), last, seen, err)
+		case <-graceOver:
+			return fmt.Errorf("%w within %s (%w; abort: %v): %w", ErrAbortUnanswered, j.Grace, reason, abortErr, errAbortGrace)
+		case <-ctxDone:
+			ctxDone = nil
+			abort(ctx.Err())
+		case <-timeout:
+			abort(migratesetup.ErrMigrationTimeout)
+		case now := <-tick.C:
+			if reason != nil {
+				abort(reason) // again: the first may have come before the job
+				continue
+			}
+			p, active, err := j.Poll()
+			if err != nil || !active {
+				continue
+			}
+			last, seen = p, true
+			if progress != nil {
+				progress(p)
+			}
+			if leastAt.IsZero() || p.DataRemaining < least {
+				least, leastAt = p.DataRemaining, now
+			} else if opts.NoProgress > 0 && now.Sub(leastAt) >= opts.NoProgress {
+				abort(migratesetup.ErrMigrationStalled)
+			}
+		}
+	}
+}
+
+var errAbortGrace = errors.New("where the domain runs is unknown: ask both libvirts (virsh list --all) and check their logs")
+
+// aborted is the error of a job Run aborted: why, the figures, and what
+// the migration call said.
+func aborted(why error, elapsed time.Duration, p migratesetup.MigrateProgress, seen bool, err error) error {
+	figures := "before its job reported any figures"
+	if seen {
+		figures = fmt.Sprintf("%s of %s moved, %s left", MiB(p.DataProcessed), MiB(p.DataTotal), MiB(p.DataRemaining))
+	}
+	return fmt.Errorf("%w (after %s, %s; libvirt: %v)", why, elapsed.Round(10*time.Millisecond), figures, err)
+}
+
+// MiB writes a byte count in MiB with one decimal.
+func MiB(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

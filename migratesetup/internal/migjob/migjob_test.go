@@ -1,0 +1,67 @@
+package migjob_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/internal/migjob"
+)
+
+// An abort that comes before the job exists is repeated until it takes.
+func TestAbortRepeated(t *testing.T) {
+	var tries atomic.Int32
+	abort := make(chan struct{})
+	err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: 5 * time.Millisecond}, migjob.Job{
+		Migrate: func() error { <-abort; return errors.New("canceled by client") },
+		Poll:    func() (migratesetup.MigrateProgress, bool, error) { return migratesetup.MigrateProgress{}, false, nil },
+		Abort: func() error {
+			if tries.Add(1) < 3 {
+				return errors.New("no job is active on the domain")
+			}
+			close(abort)
+			return nil
+		},
+		Interval: 5 * time.Millisecond,
+	}, nil)
+	if !errors.Is(err, migratesetup.ErrMigrationTimeout) || tries.Load() != 3 {
+		t.Fatalf("err %v after %d aborts; want ErrMigrationTimeout after 3", err, tries.Load())
+	}
+}
+
+// A migration call that does not return after the abort is given up on
+// after the grace, saying so.
+func TestGrace(t *testing.T) {
+	never := make(chan struct{})
+	defer close(never)
+	start := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := migjob.Run(ctx, migratesetup.MigrateOptions{}, migjob.Job{
+		Migrate:  func() error { <-never; return nil },
+		Poll:     func() (migratesetup.MigrateProgress, bool, error) { return migratesetup.MigrateProgress{}, false, nil },
+		Abort:    func() error { return nil },
+		Interval: 5 * time.Millisecond,
+		Grace:    50 * time.Millisecond,
+	}, nil)
+	if !errors.Is(err, migjob.ErrAbortUnanswered) || !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+		t.Fatalf("err %v; want ErrAbortUnanswered and context.Canceled", err)
+	}
+}
+
+// A migration that completes although its abort was asked for is a
+// success: the domain runs on the destination.
+func TestCompletedDespiteAbort(t *testing.T) {
+	err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: time.Millisecond}, migjob.Job{
+		Migrate:  func() error { time.Sleep(30 * time.Millisecond); return nil },
+		Poll:     func() (migratesetup.MigrateProgress, bool, error) { return migratesetup.MigrateProgress{}, true, nil },
+		Abort:    func() error { return errors.New("too late") },
+		Interval: 5 * time.Millisecond,
+	}, nil)
+	if err != nil {
+		t.Fatalf("a migration that completed: %v", err)
+	}
+}
