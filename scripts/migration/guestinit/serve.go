@@ -15,6 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sfkvm/sfkvm/internal/migrationtest"
+	"github.com/sfkvm/sfkvm/migrate"
+	"github.com/sfkvm/sfkvm/migrate/migratetest"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
 
@@ -47,14 +49,13 @@ func serve(dev string) error {
 	if err := ifUp(nic, prefix); err != nil {
 		return err
 	}
-	node, err := migrationtest.NewNode(migrationtest.NodeConfig{
-		Name: conf.Node, Cluster: conf.Cluster, Nodes: conf.Nodes,
-		ConfigFile: migrationtest.ClusterConfigPath,
-		ReadDisk:   func() ([]byte, error) { return readDirect(dev) },
-	})
+	// The simulated cluster node, its cluster.config the initramfs's.
+	cluster := migratetest.New(conf.Cluster, conf.Nodes...)
+	cc, err := os.ReadFile(migrate.DefaultClusterConfig)
 	if err != nil {
 		return err
 	}
+	cluster.Do(conf.Node, func(n *migratetest.Node) { n.Config = cc })
 	key, err := sshtest.NewHostKey("ed25519")
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func serve(dev string) error {
 	srv, err := sshtest.Start(sshtest.Config{
 		Users:    map[string]sshtest.User{conf.User: {Password: conf.Password, Sudo: sshtest.SudoNoPassword}},
 		HostKeys: []ssh.Signer{key},
-		Handler:  node.Handler,
+		Handler:  migrationtest.NodeHandler(cluster, conf.Node, func() ([]byte, error) { return readDirect(dev) }),
 		Addr:     net.JoinHostPort(prefix.Addr().String(), "22"),
 	})
 	if err != nil {

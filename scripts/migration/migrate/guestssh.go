@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sfkvm/sfkvm/internal/migrationtest"
+	"github.com/sfkvm/sfkvm/migrate"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
 	"github.com/sfkvm/sfkvm/sshcheck"
@@ -105,6 +106,7 @@ func login(args []string) error {
 	fingerprint := fs.String("fingerprint", "", "the only host key to trust (SHA256:...)")
 	want := fs.String("want", "", "the host CF name the guest must read")
 	restored := fs.Bool("restored", false, "also check cluster.config, cfset -a and sdtool -s")
+	cluster := fs.String("cluster", "cluster1", "the cluster's name, in its cluster.config, for -restored")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to keep trying")
 	fs.Parse(args)
 	if *addr == "" || *user == "" || *pwFile == "" || *fingerprint == "" || *want == "" || fs.NArg() != 0 {
@@ -119,7 +121,11 @@ func login(args []string) error {
 	start := time.Now()
 	var last error
 	for {
-		host, err := loginOnce(ctx, *addr, *user, strings.TrimRight(string(pw), "\n"), *fingerprint, *restored)
+		restoredCluster := ""
+		if *restored {
+			restoredCluster = *cluster
+		}
+		host, err := loginOnce(ctx, *addr, *user, strings.TrimRight(string(pw), "\n"), *fingerprint, restoredCluster)
 		if err == nil && host == *want {
 			fmt.Printf("ssh %s@%s (host key %s): reads %s (%.1f s)\n", *user, *addr, *fingerprint, host, time.Since(start).Seconds())
 			return nil
@@ -152,7 +158,9 @@ type notRestoredError struct{ err error }
 
 func (e *notRestoredError) Error() string { return "not restored: " + e.err.Error() }
 
-func loginOnce(ctx context.Context, addr, user, password, fingerprint string, restored bool) (string, error) {
+// loginOnce logs in and reads the disk; with restored (a cluster name)
+// it checks that the node is as before a guarded migration.
+func loginOnce(ctx context.Context, addr, user, password, fingerprint, restored string) (string, error) {
 	conf := &ssh.ClientConfig{
 		User: user,
 		Auth: []ssh.AuthMethod{ssh.Password(password)},
@@ -204,8 +212,8 @@ func loginOnce(ctx context.Context, addr, user, password, fingerprint string, re
 	if err != nil {
 		return "", err
 	}
-	if restored {
-		if err := checkRestored(run); err != nil {
+	if restored != "" {
+		if err := checkRestored(run, restored); err != nil {
 			return "", &notRestoredError{err}
 		}
 	}
@@ -213,22 +221,23 @@ func loginOnce(ctx context.Context, addr, user, password, fingerprint string, re
 }
 
 // checkRestored: what a guarded migration must leave on a node.
-func checkRestored(run func(string, ...string) ([]byte, error)) error {
-	conf, err := run("cat", migrationtest.ClusterConfigPath)
+func checkRestored(run func(string, ...string) ([]byte, error), cluster string) error {
+	conf, err := run("cat", "--", migrate.DefaultClusterConfig)
 	if err != nil {
 		return err
 	}
-	if string(conf) != migrationtest.ClusterConfig {
-		return fmt.Errorf("%s is not as before: %q", migrationtest.ClusterConfigPath, conf)
+	if string(conf) != migrationtest.ClusterConfig(cluster) {
+		return fmt.Errorf("%s is not as before: %q", migrate.DefaultClusterConfig, conf)
 	}
-	a, err := run("cfset", "-a")
+	a, err := run(migrate.DefaultCFSet, "-a")
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(string(a), "CLUSTER_TIMEOUT") || !strings.Contains(string(a), "VALUE: "+migrationtest.DefaultClusterTimeout+"\n") {
-		return fmt.Errorf("cfset -a does not show CLUSTER_TIMEOUT %s: %q", migrationtest.DefaultClusterTimeout, a)
+	// CF's default timeout, as before the guard (10 s).
+	if !strings.Contains(string(a), "KEY: CLUSTER_TIMEOUT VALUE: 10\n") {
+		return fmt.Errorf("cfset -a does not show CLUSTER_TIMEOUT 10: %q", a)
 	}
-	s, err := run("sdtool", "-s")
+	s, err := run(migrate.DefaultSDTool, "-s")
 	if err != nil {
 		return err
 	}

@@ -12,13 +12,13 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sfkvm/sfkvm/internal/migrationtest"
+	"github.com/sfkvm/sfkvm/migrate/migratetest"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
 
 // peer serves the guest cluster's other node: an in-process SSH guest
 // (package sshtest) on the test's network, with the same simulated node
-// as the QEMU guest (migrationtest.Node), its cluster.config a file in
-// -dir, its disk read the host information file -hostinfo of the host it
+// as the QEMU guest (migrationtest.NodeHandler), its disk read the host information file -hostinfo of the host it
 // is taken to run on. It writes -dir/known_hosts (its key at -addr) and
 // serves until SIGTERM or SIGINT, then prints the commands it ran.
 func peer(args []string) error {
@@ -30,7 +30,7 @@ func peer(args []string) error {
 	cluster := fs.String("cluster", "", "the cluster's name")
 	nodes := fs.String("nodes", "", "every node of the cluster, comma-separated")
 	hostinfo := fs.String("hostinfo", "", "the host information file this node's disk shows")
-	dir := fs.String("dir", "", "a folder for cluster.config and known_hosts")
+	dir := fs.String("dir", "", "a folder for its known_hosts")
 	fs.Parse(args)
 	if *addr == "" || *user == "" || *pwFile == "" || *node == "" || *cluster == "" || *nodes == "" || *hostinfo == "" || *dir == "" || fs.NArg() != 0 {
 		usage()
@@ -39,17 +39,8 @@ func peer(args []string) error {
 	if err != nil {
 		return err
 	}
-	conf := filepath.Join(*dir, "cluster.config")
-	if err := os.WriteFile(conf, []byte(migrationtest.ClusterConfig), 0o644); err != nil {
-		return err
-	}
-	n, err := migrationtest.NewNode(migrationtest.NodeConfig{
-		Name: *node, Cluster: *cluster, Nodes: strings.Split(*nodes, ","), ConfigFile: conf,
-		ReadDisk: func() ([]byte, error) { return os.ReadFile(*hostinfo) },
-	})
-	if err != nil {
-		return err
-	}
+	c := migratetest.New(*cluster, strings.Split(*nodes, ",")...)
+	c.Do(*node, func(n *migratetest.Node) { n.Config = []byte(migrationtest.ClusterConfig(*cluster)) })
 	key, err := sshtest.NewHostKey("ed25519")
 	if err != nil {
 		return err
@@ -57,7 +48,7 @@ func peer(args []string) error {
 	srv, err := sshtest.Start(sshtest.Config{
 		Users:    map[string]sshtest.User{*user: {Password: strings.TrimRight(string(pw), "\n"), Sudo: sshtest.SudoNoPassword}},
 		HostKeys: []ssh.Signer{key},
-		Handler:  n.Handler,
+		Handler:  migrationtest.NodeHandler(c, *node, func() ([]byte, error) { return os.ReadFile(*hostinfo) }),
 		Addr:     *addr,
 	})
 	if err != nil {
@@ -73,6 +64,6 @@ func peer(args []string) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	<-sig
-	fmt.Printf("peer %s ran: %s\n", *node, strings.Join(n.Calls(), "; "))
+	fmt.Printf("peer %s ran: %s\n", *node, strings.Join(c.Log(), "; "))
 	return nil
 }

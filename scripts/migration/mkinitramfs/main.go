@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sfkvm/sfkvm/internal/migrationtest"
+	"github.com/sfkvm/sfkvm/migrate"
 )
 
 // Modules are the virtio modules the guest needs for its disk and its
@@ -22,7 +23,7 @@ func main() {
 	initPath := flag.String("init", "", "the static /init program")
 	modDir := flag.String("modules", "", "the kernel's lib/modules/VERSION folder")
 	out := flag.String("o", "", "the archive to write")
-	guest := flag.String("guest", "", "the guest's configuration (JSON, migrationtest.GuestConfig), put at "+migrationtest.GuestConfigPath+" with "+migrationtest.ClusterConfigPath+"; none: the guest serves no SSH")
+	guest := flag.String("guest", "", "the guest's configuration (JSON, migrationtest.GuestConfig), put at "+migrationtest.GuestConfigPath+" with "+migrate.DefaultClusterConfig+"; none: the guest serves no SSH")
 	flag.Parse()
 	if *initPath == "" || *modDir == "" || *out == "" || flag.NArg() != 0 {
 		flag.Usage()
@@ -40,11 +41,12 @@ func write(initPath, modDir, out, guest string) error {
 		return err
 	}
 	var guestConf []byte
+	var gc migrationtest.GuestConfig
 	if guest != "" {
 		if guestConf, err = os.ReadFile(guest); err != nil {
 			return err
 		}
-		if _, _, err := migrationtest.ParseGuestConfig(guestConf); err != nil {
+		if gc, _, err = migrationtest.ParseGuestConfig(guestConf); err != nil {
 			return fmt.Errorf("%s: %w", guest, err)
 		}
 	}
@@ -75,7 +77,7 @@ func write(initPath, modDir, out, guest string) error {
 		if err := c.File(strings.TrimPrefix(migrationtest.GuestConfigPath, "/"), 0o600, guestConf); err != nil {
 			return err
 		}
-		if err := c.File(strings.TrimPrefix(migrationtest.ClusterConfigPath, "/"), 0o644, []byte(migrationtest.ClusterConfig)); err != nil {
+		if err := c.File(strings.TrimPrefix(migrate.DefaultClusterConfig, "/"), 0o644, []byte(migrationtest.ClusterConfig(gc.Cluster))); err != nil {
 			return err
 		}
 	}
