@@ -258,7 +258,7 @@ for tool in ip nsenter; do
 done
 go build -o "$work/sfkvm" ./examples/sfkvm
 chmod 711 "$work"
-mkdir -m 755 "$work/host" "$work/guest"
+mkdir -m 755 "$work/host" "$work/guest" "$work/run"
 cp "$kernel" "$work/guest/vmlinuz"
 chmod 644 "$work/guest/vmlinuz"
 
@@ -324,6 +324,89 @@ cat >"$work/guest/domain.xml" <<XML
 </domain>
 XML
 
+# part3: see "Part 3" below; a function so that the order reads.
+part3() {
+	local nsB sfkvm_socket="qemu+unix:///session?socket=$work/run/libvirt/libvirt-sock"
+	nsB=$(cat "$work/libvirtd-B.nspid")
+	# Host A's sshd and sfkvm's key for it.
+	mkdir -m 700 "$work/sshd" "$work/state"
+	ssh-keygen -q -t ed25519 -N '' -C hostA -f "$work/sshd/host_key"
+	ssh-keygen -q -t ed25519 -N '' -C sfkvm-test -f "$work/sshd/id_ed25519"
+	cp "$work/sshd/id_ed25519.pub" "$work/sshd/authorized_keys"
+	cat >"$work/sshd/sshd_config" <<CONF
+ListenAddress $net.1:22
+HostKey $work/sshd/host_key
+PidFile $work/sshd/sshd.pid
+AuthorizedKeysFile $work/sshd/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowStreamLocalForwarding yes
+CONF
+	mkdir -p /run/sshd
+	nsenter --net="/run/netns/$netns" --mount="/proc/$nsA/ns/mnt" -- "$(command -v sshd)" -D -e -f "$work/sshd/sshd_config" >"$work/sshd.log" 2>&1 &
+	echo $! >"$work/sshd.netpid"
+	# The cluster's other node.
+	mkdir -m 700 "$work/peer"
+	nsenter --net="/run/netns/$netns" -- "$work/migrate" peer -addr "$peer_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
+		-node guest2 -cluster cluster1 -nodes guest1,guest2 -hostinfo "/home/${users[0]}/host/hostinfo" -dir "$work/peer" >"$work/peer.log" 2>&1 &
+	echo $! >"$work/peer.netpid"
+	local peer_fp
+	peer_fp=$(in_bg "$work/migrate" hostkey -timeout 30s "$work/peer.log") || exit 1
+	# Both bounded: sshd and the peer listen within seconds.
+	local t=$SECONDS
+	until inns bash -c "exec 3<>/dev/tcp/$net.1/22" 2>/dev/null; do
+		if [ $((SECONDS - t)) -ge 30 ]; then
+			say "gave up after 30 s waiting for host A's sshd at $net.1:22; its log:"
+			cat "$work/sshd.log" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+	{
+		cat "$work/guest/known_hosts" "$work/peer/known_hosts"
+		echo "$net.1 $(cat "$work/sshd/host_key.pub")"
+	} >"$work/known_hosts"
+	# guest_passwd: a token's shape; --password-stdin gives the password.
+	(umask 077 && cat >"$work/kvmguests.conf" <<CONF
+sfkvm-migration-guest cfhostB cluster1 guest1 $guest_ip $guest_user 0123456789ABCDEF
+sfkvm-migration-peer cfhostA cluster1 guest2 $peer_ip $guest_user 0123456789ABCDEF
+CONF
+	)
+	local t0 t1
+	t0=$(date +%s.%N)
+	if ! in_bg sh -c 'exec "$@" <"$0"' "$work/guest/password" \
+		nsenter --net="/run/netns/$netns" --mount="/proc/$nsB/ns/mnt" -- "$work/sfkvm" migrate sfkvm-migration-guest --to "$net.1" --guard \
+		-f "$work/kvmguests.conf" --password-stdin --known-hosts "$work/known_hosts" --host-user root --identity "$work/sshd/id_ed25519" \
+		--connect "$sfkvm_socket" --hostinfo "$work/host/hostinfo" --state-dir "$work/state" --timeout 3m --settle 2m \
+		>"$work/sfkvm-migrate.out" 2>"$work/sfkvm-migrate.err"; then
+		say "FAIL: sfkvm migrate; its output:"
+		cat "$work/sfkvm-migrate.out" "$work/sfkvm-migrate.err" >&2
+		tail -n 20 "$work/sshd.log" "$work/peer.log" >&2 || true
+		exit 1
+	fi
+	t1=$(date +%s.%N)
+	cat "$work/sfkvm-migrate.out"
+	echo "sfkvm migrate: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s"
+	# What sfkvm claims, checked by the test itself.
+	if [ "$(virsh -c "$uA" domstate sfkvm-migration-guest 2>&1)" != running ]; then
+		say "FAIL: the guest does not run on host A after sfkvm migrate"
+		exit 1
+	fi
+	if virsh -c "$uB" domstate sfkvm-migration-guest >/dev/null 2>&1; then
+		say "FAIL: host B still has the guest after sfkvm migrate (--undefinesource)"
+		exit 1
+	fi
+	local out
+	out=$(guest_login cfhostA -restored -timeout 1m) || exit 1
+	echo "after sfkvm migrate, the guest: $out"
+	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
+		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
+	echo "after sfkvm migrate, the peer:  $out"
+}
+
 suffix=$(printf '%04x' $((RANDOM % 65536)))
 users=("sfkvmmig${suffix}a" "sfkvmmig${suffix}b")
 echo "${users[*]}" >"$work/users"
@@ -368,8 +451,10 @@ for u in "${users[@]}"; do
 	printf 'stdio_handler = "file"\n' >"$home/.config/libvirt/qemu.conf"
 	chown "$u" "$home/.config/libvirt/libvirtd.conf" "$home/.config/libvirt/qemu.conf"
 	runuser -u "$u" -- "$work/migrate" register "$home/host/hostinfo" "cfhost$h" "192.0.2.$((i + 1))"
-	nsenter --net="/run/netns/$netns" -- unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && exec runuser -u "$3" -- env HOME="/home/$3" XDG_RUNTIME_DIR="/home/$3/run" XDG_CONFIG_HOME="/home/$3/.config" XDG_CACHE_HOME="/home/$3/.cache" libvirtd' \
-		sh "$home/host" "$work/host" "$u" >"$work/libvirtd-$h.log" 2>&1 &
+	# Its runtime folder, and so its socket, at $work/run in its own view:
+	# one libvirt URI for both hosts, as qemu:///system is on real ones.
+	nsenter --net="/run/netns/$netns" -- unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && mount --bind "/home/$3/run" "$4" && exec runuser -u "$3" -- env HOME="/home/$3" XDG_RUNTIME_DIR="$4" XDG_CONFIG_HOME="/home/$3/.config" XDG_CACHE_HOME="/home/$3/.cache" libvirtd' \
+		sh "$home/host" "$work/host" "$u" "$work/run" >"$work/libvirtd-$h.log" 2>&1 &
 	lpid=$!
 	echo $lpid >"$work/libvirtd-$h.nspid"
 	# Until its socket is there, or the daemon is gone; a minute at most
@@ -409,7 +494,8 @@ guest_login() { # WANT [more flags]: an SSH login to the guest that reads WANT
 	in_bg inns "$work/migrate" login -addr "$guest_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
 		-fingerprint "$fp" -want "$want" "$@"
 }
-echo "before the migration: $(guest_login cfhostA -timeout 2m)"
+out=$(guest_login cfhostA -timeout 2m) || exit 1
+echo "before the migration: $out"
 # The migration stream on loopback only, on a port free right now.
 port=$("$work/migrate" freeport)
 t0=$(date +%s.%N)
@@ -426,7 +512,8 @@ if ! in_bg "$work/migrate" run -accel tcg -a-console "$consA" -b-console "$consB
 fi
 t1=$(date +%s.%N)
 # The same address, the same host key, now on host B.
-echo "after the migration: $(guest_login cfhostB -timeout 1m)"
+out=$(guest_login cfhostB -timeout 1m) || exit 1
+echo "after the migration: $out"
 virsh -c "$uB" domjobinfo --completed sfkvm-migration-guest | awk '/^(Time elapsed|Total downtime):/{$1=$1; print "libvirt (domjobinfo): " $0}'
 # (Not virsh | grep -q: grep's early exit makes virsh fail under pipefail.)
 defB=$(virsh -c "$uB" dumpxml --inactive sfkvm-migration-guest)
@@ -436,6 +523,28 @@ if ! grep -q "<serial>sfkvm-hostinfo</serial>" <<<"$defB"; then
 fi
 echo "host B's persistent definition: has the host information disk (migrated with --persistent)"
 echo "libvirt part: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s from the guest's start to the end of the checks"
-virsh -q -c "$uB" destroy sfkvm-migration-guest >/dev/null 2>&1 || true
 passed=$((passed + 1))
+
+# Part 3, sfkvm migrate: the guest, now on host B, goes home to host A by
+# `sfkvm migrate --guard`, run on host B (in its views of the files and of
+# libvirt's socket), which reaches host A as it would a real host: over
+# SSH (an OpenSSH sshd in host A's view, root by key, at $net.1) and
+# libvirt's socket forwarded through it. kvmguests.conf lists the guest
+# and its cluster's other node, the in-process SSH guest of
+# `migrate peer` at $peer_ip. sfkvm must log in to both, guard them,
+# migrate, see the guest read host A and restore both nodes; the test then
+# checks the same itself: the guest at the same address with the same
+# host key reads host A, and on both nodes cluster.config is as before,
+# cfset -a shows CF's default timeout and sdtool -s is ready.
+if [[ $parts != *" sfkvm "* ]]; then
+	skipped=$((skipped + 1))
+elif ! "$work/sfkvm" help migrate >/dev/null 2>&1; then
+	say "part 3 (sfkvm migrate) skipped: this sfkvm has no migrate command"
+	skipped=$((skipped + 1))
+else
+	part3
+	passed=$((passed + 1))
+fi
+virsh -q -c "$uA" destroy sfkvm-migration-guest >/dev/null 2>&1 || true
+virsh -q -c "$uB" destroy sfkvm-migration-guest >/dev/null 2>&1 || true
 echo "migration-test: $passed passed, 0 failed, $skipped skipped"
