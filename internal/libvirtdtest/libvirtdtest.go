@@ -38,9 +38,25 @@ type Daemon struct {
 	stopOnce sync.Once
 }
 
+// Options are how a daemon differs from the default one.
+type Options struct {
+	// HostUUID, when set, is the host UUID the daemon reports (host_uuid
+	// in its libvirtd.conf). Two daemons between which a test migrates
+	// need two: libvirt refuses to migrate a guest to its own host, which
+	// it tells by this UUID, otherwise read from the machine's firmware
+	// and the same for every daemon on it.
+	HostUUID string
+}
+
 // Start starts a daemon and stops it when t ends. It skips (fails under
 // SFKVM_INTEGRATION=1) when libvirtd, its QEMU driver or QEMU is missing.
 func Start(t testing.TB) *Daemon {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Daemon {
 	t.Helper()
 	libvirtd := testenv.LookPath(t, "libvirtd", "libvirt-daemon")
 	drivers, _ := filepath.Glob("/usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so")
@@ -75,6 +91,12 @@ func Start(t testing.TB) *Daemon {
 	// a session daemon would otherwise start, and which would outlive it.
 	if err := os.WriteFile(filepath.Join(d.Dir, "config/libvirt/qemu.conf"), []byte("stdio_handler = \"file\"\n"), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	if o.HostUUID != "" {
+		conf := fmt.Sprintf("host_uuid = %q\n", o.HostUUID)
+		if err := os.WriteFile(filepath.Join(d.Dir, "config/libvirt/libvirtd.conf"), []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	log, err := os.Create(filepath.Join(d.Dir, "libvirtd.log"))
 	if err != nil {

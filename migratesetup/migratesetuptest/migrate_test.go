@@ -22,6 +22,7 @@ func TestMigratorConformance(t *testing.T) {
 		Slow: func(t *testing.T, src migratesetup.Migrator, _ *migratesetup.MigrateOptions) {
 			src.(*migratesetuptest.Store).SetMigration(migratesetuptest.Migration{Steps: 100, Step: 50 * time.Millisecond, Poll: 100 * time.Millisecond})
 		},
+		Timeout: 500 * time.Millisecond,
 	})
 }
 

@@ -27,6 +27,17 @@
 // (DOMAIN_DEFINE_VALIDATE), both by the daemon; errors keep libvirt's code
 // (Error, Code) and an unknown domain is migratesetup.ErrNoDomain.
 //
+// Live migration (migratesetup.Migrator): Store.MigrateTo moves a
+// running guest to the daemon of another Store, as `virsh migrate --live
+// --persistent --undefinesource` does without --p2p: this process drives
+// libvirt's migration protocol v3 over both connections (Begin, Prepare,
+// Perform, Finish, Confirm, as libvirt's client library does in
+// virDomainMigrate3), so the two daemons need no connection to each
+// other, only their QEMUs do (the migration URI). A watchdog polls the job
+// once a second for progress and aborts it past the timeout, with no
+// progress, or when the context ends; every failure cancels what was
+// done, and the guest runs on the source.
+//
 // Contexts: go-libvirt's calls take none. Every call is bounded by its
 // context all the same: when the context ends before the daemon answers,
 // the store closes its connection (the call is abandoned, libvirt may

@@ -64,3 +64,40 @@ func ExampleOpenDialer() {
 	names, err := s.List(ctx)
 	fmt.Println(names, err)
 }
+
+// A live migration from this host's daemon to another host's, reached
+// through sfkvm's SSH login, bounded and reporting progress as `virsh
+// migrate --verbose` does. (Not run by go test: it needs two hosts.)
+func ExampleStore_MigrateTo() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	src, err := rpcstore.Open(ctx, "qemu:///system")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	p, err := sshcheck.New(sshcheck.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := p.Dial(ctx, sshcheck.Target{Name: "cfhost2", Address: "192.0.2.2", User: "root", Keys: sshcheck.DefaultKeys()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	dst, err := rpcstore.OpenDialer(ctx, "qemu:///system", c.DialUnix)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer dst.Close()
+	opts := migratesetup.MigrateOptions{Timeout: 5 * time.Minute, NoProgress: 30 * time.Second, URI: "tcp://192.0.2.2:49152"}
+	stats, err := src.MigrateTo(ctx, "guest11", dst, opts, func(p migratesetup.MigrateProgress) {
+		if p.DataTotal > 0 {
+			fmt.Printf("Migration: [%3d %%]\n", 100*(p.DataTotal-p.DataRemaining)/p.DataTotal)
+		}
+	})
+	if errors.Is(err, migratesetup.ErrMigrationTimeout) {
+		log.Fatal(err) // aborted: guest11 still runs here
+	}
+	fmt.Println(stats.Elapsed, stats.Downtime, err)
+}

@@ -26,10 +26,18 @@ type MigrationHarness struct {
 	// Options returns the options of one migration (a migration URI with
 	// a free port, say); nil means the zero options.
 	Options func(t *testing.T) migratesetup.MigrateOptions
+	// SlowDomain, when set, is the definition that Slow's migrations
+	// start from (a guest with more memory to move); Domain when nil.
+	SlowDomain func(t *testing.T, name string) string
 	// Slow makes the next migration out of src take several seconds (at
 	// least 3) unless aborted: by a throttle in opts (Bandwidth), or by
 	// the store's own means.
 	Slow func(t *testing.T, src migratesetup.Migrator, opts *migratesetup.MigrateOptions)
+	// Timeout is the bound the TimeoutAborts case sets on a slow
+	// migration: long enough for the job to start and report progress
+	// (libvirt polls once a second), shorter than a slow migration takes.
+	// 2.5 s when zero.
+	Timeout time.Duration
 	// Remove, when set, deletes a domain that the suite made on s, after
 	// the suite has forced it off.
 	Remove func(t *testing.T, s migratesetup.Migrator, name string)
@@ -100,10 +108,25 @@ func (e *menv) cleanup(t *testing.T) {
 // running defines the harness's domain on s and starts it.
 func (e *menv) running(t *testing.T, s migratesetup.Migrator, n string) {
 	t.Helper()
+	e.start(t, s, n, e.h.Domain)
+}
+
+// runningSlow starts the harness's slow domain on s.
+func (e *menv) runningSlow(t *testing.T, s migratesetup.Migrator, n string) {
+	t.Helper()
+	def := e.h.Domain
+	if e.h.SlowDomain != nil {
+		def = e.h.SlowDomain
+	}
+	e.start(t, s, n, def)
+}
+
+func (e *menv) start(t *testing.T, s migratesetup.Migrator, n string, def func(*testing.T, string) string) {
+	t.Helper()
 	if !slices.Contains(e.names, n) {
 		e.names = append(e.names, n)
 	}
-	if err := s.Define(e.ctx, e.h.Domain(t, n)); err != nil {
+	if err := s.Define(e.ctx, def(t, n)); err != nil {
 		t.Fatalf("Define %s: %v", n, err)
 	}
 	if err := s.Start(e.ctx, n); err != nil {
@@ -160,6 +183,7 @@ func testMoves(t *testing.T, e *menv) {
 	if stats.Elapsed <= 0 || stats.DataTotal == 0 {
 		t.Errorf("stats of a completed migration: %+v; want its time and data", stats)
 	}
+	t.Logf("migrated: %s, down %s, %d bytes", stats.Elapsed, stats.Downtime, stats.DataTotal)
 	e.wantAt(t, e.dst, "destination", n)
 	if _, err := e.src.State(e.ctx, n); !errors.Is(err, migratesetup.ErrNoDomain) {
 		t.Errorf("%s on the source after the migration: %v; want it undefined (ErrNoDomain)", n, err)
@@ -253,10 +277,13 @@ func wantSane(t *testing.T, rs []migratesetup.MigrateProgress) {
 
 func testTimeoutAborts(t *testing.T, e *menv) {
 	n := e.name("timeout")
-	e.running(t, e.src, n)
+	e.runningSlow(t, e.src, n)
 	opts := e.options(t)
 	e.h.Slow(t, e.src, &opts)
-	opts.Timeout = 2500 * time.Millisecond
+	opts.Timeout = e.h.Timeout
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2500 * time.Millisecond
+	}
 	p := newProgressLog()
 	start := time.Now()
 	_, err := e.src.MigrateTo(e.ctx, n, e.dst, opts, p.note)
@@ -275,7 +302,7 @@ func testTimeoutAborts(t *testing.T, e *menv) {
 
 func testCancelAborts(t *testing.T, e *menv) {
 	n := e.name("cancel")
-	e.running(t, e.src, n)
+	e.runningSlow(t, e.src, n)
 	opts := e.options(t)
 	e.h.Slow(t, e.src, &opts)
 	p := newProgressLog()

@@ -22,6 +22,9 @@ type Job struct {
 	// the next tick while the job has not ended (an abort before the job
 	// has begun fails).
 	Abort func() error
+	// Start is when the migration began (the store's first step, before
+	// Migrate): Timeout counts from it. Now when zero.
+	Start time.Time
 	// Interval is the time between polls: 1 s when zero.
 	Interval time.Duration
 	// Grace bounds the wait for Migrate to return after an abort: 2 min
@@ -47,7 +50,10 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 	if j.Grace <= 0 {
 		j.Grace = 2 * time.Minute
 	}
-	start := time.Now()
+	start := j.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
 	done := make(chan error, 1)
 	go func() { done <- j.Migrate() }()
 
@@ -55,7 +61,7 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 	defer tick.Stop()
 	var timeout <-chan time.Time
 	if opts.Timeout > 0 {
-		t := time.NewTimer(opts.Timeout)
+		t := time.NewTimer(opts.Timeout - time.Since(start))
 		defer t.Stop()
 		timeout = t.C
 	}

@@ -1,0 +1,145 @@
+package rpcstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+
+	"github.com/sfkvm/sfkvm/internal/libvirtdtest"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/storetest"
+)
+
+// migDomain is a QEMU guest that migrates: TCG, no disk (SeaBIOS finds no
+// boot device and waits), mem MiB of memory, and storetest's VNC password.
+func migDomain(name string, mem int) string {
+	return fmt.Sprintf(`<domain type='qemu'>
+  <name>%s</name>
+  <memory unit='MiB'>%d</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='%s'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+`, name, mem, storetest.Secret)
+}
+
+// freePort returns a TCP port on 127.0.0.1 that is free right now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// twoHosts starts two session daemons that libvirt takes for two hosts.
+func twoHosts(t *testing.T) (a, b *libvirtdtest.Daemon) {
+	t.Helper()
+	a = libvirtdtest.StartWith(t, libvirtdtest.Options{HostUUID: "5f2a0c1e-0000-4000-8000-00000000000a"})
+	b = libvirtdtest.StartWith(t, libvirtdtest.Options{HostUUID: "5f2a0c1e-0000-4000-8000-00000000000b"})
+	return a, b
+}
+
+// migrateOptions carry the stream over loopback only, on a free port.
+func migrateOptions(t *testing.T) migratesetup.MigrateOptions {
+	return migratesetup.MigrateOptions{
+		URI:           fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t)),
+		ListenAddress: "127.0.0.1",
+	}
+}
+
+// The RPC store migrates between two real libvirt daemons as the
+// conformance suite of migratesetup.Migrator wants: live, persistent on
+// the destination, undefined at the source; refused, timed out and
+// cancelled migrations leave the guest running on the source.
+func TestMigratorConformance(t *testing.T) {
+	a, b := twoHosts(t)
+	raws := map[migratesetup.Migrator]*libvirt.Libvirt{}
+	la, lb := raw(t, a), raw(t, b)
+	storetest.TestMigrator(t, storetest.MigrationHarness{
+		Pair: func(t *testing.T) (migratesetup.Migrator, migratesetup.Migrator) {
+			src, dst := open(t, a.URI), open(t, b.URI)
+			raws[src], raws[dst] = la, lb
+			return src, dst
+		},
+		Domain:     func(t *testing.T, name string) string { return migDomain(name, 64) },
+		SlowDomain: func(t *testing.T, name string) string { return migDomain(name, slowMiB) },
+		Options:    migrateOptions,
+		Slow: func(t *testing.T, _ migratesetup.Migrator, o *migratesetup.MigrateOptions) {
+			o.Bandwidth = 1 // MiB/s: libvirt's least
+		},
+		// Begin and Prepare (QEMU starting on the destination) take seconds
+		// on a busy machine; the throttled job then takes more than 10.
+		Timeout: 6 * time.Second,
+		Remove: func(t *testing.T, s migratesetup.Migrator, name string) {
+			l := raws[s]
+			dom, err := l.DomainLookupByName(name)
+			if err == nil {
+				err = l.DomainUndefine(dom)
+			}
+			if err != nil && !libvirt.IsNotFound(err) {
+				t.Errorf("undefining %s: %v", name, err)
+			}
+		},
+	})
+}
+
+// slowMiB is the memory of the guest whose migration the tests throttle:
+// untouched memory goes as zero pages, a few bytes each, so a guest of
+// 4 GiB (not resident: QEMU maps it lazily) takes several seconds at
+// 1 MiB/s.
+const slowMiB = 4096
+
+// MaxDowntime reaches the running job (libvirt takes it once the job
+// runs), and Bandwidth throttles it: read back from the source while the
+// migration runs, which the test then cancels.
+func TestMigrateTunables(t *testing.T) {
+	a, b := twoHosts(t)
+	src, dst := open(t, a.URI), open(t, b.URI)
+	la := raw(t, a)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const name = "sfkvm-migrate-tunables"
+	if err := src.Define(ctx, migDomain(name, slowMiB)); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	dom, err := la.DomainLookupByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := migrateOptions(t)
+	opts.Bandwidth, opts.MaxDowntime = 1, 1234*time.Millisecond
+	var downtime, bandwidth uint64
+	var readErr error
+	reports := 0
+	_, err = src.MigrateTo(ctx, name, dst, opts, func(p migratesetup.MigrateProgress) {
+		reports++
+		downtime, readErr = la.DomainMigrateGetMaxDowntime(dom, 0)
+		if readErr == nil {
+			bandwidth, readErr = la.DomainMigrateGetMaxSpeed(dom, 0)
+		}
+		cancel()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("MigrateTo, cancelled at the first report: %v", err)
+	}
+	if reports == 0 || readErr != nil || downtime != 1234 || bandwidth != 1 {
+		t.Errorf("while the job ran: max downtime %d ms, bandwidth %d MiB/s (%v, %d reports); want 1234 and 1", downtime, bandwidth, readErr, reports)
+	}
+	if st, err := src.State(context.Background(), name); err != nil || st != migratesetup.StateRunning {
+		t.Errorf("the guest on the source after the cancel: %s, %v", st, err)
+	}
+}
