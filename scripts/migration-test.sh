@@ -25,6 +25,9 @@
 #   bash scripts/migration-test.sh
 #   SFKVM_MIGRATION_ACCEL=tcg|kvm|auto (default auto: KVM when /dev/kvm
 #   opens and the guest boots on it within 15 s, else TCG)
+#   SFKVM_MIGRATION_PARTS="qmp libvirt sfkvm" (the default: all three)
+#   SFKVM_MIGRATION_BENCH_ROUNDS=N (after part 3, N rounds of virsh
+#   migrate and sfkvm migrate, as BENCH lines: bench/migrate.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -281,6 +284,7 @@ ip -n "$netns" link set lo multicast on
 ip -n "$netns" route add 224.0.0.0/4 dev lo
 ip -n "$netns" tuntap add dev sfkvmlan0 mode tap
 ip -n "$netns" addr add "$net.1/24" dev sfkvmlan0
+ip -n "$netns" addr add "$net.2/24" dev sfkvmlan0
 ip -n "$netns" addr add "$peer_ip/24" dev sfkvmlan0
 ip -n "$netns" link set sfkvmlan0 up
 nsenter --net="/run/netns/$netns" -- "$work/migrate" netbridge -group "$group" -tap sfkvmlan0 >"$work/netbridge.log" 2>&1 &
@@ -324,19 +328,26 @@ cat >"$work/guest/domain.xml" <<XML
 </domain>
 XML
 
-# part3: see "Part 3" below; a function so that the order reads.
-part3() {
-	local nsB sfkvm_socket="qemu+unix:///session?socket=$work/run/libvirt/libvirt-sock"
-	nsB=$(cat "$work/libvirtd-B.nspid")
-	# Host A's sshd and sfkvm's key for it.
-	mkdir -m 700 "$work/sshd" "$work/state"
-	ssh-keygen -q -t ed25519 -N '' -C hostA -f "$work/sshd/host_key"
+# The pieces of part 3 and of the benchmark's rounds (see "Part 3" below),
+# functions so that the order reads.
+host_addr() { [ "$1" = A ] && echo "$net.1" || echo "$net.2"; } # a host's sshd
+host_nspid() { cat "$work/libvirtd-$1.nspid"; }                  # a process in its views
+# sfkvm_setup: each host's sshd (root by key, in that host's view of the
+# files, at host_addr), the cluster's other node, known_hosts and
+# kvmguests.conf.
+sfkvm_setup() {
+	mkdir -m 700 "$work/sshd" "$work/state" "$work/peer"
 	ssh-keygen -q -t ed25519 -N '' -C sfkvm-test -f "$work/sshd/id_ed25519"
 	cp "$work/sshd/id_ed25519.pub" "$work/sshd/authorized_keys"
-	cat >"$work/sshd/sshd_config" <<CONF
-ListenAddress $net.1:22
-HostKey $work/sshd/host_key
-PidFile $work/sshd/sshd.pid
+	mkdir -p /run/sshd
+	local h addr
+	for h in A B; do
+		addr=$(host_addr $h)
+		ssh-keygen -q -t ed25519 -N '' -C "host$h" -f "$work/sshd/host_key_$h"
+		cat >"$work/sshd/sshd_config_$h" <<CONF
+ListenAddress $addr:22
+HostKey $work/sshd/host_key_$h
+PidFile $work/sshd/sshd_$h.pid
 AuthorizedKeysFile $work/sshd/authorized_keys
 PermitRootLogin prohibit-password
 PasswordAuthentication no
@@ -345,29 +356,29 @@ UsePAM no
 StrictModes no
 AllowStreamLocalForwarding yes
 CONF
-	mkdir -p /run/sshd
-	nsenter --net="/run/netns/$netns" --mount="/proc/$nsA/ns/mnt" -- "$(command -v sshd)" -D -e -f "$work/sshd/sshd_config" >"$work/sshd.log" 2>&1 &
-	echo $! >"$work/sshd.netpid"
-	# The cluster's other node.
-	mkdir -m 700 "$work/peer"
+		nsenter --net="/run/netns/$netns" --mount="/proc/$(host_nspid $h)/ns/mnt" -- "$(command -v sshd)" -D -e -f "$work/sshd/sshd_config_$h" >"$work/sshd_$h.log" 2>&1 &
+		echo $! >"$work/sshd_$h.netpid"
+	done
 	nsenter --net="/run/netns/$netns" -- "$work/migrate" peer -addr "$peer_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
 		-node guest2 -cluster cluster1 -nodes guest1,guest2 -hostinfo "/home/${users[0]}/host/hostinfo" -dir "$work/peer" >"$work/peer.log" 2>&1 &
 	echo $! >"$work/peer.netpid"
-	local peer_fp
 	peer_fp=$(in_bg "$work/migrate" hostkey -timeout 30s "$work/peer.log") || exit 1
-	# Both bounded: sshd and the peer listen within seconds.
-	local t=$SECONDS
-	until inns bash -c "exec 3<>/dev/tcp/$net.1/22" 2>/dev/null; do
-		if [ $((SECONDS - t)) -ge 30 ]; then
-			say "gave up after 30 s waiting for host A's sshd at $net.1:22; its log:"
-			cat "$work/sshd.log" >&2
-			exit 1
-		fi
-		sleep 0.2
+	for h in A B; do
+		addr=$(host_addr $h)
+		local t=$SECONDS
+		until inns bash -c "exec 3<>/dev/tcp/$addr/22" 2>/dev/null; do
+			if [ $((SECONDS - t)) -ge 30 ]; then
+				say "gave up after 30 s waiting for host $h's sshd at $addr:22; its log:"
+				cat "$work/sshd_$h.log" >&2
+				exit 1
+			fi
+			sleep 0.2
+		done
 	done
 	{
 		cat "$work/guest/known_hosts" "$work/peer/known_hosts"
-		echo "$net.1 $(cat "$work/sshd/host_key.pub")"
+		echo "$net.1 $(cat "$work/sshd/host_key_A.pub")"
+		echo "$net.2 $(cat "$work/sshd/host_key_B.pub")"
 	} >"$work/known_hosts"
 	# guest_passwd: a token's shape; --password-stdin gives the password.
 	(umask 077 && cat >"$work/kvmguests.conf" <<CONF
@@ -375,16 +386,27 @@ sfkvm-migration-guest cfhostB cluster1 guest1 $guest_ip $guest_user 0123456789AB
 sfkvm-migration-peer cfhostA cluster1 guest2 $peer_ip $guest_user 0123456789ABCDEF
 CONF
 	)
-	local t0 t1
+}
+# sfkvm_migrate FROM TO OUT [flags]: sfkvm migrate run on host FROM (its
+# views of the files and of libvirt's socket) to host TO, reached over
+# SSH; its stdout in OUT, its stderr in OUT.err. Fails as sfkvm does.
+sfkvm_migrate() {
+	local from=$1 to=$2 out=$3
+	shift 3
+	in_bg sh -c 'exec "$@" <"$0"' "$work/guest/password" \
+		nsenter --net="/run/netns/$netns" --mount="/proc/$(host_nspid "$from")/ns/mnt" -- "$work/sfkvm" migrate sfkvm-migration-guest \
+		--to "$(host_addr "$to")" -f "$work/kvmguests.conf" --password-stdin --known-hosts "$work/known_hosts" \
+		--host-user root --identity "$work/sshd/id_ed25519" --connect "qemu+unix:///session?socket=$work/run/libvirt/libvirt-sock" \
+		--hostinfo "$work/host/hostinfo" --state-dir "$work/state" --timeout 3m --settle 2m "$@" >"$out" 2>"$out.err"
+}
+part3() {
+	local t0 t1 out
+	sfkvm_setup
 	t0=$(date +%s.%N)
-	if ! in_bg sh -c 'exec "$@" <"$0"' "$work/guest/password" \
-		nsenter --net="/run/netns/$netns" --mount="/proc/$nsB/ns/mnt" -- "$work/sfkvm" migrate sfkvm-migration-guest --to "$net.1" --guard \
-		-f "$work/kvmguests.conf" --password-stdin --known-hosts "$work/known_hosts" --host-user root --identity "$work/sshd/id_ed25519" \
-		--connect "$sfkvm_socket" --hostinfo "$work/host/hostinfo" --state-dir "$work/state" --timeout 3m --settle 2m \
-		>"$work/sfkvm-migrate.out" 2>"$work/sfkvm-migrate.err"; then
+	if ! sfkvm_migrate B A "$work/sfkvm-migrate.out" --guard; then
 		say "FAIL: sfkvm migrate; its output:"
-		cat "$work/sfkvm-migrate.out" "$work/sfkvm-migrate.err" >&2
-		tail -n 20 "$work/sshd.log" "$work/peer.log" >&2 || true
+		cat "$work/sfkvm-migrate.out" "$work/sfkvm-migrate.out.err" >&2
+		tail -n 20 "$work"/sshd_*.log "$work/peer.log" >&2 || true
 		exit 1
 	fi
 	t1=$(date +%s.%N)
@@ -399,12 +421,50 @@ CONF
 		say "FAIL: host B still has the guest after sfkvm migrate (--undefinesource)"
 		exit 1
 	fi
-	local out
 	out=$(guest_login cfhostA -restored -timeout 1m) || exit 1
 	echo "after sfkvm migrate, the guest: $out"
 	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
 		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
 	echo "after sfkvm migrate, the peer:  $out"
+}
+# bench_rounds N: N rounds, the guest on host A at the start; each round
+# one migration by virsh alone and one by sfkvm migrate (unguarded and
+# guarded in turn), each printed as a BENCH line for bench/migrate.sh.
+bench_rounds() {
+	local n=$1 i where=A other t0 t1 read_at figs mode
+	for ((i = 1; i <= n; i++)); do
+		other=$([ $where = A ] && echo B || echo A)
+		# virsh alone: the time from its end to the guest's read of its
+		# new host, by a watcher logged in before (and again after).
+		inns "$work/migrate" watch -addr "$guest_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
+			-fingerprint "$fp" -want "cfhost$other" -timeout 3m >"$work/watch.out" 2>"$work/watch.err" &
+		local wpid=$!
+		echo $wpid >"$work/watch.netpid"
+		local port
+		port=$("$work/migrate" freeport)
+		t0=$(date +%s.%N)
+		in_bg virsh -q -c "$([ $where = A ] && echo "$uA" || echo "$uB")" migrate --live --persistent --undefinesource \
+			sfkvm-migration-guest "$([ $where = A ] && echo "$uB" || echo "$uA")" \
+			--migrateuri "tcp://127.0.0.1:$port" --listen-address 127.0.0.1 || exit 1
+		t1=$(date +%s.%N)
+		if ! wait $wpid; then
+			say "the watcher gave up: $(cat "$work/watch.err")"
+			exit 1
+		fi
+		read_at=$(cat "$work/watch.out")
+		echo "BENCH round=$i tool=virsh from=$where to=$other total=$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}") migration=$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}") own=0 reads=$(awk "BEGIN{d = $read_at - $t1; printf \"%.3f\", d < 0 ? 0 : d}")"
+		where=$other
+		other=$([ $where = A ] && echo B || echo A)
+		mode=$([ $((i % 2)) -eq 1 ] && echo unguarded || echo guard)
+		if ! sfkvm_migrate $where $other "$work/bench.json" --format json $([ $mode = guard ] && echo --guard); then
+			say "FAIL: sfkvm migrate in round $i:"
+			cat "$work/bench.json" "$work/bench.json.err" >&2
+			exit 1
+		fi
+		figs=$("$work/migrate" figures "$work/bench.json") || exit 1
+		echo "BENCH round=$i tool=sfkvm-$mode from=$where to=$other $figs"
+		where=$other
+	done
 }
 
 suffix=$(printf '%04x' $((RANDOM % 65536)))
@@ -544,6 +604,9 @@ elif ! "$work/sfkvm" help migrate >/dev/null 2>&1; then
 else
 	part3
 	passed=$((passed + 1))
+	if [ "${SFKVM_MIGRATION_BENCH_ROUNDS:-0}" -gt 0 ]; then
+		bench_rounds "$SFKVM_MIGRATION_BENCH_ROUNDS"
+	fi
 fi
 virsh -q -c "$uA" destroy sfkvm-migration-guest >/dev/null 2>&1 || true
 virsh -q -c "$uB" destroy sfkvm-migration-guest >/dev/null 2>&1 || true

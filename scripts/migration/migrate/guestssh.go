@@ -161,6 +161,32 @@ func (e *notRestoredError) Error() string { return "not restored: " + e.err.Erro
 // loginOnce logs in and reads the disk; with restored (a cluster name)
 // it checks that the node is as before a guarded migration.
 func loginOnce(ctx context.Context, addr, user, password, fingerprint, restored string) (string, error) {
+	s, err := dialGuest(ctx, addr, user, password, fingerprint)
+	if err != nil {
+		return "", err
+	}
+	defer s.close()
+	host, err := s.readHost()
+	if err != nil {
+		return "", err
+	}
+	if restored != "" {
+		if err := checkRestored(s.run, restored); err != nil {
+			return "", &notRestoredError{err}
+		}
+	}
+	return host, nil
+}
+
+// guestSession is one SSH login to a guest.
+type guestSession struct {
+	addr   string
+	client *ssh.Client
+}
+
+// dialGuest logs in with a password, trusting only the host key whose
+// fingerprint is given.
+func dialGuest(ctx context.Context, addr, user, password, fingerprint string) (*guestSession, error) {
 	conf := &ssh.ClientConfig{
 		User: user,
 		Auth: []ssh.AuthMethod{ssh.Password(password)},
@@ -175,47 +201,53 @@ func loginOnce(ctx context.Context, addr, user, password, fingerprint, restored 
 	d := net.Dialer{Timeout: 10 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
+	// Bounded: a guest paused by its migration must not hold a read for
+	// ever (the session is made again).
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < 30*time.Second {
 		conn.SetDeadline(dl)
 	}
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, conf)
 	if err != nil {
 		conn.Close()
-		return "", err
+		return nil, err
 	}
-	client := ssh.NewClient(c, chans, reqs)
-	defer client.Close()
-	run := func(name string, args ...string) ([]byte, error) {
-		line, err := sshcheck.QuoteCommand(name, args...)
-		if err != nil {
-			return nil, err
-		}
-		s, err := client.NewSession()
-		if err != nil {
-			return nil, err
-		}
-		defer s.Close()
-		var out, errOut bytes.Buffer
-		s.Stdout, s.Stderr = &out, &errOut
-		if err := s.Run("LC_ALL=C sudo -n -- " + line); err != nil {
-			return nil, fmt.Errorf("%s: %w: %s", line, err, strings.TrimSpace(errOut.String()))
-		}
-		return out.Bytes(), nil
+	return &guestSession{addr: addr, client: ssh.NewClient(c, chans, reqs)}, nil
+}
+
+func (s *guestSession) close() { s.client.Close() }
+
+// run runs a command through sudo -n, as sfkvm does for a non-root login.
+func (s *guestSession) run(name string, args ...string) ([]byte, error) {
+	line, err := sshcheck.QuoteCommand(name, args...)
+	if err != nil {
+		return nil, err
 	}
-	out, err := run("sh", "-c", migratesetup.GuestReadCommand)
+	sess, err := s.client.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	var out, errOut bytes.Buffer
+	sess.Stdout, sess.Stderr = &out, &errOut
+	if err := sess.Run("LC_ALL=C sudo -n -- " + line); err != nil {
+		return nil, fmt.Errorf("%s: %w: %s", line, err, strings.TrimSpace(errOut.String()))
+	}
+	return out.Bytes(), nil
+}
+
+// readHost reads the host information disk as sfkvm does
+// (migratesetup.GuestReadCommand) and returns the host's CF name.
+func (s *guestSession) readHost() (string, error) {
+	out, err := s.run("sh", "-c", migratesetup.GuestReadCommand)
 	if err != nil {
 		return "", err
 	}
-	info, err := migratesetup.ParseDisk(out, addr+" host information disk")
+	info, err := migratesetup.ParseDisk(out, s.addr+" host information disk")
 	if err != nil {
 		return "", err
-	}
-	if restored != "" {
-		if err := checkRestored(run, restored); err != nil {
-			return "", &notRestoredError{err}
-		}
 	}
 	return info.CFName, nil
 }

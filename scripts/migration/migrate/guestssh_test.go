@@ -45,3 +45,29 @@ func TestWaitHostKey(t *testing.T) {
 		t.Errorf("the guest's network error: %v", err)
 	}
 }
+
+func TestFigures(t *testing.T) {
+	dir := t.TempDir()
+	write := func(text string) string {
+		p := filepath.Join(dir, "r.json")
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write(`{"schema":"sfkvm.migrate/v1","outcome":"migrated","migration_seconds":2.5,"downtime_seconds":0.1,"reads_new_host_seconds":0.25,"total_seconds":4}`)
+	if err := figures([]string{good}); err != nil {
+		t.Errorf("a migrated report: %v", err)
+	}
+	// A refused or failed migration has no figures to take: an error.
+	for _, bad := range []string{
+		`{"schema":"sfkvm.migrate/v1","outcome":"refused","migration_seconds":null,"reads_new_host_seconds":null,"total_seconds":1}`,
+		`{"schema":"sfkvm.migrate/v1","outcome":"failed","migration_seconds":2,"reads_new_host_seconds":null,"total_seconds":9}`,
+		`{"schema":"sfkvm.preflight/v1"}`,
+		`not json`,
+	} {
+		if err := figures([]string{write(bad)}); err == nil {
+			t.Errorf("figures of %s: no error", bad)
+		}
+	}
+}
