@@ -427,6 +427,16 @@ part3() {
 		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
 	echo "after sfkvm migrate, the peer:  $out"
 }
+# bench_evidence: where the guest is and what its consoles said last.
+bench_evidence() {
+	local h c
+	for h in A B; do
+		c=$([ $h = A ] && echo "$consA" || echo "$consB")
+		say "host $h: domstate $(virsh -c "$([ $h = A ] && echo "$uA" || echo "$uB")" domstate sfkvm-migration-guest 2>&1 | head -1); console:"
+		grep -v "^SFKVM n=" "$c" | tail -n 40 >&2 || true
+	done
+	tail -n 5 "$work/netbridge.log" >&2 || true
+}
 # bench_rounds N: N rounds, the guest on host A at the start; each round
 # one migration by virsh alone and one by sfkvm migrate (unguarded and
 # guarded in turn), each printed as a BENCH line for bench/migrate.sh.
@@ -445,10 +455,11 @@ bench_rounds() {
 		t0=$(date +%s.%N)
 		in_bg virsh -q -c "$([ $where = A ] && echo "$uA" || echo "$uB")" migrate --live --persistent --undefinesource \
 			sfkvm-migration-guest "$([ $where = A ] && echo "$uB" || echo "$uA")" \
-			--migrateuri "tcp://127.0.0.1:$port" --listen-address 127.0.0.1 || exit 1
+			--migrateuri "tcp://127.0.0.1:$port" --listen-address 127.0.0.1 || { bench_evidence; exit 1; }
 		t1=$(date +%s.%N)
 		if ! wait $wpid; then
 			say "the watcher gave up: $(cat "$work/watch.err")"
+			bench_evidence
 			exit 1
 		fi
 		read_at=$(cat "$work/watch.out")
@@ -459,6 +470,7 @@ bench_rounds() {
 		if ! sfkvm_migrate $where $other "$work/bench.json" --format json $([ $mode = guard ] && echo --guard); then
 			say "FAIL: sfkvm migrate in round $i:"
 			cat "$work/bench.json" "$work/bench.json.err" >&2
+			bench_evidence
 			exit 1
 		fi
 		figs=$("$work/migrate" figures "$work/bench.json") || exit 1
