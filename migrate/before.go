@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,7 +26,8 @@ func (s *session) before(ctx context.Context) (src, dst *Host, ok bool) {
 	}
 	if p.From == p.To {
 		fail("host.other", p.To, "the destination is the source", "give --to another host")
-		return nil, nil, false
+		src, _ = p.Open(ctx, p.From) // only to say where the guest runs
+		return src, nil, false
 	}
 	p.Log("hosts")
 	src, errSrc := p.Open(ctx, p.From)
@@ -60,7 +62,11 @@ func (s *session) before(ctx context.Context) (src, dst *Host, ok bool) {
 
 	unlock, err := lockCluster(p.StateDir, self.ClusterName)
 	if err != nil {
-		fail("cluster.lock", self.ClusterName, errText(err), "wait for the other sfkvm migrate or drill of this cluster to end")
+		fix := "wait for the other sfkvm migrate or drill of this cluster to end"
+		if !errors.Is(err, ErrBusy) {
+			fix = "run as root, or give --state-dir a folder of root's that is closed to others"
+		}
+		fail("cluster.lock", self.ClusterName, errText(err), fix)
 		return src, dst, false
 	}
 	s.unlock = unlock
@@ -181,7 +187,7 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 			"cftool -n: every node UP ("+strings.Join(cfnames, ", ")+")",
 			"never migrate while a node is down or a failover is in progress: wait until cftool -n shows every node UP")
 		add("node.sdtool", c.do(ctx, func(n Node) error { return facilityReady(ctx, n, p.Tools) }),
-			"sdtool -s: every agent ready", "sfkvm sd restart on the node (sdtool -e, sdtool -b), then sdtool -s until every agent is InitWorked and TestWorked")
+			"sdtool -s: every agent ready", "on the node: sdtool -s until every agent is InitWorked and TestWorked (sdtool -b if the facility is stopped; a guarded migration from another host stops it: let it finish, or sfkvm migrate --recover there)")
 		if p.Guard {
 			var cfg []byte
 			var tmo string
@@ -189,12 +195,16 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 				if cfg, err = readConfig(ctx, n, p.Tools); err != nil {
 					return err
 				}
+				if bytes.HasSuffix(cfg, guardLine(p.GuardTimeout)) {
+					return fmt.Errorf("%s already ends with the guard's line %s: a guarded migration is under way (from another host?) or one did not restore",
+						p.Tools.ClusterConfig, strings.TrimSpace(string(guardLine(p.GuardTimeout))))
+				}
 				tmo, err = clusterTimeout(ctx, n, p.Tools)
 				return err
 			})
 			s.state.Nodes[i] = NodeState{Guest: name, CFName: c.g.CFName, ClusterConfig: cfg, Timeout: tmo}
 			add("node.guardable", err, fmt.Sprintf("%s read (%d bytes), cfset -a: CLUSTER_TIMEOUT %s", p.Tools.ClusterConfig, len(cfg), timeoutWord(tmo)),
-				"the node needs cat "+p.Tools.ClusterConfig+" and cfset -a (as root or through sudo -n)")
+				"sfkvm migrate --recover on the host that started the other migration; else the node needs cat "+p.Tools.ClusterConfig+" and cfset -a (as root or through sudo -n)")
 		}
 		if c == s.self {
 			seen, err := readsHost(ctx, c)

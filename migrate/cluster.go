@@ -144,8 +144,11 @@ func withTimeout(old []byte, seconds int) []byte {
 	if len(b) > 0 && b[len(b)-1] != '\n' {
 		b = append(b, '\n')
 	}
-	return append(b, fmt.Sprintf("CLUSTER_TIMEOUT \"%d\"\n", seconds)...)
+	return append(b, guardLine(seconds)...)
 }
+
+// guardLine is the line the guard appends.
+func guardLine(seconds int) []byte { return fmt.Appendf(nil, "CLUSTER_TIMEOUT \"%d\"\n", seconds) }
 
 // clusterTimeout runs cfset -a and returns CLUSTER_TIMEOUT's value as CF
 // has it loaded ("" when cfset -a does not list it: CF's default).

@@ -3,8 +3,10 @@ package migrate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,7 +34,7 @@ func (r *rig) restoredEverywhere(t *testing.T, rep *migrate.Report) {
 	if len(rep.Restore) != 2 || !rep.Restore[0].Restored || !rep.Restore[1].Restored || rep.Recover != "" {
 		t.Errorf("restore rows %+v, recover %q", rep.Restore, rep.Recover)
 	}
-	if _, err := os.Stat(migrate.StatePath(r.stateDir, "cluster1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(migrate.StatePath(r.StateDir, "cluster1")); !os.IsNotExist(err) {
 		t.Errorf("state file left: %v", err)
 	}
 }
@@ -40,7 +42,7 @@ func (r *rig) restoredEverywhere(t *testing.T, rep *migrate.Report) {
 func TestDestinationRefuses(t *testing.T) {
 	for _, guard := range []bool{false, true} {
 		r := newRig(t)
-		r.stores["host2"].Fail = func(method, domain string) error {
+		r.Stores["host2"].Fail = func(method, domain string) error {
 			if method == "MigratePrepare" {
 				return errors.New("unsupported configuration: the destination refuses the CPU model")
 			}
@@ -66,7 +68,7 @@ func TestDestinationRefuses(t *testing.T) {
 
 func TestMigrationOutlastsTimeout(t *testing.T) {
 	r := newRig(t)
-	r.stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 1000, Step: 10 * time.Millisecond})
+	r.Stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 1000, Step: 10 * time.Millisecond})
 	p := r.plan("host1", "host2")
 	p.Guard = true
 	p.Migrate.Timeout = 200 * time.Millisecond
@@ -104,6 +106,7 @@ func TestInterruptedAtEachStage(t *testing.T) {
 		{"guard: stopping the facility", "/opt/SMAW/bin/sdtool -e", "host1", true, migrate.Interrupted, false},
 		{"guard: applying the timeout", "/opt/SMAW/bin/cfset -r", "host1", true, migrate.Interrupted, false},
 		{"migrating", "migrate", "host1", true, migrate.Interrupted, false},
+		{"restoring", "restore-cfset-r", "host2", true, migrate.Interrupted, true},
 		{"verifying", "readdisk-after", "host2", true, migrate.Interrupted, true},
 	}
 	for _, st := range stages {
@@ -114,13 +117,14 @@ func TestInterruptedAtEachStage(t *testing.T) {
 			p := r.plan("host1", "host2")
 			p.Guard = true
 			if st.at == "migrate" {
-				r.stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 1000, Step: 10 * time.Millisecond})
+				r.Stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 1000, Step: 10 * time.Millisecond})
 				p.Progress = func(migratesetup.MigrateProgress) { cancel() }
 			}
 			for _, n := range []string{"cfguest11", "cfguest12"} {
-				r.cluster.Do(n, func(node *migratetest.Node) {
+				r.Cluster.Do(n, func(node *migratetest.Node) {
 					node.Fault = func(cmd string) (sshtest.Reply, bool) {
-						if cmd == st.at || (st.at == "readdisk-after" && cmd == "readdisk" && r.runsOn(domain) == "host2") {
+						if cmd == st.at || (st.at == "readdisk-after" && cmd == "readdisk" && r.runsOn(domain) == "host2") ||
+							(st.at == "restore-cfset-r" && cmd == migrate.DefaultCFSet+" -r" && !strings.Contains(string(node.Config), "600")) {
 							cancel()
 						}
 						return sshtest.Reply{}, false
@@ -147,7 +151,7 @@ func TestInterruptedAtEachStage(t *testing.T) {
 
 func TestNodeUnreachableRefusesAndChangesNothing(t *testing.T) {
 	r := newRig(t)
-	r.servers["guest12"].Close()
+	r.Servers["guest12"].Close()
 	p := r.plan("host1", "host2")
 	p.Guard = true
 	rep := migrate.Run(ctxT(t), p)
@@ -158,12 +162,12 @@ func TestNodeUnreachableRefusesAndChangesNothing(t *testing.T) {
 	if status(rep, "node.login", "guest12") != migrate.Fail {
 		t.Error("the unreachable node is not named")
 	}
-	if r.stores["host1"].Calls("MigrateTo") != 0 {
+	if r.Stores["host1"].Calls("MigrateTo") != 0 {
 		t.Error("migrated although refused")
 	}
 	r.changedNothing(t)
 	r.untouched(t)
-	if _, err := os.Stat(migrate.StatePath(r.stateDir, "cluster1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(migrate.StatePath(r.StateDir, "cluster1")); !os.IsNotExist(err) {
 		t.Errorf("a refused run left a state file: %v", err)
 	}
 }
@@ -176,27 +180,27 @@ func TestRefusals(t *testing.T) {
 		setup            func(r *rig, p *migrate.Plan)
 	}{
 		{"node down", "node.cftool", "guest11", func(r *rig, p *migrate.Plan) {
-			r.cluster.Do("cfguest12", func(n *migratetest.Node) { n.Up = false })
+			r.Cluster.Do("cfguest12", func(n *migratetest.Node) { n.Up = false })
 		}},
 		{"agent not ready", "node.sdtool", "guest12", func(r *rig, p *migrate.Plan) {
-			r.cluster.Do("cfguest12", func(n *migratetest.Node) { n.Warming = 1000 })
+			r.Cluster.Do("cfguest12", func(n *migratetest.Node) { n.Warming = 1000 })
 		}},
 		{"cftool odd output", "node.cftool", "guest12", func(r *rig, p *migrate.Plan) {
-			r.cluster.Do("cfguest12", func(n *migratetest.Node) {
+			r.Cluster.Do("cfguest12", func(n *migratetest.Node) {
 				n.Fault = func(cmd string) (sshtest.Reply, bool) {
 					return sshtest.Reply{Stdout: "\x1b[31m*** cftool: internal error\n"}, cmd == migrate.DefaultCFTool+" -n"
 				}
 			})
 		}},
 		{"sdtool hangs", "node.sdtool", "guest12", func(r *rig, p *migrate.Plan) {
-			r.cluster.Do("cfguest12", func(n *migratetest.Node) {
+			r.Cluster.Do("cfguest12", func(n *migratetest.Node) {
 				n.Fault = func(cmd string) (sshtest.Reply, bool) {
 					return sshtest.Reply{Hang: true}, cmd == migrate.DefaultSDTool+" -s"
 				}
 			})
 		}},
 		{"cftool fails", "node.cftool", "guest11", func(r *rig, p *migrate.Plan) {
-			r.cluster.Do("cfguest11", func(n *migratetest.Node) {
+			r.Cluster.Do("cfguest11", func(n *migratetest.Node) {
 				n.Fault = func(cmd string) (sshtest.Reply, bool) {
 					return sshtest.Reply{Stderr: "cftool: CF is not running\n", ExitStatus: 3}, cmd == migrate.DefaultCFTool+" -n"
 				}
@@ -204,15 +208,29 @@ func TestRefusals(t *testing.T) {
 		}},
 		{"not running here", "domain.running", domain, func(r *rig, p *migrate.Plan) { p.From, p.To = "host3", "host2" }},
 		{"transient", "domain.persistent", domain, func(r *rig, p *migrate.Plan) {
-			d, _ := r.stores["host1"].Domain(domain)
+			d, _ := r.Stores["host1"].Domain(domain)
 			d.Transient = true
-			r.stores["host1"].Add(domain, &d)
+			r.Stores["host1"].Add(domain, &d)
 		}},
 		{"not set up", "domain.setup-live", domain, func(r *rig, p *migrate.Plan) {
-			x := domainXML(domain)
+			x := migratetest.DomainXML(domain)
 			e, _ := migratesetup.RemoveHostInfoDisk(x)
-			r.stores["host1"].SetLiveXML(domain, e.XML)
+			r.Stores["host1"].SetLiveXML(domain, e.XML)
 		}},
+		{"next boot not set up", "domain.setup", domain, func(r *rig, p *migrate.Plan) {
+			d, _ := r.Stores["host1"].Domain(domain)
+			e, _ := migratesetup.RemoveHostInfoDisk(d.XML)
+			d.XML = e.XML
+			r.Stores["host1"].Add(domain, &d)
+		}},
+		{"destination has a domain of that name", "domain.absent", "host2", func(r *rig, p *migrate.Plan) {
+			x := migratetest.DomainXML(domain)
+			r.Stores["host2"].Add(domain, &migratesetuptest.Domain{XML: x, Live: x, State: migratesetup.StateShutoff})
+		}},
+		{"same registration", "host.distinct", "host2", func(r *rig, p *migrate.Plan) {
+			r.Infos["host2"] = r.Infos["host1"]
+		}},
+		{"to itself", "host.other", "host1", func(r *rig, p *migrate.Plan) { p.To = "host1" }},
 		{"destination not registered", "host.registered", "host2", func(r *rig, p *migrate.Plan) {
 			open := p.Open
 			p.Open = func(ctx context.Context, h string) (*migrate.Host, error) {
@@ -225,17 +243,22 @@ func TestRefusals(t *testing.T) {
 		}},
 		{"destination libvirt unreachable", "host.libvirt", "host9", func(r *rig, p *migrate.Plan) { p.To = "host9" }},
 		{"guest reads another host", "guest.readshost", domain, func(r *rig, p *migrate.Plan) {
-			r.cluster.Do("cfguest11", func(n *migratetest.Node) {
-				n.Disk = func() []byte { b, _ := r.infos["host3"].Format(); return b }
+			r.Cluster.Do("cfguest11", func(n *migratetest.Node) {
+				n.Disk = func() []byte { b, _ := r.Infos["host3"].Format(); return b }
 			})
 		}},
 		{"not in kvmguests.conf", "domain.listed", domain, func(r *rig, p *migrate.Plan) { p.Guests = p.Guests[1:] }},
 		{"other migration under way", "cluster.lock", "cluster1", func(r *rig, p *migrate.Plan) {
-			holdLock(r.t, r.stateDir, "cluster1")
+			holdLock(r.t, r.StateDir, "cluster1")
+		}},
+		{"a guard from elsewhere", "node.guardable", "guest12", func(r *rig, p *migrate.Plan) {
+			// Another host's guarded migration left (or is keeping) its
+			// line, with the facility running again.
+			r.Cluster.Do("cfguest12", func(n *migratetest.Node) { n.Config = append(n.Config, "CLUSTER_TIMEOUT \"600\"\n"...) })
 		}},
 		{"unfinished restore", "cluster.restored", "cluster1", func(r *rig, p *migrate.Plan) {
-			os.MkdirAll(r.stateDir, 0o700)
-			os.WriteFile(migrate.StatePath(r.stateDir, "cluster1"), []byte("{}"), 0o600)
+			os.MkdirAll(r.StateDir, 0o700)
+			os.WriteFile(migrate.StatePath(r.StateDir, "cluster1"), []byte("{}"), 0o600)
 		}},
 	}
 	for _, c := range cases {
@@ -257,7 +280,7 @@ func TestRefusals(t *testing.T) {
 					t.Errorf("refusal without a fix: %+v", ch)
 				}
 			}
-			if r.stores["host1"].Calls("MigrateTo") != 0 {
+			if r.Stores["host1"].Calls("MigrateTo") != 0 {
 				t.Error("migrated although refused")
 			}
 			r.changedNothing(t)
@@ -270,7 +293,7 @@ func TestRefusals(t *testing.T) {
 
 func TestGuestReadsOldHostIsALoudFail(t *testing.T) {
 	r := newRig(t)
-	r.readsOld.Store(true)
+	r.ReadsOld.Store(true)
 	p := r.plan("host1", "host2")
 	p.Settle = 300 * time.Millisecond
 	rep := migrate.Run(ctxT(t), p)
@@ -300,7 +323,7 @@ func TestGuestReadsOldHostIsALoudFail(t *testing.T) {
 func TestRestoreFailsThenRecover(t *testing.T) {
 	r := newRig(t)
 	broken := true
-	r.cluster.Do("cfguest12", func(n *migratetest.Node) {
+	r.Cluster.Do("cfguest12", func(n *migratetest.Node) {
 		n.Fault = func(cmd string) (sshtest.Reply, bool) {
 			// The guard's cfset -r works; the restore's (the file no
 			// longer has the 600 line) fails.
@@ -312,6 +335,7 @@ func TestRestoreFailsThenRecover(t *testing.T) {
 	})
 	p := r.plan("host1", "host2")
 	p.Guard = true
+	p.Settle = 500 * time.Millisecond // the cluster is not whole: a node keeps its facility stopped
 	rep := migrate.Run(ctxT(t), p)
 	dump(t, rep)
 	if rep.RunsOn != "host2" || rep.Outcome != migrate.Failed {
@@ -330,10 +354,10 @@ func TestRestoreFailsThenRecover(t *testing.T) {
 	if rep.Recover != "sfkvm migrate --recover guest11" {
 		t.Errorf("recover %q", rep.Recover)
 	}
-	if st := r.cluster.Node("cfguest12"); st.Timeout != "600" || st.Facility {
+	if st := r.Cluster.Node("cfguest12"); st.Timeout != "600" || st.Facility {
 		t.Fatalf("the simulation did not keep the node guarded: %+v", st)
 	}
-	if _, err := migrate.ReadState(migrate.StatePath(r.stateDir, "cluster1")); err != nil {
+	if _, err := migrate.ReadState(migrate.StatePath(r.StateDir, "cluster1")); err != nil {
 		t.Fatalf("no state for --recover: %v", err)
 	}
 	// A new migration is refused until recovered.
@@ -354,7 +378,7 @@ func TestRestoreFailsThenRecover(t *testing.T) {
 		t.Fatalf("recover: %s", rec.Outcome)
 	}
 	r.untouched(t)
-	if _, err := os.Stat(migrate.StatePath(r.stateDir, "cluster1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(migrate.StatePath(r.StateDir, "cluster1")); !os.IsNotExist(err) {
 		t.Errorf("state left after recover: %v", err)
 	}
 }
@@ -375,4 +399,46 @@ func holdLock(t *testing.T, dir, cluster string) {
 		t.Fatal(err)
 	}
 	f.WriteString("4242\n")
+}
+
+// TestCrashThenRecover: the caller dies after the guard's before steps
+// (the goroutine ends at the migration's start, running only its defers,
+// as a killed sfkvm runs nothing): the state written before the first
+// change lets Recover restore every node.
+func TestCrashThenRecover(t *testing.T) {
+	r := newRig(t)
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	p.Log = func(step string) {
+		if step == "migrate" {
+			runtime.Goexit()
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		migrate.Run(ctxT(t), p)
+	}()
+	<-done
+	for _, n := range []string{"cfguest11", "cfguest12"} {
+		if st := r.Cluster.Node(n); st.Timeout != "600" || st.Facility {
+			t.Fatalf("%s not guarded when the caller died: %+v", n, st)
+		}
+	}
+	st, err := migrate.ReadState(migrate.StatePath(r.StateDir, "cluster1"))
+	if err != nil || len(st.Nodes) != 2 || string(st.Nodes[1].ClusterConfig) != fmt.Sprintf(migratetest.InitialConfig, "cluster1") || st.Nodes[1].Timeout != "10" {
+		t.Fatalf("state: %+v %v", st, err)
+	}
+	if fi, err := os.Stat(migrate.StatePath(r.StateDir, "cluster1")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode: %v %v", fi.Mode(), err)
+	}
+	rec := migrate.Recover(ctxT(t), r.plan("host1", "host2"))
+	dump(t, rec)
+	if rec.Outcome != migrate.Restored {
+		t.Fatalf("recover: %s", rec.Outcome)
+	}
+	r.untouched(t)
+	if r.runsOn(domain) != "host1" {
+		t.Errorf("runs on %q", r.runsOn(domain))
+	}
 }

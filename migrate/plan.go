@@ -111,7 +111,7 @@ const (
 	DefaultGuardTimeout   = 600
 	DefaultSettle         = 2 * time.Minute
 	DefaultRestoreTimeout = 3 * time.Minute
-	DefaultPoll           = time.Second
+	DefaultPoll           = 250 * time.Millisecond
 )
 
 func (p Plan) withDefaults() Plan {

@@ -94,9 +94,9 @@ type Report struct {
 	// MigrationSeconds and DowntimeSeconds are libvirt's figures of the
 	// migration; ReadsNewHostSeconds the time from its end to the guest
 	// reading the destination's registration; TotalSeconds the whole run.
-	MigrationSeconds    *float64 `json:"migration_seconds"`
-	DowntimeSeconds     *float64 `json:"downtime_seconds"`
-	ReadsNewHostSeconds *float64 `json:"reads_new_host_seconds"`
+	MigrationSeconds    *float64 `json:"migration_seconds,omitempty"`
+	DowntimeSeconds     *float64 `json:"downtime_seconds,omitempty"`
+	ReadsNewHostSeconds *float64 `json:"reads_new_host_seconds,omitempty"`
 	TotalSeconds        float64  `json:"total_seconds"`
 
 	mu sync.Mutex
@@ -157,13 +157,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Recover != "" {
 		fmt.Fprintf(&b, "to finish the restore: %s\n", r.Recover)
 	}
-	fmt.Fprintf(&b, "migration %s, downtime %s, guest reads its new host %s after, total %.3f s\n",
+	fmt.Fprintf(&b, "migration %s, downtime %s, the guest read its new host %s after it; total %.3f s\n",
 		fsecs(r.MigrationSeconds), fsecs(r.DowntimeSeconds), fsecs(r.ReadsNewHostSeconds), r.TotalSeconds)
-	where := r.RunsOn
-	if where == "" {
-		where = "UNKNOWN (see the checks)"
+	switch {
+	case r.Outcome == Restored:
+		fmt.Fprintf(&b, "RESTORED: every node of cluster %s\n", r.Cluster)
+	case r.Guard && r.From == "" && r.To == "":
+		// Recover that did not finish: it moved nothing.
+		fmt.Fprintf(&b, "%s: the restore of cluster %s is not finished\n", strings.ToUpper(string(r.Outcome)), r.Cluster)
+	default:
+		fmt.Fprintf(&b, "%s: %s runs on %s\n", strings.ToUpper(string(r.Outcome)), r.Domain, orUnknown(r.RunsOn))
 	}
-	fmt.Fprintf(&b, "%s: %s runs on %s\n", strings.ToUpper(string(r.Outcome)), r.Domain, where)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -118,6 +118,7 @@ func (s *session) migrate(ctx context.Context, src, dst *Host) bool {
 		s.r.add(c)
 		return false
 	}
+	p.Log("migrated")
 	s.r.MigrationSeconds, s.r.DowntimeSeconds = secs(st.Elapsed), secs(st.Downtime)
 	c.Reason = fmt.Sprintf("migrated in %.3f s, downtime %.3f s", st.Elapsed.Seconds(), st.Downtime.Seconds())
 	s.r.add(c)

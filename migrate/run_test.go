@@ -66,7 +66,7 @@ func TestGuardDoesTheManualsSteps(t *testing.T) {
 	var during []migratetest.Node
 	p.Progress = func(migratesetup.MigrateProgress) {
 		if len(during) == 0 {
-			during = []migratetest.Node{r.cluster.Node("cfguest11"), r.cluster.Node("cfguest12")}
+			during = []migratetest.Node{r.Cluster.Node("cfguest11"), r.Cluster.Node("cfguest12")}
 		}
 	}
 	rep := migrate.Run(ctxT(t), p)
@@ -94,12 +94,12 @@ func TestGuardDoesTheManualsSteps(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(migrate.StatePath(r.stateDir, "cluster1")); !os.IsNotExist(err) {
+	if _, err := os.Stat(migrate.StatePath(r.StateDir, "cluster1")); !os.IsNotExist(err) {
 		t.Errorf("the state file is left after a whole restore: %v", err)
 	}
 	// cfset -r ran on both nodes after both files were written (at about
 	// the same time, not node by node).
-	log := r.cluster.Log()
+	log := r.Cluster.Log()
 	lastWrite, firstR := -1, len(log)
 	for i, l := range log {
 		if strings.Contains(l, ": write ") && lastWrite < 0 || strings.Contains(l, ": write ") && firstR == len(log) {

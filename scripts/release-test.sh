@@ -136,8 +136,11 @@ tar -C "$work/tar" -xzf "$out/sfkvm_${version}_linux_amd64.tar.gz"
 mandoc -T lint -W style "$work/tar/sfkvm_${version}_linux_amd64"/man8/*.8 || fail "mandoc -T lint"
 
 say "4. the RPMs: contents, requirements, config files, digests, rpmlint"
-want_files="/etc/default/sfkvm-preflight
+want_files="/etc/default/sfkvm-drill
+/etc/default/sfkvm-preflight
 /etc/default/sfkvm-site
+/usr/lib/systemd/system/sfkvm-drill.service
+/usr/lib/systemd/system/sfkvm-drill.timer
 /usr/lib/systemd/system/sfkvm-preflight.service
 /usr/lib/systemd/system/sfkvm-preflight.timer
 /usr/lib/systemd/system/sfkvm-site.service
@@ -167,7 +170,8 @@ for r in "$rpm_x86" "$rpm_arm"; do
 	if echo "$reqs" | grep -v '^rpmlib(\(CompressedFileNames\|FileDigests\|PayloadFilesHavePrefix\|PayloadIsXz\|PayloadIsZstd\)) <= '; then
 		fail "rpm -qpR $(basename "$r") requires more than rpm's own features (above)"
 	fi
-	expect_eq "%config(noreplace) in $(basename "$r")" "/etc/default/sfkvm-preflight cn
+	expect_eq "%config(noreplace) in $(basename "$r")" "/etc/default/sfkvm-drill cn
+/etc/default/sfkvm-preflight cn
 /etc/default/sfkvm-site cn" "$(rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$r" | grep '^/etc/')"
 	expect_eq "rpm -K $(basename "$r")" "$r: digests OK" "$(rpm -K "$r")"
 done
@@ -253,7 +257,8 @@ dpkg -i "$deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg 
 v=$(/usr/sbin/sfkvm --version)
 grep -q "^sfkvm $version " <<<"$v" || fail "/usr/sbin/sfkvm --version: $v"
 units=(/usr/lib/systemd/system/sfkvm-preflight.service /usr/lib/systemd/system/sfkvm-preflight.timer
-	/usr/lib/systemd/system/sfkvm-site.service /usr/lib/systemd/system/sfkvm-site.timer)
+	/usr/lib/systemd/system/sfkvm-site.service /usr/lib/systemd/system/sfkvm-site.timer
+	/usr/lib/systemd/system/sfkvm-drill.service /usr/lib/systemd/system/sfkvm-drill.timer)
 for u in "${units[@]}"; do
 	[ -f "$u" ] || fail "$u is not installed"
 done
@@ -279,4 +284,4 @@ for d in /usr/share/sfkvm /usr/share/doc/sfkvm; do
 done
 dpkg -P sfkvm >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -P"; }
 deb_installed=
-[ ! -e /etc/default/sfkvm-preflight ] && [ ! -e /etc/default/sfkvm-site ] || fail "dpkg -P left the config files"
+[ ! -e /etc/default/sfkvm-preflight ] && [ ! -e /etc/default/sfkvm-site ] && [ ! -e /etc/default/sfkvm-drill ] || fail "dpkg -P left the config files"

@@ -237,7 +237,7 @@ for arch in $arches; do
 			printf '  - src: %s\n    dst: /usr/lib/systemd/system/%s\n    file_info: {mode: 0o644, mtime: %s}\n' \
 				"$f" "$(basename "$f")" "$mtime_rfc3339"
 		done
-		for s in preflight site; do
+		for s in preflight site drill; do
 			stage "dist/systemd/sfkvm-$s.default" "$p/default/sfkvm-$s" 0644
 			printf '  - src: %s\n    dst: /etc/default/sfkvm-%s\n    type: config|noreplace\n    file_info: {mode: 0o644, mtime: %s}\n' \
 				"$p/default/sfkvm-$s" "$s" "$mtime_rfc3339"

@@ -346,6 +346,25 @@ var pathFlags = []struct {
 	{cmd: "unenroll", flag: "admin-identity", args: []string{"guest1", "-f", "none"}},
 	{cmd: "unenroll", flag: "admin-password-file", args: []string{"guest1", "-f", "none"}},
 	{cmd: "unenroll", flag: "key", args: []string{"guest1", "-f", "none"}},
+	// migrate and drill: -f none is not there, so the run ends at reading it.
+	{cmd: "migrate", flag: "f", args: []string{"guest1", "--to", "h", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "migrate", flag: "key", args: []string{"guest1", "--to", "h", "-f", "none"}},
+	{cmd: "migrate", flag: "known-hosts", args: []string{"guest1", "--to", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "migrate", flag: "host-password-file", args: []string{"guest1", "--to", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "migrate", flag: "identity", args: []string{"guest1", "--to", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "migrate", flag: "state-dir", args: []string{"guest1", "--to", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "migrate", flag: "textfile", args: []string{"guest1", "--to", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "migrate", flag: "lab-routes", args: []string{"guest1", "--to", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "migrate", flag: "hostinfo", remote: true, args: []string{"guest1", "--to", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "f", args: []string{"guest1", "--hosts", "h", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "key", args: []string{"guest1", "--hosts", "h", "-f", "none"}},
+	{cmd: "drill", flag: "known-hosts", args: []string{"guest1", "--hosts", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "host-password-file", args: []string{"guest1", "--hosts", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "identity", args: []string{"guest1", "--hosts", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "state-dir", args: []string{"guest1", "--hosts", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "textfile", args: []string{"guest1", "--hosts", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "lab-routes", args: []string{"guest1", "--hosts", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
+	{cmd: "drill", flag: "hostinfo", remote: true, args: []string{"guest1", "--hosts", "h", "-f", "none", "--password-stdin"}, stdin: "pw\n"},
 }
 
 // enrollPassword passes the password policy of step 1.2.

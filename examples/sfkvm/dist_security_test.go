@@ -29,7 +29,7 @@ var overallExposure = regexp.MustCompile(`Overall exposure level for \S+: ([0-9.
 // failure says how far off it is.
 func TestSystemdUnitsExposure(t *testing.T) {
 	analyze := testenv.LookPath(t, "systemd-analyze", "systemd")
-	for _, unit := range []string{"sfkvm-preflight.service", "sfkvm-site.service"} {
+	for _, unit := range []string{"sfkvm-preflight.service", "sfkvm-site.service", "sfkvm-drill.service"} {
 		t.Run(unit, func(t *testing.T) {
 			threshold := fmt.Sprintf("--threshold=%d", int(maxExposure*10))
 			cmd := exec.Command(analyze, "security", "--offline=true", threshold, "--no-pager", filepath.Join(unitDir, unit))

@@ -16,8 +16,10 @@
 //	cipher        encrypt a guest user's password for kvmguests.conf (like sfcipher -c)
 //	compare       tell whether copies of kvmguests.conf are byte-identical
 //	demo          run the whole procedure against a built-in lab, in seconds, leaving nothing behind
+//	drill         prove live migration on the real cluster: the guest to each other host in turn and back home, every leg checked and verified
 //	enroll        a guest into the failover in one step: user and sudo rule, token, every host's kvmguests.conf, host keys, disk
 //	hostinfo      inside a guest: print the host it runs on (--watch: each change)
+//	migrate       move a running guest to another host, live: refused unless ready, --guard for clusters without the host OS failover function, verified
 //	migratesetup  register this host (-c), set up guests to read it (-s) or undo (-d)
 //	preflight     check the whole procedure at once: one row per step and target
 //	probe         log in to every guest like PRIMECLUSTER will: host key, password, sudo (steps 1.5, 1.2)
@@ -38,8 +40,10 @@
 //	sfkvm cipher --new-key FILE
 //	sfkvm compare [--format=text|json] FILE FILE...
 //	sfkvm demo [--timeout D] [--keep]
+//	sfkvm drill DOMAIN --hosts HOST,... [--guard] [--key FILE | --password-stdin] [flags]
 //	sfkvm enroll --guest-user NAME [--password-stdin | --generate FILE] [--key FILE --native | --sfcipher PATH] [--hosts HOST,...] [--guest-key-fingerprint SHA256:...] [--dry-run] [flags] GUEST_IP
 //	sfkvm hostinfo [--device PATH] [--watch [--interval D]] [--format=text|json]
+//	sfkvm migrate DOMAIN --to HOST [--guard] [--key FILE | --password-stdin] [flags] | --recover DOMAIN
 //	sfkvm migratesetup -c -i HOSTIP [-w off] [--cfname NAME | --cftool PATH] [--hostinfo PATH] [--format=text|json]
 //	sfkvm migratesetup -s|-d DOMAIN... [--connect URI] [--dry-run] [--restart [--force] [--timeout D]] [--parallel N] [--hostinfo PATH] [--format=text|json]
 //	sfkvm preflight [-f FILE] [--key FILE [--allow-v1-tokens] | --password-stdin] [--hosts ADDR,...] [--textfile DIR] [--nagios] [flags]

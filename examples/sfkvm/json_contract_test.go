@@ -108,6 +108,17 @@ var (
 			p := sdtest.Install(t, sdtest.Config{Nodes: sdNodes, Running: true})
 			return []string{"status", "--sdtool", p.SDTool}, ""
 		}}},
+		"migrate": {
+			{name: "a host not reached", setup: func(t *testing.T, dir string) ([]string, string) {
+				return migrateJSONArgs(t, dir, "guest11", "--to", "127.0.0.1:1"), "pw\n"
+			}},
+			{name: "nothing to recover", setup: func(t *testing.T, dir string) ([]string, string) {
+				return migrateJSONArgs(t, dir, "guest11", "--recover"), "pw\n"
+			}},
+		},
+		"drill": {{name: "a host not reached", setup: func(t *testing.T, dir string) ([]string, string) {
+			return migrateJSONArgs(t, dir, "guest11", "--hosts", "127.0.0.1:1"), "pw\n"
+		}}},
 		"site": {{name: "a host not reached", setup: func(t *testing.T, dir string) ([]string, string) {
 			id := writeIdentity(t, dir, "id", "", 0o600)
 			return []string{"--hosts", "127.0.0.1:1", "--identity", id}, ""
@@ -245,4 +256,15 @@ func TestJSONContractChecker(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.out, err, tc.says)
 		}
 	}
+}
+
+// migrateJSONArgs is a migrate or drill command line whose hosts are not
+// reached: this host's libvirt is a session daemon that does not run, the
+// other host 127.0.0.1:1, where nobody listens.
+func migrateJSONArgs(t *testing.T, dir string, args ...string) []string {
+	conf := writeFile(t, filepath.Join(dir, "kvmguests.conf"), "guest11 cfhost1 cluster1 cfguest11 192.0.2.11 user1 D0860AB04E1B8FA3\n", 0o600)
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	id := writeIdentity(t, dir, "id", "", 0o600)
+	return append(args, "-f", conf, "--password-stdin", "--state-dir", filepath.Join(dir, "state"), "--connect", "qemu:///session",
+		"--hostinfo", filepath.Join(dir, "hostinfo"), "--known-hosts", filepath.Join(dir, "known_hosts"), "--identity", id)
 }

@@ -1,12 +1,3 @@
-// Package migratetest simulates what package migrate drives inside a
-// guest cluster: the vendor tools cftool -n, sdtool -s/-e/-b and
-// cfset -r/-a of every node, each node's /etc/default/cluster.config, and
-// the guest's host information disk, for in-process SSH guests
-// (sshcheck/sshtest). The nodes share one cluster state, so that a
-// timeout applied on one node or a node gone DOWN shows on the others as
-// it would. The formats follow SPEC section 3, failures included: each
-// node's Fault answers any command instead of the simulation (a non-zero
-// exit, a hang, odd output).
 package migratetest
 
 import (

@@ -37,6 +37,14 @@
 // missing or not a regular file before libvirt hands it to libxml2, which
 // would print an I/O warning on stderr by itself.
 //
+// It is a migratesetup.Migrator: Store.MigrateTo migrates a running
+// guest live to the libvirt of another Store with virDomainMigrate3 and
+// the destination's connection (virsh migrate --live --persistent
+// --undefinesource without --p2p), bounded by the watchdog that
+// rpcstore's MigrateTo uses, with the same options, errors and stats; both
+// pass storetest.TestMigrator between two real daemons. The build without
+// cgo returns ErrNoLibvirt, as its other methods do.
+//
 // Persistent is virDomainIsPersistent: migratesetup refuses a transient
 // domain, whose shutdown would delete it.
 //

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
@@ -46,4 +47,25 @@ func ExampleOpen() {
 	// example-guest set up vdb <nil>
 	// example-guest-absent failed  reading the definition: Domain not found
 	// example-guest removed vdb
+}
+
+// A live migration to another host's libvirt, as `virsh migrate --live
+// --persistent --undefinesource` does, bounded. (Not run by go test: it
+// needs two hosts; libvirt's test driver does not migrate.)
+func ExampleStore_MigrateTo() {
+	src, err := libvirtstore.Open("qemu:///system")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := libvirtstore.Open("qemu+ssh://root@cfhost2/system")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer dst.Close()
+	opts := migratesetup.MigrateOptions{Timeout: 5 * time.Minute, NoProgress: 30 * time.Second, MaxDowntime: 500 * time.Millisecond}
+	stats, err := src.MigrateTo(context.Background(), "guest11", dst, opts, func(p migratesetup.MigrateProgress) {
+		fmt.Printf("%d of %d bytes\n", p.DataProcessed, p.DataTotal)
+	})
+	fmt.Println(stats.Downtime, err) // on an error guest11 still runs here
 }

@@ -27,4 +27,8 @@ func TestOpenWithoutCgo(t *testing.T) {
 	if err := zero.Define(ctx, "<domain/>"); !errors.Is(err, libvirtstore.ErrNoLibvirt) {
 		t.Errorf("Define: %v", err)
 	}
+	var m migratesetup.Migrator = &libvirtstore.Store{}
+	if _, err := m.MigrateTo(ctx, "guest11", m, migratesetup.MigrateOptions{}, nil); !errors.Is(err, libvirtstore.ErrNoLibvirt) {
+		t.Errorf("MigrateTo: %v", err)
+	}
 }

@@ -54,4 +54,12 @@ func (s *Store) Start(context.Context, string) error { return ErrNoLibvirt }
 // List returns ErrNoLibvirt.
 func (s *Store) List(context.Context) ([]string, error) { return nil, ErrNoLibvirt }
 
-var _ migratesetup.Store = (*Store)(nil)
+// MigrateTo returns ErrNoLibvirt.
+func (s *Store) MigrateTo(context.Context, string, migratesetup.Migrator, migratesetup.MigrateOptions, func(migratesetup.MigrateProgress)) (migratesetup.MigrateStats, error) {
+	return migratesetup.MigrateStats{}, ErrNoLibvirt
+}
+
+var (
+	_ migratesetup.Store    = (*Store)(nil)
+	_ migratesetup.Migrator = (*Store)(nil)
+)

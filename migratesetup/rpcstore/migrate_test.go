@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -15,47 +14,9 @@ import (
 	"github.com/sfkvm/sfkvm/migratesetup/storetest"
 )
 
-// migDomain is a QEMU guest that migrates: TCG, no disk (SeaBIOS finds no
-// boot device and waits), mem MiB of memory, and storetest's VNC password.
+// migDomain is a guest that migrates, with storetest's VNC password.
 func migDomain(name string, mem int) string {
-	return fmt.Sprintf(`<domain type='qemu'>
-  <name>%s</name>
-  <memory unit='MiB'>%d</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='%s'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-`, name, mem, storetest.Secret)
-}
-
-// freePort returns a TCP port on 127.0.0.1 that is free right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// twoHosts starts two session daemons that libvirt takes for two hosts.
-func twoHosts(t *testing.T) (a, b *libvirtdtest.Daemon) {
-	t.Helper()
-	a = libvirtdtest.StartWith(t, libvirtdtest.Options{HostUUID: "5f2a0c1e-0000-4000-8000-00000000000a"})
-	b = libvirtdtest.StartWith(t, libvirtdtest.Options{HostUUID: "5f2a0c1e-0000-4000-8000-00000000000b"})
-	return a, b
-}
-
-// migrateOptions carry the stream over loopback only, on a free port.
-func migrateOptions(t *testing.T) migratesetup.MigrateOptions {
-	return migratesetup.MigrateOptions{
-		URI:           fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t)),
-		ListenAddress: "127.0.0.1",
-	}
+	return libvirtdtest.MigratableXML(name, mem, fmt.Sprintf("<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='%s'/>\n    ", storetest.Secret))
 }
 
 // The RPC store migrates between two real libvirt daemons as the
@@ -63,7 +24,7 @@ func migrateOptions(t *testing.T) migratesetup.MigrateOptions {
 // the destination, undefined at the source; refused, timed out and
 // cancelled migrations leave the guest running on the source.
 func TestMigratorConformance(t *testing.T) {
-	a, b := twoHosts(t)
+	a, b := libvirtdtest.TwoHosts(t)
 	raws := map[migratesetup.Migrator]*libvirt.Libvirt{}
 	la, lb := raw(t, a), raw(t, b)
 	storetest.TestMigrator(t, storetest.MigrationHarness{
@@ -74,7 +35,7 @@ func TestMigratorConformance(t *testing.T) {
 		},
 		Domain:     func(t *testing.T, name string) string { return migDomain(name, 64) },
 		SlowDomain: func(t *testing.T, name string) string { return migDomain(name, slowMiB) },
-		Options:    migrateOptions,
+		Options:    func(t *testing.T) migratesetup.MigrateOptions { return libvirtdtest.LoopbackMigration(t) },
 		Slow: func(t *testing.T, _ migratesetup.Migrator, o *migratesetup.MigrateOptions) {
 			o.Bandwidth = 1 // MiB/s: libvirt's least
 		},
@@ -95,16 +56,14 @@ func TestMigratorConformance(t *testing.T) {
 }
 
 // slowMiB is the memory of the guest whose migration the tests throttle:
-// untouched memory goes as zero pages, a few bytes each, so a guest of
-// 4 GiB (not resident: QEMU maps it lazily) takes several seconds at
-// 1 MiB/s.
+// 4 GiB, never touched, takes more than 10 s at 1 MiB/s.
 const slowMiB = 4096
 
 // MaxDowntime reaches the running job (libvirt takes it once the job
 // runs), and Bandwidth throttles it: read back from the source while the
 // migration runs, which the test then cancels.
 func TestMigrateTunables(t *testing.T) {
-	a, b := twoHosts(t)
+	a, b := libvirtdtest.TwoHosts(t)
 	src, dst := open(t, a.URI), open(t, b.URI)
 	la := raw(t, a)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -120,7 +79,7 @@ func TestMigrateTunables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := migrateOptions(t)
+	opts := libvirtdtest.LoopbackMigration(t)
 	opts.Bandwidth, opts.MaxDowntime = 1, 1234*time.Millisecond
 	var downtime, bandwidth uint64
 	var readErr error

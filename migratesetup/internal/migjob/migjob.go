@@ -16,11 +16,11 @@ type Job struct {
 	// runs on the source.
 	Migrate func() error
 	// Poll returns the job's figures now; active is false while there is
-	// no job (not started yet, or over).
+	// no job (not started yet, or over). An active job whose DataTotal is
+	// still 0 has not begun to move data, and is not reported.
 	Poll func() (p migratesetup.MigrateProgress, active bool, err error)
-	// Abort asks the hypervisor to abort the job; Run calls it again on
-	// the next tick while the job has not ended (an abort before the job
-	// has begun fails).
+	// Abort asks the hypervisor to abort the job; when it fails (an abort
+	// before the job has begun), Run calls it again on the next tick.
 	Abort func() error
 	// Start is when the migration began (the store's first step, before
 	// Migrate): Timeout counts from it. Now when zero.
@@ -97,11 +97,15 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 			abort(migratesetup.ErrMigrationTimeout)
 		case now := <-tick.C:
 			if reason != nil {
-				abort(reason) // again: the first may have come before the job
+				if abortErr != nil {
+					abort(reason) // again: the last may have come before the job
+				}
 				continue
 			}
 			p, active, err := j.Poll()
-			if err != nil || !active {
+			// A job with no data yet is still in Begin or Prepare (the
+			// destination's QEMU starting): neither progress nor a stall.
+			if err != nil || !active || p.DataTotal == 0 {
 				continue
 			}
 			last, seen = p, true

@@ -65,3 +65,32 @@ func TestCompletedDespiteAbort(t *testing.T) {
 		t.Fatalf("a migration that completed: %v", err)
 	}
 }
+
+// A job that has not begun to move data (libvirt's Begin and Prepare) is
+// neither reported nor taken for a stalled one.
+func TestNoDataYet(t *testing.T) {
+	var polls atomic.Int32
+	var reported []migratesetup.MigrateProgress
+	err := migjob.Run(context.Background(), migratesetup.MigrateOptions{NoProgress: 20 * time.Millisecond}, migjob.Job{
+		Migrate: func() error { time.Sleep(150 * time.Millisecond); return nil },
+		Poll: func() (migratesetup.MigrateProgress, bool, error) {
+			if polls.Add(1) < 15 {
+				return migratesetup.MigrateProgress{}, true, nil
+			}
+			return migratesetup.MigrateProgress{DataTotal: 100, DataRemaining: 100 - uint64(polls.Load())}, true, nil
+		},
+		Abort:    func() error { return errors.New("unexpected abort") },
+		Interval: 5 * time.Millisecond,
+	}, func(p migratesetup.MigrateProgress) { reported = append(reported, p) })
+	if err != nil {
+		t.Fatalf("a job that waited for its data, then moved it: %v", err)
+	}
+	for _, p := range reported {
+		if p.DataTotal == 0 {
+			t.Errorf("reported before any data: %+v", p)
+		}
+	}
+	if len(reported) == 0 {
+		t.Error("nothing reported once the data moved")
+	}
+}
