@@ -22,8 +22,13 @@ type Migrator interface {
 	// runs here (libvirt's promise for a failed or aborted migration).
 	// MigrateOptions bounds it: past Timeout, or with no progress for
 	// NoProgress, the job is aborted (ErrMigrationTimeout,
-	// ErrMigrationStalled). progress, when not nil, is called with the
-	// job's figures about once a second while it runs.
+	// ErrMigrationStalled); so is it when ctx ends (the error is then
+	// also ctx's: errors.Is(err, context.Canceled)). Each such error
+	// carries the last figures. progress, when not nil, is called with the
+	// job's figures about once a second once data moves (not during
+	// libvirt's Begin and Prepare), on the calling goroutine: it must
+	// return quickly. The shared watchdog (package
+	// migratesetup/internal/migjob) does all this alike in every store.
 	MigrateTo(ctx context.Context, domain string, dst Migrator, opts MigrateOptions, progress func(MigrateProgress)) (MigrateStats, error)
 }
 

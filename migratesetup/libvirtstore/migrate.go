@@ -4,7 +4,9 @@ package libvirtstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"libvirt.org/go/libvirt"
@@ -36,7 +38,27 @@ func (s *Store) MigrateTo(ctx context.Context, name string, dst migratesetup.Mig
 	if err != nil {
 		return migratesetup.MigrateStats{}, fmt.Errorf("migrating %s: %w", name, err)
 	}
-	defer dom.Free()
+	// Poll and Abort may still run on the watchdog's goroutines when Run
+	// returns: dom is freed once they are done with it. (A read lock each:
+	// a slow poll does not hold up an abort.)
+	var (
+		domMu   sync.RWMutex
+		domGone bool
+	)
+	withDom := func(f func() error) error {
+		domMu.RLock()
+		defer domMu.RUnlock()
+		if domGone {
+			return errors.New("the migration is over")
+		}
+		return f()
+	}
+	defer func() {
+		domMu.Lock()
+		domGone = true
+		domMu.Unlock()
+		dom.Free()
+	}()
 	params := &libvirt.DomainMigrateParameters{}
 	if opts.URI != "" {
 		params.URISet, params.URI = true, opts.URI
@@ -49,15 +71,17 @@ func (s *Store) MigrateTo(ctx context.Context, name string, dst migratesetup.Mig
 	}
 	var (
 		ddom *libvirt.Domain
-		last migratesetup.MigrateProgress
+		// Only Poll, which runs one call at a time, touches it.
+		downtimeSet bool
 	)
-	err = migjob.Run(ctx, opts, migjob.Job{
+	last, err := migjob.Run(ctx, opts, migjob.Job{
 		Migrate: func() (err error) {
 			ddom, err = dom.Migrate3(d.conn, params, migrateFlags)
 			return wrap(err)
 		},
 		Poll: func() (migratesetup.MigrateProgress, bool, error) {
-			info, err := dom.GetJobInfo()
+			var info *libvirt.DomainJobInfo
+			err := withDom(func() (err error) { info, err = dom.GetJobInfo(); return err })
 			if err != nil {
 				return migratesetup.MigrateProgress{}, false, wrap(err)
 			}
@@ -65,14 +89,14 @@ func (s *Store) MigrateTo(ctx context.Context, name string, dst migratesetup.Mig
 				return migratesetup.MigrateProgress{}, false, nil
 			}
 			p := migratesetup.MigrateProgress{Elapsed: time.Duration(info.TimeElapsed) * time.Millisecond, DataTotal: info.DataTotal, DataProcessed: info.DataProcessed, DataRemaining: info.DataRemaining}
-			if last == (migratesetup.MigrateProgress{}) && opts.MaxDowntime > 0 {
+			if p.DataTotal > 0 && !downtimeSet && opts.MaxDowntime > 0 {
+				downtimeSet = true
 				// A failure leaves libvirt's default; the migration goes on.
-				_ = dom.MigrateSetMaxDowntime(uint64(max(opts.MaxDowntime.Milliseconds(), 1)), 0)
+				_ = withDom(func() error { return dom.MigrateSetMaxDowntime(uint64(max(opts.MaxDowntime.Milliseconds(), 1)), 0) })
 			}
-			last = p
 			return p, true, nil
 		},
-		Abort: func() error { return wrap(dom.AbortJob()) },
+		Abort: func() error { return wrap(withDom(dom.AbortJob)) },
 		Start: start,
 	}, progress)
 	if err != nil {

@@ -23,8 +23,8 @@ func migDomain(name string, mem int) string {
 }
 
 // slowMiB is the memory of the guest whose migration the tests throttle:
-// 4 GiB, never touched, takes more than 10 s at 1 MiB/s.
-const slowMiB = 4096
+// 8 GiB, never touched (not resident), takes about 15 s at 1 MiB/s.
+const slowMiB = 8192
 
 // connect opens uri with libvirt's own client, for what the Store does
 // not do (undefine, read the job's tunables).
@@ -58,7 +58,9 @@ func TestMigratorConformance(t *testing.T) {
 		Slow: func(t *testing.T, _ migratesetup.Migrator, o *migratesetup.MigrateOptions) {
 			o.Bandwidth = 1 // MiB/s: libvirt's least
 		},
-		Timeout: 6 * time.Second,
+		// Begin and Prepare (QEMU starting on the destination) take seconds
+		// on a busy machine; the throttled job then takes about 15 more.
+		Timeout: 10 * time.Second,
 		Remove: func(t *testing.T, s migratesetup.Migrator, name string) {
 			d, err := conns[s].LookupDomainByName(name)
 			if err == nil {

@@ -96,7 +96,7 @@ func (s *Store) MigrateTo(ctx context.Context, name string, dst migratesetup.Mig
 	}
 
 	job := &fakeJob{m: m, abort: make(chan struct{}), start: time.Now()}
-	err = migjob.Run(ctx, opts, migjob.Job{
+	_, err = migjob.Run(ctx, opts, migjob.Job{
 		Migrate: job.run,
 		Poll:    job.poll,
 		Abort: func() error {

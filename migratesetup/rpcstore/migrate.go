@@ -23,6 +23,10 @@ const (
 // migrateFlags are `virsh migrate --live --persistent --undefinesource`.
 const migrateFlags = libvirt.MigrateLive | libvirt.MigratePersistDest | libvirt.MigrateUndefineSource
 
+// afterPrepare, when set (by a test), runs once the destination has
+// prepared: where a context ending between the steps is tested.
+var afterPrepare func()
+
 // stepTimeout bounds each step of the protocol but Perform (which the
 // watchdog bounds): Prepare starts QEMU on the destination, Finish waits
 // for it to take over.
@@ -72,7 +76,9 @@ type migration struct {
 	flags    uint32         // the source's flags (with change protection)
 	dflags   uint32         // the destination's
 	params   []libvirt.TypedParam
-	last     migratesetup.MigrateProgress
+	// downtimeSet: MaxDowntime was given to the job. Only poll, which
+	// runs one call at a time, touches it.
+	downtimeSet bool
 }
 
 // step runs one protocol call on s, bounded by stepTimeout, not by the
@@ -177,6 +183,9 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 	}
 	// Finish needs the domain's name at the destination.
 	m.params = setParam(m.params, stringParam(libvirt.MigrateParamDestName, m.name))
+	if afterPrepare != nil {
+		afterPrepare()
+	}
 	// Cancelled before Perform, Finish gets no cookie: Prepare's is for
 	// the source (the destination takes its own for another host's).
 	if err := ctx.Err(); err != nil {
@@ -188,7 +197,7 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 
 	// Perform: the source streams the memory, watched.
 	var performOut []byte
-	err = migjob.Run(ctx, m.opts, migjob.Job{
+	last, err := migjob.Run(ctx, m.opts, migjob.Job{
 		Migrate: func() error {
 			// Not s.call: a context ending here is the watchdog's to handle
 			// (abort the job), not a reason to drop the connection.
@@ -227,7 +236,7 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 		// copy, which libvirt says of a failed Confirm.
 		return migratesetup.MigrateStats{}, fmt.Errorf("the domain runs on %s, but the source did not confirm (Confirm: %w); it may keep a paused copy: check with virsh list --all on the source", m.dst.name, err)
 	}
-	return m.stats(ddom), nil
+	return m.stats(ddom, last), nil
 }
 
 func (m *migration) timedOut() bool {
@@ -275,8 +284,8 @@ func (m *migration) confirm(cookie []byte, why error) error {
 	return why
 }
 
-// poll reads the source's job and, the first time it runs, sets the
-// maximum downtime: QEMU takes it for the running migration.
+// poll reads the source's job and, the first time it moves data, sets
+// the maximum downtime: QEMU takes it for the running migration.
 func (m *migration) poll() (migratesetup.MigrateProgress, bool, error) {
 	var typ int32
 	var elapsed, total, processed, remaining uint64
@@ -292,22 +301,19 @@ func (m *migration) poll() (migratesetup.MigrateProgress, bool, error) {
 		return migratesetup.MigrateProgress{}, false, nil
 	}
 	p := migratesetup.MigrateProgress{Elapsed: time.Duration(elapsed) * time.Millisecond, DataTotal: total, DataProcessed: processed, DataRemaining: remaining}
-	if m.last == (migratesetup.MigrateProgress{}) && m.opts.MaxDowntime > 0 {
-		ms := uint64(m.opts.MaxDowntime.Milliseconds())
-		if ms == 0 {
-			ms = 1
-		}
+	if total > 0 && !m.downtimeSet && m.opts.MaxDowntime > 0 {
+		m.downtimeSet = true
+		ms := uint64(max(m.opts.MaxDowntime.Milliseconds(), 1))
 		// A failure leaves libvirt's default; the migration goes on.
 		_ = step(m.src, func() error { return m.src.l.DomainMigrateSetMaxDowntime(m.dom, ms, 0) })
 	}
-	m.last = p
 	return p, true, nil
 }
 
 // stats reads what the destination's libvirt keeps of the completed job;
 // where it keeps nothing, the time measured here and the last figures.
-func (m *migration) stats(ddom libvirt.Domain) migratesetup.MigrateStats {
-	st := migratesetup.MigrateStats{Elapsed: time.Since(m.start), DataTotal: m.last.DataTotal}
+func (m *migration) stats(ddom libvirt.Domain, last migratesetup.MigrateProgress) migratesetup.MigrateStats {
+	st := migratesetup.MigrateStats{Elapsed: time.Since(m.start), DataTotal: last.DataTotal}
 	var params []libvirt.TypedParam
 	if err := step(m.dst, func() (err error) {
 		_, params, err = m.dst.l.DomainGetJobStats(ddom, libvirt.DomainJobStatsCompleted)

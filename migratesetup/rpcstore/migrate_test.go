@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/internal/libvirtdtest"
 	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
 	"github.com/sfkvm/sfkvm/migratesetup/storetest"
 )
 
@@ -40,8 +42,8 @@ func TestMigratorConformance(t *testing.T) {
 			o.Bandwidth = 1 // MiB/s: libvirt's least
 		},
 		// Begin and Prepare (QEMU starting on the destination) take seconds
-		// on a busy machine; the throttled job then takes more than 10.
-		Timeout: 6 * time.Second,
+		// on a busy machine; the throttled job then takes about 15 more.
+		Timeout: 10 * time.Second,
 		Remove: func(t *testing.T, s migratesetup.Migrator, name string) {
 			l := raws[s]
 			dom, err := l.DomainLookupByName(name)
@@ -56,8 +58,8 @@ func TestMigratorConformance(t *testing.T) {
 }
 
 // slowMiB is the memory of the guest whose migration the tests throttle:
-// 4 GiB, never touched, takes more than 10 s at 1 MiB/s.
-const slowMiB = 4096
+// 8 GiB, never touched (not resident), takes about 15 s at 1 MiB/s.
+const slowMiB = 8192
 
 // MaxDowntime reaches the running job (libvirt takes it once the job
 // runs), and Bandwidth throttles it: read back from the source while the
@@ -100,5 +102,41 @@ func TestMigrateTunables(t *testing.T) {
 	}
 	if st, err := src.State(context.Background(), name); err != nil || st != migratesetup.StateRunning {
 		t.Errorf("the guest on the source after the cancel: %s, %v", st, err)
+	}
+}
+
+// A context that ends between Prepare and Perform (the destination's QEMU
+// waits for the stream) cancels on both sides: the destination kills its
+// QEMU, the source ends its job, and the guest runs on the source only.
+func TestMigrateCancelledAfterPrepare(t *testing.T) {
+	a, b := libvirtdtest.TwoHosts(t)
+	src, dst := open(t, a.URI), open(t, b.URI)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const name = "sfkvm-migrate-prepared"
+	if err := src.Define(ctx, migDomain(name, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	defer rpcstore.SetAfterPrepare(cancel)()
+	_, err := src.MigrateTo(ctx, name, dst, libvirtdtest.LoopbackMigration(t), nil)
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "failed too") {
+		t.Fatalf("MigrateTo cancelled after Prepare: %v; want context.Canceled, cleaned up", err)
+	}
+	bg := context.Background()
+	if st, err := src.State(bg, name); err != nil || st != migratesetup.StateRunning {
+		t.Errorf("the guest on the source: %s, %v; want running", st, err)
+	}
+	if st, err := dst.State(bg, name); !errors.Is(err, migratesetup.ErrNoDomain) {
+		t.Errorf("the guest on the destination: %s, %v; want none", st, err)
+	}
+	// The source's job is over: the guest migrates now.
+	if _, err := src.MigrateTo(bg, name, dst, libvirtdtest.LoopbackMigration(t), nil); err != nil {
+		t.Fatalf("migrating after the cancelled attempt: %v", err)
+	}
+	if st, err := dst.State(bg, name); err != nil || st != migratesetup.StateRunning {
+		t.Errorf("the guest on the destination: %s, %v; want running", st, err)
 	}
 }

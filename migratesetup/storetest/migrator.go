@@ -49,8 +49,9 @@ type MigrationHarness struct {
 // that runs a guest of that name refuses; a guest that is not running is
 // refused; a destination of another kind is migratesetup.ErrOtherStore; a
 // slow migration past its timeout is aborted (ErrMigrationTimeout) and so
-// is one whose context is cancelled, progress having been reported, each
-// leaving the guest running on the source and none on the destination.
+// is one whose context is cancelled, progress having been reported, and
+// one whose timeout passes before any data moved, each leaving the guest
+// running on the source and none on the destination.
 func TestMigrator(t *testing.T, h MigrationHarness) {
 	t.Helper()
 	if h.Pair == nil || h.Domain == nil || h.Slow == nil {
@@ -65,6 +66,7 @@ func TestMigrator(t *testing.T, h MigrationHarness) {
 		{"NotRunningRefused", testNotRunning},
 		{"OtherStore", testOtherStore},
 		{"TimeoutAborts", testTimeoutAborts},
+		{"TimeoutBeforeData", testTimeoutBeforeData},
 		{"CancelAborts", testCancelAborts},
 	}
 	for _, c := range cases {
@@ -325,4 +327,22 @@ func testCancelAborts(t *testing.T, e *menv) {
 	e.wantAt(t, e.src, "source", n)
 	e.wantNotRunning(t, e.dst, "destination", n)
 	t.Logf("cancelled after %s: %v", took.Round(time.Millisecond), err)
+}
+
+// A timeout that passes before any data has moved (libvirt's Begin and
+// Prepare take longer) aborts too, and cleans up both sides.
+func testTimeoutBeforeData(t *testing.T, e *menv) {
+	n := e.name("early")
+	e.runningSlow(t, e.src, n)
+	opts := e.options(t)
+	e.h.Slow(t, e.src, &opts)
+	opts.Timeout = time.Millisecond
+	start := time.Now()
+	_, err := e.src.MigrateTo(e.ctx, n, e.dst, opts, nil)
+	if !errors.Is(err, migratesetup.ErrMigrationTimeout) {
+		t.Fatalf("a migration with a timeout of 1 ms: %v (after %s); want ErrMigrationTimeout", err, time.Since(start))
+	}
+	e.wantAt(t, e.src, "source", n)
+	e.wantNotRunning(t, e.dst, "destination", n)
+	t.Logf("aborted after %s: %v", time.Since(start).Round(time.Millisecond), err)
 }

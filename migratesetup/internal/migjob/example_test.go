@@ -14,7 +14,7 @@ import (
 // job past the timeout; the error says why, with the last figures.
 func ExampleRun() {
 	abort := make(chan struct{})
-	err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: 50 * time.Millisecond}, migjob.Job{
+	_, err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: 50 * time.Millisecond}, migjob.Job{
 		Migrate: func() error { <-abort; return errors.New("operation aborted: canceled by client") },
 		Poll: func() (migratesetup.MigrateProgress, bool, error) {
 			return migratesetup.MigrateProgress{DataTotal: 64 << 20, DataProcessed: 16 << 20, DataRemaining: 48 << 20}, true, nil

@@ -37,13 +37,19 @@ type Job struct {
 var ErrAbortUnanswered = errors.New("the migration did not end after its job was aborted")
 
 // Run runs j under opts's bounds and ctx, calling progress (when not nil)
-// with each poll's figures while the job is active. It returns Migrate's
-// result, or, when it aborted the job, why: an error that is
-// migratesetup.ErrMigrationTimeout, migratesetup.ErrMigrationStalled or
-// the context's error, with the last figures and the migration call's own
-// error. A migration that completed although its abort was requested
-// returns nil: the domain runs on the destination.
-func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress func(migratesetup.MigrateProgress)) error {
+// with each poll's figures once the job moves data. It returns the last
+// figures and Migrate's result, or, when it aborted the job, why: an
+// error that is migratesetup.ErrMigrationTimeout,
+// migratesetup.ErrMigrationStalled or the context's error, with the last
+// figures and the migration call's own error. A migration that completed
+// although its abort was requested returns nil: the domain runs on the
+// destination.
+//
+// Poll and Abort run on goroutines of their own, one call of each at a
+// time, so that a libvirt slow to answer a poll delays neither the abort
+// nor the grace; progress runs on the caller's goroutine. A Poll or Abort
+// still running when Run returns finishes on its own.
+func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress func(migratesetup.MigrateProgress)) (migratesetup.MigrateProgress, error) {
 	if j.Interval <= 0 {
 		j.Interval = time.Second
 	}
@@ -65,56 +71,80 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 		defer t.Stop()
 		timeout = t.C
 	}
+	type polled struct {
+		p      migratesetup.MigrateProgress
+		active bool
+		err    error
+		at     time.Time
+	}
+	// Buffered for the one call in flight: its goroutine never blocks,
+	// also after Run has returned.
+	pollc, abortc := make(chan polled, 1), make(chan error, 1)
 	var (
 		last      migratesetup.MigrateProgress
-		seen      bool      // last holds a poll of the active job
+		seen      bool      // last holds a poll of the job moving data
 		least     uint64    // the least remaining data seen
 		leastAt   time.Time // when it was seen
 		reason    error     // why Run aborted the job; nil while it has not
-		abortErr  error
+		abortErr  error     // the last abort's answer
+		polling   bool
+		aborting  bool
 		graceOver <-chan time.Time
 	)
 	abort := func(why error) {
 		if reason == nil {
 			reason, graceOver = why, time.After(j.Grace)
 		}
-		abortErr = j.Abort()
+		if !aborting {
+			aborting = true
+			go func() { abortc <- j.Abort() }()
+		}
 	}
 	ctxDone := ctx.Done()
 	for {
 		select {
 		case err := <-done:
 			if err == nil || reason == nil {
-				return err
+				return last, err
 			}
-			return aborted(reason, time.Since(start), last, seen, err)
+			return last, aborted(reason, time.Since(start), last, seen, err)
 		case <-graceOver:
-			return fmt.Errorf("%w within %s (%w; abort: %v): %w", ErrAbortUnanswered, j.Grace, reason, abortErr, errAbortGrace)
+			return last, fmt.Errorf("%w within %s (%w; abort: %v): %w", ErrAbortUnanswered, j.Grace, reason, abortErr, errAbortGrace)
 		case <-ctxDone:
 			ctxDone = nil
 			abort(ctx.Err())
 		case <-timeout:
 			abort(migratesetup.ErrMigrationTimeout)
-		case now := <-tick.C:
+		case err := <-abortc:
+			aborting, abortErr = false, err
+		case <-tick.C:
 			if reason != nil {
-				if abortErr != nil {
-					abort(reason) // again: the last may have come before the job
+				if abortErr != nil && !aborting {
+					abort(reason) // again: the last came before the job
 				}
 				continue
 			}
-			p, active, err := j.Poll()
+			if !polling {
+				polling = true
+				go func() {
+					p, active, err := j.Poll()
+					pollc <- polled{p, active, err, time.Now()}
+				}()
+			}
+		case r := <-pollc:
+			polling = false
 			// A job with no data yet is still in Begin or Prepare (the
 			// destination's QEMU starting): neither progress nor a stall.
-			if err != nil || !active || p.DataTotal == 0 {
+			if reason != nil || r.err != nil || !r.active || r.p.DataTotal == 0 {
 				continue
 			}
-			last, seen = p, true
+			last, seen = r.p, true
 			if progress != nil {
-				progress(p)
+				progress(r.p)
 			}
-			if leastAt.IsZero() || p.DataRemaining < least {
-				least, leastAt = p.DataRemaining, now
-			} else if opts.NoProgress > 0 && now.Sub(leastAt) >= opts.NoProgress {
+			if leastAt.IsZero() || r.p.DataRemaining < least {
+				least, leastAt = r.p.DataRemaining, r.at
+			} else if opts.NoProgress > 0 && r.at.Sub(leastAt) >= opts.NoProgress {
 				abort(migratesetup.ErrMigrationStalled)
 			}
 		}

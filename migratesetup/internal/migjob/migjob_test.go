@@ -15,7 +15,7 @@ import (
 func TestAbortRepeated(t *testing.T) {
 	var tries atomic.Int32
 	abort := make(chan struct{})
-	err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: 5 * time.Millisecond}, migjob.Job{
+	_, err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: 5 * time.Millisecond}, migjob.Job{
 		Migrate: func() error { <-abort; return errors.New("canceled by client") },
 		Poll:    func() (migratesetup.MigrateProgress, bool, error) { return migratesetup.MigrateProgress{}, false, nil },
 		Abort: func() error {
@@ -40,7 +40,7 @@ func TestGrace(t *testing.T) {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := migjob.Run(ctx, migratesetup.MigrateOptions{}, migjob.Job{
+	_, err := migjob.Run(ctx, migratesetup.MigrateOptions{}, migjob.Job{
 		Migrate:  func() error { <-never; return nil },
 		Poll:     func() (migratesetup.MigrateProgress, bool, error) { return migratesetup.MigrateProgress{}, false, nil },
 		Abort:    func() error { return nil },
@@ -55,7 +55,7 @@ func TestGrace(t *testing.T) {
 // A migration that completes although its abort was asked for is a
 // success: the domain runs on the destination.
 func TestCompletedDespiteAbort(t *testing.T) {
-	err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: time.Millisecond}, migjob.Job{
+	_, err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: time.Millisecond}, migjob.Job{
 		Migrate:  func() error { time.Sleep(30 * time.Millisecond); return nil },
 		Poll:     func() (migratesetup.MigrateProgress, bool, error) { return migratesetup.MigrateProgress{}, true, nil },
 		Abort:    func() error { return errors.New("too late") },
@@ -71,7 +71,7 @@ func TestCompletedDespiteAbort(t *testing.T) {
 func TestNoDataYet(t *testing.T) {
 	var polls atomic.Int32
 	var reported []migratesetup.MigrateProgress
-	err := migjob.Run(context.Background(), migratesetup.MigrateOptions{NoProgress: 20 * time.Millisecond}, migjob.Job{
+	_, err := migjob.Run(context.Background(), migratesetup.MigrateOptions{NoProgress: 20 * time.Millisecond}, migjob.Job{
 		Migrate: func() error { time.Sleep(150 * time.Millisecond); return nil },
 		Poll: func() (migratesetup.MigrateProgress, bool, error) {
 			if polls.Add(1) < 15 {
@@ -92,5 +92,25 @@ func TestNoDataYet(t *testing.T) {
 	}
 	if len(reported) == 0 {
 		t.Error("nothing reported once the data moved")
+	}
+}
+
+// A poll that libvirt does not answer delays neither the abort nor the
+// return.
+func TestHungPoll(t *testing.T) {
+	hung, aborted := make(chan struct{}), make(chan struct{})
+	defer close(hung)
+	start := time.Now()
+	_, err := migjob.Run(context.Background(), migratesetup.MigrateOptions{Timeout: 50 * time.Millisecond}, migjob.Job{
+		Migrate: func() error { <-aborted; return errors.New("canceled by client") },
+		Poll: func() (migratesetup.MigrateProgress, bool, error) {
+			<-hung
+			return migratesetup.MigrateProgress{}, false, nil
+		},
+		Abort:    func() error { close(aborted); return nil },
+		Interval: 5 * time.Millisecond,
+	}, nil)
+	if !errors.Is(err, migratesetup.ErrMigrationTimeout) || time.Since(start) > 2*time.Second {
+		t.Fatalf("err %v after %s; want ErrMigrationTimeout soon after 50 ms", err, time.Since(start))
 	}
 }
