@@ -445,11 +445,22 @@ bench_rounds() {
 	for ((i = 1; i <= n; i++)); do
 		other=$([ $where = A ] && echo B || echo A)
 		# virsh alone: the time from its end to the guest's read of its
-		# new host, by a watcher logged in before (and again after).
-		inns "$work/migrate" watch -addr "$guest_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
-			-fingerprint "$fp" -want "cfhost$other" -timeout 3m >"$work/watch.out" 2>"$work/watch.err" &
-		local wpid=$!
+		# new host, by a watcher logged in before, idle during the
+		# migration (see migrate watch), reading from virsh's end.
+		rm -f "$work/watch.start" "$work/watch.ready"
+		nsenter --net="/run/netns/$netns" -- "$work/migrate" watch -addr "$guest_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
+			-fingerprint "$fp" -want "cfhost$other" -start-file "$work/watch.start" -ready-file "$work/watch.ready" \
+			-timeout 3m >"$work/watch.out" 2>"$work/watch.err" &
+		local wpid=$! t=$SECONDS
 		echo $wpid >"$work/watch.netpid"
+		until [ -e "$work/watch.ready" ]; do
+			if ! kill -0 $wpid 2>/dev/null || [ $((SECONDS - t)) -ge 60 ]; then
+				say "the watcher did not log in to the guest within 60 s: $(cat "$work/watch.err")"
+				bench_evidence
+				exit 1
+			fi
+			sleep 0.05
+		done
 		local port
 		port=$("$work/migrate" freeport)
 		t0=$(date +%s.%N)
@@ -457,6 +468,7 @@ bench_rounds() {
 			sfkvm-migration-guest "$([ $where = A ] && echo "$uB" || echo "$uA")" \
 			--migrateuri "tcp://127.0.0.1:$port" --listen-address 127.0.0.1 || { bench_evidence; exit 1; }
 		t1=$(date +%s.%N)
+		touch "$work/watch.start"
 		if ! wait $wpid; then
 			say "the watcher gave up: $(cat "$work/watch.err")"
 			bench_evidence

@@ -181,6 +181,7 @@ func loginOnce(ctx context.Context, addr, user, password, fingerprint, restored 
 // guestSession is one SSH login to a guest.
 type guestSession struct {
 	addr   string
+	conn   net.Conn
 	client *ssh.Client
 }
 
@@ -214,7 +215,7 @@ func dialGuest(ctx context.Context, addr, user, password, fingerprint string) (*
 		conn.Close()
 		return nil, err
 	}
-	return &guestSession{addr: addr, client: ssh.NewClient(c, chans, reqs)}, nil
+	return &guestSession{addr: addr, conn: conn, client: ssh.NewClient(c, chans, reqs)}, nil
 }
 
 func (s *guestSession) close() { s.client.Close() }
@@ -225,6 +226,8 @@ func (s *guestSession) run(name string, args ...string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each command bounded: a guest gone (paused, dead) cannot hold it.
+	s.conn.SetDeadline(time.Now().Add(30 * time.Second))
 	sess, err := s.client.NewSession()
 	if err != nil {
 		return nil, err
