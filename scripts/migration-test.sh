@@ -64,10 +64,29 @@ in_bg() {
 	return $rc
 }
 
+# running PID: the process is there and not a zombie (kill -0 succeeds
+# on a child that ended and was not waited for yet).
+running() {
+	local st
+	st=$(cut -d')' -f2 "/proc/$1/stat" 2>/dev/null | awk '{print $1}')
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	[ -n "$child" ] && kill "$child" 2>/dev/null || true
+	# The command running now: sfkvm migrate restores the guests on
+	# SIGTERM before it exits (bounded by its own restore timeout), so it
+	# is given 30 s before SIGKILL, while the daemons and guests it talks
+	# to are still there.
+	if [ -n "$child" ] && kill "$child" 2>/dev/null; then
+		local n=0
+		while running "$child" && [ $n -lt 300 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		kill -KILL "$child" 2>/dev/null || true
+	fi
 	local p
 	# QEMU (a child of this script) ends within a second of SIGTERM; wait
 	# for it before removing the files it holds.
@@ -253,9 +272,9 @@ for tool in libvirtd virsh useradd runuser nsenter; do
 		exit 69
 	fi
 done
-for tool in ip nsenter; do
+for tool in ip nsenter sshd ssh-keygen; do
 	if ! command -v "$tool" >/dev/null; then
-		say "$tool is missing (apt-get install iproute2 util-linux)"
+		say "$tool is missing (apt-get install iproute2 util-linux openssh-server, as root: scripts/deps.sh)"
 		exit 69
 	fi
 done
