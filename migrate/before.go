@@ -117,7 +117,7 @@ func (s *session) domainHere(ctx context.Context, src, dst *Host) bool {
 	if err == nil && st != migratesetup.StateRunning {
 		err = fmt.Errorf("it is %s on %s, not running", st, p.From)
 	}
-	if !check("domain.running", d, "start it (virsh start "+d+"), or give --from the host where it runs", err, "runs on "+p.From) {
+	if !check("domain.running", d, "start it (virsh start "+d+"), or run sfkvm migrate on the host where it runs", err, "runs on "+p.From) {
 		return false
 	}
 	persistent, err := src.Store.Persistent(ctx, d)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -440,5 +441,67 @@ func TestCrashThenRecover(t *testing.T) {
 	r.untouched(t)
 	if r.runsOn(domain) != "host1" {
 		t.Errorf("runs on %q", r.runsOn(domain))
+	}
+}
+
+// The cluster's lock dies with its holder: a process that holds it
+// (flock(1), as another sfkvm would) refuses a run while it lives; once it
+// is killed, however it ends, the next run takes the lock.
+func TestLockDiesWithItsHolder(t *testing.T) {
+	flock, err := exec.LookPath("flock")
+	if err != nil {
+		t.Skip("flock(1) is missing: apt-get install util-linux")
+	}
+	r := newRig(t)
+	if err := os.MkdirAll(r.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// flock(1) and its sleep, which inherits the lock, in a group of
+	// their own: killed together.
+	holder := exec.Command(flock, "--exclusive", filepath.Join(r.StateDir, "cluster1.lock"), "sleep", "60")
+	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	kill := func() { syscall.Kill(-holder.Process.Pid, syscall.SIGKILL) }
+	defer kill()
+	// Wait until it holds the lock.
+	lock := filepath.Join(r.StateDir, "cluster1.lock")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f, err := os.OpenFile(lock, os.O_RDWR, 0)
+		if err == nil {
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+			f.Close() // drops ours, if we got it
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("flock(1) never held the lock (waited 10 s)")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if rep := migrate.Run(ctxT(t), r.plan("host1", "host2")); status(rep, "cluster.lock", "cluster1") != migrate.Fail || r.runsOn(domain) != "host1" {
+		t.Fatalf("a run while another holds the lock: %s", rep.Outcome)
+	}
+	kill() // SIGKILL: nothing of it runs
+	holder.Wait()
+	// Its sleep is reaped by init a moment later: the run retries the
+	// lock for up to 10 s, as an administrator would.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		rep := migrate.Run(ctxT(t), r.plan("host1", "host2"))
+		if status(rep, "cluster.lock", "cluster1") != migrate.Fail {
+			dump(t, rep)
+			if !rep.OK() || rep.RunsOn != "host2" {
+				t.Fatalf("after its holder died: %s, runs on %q", rep.Outcome, rep.RunsOn)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lock outlived its holder by 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 # The tests whose outcome can differ between the cgo and the static build,
 # run again with CGO_ENABLED=0 (the rest is the same code either way).
 # TestStaticBuildTestsAreListed (statictests_test.go) keeps this honest.
-static_tests='^(ExampleOpen|TestDemo|TestDemoKeep|TestDemoStderrIsClean|TestEnrollFindsTheDomainByUUID|TestMigratesetupNoDaemon|TestMigratesetupStoreExitCode|TestMigratesetupTestDriverWithoutCgo|TestMigratesetupThroughTheDaemon|TestNoDaemon|TestOpenWithoutCgo|TestParseFlagsInterleaved|TestPreflightCheckFixWorksWhenRun|TestPreflightCommand|TestPreflightNagiosWarning|TestPreflightTextfileInterrupted|TestWithLibvirtDaemon)$'
+static_tests='^(ExampleOpen|TestDemo|TestDemoKeep|TestDemoStderrIsClean|TestEnrollFindsTheDomainByUUID|TestMigrateCommandReachesTheOtherHost|TestMigratesetupNoDaemon|TestMigratesetupStoreExitCode|TestMigratesetupTestDriverWithoutCgo|TestMigratesetupThroughTheDaemon|TestNoDaemon|TestOpenWithoutCgo|TestParseFlagsInterleaved|TestPreflightCheckFixWorksWhenRun|TestPreflightCommand|TestPreflightNagiosWarning|TestPreflightTextfileInterrupted|TestWithLibvirtDaemon)$'
 
 summary=() failed=0 passed=0 skipped=0
 suite_start=$(date +%s.%N)
