@@ -17,9 +17,11 @@ import (
 	"github.com/sfkvm/sfkvm/migratesetup/storetest"
 )
 
-// migDomain is a guest that migrates, with storetest's VNC password.
+// migDomain is a guest that migrates, with storetest's VNC password on a
+// display that listens nowhere: a TCP port, chosen by each daemon on its
+// own, collides between the daemons running at once.
 func migDomain(name string, mem int) string {
-	return libvirtdtest.MigratableXML(name, mem, fmt.Sprintf("<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='%s'/>\n    ", storetest.Secret))
+	return libvirtdtest.MigratableXML(name, mem, fmt.Sprintf("<graphics type='vnc' passwd='%s'><listen type='none'/></graphics>\n    ", storetest.Secret))
 }
 
 // slowMiB is the memory of the guest whose migration the tests throttle:

@@ -64,6 +64,21 @@ func (m Migration) withDefaults() Migration {
 // errAbortedByClient is what libvirt says of a job that was aborted.
 var errAbortedByClient = errors.New("operation aborted: migration out job: canceled by client")
 
+// MigrateCall is one call of MigrateTo on the store, as it came.
+type MigrateCall struct {
+	Domain  string
+	Options migratesetup.MigrateOptions
+}
+
+// MigrateCalls returns the calls of MigrateTo on the store, in order
+// (refused ones included): what a test of the orchestration checks its
+// flags against.
+func (s *Store) MigrateCalls() []MigrateCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]MigrateCall(nil), s.migrateCalls...)
+}
+
 // SetMigration sets how migrations out of this store behave.
 func (s *Store) SetMigration(m Migration) {
 	s.mu.Lock()
@@ -80,6 +95,9 @@ func (s *Store) SetMigration(m Migration) {
 // a domain of its name, on an injected refusal (see Migration), and when
 // the watchdog aborts the job (timeout, no progress, context).
 func (s *Store) MigrateTo(ctx context.Context, name string, dst migratesetup.Migrator, opts migratesetup.MigrateOptions, progress func(migratesetup.MigrateProgress)) (migratesetup.MigrateStats, error) {
+	s.mu.Lock()
+	s.migrateCalls = append(s.migrateCalls, MigrateCall{Domain: name, Options: opts})
+	s.mu.Unlock()
 	d, ok := dst.(*Store)
 	if !ok {
 		return migratesetup.MigrateStats{}, fmt.Errorf("migrating %s: %w (%T)", name, migratesetup.ErrOtherStore, dst)

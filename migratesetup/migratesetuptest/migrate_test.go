@@ -81,6 +81,9 @@ func TestMigrateSteps(t *testing.T) {
 	if !ok || d.State != migratesetup.StateRunning || d.Transient || d.XML != storetest.TestDomain("g") || !strings.Contains(d.Live, "<live/>") {
 		t.Errorf("g on the destination: %+v, %v; want it running with both definitions", d, ok)
 	}
+	if calls := src.MigrateCalls(); len(calls) != 1 || calls[0].Domain != "g" || calls[0].Options != (migratesetup.MigrateOptions{}) {
+		t.Errorf("MigrateCalls: %+v", calls)
+	}
 	if src.Calls("MigrateTo") != 1 || dst.Calls("MigratePrepare") != 1 || dst.Calls("MigrateFinish") != 1 || src.Calls("MigrateAbort") != 0 {
 		t.Errorf("calls: MigrateTo %d, MigratePrepare %d, MigrateFinish %d, MigrateAbort %d", src.Calls("MigrateTo"), dst.Calls("MigratePrepare"), dst.Calls("MigrateFinish"), src.Calls("MigrateAbort"))
 	}
@@ -106,9 +109,13 @@ func TestMigrateRefusals(t *testing.T) {
 				}
 				return nil
 			}
-			_, err := src.MigrateTo(context.Background(), "g", dst, migratesetup.MigrateOptions{}, nil)
+			opts := migratesetup.MigrateOptions{Timeout: time.Minute, MaxDowntime: time.Second, URI: "tcp://192.0.2.2:49152"}
+			_, err := src.MigrateTo(context.Background(), "g", dst, opts, nil)
 			if err == nil || !strings.Contains(err.Error(), "injected "+c.method) {
 				t.Fatalf("MigrateTo with %s failing: %v", c.method, err)
+			}
+			if calls := src.MigrateCalls(); len(calls) != 1 || calls[0].Options != opts {
+				t.Errorf("MigrateCalls of a refused migration: %+v", calls)
 			}
 			stillAtSource(t, src, dst)
 		})

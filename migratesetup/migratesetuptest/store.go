@@ -20,8 +20,9 @@ type Store struct {
 	// name ("Define", "Start", ...) and the domain, and its error is
 	// returned.
 	Fail func(method, domain string) error
-	// migration shapes MigrateTo (SetMigration).
-	migration Migration
+	// migration shapes MigrateTo (SetMigration); migrateCalls records it.
+	migration    Migration
+	migrateCalls []MigrateCall
 }
 
 // Domain is one fake domain.

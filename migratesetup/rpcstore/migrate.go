@@ -27,6 +27,23 @@ const migrateFlags = libvirt.MigrateLive | libvirt.MigratePersistDest | libvirt.
 // prepared: where a context ending between the steps is tested.
 var afterPrepare func()
 
+// migrationFlags returns the flags of the source's steps and of the
+// destination's, as virDomainMigrateVersion3Full sets them: change
+// protection (when the source's driver has it) on the source only, so
+// that an older destination takes the migration; MIGRATE_PAUSED on both
+// for a paused domain (it stays paused on the destination).
+func migrationFlags(protect, paused bool) (src, dst uint32) {
+	src = uint32(migrateFlags)
+	if paused {
+		src |= uint32(libvirt.MigratePaused)
+	}
+	dst = src &^ uint32(libvirt.MigrateAbortOnError|libvirt.MigrateAutoConverge)
+	if protect {
+		src |= uint32(libvirt.MigrateChangeProtection)
+	}
+	return src, dst
+}
+
 // stepTimeout bounds each step of the protocol but Perform (which the
 // watchdog bounds): Prepare starts QEMU on the destination, Finish waits
 // for it to take over.
@@ -127,14 +144,11 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 	if err := step(m.src, func() (err error) { m.dom, err = m.src.l.DomainLookupByName(m.name); return err }); err != nil {
 		return migratesetup.MigrateStats{}, err
 	}
-	m.flags = uint32(migrateFlags)
 	protect, err := supports(m.src, featureChangeProtection)
 	if err != nil {
 		return migratesetup.MigrateStats{}, err
 	}
-	if protect {
-		m.flags |= uint32(libvirt.MigrateChangeProtection)
-	}
+	m.flags, m.dflags = migrationFlags(protect, false)
 	if m.opts.URI != "" {
 		m.params = append(m.params, stringParam(libvirt.MigrateParamURI, m.opts.URI))
 	}
@@ -158,9 +172,8 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 	}
 	var state int32
 	if err := step(m.src, func() (err error) { state, _, err = m.src.l.DomainGetState(m.dom, 0); return err }); err == nil && state == int32(libvirt.DomainPaused) {
-		m.flags |= uint32(libvirt.MigratePaused)
+		m.flags, m.dflags = migrationFlags(protect, true)
 	}
-	m.dflags = m.flags &^ uint32(libvirt.MigrateAbortOnError|libvirt.MigrateAutoConverge)
 	if err := ctx.Err(); err != nil {
 		return migratesetup.MigrateStats{}, m.confirm(nil, err)
 	}
@@ -210,6 +223,10 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 		Abort: func() error { return step(m.src, func() error { return m.src.l.DomainAbortJob(m.dom) }) },
 		Start: m.start,
 	}, progress)
+	if errors.Is(err, migjob.ErrAbortUnanswered) {
+		// Perform still runs: nothing more can be done safely from here.
+		return migratesetup.MigrateStats{}, err
+	}
 	if err != nil {
 		// Perform failed: the source has cancelled its side already
 		// (libvirt calls no Confirm then); the destination must kill its

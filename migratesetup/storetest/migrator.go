@@ -46,7 +46,8 @@ type MigrationHarness struct {
 // TestMigrator runs the conformance suite of migratesetup.Migrator on the
 // store pairs h opens, each case as a subtest: a running guest moves,
 // persistent on the destination and gone from the source; a destination
-// that runs a guest of that name refuses; a guest that is not running is
+// that runs a guest of that name refuses, and the guest migrates once it
+// is gone (the refusal left no job behind); a guest that is not running is
 // refused; a destination of another kind is migratesetup.ErrOtherStore; a
 // slow migration past its timeout is aborted (ErrMigrationTimeout) and so
 // is one whose context is cancelled, progress having been reported, and
@@ -182,8 +183,10 @@ func testMoves(t *testing.T, e *menv) {
 	if err != nil {
 		t.Fatalf("MigrateTo: %v", err)
 	}
-	if stats.Elapsed <= 0 || stats.DataTotal == 0 {
-		t.Errorf("stats of a completed migration: %+v; want its time and data", stats)
+	// libvirt keeps the completed job's figures (virsh domjobinfo
+	// --completed), the guest's pause among them.
+	if stats.Elapsed <= 0 || stats.Downtime <= 0 || stats.DataTotal == 0 {
+		t.Errorf("stats of a completed migration: %+v; want its time, its downtime and its data", stats)
 	}
 	t.Logf("migrated: %s, down %s, %d bytes", stats.Elapsed, stats.Downtime, stats.DataTotal)
 	e.wantAt(t, e.dst, "destination", n)
@@ -193,6 +196,12 @@ func testMoves(t *testing.T, e *menv) {
 	after, err := e.dst.InactiveXML(e.ctx, n)
 	if err != nil || !strings.Contains(after, "<name>"+n+"</name>") {
 		t.Errorf("the destination's persistent definition: %v\n%s", err, after)
+	}
+	// A definition with the VNC password keeps it: on the source (read
+	// with secrets), and on the destination (libvirt's cookie carries the
+	// persistent definition with them).
+	if strings.Contains(e.h.Domain(t, n), Secret) && !strings.Contains(before, Secret) {
+		t.Errorf("the source's persistent definition lacks the VNC password:\n%s", before)
 	}
 	if strings.Contains(before, Secret) && !strings.Contains(after, Secret) {
 		t.Errorf("the migration lost the VNC password of the persistent definition:\n%s", after)
@@ -208,6 +217,18 @@ func testDestinationRefuses(t *testing.T, e *menv) {
 		t.Fatal("MigrateTo to a destination that runs a guest of that name worked")
 	}
 	e.wantAt(t, e.src, "source", n)
+	e.wantAt(t, e.dst, "destination", n)
+	// The refusal left no migration job behind on the source: once the
+	// destination's guest is gone, the guest migrates.
+	if err := e.dst.Destroy(e.ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if e.h.Remove != nil {
+		e.h.Remove(t, e.dst, n)
+	}
+	if _, err := e.src.MigrateTo(e.ctx, n, e.dst, e.options(t), nil); err != nil {
+		t.Fatalf("MigrateTo after the refusal, the destination's guest gone: %v", err)
+	}
 	e.wantAt(t, e.dst, "destination", n)
 }
 
