@@ -445,6 +445,51 @@ part3() {
 	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
 		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
 	echo "after sfkvm migrate, the peer:  $out"
+	part3_interrupted
+}
+# part3_interrupted: sfkvm migrate --guard from A to B, sent SIGTERM
+# 1.5 s after it starts (whatever stage it is at: the guard, the
+# migration, the restore). Whatever it was doing, the guest must run on
+# exactly one host, the one its report names, read that host, and both
+# nodes must be restored.
+part3_interrupted() {
+	local pid rc=0 where not label out
+	sh -c 'exec "$@" <"$0"' "$work/guest/password" \
+		nsenter --net="/run/netns/$netns" --mount="/proc/$(host_nspid A)/ns/mnt" -- "$work/sfkvm" migrate sfkvm-migration-guest \
+		--to "$(host_addr B)" -f "$work/kvmguests.conf" --password-stdin --known-hosts "$work/known_hosts" \
+		--host-user root --identity "$work/sshd/id_ed25519" --connect "qemu+unix:///session?socket=$work/run/libvirt/libvirt-sock" \
+		--hostinfo "$work/host/hostinfo" --state-dir "$work/state" --timeout 3m --settle 2m --guard --format json \
+		>"$work/interrupted.json" 2>"$work/interrupted.err" &
+	pid=$!
+	child=$pid
+	sleep 1.5
+	kill -TERM "$pid" 2>/dev/null || true
+	# Bounded by sfkvm's own restore timeout (3 min) and the test's step.
+	wait "$pid" || rc=$?
+	child=
+	if [ "$(virsh -c "$uA" domstate sfkvm-migration-guest 2>/dev/null)" = running ]; then
+		where=A not=B
+	else
+		where=B not=A
+	fi
+	if [ "$(virsh -c "$([ $where = A ] && echo "$uA" || echo "$uB")" domstate sfkvm-migration-guest 2>&1)" != running ] ||
+		[ "$(virsh -c "$([ $not = A ] && echo "$uA" || echo "$uB")" domstate sfkvm-migration-guest 2>/dev/null)" = running ]; then
+		say "FAIL: after sfkvm migrate was interrupted the guest does not run on exactly one host"
+		cat "$work/interrupted.json" "$work/interrupted.err" >&2
+		exit 1
+	fi
+	label=$(grep -o '"runs_on": *"[^"]*"' "$work/interrupted.json" | sed 's/.*"\([^"]*\)"$/\1/')
+	if [ "$label" != "cfhost$where" ] && [ "$label" != "$(host_addr $where)" ]; then
+		say "FAIL: the interrupted run's report says the guest runs on '$label'; it runs on host $where"
+		cat "$work/interrupted.json" "$work/interrupted.err" >&2
+		exit 1
+	fi
+	echo "sfkvm migrate --guard, SIGTERM after 1.5 s: exit $rc, outcome $(grep -o '"outcome": *"[^"]*"' "$work/interrupted.json" | sed 's/.*"\([^"]*\)"$/\1/'), the guest runs on host $where as the report says"
+	out=$(guest_login "cfhost$where" -restored -timeout 1m) || exit 1
+	echo "after the interrupted run, the guest: $out"
+	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
+		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
+	echo "after the interrupted run, the peer:  $out"
 }
 # bench_evidence: where the guest is and what its consoles said last.
 bench_evidence() {
@@ -466,11 +511,12 @@ bench_abort() {
 	bench_evidence
 	echo "BENCH-ABORT round=$1 why=$(echo "$2" | tr -s ' \n' '__' | cut -c1-120)"
 }
-# bench_rounds N: N rounds, the guest on host A at the start; each round
+# bench_rounds N: N rounds, from the host the guest runs on; each round
 # one migration by virsh alone and one by sfkvm migrate (unguarded and
 # guarded in turn), each printed as a BENCH line for bench/migrate.sh.
 bench_rounds() {
 	local n=$1 i where=A other t0 t1 read_at figs mode
+	[ "$(virsh -c "$uA" domstate sfkvm-migration-guest 2>/dev/null)" = running ] || where=B
 	for ((i = 1; i <= n; i++)); do
 		other=$([ $where = A ] && echo B || echo A)
 		# virsh alone: the time from its end to the guest's read of its
