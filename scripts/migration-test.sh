@@ -379,7 +379,7 @@ CONF
 		echo $! >"$work/sshd_$h.netpid"
 	done
 	nsenter --net="/run/netns/$netns" -- "$work/migrate" peer -addr "$peer_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
-		-node guest2 -cluster cluster1 -nodes guest1,guest2 -hostinfo "/home/${users[0]}/host/hostinfo" -dir "$work/peer" >"$work/peer.log" 2>&1 &
+		-node guest2 -cluster cluster1 -nodes guest1,guest2 -hostinfo "/home/${users[0]}/host/hostinfo" -dir "$work/peer" -log "$work/peer/commands" >"$work/peer.log" 2>&1 &
 	echo $! >"$work/peer.netpid"
 	peer_fp=$(in_bg "$work/migrate" hostkey -timeout 30s "$work/peer.log") || exit 1
 	for h in A B; do
@@ -447,11 +447,11 @@ part3() {
 	echo "after sfkvm migrate, the peer:  $out"
 	part3_interrupted
 }
-# part3_interrupted: sfkvm migrate --guard from A to B, sent SIGTERM
-# 1.5 s after it starts (whatever stage it is at: the guard, the
-# migration, the restore). Whatever it was doing, the guest must run on
-# exactly one host, the one its report names, read that host, and both
-# nodes must be restored.
+# part3_interrupted: sfkvm migrate --guard from A to B, sent SIGTERM as
+# soon as the guard has raised the timeout on the peer node (its cfset -a,
+# the guard's last step: the migration is starting). The guest must then
+# run on exactly one host, the one the report names, read that host, and
+# both nodes must be restored.
 part3_interrupted() {
 	local pid rc=0 where not label out
 	sh -c 'exec "$@" <"$0"' "$work/guest/password" \
@@ -462,7 +462,19 @@ part3_interrupted() {
 		>"$work/interrupted.json" 2>"$work/interrupted.err" &
 	pid=$!
 	child=$pid
-	sleep 1.5
+	local t=$SECONDS
+	: >>"$work/peer/commands"
+	# The guard's cfset -a on the peer: the first after this run's
+	# sdtool -e (the checks before the guard read cfset -a too).
+	local from
+	from=$(($(wc -l <"$work/peer/commands") + 1))
+	until tail -n +"$from" "$work/peer/commands" | awk '/sdtool -e/{e=1} e && /cfset -a/{f=1} END{exit !f}' || ! running "$pid"; do
+		if [ $((SECONDS - t)) -ge 60 ]; then
+			say "gave up after 60 s waiting for the guard's cfset -a on the peer node"
+			exit 1
+		fi
+		sleep 0.02
+	done
 	kill -TERM "$pid" 2>/dev/null || true
 	# Bounded by sfkvm's own restore timeout (3 min) and the test's step.
 	wait "$pid" || rc=$?
@@ -484,7 +496,8 @@ part3_interrupted() {
 		cat "$work/interrupted.json" "$work/interrupted.err" >&2
 		exit 1
 	fi
-	echo "sfkvm migrate --guard, SIGTERM after 1.5 s: exit $rc, outcome $(grep -o '"outcome": *"[^"]*"' "$work/interrupted.json" | sed 's/.*"\([^"]*\)"$/\1/'), the guest runs on host $where as the report says"
+	echo "the interrupted run's steps: $(grep -o '"check": *"[^"]*"' "$work/interrupted.json" | sed 's/.*"\([^"]*\)"$/\1/' | uniq | tr '\n' ' ')"
+	echo "sfkvm migrate --guard, SIGTERM once the guard was done: exit $rc, outcome $(grep -o '"outcome": *"[^"]*"' "$work/interrupted.json" | sed 's/.*"\([^"]*\)"$/\1/'), the guest runs on host $where as the report says"
 	out=$(guest_login "cfhost$where" -restored -timeout 1m) || exit 1
 	echo "after the interrupted run, the guest: $out"
 	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \

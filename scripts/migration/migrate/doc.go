@@ -77,11 +77,12 @@
 // cluster1), cfset -a showing CLUSTER_TIMEOUT 10, sdtool -s ready.
 //
 //	migrate peer -addr IP:PORT -user U -password-file FILE -node CFNAME \
-//	    -cluster NAME -nodes A,B -hostinfo FILE -dir DIR
+//	    -cluster NAME -nodes A,B -hostinfo FILE -dir DIR [-log FILE]
 //
 // serves the guest cluster's other node (an in-process SSH guest) until
 // SIGTERM: its disk read is the file -hostinfo; it writes DIR/known_hosts
-// and prints its SFKVM-HOSTKEY line.
+// and prints its SFKVM-HOSTKEY line; with -log it appends each command's
+// program and first argument to FILE as it comes.
 //
 //	migrate netbridge -group ADDR:PORT -tap NAME
 //

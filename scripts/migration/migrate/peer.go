@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/crypto/ssh"
@@ -31,6 +32,7 @@ func peer(args []string) error {
 	nodes := fs.String("nodes", "", "every node of the cluster, comma-separated")
 	hostinfo := fs.String("hostinfo", "", "the host information file this node's disk shows")
 	dir := fs.String("dir", "", "a folder for its known_hosts")
+	logFile := fs.String("log", "", "append each command's words to this file as it comes (the test waits on it)")
 	fs.Parse(args)
 	if *addr == "" || *user == "" || *pwFile == "" || *node == "" || *cluster == "" || *nodes == "" || *hostinfo == "" || *dir == "" || fs.NArg() != 0 {
 		usage()
@@ -48,7 +50,7 @@ func peer(args []string) error {
 	srv, err := sshtest.Start(sshtest.Config{
 		Users:    map[string]sshtest.User{*user: {Password: strings.TrimRight(string(pw), "\n"), Sudo: sshtest.SudoNoPassword}},
 		HostKeys: []ssh.Signer{key},
-		Handler:  migrationtest.NodeHandler(c, *node, func() ([]byte, error) { return os.ReadFile(*hostinfo) }),
+		Handler:  logCommands(*logFile, migrationtest.NodeHandler(c, *node, func() ([]byte, error) { return os.ReadFile(*hostinfo) })),
 		Addr:     *addr,
 	})
 	if err != nil {
@@ -66,4 +68,27 @@ func peer(args []string) error {
 	<-sig
 	fmt.Printf("peer %s ran: %s\n", *node, strings.Join(c.Log(), "; "))
 	return nil
+}
+
+// logCommands appends each command's program and first argument to file
+// before h answers it ("/opt/SMAW/bin/cfset -a"): the test sends its
+// signal once the guard has reached a step. No file: h as it is.
+func logCommands(file string, h sshtest.Handler) sshtest.Handler {
+	if file == "" {
+		return h
+	}
+	var mu sync.Mutex
+	return func(c sshtest.Command) sshtest.Reply {
+		words := c.Args
+		if len(words) > 2 {
+			words = words[:2]
+		}
+		mu.Lock()
+		if f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+			fmt.Fprintln(f, strings.Join(words, " "))
+			f.Close()
+		}
+		mu.Unlock()
+		return h(c)
+	}
 }
