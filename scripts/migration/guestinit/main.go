@@ -55,6 +55,11 @@ func run() error {
 		return err
 	}
 	fmt.Printf("SFKVM-DEVICE %s\n", dev)
+	if err := serve(dev); err != nil {
+		// The disk readings go on: the QMP part and a failed network
+		// both still show what the guest reads.
+		fmt.Printf("SFKVM-NET-ERROR %v\n", err)
+	}
 	held, err := os.Open(dev)
 	if err != nil {
 		return err

@@ -57,4 +57,48 @@
 //
 // prints a TCP port of 127.0.0.1 that is free now, for the libvirt part's
 // migration stream.
+//
+// The guest that serves SSH (parts 2 and 3, bench/migrate.sh):
+//
+//	migrate hostkey [-timeout D] [-known-hosts FILE -addr IP] CONSOLE
+//
+// waits (default 1m30s) for the guest's SFKVM-HOSTKEY line on its console
+// (or the peer's output), checks that the fingerprint is the key's, prints
+// the fingerprint, and with -known-hosts appends the key for -addr.
+//
+//	migrate login -addr IP:PORT -user U -password-file FILE -fingerprint SHA256:... \
+//	    -want CFNAME [-restored [-cluster NAME]] [-timeout D]
+//
+// logs in by password trusting only that host key (never retried when it
+// differs), reads the host information disk as sfkvm does (sudo -n, sh -c
+// GuestReadCommand) until it names -want, at most -timeout (default 1m);
+// with -restored it also checks what a guarded migration must leave:
+// cluster.config as the cluster -cluster's initial one (default
+// cluster1), cfset -a showing CLUSTER_TIMEOUT 10, sdtool -s ready.
+//
+//	migrate peer -addr IP:PORT -user U -password-file FILE -node CFNAME \
+//	    -cluster NAME -nodes A,B -hostinfo FILE -dir DIR [-log FILE]
+//
+// serves the guest cluster's other node (an in-process SSH guest) until
+// SIGTERM: its disk read is the file -hostinfo; it writes DIR/known_hosts
+// and prints its SFKVM-HOSTKEY line; with -log it appends each command's
+// program and first argument to FILE as it comes.
+//
+//	migrate netbridge -group ADDR:PORT -tap NAME
+//
+// joins the guests' Ethernet segment (UDP multicast on lo, libvirt's
+// mcast interface) to the TAP device NAME, until SIGTERM.
+//
+//	migrate watch -addr IP:PORT -user U -password-file FILE -fingerprint SHA256:... \
+//	    -want CFNAME -ready-file FILE -start-file FILE [-interval D] [-timeout D]
+//
+// logs in, makes -ready-file, stays idle until -start-file exists, then
+// reads the disk every -interval (default 50ms) until it names -want and
+// prints the Unix time of that read (bench/migrate.sh).
+//
+//	migrate figures REPORT.json
+//
+// prints an sfkvm.migrate/v1 report's figures as total=S migration=S
+// own=S reads=S; a report of a migration that did not complete is an
+// error.
 package main

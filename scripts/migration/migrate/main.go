@@ -32,6 +32,18 @@ func main() {
 		err = console(os.Args[2:])
 	case "freeport":
 		err = freePort(os.Stdout)
+	case "hostkey":
+		err = hostKey(os.Args[2:])
+	case "login":
+		err = login(os.Args[2:])
+	case "peer":
+		err = peer(os.Args[2:])
+	case "netbridge":
+		err = netBridge(os.Args[2:])
+	case "watch":
+		err = watch(os.Args[2:])
+	case "figures":
+		err = figures(os.Args[2:])
 	default:
 		usage()
 	}
@@ -42,7 +54,9 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: migrate register PATH CFNAME IP | migrate run FLAGS | migrate console FILE CFNAME | migrate freeport")
+	fmt.Fprintln(os.Stderr, "usage: migrate register PATH CFNAME IP | migrate run FLAGS | migrate console FILE CFNAME | migrate freeport\n"+
+		"       migrate hostkey [-known-hosts FILE -addr IP] CONSOLE | migrate login FLAGS | migrate peer FLAGS | migrate netbridge -group ADDR:PORT -tap NAME\n"+
+		"       migrate watch FLAGS | migrate figures SFKVM-MIGRATE.json")
 	os.Exit(2)
 }
 

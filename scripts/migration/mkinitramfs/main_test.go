@@ -33,7 +33,7 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "initrd")
-	if err := write(initBin, dir, out); err != nil {
+	if err := write(initBin, dir, out, ""); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -62,5 +62,27 @@ func TestMissingModule(t *testing.T) {
 	}
 	if _, err := findModules(dir); err == nil || !strings.HasSuffix(err.Error(), ": virtio_pci") {
 		t.Errorf("findModules: %v", err)
+	}
+}
+
+func TestWriteGuestConfig(t *testing.T) {
+	dir := fakeModules(t, nil)
+	tmp := t.TempDir()
+	initBin, guest, out := filepath.Join(tmp, "init"), filepath.Join(tmp, "guest.json"), filepath.Join(tmp, "initrd")
+	os.WriteFile(initBin, []byte("\x7fELF"), 0o755)
+	os.WriteFile(guest, []byte(`{"address":"10.77.0.10/24","user":"op","password":"pw","node":"g1","cluster":"c1","nodes":["g1","g2"]}`), 0o600)
+	if err := write(initBin, dir, out, guest); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	for _, want := range []string{"etc/sfkvm-guest.json\x00", "etc/default/cluster.config\x00", `CFCP "cfcp"`, "modules/virtio_net.ko\x00", "net_failover\nvirtio_net\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the archive lacks %q", want)
+		}
+	}
+	// A configuration the guest could not use is refused here, not at boot.
+	os.WriteFile(guest, []byte(`{"address":"10.77.0.10","user":"op"}`), 0o600)
+	if err := write(initBin, dir, out, guest); err == nil || !strings.Contains(err.Error(), "address") {
+		t.Errorf("a bad guest configuration: %v", err)
 	}
 }
