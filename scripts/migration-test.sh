@@ -415,6 +415,7 @@ sfkvm_migrate() {
 	in_bg sh -c 'exec "$@" <"$0"' "$work/guest/password" \
 		nsenter --net="/run/netns/$netns" --mount="/proc/$(host_nspid "$from")/ns/mnt" -- "$work/sfkvm" migrate sfkvm-migration-guest \
 		--to "$(host_addr "$to")" -f "$work/kvmguests.conf" --password-stdin --known-hosts "$work/known_hosts" \
+		--host-known-hosts "$work/known_hosts" --migrate-uri "tcp://127.0.0.1:$("$work/migrate" freeport)" --listen-address 127.0.0.1 \
 		--host-user root --identity "$work/sshd/id_ed25519" --connect "qemu+unix:///session?socket=$work/run/libvirt/libvirt-sock" \
 		--hostinfo "$work/host/hostinfo" --state-dir "$work/state" --timeout 3m --settle 2m "$@" >"$out" 2>"$out.err"
 }
@@ -457,6 +458,7 @@ part3_interrupted() {
 	sh -c 'exec "$@" <"$0"' "$work/guest/password" \
 		nsenter --net="/run/netns/$netns" --mount="/proc/$(host_nspid A)/ns/mnt" -- "$work/sfkvm" migrate sfkvm-migration-guest \
 		--to "$(host_addr B)" -f "$work/kvmguests.conf" --password-stdin --known-hosts "$work/known_hosts" \
+		--host-known-hosts "$work/known_hosts" --migrate-uri "tcp://127.0.0.1:$("$work/migrate" freeport)" --listen-address 127.0.0.1 \
 		--host-user root --identity "$work/sshd/id_ed25519" --connect "qemu+unix:///session?socket=$work/run/libvirt/libvirt-sock" \
 		--hostinfo "$work/host/hostinfo" --state-dir "$work/state" --timeout 3m --settle 2m --guard --format json \
 		>"$work/interrupted.json" 2>"$work/interrupted.err" &

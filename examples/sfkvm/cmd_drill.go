@@ -22,7 +22,7 @@ func runDrill(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	localPaths(fs, "f", "key", "known-hosts", "host-password-file", "identity", "state-dir", "textfile", "lab-routes")
+	localPaths(fs, "f", "key", "known-hosts", "host-known-hosts", "host-password-file", "identity", "state-dir", "textfile", "lab-routes")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm drill: %s\n", fmt.Sprintf(format, a...))
 		return code

@@ -33,11 +33,13 @@ func init() {
 
 // migrateFlags are the flags migrate and drill share.
 type migrateFlags struct {
-	file, keyFile, knownHosts, hostUser, hostPasswordFile, identity, connect, hostinfo, stateDir, textfile, labRoutes *string
-	noPerm, passwordStdin, allowV1, guard                                                                             *bool
-	port                                                                                                              *int
-	timeout, stall, maxDowntime, settle                                                                               *time.Duration
-	format                                                                                                            *outputFormat
+	file, keyFile, knownHosts, hostKnownHosts, hostUser, hostPasswordFile, identity, connect, hostinfo, stateDir, textfile, labRoutes *string
+	migrateURI, listenAddress                                                                                                         *string
+	noPerm, passwordStdin, allowV1, guard                                                                                             *bool
+	port                                                                                                                              *int
+	timeout, stall, maxDowntime, settle                                                                                               *time.Duration
+	format                                                                                                                            *outputFormat
+	fs                                                                                                                                *flag.FlagSet
 }
 
 func addMigrateFlags(fs *flag.FlagSet) migrateFlags {
@@ -47,7 +49,10 @@ func addMigrateFlags(fs *flag.FlagSet) migrateFlags {
 		keyFile:          fs.String("key", "", "key `file` of sfkvm's sealed tokens: the nodes' passwords come from the file's tokens"),
 		passwordStdin:    fs.Bool("password-stdin", false, "read one password for every guest_user from the first line of stdin"),
 		allowV1:          fs.Bool("allow-v1-tokens", false, "with --key, also open sealed tokens of version 1, which are not bound to their guest (each draws a warning to seal it again)"),
-		knownHosts:       fs.String("known-hosts", "", "known_hosts `file` of the guests' keys, and of the other hosts' (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)"),
+		knownHosts:       fs.String("known-hosts", "", "known_hosts `file` of the guests' keys (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)"),
+		hostKnownHosts:   hostKnownHostsFlag(fs),
+		migrateURI:       fs.String("migrate-uri", "", "where the destination's QEMU listens for the migration stream, as virsh migrate --migrateuri (tcp://ADDRESS[:PORT]; default: the destination's own host name, resolved there)"),
+		listenAddress:    fs.String("listen-address", "", "the address the destination's QEMU binds for the stream, as virsh migrate --listen-address (default: libvirt's)"),
 		port:             fs.Int("port", 22, "SSH port of the guests"),
 		hostUser:         fs.String("host-user", "root", "user on the other hosts (it must be allowed to open their libvirt socket)"),
 		hostPasswordFile: fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password, to log in to the other hosts by password instead of by key"),
@@ -74,7 +79,7 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	localPaths(fs, "f", "key", "known-hosts", "host-password-file", "identity", "state-dir", "textfile", "lab-routes")
+	localPaths(fs, "f", "key", "known-hosts", "host-known-hosts", "host-password-file", "identity", "state-dir", "textfile", "lab-routes")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm migrate: %s\n", fmt.Sprintf(format, a...))
 		return code
@@ -221,6 +226,17 @@ func migratePlan(ctx context.Context, e *env, f migrateFlags, recover bool) (p m
 		cleanup()
 		return fail(knownHostsExit(err), "%v", err)
 	}
+	// The hosts' keys are checked against their own file.
+	hostOpts := opts
+	hostOpts.KnownHostsFiles = nil
+	if *f.hostKnownHosts != "" { // (a new command: no --known-hosts of old to fall back on)
+		hostOpts.KnownHostsFiles = []string{*f.hostKnownHosts}
+	}
+	hostProber, err := sshcheck.New(hostOpts)
+	if err != nil {
+		cleanup()
+		return fail(knownHostsExit(err), "--host-known-hosts: %v", err)
+	}
 	targets := map[string]sshcheck.Target{}
 	for _, t := range preflight.GuestTargets(cfg.Guests(), *f.port, passwords) {
 		targets[t.Name] = t
@@ -236,14 +252,15 @@ func migratePlan(ctx context.Context, e *env, f migrateFlags, recover bool) (p m
 				t.Address, t.Port = a, n
 			}
 		}
-		return openOther(ctx, prober, t, *f.connect, *f.hostinfo)
+		return openOther(ctx, hostProber, t, *f.connect, *f.hostinfo)
 	}
 	if migrateHostsHook != nil {
 		here, open = migrateHostsHook()
 	}
 	p = migrate.Plan{
 		From: here, Guests: cfg.Guests(), Guard: *f.guard, StateDir: *f.stateDir, HostInfo: *f.hostinfo, Settle: *f.settle,
-		Migrate: migratesetup.MigrateOptions{Timeout: *f.timeout, NoProgress: *f.stall, MaxDowntime: *f.maxDowntime},
+		Migrate: migratesetup.MigrateOptions{Timeout: *f.timeout, NoProgress: *f.stall, MaxDowntime: *f.maxDowntime,
+			URI: *f.migrateURI, ListenAddress: *f.listenAddress},
 		Login: func(ctx context.Context, g kvmguests.Guest) (migrate.Node, error) {
 			return prober.Dial(ctx, targets[g.Name])
 		},

@@ -31,13 +31,10 @@ func TestMigrateCommandReachesTheOtherHost(t *testing.T) {
 	id := writeIdentity(t, m.dir, "id_host", "", 0o600)
 	ak := writeFile(t, filepath.Join(m.dir, "authorized_keys"), string(ssh.MarshalAuthorizedKey(publicKeyOf(t, id))), 0o600)
 	srv := sshdtest.Start(t, sshdtest.Config{Extra: []string{"AuthorizedKeysFile " + ak}})
-	known, err := os.ReadFile(m.KnownHosts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The other host is at a documentation address that the lab routes
-	// send to the sshd, as they send the nodes' to their servers.
-	writeFile(t, m.KnownHosts, string(known)+srv.KnownHostsLine("192.0.2.2", 22, "ssh-ed25519")+"\n", 0o600)
+	// send to the sshd, as they send the nodes' to their servers; its key
+	// is in a file of its own (--host-known-hosts), apart from the nodes'.
+	hostKnown := writeFile(t, filepath.Join(m.dir, "hosts_known_hosts"), srv.KnownHostsLine("192.0.2.2", 22, "ssh-ed25519")+"\n", 0o600)
 	routes, err := os.ReadFile(m.routes)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +47,7 @@ func TestMigrateCommandReachesTheOtherHost(t *testing.T) {
 	}
 	to := "192.0.2.2"
 	args := m.args("migrate", "guest11", "--to", to, "--guard", "--format=json", "--connect", d.URI, "--hostinfo", hostinfo,
-		"--identity", id)
+		"--identity", id, "--host-known-hosts", hostKnown)
 	r := runCLI(t, migratetest.Password+"\n", args...)
 	t.Logf("%+v", r)
 	if r.code != exitFailed {
