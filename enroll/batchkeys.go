@@ -200,7 +200,7 @@ func (b Batch) recordKeys(ctx context.Context, ms []*member) {
 		}
 	}
 	for _, t := range guestKnows {
-		hk, st, err := lookupKey(ctx, b.SSH.DialContext, t.HostPort(), files)
+		hk, st, err := lookupKey(ctx, b.SSH.DialContext, t.HostPort(), b.hostKeyFiles())
 		switch {
 		case err != nil:
 		case st == keyChanged:

@@ -111,6 +111,10 @@ type Plan struct {
 	// HostKnownHosts is root's known_hosts on the other hosts; ""
 	// means /root/.ssh/known_hosts.
 	HostKnownHosts string
+	// HostKeysFiles are this host's known_hosts files that hold the other
+	// hosts' keys, against which step 5 checks each key before it goes
+	// into the guest; nil means the files of SSH (the guests').
+	HostKeysFiles []string
 	// GuestKnows are the hosts as the guest reaches them (step 5):
 	// each one's key, checked against this host's known_hosts, is put in
 	// the guest's root known_hosts. Empty: every host's registered

@@ -267,6 +267,14 @@ func (p Plan) guestKey(ctx context.Context, rep *Report) (ssh.PublicKey, string,
 	return key, dir, nil
 }
 
+// hostKeyFiles are the files that step 5 checks the hosts' keys against.
+func (p Plan) hostKeyFiles() []string {
+	if p.HostKeysFiles != nil {
+		return p.HostKeysFiles
+	}
+	return p.knownFiles()
+}
+
 // knownFiles are this host's known_hosts files (user's first).
 func (p Plan) knownFiles() []string {
 	files := p.SSH.KnownHostsFiles
@@ -687,7 +695,7 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 	// Step 5: every host's key in the guest.
 	guestKnows, missing := p.stepFive(regs, rep)
 	for _, t := range guestKnows {
-		hk, st, err := lookupKey(ctx, p.SSH.DialContext, t.HostPort(), files)
+		hk, st, err := lookupKey(ctx, p.SSH.DialContext, t.HostPort(), p.hostKeyFiles())
 		switch {
 		case err != nil:
 		case st == keyChanged:

@@ -94,6 +94,7 @@ type hostFlags struct {
 	key                                                                   string // --key, for the resume command (the file holds sealed tokens)
 	file, hosts, identity, hostUser, hostPasswordFile, sshPath, sshConfig string
 	hostTimeout                                                           time.Duration
+	hostKnownHosts                                                        *string
 }
 
 func addHostFlags(fs *flag.FlagSet) *hostFlags {
@@ -106,23 +107,34 @@ func addHostFlags(fs *flag.FlagSet) *hostFlags {
 	fs.StringVar(&h.sshPath, "ssh", "", "reach the other hosts with this ssh `client` (root's ssh_config, keys and agent) instead of sfkvm's own")
 	fs.StringVar(&h.sshConfig, "ssh-config", "", "ssh_config `FILE` for the system's ssh client (implies --ssh ssh)")
 	fs.DurationVar(&h.hostTimeout, "host-timeout", rotate.DefaultHostTimeout, "bound on each command on another host")
+	h.hostKnownHosts = hostKnownHostsFlag(fs)
 	return h
+}
+
+// hostKnownHostsFile is the other hosts' known_hosts file of this run
+// (see the function of that name).
+func (h *hostFlags) hostKnownHostsFile(e *env, fs *flag.FlagSet, knownHosts string) string {
+	return hostKnownHostsFile(e, fs.Name(), fs, *h.hostKnownHosts, knownHosts, h.hosts != "" && h.sshPath == "" && h.sshConfig == "")
 }
 
 // hostSession is what enroll and unenroll open before any change: the
 // prober that checks the guests' keys (--known-hosts), and every host's
 // copy of kvmguests.conf reached as rotate reaches it.
 type hostSession struct {
-	opts    sshcheck.Options
-	prober  *sshcheck.Prober
-	files   rotate.Plan
-	targets []sshcheck.Target
-	wipe    func()
+	opts   sshcheck.Options
+	prober *sshcheck.Prober
+	// hostProber logs in to the hosts, whose keys hostKeysFiles hold
+	// (nil: the guests' files, as before --host-known-hosts).
+	hostProber    *sshcheck.Prober
+	hostKeysFiles []string
+	files         rotate.Plan
+	targets       []sshcheck.Target
+	wipe          func()
 }
 
 // open makes the prober and reaches the hosts; code is the exit code of
 // err.
-func (h *hostFlags) open(knownHosts, key string) (*hostSession, int, error) {
+func (h *hostFlags) open(knownHosts, hostKnownHosts, key string) (*hostSession, int, error) {
 	hs := &hostSession{wipe: func() {}}
 	if knownHosts != "" {
 		hs.opts.KnownHostsFiles = []string{knownHosts}
@@ -131,9 +143,19 @@ func (h *hostFlags) open(knownHosts, key string) (*hostSession, int, error) {
 	if hs.prober, err = sshcheck.New(hs.opts); err != nil {
 		return nil, knownHostsExit(err), err
 	}
+	// The hosts' keys are checked against their own file.
+	hostOpts := hs.opts
+	hostOpts.KnownHostsFiles = nil
+	if hostKnownHosts != "" {
+		hostOpts.KnownHostsFiles = []string{hostKnownHosts}
+		hs.hostKeysFiles = []string{hostKnownHosts, sshcheck.GlobalKnownHosts}
+	}
+	if hs.hostProber, err = sshcheck.New(hostOpts); err != nil {
+		return nil, knownHostsExit(err), fmt.Errorf("--host-known-hosts: %w", err)
+	}
 	h.key = key
 	var code int
-	hs.files, hs.targets, hs.wipe, code, err = h.files(knownHosts, hs.prober)
+	hs.files, hs.targets, hs.wipe, code, err = h.files(hostKnownHosts, hs.hostProber)
 	if err != nil {
 		hs.wipe()
 		return nil, code, err
@@ -143,9 +165,9 @@ func (h *hostFlags) open(knownHosts, key string) (*hostSession, int, error) {
 
 // files builds the rotate.Plan of the hosts' copies, and the sfkvm
 // targets of the hosts (nil with --ssh).
-func (h *hostFlags) files(knownHosts string, prober *sshcheck.Prober) (rotate.Plan, []sshcheck.Target, func(), int, error) {
+func (h *hostFlags) files(hostKnownHosts string, prober *sshcheck.Prober) (rotate.Plan, []sshcheck.Target, func(), int, error) {
 	p := rotate.Plan{File: h.file, FileOptions: kvmguests.Options{AllowSealed: true}, HostTimeout: h.hostTimeout,
-		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, hostKnownHosts: knownHosts, identity: h.identity, hostUser: h.hostUser,
+		ResumeCommand: resumeCommand(resumeFlags{file: h.file, key: h.key, hostKnownHosts: hostKnownHosts, identity: h.identity, hostUser: h.hostUser,
 			hostPasswordFile: h.hostPasswordFile, ssh: h.sshPath, sshConfig: h.sshConfig, hostTimeout: h.hostTimeout})}
 	wipe := func() {}
 	for _, s := range splitList(h.hosts) {
@@ -285,13 +307,13 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	hs, code, err := hf.open(*knownHosts, *keyFile)
+	hs, code, err := hf.open(*knownHosts, hf.hostKnownHostsFile(e, fs, *knownHosts), *keyFile)
 	if err != nil {
 		return fail(code, "%v", err)
 	}
 	defer hs.wipe()
-	opts, prober, files, targets := hs.opts, hs.prober, hs.files, hs.targets
-	p := enroll.Plan{Address: addr, Port: *port, User: *userName, SSH: opts, Files: files, Restart: *restart, DryRun: *dryRun,
+	opts, files, targets := hs.opts, hs.files, hs.targets
+	p := enroll.Plan{Address: addr, Port: *port, User: *userName, SSH: opts, HostKeysFiles: hs.hostKeysFiles, Files: files, Restart: *restart, DryRun: *dryRun,
 		GuestKeyFingerprint: *fingerprint, CFTool: *cftool,
 		Given: enroll.Facts{Domain: *domain, ClusterName: *cluster, CFName: *cfname, HostCFName: *hostCFName},
 		Setup: migratesetup.Options{HostInfoPath: *hostinfo, Force: *force, ShutdownTimeout: *shutdownTimeout},
@@ -342,7 +364,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	}
 	if needStores {
 		var closeAll func()
-		stores, closeAll = enrollStores(ctx, e, *uri, *hostinfo, files, targets, prober)
+		stores, closeAll = enrollStores(ctx, e, *uri, *hostinfo, files, targets, hs.hostProber)
 		defer closeAll()
 		p.Locator = stores
 	}
@@ -353,7 +375,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 		// else the password goes on the preflight's stdin.
 		p.HostPreflight = &enroll.HostPreflight{Program: *sfkvmPath, Args: []string{"--connect", *uri}, Key: *keyFile}
 		cfg := &preflight.Config{File: hf.file, FileOptions: kvmguests.Options{AllowSealed: *keyFile != ""},
-			ProberOptions: opts, GuestPort: *port, HostInfo: *hostinfo, Hosts: targets,
+			ProberOptions: opts, HostProber: hs.hostProber, GuestPort: *port, HostInfo: *hostinfo, Hosts: targets,
 			StoreErr: errors.New("libvirt was not opened: --domain and --host-cfname were given")}
 		for _, s := range stores {
 			if s.Host == enroll.LocalHost {
@@ -547,7 +569,7 @@ func runUnenroll(ctx context.Context, e *env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	hs, code, err := hf.open(*knownHosts, *keyFile)
+	hs, code, err := hf.open(*knownHosts, hf.hostKnownHostsFile(e, fs, *knownHosts), *keyFile)
 	if err != nil {
 		return fail(code, "%v", err)
 	}

@@ -329,6 +329,7 @@ var pathFlags = []struct {
 	// vendor's sfcipher (it is never run: the login fails first).
 	{cmd: "enroll", flag: "f", args: enrollArgs("f"), stdin: enrollPassword},
 	{cmd: "enroll", flag: "known-hosts", args: enrollArgs("known-hosts"), stdin: enrollPassword},
+	{cmd: "enroll", flag: "host-known-hosts", args: enrollArgs("host-known-hosts"), stdin: enrollPassword},
 	{cmd: "enroll", flag: "identity", args: enrollArgs(), stdin: enrollPassword},
 	{cmd: "enroll", flag: "host-password-file", args: enrollArgs(), stdin: enrollPassword},
 	{cmd: "enroll", flag: "ssh-config", args: append(enrollArgs(), "--hosts", "127.0.0.1"), stdin: enrollPassword},
@@ -344,6 +345,7 @@ var pathFlags = []struct {
 	// unenroll: -f none is not there, so the run ends at the lock.
 	{cmd: "unenroll", flag: "f", args: []string{"guest1"}},
 	{cmd: "unenroll", flag: "known-hosts", args: []string{"guest1", "-f", "none"}},
+	{cmd: "unenroll", flag: "host-known-hosts", args: []string{"guest1", "-f", "none"}},
 	{cmd: "unenroll", flag: "identity", args: []string{"guest1", "-f", "none"}},
 	{cmd: "unenroll", flag: "host-password-file", args: []string{"guest1", "-f", "none"}},
 	{cmd: "unenroll", flag: "ssh-config", args: []string{"guest1", "-f", "none", "--hosts", "127.0.0.1"}},
