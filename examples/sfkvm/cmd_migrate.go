@@ -39,7 +39,6 @@ type migrateFlags struct {
 	port                                                                                                                              *int
 	timeout, stall, maxDowntime, settle                                                                                               *time.Duration
 	format                                                                                                                            *outputFormat
-	fs                                                                                                                                *flag.FlagSet
 }
 
 func addMigrateFlags(fs *flag.FlagSet) migrateFlags {
