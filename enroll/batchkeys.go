@@ -200,14 +200,7 @@ func (b Batch) recordKeys(ctx context.Context, ms []*member) {
 		}
 	}
 	for _, t := range guestKnows {
-		hk, st, err := lookupKey(ctx, b.SSH.DialContext, t.HostPort(), b.hostKeyFiles())
-		switch {
-		case err != nil:
-		case st == keyChanged:
-			err = fmt.Errorf("%w: this host's known_hosts holds another key than %s offers", ErrKeyChanged, t.HostPort())
-		case st == keyUnknown:
-			err = fmt.Errorf("%s's key %s is not in this host's known_hosts: log in to it once from here first", t.HostPort(), ssh.FingerprintSHA256(hk))
-		}
+		hk, err := b.knownHostKey(ctx, t)
 		if err != nil {
 			hostErrs = append(hostErrs, hostErr{"guest knows " + t.Name, err})
 			continue

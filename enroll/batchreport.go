@@ -169,19 +169,7 @@ func (r BatchReport) WriteText(w io.Writer) error {
 			b.WriteByte('\n')
 		}
 	}
-	if r.Diff != "" {
-		b.WriteString(r.Diff)
-		if !strings.HasSuffix(r.Diff, "\n") {
-			b.WriteByte('\n')
-		}
-	}
-	for _, h := range r.Hosts {
-		fmt.Fprintf(&b, "host %-12s %s holds %s", h.Host, h.File, h.Holds)
-		if h.Err != nil {
-			b.WriteString(": " + safe(h.Err.Error()))
-		}
-		b.WriteByte('\n')
-	}
+	writeDiffAndHosts(&b, r.Diff, r.Hosts)
 	if r.Resume != "" {
 		fmt.Fprintf(&b, "MISMATCH: some hosts do not hold this host's file; to finish: %s\n", r.Resume)
 	}

@@ -170,19 +170,7 @@ func (r Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %s\n", safe(l))
 		}
 	}
-	if r.Diff != "" {
-		b.WriteString(r.Diff)
-		if !strings.HasSuffix(r.Diff, "\n") {
-			b.WriteByte('\n')
-		}
-	}
-	for _, h := range r.Hosts {
-		fmt.Fprintf(&b, "host %-12s %s holds %s", h.Host, h.File, h.Holds)
-		if h.Err != nil {
-			b.WriteString(": " + safe(h.Err.Error()))
-		}
-		b.WriteByte('\n')
-	}
+	writeDiffAndHosts(&b, r.Diff, r.Hosts)
 	for _, h := range r.Preflight {
 		fmt.Fprintf(&b, "preflight %-12s ", safe(h.Host))
 		if h.Err != nil {
@@ -271,3 +259,21 @@ type redactedError struct {
 
 func (e redactedError) Error() string { return e.msg }
 func (e redactedError) Unwrap() error { return e.err }
+
+// writeDiffAndHosts writes the file's diff and a line per host's copy,
+// as one guest's report and a batch's write them.
+func writeDiffAndHosts(b *bytes.Buffer, diff string, hosts []rotate.HostResult) {
+	if diff != "" {
+		b.WriteString(diff)
+		if !strings.HasSuffix(diff, "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	for _, h := range hosts {
+		fmt.Fprintf(b, "host %-12s %s holds %s", h.Host, h.File, h.Holds)
+		if h.Err != nil {
+			b.WriteString(": " + safe(h.Err.Error()))
+		}
+		b.WriteByte('\n')
+	}
+}

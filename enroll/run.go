@@ -267,6 +267,21 @@ func (p Plan) guestKey(ctx context.Context, rep *Report) (ssh.PublicKey, string,
 	return key, dir, nil
 }
 
+// knownHostKey is the key host t offers, for step 5: only one that this
+// host's known_hosts (hostKeyFiles) holds for t; another key, or none
+// known, is an error saying which.
+func (p Plan) knownHostKey(ctx context.Context, t sshcheck.Target) (ssh.PublicKey, error) {
+	hk, st, err := lookupKey(ctx, p.SSH.DialContext, t.HostPort(), p.hostKeyFiles())
+	switch {
+	case err != nil:
+	case st == keyChanged:
+		err = fmt.Errorf("%w: this host's known_hosts holds another key than %s offers", ErrKeyChanged, t.HostPort())
+	case st == keyUnknown:
+		err = fmt.Errorf("%s's key %s is not in this host's known_hosts: log in to it once from here first", t.HostPort(), ssh.FingerprintSHA256(hk))
+	}
+	return hk, err
+}
+
 // hostKeyFiles are the files that step 5 checks the hosts' keys against.
 func (p Plan) hostKeyFiles() []string {
 	if p.HostKeysFiles != nil {
@@ -695,14 +710,7 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 	// Step 5: every host's key in the guest.
 	guestKnows, missing := p.stepFive(regs, rep)
 	for _, t := range guestKnows {
-		hk, st, err := lookupKey(ctx, p.SSH.DialContext, t.HostPort(), p.hostKeyFiles())
-		switch {
-		case err != nil:
-		case st == keyChanged:
-			err = fmt.Errorf("%w: this host's known_hosts holds another key than %s offers", ErrKeyChanged, t.HostPort())
-		case st == keyUnknown:
-			err = fmt.Errorf("%s's key %s is not in this host's known_hosts: log in to it once from here first", t.HostPort(), ssh.FingerprintSHA256(hk))
-		}
+		hk, err := p.knownHostKey(ctx, t)
 		where := "guest knows " + t.Name
 		if err != nil {
 			record(where, "", err)
