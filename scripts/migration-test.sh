@@ -375,7 +375,14 @@ UsePAM no
 StrictModes no
 AllowStreamLocalForwarding yes
 CONF
-		nsenter --net="/run/netns/$netns" --mount="/proc/$(host_nspid $h)/ns/mnt" -- "$(command -v sshd)" -D -e -f "$work/sshd/sshd_config_$h" >"$work/sshd_$h.log" 2>&1 &
+		# Root's ~/.bashrc empty in the sshd's view, as on a fresh host: sshd
+		# runs each command through root's bash, and this machine's root
+		# may do much in it (a pyenv init took 1 to 5 s a command), which
+		# would be counted as sfkvm's own time.
+		: >"$work/sshd/empty_bashrc"
+		nsenter --net="/run/netns/$netns" --mount="/proc/$(host_nspid $h)/ns/mnt" -- unshare --mount --propagation private sh -c \
+			'[ ! -f "$1" ] || mount --bind "$2" "$1" || exit 1; shift 2; exec "$@"' sh "$(getent passwd root | cut -d: -f6)/.bashrc" "$work/sshd/empty_bashrc" \
+			"$(command -v sshd)" -D -e -f "$work/sshd/sshd_config_$h" >"$work/sshd_$h.log" 2>&1 &
 		echo $! >"$work/sshd_$h.netpid"
 	done
 	nsenter --net="/run/netns/$netns" -- "$work/migrate" peer -addr "$peer_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
