@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
@@ -30,8 +31,13 @@ func (s *session) before(ctx context.Context) (src, dst *Host, ok bool) {
 		return src, nil, false
 	}
 	p.Log("hosts")
-	src, errSrc := p.Open(ctx, p.From)
-	dst, errDst := p.Open(ctx, p.To)
+	// Both at once: the other host's is an SSH login and a forwarded
+	// libvirt, most of the time before the migration.
+	var errSrc, errDst error
+	var wg sync.WaitGroup
+	wg.Go(func() { src, errSrc = p.Open(ctx, p.From) })
+	dst, errDst = p.Open(ctx, p.To)
+	wg.Wait()
 	ok = true
 	for _, h := range []struct {
 		name string
