@@ -282,11 +282,16 @@ func (s *session) handCommands(i int, failed string) []string {
 	return out
 }
 
-// waitFor calls f until it returns nil, every poll, for at most limit
-// (and never past ctx); the error says what it waited for.
+// waitFor calls f until it returns nil, for at most limit (and never past
+// ctx); the error says what it waited for. The first retries come sooner
+// than poll (poll/8, then doubling up to poll): a facility that is ready
+// a moment after sdtool -b, or a guest that reads its new host at once,
+// costs that moment and not a whole poll, while a slow one is asked no
+// more often than every poll.
 func waitFor(ctx context.Context, poll, limit time.Duration, f func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	wait := max(poll/8, time.Millisecond)
 	for {
 		err := f()
 		if err == nil {
@@ -295,8 +300,9 @@ func waitFor(ctx context.Context, poll, limit time.Duration, f func() error) err
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("gave up after %s: %w", limit, err)
-		case <-time.After(poll):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, poll)
 	}
 }
 
