@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
 )
@@ -227,28 +224,8 @@ func TestEnrollBatchInterrupted(t *testing.T) {
 		finishes bool
 	}{{"lock", 1, false}, {"keys", 2, false}, {"write", 3, true}} {
 		key := l.hook.next("ssh-cfhost3", st.n)
-		l.hook.pause(t, key)
-		cmd := exec.Command(bin, l.batchArgs(list)[0:]...)
-		cmd.Stdin = strings.NewReader(enrollPW + "\n")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		l.hook.waitReached(t, key, done)
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		time.Sleep(500 * time.Millisecond)
-		l.hook.release(t, key, "ok")
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("%s: still running a minute after SIGINT", st.name)
-		}
-		out, errs := stdout.String(), stderr.String()
-		if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || strings.Contains(out+errs, "MISMATCH") {
+		code, out, errs := interruptAt(t, l.hook, key, st.name, bin, enrollPW+"\n", l.batchArgs(list)...)
+		if code != exitInterrupted || strings.Contains(out+errs, "MISMATCH") {
 			t.Fatalf("%s: exit %d\n%s%s", st.name, code, out, errs)
 		}
 		failedBefore := t.Failed()

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sfkvm/sfkvm/internal/testenv"
 )
@@ -208,28 +204,8 @@ func TestEnrollInterruptedAtEachStage(t *testing.T) {
 		{"write", func() string { return l.hook.next("ssh-cfhost3", 3) }, true},
 	} {
 		key := st.key()
-		l.hook.pause(t, key)
-		cmd := exec.Command(bin, l.args()...)
-		cmd.Stdin = strings.NewReader(enrollPW + "\n")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		l.hook.waitReached(t, key, done)
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		time.Sleep(500 * time.Millisecond)
-		l.hook.release(t, key, "ok")
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("%s: still running a minute after SIGINT", st.name)
-		}
-		out, errs := stdout.String(), stderr.String()
-		if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.HasSuffix(errs, interruptedMessage+"\n") {
+		code, out, errs := interruptAt(t, l.hook, key, st.name, bin, enrollPW+"\n", l.args()...)
+		if code != exitInterrupted || !strings.HasSuffix(errs, interruptedMessage+"\n") {
 			t.Fatalf("%s: exit %d\n%s%s", st.name, code, out, errs)
 		}
 		if strings.Contains(out+errs, "MISMATCH") {

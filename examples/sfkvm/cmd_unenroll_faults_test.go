@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
@@ -177,27 +174,8 @@ func TestUnenrollInterruptedAtEachStage(t *testing.T) {
 			l.enrollNow(t)
 		}
 		key := st.key()
-		l.hook.pause(t, key)
-		cmd := exec.Command(bin, l.unenrollArgs("--remove-user")...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		l.hook.waitReached(t, key, done)
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		time.Sleep(500 * time.Millisecond)
-		l.hook.release(t, key, "ok")
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("%s: still running a minute after SIGINT", st.name)
-		}
-		out, errs := stdout.String(), stderr.String()
-		if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.HasSuffix(errs, interruptedMessage+"\n") || strings.Contains(out+errs, "MISMATCH") {
+		code, out, errs := interruptAt(t, l.hook, key, st.name, bin, "", l.unenrollArgs("--remove-user")...)
+		if code != exitInterrupted || !strings.HasSuffix(errs, interruptedMessage+"\n") || strings.Contains(out+errs, "MISMATCH") {
 			t.Fatalf("%s: exit %d\n%s%s", st.name, code, out, errs)
 		}
 		gs := l.identical(t)
