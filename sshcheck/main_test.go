@@ -1,7 +1,6 @@
 package sshcheck
 
 import (
-	"os"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/internal/testenv"
@@ -9,9 +8,4 @@ import (
 
 // TestMain gives the binary a temporary folder of its own, removed by the
 // next run when this one is killed (go test -timeout runs no cleanup).
-func TestMain(m *testing.M) {
-	done := testenv.TempRoot()
-	code := m.Run()
-	done()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }

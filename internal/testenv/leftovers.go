@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // A test binary that is killed (go test -timeout's panic, a CI job
@@ -103,14 +104,8 @@ func startTime(pid int) (string, error) {
 // TempRoot makes a folder for every temporary file of this test binary
 // (t.TempDir and os.MkdirTemp go there: it sets TMPDIR) and returns the
 // func that removes it; a folder of a binary that was killed before is
-// removed by the next one. For TestMain:
-//
-//	func TestMain(m *testing.M) {
-//		done := testenv.TempRoot()
-//		code := m.Run()
-//		done()
-//		os.Exit(code)
-//	}
+// removed by the next one. For TestMain, Main does just that; a TestMain
+// with more to do calls TempRoot itself.
 func TempRoot() (done func()) {
 	base := os.TempDir()
 	// Folders of binaries that are gone (their records are kept beside).
@@ -148,4 +143,16 @@ func TempRoot() (done func()) {
 		os.RemoveAll(dir)
 		drop()
 	}
+}
+
+// Main is a TestMain that gives the test binary a temporary folder of its
+// own (TempRoot), removed by the next run when this one is killed (go
+// test -timeout runs no cleanup):
+//
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+func Main(m *testing.M) {
+	done := TempRoot()
+	code := m.Run()
+	done()
+	os.Exit(code)
 }
