@@ -747,6 +747,9 @@ func (p Plan) keys(ctx context.Context, ac *sshcheck.Client, key ssh.PublicKey, 
 	return true
 }
 
+// liveAdminWait bounds liveAdmin's question to the old connection.
+const liveAdminWait = 10 * time.Second
+
 // adminTarget is how the administrator logs in to the guest.
 func (p Plan) adminTarget() sshcheck.Target {
 	return sshcheck.Target{Name: "admin", Address: p.Address.String(), Port: p.Port, User: p.Admin.User,
@@ -759,7 +762,12 @@ func (p Plan) adminTarget() sshcheck.Target {
 // still take back the user and the drop-in. The fresh client is closed
 // when ctx ends.
 func (p Plan) liveAdmin(ctx context.Context, ac *sshcheck.Client, prober *sshcheck.Prober) *sshcheck.Client {
-	if _, _, _, err := ac.Run(ctx, "true"); err == nil {
+	// A wedged connection answers nothing: the question gets a bound of
+	// its own, so that it cannot spend the whole undo's time.
+	qctx, cancel := context.WithTimeout(ctx, liveAdminWait)
+	_, _, _, err := ac.Run(qctx, "true")
+	cancel()
+	if err == nil {
 		return ac
 	}
 	c, err := prober.Dial(ctx, p.adminTarget())
