@@ -94,3 +94,16 @@ func ExampleBatchReport_WriteText() {
 	// every host's file holds 1 of 2 guests (1 enrolled now, 0 already): guest50
 	// not enrolled: 10.20.30.51
 }
+
+// A guest list, as sfkvm enroll --guest-list reads it: guest_IP first,
+// then what differs from guest to guest; a bad line is named by file,
+// line and field.
+func ExampleParseGuestList() {
+	ms, err := enroll.ParseGuestList([]byte("# the next guests\n10.20.30.51 guest-user=pcl1 domain=guest51\n10.20.30.52 guest-user=pcl1\n"), "guests")
+	fmt.Println(len(ms), ms[0].Address, ms[0].User, ms[0].Given.Domain, err)
+	_, err = enroll.ParseGuestList([]byte("10.20.30.51 domian=guest51\n"), "guests")
+	fmt.Println(err)
+	// Output:
+	// 2 10.20.30.51 pcl1 guest51 <nil>
+	// guests:1: field 2 "domian=guest51": unknown key domian (keys: guest-user, domain, cluster, cfname, host-cfname, guest-key-fingerprint)
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/enroll"
 	"github.com/sfkvm/sfkvm/internal/count"
+	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/rpcstore"
@@ -293,7 +294,7 @@ func runEnroll(ctx context.Context, e *env, args []string) int {
 	var members []enroll.Member
 	var err error
 	if *guestList != "" {
-		if members, err = readGuestList(*guestList); err != nil {
+		if members, err = enroll.ReadGuestList(*guestList); err != nil {
 			return fail(guestListExit(err), "--guest-list %v", err)
 		}
 		for i, m := range members {
@@ -475,7 +476,7 @@ func enrollBatch(ctx context.Context, e *env, b enroll.Batch, format outputForma
 // guestListExit is the exit code of a --guest-list that could not be read.
 func guestListExit(err error) int {
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, safefile.ErrNotRegular):
 		return exitNoInput
 	case errors.Is(err, os.ErrPermission):
 		return exitNoPerm

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/kvmguests"
@@ -362,6 +363,29 @@ func TestEnrollBatchStepFiveFromRegistrations(t *testing.T) {
 	for i, h := range l.hosts {
 		if !strings.Contains(string(gk), keyBlob(h.KnownHostsLine(l.hostIPs[i], 22, "ssh-ed25519"))) {
 			t.Errorf("the guests' root known_hosts lacks host %d's key", i)
+		}
+	}
+}
+
+// TestEnrollGuestListNotAFile: a --guest-list that is a FIFO, a device
+// or a folder is refused at once with exit 66, naming what it is, never
+// waited on or read (a FIFO with no writer and /dev/zero each hung the
+// run).
+func TestEnrollGuestListNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, says string }{
+		{fifo, "is not a regular file (a FIFO)"},
+		{"/dev/zero", "is not a regular file (a character device)"},
+		{dir, "is not a regular file (a folder)"},
+	} {
+		r := runWithin(t, "enroll", "--guest-list", tc.path, "--guest-user", "u", "--host-cfname", "h", "-f", filepath.Join(dir, "none"),
+			"--sfcipher", "/bin/true", "--password-stdin", "--no-preflight")
+		if r.code != exitNoInput || !strings.Contains(r.stderr, "sfkvm enroll: --guest-list "+tc.path+": "+tc.says) {
+			t.Errorf("--guest-list %s: exit %d, stderr %q; want 66 and %q", tc.path, r.code, r.stderr, tc.says)
 		}
 	}
 }
