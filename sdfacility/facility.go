@@ -19,10 +19,17 @@ const (
 )
 
 // DefaultRecheckTimeout bounds the sdtool -s read after a failed sdtool -e
-// or -b (see [Facility.Recheck]). It is short because it runs after the
-// caller's own bound may have ended, and shorter than the three seconds
-// the reference CLI gives a command to wind down after a signal.
-const DefaultRecheckTimeout = 2 * time.Second
+// or -b (see [Facility.Recheck]). It runs after the caller's own bound
+// may have ended, so it is short; but not so short that a busy node loses
+// the state exactly when it matters: 2 s was, on a test machine at a load
+// average of 20 (sdtool -s there took over 2 s to start and answer).
+const DefaultRecheckTimeout = 5 * time.Second
+
+// InterruptedRecheckTimeout bounds that read when the caller's context
+// was cancelled (Ctrl-C), not timed out: shorter than the three seconds
+// the reference CLI gives a command to wind down after a signal, so that
+// the state is still printed.
+const InterruptedRecheckTimeout = 2 * time.Second
 
 // Facility drives the shutdown facility of one node through sdtool. The
 // zero value runs /opt/SMAW/bin/sdtool on this machine.
@@ -36,7 +43,8 @@ type Facility struct {
 	// last one, up to MaxPollInterval (DefaultMaxPollInterval if zero).
 	PollInterval, MaxPollInterval time.Duration
 	// RecheckTimeout bounds the sdtool -s read after a failed sdtool -e or
-	// -b; DefaultRecheckTimeout if zero.
+	// -b; DefaultRecheckTimeout if zero, and at most
+	// InterruptedRecheckTimeout after the caller's context was cancelled.
 	RecheckTimeout time.Duration
 	// OnAction, if set, is called before each sdtool command and before
 	// the wait, so that a caller can show progress.
@@ -111,6 +119,9 @@ func (f *Facility) Recheck(ctx context.Context) (*Status, error) {
 	d := f.RecheckTimeout
 	if d <= 0 {
 		d = DefaultRecheckTimeout
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		d = min(d, InterruptedRecheckTimeout)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
 	defer cancel()

@@ -487,3 +487,57 @@ type runnerFunc func(ctx context.Context, name string, args ...string) ([]byte, 
 func (f runnerFunc) Run(ctx context.Context, name string, args ...string) ([]byte, []byte, int, error) {
 	return f(ctx, name, args...)
 }
+
+// A read after a failed step that takes longer than the old 2 s bound (a
+// busy node) is still read when the caller's own bound is not what ended
+// it; after Ctrl-C (the caller's context cancelled) the read gets only
+// InterruptedRecheckTimeout, so the CLI can print it within its grace.
+func TestRecheckBoundByHowTheCallerEnded(t *testing.T) {
+	slowRead := 3 * time.Second // over the old bound, under DefaultRecheckTimeout
+	for _, tc := range []struct {
+		name     string
+		cancelAt time.Duration // 0: the step fails by itself
+		wantRead bool
+		wantTook time.Duration
+	}{
+		{"step fails, busy node", 0, true, slowRead},
+		{"interrupted", time.Second, false, time.Second + sdfacility.InterruptedRecheckTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				sim := sdtest.New(sdtest.Config{Nodes: twoGuests, Running: true, StartFails: tc.cancelAt == 0, StartHangs: tc.cancelAt != 0})
+				reads := 0
+				r := runnerFunc(func(ctx context.Context, name string, args ...string) ([]byte, []byte, int, error) {
+					if args[0] == "-s" {
+						if reads++; reads > 1 { // the read after the step: a busy node
+							select {
+							case <-time.After(slowRead):
+							case <-ctx.Done():
+								return nil, nil, -1, ctx.Err()
+							}
+						}
+					}
+					return sim.Run(ctx, name, args...)
+				})
+				f := &sdfacility.Facility{Runner: r}
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				if tc.cancelAt > 0 {
+					time.AfterFunc(tc.cancelAt, cancel)
+				}
+				start := time.Now()
+				_, err := f.Restart(ctx)
+				if took := time.Since(start); took != tc.wantTook {
+					t.Errorf("took %v, want %v", took, tc.wantTook)
+				}
+				var se *sdfacility.StepError
+				if !errors.As(err, &se) {
+					t.Fatalf("err %v, want a *StepError", err)
+				}
+				if got := se.Status != nil; got != tc.wantRead {
+					t.Errorf("the state after the step read: %v, want %v (StatusErr %v)", got, tc.wantRead, se.StatusErr)
+				}
+			})
+		})
+	}
+}

@@ -226,7 +226,7 @@ func TestSDRestart(t *testing.T) {
 		{
 			name:     "wait runs out",
 			cfg:      sdtest.Config{Nodes: sdNodes, ReadsPerStep: 1000},
-			args:     []string{"--timeout", "2s"},
+			args:     []string{"--timeout", "5s"}, // the steps before the wait fit also on a busy machine
 			code:     exitFailed,
 			stderr:   []string{"shutdown facility not ready when the wait ended (context deadline exceeded); last status: not ready: cfguest11/SA_libvirtgp (SA Init-ing"},
 			rowCount: 6,
