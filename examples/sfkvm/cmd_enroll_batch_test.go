@@ -91,6 +91,7 @@ func rowOf(out, ip string) string {
 // fixed, the same batch enrolls it and leaves the others as they are; a
 // third run changes nothing and says so.
 func TestEnrollBatchOneFailsTheOthersLand(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLabN(t, 2, 3)
 	if out, err := l.inGuest(t, "groupadd", batchUser(1)); err != nil {
 		t.Fatalf("groupadd in the guest: %v %s", err, out)
@@ -174,6 +175,7 @@ func TestEnrollBatchOneFailsTheOthersLand(t *testing.T) {
 // --generate with a batch: a password per guest, in a new root-only file
 // of one "guest_IP password" a line, each one the guest's.
 func TestEnrollBatchGeneratesAPasswordPerGuest(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLabN(t, 1, 2)
 	gen := filepath.Join(t.TempDir(), "passwords")
 	var args []string
@@ -215,6 +217,7 @@ func TestEnrollBatchGeneratesAPasswordPerGuest(t *testing.T) {
 // guest keeps what the run made on it; at the write, every host gets
 // every guest's line.
 func TestEnrollBatchInterrupted(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLabN(t, 2, 2)
 	l.onHostSSH(t, "cfhost3")
 	bin := cliBinary(t)
@@ -246,6 +249,7 @@ func TestEnrollBatchInterrupted(t *testing.T) {
 // A bad line of --guest-list is named by file, line and field, before
 // anything is reached.
 func TestEnrollGuestListBadLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct{ text, want string }{
 		{"192.0.2.1 guest-user=u1\nguest2 guest-user=u2\n", ":2: field 1 \"guest2\": not an IP address"},
@@ -281,15 +285,17 @@ func TestEnrollGuestListBadLine(t *testing.T) {
 // hold every landed line, the host left behind is named with the command
 // that finishes it, and that command, as printed, finishes it.
 func TestEnrollBatchHostGoesAwayAtTheWrite(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLabN(t, 2, 2)
 	l.onHostSSH(t, "cfhost3")
 	key := "ssh-cfhost3-3" // the write
 	l.hook.pause(t, key)
+	args := l.batchArgs(l.guestList(t))
 	done := make(chan struct{})
 	var r cliResult
 	go func() {
 		defer close(done)
-		r = runCLI(t, enrollPW+"\n", l.batchArgs(l.guestList(t))...)
+		r = runBinIn(t, l.dir, enrollPW+"\n", args...)
 	}()
 	l.hook.waitReached(t, key, done)
 	l.hosts[1].Stop()
@@ -305,8 +311,7 @@ func TestEnrollBatchHostGoesAwayAtTheWrite(t *testing.T) {
 		t.Fatalf("this host and cfhost2 should hold both lines, cfhost3 neither:\n%s\n%s\n%s", this, h2, h3)
 	}
 	l.hosts[1].Restart(t)
-	t.Chdir(t.TempDir())
-	if res := runCLI(t, "", printedResume(t, r.stdout)...); res.code != exitOK {
+	if res := runBinIn(t, t.TempDir(), "", printedResume(t, r.stdout)...); res.code != exitOK {
 		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	if got := l.batchState(t, enrollPW); fmt.Sprint(got) != "[0 1]" {
@@ -372,6 +377,7 @@ func TestEnrollBatchStepFiveFromRegistrations(t *testing.T) {
 // waited on or read (a FIFO with no writer and /dev/zero each hung the
 // run).
 func TestEnrollGuestListNotAFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {

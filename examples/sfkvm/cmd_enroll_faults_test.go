@@ -50,6 +50,7 @@ func (l *enrollLab) onHostSSH(t *testing.T, host string) {
 // place, the user this run made is removed again, no host changes, and
 // the guest's sudoers stays valid.
 func TestEnrollVisudoRefusesTheRule(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	r := runCLI(t, enrollPW+"\n", l.args("--sudo-commands", "/bin/ls ^")...)
 	if r.code != exitConfig || !strings.Contains(r.stdout, "failed    sudoers") || !strings.Contains(r.stderr, "visudo refused the rule") || !strings.Contains(r.stderr, "nothing was put in place") ||
@@ -65,6 +66,7 @@ func TestEnrollVisudoRefusesTheRule(t *testing.T) {
 // useradd fails (a group of the user's name exists, useradd's own
 // refusal): nothing changes anywhere.
 func TestEnrollUseraddFails(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	if out, err := l.inGuest(t, "groupadd", enrollUser); err != nil {
 		t.Fatalf("groupadd in the guest: %v %s", err, out)
@@ -79,6 +81,7 @@ func TestEnrollUseraddFails(t *testing.T) {
 // The refusals before anything changes: a key nobody confirmed, a line
 // with the guest's address already, a drop-in with another rule.
 func TestEnrollRefusesBeforeAnyChange(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	args := l.args()
 	for i, a := range args {
@@ -115,6 +118,7 @@ func TestEnrollRefusesBeforeAnyChange(t *testing.T) {
 // host left behind with the command that finishes it, and that command,
 // as printed, finishes it once the host is back.
 func TestEnrollHostGoesAwayHalfway(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 2)
 	l.onHostSSH(t, "cfhost3")
 	key := "ssh-cfhost3-3" // the write
@@ -123,7 +127,7 @@ func TestEnrollHostGoesAwayHalfway(t *testing.T) {
 	var r cliResult
 	go func() {
 		defer close(done)
-		r = runCLI(t, enrollPW+"\n", l.args()...)
+		r = runBinIn(t, l.dir, enrollPW+"\n", l.args()...)
 	}()
 	l.hook.waitReached(t, key, done)
 	l.hosts[1].Stop()
@@ -141,8 +145,7 @@ func TestEnrollHostGoesAwayHalfway(t *testing.T) {
 		t.Fatalf("this host and cfhost2 should hold the line, cfhost3 not:\n%s\n%s\n%s", this, h2, h3)
 	}
 	l.hosts[1].Restart(t)
-	t.Chdir(t.TempDir())
-	res := runCLI(t, "", printedResume(t, r.stdout)...)
+	res := runBinIn(t, t.TempDir(), "", printedResume(t, r.stdout)...)
 	if res.code != exitOK {
 		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
@@ -158,6 +161,7 @@ func TestEnrollHostGoesAwayHalfway(t *testing.T) {
 // at the lock, naming the first, before it changes anything; the first
 // ends enrolled.
 func TestEnrollTwiceAtOnce(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	l.onGuestPAM(t)
 	key := pwKey("sshd", enrollPW) // the first run's proof
@@ -188,6 +192,7 @@ func TestEnrollTwiceAtOnce(t *testing.T) {
 // host's file on, every host is written all the same and the guest is
 // enrolled. The guest's sudoers is valid after each.
 func TestEnrollInterruptedAtEachStage(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 2)
 	l.onGuestPAM(t)
 	l.onHostSSH(t, "cfhost3")
@@ -222,6 +227,7 @@ func TestEnrollInterruptedAtEachStage(t *testing.T) {
 // A host that cannot be reached when the run starts stops it before the
 // guest or any copy changes; the JSON report says which step and why.
 func TestEnrollHostDownAtTheStart(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 2)
 	l.hosts[1].Stop()
 	r := runCLI(t, enrollPW+"\n", l.args("--format=json")...)
@@ -236,6 +242,7 @@ func TestEnrollHostDownAtTheStart(t *testing.T) {
 // is named and left as it is; the proof (sudo -n) fails, and the run takes
 // back the user and the drop-in it made. No copy changes.
 func TestEnrollAnotherRuleAsksForAPassword(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	other := filepath.Join(l.guestDir, "etc/sudoers.d/zz-other")
 	os.WriteFile(other, []byte(enrollUser+" ALL=(root) ALL\n"), 0o440)

@@ -43,6 +43,7 @@ func keyBlob(line string) string { return line[strings.LastIndexByte(line, ' ')+
 // file's check then warns of sealed tokens as this host's does, rather
 // than failing.
 func TestEnrollPreflightOnEveryHost(t *testing.T) {
+	t.Parallel()
 	for _, sealed := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sfcipher", true: "sealed"}[sealed], func(t *testing.T) { enrollPreflightOnEveryHost(t, sealed, false) })
 	}

@@ -18,6 +18,7 @@ import (
 // CF node name of the host that has it from its registration; then the
 // domain, shut off, gets the host information disk there.
 func TestEnrollFindsTheDomainByUUID(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	d := libvirtdtest.Start(t)
 	l := newEnrollLab(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -75,6 +76,7 @@ func TestEnrollFindsTheDomainByUUID(t *testing.T) {
 // mount namespace); its host CF name is that host's registration, read
 // there; the disk is set up there. This host's domains are left alone.
 func TestEnrollFindsTheDomainOnAnotherHost(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	here := libvirtdtest.Start(t)
 	there := libvirtdtest.Start(t)
 	l := newEnrollLabWith(t, 2, labOptions{routed: true, hostSetup: func(i int) string {

@@ -21,6 +21,7 @@ import (
 // ACPI) stops and starts it with the disk: a new run of the domain (a new
 // ID), running, the disk in its definition.
 func TestEnrollRestart(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	d := libvirtdtest.Start(t)
 	l := newEnrollLab(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

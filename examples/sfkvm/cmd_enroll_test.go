@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,6 +98,7 @@ func newEnrollLabWith(t *testing.T, nHosts int, o labOptions) *enrollLab {
 	for _, f := range old {
 		os.Remove(f)
 	}
+	guestUIDs(t, filepath.Join(l.guestDir, "etc/login.defs"))
 	cftool := "#!/bin/sh\ncase $1 in\n-l) printf 'Node     Number State       Os      Cpu\\ncfguest7 1      UP          Linux   EM64T\\n' ;;\n-c) echo cluster7 ;;\n*) echo \"cftool: bad option $1\" >&2; exit 1 ;;\nesac\n"
 	os.WriteFile(filepath.Join(l.guestDir, "cftool"), []byte(cftool), 0o755)
 	os.WriteFile(filepath.Join(l.guestDir, "product_uuid"), []byte(strings.ToUpper(enrollUUID)+"\n"), 0o400)
@@ -210,6 +212,36 @@ func newEnrollLabWith(t *testing.T, nHosts int, o labOptions) *enrollLab {
 	os.WriteFile(l.known, []byte(known.String()), 0o600)
 	l.hostsFlag = strings.Join(names, ",")
 	return l
+}
+
+// labUIDs numbers the guests' UID ranges (guestUIDs).
+var labUIDs atomic.Int32
+
+// guestUIDs gives the users that useradd makes in this guest a UID range
+// of its own. The guests of tests running at once share the kernel's
+// process table, not a PID namespace: with the same UIDs, userdel in one
+// guest refused ("currently used by process") while another guest's user
+// of that UID had a login open, as separate machines never would.
+func guestUIDs(t *testing.T, loginDefs string) {
+	t.Helper()
+	b, err := os.ReadFile(loginDefs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := 40000 + 100*(labUIDs.Add(1)%200)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		switch f := strings.Fields(line); {
+		case len(f) == 2 && (f[0] == "UID_MIN" || f[0] == "GID_MIN"):
+			line = f[0] + " " + strconv.Itoa(int(lo))
+		case len(f) == 2 && (f[0] == "UID_MAX" || f[0] == "GID_MAX"):
+			line = f[0] + " " + strconv.Itoa(int(lo)+99)
+		}
+		out = append(out, line)
+	}
+	if err := os.WriteFile(loginDefs, []byte(strings.Join(out, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // copyEtc copies this machine's /etc to dst for a guest. Test accounts
@@ -378,6 +410,7 @@ func (l *enrollLab) notEnrolled(t *testing.T, why string) {
 }
 
 func TestEnrollRealGuestAndHosts(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 2)
 	before, _ := os.ReadFile(l.known)
 
@@ -459,6 +492,7 @@ func TestEnrollRealGuestAndHosts(t *testing.T) {
 // The administrator is not root but a user with sudo -n, logging in by
 // password: every command on the guest goes through sudo -n.
 func TestEnrollAsSudoAdministrator(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	const admin, adminPW = "pcladmin", "Admin-pw-77"
 	nsenter := testenv.LookPath(t, "nsenter", "util-linux")
@@ -490,6 +524,7 @@ func TestEnrollAsSudoAdministrator(t *testing.T) {
 // The first guest of a site: no host has a kvmguests.conf yet; every host
 // gets one, identical, with that guest's line only.
 func TestEnrollFirstGuestOfASite(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 2)
 	for _, f := range append([]string{l.conf}, l.hostFiles...) {
 		if err := os.Remove(f); err != nil {
@@ -515,6 +550,7 @@ func TestEnrollFirstGuestOfASite(t *testing.T) {
 // and must be accepted with "yes": "no" stops the run before anything
 // changes, "yes" enrolls. The password is asked twice without echo first.
 func TestEnrollConfirmsTheKeyAtATerminal(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	var args []string
 	all := l.args()
@@ -548,5 +584,33 @@ func TestEnrollConfirmsTheKeyAtATerminal(t *testing.T) {
 			t.Fatalf("answered yes: exit %d\n%s", code, s.out.String())
 		}
 		l.enrolled(t)
+	}
+}
+
+// Two guests made at once give their new users disjoint UID ranges
+// (guestUIDs), and the rest of login.defs stays as it was.
+func TestGuestUIDsDisjoint(t *testing.T) {
+	t.Parallel()
+	defs := "# comment\nUID_MIN\t\t\t 1000\nUID_MAX\t\t\t60000\nGID_MIN\t\t\t 1000\nGID_MAX\t\t\t60000\nUMASK 022\n"
+	var ranges [][2]int
+	for range 2 {
+		p := filepath.Join(t.TempDir(), "login.defs")
+		os.WriteFile(p, []byte(defs), 0o644)
+		guestUIDs(t, p)
+		b, _ := os.ReadFile(p)
+		got := map[string]int{}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && strings.HasSuffix(f[0], "_MIN") || len(f) == 2 && strings.HasSuffix(f[0], "_MAX") {
+				got[f[0]], _ = strconv.Atoi(f[1])
+			}
+		}
+		if got["UID_MIN"] != got["GID_MIN"] || got["UID_MAX"] != got["GID_MAX"] || got["UID_MIN"] < 1000 || got["UID_MAX"] <= got["UID_MIN"] ||
+			!strings.Contains(string(b), "# comment\n") || !strings.Contains(string(b), "UMASK 022\n") {
+			t.Fatalf("login.defs after guestUIDs:\n%s", b)
+		}
+		ranges = append(ranges, [2]int{got["UID_MIN"], got["UID_MAX"]})
+	}
+	if a, b := ranges[0], ranges[1]; a[1] >= b[0] && b[1] >= a[0] {
+		t.Errorf("two guests share UIDs: %v and %v", a, b)
 	}
 }

@@ -37,6 +37,7 @@ func (l *enrollLab) dropIn() string {
 // never deleted unseen; the user stays (the run stopped there), the line
 // is gone from every host, and the guest's sudoers stays valid.
 func TestUnenrollSudoersChangedByHand(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	l.enrollNow(t)
 	edited := l.dropIn() + enrollUser + " ALL=(ALL) NOPASSWD: /usr/bin/id\n"
@@ -66,6 +67,7 @@ func TestUnenrollSudoersChangedByHand(t *testing.T) {
 // A guest whose guest_user is root: --remove-user never removes root,
 // and says so; the line goes.
 func TestUnenrollNeverRemovesRoot(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
 	// The line of a root guest, on every host.
 	g := kvmguests.Guest{Name: "guest7", HostCFName: "cfhost2", ClusterName: "cluster7", CFName: "cfguest7", IP: netip.MustParseAddr(l.ip), User: "root"}
@@ -105,6 +107,7 @@ func TestUnenrollNeverRemovesRoot(t *testing.T) {
 // until then); the command, as printed, finishes it once the host is
 // back, and the guest's drop-in is still valid and named.
 func TestUnenrollHostGoesAwayHalfway(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 2)
 	l.enrollNow(t)
 	l.onHostSSH(t, "cfhost3")
@@ -114,7 +117,7 @@ func TestUnenrollHostGoesAwayHalfway(t *testing.T) {
 	var r cliResult
 	go func() {
 		defer close(done)
-		r = runCLI(t, "", l.unenrollArgs("--remove-user")...)
+		r = runBinIn(t, l.dir, "", l.unenrollArgs("--remove-user")...)
 	}()
 	l.hook.waitReached(t, key, done)
 	l.hosts[1].Stop()
@@ -132,8 +135,7 @@ func TestUnenrollHostGoesAwayHalfway(t *testing.T) {
 		t.Fatalf("this host and cfhost2 should be without the line, cfhost3 not:\n%s\n%s\n%s", this, h2, h3)
 	}
 	l.hosts[1].Restart(t)
-	t.Chdir(t.TempDir())
-	if res := runCLI(t, "", printedResume(t, r.stdout)...); res.code != exitOK {
+	if res := runBinIn(t, t.TempDir(), "", printedResume(t, r.stdout)...); res.code != exitOK {
 		t.Fatalf("resume: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	if gs := l.identical(t); len(gs) != 1 {
@@ -155,6 +157,7 @@ func TestUnenrollHostGoesAwayHalfway(t *testing.T) {
 // too; then what the guest keeps is named with the commands that remove
 // it. The guest's sudoers is valid after each.
 func TestUnenrollInterruptedAtEachStage(t *testing.T) {
+	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 2)
 	l.onHostSSH(t, "cfhost3")
 	l.onGuestPAM(t)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,6 +30,26 @@ func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 	var out, errb bytes.Buffer
 	code := run(testenv.Context(t), args, strings.NewReader(stdin), &out, &errb)
 	return cliResult{code, out.String(), errb.String()}
+}
+
+// runBinIn runs the built CLI as its own process in dir (where a
+// printed command would be pasted), for parallel tests: t.Chdir would move
+// every test of the binary; and a run that must have ended as a process
+// (a lock whose holder is gone) is one. Safe in a goroutine of the test.
+func runBinIn(t *testing.T, dir, stdin string, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.Command(cliBinary(t), args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Errorf("running %v: %v", args, err)
+		return cliResult{code: -1}
+	}
+	return cliResult{cmd.ProcessState.ExitCode(), out.String(), errb.String()}
 }
 
 // golden compares r with testdata/golden/NAME.golden, after replacing each
