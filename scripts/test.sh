@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: the README's second command, and what CI runs.
-# Style first (gofmt, go vet with and without cgo, staticcheck), then every
-# test, then the live-migration test (scripts/migration-test.sh: real QEMU
+# gofmt and go.mod first, then every test, with go vet (with and without
+# cgo), staticcheck, the race detector's and the static build's tests and
+# the release's test in a lane beside them (in_lane, below), then the
+# live-migration test (scripts/migration-test.sh: real QEMU
 # guests, about a minute) when SFKVM_INTEGRATION=1 is set (CI sets it) or
 # QEMU is installed. Set SFKVM_INTEGRATION=1 to turn a missing component
 # into a failure; SFKVM_MIGRATION_TEST=0 leaves the live-migration test out
@@ -83,38 +85,97 @@ pure_packages=(
 	./internal/namerule ./internal/iprule
 )
 
+# Lanes: most of the CLI tests' time is spent waiting for real logins
+# (sshd, PAM, sudo) and daemons, not computing, so the checks that do not
+# depend on the tests run in a lane beside them. A lane is a function of
+# steps run in the background; its output is kept in a file and printed
+# whole, after the steps in the foreground, and its steps join the summary.
+lane_dir=$(mktemp -d "${TMPDIR:-/tmp}/sfkvm-test-lanes.XXXXXX")
+# Interrupted, a lane goes too: its running step's timeout(1) passes the
+# signal on to the step's command.
+stop_lanes() {
+	local p
+	for p in $(jobs -p); do
+		pkill -TERM -P "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+	done
+	rm -rf "$lane_dir"
+}
+trap stop_lanes EXIT
+lanes=()
+# in_lane NAME FUNCTION [ARGS...]: starts FUNCTION's steps in the background.
+in_lane() {
+	local name=$1
+	shift
+	(
+		summary=() failed=0 passed=0 skipped=0
+		"$@" >"$lane_dir/$name.log" 2>&1
+		printf '%s\n' "$passed" "$failed" "$skipped" "${summary[@]}" >"$lane_dir/$name.result"
+	) &
+	lanes+=("$name:$!")
+}
+# join_lanes: waits for every lane, prints its output and counts its steps.
+# A lane that left no result (killed) is one failed step.
+join_lanes() {
+	local l name r
+	for l in "${lanes[@]}"; do
+		name=${l%%:*}
+		wait "${l#*:}"
+		echo "== lane $name (ran beside the steps above):"
+		cat "$lane_dir/$name.log"
+		if [ ! -s "$lane_dir/$name.result" ]; then
+			failed=$((failed + 1))
+			summary+=("FAIL lane-$name (it left no result)")
+			continue
+		fi
+		mapfile -t r <"$lane_dir/$name.result"
+		passed=$((passed + r[0])) failed=$((failed + r[1])) skipped=$((skipped + r[2]))
+		summary+=("${r[@]:3}")
+	done
+	lanes=()
+}
+
+# The checks beside the tests: vet, the other systems' builds, staticcheck,
+# the race detector, the static build's tests and the release's test.
+checks_lane() {
+	step vet-static 10m env CGO_ENABLED=0 go vet ./...
+	step vet-cgo 10m go vet ./...
+	for goos in darwin windows; do
+		step "build-$goos" 10m env GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go build "${pure_packages[@]}"
+	done
+	step staticcheck 15m go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	# The packages that work on many guests and hosts at once, again under
+	# the race detector. Not every package: some tests bound time or memory
+	# tightly (sdtool timeouts, the cost of a huge line), and the
+	# detector's slowdown would trip them, not a race.
+	step test-race 20m go test -race -count=1 -timeout 8m ./sshcheck/... ./preflight/... ./site/... ./rotate/... "$@"
+	# The static build (CGO_ENABLED=0), the one that is shipped: every
+	# command speaks to libvirt's daemon through migratesetup/rpcstore;
+	# only the in-process test driver (test: URIs, libvirtstore) is
+	# missing, and the CLI says so (exit 69). Only the tests whose outcome
+	# depends on the build.
+	step test-static 10m env CGO_ENABLED=0 go test -count=1 -timeout 5m -run "$static_tests" ./migratesetup/libvirtstore ./examples/... "$@"
+	# The release (scripts/release-test.sh: two builds compared, the static
+	# binary in a chroot of the RPM, rpm/rpmlint, the DEB through dpkg;
+	# about a minute). As root; it skips otherwise (fails under
+	# SFKVM_INTEGRATION=1).
+	if [ "${SFKVM_RELEASE_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
+		skip release "SFKVM_RELEASE_TEST=0"
+	else
+		step release 10m bash scripts/release-test.sh
+	fi
+}
+
 step deps 15m bash scripts/deps.sh
 step gofmt 2m gofmt_check
 # go.mod says what the code imports: a module imported directly is not
 # marked indirect (go mod tidy -diff prints the difference and fails).
 step mod-tidy 5m go mod tidy -diff
-step vet-static 10m env CGO_ENABLED=0 go vet ./...
-step vet-cgo 10m go vet ./...
-for goos in darwin windows; do
-	step "build-$goos" 10m env GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go build "${pure_packages[@]}"
-done
-step staticcheck 15m go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+in_lane checks checks_lane "$@"
 # go test's -timeout is per test binary (package); the step's limit is
 # above it, for the packages that wait for a free CPU.
 step test 20m go test -count=1 -timeout 8m ./... "$@"
-# The packages that work on many guests and hosts at once, again under the
-# race detector. Not every package: some tests bound time or memory
-# tightly (sdtool timeouts, the cost of a huge line), and the detector's
-# slowdown would trip them, not a race.
-step test-race 20m go test -race -count=1 -timeout 8m ./sshcheck/... ./preflight/... ./site/... ./rotate/... "$@"
-# The static build (CGO_ENABLED=0), the one that is shipped: every command
-# speaks to libvirt's daemon through migratesetup/rpcstore; only the
-# in-process test driver (test: URIs, libvirtstore) is missing, and the CLI
-# says so (exit 69). Only the tests whose outcome depends on the build.
-step test-static 10m env CGO_ENABLED=0 go test -count=1 -timeout 5m -run "$static_tests" ./migratesetup/libvirtstore ./examples/... "$@"
-# The release (scripts/release-test.sh: two builds compared, the static
-# binary in a chroot of the RPM, rpm/rpmlint, the DEB through dpkg; about a
-# minute). As root; it skips otherwise (fails under SFKVM_INTEGRATION=1).
-if [ "${SFKVM_RELEASE_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
-	skip release "SFKVM_RELEASE_TEST=0"
-else
-	step release 10m bash scripts/release-test.sh
-fi
+join_lanes
 if [ "${SFKVM_MIGRATION_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
 	skip migration "SFKVM_MIGRATION_TEST=0"
 elif [ "${SFKVM_INTEGRATION:-}" = 1 ] || command -v qemu-system-x86_64 >/dev/null; then
