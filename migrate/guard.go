@@ -341,7 +341,6 @@ func Recover(ctx context.Context, p Plan) *Report {
 			Fix: "the state file must be root's, 0600: check " + path})
 		return r
 	}
-	r.From, r.To = st.From, st.To
 	s := &session{p: p, r: r, state: st}
 	defer s.close()
 	byName := map[string]kvmguests.Guest{}
@@ -368,6 +367,7 @@ func Recover(ctx context.Context, p Plan) *Report {
 	if !locked {
 		return r
 	}
+	r.From, r.To = st.From, st.To
 	if s.guardAfter(ctx) {
 		if err := os.Remove(path); err != nil {
 			r.add(Check{Stage: StageRestore, ID: "recover.state", Target: self.ClusterName, Status: Fail, Reason: errText(err)})

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -119,13 +120,14 @@ func (s *session) lockNodes(ctx context.Context, holder string, skipDown bool) (
 			continue
 		}
 		row.Status = Fail
-		said := strings.TrimSpace(sshcheck.QuoteRemote(stderr))
+		said := sshcheck.QuoteRemote(bytes.TrimSpace(stderr))
 		switch {
 		case err != nil:
 			row.Reason = "taking " + path + ": " + errText(err)
 			row.Fix = "the node must run sh -c with flock(1) as root (or through sudo -n) within the SSH command timeout; sfkvm probe"
 		case status == lockBusy:
-			row.Reason = fmt.Sprintf("%v: %s is taken on this node (%s)", ErrBusy, path, said)
+			by := sshcheck.QuoteRemote(bytes.TrimPrefix(bytes.TrimSpace(stderr), []byte("held by ")))
+			row.Reason = fmt.Sprintf("%v: %s is held on this node by %s", ErrBusy, path, by)
 			row.Fix = "wait for that sfkvm migrate or drill of cluster " + cluster + " to end (it runs on the host it names), then run again; " +
 				"a holder that died leaves nothing: the lock ends with its SSH connection"
 		case status == lockNoFlock:
