@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +35,7 @@ func lockHere(t *testing.T, env []string, file, holder string) (release func() e
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { cmd.Process.Kill() })
 	line := make(chan string, 1)
 	go func() {
 		s, _ := bufio.NewReader(out).ReadString('\n')
@@ -49,7 +50,18 @@ func lockHere(t *testing.T, env []string, file, holder string) (release func() e
 	case <-time.After(10 * time.Second):
 		t.Fatal("the lock script printed nothing in 10 s")
 	}
-	return func() error { in.Close(); return cmd.Wait() }
+	return func() error {
+		in.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			return errors.New("the holder did not end within 10 s of the end of its input")
+		}
+	}
 }
 
 // tryLockHere runs LockScript on file with its input at its end and
