@@ -88,7 +88,9 @@ func TestNodeHandlerLock(t *testing.T) {
 	if r := h(sshtest.Command{User: "op", Args: []string{"sh", "-c", migrate.LockScript, "sh", file, "x"}}); r.ExitStatus == 0 {
 		t.Errorf("the lock without sudo: %+v, want refused", r)
 	}
-	if r := h(sshtest.Command{User: "op", Sudo: true, Args: []string{"flock", "-n", file, "true"}}); r.ExitStatus != 127 {
-		t.Errorf("a command it does not know: %+v, want 127", r)
+	for _, args := range [][]string{{"flock", "-n", file, "true"}, {"lock", file}} {
+		if r := h(sshtest.Command{User: "op", Sudo: true, Args: args}); r.ExitStatus != 127 {
+			t.Errorf("%q, a command it does not know: %+v, want 127", args, r)
+		}
 	}
 }

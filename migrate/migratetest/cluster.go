@@ -129,7 +129,8 @@ func (c *Cluster) Handler(cfname string, next sshtest.Handler) sshtest.Handler {
 		if cmd.Args[0] == "sh" && len(cmd.Args) == 3 && cmd.Args[2] == migratesetup.GuestReadCommand {
 			words = "readdisk"
 		}
-		if len(cmd.Args) == 6 && cmd.Args[0] == "sh" && cmd.Args[1] == "-c" && cmd.Args[2] == migrate.LockScript {
+		isLock := len(cmd.Args) == 6 && cmd.Args[0] == "sh" && cmd.Args[1] == "-c" && cmd.Args[2] == migrate.LockScript
+		if isLock {
 			words = "lock " + cmd.Args[4]
 		}
 		c.log = append(c.log, cfname+": "+words)
@@ -138,7 +139,7 @@ func (c *Cluster) Handler(cfname string, next sshtest.Handler) sshtest.Handler {
 				return r
 			}
 		}
-		if strings.HasPrefix(words, "lock ") {
+		if isLock {
 			return c.lock(self, cmd)
 		}
 		switch words {
