@@ -32,8 +32,9 @@
 //     command whose input is kept open over the node's SSH login until the
 //     run ends: a run from another host is refused, naming the node and
 //     the holder; a crash or a cut connection ends the command and the
-//     lock with it; the nodes are taken in the order of their guest names,
-//     so of two runs at once one goes on), `cftool -n` shows every node UP
+//     lock with it; the first node in the order of guest names is taken
+//     alone, then the others at once, so of two runs at once one goes on),
+//     `cftool -n` shows every node UP
 //     (node.cftool: never during a failover), `sdtool -s` every agent
 //     ready (node.sdtool); the guest reads the source's registration now
 //     (guest.readshost, as preflight reads it). Under Guard each node's

@@ -49,9 +49,11 @@ func TestNodeLockOverRealSSHD(t *testing.T) {
 	}
 
 	first, second := login(), login()
+	start := time.Now()
 	if h, status, stderr := take(first, "the first"); h == nil {
 		t.Fatalf("the first taker: exit %d %q", status, stderr)
 	}
+	t.Logf("the lock taken in %v (a session, sudo -n, sh, flock)", time.Since(start).Round(time.Millisecond))
 	if h, status, stderr := take(second, "the second"); h != nil || status != 75 || stderr != "held by the first\n" {
 		t.Fatalf("the second taker: held %v, exit %d, stderr %q; want 75 naming the first", h != nil, status, stderr)
 	}
@@ -59,7 +61,7 @@ func TestNodeLockOverRealSSHD(t *testing.T) {
 	// The first's connection is cut: sshd sees its end, the command its
 	// input's end, and flock is dropped.
 	first.Close()
-	start := time.Now()
+	start = time.Now()
 	var h *sshcheck.Held
 	for {
 		var status int

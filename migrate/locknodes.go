@@ -81,74 +81,106 @@ func holderText(p Plan, what string) string {
 	}, s)
 }
 
-// lockNodes takes the cluster's lock on each node, one after the other in
-// the order of their guest names (the same order on every host, so that of
-// two runs the one that takes the first node wins and the other is refused
-// there), and keeps the holds in s.held until s.close. It returns a row
-// per node tried, by index of s.nodes, and whether every node is held; at
-// the first refusal it lets go of those it took. With skipDown (Recover) a
-// node that cannot be logged in is skipped, not a refusal: its restore
-// fails anyway and is named, and the others' should not wait for it.
+// lockNodes takes the cluster's lock on each node and keeps the holds in
+// s.held until s.close. The first node in the order of guest names (the
+// same on every host) is taken alone, then the others at once: a run holds
+// any node only while it holds the first, so of two runs the one that
+// took the first goes on and the other is refused there, and a cluster of
+// n nodes costs two round trips, not n. It returns a row per node tried,
+// by index of s.nodes, and whether every node is held; at a refusal it
+// lets go of those it took. With skipDown (Recover) a node that cannot be
+// logged in is skipped, not a refusal (the next one is then the first):
+// its restore fails anyway and is named, and the others' should not wait
+// for it.
 func (s *session) lockNodes(ctx context.Context, holder string, skipDown bool) (rows map[int]Check, ok bool) {
 	order := make([]int, len(s.nodes))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(s.nodes[a].g.Name, s.nodes[b].g.Name) })
-	cluster := s.r.Cluster
-	path := NodeLockPath(cluster)
 	rows = map[int]Check{}
-	for _, i := range order {
-		c := s.nodes[i]
-		if _, err := c.node(ctx); err != nil && skipDown {
-			rows[i] = Check{Stage: StageBefore, ID: "node.lock", Target: c.g.Name, Status: Skip,
-				Reason: "not taken: the node does not log in (" + errText(err) + ")"}
-			continue
+	held := make([]*sshcheck.Held, len(s.nodes))
+	for k, i := range order {
+		rows[i], held[i] = s.lockNode(ctx, s.nodes[i], holder, skipDown)
+		if rows[i].Status == Fail {
+			return rows, false
 		}
-		var h *sshcheck.Held
-		var stderr []byte
-		var status int
-		err := c.do(ctx, func(n Node) (err error) {
-			h, _, stderr, status, err = n.Hold(ctx, lockReady, "sh", "-c", lockScript, "sh", path, holder)
-			return err
-		})
-		row := Check{Stage: StageBefore, ID: "node.lock", Target: c.g.Name, Status: OK,
-			Reason: "holds " + path + " (flock) for this run"}
-		if h != nil {
-			s.held = append(s.held, h)
-			rows[i] = row
-			continue
+		if held[i] != nil {
+			s.held = append(s.held, held[i])
+			order = order[k+1:]
+			break
 		}
-		row.Status = Fail
-		said := sshcheck.QuoteRemote(bytes.TrimSpace(stderr))
-		switch {
-		case err != nil:
-			row.Reason = "taking " + path + ": " + errText(err)
-			row.Fix = "the node must run sh -c with flock(1) as root (or through sudo -n) within the SSH command timeout; sfkvm probe"
-		case status == lockBusy:
-			by := sshcheck.QuoteRemote(bytes.TrimPrefix(bytes.TrimSpace(stderr), []byte("held by ")))
-			row.Reason = fmt.Sprintf("%v: %s is held on this node by %s", ErrBusy, path, by)
-			row.Fix = "wait for that sfkvm migrate or drill of cluster " + cluster + " to end (it runs on the host it names), then run again; " +
-				"a holder that died leaves nothing: the lock ends with its SSH connection"
-		case status == lockNoFlock:
-			row.Reason = "the node has no flock(1), which holds the cluster's lock there (" + said + ")"
-			row.Fix = "install util-linux on " + c.g.Name + " (it has flock); sfkvm refuses to migrate a cluster it cannot lock"
-		default:
-			row.Reason = fmt.Sprintf("taking %s exited %d: %s", path, status, said)
-			row.Fix = "on " + c.g.Name + ": " + NodeLockDir + " must be writable by root and flock(1) work"
+		if k == len(order)-1 {
+			return rows, true // every node skipped
 		}
-		rows[i] = row
-		s.releaseNodes()
-		return rows, false
 	}
-	return rows, true
+	got := make([]Check, len(order))
+	each(len(order), func(k int) { got[k], held[order[k]] = s.lockNode(ctx, s.nodes[order[k]], holder, skipDown) })
+	ok = true
+	for k, i := range order {
+		rows[i] = got[k]
+		if held[i] != nil {
+			s.held = append(s.held, held[i])
+		}
+		ok = ok && got[k].Status != Fail
+	}
+	if !ok {
+		s.releaseNodes()
+	}
+	return rows, ok
 }
 
-// releaseNodes lets go of the nodes' locks, the last taken first.
-func (s *session) releaseNodes() {
-	for i := len(s.held) - 1; i >= 0; i-- {
-		// Its error is not the run's: the lock ends with the session anyway.
-		s.held[i].Release()
+// lockNode takes the cluster's lock on one node: its row, and the hold
+// when it is taken.
+func (s *session) lockNode(ctx context.Context, c *conn, holder string, skipDown bool) (Check, *sshcheck.Held) {
+	cluster := s.r.Cluster
+	path := NodeLockPath(cluster)
+	if _, err := c.node(ctx); err != nil && skipDown {
+		return Check{Stage: StageBefore, ID: "node.lock", Target: c.g.Name, Status: Skip,
+			Reason: "not taken: the node does not log in (" + errText(err) + ")"}, nil
 	}
+	var h *sshcheck.Held
+	var stderr []byte
+	var status int
+	err := c.do(ctx, func(n Node) (err error) {
+		h, _, stderr, status, err = n.Hold(ctx, lockReady, "sh", "-c", lockScript, "sh", path, holder)
+		return err
+	})
+	row := Check{Stage: StageBefore, ID: "node.lock", Target: c.g.Name, Status: OK,
+		Reason: "holds " + path + " (flock) for this run"}
+	if h != nil {
+		return row, h
+	}
+	row.Status = Fail
+	said := sshcheck.QuoteRemote(bytes.TrimSpace(stderr))
+	switch {
+	case err != nil:
+		row.Reason = "taking " + path + ": " + errText(err)
+		row.Fix = "the node must run sh -c with flock(1) as root (or through sudo -n) within the SSH command timeout; sfkvm probe"
+	case status == lockBusy:
+		by := sshcheck.QuoteRemote(bytes.TrimPrefix(bytes.TrimSpace(stderr), []byte("held by ")))
+		row.Reason = fmt.Sprintf("%v: %s is held on this node by %s", ErrBusy, path, by)
+		row.Fix = "wait for that sfkvm migrate or drill of cluster " + cluster + " to end (it runs on the host it names), then run again; " +
+			"a holder that died leaves nothing: the lock ends with its SSH connection"
+	case status == lockNoFlock:
+		row.Reason = "the node has no flock(1), which holds the cluster's lock there (" + said + ")"
+		row.Fix = "install util-linux on " + c.g.Name + " (it has flock); sfkvm refuses to migrate a cluster it cannot lock"
+	default:
+		row.Reason = fmt.Sprintf("taking %s exited %d: %s", path, status, said)
+		row.Fix = "on " + c.g.Name + ": " + NodeLockDir + " must be writable by root and flock(1) work"
+	}
+	return row, nil
+}
+
+// releaseNodes lets go of the nodes' locks: the others at once, then the
+// first (a run holds any node only while it holds the first).
+func (s *session) releaseNodes() {
+	if len(s.held) == 0 {
+		return
+	}
+	// Their errors are not the run's: a lock ends with its session anyway.
+	rest := s.held[1:]
+	each(len(rest), func(i int) { rest[i].Release() })
+	s.held[0].Release()
 	s.held = nil
 }
