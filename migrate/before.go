@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -174,21 +175,55 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 	s.state = State{Schema: StateSchema, Domain: p.Domain, Cluster: r.Cluster, From: p.From, To: p.To, Started: p.Now().UTC(),
 		Nodes: make([]NodeState, len(nodes))}
 	rows := make([][]Check, len(s.nodes))
-	each(len(s.nodes), func(i int) {
-		c := s.nodes[i]
-		name := c.g.Name
-		add := func(id string, err error, reason, fix string) bool {
-			ch := Check{Stage: StageBefore, ID: id, Target: name, Status: OK, Reason: reason}
+	adder := func(i int) func(id string, err error, reason, fix string) bool {
+		return func(id string, err error, reason, fix string) bool {
+			ch := Check{Stage: StageBefore, ID: id, Target: s.nodes[i].g.Name, Status: OK, Reason: reason}
 			if err != nil {
 				ch.Status, ch.Reason, ch.Fix = Fail, errText(err), fix
 			}
 			rows[i] = append(rows[i], ch)
 			return err == nil
 		}
-		_, err := c.node(ctx)
-		if !add("node.login", err, "logs in as "+c.g.User, "sfkvm probe: the node must log in as kvmguests.conf says (host key known, password right, sudo -n for a non-root user)") {
+	}
+	report := func() bool {
+		ok := true
+		for _, cs := range rows {
+			for _, c := range cs {
+				r.add(c)
+				ok = ok && c.Status == OK
+			}
+		}
+		return ok
+	}
+	loggedIn := make([]bool, len(s.nodes))
+	each(len(s.nodes), func(i int) {
+		_, err := s.nodes[i].node(ctx)
+		loggedIn[i] = adder(i)("node.login", err, "logs in as "+s.nodes[i].g.User,
+			"sfkvm probe: the node must log in as kvmguests.conf says (host key known, password right, sudo -n for a non-root user)")
+	})
+	// The cluster's lock on its nodes, before the first look at them: a
+	// run from another host that holds it is named as such, not by what
+	// it is doing to the nodes. Without every login there is no lock to
+	// take (the run is refused anyway); the other nodes are still checked.
+	if !slices.Contains(loggedIn, false) {
+		p.Log("lock")
+		locks, locked := s.lockNodes(ctx, holderText(p, "sfkvm migrate "+p.Domain+" to "+p.To), false)
+		for i := range s.nodes {
+			if c, ok := locks[i]; ok {
+				rows[i] = append(rows[i], c)
+			}
+		}
+		if !locked {
+			report()
+			return false
+		}
+	}
+	each(len(s.nodes), func(i int) {
+		if !loggedIn[i] {
 			return
 		}
+		c := s.nodes[i]
+		add := adder(i)
 		add("node.cftool", c.do(ctx, func(n Node) error { return nodesUp(ctx, n, p.Tools, cfnames) }),
 			"cftool -n: every node UP ("+strings.Join(cfnames, ", ")+")",
 			"never migrate while a node is down or a failover is in progress: wait until cftool -n shows every node UP")
@@ -208,7 +243,7 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 				tmo, err = clusterTimeout(ctx, n, p.Tools)
 				return err
 			})
-			s.state.Nodes[i] = NodeState{Guest: name, CFName: c.g.CFName, ClusterConfig: cfg, Timeout: tmo}
+			s.state.Nodes[i] = NodeState{Guest: c.g.Name, CFName: c.g.CFName, ClusterConfig: cfg, Timeout: tmo}
 			add("node.guardable", err, fmt.Sprintf("%s read (%d bytes), cfset -a: CLUSTER_TIMEOUT %s", p.Tools.ClusterConfig, len(cfg), timeoutWord(tmo)),
 				"sfkvm migrate --recover on the host that started the other migration; else the node needs cat "+p.Tools.ClusterConfig+" and cfset -a (as root or through sudo -n)")
 		}
@@ -221,12 +256,5 @@ func (s *session) clusterWhole(ctx context.Context, selfName string, nodes []kvm
 				"sfkvm preflight on "+p.From+" says why (guest.readshost); sfkvm migratesetup -s "+p.Domain+" --restart")
 		}
 	})
-	ok := true
-	for _, cs := range rows {
-		for _, c := range cs {
-			r.add(c)
-			ok = ok && c.Status == OK
-		}
-	}
-	return ok
+	return report()
 }

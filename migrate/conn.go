@@ -89,12 +89,20 @@ type session struct {
 	done  []changes
 	// srcInfo is the source's registration, what the guest reads before.
 	srcInfo migratesetup.HostInfo
-	unlock  func()
+	// held are the cluster's locks on the nodes (lockNodes), unlock this
+	// host's (lockCluster): both let go at the end, the nodes' first.
+	held   []*sshcheck.Held
+	unlock func()
 }
 
 func (s *session) close() {
+	s.releaseNodes()
 	for _, c := range s.nodes {
 		c.close()
+	}
+	if s.unlock != nil {
+		s.unlock()
+		s.unlock = nil
 	}
 }
 

@@ -19,15 +19,22 @@
 //     hosts' libvirts answer and their registrations read (host.libvirt,
 //     host.registered) and differ (host.distinct); the domain is a line
 //     of kvmguests.conf (domain.listed), so its cluster's nodes are known:
-//     every line with its guest-clustername; the cluster's lock is free
-//     (cluster.lock: flock(2) on StateDir/CLUSTER.lock, which the kernel
-//     drops when the process ends, however it ends) and no earlier
-//     guarded run left a restore unfinished (cluster.restored); the domain
+//     every line with its guest-clustername; the cluster's lock on this
+//     host is free (cluster.lock: flock(2) on StateDir/CLUSTER.lock, which
+//     the kernel drops when the process ends, however it ends) and no
+//     earlier guarded run left a restore unfinished (cluster.restored); the domain
 //     runs on the source and is persistent (a transient one would be lost
 //     if the migration failed half-way), its next-boot and running
 //     definitions have the host information disk (domain.setup,
 //     domain.setup-live), the destination has no domain of its name; every
-//     node logs in (node.login), `cftool -n` shows every node UP
+//     node logs in (node.login) and gives this run the cluster's lock
+//     there (node.lock: LockScript, flock(1) on NodeLockPath, held by a
+//     command whose input is kept open over the node's SSH login until the
+//     run ends: a run from another host is refused, naming the node and
+//     the holder; a crash or a cut connection ends the command and the
+//     lock with it; the first node in the order of guest names is taken
+//     alone, then the others at once, so of two runs at once one goes on),
+//     `cftool -n` shows every node UP
 //     (node.cftool: never during a failover), `sdtool -s` every agent
 //     ready (node.sdtool); the guest reads the source's registration now
 //     (guest.readshost, as preflight reads it). Under Guard each node's

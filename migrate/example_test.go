@@ -76,3 +76,13 @@ func ExampleDrill() {
 	// host3 -> host1 migrated
 	// ok: true runs on host1
 }
+
+// The file of a cluster's lock on its nodes: the cluster's name when it
+// is a plain one, else its hash.
+func ExampleNodeLockPath() {
+	fmt.Println(migrate.NodeLockPath("cluster1"))
+	fmt.Println(migrate.NodeLockPath("../odd name"))
+	// Output:
+	// /run/sfkvm-migrate-cluster1.lock
+	// /run/sfkvm-migrate-sha256-05207af7ca581c46d8f641cc3c2ef445.lock
+}

@@ -326,7 +326,7 @@ func Recover(ctx context.Context, p Plan) *Report {
 	unlock, err := lockCluster(p.StateDir, self.ClusterName)
 	if err != nil {
 		r.add(Check{Stage: StageBefore, ID: "cluster.lock", Target: self.ClusterName, Status: Fail, Reason: errText(err),
-			Fix: "wait for the other sfkvm migrate of this cluster to end"})
+			Fix: "wait for the other sfkvm migrate or drill of this cluster to end"})
 		return r
 	}
 	defer unlock()
@@ -341,7 +341,6 @@ func Recover(ctx context.Context, p Plan) *Report {
 			Fix: "the state file must be root's, 0600: check " + path})
 		return r
 	}
-	r.From, r.To = st.From, st.To
 	s := &session{p: p, r: r, state: st}
 	defer s.close()
 	byName := map[string]kvmguests.Guest{}
@@ -358,6 +357,17 @@ func Recover(ctx context.Context, p Plan) *Report {
 		s.nodes = append(s.nodes, &conn{g: g, login: p.Login})
 		s.done = append(s.done, changes{written: true})
 	}
+	p.Log("lock")
+	locks, locked := s.lockNodes(ctx, holderText(p, "sfkvm migrate --recover "+p.Domain), true)
+	for i := range s.nodes {
+		if c, ok := locks[i]; ok {
+			r.add(c)
+		}
+	}
+	if !locked {
+		return r
+	}
+	r.From, r.To = st.From, st.To
 	if s.guardAfter(ctx) {
 		if err := os.Remove(path); err != nil {
 			r.add(Check{Stage: StageRestore, ID: "recover.state", Target: self.ClusterName, Status: Fail, Reason: errText(err)})

@@ -7,6 +7,7 @@ import (
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sdfacility"
+	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
 // Host is one hypervisor as a migration sees it: its libvirt and its
@@ -33,6 +34,9 @@ type Host struct {
 type Node interface {
 	Run(ctx context.Context, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error)
 	RunInput(ctx context.Context, stdin []byte, name string, args ...string) (stdout, stderr []byte, exitStatus int, err error)
+	// Hold runs a command that keeps the cluster's lock on the node until
+	// released or the connection ends (sshcheck.Client.Hold).
+	Hold(ctx context.Context, ready string, name string, args ...string) (h *sshcheck.Held, stdout, stderr []byte, exitStatus int, err error)
 	Close() error
 }
 

@@ -29,9 +29,6 @@ func Run(ctx context.Context, p Plan) *Report {
 			defer h.Close()
 		}
 	}
-	if s.unlock != nil {
-		defer s.unlock()
-	}
 	if !ok {
 		s.whereNow(ctx, src, dst)
 		if ctx.Err() != nil {

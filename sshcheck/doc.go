@@ -102,6 +102,11 @@
 // argument quoted for the remote shell. Its shape is the Runner that
 // sdfacility and other packages declare, so they drive sdtool or cftool on
 // a guest without importing this package. GuestKnowsHost uses it for step 5.
+// Hold runs a command that keeps something for as long as the caller wants
+// (package migrate's lock of a cluster on its nodes: flock(1) whose input
+// stays open): it returns once the command prints its ready line, and the
+// command ends at Held.Release, at Close, or when the connection ends, so
+// a caller that dies leaves nothing held.
 //
 // What a remote command prints is capped (Limits: 1 MiB of stdout and
 // 4 KiB of stderr, unless RunLimited asks for other caps, such as the size

@@ -23,9 +23,10 @@ func ClusterConfig(cluster string) string {
 // node of the migration test's guest cluster: the read of the host
 // information disk (migratesetup.GuestReadCommand), answered by disk (the
 // guest's real disk, read with O_DIRECT; a file for the in-process peer);
-// cftool -n, sdtool -s/-e/-b, cfset -r/-a and cluster.config's read and
-// atomic write by package migratetest's simulation of node cfname in
-// cluster; and cftool -l and -c (what preflight's guest.names asks) as
+// cftool -n, sdtool -s/-e/-b, cfset -r/-a, cluster.config's read and
+// atomic write and the cluster's lock (migrate.LockScript: held until the
+// session's input ends) by package migratetest's simulation of node
+// cfname in cluster; and cftool -l and -c (what preflight's guest.names asks) as
 // package sdtest answers them. Each process holds its own cluster: the
 // other node is always UP there, as it is in the test.
 func NodeHandler(cluster *migratetest.Cluster, cfname string, disk func() ([]byte, error)) sshtest.Handler {

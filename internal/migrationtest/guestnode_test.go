@@ -2,6 +2,7 @@ package migrationtest
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -48,5 +49,48 @@ func TestNodeHandler(t *testing.T) {
 func TestClusterConfig(t *testing.T) {
 	if got := ClusterConfig("c9"); !strings.Contains(got, `CLUSTER_NAME "c9"`) || strings.Contains(got, "CLUSTER_TIMEOUT") {
 		t.Errorf("ClusterConfig = %q", got)
+	}
+}
+
+// The guest answers sfkvm's lock of the cluster as flock(1) would: held
+// until the command's input ends, a second taker refused with 75 naming
+// the holder, free again after; unknown commands still fail.
+func TestNodeHandlerLock(t *testing.T) {
+	c := migratetest.New("cluster1", "guest1", "guest2")
+	h := NodeHandler(c, "guest1", func() ([]byte, error) { return nil, nil })
+	file := migrate.NodeLockPath("cluster1")
+	lock := func(holder string, stdin io.Reader) sshtest.Reply {
+		return h(sshtest.Command{User: "op", Sudo: true, Stdin: stdin, Args: []string{"sh", "-c", migrate.LockScript, "sh", file, holder}})
+	}
+	in, out := io.Pipe()
+	r := lock("the first", in)
+	if r.ExitStatus != 0 || r.Stdout != "SFKVM-LOCKED\n" || r.Stream == nil {
+		t.Fatalf("the first taker: %+v", r)
+	}
+	ended := make(chan struct{})
+	go func() { r.Stream(io.Discard, io.Discard); close(ended) }()
+	if r := lock("the second", strings.NewReader("")); r.ExitStatus != 75 || r.Stderr != "held by the first\n" {
+		t.Errorf("the second taker: %+v, want 75 naming the first", r)
+	}
+	if holder, ok := c.Locked("guest1", file); !ok || holder != "the first" {
+		t.Errorf("Locked: %q %v", holder, ok)
+	}
+	out.Close() // the first's input ends: its session ended
+	<-ended
+	if _, ok := c.Locked("guest1", file); ok {
+		t.Error("still held after the holder's input ended")
+	}
+	if r := lock("the third", strings.NewReader("")); r.ExitStatus != 0 || r.Stdout != "SFKVM-LOCKED\n" {
+		t.Errorf("the third taker, after the first let go: %+v", r)
+	} else {
+		r.Stream(io.Discard, io.Discard) // its input is at its end: it lets go
+	}
+	if r := h(sshtest.Command{User: "op", Args: []string{"sh", "-c", migrate.LockScript, "sh", file, "x"}}); r.ExitStatus == 0 {
+		t.Errorf("the lock without sudo: %+v, want refused", r)
+	}
+	for _, args := range [][]string{{"flock", "-n", file, "true"}, {"lock", file}} {
+		if r := h(sshtest.Command{User: "op", Sudo: true, Args: args}); r.ExitStatus != 127 {
+			t.Errorf("%q, a command it does not know: %+v, want 127", args, r)
+		}
 	}
 }

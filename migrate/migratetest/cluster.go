@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"sync"
 
@@ -39,6 +40,9 @@ type Node struct {
 	// Disk, when set, returns the bytes of the guest's host information
 	// disk (the file of the host it runs on); nil: no disk (exit 66).
 	Disk func() []byte
+	// locks are the node's flock(1) locks taken by migrate.LockScript:
+	// file to holder.
+	locks map[string]string
 }
 
 // Cluster is the shared state of a simulated guest cluster.
@@ -76,8 +80,15 @@ func (c *Cluster) Do(cfname string, f func(n *Node)) {
 // Node returns a copy of a node's state.
 func (c *Cluster) Node(cfname string) Node {
 	var out Node
-	c.Do(cfname, func(n *Node) { out = *n; out.Config = bytes.Clone(n.Config) })
+	c.Do(cfname, func(n *Node) { out = *n; out.Config, out.locks = bytes.Clone(n.Config), maps.Clone(n.locks) })
 	return out
+}
+
+// Locked returns the holder of a lock file on a node (migrate.LockScript's
+// HOLDER) and whether it is held.
+func (c *Cluster) Locked(cfname, file string) (holder string, ok bool) {
+	c.Do(cfname, func(n *Node) { holder, ok = n.locks[file] })
+	return holder, ok
 }
 
 // Log returns every command the nodes ran, as "CFNAME: words".
@@ -118,11 +129,18 @@ func (c *Cluster) Handler(cfname string, next sshtest.Handler) sshtest.Handler {
 		if cmd.Args[0] == "sh" && len(cmd.Args) == 3 && cmd.Args[2] == migratesetup.GuestReadCommand {
 			words = "readdisk"
 		}
+		isLock := len(cmd.Args) == 6 && cmd.Args[0] == "sh" && cmd.Args[1] == "-c" && cmd.Args[2] == migrate.LockScript
+		if isLock {
+			words = "lock " + cmd.Args[4]
+		}
 		c.log = append(c.log, cfname+": "+words)
 		if self.Fault != nil {
 			if r, ok := self.Fault(words); ok {
 				return r
 			}
+		}
+		if isLock {
+			return c.lock(self, cmd)
 		}
 		switch words {
 		case migrate.DefaultCFTool + " -n":
@@ -195,4 +213,27 @@ func (c *Cluster) Handler(cfname string, next sshtest.Handler) sshtest.Handler {
 		}
 		return next(cmd)
 	}
+}
+
+// lock answers migrate.LockScript as flock(1) would, c.mu held: exit 75
+// naming the holder when the file is held; else held (SFKVM-LOCKED) until
+// the command's input ends, when the client lets go, dies, or its
+// connection breaks.
+func (c *Cluster) lock(self *Node, cmd sshtest.Command) sshtest.Reply {
+	file, holder := cmd.Args[4], cmd.Args[5]
+	if h, held := self.locks[file]; held {
+		return sshtest.Reply{Stderr: "held by " + h + "\n", ExitStatus: 75}
+	}
+	if self.locks == nil {
+		self.locks = map[string]string{}
+	}
+	self.locks[file] = holder
+	return sshtest.Reply{Stdout: "SFKVM-LOCKED\n", Stream: func(io.Writer, io.Writer) {
+		if cmd.Stdin != nil {
+			io.Copy(io.Discard, cmd.Stdin)
+		}
+		c.mu.Lock()
+		delete(self.locks, file)
+		c.mu.Unlock()
+	}}
 }
