@@ -58,6 +58,6 @@ func ExampleLab_WriteFiles() {
 	fmt.Println(len(routes), "routes; guest11's as the lab's:", routes["192.0.2.11:22"] == l.Routes["192.0.2.11:22"])
 	fmt.Println(filepath.Base(files.Key), filepath.Base(files.SDTool), filepath.Base(files.CFTool))
 	// Output:
-	// 5 routes; guest11's as the lab's: true
+	// 6 routes; guest11's as the lab's: true
 	// sfkvm.key sdtool cftool
 }
