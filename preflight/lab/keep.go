@@ -26,7 +26,7 @@ import (
 type Files struct {
 	Routes       string // WriteRoutes' file: each documentation address and its server
 	Key          string // the key that opens the file's sealed tokens
-	HostPassword string // the other host's root password, one line
+	HostPassword string // root's password on both hosts (Host2Password), one line
 	SDTool       string // scripts that answer as the simulated tools answered
 	CFTool       string
 	// Libvirt is a test driver fixture of this host's domains as Prepare
