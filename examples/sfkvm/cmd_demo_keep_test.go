@@ -123,7 +123,8 @@ func TestDemoKeep(t *testing.T) {
 		{"preflight", exitFailed, []string{"1.2|sudo NOPASSWD|guest22 192.0.2.22|FAIL|sudo needs a password",
 			"1.4|same on every host|192.0.2.2|OK|byte-identical", "1.7|shutdown facility|this host|OK",
 			"2|host registered|OK|cfhost1 at 192.0.2.1"}},
-		{"rotate", exitOK, []string{"dry run: nothing was changed", "guest guest11          would rotate", "guest guest21          would rotate"}},
+		{"rotate", exitOK, []string{"dry run: nothing was changed", "guest guest11          would rotate", "guest guest21          would rotate",
+			"host|this host|OLD|sha256:", "host|192.0.2.2|OLD|sha256:"}}, // the other host's copy checked by its lock script
 		{"site", exitFailed, nil}, // its JSON: checkKeptSite
 	}
 	// With libvirt's test driver (a cgo build), the kept fixture holds the

@@ -22,8 +22,10 @@
 // WithPreflight, each host also answers `SFKVM preflight --format=json
 // ARGS`, what sfkvm site runs on every host, by calling a function of the
 // caller's as that host; only the arguments of PreflightArgs are passed on
-// (another is exit 2), and any other command is not found (127), so that
-// a client of the lab cannot make it run anything else. The shutdown
+// (another is exit 2). A host also runs, with sh, the lock script of
+// rotate --dry-run (sfkvm's conflock.AcquireScript, as it is, in its
+// check mode, on its own copy). Any other command is not found (127), so
+// that a client of the lab cannot make it run anything else. The shutdown
 // facility and cftool of this host are simulated (sdfacility/sdtest). The file's passwords are
 // sfkvm sealed tokens under a key of the lab's own (Key), which
 // PRIMECLUSTER cannot read.

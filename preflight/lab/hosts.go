@@ -9,11 +9,13 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/conflock"
 	"github.com/sfkvm/sfkvm/internal/safefile"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
@@ -141,9 +143,9 @@ func (l *Lab) startHosts() error {
 	return nil
 }
 
-// hostHandler answers what preflight and sfkvm site run on a host: cat
-// of its files, and sfkvm preflight; true, false and echo; any other
-// command is not found.
+// hostHandler answers what preflight, sfkvm site and rotate --dry-run run
+// on a host: cat of its files, sfkvm preflight, the lock script's check;
+// true, false and echo; any other command is not found.
 func (l *Lab) hostHandler(h *labHost) sshtest.Handler {
 	return func(c sshtest.Command) sshtest.Reply {
 		a := c.Args
@@ -152,6 +154,8 @@ func (l *Lab) hostHandler(h *labHost) sshtest.Handler {
 			return l.hostCat(h, a[2])
 		case len(a) >= 3 && a[0] == SFKVM && a[1] == "preflight" && a[2] == "--format=json" && l.set.preflight != nil:
 			return l.hostPreflight(h, a[3:], c.Stdin)
+		case len(a) >= 6 && a[0] == "sh" && a[1] == "-c" && a[2] == conflock.AcquireScript && a[3] == "sh" && a[5] == "check":
+			return l.hostLockCheck(h, a[4], a[6:])
 		}
 		return sshtest.Builtin(c)
 	}
@@ -202,4 +206,36 @@ func (l *Lab) hostPreflight(h *labHost, args []string, stdin io.Reader) sshtest.
 	var stdout, stderr bytes.Buffer
 	code := l.set.preflight(ctx, h.name, slices.Clone(args), stdin, &stdout, &stderr)
 	return sshtest.Reply{Stdout: stdout.String(), Stderr: stderr.String(), ExitStatus: code}
+}
+
+// hostLockCheck answers what rotate --dry-run runs on each other host:
+// conflock's lock script in its check mode (MODE check: it proves that
+// the lock could be taken and the copy written, and prints the copy's
+// SHA-256; it writes nothing but a temporary file it removes). The
+// script is run as it is, by sh, on the host's own copy, with the
+// caller's other arguments (the run that asks: RUN COMMAND HOST BOOT PID
+// LEASE [TAKEOVER]), which it only compares; nothing else is run, and a
+// file that is not the lab's kvmguests.conf is refused (exit 2).
+func (l *Lab) hostLockCheck(h *labHost, path string, owner []string) sshtest.Reply {
+	if path != l.File && path != l.Host2File {
+		return sshtest.Reply{Stderr: fmt.Sprintf("%s: the sfkvm lab's host %s has only its kvmguests.conf\n", path, h.name), ExitStatus: conflock.ExitPath}
+	}
+	if len(owner) != 6 && len(owner) != 7 {
+		return sshtest.Reply{Stderr: fmt.Sprintf("the lock script takes RUN COMMAND HOST BOOT PID LEASE [TAKEOVER], not %d arguments\n", len(owner)), ExitStatus: conflock.ExitPath}
+	}
+	ctx, cancel := context.WithTimeout(l.ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", conflock.AcquireScript, "sh", h.conf, "check"}, owner...)...)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return sshtest.Reply{Stdout: stdout.String(), Stderr: stderr.String(), ExitStatus: max(ee.ExitCode(), 1)}
+	case err != nil:
+		return sshtest.Reply{Stderr: "sh: " + err.Error() + "\n", ExitStatus: 127}
+	}
+	return sshtest.Reply{Stdout: stdout.String(), Stderr: stderr.String()}
 }

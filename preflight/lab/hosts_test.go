@@ -2,16 +2,20 @@ package lab_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/sfkvm/sfkvm/cipher"
+	"github.com/sfkvm/sfkvm/internal/conflock"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/preflight/lab"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -177,6 +181,50 @@ func TestCheckPreflightArgs(t *testing.T) {
 	for _, bad := range [][]string{{"--key", "k"}, {"--hosts=192.0.2.9"}, {"-guest", "g"}, {"guest"}, {"--guest="}, {"--parallel"}, {"--nagios"}, {"--format=json"}} {
 		if _, err := lab.CheckPreflightArgs(bad); !errors.Is(err, lab.ErrPreflightArg) {
 			t.Errorf("%q: %v, want ErrPreflightArg", bad, err)
+		}
+	}
+}
+
+// Each host answers rotate --dry-run's lock check of its copy by running
+// conflock's script in check mode on its own copy: it prints that copy's
+// SHA-256 and leaves nothing behind. The lock mode, another script or a
+// file that is not the lab's kvmguests.conf are refused.
+func TestHostsCheckTheLock(t *testing.T) {
+	testenv.LookPath(t, "flock", "util-linux")
+	l, err := lab.Start(context.Background(), t.TempDir(), io.Discard, lab.CopyDiffers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	owner := []string{"run-1", "rotate", "cfhost1", "boot-1", "4242", "600"}
+	for _, h := range []struct{ name, ip, conf string }{{lab.HostName, lab.HostIP, l.File}, {lab.Host2Name, lab.Host2IP, l.Host2File}} {
+		on := hostRunner(t, l, h.name, h.ip)
+		b, err := os.ReadFile(h.conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("%x\n", sha256.Sum256(b))
+		before := testenv.DirState(t, filepath.Dir(h.conf))
+		// Asked for this host's path, as rotate asks (without HOST=PATH).
+		if stdout, stderr, status := on("sh", append([]string{"-c", conflock.AcquireScript, "sh", l.File, "check"}, owner...)...); stdout != want || status != 0 {
+			t.Errorf("%s: the lock check printed %q (exit %d, %q), want its copy's SHA-256 %q", h.name, stdout, status, stderr, want)
+		}
+		if after := testenv.DirState(t, filepath.Dir(h.conf)); after != before {
+			t.Errorf("%s: the lock check changed the folder:\n%s\nthen:\n%s", h.name, before, after)
+		}
+		for _, tc := range []struct {
+			args   []string
+			status int
+		}{
+			{append([]string{"-c", conflock.AcquireScript, "sh", l.File, "lock"}, owner...), 127},
+			{append([]string{"-c", conflock.ReleaseScript, "sh", l.File, "check"}, owner...), 127},
+			{append([]string{"-c", "id; " + conflock.AcquireScript, "sh", l.File, "check"}, owner...), 127},
+			{append([]string{"-c", conflock.AcquireScript, "sh", "/etc/passwd", "check"}, owner...), conflock.ExitPath},
+			{[]string{"-c", conflock.AcquireScript, "sh", l.File, "check", "run-1"}, conflock.ExitPath},
+		} {
+			if stdout, stderr, status := on("sh", tc.args...); status != tc.status || stdout != "" {
+				t.Errorf("%s: sh %q: exit %d, %q %q; want exit %d", h.name, tc.args[len(tc.args)-len(owner)-2:], status, stdout, stderr, tc.status)
+			}
 		}
 	}
 }
