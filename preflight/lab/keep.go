@@ -95,6 +95,8 @@ func (l *Lab) WriteFiles(ctx context.Context) (Files, error) {
 		}
 	}
 	if strings.HasPrefix(l.StoreName, "libvirt's test driver") {
+		// This build reads a test driver fixture: the other host's
+		// in-memory store is written as one too.
 		f.Libvirt = filepath.Join(l.Dir, "libvirt-kept.xml")
 		h2.Libvirt = filepath.Join(l.Dir, Host2Name, "libvirt-kept.xml")
 		if err := l.writeFixture(ctx, f.Libvirt, l.Store, l.hostDomains(true)); err != nil {

@@ -62,7 +62,7 @@ type Lab struct {
 	Host2Password []byte
 	// Host2File and Host2Info are the other host's kvmguests.conf and
 	// registration, in the lab's folder (cfhost2/); Host2Store is its
-	// libvirt, as Store is this host's, with guest12 and guest22.
+	// libvirt, always in memory, with guest12 and guest22.
 	Host2File, Host2Info string
 	Host2Store           migratesetup.Store
 	// Routes send the documentation addresses to the servers; a
@@ -203,19 +203,22 @@ func (l *Lab) openStore() error {
 		here = append(here, l.set.unlisted)
 	}
 	var err error
-	if l.Store, l.StoreName, err = l.openOne("libvirt-test.xml", here); err != nil {
+	if l.Store, l.StoreName, err = l.openOne(here); err != nil {
 		return err
 	}
-	l.Host2Store, _, err = l.openOne("libvirt-"+Host2Name+".xml", there)
-	return err
+	// The other host's is always in memory: a StoreOpener opens this
+	// host's libvirt (some callers' give a store of this host's domains
+	// whatever the URI). WriteFiles writes it as a test driver fixture.
+	l.Host2Store = memoryStore(there)
+	return nil
 }
 
 // openOne uses libvirt's test driver on a fixture of the lab's own with
 // the domains named, shut off, or an in-memory store.
-func (l *Lab) openOne(fixtureName string, names []string) (migratesetup.Store, string, error) {
+func (l *Lab) openOne(names []string) (migratesetup.Store, string, error) {
 	var reason string
 	if l.set.openStore != nil {
-		fixture := filepath.Join(l.Dir, fixtureName)
+		fixture := filepath.Join(l.Dir, "libvirt-test.xml")
 		var b strings.Builder
 		b.WriteString("<node>\n")
 		for _, n := range names {
@@ -232,11 +235,16 @@ func (l *Lab) openOne(fixtureName string, names []string) (migratesetup.Store, s
 		}
 		reason = " (" + err.Error() + ")"
 	}
+	return memoryStore(names), "an in-memory store" + reason, nil
+}
+
+// memoryStore is an in-memory libvirt with the domains named, shut off.
+func memoryStore(names []string) *migratesetuptest.Store {
 	domains := map[string]*migratesetuptest.Domain{}
 	for _, n := range names {
 		domains[n] = &migratesetuptest.Domain{XML: domainXML(n, false), State: migratesetup.StateShutoff}
 	}
-	return migratesetuptest.New(domains), "an in-memory store" + reason, nil
+	return migratesetuptest.New(domains)
 }
 
 // domainXML is a guest's definition; fixture adds the test driver's run
