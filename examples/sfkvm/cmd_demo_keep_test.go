@@ -176,6 +176,14 @@ func TestDemoKeep(t *testing.T) {
 		if w.cmd == "site" {
 			checkKeptSite(t, stdout.Bytes(), withLibvirt)
 		}
+		// No password of the lab's (the guests', the hosts' root's, the
+		// VNC one in the domains) in any command's output, preflight's
+		// on the hosts included.
+		for _, secret := range []string{"demo-1-", "demo-2-", "demo-3-", "demo-4-", "host2-root-", "vnc-secret"} {
+			if strings.Contains(stdout.String()+stderr.String(), secret) {
+				t.Errorf("%s: the output shows a password (%s...)", w.cmd, secret)
+			}
+		}
 	}
 	if code := d.stop(t, os.Interrupt); code != exitInterrupted {
 		t.Errorf("demo --keep after SIGINT: exit %d, want %d\n%s", code, exitInterrupted, d.stderr.String())
