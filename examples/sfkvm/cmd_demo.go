@@ -143,8 +143,8 @@ func printKept(w io.Writer, l *lab.Lab, f lab.Files) {
 	if f.Libvirt != "" {
 		connect = " --connect " + q("test://"+f.Libvirt)
 	}
-	fmt.Fprintf(w, "%s preflight %s --hosts %s --host-password-file %s --sdtool %s --cftool %s --hostinfo %s%s\n",
-		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.SDTool), q(f.CFTool), q(l.HostInfo), connect)
+	fmt.Fprintf(w, "%s preflight %s --hosts %s --host-password-file %s --host-known-hosts %s --sdtool %s --cftool %s --hostinfo %s%s\n",
+		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.HostKnownHosts), q(f.SDTool), q(f.CFTool), q(l.HostInfo), connect)
 	fmt.Fprintf(w, "printf '%%s\\n' 'Demo-rotate-1' | %s rotate --dry-run --password-stdin --native --guests guest11,guest12,guest21 %s --hosts %s --host-password-file %s --host-known-hosts %s\n",
 		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.HostKnownHosts))
 	fmt.Fprintf(w, "%s site --site-hosts %s,%s --host-known-hosts %s --host-password-file %s --lab-routes %s --sfkvm %s -f %s --hostinfo %s --known-hosts %s\n",

@@ -160,6 +160,11 @@ func TestDemoKeep(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
+		if strings.Contains(stderr.String(), ": note: ") {
+			// A note of a flag used as before issue 20: the demo gives
+			// each file its own flag (--host-known-hosts).
+			t.Errorf("%s: the printed command draws a note:\n%s", w.cmd, stderr.String())
+		}
 		if code != w.code {
 			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", line, code, w.code, stdout.String(), stderr.String())
 		}
