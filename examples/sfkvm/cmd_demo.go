@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfkvm/sfkvm/migratesetup"
@@ -45,7 +46,7 @@ func demoStoreOpener(ctx context.Context) lab.StoreOpener {
 func runDemo(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "demo", "[--timeout D] [--keep]")
 	timeout := fs.Duration("timeout", time.Minute, "bound on the whole demo (with --keep: until the lab is kept)")
-	keep := fs.Bool("keep", false, "keep the lab running and print the commands that point check, probe, preflight and rotate at it, until Ctrl-C")
+	keep := fs.Bool("keep", false, "keep the lab running and print the commands that point check, probe, preflight, rotate and site at it, until Ctrl-C")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -67,7 +68,23 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "   four guests (the manual's example) as in-process SSH servers at 192.0.2.x, routed to 127.0.0.1;")
 	fmt.Fprintln(e.stdout, "   this host cfhost1 (192.0.2.1) and another host cfhost2 (192.0.2.2); a simulated shutdown facility;")
 	fmt.Fprintf(e.stdout, "   one fault on purpose: %s's user needs a password for sudo (no NOPASSWD)\n", demoBrokenGuest)
-	l, err := lab.New(dir, lab.SudoNeedsPassword(demoBrokenGuest), lab.WithLibvirt(demoStoreOpener(storeCtx)))
+	// The kept lab's hosts run this binary's own preflight, as each host,
+	// for sfkvm site: once its files are written.
+	var kept atomic.Pointer[keptLab]
+	hostPreflight := func(ctx context.Context, host string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+		k := kept.Load()
+		if k == nil {
+			fmt.Fprintf(stderr, "sfkvm preflight: the lab's host %s is not ready yet: run sfkvm site once sfkvm demo --keep has printed its commands\n", host)
+			return exitUnavailable
+		}
+		flags, err := k.preflightFlags(host)
+		if err != nil {
+			fmt.Fprintf(stderr, "sfkvm preflight: %v\n", err)
+			return exitUnavailable
+		}
+		return run(ctx, append(flags, args...), stdin, stdout, stderr)
+	}
+	l, err := lab.New(dir, lab.SudoNeedsPassword(demoBrokenGuest), lab.WithLibvirt(demoStoreOpener(storeCtx)), lab.WithPreflight(hostPreflight))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sfkvm demo: building the lab: %v\n", err)
 		return exitUnavailable
@@ -98,6 +115,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		return exitUnavailable
 	}
 	cancel() // the timeout bounded the building; the kept lab waits for a signal
+	kept.Store(&keptLab{l: l, files: files})
 	printKept(e.stdout, l, files)
 	<-keptCtx.Done()
 	return exitOK
@@ -125,14 +143,45 @@ func printKept(w io.Writer, l *lab.Lab, f lab.Files) {
 	if f.Libvirt != "" {
 		connect = " --connect " + q("test://"+f.Libvirt)
 	}
-	fmt.Fprintf(w, "%s preflight %s --hosts %s --host-password-file %s --sdtool %s --cftool %s --hostinfo %s%s\n",
-		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.SDTool), q(f.CFTool), q(l.HostInfo), connect)
-	fmt.Fprintf(w, "printf '%%s\\n' 'Demo-rotate-1' | %s rotate --dry-run --password-stdin --native --guests guest11,guest12,guest21 %s\n", sfkvm, guests)
+	fmt.Fprintf(w, "%s preflight %s --hosts %s --host-password-file %s --host-known-hosts %s --sdtool %s --cftool %s --hostinfo %s%s\n",
+		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.HostKnownHosts), q(f.SDTool), q(f.CFTool), q(l.HostInfo), connect)
+	fmt.Fprintf(w, "printf '%%s\\n' 'Demo-rotate-1' | %s rotate --dry-run --password-stdin --native --guests guest11,guest12,guest21 %s --hosts %s --host-password-file %s --host-known-hosts %s\n",
+		sfkvm, guests, lab.Host2IP, q(f.HostPassword), q(f.HostKnownHosts))
+	fmt.Fprintf(w, "%s site --site-hosts %s,%s --host-known-hosts %s --host-password-file %s --lab-routes %s --sfkvm %s -f %s --hostinfo %s --known-hosts %s\n",
+		sfkvm, lab.HostIP, lab.Host2IP, q(f.HostKnownHosts), q(f.HostPassword), q(f.Routes), lab.SFKVM, q(l.File), q(l.HostInfo), q(l.KnownHosts))
 	if f.Libvirt == "" {
-		fmt.Fprintln(w, "   (preflight: this host's libvirt rows SKIP: the lab keeps its domains in an in-memory store, which no other process can read, and this build has no libvirt test driver)")
+		fmt.Fprintln(w, "   (preflight and site: the hosts' libvirt rows SKIP: the lab keeps its domains in an in-memory store, which no other process can read, and this build has no libvirt test driver)")
 	}
-	fmt.Fprintf(w, "   (preflight FAILs %s's sudo on purpose; rotate leaves it out, its sudo needs a password)\n", demoBrokenGuest)
-	fmt.Fprintln(w, "   (site is not pointed at the lab: it runs sfkvm preflight on each host over SSH, and the lab's other host is a scripted SSH server, not a host that runs sfkvm)")
+	fmt.Fprintf(w, "   (preflight and site FAIL %s's sudo on purpose; rotate leaves it out, its sudo needs a password)\n", demoBrokenGuest)
+	fmt.Fprintf(w, "   (site logs in to both hosts, %s and %s, SSH servers of this demo that run this binary's preflight as that host)\n", lab.HostName, lab.Host2Name)
+}
+
+// keptLab is the kept lab and its files, for its hosts' preflight runs.
+type keptLab struct {
+	l     *lab.Lab
+	files lab.Files
+}
+
+// preflightFlags are the flags that point sfkvm preflight at the kept lab
+// as host would run it there: its own copy of the file, registration,
+// cftool and libvirt, the other host as --hosts; everything else is the
+// lab's (the key, known_hosts, routes, the hosts' root password, sdtool).
+func (k *keptLab) preflightFlags(host string) ([]string, error) {
+	h, ok := k.files.Host(host)
+	if !ok {
+		return nil, fmt.Errorf("no lab host %q", host)
+	}
+	f := k.files
+	flags := []string{"preflight", "--format=json", "-f", h.File, "--key", f.Key, "--known-hosts", k.l.KnownHosts, "--lab-routes", f.Routes,
+		"--hosts", h.Other, "--host-password-file", f.HostPassword, "--host-known-hosts", f.HostKnownHosts,
+		"--sdtool", f.SDTool, "--cftool", h.CFTool, "--hostinfo", h.HostInfo, "--connect", "test:///default"}
+	if h.Libvirt != "" {
+		flags[len(flags)-1] = "test://" + h.Libvirt
+	}
+	if k.l.SkipFileChecks() {
+		flags = append(flags, "--no-perm")
+	}
+	return flags, nil
 }
 
 // shellWord quotes s for a POSIX shell when it needs it.

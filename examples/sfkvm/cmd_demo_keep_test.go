@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sfkvm/sfkvm/preflight"
+	"github.com/sfkvm/sfkvm/site"
 )
 
 // keptDemo is `sfkvm demo --keep` running as its own process.
@@ -65,7 +70,7 @@ func startKeptDemo(t *testing.T) *keptDemo {
 			switch {
 			case strings.HasPrefix(l, "== the lab is kept in "):
 				inBlock = true
-			case inBlock && strings.HasPrefix(l, "   (site is not pointed at the lab"):
+			case inBlock && strings.HasPrefix(l, "   (site logs in to both hosts"):
 				go func() {
 					for range lines { // nothing more is expected; drain
 					}
@@ -118,12 +123,16 @@ func TestDemoKeep(t *testing.T) {
 		{"preflight", exitFailed, []string{"1.2|sudo NOPASSWD|guest22 192.0.2.22|FAIL|sudo needs a password",
 			"1.4|same on every host|192.0.2.2|OK|byte-identical", "1.7|shutdown facility|this host|OK",
 			"2|host registered|OK|cfhost1 at 192.0.2.1"}},
-		{"rotate", exitOK, []string{"dry run: nothing was changed", "guest guest11          would rotate", "guest guest21          would rotate"}},
+		{"rotate", exitOK, []string{"dry run: nothing was changed", "guest guest11          would rotate", "guest guest21          would rotate",
+			"host|this host|OLD|sha256:", "host|192.0.2.2|OLD|sha256:"}}, // the other host's copy checked by its lock script
+		{"site", exitFailed, nil}, // its JSON: checkKeptSite
 	}
 	// With libvirt's test driver (a cgo build), the kept fixture holds the
 	// guests as the demo set them up; the static build says it has none.
 	libvirtRows := []string{"3|guest set up|guest11|OK|host information disk", "3|guest reads host|guest21|OK|reads cfhost1 at 192.0.2.1"}
-	if _, closeStore, err := openStore(context.Background(), "test:///default"); err == nil {
+	_, closeStore, err := openStore(context.Background(), "test:///default")
+	withLibvirt := err == nil
+	if withLibvirt {
 		closeStore()
 	} else {
 		libvirtRows = []string{"3|guest set up|(guests here)|SKIP|libvirt cannot be reached"}
@@ -138,6 +147,9 @@ func TestDemoKeep(t *testing.T) {
 			t.Errorf("command %d is %q, want %s", i+1, line, w.cmd)
 			continue
 		}
+		if w.cmd == "site" {
+			line += " --format=json"
+		}
 		cmd := exec.Command("sh", "-c", line)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -147,6 +159,11 @@ func TestDemoKeep(t *testing.T) {
 			code = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)
+		}
+		if strings.Contains(stderr.String(), ": note: ") {
+			// A note of a flag used as before issue 20: the demo gives
+			// each file its own flag (--host-known-hosts).
+			t.Errorf("%s: the printed command draws a note:\n%s", w.cmd, stderr.String())
 		}
 		if code != w.code {
 			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", line, code, w.code, stdout.String(), stderr.String())
@@ -159,6 +176,17 @@ func TestDemoKeep(t *testing.T) {
 		if w.cmd == "preflight" {
 			if n := strings.Count(stdout.String(), " FAIL "); n != 1 {
 				t.Errorf("preflight: %d FAIL rows, want only guest22's sudo:\n%s", n, stdout.String())
+			}
+		}
+		if w.cmd == "site" {
+			checkKeptSite(t, stdout.Bytes(), withLibvirt)
+		}
+		// No password of the lab's (the guests', the hosts' root's, the
+		// VNC one in the domains) in any command's output, preflight's
+		// on the hosts included.
+		for _, secret := range []string{"demo-1-", "demo-2-", "demo-3-", "demo-4-", "host2-root-", "vnc-secret"} {
+			if strings.Contains(stdout.String()+stderr.String(), secret) {
+				t.Errorf("%s: the output shows a password (%s...)", w.cmd, secret)
 			}
 		}
 	}
@@ -225,6 +253,7 @@ func TestLabRoutesRefused(t *testing.T) {
 		{"probe", "-f", "testdata/ok.conf", "--no-perm", "--password-stdin"},
 		{"preflight", "-f", "none"},
 		{"rotate", "-f", "none", "--old-password-file", "none"},
+		{"site", "--site-hosts", "192.0.2.1"},
 	} {
 		for _, tc := range []struct {
 			path string
@@ -241,4 +270,91 @@ func TestLabRoutesRefused(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkKeptSite checks the JSON report of the kept demo's sfkvm site: both
+// hosts reached, each with its own preflight (its registration, its
+// guests); the site's checks across them OK (one file, one weight link,
+// every host-cfname registered, one key per guest, each guest set up
+// where it runs, or SKIP where the static build cannot list domains); and
+// the only FAILs are guest22's sudo, once from each host.
+func checkKeptSite(t *testing.T, out []byte, withLibvirt bool) {
+	t.Helper()
+	var rep site.Report
+	if err := json.Unmarshal(out, &rep); err != nil || rep.Schema != site.Schema {
+		t.Fatalf("site: not a %s report (%v):\n%s", site.Schema, err, out)
+	}
+	hosts := map[string]string{"192.0.2.1": "cfhost1", "192.0.2.2": "cfhost2"}
+	if len(rep.Hosts) != 2 {
+		t.Errorf("site: %d hosts, want 2: %+v", len(rep.Hosts), rep.Hosts)
+	}
+	for _, h := range rep.Hosts {
+		if hosts[h.Name] == "" || h.CFName != hosts[h.Name] || h.Status != preflight.OK || h.Counts == nil || h.Counts.Fail != 1 {
+			t.Errorf("site: host %+v, want %s reached, its preflight with one FAIL", h, hosts[h.Name])
+		}
+	}
+	// One row of each kind, for each target ("": the check's only row).
+	row := func(host string, check preflight.ID, target string) *site.Result {
+		var found *site.Result
+		for i, r := range rep.Results {
+			if r.Host == host && r.Check == check && (r.Target == target || target == "") {
+				if found != nil {
+					t.Errorf("site: two rows %s %s %s", host, check, target)
+				}
+				found = &rep.Results[i]
+			}
+		}
+		if found == nil {
+			t.Errorf("site: no row %s %s %q", host, check, target)
+			return &site.Result{}
+		}
+		return found
+	}
+	want := func(r *site.Result, status preflight.Status, says string) {
+		t.Helper()
+		if r.Status != status || !strings.Contains(r.Reason, says) {
+			t.Errorf("site: %s %s %s: %s %q, want %s saying %q", r.Host, r.Check, r.Target, r.Status, r.Reason, status, says)
+		}
+	}
+	for addr := range hosts {
+		want(row("", site.HostReached.ID, addr), preflight.OK, "preflight ran")
+		want(row(addr, preflight.GuestSudo.ID, "guest22 192.0.2.22"), preflight.Fail, "sudo needs a password")
+		want(row(addr, preflight.HostRegistered.ID, ""), preflight.OK, hosts[addr]+" at "+addr)
+		want(row(addr, preflight.ConfCopies.ID, otherHost(addr)), preflight.OK, "byte-identical")
+		want(row(addr, preflight.HostWeightLink.ID, "(every host)"), preflight.OK, "the same on all 2 hosts")
+	}
+	want(row("", site.ConfSame.ID, ""), preflight.OK, "the same on all 2 hosts")
+	want(row("", site.WeightLinkSame.ID, "(every host)"), preflight.OK, "-w on on all 2 hosts")
+	guestHost := map[string]string{"guest11": "192.0.2.1", "guest12": "192.0.2.2", "guest21": "192.0.2.1", "guest22": "192.0.2.2"}
+	for g, addr := range guestHost {
+		want(row("", site.HostCFNameKnown.ID, g), preflight.OK, hosts[addr]+" is registered, by "+addr)
+		want(row("", site.GuestKeySame.ID, g+" 192.0.2."+strings.TrimPrefix(g, "guest")), preflight.OK, "one key on all 2 hosts")
+		if withLibvirt {
+			want(row("", site.GuestSetUpWhereRuns.ID, g), preflight.OK, "runs on "+addr+", set up there")
+			want(row(addr, preflight.GuestSetUp.ID, g), preflight.OK, "host information disk")
+		} else {
+			want(row("", site.GuestSetUpWhereRuns.ID, g), preflight.Skip, "its domains were not listed")
+		}
+	}
+	if withLibvirt {
+		// cfhost2's guest reads cfhost2's registration through its disk.
+		want(row("192.0.2.2", preflight.GuestReadsHost.ID, "guest12"), preflight.OK, "reads cfhost2 at 192.0.2.2")
+	}
+	var fails []string
+	for _, r := range rep.Results {
+		if r.Status == preflight.Fail {
+			fails = append(fails, fmt.Sprintf("%s %s %s", r.Host, r.Check, r.Target))
+		}
+	}
+	if len(fails) != 2 || rep.Counts.Fail != 2 {
+		t.Errorf("site: FAIL rows %q (counts %+v), want guest22's sudo on each host only", fails, rep.Counts)
+	}
+}
+
+// otherHost is the other lab host's address.
+func otherHost(addr string) string {
+	if addr == "192.0.2.1" {
+		return "192.0.2.2"
+	}
+	return "192.0.2.1"
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 
+	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
@@ -24,7 +26,7 @@ func init() {
 	}
 }
 
-const siteSynopsis = "--site-hosts HOST,... | --site-hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]"
+const siteSynopsis = "--site-hosts HOST,... | --site-hosts-file FILE [--sfkvm PATH] [--identity FILE | --host-password-file FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]"
 
 func runSite(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "site", siteSynopsis)
@@ -32,6 +34,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	hostsFile := fs.String("site-hosts-file", "", "`file` of every host of the site, one ADDR or ADDR:PORT a line (# starts a comment)")
 	user := fs.String("host-user", "root", "user on the hosts")
 	identity := fs.String("identity", "", "private key `file` for the hosts (default: ssh-agent's keys, then ~/.ssh/id_rsa, id_ecdsa, id_ed25519)")
+	hostPasswordFile := fs.String("host-password-file", "", "root-only `file` whose first line is --host-user's password, to log in to the hosts by password instead of by key")
 	hostKnownHosts := fs.String("host-known-hosts", "", "known_hosts `file` of the hosts' keys, on this machine (default root's ~/.ssh/known_hosts; /etc/ssh/ssh_known_hosts is also read)")
 	sfkvm := fs.String("sfkvm", site.DefaultSFKVM, "the sfkvm program on the hosts (`path`)")
 	var pfArgs []string
@@ -45,6 +48,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	guestPort := fs.Int("port", 22, "SSH port of the guests")
 	parallel := fs.Int("parallel", site.DefaultParallel, "hosts at once")
 	timeout := fs.Duration("timeout", site.DefaultHostTimeout, "bound on each host, login to its preflight's report")
+	labRoutes := labRoutesFlag(fs)
 	textfile := fs.String("textfile", "", "also write the report as metrics for node_exporter's textfile collector, to "+sitemetrics.FileName+" in this `folder` (root's, not writable by others)")
 	// The spellings before issue 20 (one name for one meaning in every
 	// command): --hosts is "the other hosts" in preflight and rotate.
@@ -57,7 +61,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	localPaths(fs, "site-hosts-file", "identity", "host-known-hosts", "textfile")
+	localPaths(fs, "site-hosts-file", "identity", "host-password-file", "host-known-hosts", "textfile", "lab-routes")
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "sfkvm site: %s\n", fmt.Sprintf(format, a...))
 		return code
@@ -77,6 +81,8 @@ func runSite(ctx context.Context, e *env, args []string) int {
 		return fail(exitUsage, "unexpected argument %q", fs.Arg(0))
 	case (*hosts == "") == (*hostsFile == ""):
 		return fail(exitUsage, "give --site-hosts or --site-hosts-file (one of them)")
+	case *identity != "" && *hostPasswordFile != "":
+		return fail(exitUsage, "give --identity or --host-password-file, not both")
 	case *parallel < 1 || *timeout <= 0 || *guestPort < 1 || *guestPort > 65535:
 		return fail(exitUsage, "--parallel, --timeout and --port must be positive")
 	}
@@ -114,19 +120,36 @@ func runSite(ctx context.Context, e *env, args []string) int {
 		}
 		defer tf.Close()
 	}
-	keys, err := hostKeySource(*identity, false)
+	var hostPW sshcheck.PasswordSource
+	if *hostPasswordFile != "" {
+		pw, err := readSecretFile(*hostPasswordFile)
+		if err != nil {
+			code := passwordInputExit(err) // 66 missing or unreadable, 65 no usable password
+			if errors.Is(err, cipher.ErrPasswordFileType) || errors.Is(err, cipher.ErrPasswordFileMode) ||
+				errors.Is(err, cipher.ErrPasswordFileOwner) || errors.Is(err, iofs.ErrPermission) {
+				code = secretFileExit(err)
+			}
+			return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+		}
+		defer pw.Wipe()
+		hostPW = pw
+	}
+	keys, err := hostKeySource(*identity, hostPW != nil)
 	if err != nil {
 		return fail(identityExit(err), "--identity: %v", err)
 	}
 	cfg := site.Config{SFKVM: *sfkvm, PreflightArgs: pfArgs, File: *file, HostInfo: *hostinfo,
 		KnownHosts: *knownHosts, GuestPort: *guestPort, Parallel: *parallel, HostTimeout: *timeout}
 	for _, t := range targets {
-		t.User, t.Keys = *user, keys
+		t.User, t.Keys, t.Password = *user, keys, hostPW
 		cfg.Hosts = append(cfg.Hosts, t)
 	}
 	opts := sshcheck.Options{CommandTimeout: *timeout}
 	if *hostKnownHosts != "" {
 		opts.KnownHostsFiles = []string{*hostKnownHosts}
+	}
+	if code, err := useLabRoutes(*labRoutes, &opts); err != nil {
+		return fail(code, "--lab-routes: %v", err)
 	}
 	if cfg.Prober, err = sshcheck.New(opts); err != nil {
 		return fail(knownHostsExit(err), "%v", err)

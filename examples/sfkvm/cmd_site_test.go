@@ -185,6 +185,9 @@ func TestSiteUsage(t *testing.T) {
 		{[]string{"--site-hosts-file", linked}, exitNoPerm, "symbolic link"},
 		{[]string{"--site-hosts-file", theirs}, exitNoPerm, "uid 4242, want root"},
 		{[]string{"--site-hosts", "a", "--format=xml"}, exitUsage, "must be text or json"},
+		{[]string{"--site-hosts", "a", "--identity", empty, "--host-password-file", empty}, exitUsage, "give --identity or --host-password-file, not both"},
+		{[]string{"--site-hosts", "a", "--host-password-file", filepath.Join(dir, "none")}, exitNoInput, "--host-password-file: "},
+		{[]string{"--site-hosts", "a", "--host-password-file", open}, exitNoPerm, "--host-password-file: "},
 	} {
 		if len(tc.args) == 2 && tc.args[1] == "" {
 			continue // the file of another user, when not root

@@ -318,6 +318,8 @@ var pathFlags = []struct {
 	{cmd: "sd", flag: "sdtool", args: []string{"status"}},
 	{cmd: "site", flag: "site-hosts-file"},
 	{cmd: "site", flag: "identity", args: []string{"--site-hosts", "127.0.0.1:1"}},
+	{cmd: "site", flag: "host-password-file", args: []string{"--site-hosts", "127.0.0.1:1"}},
+	{cmd: "site", flag: "lab-routes", args: []string{"--site-hosts", "127.0.0.1:1"}},
 	{cmd: "site", flag: "host-known-hosts", args: []string{"--site-hosts", "127.0.0.1:1", "--timeout", "2s"}},
 	{cmd: "site", flag: "textfile", args: []string{"--site-hosts", "127.0.0.1:1"}},
 	{cmd: "site", flag: "f", remote: true, args: []string{"--site-hosts", "127.0.0.1:1"}},

@@ -11,7 +11,7 @@ import (
 
 // guestDisk answers, on guest, the command that reads the host information
 // disk inside a guest (migratesetup.GuestReadCommand) the way the guest's
-// disk would: with this host's registered file, read when asked (as QEMU
+// disk would: with its host's registered file, read when asked (as QEMU
 // reads the file behind the disk), once the guest has been set up and
 // started; other commands go to next.
 func (l *Lab) guestDisk(guest string, next sshtest.Handler) sshtest.Handler {
@@ -26,6 +26,12 @@ func (l *Lab) guestDisk(guest string, next sshtest.Handler) sshtest.Handler {
 		if guest == l.set.notSetUp {
 			return sshtest.Reply{Stderr: "sfkvm: no host information disk (no block device with the serial " + migratesetup.Serial + ")\n", ExitStatus: 66}
 		}
+		// The registration of the host it runs on: cfhost1's for the
+		// guests here, cfhost2's for the others.
+		file := l.HostInfo
+		if g, err := l.guest(guest); err == nil && !g.Here {
+			file = l.Host2Info
+		}
 		if guest == l.set.readsOther {
 			info, err := migratesetup.HostInfo{CFName: Host2Name, IP: netip.MustParseAddr(Host2IP)}.Format()
 			if err != nil {
@@ -33,12 +39,12 @@ func (l *Lab) guestDisk(guest string, next sshtest.Handler) sshtest.Handler {
 			}
 			return sshtest.Reply{Stdout: string(info)}
 		}
-		b, err := os.ReadFile(l.HostInfo)
+		b, err := os.ReadFile(file)
 		if err != nil {
 			return sshtest.Reply{Stderr: "dd: failed to open '/dev/vdb': No such device or address\n", ExitStatus: 1}
 		}
 		if guest == l.set.readsWeight {
-			if b, err = flipWeightLink(b, l.HostInfo); err != nil {
+			if b, err = flipWeightLink(b, file); err != nil {
 				return sshtest.Reply{Stderr: err.Error() + "\n", ExitStatus: 1}
 			}
 		}

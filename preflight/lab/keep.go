@@ -15,6 +15,8 @@ import (
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/safefile"
+	"github.com/sfkvm/sfkvm/migratesetup"
+	"github.com/sfkvm/sfkvm/sdfacility/sdtest"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
 
@@ -24,13 +26,39 @@ import (
 type Files struct {
 	Routes       string // WriteRoutes' file: each documentation address and its server
 	Key          string // the key that opens the file's sealed tokens
-	HostPassword string // the other host's root password, one line
+	HostPassword string // root's password on both hosts (Host2Password), one line
 	SDTool       string // scripts that answer as the simulated tools answered
 	CFTool       string
 	// Libvirt is a test driver fixture of this host's domains as Prepare
 	// left them (its URI: "test://" + Libvirt); empty when the lab keeps
 	// its domains in an in-memory store, which no other process can read.
 	Libvirt string
+	// HostKnownHosts holds both hosts' keys, as 192.0.2.1 and 192.0.2.2:
+	// for --host-known-hosts.
+	HostKnownHosts string
+	// Hosts are both hosts' own files, this host's first: what sfkvm
+	// preflight run as that host names (a PreflightFunc's flags).
+	Hosts []HostFiles
+}
+
+// HostFiles are one lab host's files, in the lab's folder.
+type HostFiles struct {
+	Name, IP string // its CF node name and address
+	File     string // its kvmguests.conf
+	HostInfo string // its registration
+	CFTool   string // a script that answers cftool -l and -c as that host
+	Libvirt  string // its domains' test driver fixture, or "" (see Files.Libvirt)
+	Other    string // the other host's address, its --hosts
+}
+
+// Host returns the files of the host of that CF name.
+func (f Files) Host(name string) (HostFiles, bool) {
+	for _, h := range f.Hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return HostFiles{}, false
 }
 
 // WriteFiles writes the lab's Files into its folder, after Prepare. The
@@ -51,30 +79,63 @@ func (l *Lab) WriteFiles(ctx context.Context) (Files, error) {
 	if err := safefile.CreateFile(f.HostPassword, append(slices.Clone(l.Host2Password), '\n')); err != nil {
 		return f, err
 	}
+	h2 := HostFiles{Name: Host2Name, IP: Host2IP, File: l.Host2File, HostInfo: l.Host2Info,
+		CFTool: filepath.Join(l.Dir, Host2Name, "cftool"), Other: HostIP}
+	// cfhost2's cftool: the same cluster, its own node.
+	cf2 := sdtest.New(sdtest.Config{Nodes: []sdtest.Node{{Name: HostName}, {Name: Host2Name}}, LocalNode: Host2Name, Cluster: "hostcluster"})
 	for _, t := range []struct {
 		path, sim string
 		args      []string
-	}{{f.SDTool, SDTool, []string{"-s"}}, {f.CFTool, CFTool, []string{"-l", "-c"}}} {
-		if err := l.writeTool(ctx, t.path, t.sim, t.args); err != nil {
+		runner    *sdtest.Sim
+		host      string
+	}{{f.SDTool, SDTool, []string{"-s"}, l.Facility, HostName}, {f.CFTool, CFTool, []string{"-l", "-c"}, l.Facility, HostName},
+		{h2.CFTool, CFTool, []string{"-l", "-c"}, cf2, Host2Name}} {
+		if err := writeTool(ctx, t.runner, t.host, t.path, t.sim, t.args); err != nil {
 			return f, err
 		}
 	}
 	if strings.HasPrefix(l.StoreName, "libvirt's test driver") {
+		// This build reads a test driver fixture: the other host's
+		// in-memory store is written as one too.
 		f.Libvirt = filepath.Join(l.Dir, "libvirt-kept.xml")
-		if err := l.writeFixture(ctx, f.Libvirt); err != nil {
+		h2.Libvirt = filepath.Join(l.Dir, Host2Name, "libvirt-kept.xml")
+		if err := l.writeFixture(ctx, f.Libvirt, l.Store, l.hostDomains(true)); err != nil {
+			return f, err
+		}
+		if err := l.writeFixture(ctx, h2.Libvirt, l.Host2Store, l.hostDomains(false)); err != nil {
 			return f, err
 		}
 	}
+	f.HostKnownHosts = filepath.Join(l.Dir, "host_known_hosts")
+	keys := "# sfkvm lab: the keys of its hosts\n" + l.Host1.KnownHostsLine(HostIP+":22") + "\n" + l.Host2.KnownHostsLine(Host2IP+":22") + "\n"
+	if err := safefile.CreateFile(f.HostKnownHosts, []byte(keys)); err != nil {
+		return f, err
+	}
+	f.Hosts = []HostFiles{{Name: HostName, IP: HostIP, File: l.File, HostInfo: l.HostInfo, CFTool: f.CFTool, Libvirt: f.Libvirt, Other: Host2IP}, h2}
 	return f, nil
+}
+
+// hostDomains are the domains of this host (here) or of the other.
+func (l *Lab) hostDomains(here bool) []string {
+	var names []string
+	for _, g := range l.Guests {
+		if g.Here == here {
+			names = append(names, g.Name)
+		}
+	}
+	if here && l.set.unlisted != "" {
+		names = append(names, l.set.unlisted)
+	}
+	return names
 }
 
 // writeTool writes a shell script that prints what the simulated tool
 // prints for each of args, and refuses other arguments (exit 2).
-func (l *Lab) writeTool(ctx context.Context, path, name string, args []string) error {
+func writeTool(ctx context.Context, sim *sdtest.Sim, host, path, name string, args []string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#!/bin/sh\n# %s of %s in the sfkvm lab, as the simulated one answered when the lab was kept.\ncase \"$*\" in\n", filepath.Base(name), HostName)
+	fmt.Fprintf(&b, "#!/bin/sh\n# %s of %s in the sfkvm lab, as the simulated one answered when the lab was kept.\ncase \"$*\" in\n", filepath.Base(name), host)
 	for _, a := range args {
-		stdout, stderr, code, err := l.Facility.Run(ctx, name, a)
+		stdout, stderr, code, err := sim.Run(ctx, name, a)
 		if err != nil {
 			return err
 		}
@@ -90,22 +151,13 @@ func (l *Lab) writeTool(ctx context.Context, path, name string, args []string) e
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// writeFixture writes the domains of this host as the store holds them
+// writeFixture writes the domains named as the store holds them
 // now, in their state now, in the test driver's format.
-func (l *Lab) writeFixture(ctx context.Context, path string) error {
+func (l *Lab) writeFixture(ctx context.Context, path string, store migratesetup.Store, names []string) error {
 	var b strings.Builder
 	b.WriteString("<node>\n")
-	names := []string{}
-	for _, g := range l.Guests {
-		if g.Here {
-			names = append(names, g.Name)
-		}
-	}
-	if l.set.unlisted != "" {
-		names = append(names, l.set.unlisted)
-	}
 	for _, n := range names {
-		x, err := l.Store.InactiveXML(ctx, n)
+		x, err := store.InactiveXML(ctx, n)
 		if err != nil {
 			return err
 		}
@@ -115,7 +167,7 @@ func (l *Lab) writeFixture(ctx context.Context, path string) error {
 			return fmt.Errorf("lab: domain %s: no <domain> element in its definition", n)
 		}
 		// The test driver's run state is libvirt's, as State's numbers are.
-		st, err := l.Store.State(ctx, n)
+		st, err := store.State(ctx, n)
 		if err != nil {
 			return err
 		}

@@ -119,4 +119,27 @@ func TestWriteFiles(t *testing.T) {
 	if f.Libvirt != "" {
 		t.Errorf("an in-memory store has no fixture, got %s", f.Libvirt)
 	}
+	// Each host's own files: cftool -l names that host.
+	for _, h := range []struct{ name, ip, other, file, info string }{
+		{HostName, HostIP, Host2IP, l.File, l.HostInfo}, {Host2Name, Host2IP, HostIP, l.Host2File, l.Host2Info},
+	} {
+		hf, ok := f.Host(h.name)
+		if !ok || hf.IP != h.ip || hf.Other != h.other || hf.File != h.file || hf.HostInfo != h.info || hf.Libvirt != "" {
+			t.Errorf("Files.Host(%s) = %+v, %v", h.name, hf, ok)
+			continue
+		}
+		if out, err := exec.Command(hf.CFTool, "-l").Output(); err != nil || !strings.Contains(string(out), "\n"+h.name+" ") {
+			t.Errorf("%s's cftool -l: %q, %v", h.name, out, err)
+		}
+	}
+	// The hosts' keys, for --host-known-hosts: each host's server's.
+	b, err := os.ReadFile(f.HostKnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{l.Host1.KnownHostsLine(HostIP + ":22"), l.Host2.KnownHostsLine(Host2IP + ":22")} {
+		if !strings.Contains(string(b), line+"\n") {
+			t.Errorf("host_known_hosts lacks %q:\n%s", line, b)
+		}
+	}
 }

@@ -1,10 +1,10 @@
 package lab
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -55,9 +55,16 @@ type Lab struct {
 
 	Key    *cipher.Key // opens the file's tokens
 	Guests []*Guest    // the manual's four guests, in file order
-	// Host2 is the other host; root logs in with Host2Password.
-	Host2         *sshtest.Server
+	// Host1 is this host and Host2 the other, each an SSH server where
+	// root logs in with Host2Password (on both hosts) and reads its files
+	// and, with WithPreflight, runs sfkvm preflight (see hosts.go).
+	Host1, Host2  *sshtest.Server
 	Host2Password []byte
+	// Host2File and Host2Info are the other host's kvmguests.conf and
+	// registration, in the lab's folder (cfhost2/); Host2Store is its
+	// libvirt, always in memory, with guest12 and guest22.
+	Host2File, Host2Info string
+	Host2Store           migratesetup.Store
 	// Routes send the documentation addresses to the servers; a
 	// prober's DialContext.
 	Routes sshtest.Routes
@@ -69,6 +76,8 @@ type Lab struct {
 	StoreName string
 
 	set     settings
+	ctx     context.Context // ends when the lab closes: the host servers' preflight runs
+	stop    context.CancelFunc
 	closers []func()
 	confSum string // the file's SHA-256 as Prepare left it
 }
@@ -88,11 +97,13 @@ func New(dir string, opts ...Option) (l *Lab, err error) {
 	l = &Lab{
 		Dir: dir, File: filepath.Join(dir, "kvmguests.conf"), KnownHosts: filepath.Join(dir, "known_hosts"),
 		HostInfo: filepath.Join(dir, "hostinfo"), Routes: sshtest.Routes{},
+		Host2File: filepath.Join(dir, Host2Name, "kvmguests.conf"), Host2Info: filepath.Join(dir, Host2Name, "hostinfo"),
 	}
 	for _, o := range opts {
 		o(&l.set)
 	}
 	f := l.set
+	l.ctx, l.stop = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -144,7 +155,7 @@ func New(dir string, opts ...Option) (l *Lab, err error) {
 	if err = kvmguests.WriteFile(l.File, &cfg, kvmguests.Options{AllowSealed: true}); err != nil {
 		return nil, err
 	}
-	if err = l.startHost2(); err != nil {
+	if err = l.startHosts(); err != nil {
 		return nil, err
 	}
 	var fails []sdtest.AgentRef
@@ -177,94 +188,63 @@ func guestScript(cluster, node string) sshtest.Script {
 	return s
 }
 
-// startHost2 starts the other host: root can read its copy of the file and
-// its registration.
-func (l *Lab) startHost2() error {
-	f := l.set
-	conf, err := os.ReadFile(l.File)
-	if err != nil {
-		return err
-	}
-	if f.copyDiffers {
-		conf = []byte(strings.Replace(string(conf), "guest22 cfhost2", "guest22 cfhost1", 1))
-	}
-	info, err := migratesetup.HostInfo{CFName: Host2Name, IP: netip.MustParseAddr(Host2IP)}.Format()
-	if err != nil {
-		return err
-	}
-	flood := func(stdout, _ io.Writer) {
-		chunk := []byte(strings.Repeat("\x1b[2J# flood\n", 2048))
-		for {
-			if _, err := stdout.Write(chunk); err != nil {
-				return
-			}
+// openStore opens each host's libvirt: this host's with its guests (and
+// the unlisted domain), the other host's with its own.
+func (l *Lab) openStore() error {
+	var here, there []string
+	for _, g := range l.Guests {
+		if g.Here {
+			here = append(here, g.Name)
+		} else {
+			there = append(there, g.Name)
 		}
 	}
-	confReply, infoReply := sshtest.Reply{Stdout: string(conf)}, sshtest.Reply{Stdout: string(info)}
-	if f.hostinfoFloods {
-		infoReply.Stream = flood
+	if l.set.unlisted != "" {
+		here = append(here, l.set.unlisted)
 	}
-	switch {
-	case f.hostFloods:
-		confReply.Stream = flood
-	case f.hostCatFails:
-		confReply = sshtest.Reply{Stderr: "cat: \x1b]0;owned\x07\x1b[31mInput/output error\n", ExitStatus: 1}
-	}
-	l.Host2Password = []byte("host2-root-" + randomWord())
-	l.Host2, err = sshtest.Start(sshtest.Config{
-		Users: map[string]sshtest.User{"root": {Password: string(l.Host2Password)}},
-		Handler: sshtest.Script{
-			"cat -- " + l.File:     confReply,
-			"cat -- " + l.HostInfo: infoReply,
-		}.Handler,
-	})
-	if err != nil {
+	var err error
+	if l.Store, l.StoreName, err = l.openOne(here); err != nil {
 		return err
 	}
-	l.closers = append(l.closers, func() { l.Host2.Close() })
-	l.Routes[Host2IP+":22"] = l.Host2.Addr()
+	// The other host's is always in memory: a StoreOpener opens this
+	// host's libvirt (some callers' give a store of this host's domains
+	// whatever the URI). WriteFiles writes it as a test driver fixture.
+	l.Host2Store = memoryStore(there)
 	return nil
 }
 
-// openStore uses libvirt's test driver on a fixture of the lab's own, or
-// an in-memory store.
-func (l *Lab) openStore() error {
+// openOne uses libvirt's test driver on a fixture of the lab's own with
+// the domains named, shut off, or an in-memory store.
+func (l *Lab) openOne(names []string) (migratesetup.Store, string, error) {
 	var reason string
 	if l.set.openStore != nil {
 		fixture := filepath.Join(l.Dir, "libvirt-test.xml")
 		var b strings.Builder
 		b.WriteString("<node>\n")
-		for _, g := range l.Guests {
-			if g.Here {
-				b.WriteString(domainXML(g.Name, true))
-			}
-		}
-		if l.set.unlisted != "" {
-			b.WriteString(domainXML(l.set.unlisted, true))
+		for _, n := range names {
+			b.WriteString(domainXML(n, true))
 		}
 		b.WriteString("</node>\n")
 		if err := os.WriteFile(fixture, []byte(b.String()), 0o600); err != nil {
-			return err
+			return nil, "", err
 		}
 		s, closeStore, err := l.set.openStore("test://" + fixture)
 		if err == nil {
-			l.Store, l.StoreName = s, "libvirt's test driver (test://"+fixture+")"
 			l.closers = append(l.closers, closeStore)
-			return nil
+			return s, "libvirt's test driver (test://" + fixture + ")", nil
 		}
 		reason = " (" + err.Error() + ")"
 	}
+	return memoryStore(names), "an in-memory store" + reason, nil
+}
+
+// memoryStore is an in-memory libvirt with the domains named, shut off.
+func memoryStore(names []string) *migratesetuptest.Store {
 	domains := map[string]*migratesetuptest.Domain{}
-	for _, g := range l.Guests {
-		if g.Here {
-			domains[g.Name] = &migratesetuptest.Domain{XML: domainXML(g.Name, false), State: migratesetup.StateShutoff}
-		}
+	for _, n := range names {
+		domains[n] = &migratesetuptest.Domain{XML: domainXML(n, false), State: migratesetup.StateShutoff}
 	}
-	if l.set.unlisted != "" {
-		domains[l.set.unlisted] = &migratesetuptest.Domain{XML: domainXML(l.set.unlisted, false), State: migratesetup.StateShutoff}
-	}
-	l.Store, l.StoreName = migratesetuptest.New(domains), "an in-memory store"+reason
-	return nil
+	return migratesetuptest.New(domains)
 }
 
 // domainXML is a guest's definition; fixture adds the test driver's run
@@ -344,6 +324,9 @@ func (l *Lab) SkipFileChecks() bool { return os.Geteuid() != 0 }
 // Close stops every server and closes the store. It leaves the folder to
 // its owner.
 func (l *Lab) Close() {
+	if l.stop != nil {
+		l.stop() // first: a host's preflight run ends before its server waits for it
+	}
 	for i := len(l.closers) - 1; i >= 0; i-- {
 		l.closers[i]()
 	}

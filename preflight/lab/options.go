@@ -24,6 +24,7 @@ type settings struct {
 	unlisted       string
 	renamedNode    bool
 	confChanged    bool
+	preflight      PreflightFunc
 
 	readsOther  string // this guest's disk is backed by the other host's file
 	readsWeight string // this guest's disk reads this host with the other weight link

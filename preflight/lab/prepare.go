@@ -172,6 +172,30 @@ func (l *Lab) Prepare(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	}
+	return l.prepareHost2(ctx, w)
+}
+
+// prepareHost2 sets up and starts the other host's guests on its own
+// libvirt, with its registration, as step 3 does here: what its preflight
+// (through sfkvm site) then finds.
+func (l *Lab) prepareHost2(ctx context.Context, w io.Writer) error {
+	var there []string
+	for _, g := range l.Guests {
+		if !g.Here && g.Name != l.set.notSetUp {
+			there = append(there, g.Name)
+		}
+	}
+	for _, r := range migratesetup.SetupGuests(ctx, l.Host2Store, there, migratesetup.Options{HostInfoPath: l.Host2Info}) {
+		if r.Err != nil {
+			return fmt.Errorf("setting up %s on %s: %w", r.Domain, Host2Name, r.Err)
+		}
+	}
+	for _, d := range there {
+		if err := l.Host2Store.Start(ctx, d); err != nil {
+			return fmt.Errorf("starting %s on %s: %w", d, Host2Name, err)
+		}
+	}
+	fmt.Fprintf(w, "   on %s, registered in %s: %s set up and started the same way\n", Host2Name, l.Host2Info, strings.Join(there, " and "))
 	return nil
 }
 
