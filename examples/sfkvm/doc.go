@@ -52,7 +52,7 @@
 //	sfkvm rotate [-f FILE] [--guests NAME,...] [--hosts HOST,...] [--password-stdin | --generate FILE] [--key FILE [--native] | --old-password-file FILE] [--dry-run] [flags]
 //	sfkvm rotate --resume [-f FILE] --hosts HOST,... [--previous-sha256 SHA256] [flags]
 //	sfkvm sd status|start|stop|restart [--sdtool PATH] [--timeout D] [--poll D] [--format=text|json]
-//	sfkvm site --site-hosts HOST,... | --site-hosts-file FILE [--sfkvm PATH] [--identity FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]
+//	sfkvm site --site-hosts HOST,... | --site-hosts-file FILE [--sfkvm PATH] [--identity FILE | --host-password-file FILE] [--parallel N] [--textfile DIR] [--format=text|json] [flags]
 //	sfkvm unenroll [-f FILE] [--hosts HOST,...] [--remove-user] [--dry-run] [flags] GUEST_NAME
 //
 // The exit codes:
