@@ -90,6 +90,35 @@ func TestMigrationOutlastsTimeout(t *testing.T) {
 	r.restoredEverywhere(t, rep)
 }
 
+// A migration whose remaining data stops shrinking (a guest dirtying
+// memory faster than the link carries it, or a destination that stopped
+// taking the stream: scripts/migration-test.sh stops a real one) is
+// aborted by the no-progress watchdog: the guest stays on the source,
+// every node restored, and the fix names both causes.
+func TestMigrationStalls(t *testing.T) {
+	r := newRig(t)
+	r.Stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 10, StallAfter: 2, Step: 10 * time.Millisecond})
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	p.Migrate.NoProgress = 100 * time.Millisecond
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if rep.Outcome != migrate.Failed || rep.RunsOn != "host1" || r.runsOn(domain) != "host1" {
+		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
+	}
+	var c migrate.Check
+	for _, x := range rep.Checks {
+		if x.ID == "migrate.libvirt" {
+			c = x
+		}
+	}
+	if c.Status != migrate.Fail || !strings.Contains(c.Reason, migratesetup.ErrMigrationStalled.Error()) ||
+		!strings.Contains(c.Fix, "--max-downtime") || !strings.Contains(c.Fix, "the destination stopped taking the stream") || !strings.Contains(c.Fix, "still runs on host1") {
+		t.Errorf("migrate row %+v", c)
+	}
+	r.restoredEverywhere(t, rep)
+}
+
 // TestInterruptedAtEachStage cancels the run (what SIGINT and SIGTERM do
 // in the CLI) at each stage: the guest runs on a host the report names,
 // and under --guard every node is restored and proven.

@@ -109,7 +109,7 @@ func (s *session) migrate(ctx context.Context, src, dst *Host) bool {
 		case errors.Is(err, migratesetup.ErrMigrationTimeout):
 			c.Fix = "a longer --timeout, or a lower load on the guest; the guest still runs on " + p.From
 		case errors.Is(err, migratesetup.ErrMigrationStalled):
-			c.Fix = "the guest dirties memory faster than the link carries it: a larger --max-downtime, or a quieter guest"
+			c.Fix = "the guest dirties memory faster than the link carries it (a larger --max-downtime, or a quieter guest), or the destination stopped taking the stream (its QEMU or the link hung: virsh domjobinfo there); the guest still runs on " + p.From
 		case ctx.Err() != nil:
 			c.Fix = "interrupted: the job was aborted"
 		default:
