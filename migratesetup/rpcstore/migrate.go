@@ -61,8 +61,9 @@ const stepTimeout = 2 * time.Minute
 // undefines it there (or, cancelled, resumes it). Every failure cancels
 // the steps already taken, so the domain runs on the source.
 //
-// While Perform runs, a watchdog polls the job once a second (progress),
-// sets MaxDowntime once the job runs, and aborts the job past
+// While Perform runs, a watchdog polls the job (at once and every 100 ms
+// until it moves data, then once a second: progress), sets MaxDowntime
+// once the job moves data, and aborts the job past
 // opts.Timeout, with no progress for opts.NoProgress, or when ctx ends
 // (the error is then ErrMigrationTimeout, ErrMigrationStalled or ctx's).
 // The stats are those libvirt keeps of the completed job on the
