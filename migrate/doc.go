@@ -55,7 +55,8 @@
 //     has the domain, the destination's runs it persistently with the
 //     host information disk in both definitions; the guest reads the
 //     destination's registration within Settle of the end of the
-//     migration (polled from that moment, beside the restore: the figure
+//     migration (polled from that moment, the guest resumed there, beside
+//     the source's clean-up and the restore: the figure
 //     is the guest's, ReadsNewHostSeconds), and a guest that still reads
 //     its old host is a loud FAIL; within Settle every node shows every
 //     node UP and every agent ready.

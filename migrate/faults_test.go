@@ -119,6 +119,54 @@ func TestMigrationStalls(t *testing.T) {
 	r.restoredEverywhere(t, rep)
 }
 
+// The guest's read of its new host starts once it runs there (the
+// store's Resumed, libvirt's Finish), not after the source's clean-up
+// (Confirm, 0.5 to 2 s on a real host): by the time MigrateTo returns
+// the guest has read its new host, and the run is shorter by that wait.
+func TestReadsWhileTheSourceConfirms(t *testing.T) {
+	r := newRig(t)
+	const confirm = 500 * time.Millisecond
+	r.Stores["host1"].SetMigration(migratesetuptest.Migration{Confirm: confirm})
+	p := r.plan("host1", "host2")
+	reads := func() (n int) {
+		for _, l := range r.Cluster.Log() {
+			if l == "cfguest11: readdisk" {
+				n++
+			}
+		}
+		return n
+	}
+	var before, after int
+	log := p.Log
+	p.Log = func(step string) {
+		switch step {
+		case "migrate":
+			before = reads()
+		case "migrated": // MigrateTo has returned
+			after = reads()
+		}
+		if log != nil {
+			log(step)
+		}
+	}
+	resumed := 0
+	p.Migrate.Resumed = func() { resumed++ }
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if !rep.OK() || rep.ReadsNewHostSeconds == nil {
+		t.Fatalf("outcome %s", rep.Outcome)
+	}
+	if after <= before {
+		t.Errorf("the guest read its disk %d times before the migration and %d by MigrateTo's return: no read while the source confirmed", before, after)
+	}
+	if *rep.ReadsNewHostSeconds >= confirm.Seconds() {
+		t.Errorf("reads_new_host_seconds %.3f: counted from after the source's clean-up (%v)", *rep.ReadsNewHostSeconds, confirm)
+	}
+	if resumed != 1 {
+		t.Errorf("the plan's own Resumed was called %d times, want once", resumed)
+	}
+}
+
 // TestInterruptedAtEachStage cancels the run (what SIGINT and SIGTERM do
 // in the CLI) at each stage: the guest runs on a host the report names,
 // and under --guard every node is restored and proven.

@@ -246,6 +246,9 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 		// The domain did not start on the destination: the source resumes it.
 		return migratesetup.MigrateStats{}, m.confirm(finishOut, fmt.Errorf("the destination %s could not take the domain over (Finish): %w", m.dst.name, ferr))
 	}
+	if m.opts.Resumed != nil {
+		m.opts.Resumed()
+	}
 	// Confirm: the source kills its QEMU and undefines the domain.
 	if err := step(m.src, func() error {
 		return m.src.l.DomainMigrateConfirm3Params(m.dom, m.params, finishOut, m.flags, 0)
