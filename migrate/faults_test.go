@@ -167,6 +167,51 @@ func TestReadsWhileTheSourceConfirms(t *testing.T) {
 	}
 }
 
+// Under --guard the restore, too, runs while the source confirms, and its
+// rows still follow the migration's in the report.
+func TestRestoreWhileTheSourceConfirms(t *testing.T) {
+	r := newRig(t)
+	r.Stores["host1"].SetMigration(migratesetuptest.Migration{Confirm: 500 * time.Millisecond})
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	restarted := -1 // the nodes' sdtool -b by MigrateTo's return
+	log := p.Log
+	p.Log = func(step string) {
+		if step == "migrated" {
+			restarted = 0
+			for _, l := range r.Cluster.Log() {
+				if strings.HasSuffix(l, " -b") && strings.Contains(l, "sdtool") {
+					restarted++
+				}
+			}
+		}
+		if log != nil {
+			log(step)
+		}
+	}
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if !rep.OK() {
+		t.Fatalf("outcome %s", rep.Outcome)
+	}
+	if restarted != 2 {
+		t.Errorf("by MigrateTo's return %d nodes had their facility started again (sdtool -b); want both: the restore ran while the source confirmed", restarted)
+	}
+	migrateAt, firstRestore := -1, -1
+	for i, c := range rep.Checks {
+		switch {
+		case c.ID == "migrate.libvirt":
+			migrateAt = i
+		case c.Stage == migrate.StageRestore && firstRestore < 0:
+			firstRestore = i
+		}
+	}
+	if migrateAt < 0 || firstRestore < migrateAt {
+		t.Errorf("the migration's row at %d, the first restore row at %d: want the restore after", migrateAt, firstRestore)
+	}
+	r.restoredEverywhere(t, rep)
+}
+
 // TestInterruptedAtEachStage cancels the run (what SIGINT and SIGTERM do
 // in the CLI) at each stage: the guest runs on a host the report names,
 // and under --guard every node is restored and proven.
