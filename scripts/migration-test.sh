@@ -876,7 +876,11 @@ passed=$((passed + 1))
 # migrate, see the guest read host A and restore both nodes; the test then
 # checks the same itself: the guest at the same address with the same
 # host key reads host A, and on both nodes cluster.config is as before,
-# cfset -a shows CF's default timeout and sdtool -s is ready.
+# cfset -a shows CF's default timeout and sdtool -s is ready. Then a
+# guarded run interrupted by SIGTERM (part3_interrupted), `sfkvm drill`
+# from the guest's host to the other and back (part3_drill), and a
+# migration to a destination whose QEMU is stopped, which sfkvm's
+# no-progress watchdog must abort (part3_stall).
 if [[ $parts != *" sfkvm "* ]]; then
 	skipped=$((skipped + 1))
 elif ! "$work/sfkvm" help migrate >/dev/null 2>&1; then
