@@ -99,12 +99,24 @@ type migration struct {
 	downtimeSet bool
 }
 
+// cancelTimeout bounds the destination's Finish that cancels a migration
+// after Perform failed: the guest runs on the source by then, and a
+// destination whose QEMU hung (the stall that the watchdog aborted) keeps
+// libvirt's Finish waiting on that QEMU for as long as it hangs; the run
+// then says to check there rather than wait stepTimeout.
+const cancelTimeout = 30 * time.Second
+
 // step runs one protocol call on s, bounded by stepTimeout, not by the
 // caller's context: a call abandoned halfway would close the connection
 // and leave the migration half done. The context is looked at between
 // steps.
 func step(s *Store, f func() error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	return stepWithin(s, stepTimeout, f)
+}
+
+// stepWithin is step bounded by d.
+func stepWithin(s *Store, d time.Duration, f func() error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return s.call(ctx, f)
 }
@@ -274,7 +286,11 @@ func (m *migration) timeoutErr(step string) error {
 // returned, with what the clean-up could not do.
 func (m *migration) finishCancelled(cookie []byte, why error, confirm bool) error {
 	var out []byte
-	err := step(m.dst, func() (err error) {
+	bound := stepTimeout
+	if !confirm { // Perform ran and failed: the destination may have hung
+		bound = cancelTimeout
+	}
+	err := stepWithin(m.dst, bound, func() (err error) {
 		_, out, err = m.dst.l.DomainMigrateFinish3Params(m.params, cookie, m.dflags, 1)
 		return err
 	})
