@@ -59,7 +59,9 @@ const stepTimeout = 2 * time.Minute
 // streams the memory, Finish on the destination resumes the domain there
 // (or, told the migration was cancelled, kills it), Confirm on the source
 // undefines it there (or, cancelled, resumes it). Every failure cancels
-// the steps already taken, so the domain runs on the source.
+// the steps already taken, so the domain runs on the source (the
+// destination's cancel after a failed Perform is waited for 30 s: a hung
+// destination is then named, to check there).
 //
 // While Perform runs, a watchdog polls the job (at once and every 100 ms
 // until it moves data, then once a second: progress), sets MaxDowntime
