@@ -51,7 +51,9 @@
 //     aborted one leaves the guest on the source.
 //  4. Restore (stage "restore"), whatever happened after step 2 (a before
 //     step failed, the migration failed, the context was cancelled: it
-//     runs on a context of its own): the old cluster.config byte for byte,
+//     runs on a context of its own; after a migration, from the moment the
+//     guest runs on the destination, beside the source's clean-up:
+//     MigrateOptions.Resumed): the old cluster.config byte for byte,
 //     `cfset -r` on every node at once, `cfset -a` shows the old value,
 //     `sdtool -b` where `sdtool -s` shows the facility stopped, `sdtool -s`
 //     ready. A node that cannot be restored is named with the commands
@@ -62,7 +64,8 @@
 //     has the domain, the destination's runs it persistently with the
 //     host information disk in both definitions; the guest reads the
 //     destination's registration within Settle of the end of the
-//     migration (polled from that moment, beside the restore: the figure
+//     migration (polled from that moment, the guest resumed there, beside
+//     the source's clean-up and the restore: the figure
 //     is the guest's, ReadsNewHostSeconds), and a guest that still reads
 //     its old host is a loud FAIL; within Settle every node shows every
 //     node UP and every agent ready.

@@ -90,6 +90,128 @@ func TestMigrationOutlastsTimeout(t *testing.T) {
 	r.restoredEverywhere(t, rep)
 }
 
+// A migration whose remaining data stops shrinking (a guest dirtying
+// memory faster than the link carries it, or a destination that stopped
+// taking the stream: scripts/migration-test.sh stops a real one) is
+// aborted by the no-progress watchdog: the guest stays on the source,
+// every node restored, and the fix names both causes.
+func TestMigrationStalls(t *testing.T) {
+	r := newRig(t)
+	r.Stores["host1"].SetMigration(migratesetuptest.Migration{Steps: 10, StallAfter: 2, Step: 10 * time.Millisecond})
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	p.Migrate.NoProgress = 100 * time.Millisecond
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if rep.Outcome != migrate.Failed || rep.RunsOn != "host1" || r.runsOn(domain) != "host1" {
+		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
+	}
+	var c migrate.Check
+	for _, x := range rep.Checks {
+		if x.ID == "migrate.libvirt" {
+			c = x
+		}
+	}
+	if c.Status != migrate.Fail || !strings.Contains(c.Reason, migratesetup.ErrMigrationStalled.Error()) ||
+		!strings.Contains(c.Fix, "--max-downtime") || !strings.Contains(c.Fix, "the destination stopped taking the stream") || !strings.Contains(c.Fix, "still runs on host1") {
+		t.Errorf("migrate row %+v", c)
+	}
+	r.restoredEverywhere(t, rep)
+}
+
+// The guest's read of its new host starts once it runs there (the
+// store's Resumed, libvirt's Finish), not after the source's clean-up
+// (Confirm, 0.5 to 2 s on a real host): by the time MigrateTo returns
+// the guest has read its new host, and the run is shorter by that wait.
+func TestReadsWhileTheSourceConfirms(t *testing.T) {
+	r := newRig(t)
+	const confirm = 500 * time.Millisecond
+	r.Stores["host1"].SetMigration(migratesetuptest.Migration{Confirm: confirm})
+	p := r.plan("host1", "host2")
+	reads := func() (n int) {
+		for _, l := range r.Cluster.Log() {
+			if l == "cfguest11: readdisk" {
+				n++
+			}
+		}
+		return n
+	}
+	var before, after int
+	log := p.Log
+	p.Log = func(step string) {
+		switch step {
+		case "migrate":
+			before = reads()
+		case "migrated": // MigrateTo has returned
+			after = reads()
+		}
+		if log != nil {
+			log(step)
+		}
+	}
+	resumed := 0
+	p.Migrate.Resumed = func() { resumed++ }
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if !rep.OK() || rep.ReadsNewHostSeconds == nil {
+		t.Fatalf("outcome %s", rep.Outcome)
+	}
+	if after <= before {
+		t.Errorf("the guest read its disk %d times before the migration and %d by MigrateTo's return: no read while the source confirmed", before, after)
+	}
+	if *rep.ReadsNewHostSeconds >= confirm.Seconds() {
+		t.Errorf("reads_new_host_seconds %.3f: counted from after the source's clean-up (%v)", *rep.ReadsNewHostSeconds, confirm)
+	}
+	if resumed != 1 {
+		t.Errorf("the plan's own Resumed was called %d times, want once", resumed)
+	}
+}
+
+// Under --guard the restore, too, runs while the source confirms, and its
+// rows still follow the migration's in the report.
+func TestRestoreWhileTheSourceConfirms(t *testing.T) {
+	r := newRig(t)
+	r.Stores["host1"].SetMigration(migratesetuptest.Migration{Confirm: 500 * time.Millisecond})
+	p := r.plan("host1", "host2")
+	p.Guard = true
+	restarted := -1 // the nodes' sdtool -b by MigrateTo's return
+	log := p.Log
+	p.Log = func(step string) {
+		if step == "migrated" {
+			restarted = 0
+			for _, l := range r.Cluster.Log() {
+				if strings.HasSuffix(l, " -b") && strings.Contains(l, "sdtool") {
+					restarted++
+				}
+			}
+		}
+		if log != nil {
+			log(step)
+		}
+	}
+	rep := migrate.Run(ctxT(t), p)
+	dump(t, rep)
+	if !rep.OK() {
+		t.Fatalf("outcome %s", rep.Outcome)
+	}
+	if restarted != 2 {
+		t.Errorf("by MigrateTo's return %d nodes had their facility started again (sdtool -b); want both: the restore ran while the source confirmed", restarted)
+	}
+	migrateAt, firstRestore := -1, -1
+	for i, c := range rep.Checks {
+		switch {
+		case c.ID == "migrate.libvirt":
+			migrateAt = i
+		case c.Stage == migrate.StageRestore && firstRestore < 0:
+			firstRestore = i
+		}
+	}
+	if migrateAt < 0 || firstRestore < migrateAt {
+		t.Errorf("the migration's row at %d, the first restore row at %d: want the restore after", migrateAt, firstRestore)
+	}
+	r.restoredEverywhere(t, rep)
+}
+
 // TestInterruptedAtEachStage cancels the run (what SIGINT and SIGTERM do
 // in the CLI) at each stage: the guest runs on a host the report names,
 // and under --guard every node is restored and proven.

@@ -92,8 +92,9 @@ type Report struct {
 	// not complete.
 	Recover string `json:"recover,omitempty"`
 	// MigrationSeconds and DowntimeSeconds are libvirt's figures of the
-	// migration; ReadsNewHostSeconds the time from its end to the guest
-	// reading the destination's registration; TotalSeconds the whole run.
+	// migration; ReadsNewHostSeconds the time from its end (the guest
+	// resumed on the destination, libvirt's Finish) to the guest reading
+	// the destination's registration; TotalSeconds the whole run.
 	MigrationSeconds    *float64 `json:"migration_seconds,omitempty"`
 	DowntimeSeconds     *float64 `json:"downtime_seconds,omitempty"`
 	ReadsNewHostSeconds *float64 `json:"reads_new_host_seconds,omitempty"`

@@ -56,12 +56,34 @@ func Run(ctx context.Context, p Plan) *Report {
 		}
 	}
 
-	migrated := s.migrate(ctx, src, dst)
+	// The guest's read of its new host and the restore start as soon as
+	// the guest runs there (libvirt's Finish), while the source's libvirt
+	// still stops its QEMU (Confirm, 0.5 to 2 s): that wait is no longer
+	// the run's.
 	var reads <-chan readResult
-	if migrated {
-		reads = s.watchReads(ctx, dst, p.Now())
+	var restored func()
+	readsCtx, cancelReads := context.WithCancel(ctx)
+	defer cancelReads()
+	resumed := p.Migrate.Resumed
+	s.p.Migrate.Resumed = func() {
+		if reads == nil {
+			reads = s.watchReads(readsCtx, dst, p.Now())
+		}
+		if guarded && restored == nil {
+			restored = s.restoreBeside(ctx)
+		}
+		if resumed != nil {
+			resumed()
+		}
 	}
-	if guarded {
+	migrated := s.migrate(ctx, src, dst)
+	if migrated && reads == nil {
+		reads = s.watchReads(readsCtx, dst, p.Now())
+	}
+	switch {
+	case restored != nil:
+		restored()
+	case guarded:
 		s.restore(ctx)
 	}
 	s.whereNow(ctx, src, dst)
@@ -94,6 +116,30 @@ func (s *session) restore(ctx context.Context) {
 	s.r.Recover = "sfkvm migrate --recover " + s.p.Domain
 }
 
+// restoreBeside starts the restore on a goroutine, writing to a report of
+// its own, and returns the function that waits for it and adds its rows
+// to the run's report: after the migration's row, as a restore that
+// follows the migration would have.
+func (s *session) restoreBeside(ctx context.Context) (wait func()) {
+	own := *s
+	own.r = &Report{Domain: s.r.Domain, Cluster: s.r.Cluster}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		own.restore(ctx)
+	}()
+	return func() {
+		<-done
+		for _, c := range own.r.Checks {
+			s.r.add(c)
+		}
+		s.r.Restore = own.r.Restore
+		if own.r.Recover != "" {
+			s.r.Recover = own.r.Recover
+		}
+	}
+}
+
 // migrate runs libvirt's migration, bounded as the plan says.
 func (s *session) migrate(ctx context.Context, src, dst *Host) bool {
 	p := s.p
@@ -106,7 +152,7 @@ func (s *session) migrate(ctx context.Context, src, dst *Host) bool {
 		case errors.Is(err, migratesetup.ErrMigrationTimeout):
 			c.Fix = "a longer --timeout, or a lower load on the guest; the guest still runs on " + p.From
 		case errors.Is(err, migratesetup.ErrMigrationStalled):
-			c.Fix = "the guest dirties memory faster than the link carries it: a larger --max-downtime, or a quieter guest"
+			c.Fix = "the guest dirties memory faster than the link carries it (a larger --max-downtime, or a quieter guest), or the destination stopped taking the stream (its QEMU or the link hung: virsh domjobinfo there); the guest still runs on " + p.From
 		case ctx.Err() != nil:
 			c.Fix = "interrupted: the job was aborted"
 		default:

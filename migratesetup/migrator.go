@@ -53,6 +53,15 @@ type MigrateOptions struct {
 	// the destination choose. ListenAddress is the address it binds
 	// (--listen-address).
 	URI, ListenAddress string
+	// Resumed, when not nil, is called once the domain runs on the
+	// destination (libvirt's Finish), on MigrateTo's calling goroutine,
+	// before the source's clean-up (Confirm: its QEMU stopped, the domain
+	// undefined, which takes libvirt 0.5 to 2 s): the caller may use the
+	// guest there meanwhile (sfkvm reads its new host). At most once; a
+	// store that cannot tell calls it when the migration has completed.
+	// MigrateTo may still fail after it: Confirm failed, and the source
+	// may keep a paused copy.
+	Resumed func()
 }
 
 // MigrateProgress is a migration job's figures while it runs, libvirt's

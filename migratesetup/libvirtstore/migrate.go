@@ -103,6 +103,9 @@ func (s *Store) MigrateTo(ctx context.Context, name string, dst migratesetup.Mig
 		return migratesetup.MigrateStats{}, fmt.Errorf("migrating %s: %w", name, err)
 	}
 	defer ddom.Free()
+	if opts.Resumed != nil { // (virDomainMigrate3 has done Confirm too)
+		opts.Resumed()
+	}
 	st := migratesetup.MigrateStats{Elapsed: time.Since(start), DataTotal: last.DataTotal}
 	if info, err := ddom.GetJobStats(libvirt.DOMAIN_JOB_STATS_COMPLETED); err == nil {
 		if info.TimeElapsedSet {

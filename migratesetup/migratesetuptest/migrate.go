@@ -40,6 +40,10 @@ type Migration struct {
 	// Poll is the watchdog's interval (Step when zero; libvirt's stores
 	// poll once a second).
 	Poll time.Duration
+	// Confirm is how long MigrateTo takes after the domain runs on the
+	// destination (MigrateOptions.Resumed called), as libvirt's Confirm
+	// stopping the source's QEMU does.
+	Confirm time.Duration
 }
 
 func (m Migration) withDefaults() Migration {
@@ -129,6 +133,10 @@ func (s *Store) MigrateTo(ctx context.Context, name string, dst migratesetup.Mig
 	if err != nil {
 		return migratesetup.MigrateStats{}, fmt.Errorf("migrating %s: %w", name, err)
 	}
+	if opts.Resumed != nil {
+		opts.Resumed()
+	}
+	time.Sleep(m.Confirm)
 	return migratesetup.MigrateStats{Elapsed: time.Since(job.start), Downtime: m.Downtime, DataTotal: m.DataTotal}, nil
 }
 

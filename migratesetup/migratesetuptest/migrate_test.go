@@ -81,7 +81,7 @@ func TestMigrateSteps(t *testing.T) {
 	if !ok || d.State != migratesetup.StateRunning || d.Transient || d.XML != storetest.TestDomain("g") || !strings.Contains(d.Live, "<live/>") {
 		t.Errorf("g on the destination: %+v, %v; want it running with both definitions", d, ok)
 	}
-	if calls := src.MigrateCalls(); len(calls) != 1 || calls[0].Domain != "g" || calls[0].Options != (migratesetup.MigrateOptions{}) {
+	if calls := src.MigrateCalls(); len(calls) != 1 || calls[0].Domain != "g" || calls[0].Options.Resumed != nil || calls[0].Options.URI != "" || calls[0].Options.Timeout != 0 {
 		t.Errorf("MigrateCalls: %+v", calls)
 	}
 	if src.Calls("MigrateTo") != 1 || dst.Calls("MigratePrepare") != 1 || dst.Calls("MigrateFinish") != 1 || src.Calls("MigrateAbort") != 0 {
@@ -114,7 +114,7 @@ func TestMigrateRefusals(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "injected "+c.method) {
 				t.Fatalf("MigrateTo with %s failing: %v", c.method, err)
 			}
-			if calls := src.MigrateCalls(); len(calls) != 1 || calls[0].Options != opts {
+			if calls := src.MigrateCalls(); len(calls) != 1 || calls[0].Options.URI != opts.URI || calls[0].Options.Timeout != opts.Timeout || calls[0].Options.MaxDowntime != opts.MaxDowntime {
 				t.Errorf("MigrateCalls of a refused migration: %+v", calls)
 			}
 			stillAtSource(t, src, dst)
@@ -169,4 +169,26 @@ func TestMigrateEndedContext(t *testing.T) {
 		t.Error("the destination was asked to prepare")
 	}
 	stillAtSource(t, src, dst)
+}
+
+// Resumed is called once, the domain running on the destination, and
+// MigrateTo returns Confirm later.
+func TestMigrateResumed(t *testing.T) {
+	src, dst := pair(t)
+	src.SetMigration(migratesetuptest.Migration{Confirm: 50 * time.Millisecond})
+	calls := 0
+	var at time.Time
+	opts := migratesetup.MigrateOptions{Resumed: func() {
+		calls++
+		at = time.Now()
+		if d, ok := dst.Domain("g"); !ok || d.State != migratesetup.StateRunning {
+			t.Errorf("at Resumed, g on the destination: %+v, %v; want running", d, ok)
+		}
+	}}
+	if _, err := src.MigrateTo(context.Background(), "g", dst, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || time.Since(at) < 50*time.Millisecond {
+		t.Errorf("Resumed: %d calls, %v before MigrateTo returned; want once, Confirm (50ms) before", calls, time.Since(at))
+	}
 }

@@ -34,7 +34,8 @@
 // Perform, Finish, Confirm, as libvirt's client library does in
 // virDomainMigrate3), so the two daemons need no connection to each
 // other, only their QEMUs do (the migration URI). A watchdog polls the job
-// once a second for progress and aborts it past the timeout, with no
+// (every 100 ms until it moves data, then once a second) for progress
+// and aborts it past the timeout, with no
 // progress, or when the context ends; every failure cancels what was
 // done, and the guest runs on the source.
 //

@@ -59,10 +59,13 @@ const stepTimeout = 2 * time.Minute
 // streams the memory, Finish on the destination resumes the domain there
 // (or, told the migration was cancelled, kills it), Confirm on the source
 // undefines it there (or, cancelled, resumes it). Every failure cancels
-// the steps already taken, so the domain runs on the source.
+// the steps already taken, so the domain runs on the source (the
+// destination's cancel after a failed Perform is waited for 30 s: a hung
+// destination is then named, to check there).
 //
-// While Perform runs, a watchdog polls the job once a second (progress),
-// sets MaxDowntime once the job runs, and aborts the job past
+// While Perform runs, a watchdog polls the job (at once and every 100 ms
+// until it moves data, then once a second: progress), sets MaxDowntime
+// once the job moves data, and aborts the job past
 // opts.Timeout, with no progress for opts.NoProgress, or when ctx ends
 // (the error is then ErrMigrationTimeout, ErrMigrationStalled or ctx's).
 // The stats are those libvirt keeps of the completed job on the
@@ -98,12 +101,24 @@ type migration struct {
 	downtimeSet bool
 }
 
+// cancelTimeout bounds the destination's Finish that cancels a migration
+// after Perform failed: the guest runs on the source by then, and a
+// destination whose QEMU hung (the stall that the watchdog aborted) keeps
+// libvirt's Finish waiting on that QEMU for as long as it hangs; the run
+// then says to check there rather than wait stepTimeout.
+const cancelTimeout = 30 * time.Second
+
 // step runs one protocol call on s, bounded by stepTimeout, not by the
 // caller's context: a call abandoned halfway would close the connection
 // and leave the migration half done. The context is looked at between
 // steps.
 func step(s *Store, f func() error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	return stepWithin(s, stepTimeout, f)
+}
+
+// stepWithin is step bounded by d.
+func stepWithin(s *Store, d time.Duration, f func() error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return s.call(ctx, f)
 }
@@ -245,6 +260,9 @@ func (m *migration) run(ctx context.Context, progress func(migratesetup.MigrateP
 		// The domain did not start on the destination: the source resumes it.
 		return migratesetup.MigrateStats{}, m.confirm(finishOut, fmt.Errorf("the destination %s could not take the domain over (Finish): %w", m.dst.name, ferr))
 	}
+	if m.opts.Resumed != nil {
+		m.opts.Resumed()
+	}
 	// Confirm: the source kills its QEMU and undefines the domain.
 	if err := step(m.src, func() error {
 		return m.src.l.DomainMigrateConfirm3Params(m.dom, m.params, finishOut, m.flags, 0)
@@ -270,7 +288,11 @@ func (m *migration) timeoutErr(step string) error {
 // returned, with what the clean-up could not do.
 func (m *migration) finishCancelled(cookie []byte, why error, confirm bool) error {
 	var out []byte
-	err := step(m.dst, func() (err error) {
+	bound := stepTimeout
+	if !confirm { // Perform ran and failed: the destination may have hung
+		bound = cancelTimeout
+	}
+	err := stepWithin(m.dst, bound, func() (err error) {
 		_, out, err = m.dst.l.DomainMigrateFinish3Params(m.params, cookie, m.dflags, 1)
 		return err
 	})

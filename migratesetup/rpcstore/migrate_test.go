@@ -158,3 +158,44 @@ func TestMigrateCancelledAfterPrepare(t *testing.T) {
 		t.Errorf("the guest on the destination: %s, %v; want running", st, err)
 	}
 }
+
+// Resumed comes once the domain runs on the destination (Finish) and
+// before the source's Confirm: the source still has it then, paused.
+func TestResumedBeforeConfirm(t *testing.T) {
+	a, b := libvirtdtest.TwoHosts(t)
+	src, dst := open(t, a.URI), open(t, b.URI)
+	la := raw(t, a)
+	ctx := context.Background()
+	const name = "sfkvm-migrate-resumed"
+	if err := src.Define(ctx, migDomain(name, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	opts := libvirtdtest.LoopbackMigration(t)
+	calls := 0
+	var onDst migratesetup.State
+	var dstErr, srcErr error
+	var srcState int32
+	opts.Resumed = func() {
+		calls++
+		onDst, dstErr = dst.State(ctx, name)
+		var dom libvirt.Domain
+		if dom, srcErr = la.DomainLookupByName(name); srcErr == nil {
+			srcState, _, srcErr = la.DomainGetState(dom, 0)
+		}
+	}
+	if _, err := src.MigrateTo(ctx, name, dst, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || dstErr != nil || onDst != migratesetup.StateRunning {
+		t.Errorf("Resumed: %d calls, the destination said %s, %v; want once, running", calls, onDst, dstErr)
+	}
+	if srcErr != nil || srcState != int32(libvirt.DomainPaused) {
+		t.Errorf("at Resumed the source said %d, %v; want the domain still there, paused (Confirm not yet run)", srcState, srcErr)
+	}
+	if _, err := src.State(ctx, name); !errors.Is(err, migratesetup.ErrNoDomain) {
+		t.Errorf("after MigrateTo the source: %v; want no domain", err)
+	}
+}

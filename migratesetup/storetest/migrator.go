@@ -187,9 +187,21 @@ func testMoves(t *testing.T, e *menv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, err := e.src.MigrateTo(e.ctx, n, e.dst, e.options(t), nil)
+	// Resumed: once, the guest running on the destination.
+	opts := e.options(t)
+	resumed := 0
+	var atResumed migratesetup.State
+	var atResumedErr error
+	opts.Resumed = func() {
+		resumed++
+		atResumed, atResumedErr = e.dst.State(e.ctx, n)
+	}
+	stats, err := e.src.MigrateTo(e.ctx, n, e.dst, opts, nil)
 	if err != nil {
 		t.Fatalf("MigrateTo: %v", err)
+	}
+	if resumed != 1 || atResumedErr != nil || atResumed != migratesetup.StateRunning {
+		t.Errorf("MigrateOptions.Resumed: %d calls, the destination then said %s, %v; want one, running", resumed, atResumed, atResumedErr)
 	}
 	// libvirt keeps the completed job's figures (virsh domjobinfo
 	// --completed), the guest's pause among them.
@@ -220,7 +232,9 @@ func testDestinationRefuses(t *testing.T, e *menv) {
 	n := e.name("refused")
 	e.running(t, e.src, n)
 	e.running(t, e.dst, n) // another guest of that name runs there
-	_, err := e.src.MigrateTo(e.ctx, n, e.dst, e.options(t), nil)
+	opts := e.options(t)
+	opts.Resumed = func() { t.Error("MigrateOptions.Resumed called for a refused migration") }
+	_, err := e.src.MigrateTo(e.ctx, n, e.dst, opts, nil)
 	if err == nil {
 		t.Fatal("MigrateTo to a destination that runs a guest of that name worked")
 	}

@@ -26,8 +26,16 @@ type Job struct {
 	// Start is when the migration began (the store's first step, before
 	// Migrate): Timeout counts from it. Now when zero.
 	Start time.Time
-	// Interval is the time between polls: 1 s when zero.
+	// Interval is the time between polls: 1 s when zero. Until the job
+	// moves data, Run polls at once and then every Early.
 	Interval time.Duration
+	// Early is the time between polls until the job moves data: the
+	// least of 100 ms and Interval when zero. A job of less than a
+	// second (a small guest on a fast link, as the migration test's)
+	// would otherwise end before its first poll, and the store's first
+	// report of data (where the RPC store sets MaxDowntime) would never
+	// come.
+	Early time.Duration
 	// Grace bounds the wait for Migrate to return after an abort: 2 min
 	// when zero. Past it, Run gives up and says so.
 	Grace time.Duration
@@ -56,6 +64,9 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 	}
 	if j.Grace <= 0 {
 		j.Grace = 2 * time.Minute
+	}
+	if j.Early <= 0 {
+		j.Early = min(100*time.Millisecond, j.Interval)
 	}
 	start := j.Start
 	if start.IsZero() {
@@ -102,6 +113,20 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 		}
 	}
 	ctxDone := ctx.Done()
+	// early fires the polls before the job moves data: at once, then
+	// every Early, until a poll has seen data (then the ticker's).
+	early := time.NewTimer(0)
+	defer early.Stop()
+	poll := func() {
+		if polling {
+			return
+		}
+		polling = true
+		go func() {
+			p, active, err := j.Poll()
+			pollc <- polled{p, active, err, time.Now()}
+		}()
+	}
 	for {
 		select {
 		case err := <-done:
@@ -126,15 +151,16 @@ func Run(ctx context.Context, opts migratesetup.MigrateOptions, j Job, progress 
 				abort(reason)
 				continue
 			}
-			if !polling {
-				polling = true
-				go func() {
-					p, active, err := j.Poll()
-					pollc <- polled{p, active, err, time.Now()}
-				}()
+			poll()
+		case <-early.C:
+			if reason == nil && !seen {
+				poll()
 			}
 		case r := <-pollc:
 			polling = false
+			if !seen && reason == nil {
+				early.Reset(j.Early)
+			}
 			// A job with no data yet is still in Begin or Prepare (the
 			// destination's QEMU starting): neither progress nor a stall.
 			if reason != nil || r.err != nil || !r.active || r.p.DataTotal == 0 {

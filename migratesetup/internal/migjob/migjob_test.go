@@ -145,3 +145,38 @@ func TestHungPoll(t *testing.T) {
 		t.Fatalf("err %v after %s; want ErrMigrationTimeout soon after 50 ms", err, time.Since(start))
 	}
 }
+
+// A short job is polled before Interval: at once, then every Early until
+// it moves data, so that its first figures (where the RPC store sets the
+// maximum downtime) come although the job ends within a second.
+func TestEarlyPolls(t *testing.T) {
+	reported := make(chan migratesetup.MigrateProgress, 1)
+	var polls atomic.Int32
+	start := time.Now()
+	_, err := migjob.Run(context.Background(), migratesetup.MigrateOptions{}, migjob.Job{
+		Migrate: func() error {
+			select {
+			case <-reported:
+			case <-time.After(5 * time.Second):
+			}
+			return nil
+		},
+		Poll: func() (migratesetup.MigrateProgress, bool, error) {
+			if polls.Add(1) < 3 { // Perform not yet moving data
+				return migratesetup.MigrateProgress{}, true, nil
+			}
+			return migratesetup.MigrateProgress{DataTotal: 100, DataRemaining: 90}, true, nil
+		},
+		Abort:    func() error { return errors.New("unexpected abort") },
+		Interval: time.Hour,
+		Early:    10 * time.Millisecond,
+	}, func(p migratesetup.MigrateProgress) {
+		select {
+		case reported <- p:
+		default:
+		}
+	})
+	if took := time.Since(start); err != nil || took > 3*time.Second || polls.Load() != 3 {
+		t.Errorf("Run = %v after %v, %d polls; want the job's figures at its third poll, well before Interval", err, took, polls.Load())
+	}
+}

@@ -101,4 +101,17 @@
 // prints an sfkvm.migrate/v1 report's figures as total=S migration=S
 // own=S reads=S; a report of a migration that did not complete is an
 // error.
+//
+//	migrate drillcheck -home CFNAME -other HOST [-legs N] DRILL.json
+//
+// fails unless an sfkvm.drill/v1 report is the drill that was run: N legs
+// (default 2), home to HOST and back, each migrated and verified, the
+// drill ok and the guest home; prints a line per leg.
+//
+//	migrate stallcheck -source CFNAME [-nodes N] REPORT.json
+//
+// fails unless an sfkvm.migrate/v1 report is a migration that sfkvm's
+// no-progress watchdog aborted (--stall-timeout): outcome failed, the
+// stall named, the guest on CFNAME, and with -nodes a guarded run's N
+// nodes all restored; prints the stall's reason.
 package main

@@ -44,6 +44,10 @@ func main() {
 		err = watch(os.Args[2:])
 	case "figures":
 		err = figures(os.Args[2:])
+	case "drillcheck":
+		err = drillCheck(os.Args[2:], os.Stdout)
+	case "stallcheck":
+		err = stallCheck(os.Args[2:], os.Stdout)
 	default:
 		usage()
 	}
@@ -56,7 +60,8 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: migrate register PATH CFNAME IP | migrate run FLAGS | migrate console FILE CFNAME | migrate freeport\n"+
 		"       migrate hostkey [-known-hosts FILE -addr IP] CONSOLE | migrate login FLAGS | migrate peer FLAGS | migrate netbridge -group ADDR:PORT -tap NAME\n"+
-		"       migrate watch FLAGS | migrate figures SFKVM-MIGRATE.json")
+		"       migrate watch FLAGS | migrate figures SFKVM-MIGRATE.json\n"+
+		"       migrate drillcheck -home CFNAME -other HOST [-legs N] DRILL.json | migrate stallcheck -source CFNAME [-nodes N] REPORT.json")
 	os.Exit(2)
 }
 
