@@ -159,7 +159,7 @@ func runConfCopies(ctx context.Context, p *pass) []Result {
 	return p.each(len(p.cfg.Hosts), func(i int) []Result {
 		h := p.cfg.Hosts[i]
 		r := Result{Target: h.Address, index: i}
-		theirs, err := p.fetch(ctx, h, file, kvmguests.MaxSize)
+		theirs, err := p.fetch(ctx, h, file, p.cfg.maxCopy())
 		if err != nil {
 			r.Status, r.Reason, r.Err, r.Fix = Fail, "could not read its copy: "+err.Error(), err, hostFix(err, h)
 			return []Result{r}

@@ -86,6 +86,10 @@ type Config struct {
 	PasswordWarnDays int
 	Now              func() time.Time
 
+	// MaxCopy caps what is read of another host's copy of the file (a
+	// host that answers without end is cut off there and named); 0 means
+	// kvmguests.MaxSize, the largest file the parser takes.
+	MaxCopy int64
 	// Parallel bounds the guests and hosts worked on at once
 	// (DefaultParallel when 0).
 	Parallel int
@@ -120,4 +124,12 @@ func (c Config) withDefaults() Config {
 		c.Parallel = DefaultParallel
 	}
 	return c
+}
+
+// maxCopy is MaxCopy or its default.
+func (c Config) maxCopy() int64 {
+	if c.MaxCopy > 0 {
+		return c.MaxCopy
+	}
+	return kvmguests.MaxSize
 }

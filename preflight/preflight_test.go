@@ -89,7 +89,7 @@ func TestFaults(t *testing.T) {
 		{"vendor token with a key", lab.VendorToken("guest12"), "guest.login", "guest12 ", "the password cannot be read", "--password-stdin"},
 		{"sealed token moved from another guest", lab.MovedToken("guest12"), "guest.login", "guest12 ", "does not authenticate", "--guest-name guest12 --guest-ip 192.0.2.12 --guest-user user2"},
 		{"login times out", lab.SlowAuth("guest21"), "guest.login", "guest21 ", "timed out", ""},
-		{"other host floods cat", lab.HostFloods(), "conf.copies", "192.0.2.2", "stdout went over 67108864 bytes", ""},
+		{"other host floods cat", lab.HostFloods(), "conf.copies", "192.0.2.2", "stdout went over 1048576 bytes", ""},
 		{"other host floods cat of its host information", lab.HostInfoFloods(), "host.weightlink", "(every host)", "stdout went over 65536 bytes", ""},
 		{"running guest lost the disk live", lab.LiveLacksDisk("guest11"), "guest.setup", "guest11", "runs without the host information disk", "virsh start guest11"},
 		{"node renamed after registering", lab.RenamedNode(), "host.registered", "", "registered as cfhost0, but cftool -l says this host is cfhost1", "sfkvm migratesetup -c -i 192.0.2.1"},

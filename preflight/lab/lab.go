@@ -305,7 +305,21 @@ func (l *Lab) Config() preflight.Config {
 		Parallel: 8,
 
 		PreviousConfSHA256: l.previousConfSHA256(),
+		MaxCopy:            l.maxCopy(),
 	}
+}
+
+// FloodCap is what preflight reads of the flooding host's copy
+// (HostFloods): 1 MiB, not the default 64 MiB, which on a busy machine
+// under the race detector took longer than a command's bound to arrive.
+const FloodCap = 1 << 20
+
+// maxCopy is Config's MaxCopy: FloodCap when the other host floods.
+func (l *Lab) maxCopy() int64 {
+	if l.set.hostFloods {
+		return FloodCap
+	}
+	return 0
 }
 
 // previousConfSHA256 is the checksum an earlier run of the prepared lab

@@ -85,7 +85,7 @@ func MovedToken(guest string) Option { return func(s *settings) { s.movedToken =
 func SlowAuth(guest string) Option { return func(s *settings) { s.slowAuth = guest } }
 
 // HostFloods: the other host answers cat of kvmguests.conf with endless
-// output; conf.copies FAILs at the size cap.
+// output; conf.copies FAILs at the size cap (Config.MaxCopy: FloodCap).
 func HostFloods() Option { return func(s *settings) { s.hostFloods = true } }
 
 // HostCatFails: the other host's cat fails with terminal escapes on
