@@ -78,12 +78,7 @@ func TestMigrationOutlastsTimeout(t *testing.T) {
 	if rep.Outcome != migrate.Failed || rep.RunsOn != "host1" || r.runsOn(domain) != "host1" {
 		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
 	}
-	var c migrate.Check
-	for _, x := range rep.Checks {
-		if x.ID == "migrate.libvirt" {
-			c = x
-		}
-	}
+	c := lastCheck(rep, "migrate.libvirt")
 	if c.Status != migrate.Fail || !strings.Contains(c.Reason, migratesetup.ErrMigrationTimeout.Error()) || !strings.Contains(c.Fix, "--timeout") {
 		t.Errorf("migrate row %+v", c)
 	}
@@ -106,12 +101,7 @@ func TestMigrationStalls(t *testing.T) {
 	if rep.Outcome != migrate.Failed || rep.RunsOn != "host1" || r.runsOn(domain) != "host1" {
 		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
 	}
-	var c migrate.Check
-	for _, x := range rep.Checks {
-		if x.ID == "migrate.libvirt" {
-			c = x
-		}
-	}
+	c := lastCheck(rep, "migrate.libvirt")
 	if c.Status != migrate.Fail || !strings.Contains(c.Reason, migratesetup.ErrMigrationStalled.Error()) ||
 		!strings.Contains(c.Fix, "--max-downtime") || !strings.Contains(c.Fix, "the destination stopped taking the stream") || !strings.Contains(c.Fix, "still runs on host1") {
 		t.Errorf("migrate row %+v", c)
@@ -424,12 +414,7 @@ func TestGuestReadsOldHostIsALoudFail(t *testing.T) {
 	if rep.Outcome != migrate.Failed || rep.RunsOn != "host2" || rep.OK() {
 		t.Fatalf("outcome %s runs on %q", rep.Outcome, rep.RunsOn)
 	}
-	var c migrate.Check
-	for _, x := range rep.Checks {
-		if x.ID == "verify.readshost" {
-			c = x
-		}
-	}
+	c := lastCheck(rep, "verify.readshost")
 	if c.Status != migrate.Fail || !strings.Contains(c.Reason, "STILL READS ITS OLD HOST cfhost1") {
 		t.Errorf("verify.readshost %+v", c)
 	}

@@ -49,6 +49,18 @@ func status(rep *migrate.Report, id, target string) migrate.Status {
 	return ""
 }
 
+// lastCheck returns the report's last check with that id (zero when there
+// is none).
+func lastCheck(rep *migrate.Report, id string) migrate.Check {
+	var c migrate.Check
+	for _, x := range rep.Checks {
+		if x.ID == id {
+			c = x
+		}
+	}
+	return c
+}
+
 func dump(t *testing.T, rep *migrate.Report) {
 	t.Helper()
 	var b strings.Builder

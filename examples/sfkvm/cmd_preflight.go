@@ -152,14 +152,9 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 	if *hosts != "" {
 		var hostPW sshcheck.PasswordSource
 		if *hostPasswordFile != "" {
-			pw, err := readSecretFile(*hostPasswordFile)
+			pw, code, err := readHostPasswordFile(*hostPasswordFile)
 			if err != nil {
-				code := passwordInputExit(err) // 66 missing or unreadable, 65 no usable password
-				if errors.Is(err, cipher.ErrPasswordFileType) || errors.Is(err, cipher.ErrPasswordFileMode) ||
-					errors.Is(err, cipher.ErrPasswordFileOwner) || errors.Is(err, iofs.ErrPermission) {
-					code = secretFileExit(err)
-				}
-				return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+				return fail(code, "%v", err)
 			}
 			defer pw.Wipe()
 			hostPW = pw
@@ -268,3 +263,19 @@ func printPreflight(e *env, format outputFormat, rep preflight.Report) int {
 // that holds a secret (no symlink, FIFO or device; root's or the caller's;
 // no group or other bits) and the reader of every password input.
 func readSecretFile(path string) (cipher.Secret, error) { return cipher.ReadPasswordFile(path) }
+
+// readHostPasswordFile reads --host-password-file, or says why not and
+// with which exit code: 66 missing or unreadable, 65 no usable password,
+// 77 (secretFileExit) a file of the wrong type, mode or owner.
+func readHostPasswordFile(path string) (cipher.Secret, int, error) {
+	pw, err := readSecretFile(path)
+	if err != nil {
+		code := passwordInputExit(err)
+		if errors.Is(err, cipher.ErrPasswordFileType) || errors.Is(err, cipher.ErrPasswordFileMode) ||
+			errors.Is(err, cipher.ErrPasswordFileOwner) || errors.Is(err, iofs.ErrPermission) {
+			code = secretFileExit(err)
+		}
+		return pw, code, fmt.Errorf("--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+	}
+	return pw, exitOK, nil
+}

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 
-	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	pmetrics "github.com/sfkvm/sfkvm/preflight/metrics"
@@ -122,14 +120,9 @@ func runSite(ctx context.Context, e *env, args []string) int {
 	}
 	var hostPW sshcheck.PasswordSource
 	if *hostPasswordFile != "" {
-		pw, err := readSecretFile(*hostPasswordFile)
+		pw, code, err := readHostPasswordFile(*hostPasswordFile)
 		if err != nil {
-			code := passwordInputExit(err) // 66 missing or unreadable, 65 no usable password
-			if errors.Is(err, cipher.ErrPasswordFileType) || errors.Is(err, cipher.ErrPasswordFileMode) ||
-				errors.Is(err, cipher.ErrPasswordFileOwner) || errors.Is(err, iofs.ErrPermission) {
-				code = secretFileExit(err)
-			}
-			return fail(code, "--host-password-file: %s", strings.TrimPrefix(err.Error(), "cipher: "))
+			return fail(code, "%v", err)
 		}
 		defer pw.Wipe()
 		hostPW = pw
