@@ -227,3 +227,57 @@ func FuzzQuoteRemote(f *testing.F) {
 		}
 	})
 }
+
+// readSizes is a reader without WriterTo (as an SSH channel is) that
+// records the size of every buffer it is given.
+type readSizes struct {
+	r     io.Reader
+	sizes []int
+}
+
+func (s *readSizes) Read(p []byte) (int, error) {
+	s.sizes = append(s.sizes, len(p))
+	return s.r.Read(p)
+}
+
+// x/crypto copies a session's streams with io.Copy: the capped buffer
+// takes the copy itself (io.ReaderFrom), so that a command's few bytes of
+// output cost a small read, not io.Copy's fresh 32 KiB buffer per stream
+// (issue 20: a preflight runs thousands of commands, and that memory was a
+// measured part of its CPU). What is read, and the cap, are as Write's.
+func TestCappedBufferReadsSmall(t *testing.T) {
+	over := make(chan *cappedBuffer, 2)
+	b := &cappedBuffer{stream: "stdout", max: 1 << 20, over: over}
+	src := &readSizes{r: strings.NewReader("node1 UP\n")}
+	if n, err := io.Copy(b, src); err != nil || n != 9 {
+		t.Fatalf("io.Copy = %d, %v; want 9, nil", n, err)
+	}
+	if string(b.buf) != "node1 UP\n" {
+		t.Errorf("kept %q, want %q", b.buf, "node1 UP\n")
+	}
+	if len(src.sizes) == 0 || src.sizes[0] > 4096 {
+		t.Errorf("the first read was given %v bytes of buffer; want at most 4 KiB (io.Copy's own buffer is 32 KiB)", src.sizes)
+	}
+
+	// Much output: the reads grow, everything is kept.
+	big := strings.Repeat("0123456789abcdef", 64<<10/16)
+	b = &cappedBuffer{stream: "stdout", max: 1 << 20, over: over}
+	src = &readSizes{r: strings.NewReader(big)}
+	if n, err := io.Copy(b, src); err != nil || n != int64(len(big)) || string(b.buf) != big {
+		t.Fatalf("io.Copy of 64 KiB = %d, %v, kept %d bytes", n, err, len(b.buf))
+	}
+	if last := src.sizes[len(src.sizes)-1]; last != maxReadChunk {
+		t.Errorf("the reads grew to %d, want %d", last, maxReadChunk)
+	}
+
+	// Over the cap: what fits is kept, the stream is reported once and the
+	// copy stops with errOverCap.
+	b = &cappedBuffer{stream: "stderr", max: 1000, over: over}
+	n, err := io.Copy(b, &readSizes{r: strings.NewReader(big)})
+	if !errors.Is(err, errOverCap) || n != 1000 || len(b.buf) != 1000 || !b.overCap() {
+		t.Fatalf("io.Copy over the cap = %d, %v, kept %d, over %v; want 1000, errOverCap, 1000, true", n, err, len(b.buf), b.overCap())
+	}
+	if got := <-over; got != b {
+		t.Errorf("over reported %v, want the stderr buffer", got.stream)
+	}
+}
