@@ -157,6 +157,9 @@ type readyWriter struct {
 	seen  chan struct{}
 }
 
+// ReadFrom is readyWriter's own: cappedBuffer's would bypass Write.
+func (r *readyWriter) ReadFrom(src io.Reader) (int64, error) { return readGrowing(r, src) }
+
 func (r *readyWriter) Write(p []byte) (int, error) {
 	if r.isSeen() {
 		return len(p), nil

@@ -61,14 +61,19 @@ type cappedBuffer struct {
 // thousand guests, and that churn (page faults, GC, returning pages to
 // the kernel) was a measured part of its CPU (issue 20). What is read
 // goes through Write, so the cap works as it did.
-func (c *cappedBuffer) ReadFrom(r io.Reader) (int64, error) {
+func (c *cappedBuffer) ReadFrom(r io.Reader) (int64, error) { return readGrowing(c, r) }
+
+// readGrowing copies r to w as ReadFrom describes. A type that embeds
+// cappedBuffer and has a Write of its own needs a ReadFrom of its own
+// calling it (readyWriter): the promoted one would write past it.
+func readGrowing(w io.Writer, r io.Reader) (int64, error) {
 	var total int64
 	chunk := make([]byte, 512)
 	for {
 		n, err := r.Read(chunk)
 		if n > 0 {
-			w, werr := c.Write(chunk[:n])
-			total += int64(w)
+			m, werr := w.Write(chunk[:n])
+			total += int64(m)
 			if werr != nil {
 				return total, werr
 			}
