@@ -180,7 +180,7 @@ func editPAM(t *testing.T, file, rule string, last bool) {
 	if last {
 		edited = append(old, rule...)
 	}
-	if err := os.WriteFile(file, edited, 0o644); err != nil {
+	if err := replaceFile(file, edited, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	drop := ownPAMRule(t, file, rule)
@@ -188,11 +188,37 @@ func editPAM(t *testing.T, file, rule string, last bool) {
 		unlock := lockPAM(t)
 		defer unlock()
 		cur, _ := os.ReadFile(file)
-		if err := os.WriteFile(file, []byte(strings.Replace(string(cur), rule, "", 1)), 0o644); err != nil {
+		if err := replaceFile(file, []byte(strings.Replace(string(cur), rule, "", 1)), 0o644); err != nil {
 			t.Error(err)
 		}
 		drop()
 	})
+}
+
+// replaceFile replaces file with data by a rename, never in place: the
+// PAM files and opasswd that these tests edit are read at every login and
+// password change of every test running at once, and a login that read
+// /etc/pam.d/sshd while os.WriteFile had truncated it was refused (a
+// probe test's password login failed with the right password).
+func replaceFile(file string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".sfkvm-test-")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), file)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // pamRules counts the PAM rules this test binary recorded, for unique
@@ -225,7 +251,7 @@ func sweepPAMOnce(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return os.WriteFile(file, []byte(strings.Replace(string(cur), rule+"\n", "", 1)), 0o644)
+			return replaceFile(file, []byte(strings.Replace(string(cur), rule+"\n", "", 1)), 0o644)
 		})
 		if err != nil {
 			t.Logf("removing the PAM rules that killed test binaries left: %v", err)
@@ -380,107 +406,127 @@ func (h *faultHook) next(kind string, n int) string {
 // other hosts: the same.
 func TestRotateInterruptedAtEachStage(t *testing.T) {
 	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
-	l := newRotateLab(t, 1, 2)
-	h := newFaultHook(t)
-	h.onGuest(t, l.users[0].NoPasswd)
-	h.onHost(t, l, "cfhost3")
-	bin := cliBinary(t)
-	hang := sfciphertest.InstallTrusted(t, sfciphertest.Hang, "TestCipherSfcipherHelper")
-	cur := l.users[0].Password
-	for i, st := range []struct {
+	type stage struct {
 		name     string
-		key      func(cur, next string) string
+		key      func(h *faultHook, cur, next string) string
 		changed  bool // the guest has the new password at the pause
 		finishes bool // past the point of no return: every host is written
 		pidOnly  bool // kill -INT sfkvm alone
 		waits    bool // the run waits for the paused step: let it go after the grace period
+	}
+	// Three groups, each a lab of its own, run at once: one after the
+	// other, the nine stages were this package's longest test (130 s idle,
+	// 260 s at a load of 20). In a group, each stage starts from the
+	// password that the one before left.
+	groups := []struct {
+		name   string
+		stages []stage
 	}{
-		{"precheck", func(_, _ string) string { return h.next("ssh-cfhost3", 1) }, false, false, false, false},
-		{"token", nil, false, false, false, false},
-		{"login", func(cur, _ string) string { return pwKey("sshd", cur) }, false, false, false, false},
-		// chpasswd is let finish, then undone: left running, it could set
-		// the new password after the old one was put back.
-		{"change, before the password is set", func(_, _ string) string { return h.next("chpasswd-pre", 1) }, false, false, false, true},
-		{"change, after the password is set", func(_, _ string) string { return h.next("chpasswd", 1) }, true, false, false, true},
-		{"new-login", func(_, next string) string { return pwKey("sshd", next) }, true, false, false, false},
-		{"hosts", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true, false, true},
-		{"read-back", func(_, _ string) string { return h.next("ssh-cfhost3", 3) }, true, true, false, true},
-		{"hosts, SIGINT to sfkvm alone", func(_, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true, true, true},
-	} {
-		next := fmt.Sprintf("Rotated-%d-real", i+5)
-		args := l.args("--password-stdin", "--native")
-		key := ""
-		if st.key != nil {
-			key = st.key(cur, next)
-			h.pause(t, key)
-		} else {
-			args = l.args("--password-stdin", "--sfcipher", hang)
-		}
-		cmd := exec.Command(bin, args...)
-		cmd.Stdin = strings.NewReader(next + "\n")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		start := time.Now()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }() // cmd.ProcessState holds the code
-		if key != "" {
-			h.waitReached(t, key, done)
-		} else {
-			// The fake's script execs the test binary in its helper.
-			if !waitChild(t, cmd.Process.Pid, "TestCipherSfcipherHelper", done) {
-				<-done
-				t.Fatalf("%s: the run ended before it ran %s: exit %d\n%s%s", st.name, hang, cmd.ProcessState.ExitCode(), stdout.String(), stderr.String())
+		{"before the guest changes", []stage{
+			{"precheck", func(h *faultHook, _, _ string) string { return h.next("ssh-cfhost3", 1) }, false, false, false, false},
+			{"token", nil, false, false, false, false},
+			{"login", func(_ *faultHook, cur, _ string) string { return pwKey("sshd", cur) }, false, false, false, false},
+		}},
+		{"the guest changes", []stage{
+			// chpasswd is let finish, then undone: left running, it could
+			// set the new password after the old one was put back.
+			{"change, before the password is set", func(h *faultHook, _, _ string) string { return h.next("chpasswd-pre", 1) }, false, false, false, true},
+			{"change, after the password is set", func(h *faultHook, _, _ string) string { return h.next("chpasswd", 1) }, true, false, false, true},
+			{"new-login", func(_ *faultHook, _, next string) string { return pwKey("sshd", next) }, true, false, false, false},
+		}},
+		{"the hosts are written", []stage{
+			{"hosts", func(h *faultHook, _, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true, false, true},
+			{"read-back", func(h *faultHook, _, _ string) string { return h.next("ssh-cfhost3", 3) }, true, true, false, true},
+			{"hosts, SIGINT to sfkvm alone", func(h *faultHook, _, _ string) string { return h.next("ssh-cfhost3", 2) }, true, true, true, true},
+		}},
+	}
+	bin := cliBinary(t)
+	hang := sfciphertest.InstallTrusted(t, sfciphertest.Hang, "TestCipherSfcipherHelper")
+	for gi, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			l := newRotateLab(t, 1, 2)
+			h := newFaultHook(t)
+			h.onGuest(t, l.users[0].NoPasswd)
+			h.onHost(t, l, "cfhost3")
+			cur := l.users[0].Password
+			for si, st := range g.stages {
+				next := fmt.Sprintf("Rotated-%d-real", 3*gi+si+5)
+				args := l.args("--password-stdin", "--native")
+				key := ""
+				if st.key != nil {
+					key = st.key(h, cur, next)
+					h.pause(t, key)
+				} else {
+					args = l.args("--password-stdin", "--sfcipher", hang)
+				}
+				cmd := exec.Command(bin, args...)
+				cmd.Stdin = strings.NewReader(next + "\n")
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				start := time.Now()
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan struct{})
+				go func() { cmd.Wait(); close(done) }() // cmd.ProcessState holds the code
+				if key != "" {
+					h.waitReached(t, key, done)
+				} else {
+					// The fake's script execs the test binary in its helper.
+					if !waitChild(t, cmd.Process.Pid, "TestCipherSfcipherHelper", done) {
+						<-done
+						t.Fatalf("%s: the run ended before it ran %s: exit %d\n%s%s", st.name, hang, cmd.ProcessState.ExitCode(), stdout.String(), stderr.String())
+					}
+				}
+				paused := time.Since(start)
+				if shadowHolds(t, l.users[0].NoPasswd, next) != st.changed {
+					t.Errorf("%s: at the pause, the guest's password is new: %v, want %v", st.name, !st.changed, st.changed)
+				}
+				if st.pidOnly {
+					cmd.Process.Signal(syscall.SIGINT)
+				} else {
+					syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+				}
+				if st.waits {
+					select {
+					case <-done:
+						t.Fatalf("%s: sfkvm ended before the paused step did:\n%s%s", st.name, stdout.String(), stderr.String())
+					case <-time.After(signalGrace + time.Second):
+					}
+					h.release(t, key, "ok")
+				}
+				select {
+				case <-done:
+				case <-time.After(30 * time.Second):
+					t.Errorf("%s: the run still waits for the paused step 30s after SIGINT", st.name)
+					h.release(t, key, "ok")
+					<-done
+				}
+				if key != "" {
+					h.release(t, key, "ok") // the paused program (sshd, chpasswd) ends only now
+				}
+				code := cmd.ProcessState.ExitCode()
+				t.Logf("%s: paused after %v, ended %v after the signal", st.name, paused.Round(time.Millisecond), (time.Since(start) - paused).Round(time.Millisecond))
+				out, errs := stdout.String(), stderr.String()
+				if code != exitInterrupted || !strings.HasSuffix(errs, interruptedMessage+"\n") {
+					t.Fatalf("%s: exit %d\n%s%s", st.name, code, out, errs)
+				}
+				if strings.Contains(out+errs, "MISMATCH") || (st.finishes && strings.Count(out, "(replaced)") != 3) {
+					t.Errorf("%s: MISMATCH, or not every host replaced:\n%s%s", st.name, out, errs)
+				}
+				if st.finishes { // every file holds the new token
+					l.agree(t, 0, next)
+					cur = next
+					continue
+				}
+				l.agree(t, 0, cur)
+				if l.login(t, 0, next) {
+					t.Errorf("%s: the guest takes the new password", st.name)
+				}
 			}
-		}
-		paused := time.Since(start)
-		if shadowHolds(t, l.users[0].NoPasswd, next) != st.changed {
-			t.Errorf("%s: at the pause, the guest's password is new: %v, want %v", st.name, !st.changed, st.changed)
-		}
-		if st.pidOnly {
-			cmd.Process.Signal(syscall.SIGINT)
-		} else {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		}
-		if st.waits {
-			select {
-			case <-done:
-				t.Fatalf("%s: sfkvm ended before the paused step did:\n%s%s", st.name, stdout.String(), stderr.String())
-			case <-time.After(signalGrace + time.Second):
-			}
-			h.release(t, key, "ok")
-		}
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Errorf("%s: the run still waits for the paused step 30s after SIGINT", st.name)
-			h.release(t, key, "ok")
-			<-done
-		}
-		if key != "" {
-			h.release(t, key, "ok") // the paused program (sshd, chpasswd) ends only now
-		}
-		code := cmd.ProcessState.ExitCode()
-		t.Logf("%s: paused after %v, ended %v after the signal", st.name, paused.Round(time.Millisecond), (time.Since(start) - paused).Round(time.Millisecond))
-		out, errs := stdout.String(), stderr.String()
-		if code != exitInterrupted || !strings.HasSuffix(errs, interruptedMessage+"\n") {
-			t.Fatalf("%s: exit %d\n%s%s", st.name, code, out, errs)
-		}
-		if strings.Contains(out+errs, "MISMATCH") || (st.finishes && strings.Count(out, "(replaced)") != 3) {
-			t.Errorf("%s: MISMATCH, or not every host replaced:\n%s%s", st.name, out, errs)
-		}
-		if st.finishes { // every file holds the new token
-			l.agree(t, 0, next)
-			cur = next
-			continue
-		}
-		l.agree(t, 0, cur)
-		if l.login(t, 0, next) {
-			t.Errorf("%s: the guest takes the new password", st.name)
-		}
+		})
 	}
 }
 
