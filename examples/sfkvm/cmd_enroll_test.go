@@ -193,8 +193,8 @@ func newEnrollLabWith(t *testing.T, nHosts int, o labOptions) *enrollLab {
 			hc.Setup += "\n" + o.hostSetup(i)
 		}
 		hs := sshdtest.Start(t, hc)
-		fmt.Fprintf(&sshConf, "Host %s\n  HostName %s\n  Port 22\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n",
-			name, hip, id, l.known)
+		fmt.Fprintf(&sshConf, "Host %s\n  HostName %s\n  Port 22\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  GlobalKnownHostsFile /dev/null\n  KexAlgorithms %s\n",
+			name, hip, id, l.known, testHostKex)
 		known.WriteString(hs.KnownHostsLine(hip, 22, "ssh-ed25519") + "\n")
 		f := filepath.Join(hd, "kvmguests.conf")
 		os.WriteFile(f, data, 0o600)
