@@ -150,19 +150,11 @@ func runPreflight(ctx context.Context, e *env, args []string) int {
 		cfg.Password = func(kvmguests.Guest) sshcheck.PasswordSource { return pw }
 	}
 	if *hosts != "" {
-		var hostPW sshcheck.PasswordSource
-		if *hostPasswordFile != "" {
-			pw, code, err := readHostPasswordFile(*hostPasswordFile)
-			if err != nil {
-				return fail(code, "%v", err)
-			}
-			defer pw.Wipe()
-			hostPW = pw
-		}
-		hostKeys, err := hostKeySource(*identity, hostPW != nil)
+		hostKeys, hostPW, wipe, code, err := hostCredentials(*identity, *hostPasswordFile)
 		if err != nil {
-			return fail(identityExit(err), "--identity: %v", err)
+			return fail(code, "%v", err)
 		}
+		defer wipe()
 		for _, addr := range strings.Split(*hosts, ",") {
 			cfg.Hosts = append(cfg.Hosts, sshcheck.Target{Name: addr, Address: addr, User: *hostUser, Password: hostPW, Keys: hostKeys})
 		}

@@ -118,19 +118,11 @@ func runSite(ctx context.Context, e *env, args []string) int {
 		}
 		defer tf.Close()
 	}
-	var hostPW sshcheck.PasswordSource
-	if *hostPasswordFile != "" {
-		pw, code, err := readHostPasswordFile(*hostPasswordFile)
-		if err != nil {
-			return fail(code, "%v", err)
-		}
-		defer pw.Wipe()
-		hostPW = pw
-	}
-	keys, err := hostKeySource(*identity, hostPW != nil)
+	keys, hostPW, wipe, code, err := hostCredentials(*identity, *hostPasswordFile)
 	if err != nil {
-		return fail(identityExit(err), "--identity: %v", err)
+		return fail(code, "%v", err)
 	}
+	defer wipe()
 	cfg := site.Config{SFKVM: *sfkvm, PreflightArgs: pfArgs, File: *file, HostInfo: *hostinfo,
 		KnownHosts: *knownHosts, GuestPort: *guestPort, Parallel: *parallel, HostTimeout: *timeout}
 	for _, t := range targets {
@@ -157,7 +149,7 @@ func runSite(ctx context.Context, e *env, args []string) int {
 			return fail(textfileWriteExit(err), "--textfile: %v", err)
 		}
 	}
-	code := exitOK
+	code = exitOK
 	if rep.Failed() {
 		code = exitFailed
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -34,4 +35,25 @@ func hostKeySource(identity string, havePassword bool) (sshcheck.KeySource, erro
 		return nil, nil
 	}
 	return sshcheck.DefaultKeys(), nil
+}
+
+// hostCredentials are the password (--host-password-file, when given;
+// nil otherwise) and the keys (--identity, else the defaults, else none
+// beside a password) of sfkvm's logins to the other hosts, the same in
+// every command that makes them. wipe forgets the password; code is the
+// exit status of err.
+func hostCredentials(identity, passwordFile string) (keys sshcheck.KeySource, pw sshcheck.PasswordSource, wipe func(), code int, err error) {
+	wipe = func() {}
+	if passwordFile != "" {
+		secret, code, err := readHostPasswordFile(passwordFile)
+		if err != nil {
+			return nil, nil, wipe, code, err
+		}
+		wipe, pw = secret.Wipe, secret
+	}
+	if keys, err = hostKeySource(identity, pw != nil); err != nil {
+		wipe()
+		return nil, nil, func() {}, identityExit(err), fmt.Errorf("--identity: %v", err)
+	}
+	return keys, pw, wipe, exitOK, nil
 }
