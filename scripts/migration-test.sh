@@ -468,11 +468,7 @@ part3() {
 		say "FAIL: host B still has the guest after sfkvm migrate (--undefinesource)"
 		exit 1
 	fi
-	out=$(guest_login cfhostA -restored -timeout 1m) || exit 1
-	echo "after sfkvm migrate, the guest: $out"
-	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
-		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
-	echo "after sfkvm migrate, the peer:  $out"
+	nodes_restored "sfkvm migrate" "A" || exit 1
 	part3_interrupted
 	# The benchmark's rounds migrate the guest several times more, and the
 	# TCG guest's kernel has been seen to panic after 3 to 9 migrations in
@@ -522,11 +518,7 @@ part3_drill() {
 		say "FAIL: after sfkvm drill the guest does not run on its home, host $home, alone"
 		exit 1
 	fi
-	out=$(guest_login "cfhost$home" -restored -timeout 1m) || exit 1
-	echo "after sfkvm drill, the guest: $out"
-	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
-		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
-	echo "after sfkvm drill, the peer:  $out"
+	nodes_restored "sfkvm drill" "$home" || exit 1
 	echo "sfkvm drill --guard from host $home: 2 legs (to host $other and back) migrated and verified, exit 0, $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s; the guest runs on host $home only and reads cfhost$home"
 }
 
@@ -577,11 +569,7 @@ part3_interrupted() {
 	fi
 	echo "the interrupted run's steps: $(grep -o '"check": *"[^"]*"' "$work/interrupted.json" | sed 's/.*"\([^"]*\)"$/\1/' | uniq | tr '\n' ' ')"
 	echo "sfkvm migrate --guard, SIGTERM once the guard was done: exit $rc, outcome $(grep -o '"outcome": *"[^"]*"' "$work/interrupted.json" | sed 's/.*"\([^"]*\)"$/\1/'), the guest runs on host $where as the report says"
-	out=$(guest_login "cfhost$where" -restored -timeout 1m) || exit 1
-	echo "after the interrupted run, the guest: $out"
-	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
-		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
-	echo "after the interrupted run, the peer:  $out"
+	nodes_restored "the interrupted run" "$where" || exit 1
 }
 # part3_stall: a destination that stops taking the migration stream must
 # be caught by sfkvm's no-progress watchdog. sfkvm migrate --guard
@@ -664,11 +652,7 @@ part3_stall() {
 		say "FAIL: host $dst's QEMU of the cancelled migration (pid $q) still runs"
 		exit 1
 	fi
-	out=$(guest_login "cfhost$src" -restored -timeout 1m) || exit 1
-	echo "after the stalled migration, the guest: $out"
-	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
-		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || exit 1
-	echo "after the stalled migration, the peer:  $out"
+	nodes_restored "the stalled migration" "$src" || exit 1
 	echo "sfkvm migrate --guard --stall-timeout 3s, host $dst's QEMU stopped while data moved: aborted $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s later, exit 1 ($why); the guest runs on host $src only, host $dst has no domain, both nodes restored"
 }
 # bench_evidence: where the guest is and what its consoles said last.
@@ -834,6 +818,17 @@ guest_login() { # WANT [more flags]: an SSH login to the guest that reads WANT
 	shift
 	in_bg inns "$work/migrate" login -addr "$guest_ip:22" -user "$guest_user" -password-file "$work/guest/password" \
 		-fingerprint "$fp" -want "$want" "$@"
+}
+# nodes_restored WHEN N: both nodes of the guest's cluster after WHEN, each
+# by a login: the guest reads cfhostN and the peer (on host A) cfhostA, and
+# both show the cluster restored (timeout, shutdown facility).
+nodes_restored() {
+	local out
+	out=$(guest_login "cfhost$2" -restored -timeout 1m) || return 1
+	echo "after $1, the guest: $out"
+	out=$(in_bg inns "$work/migrate" login -addr "$peer_ip:22" -user "$guest_user" \
+		-password-file "$work/guest/password" -fingerprint "$peer_fp" -want cfhostA -restored -timeout 30s) || return 1
+	echo "after $1, the peer:  $out"
 }
 out=$(guest_login cfhostA -timeout 2m) || exit 1
 echo "before the migration: $out"
