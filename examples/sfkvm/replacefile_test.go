@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 )
 
@@ -19,7 +18,6 @@ func TestReplaceFileNeverPartial(t *testing.T) {
 	if err := replaceFile(file, a, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stop atomic.Bool
 	done := make(chan error)
 	go func() {
 		defer close(done)
@@ -34,17 +32,14 @@ func TestReplaceFileNeverPartial(t *testing.T) {
 			}
 		}
 	}()
-	var reads, bad int
-	var badLen int
-	for !stop.Load() {
+	var reads, bad, badLen int
+	for writing := true; writing; {
 		select {
 		case err, ok := <-done:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !ok {
-				stop.Store(true)
-			}
+			writing = ok
 		default:
 		}
 		got, err := os.ReadFile(file)
