@@ -25,12 +25,19 @@
 //
 // One SSH connection per host, at most Config.Parallel hosts at once; each
 // host is bounded by Config.HostTimeout, so a host that hangs costs one
-// timeout and holds up no other. On it, in turn:
+// timeout and holds up no other. On it, the preflight, in a session of its
+// own,
+//
+//	sfkvm preflight --format=json [Config.PreflightArgs]   stdout at most 64 MiB
+//
+// and, while it runs, in turn:
 //
 //	cat -- /etc/opt/FJSVcluster/etc/kvmguests.conf   at most kvmguests.MaxSize
 //	cat -- /var/lib/sfkvm/hostinfo                   at most migratesetup.MaxFileSize
 //	cat -- /root/.ssh/known_hosts                    at most MaxKnownHosts
-//	sfkvm preflight --format=json [Config.PreflightArgs]   stdout at most 64 MiB
+//
+// A host whose preflight gave a report but whose reads were cut by its
+// HostTimeout is a FAIL of site.host too: it did not answer in its time.
 //
 // The guests of its copy of kvmguests.conf are looked up in its
 // known_hosts here, as ssh-keygen -F would find them (plain and hashed

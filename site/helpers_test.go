@@ -45,6 +45,7 @@ type fakeHost struct {
 	unknownHost      string            // a guest that does not know this host
 	preflight        *sshtest.Reply    // replaces the report
 	knownHosts       *sshtest.Reply    // replaces root's known_hosts
+	onPreflight      func()            // called as its preflight starts
 	down             bool              // a black hole
 }
 
@@ -109,6 +110,22 @@ func (s *fakeSite) report(h *fakeHost) []byte {
 	return b
 }
 
+// knownHostsText is the host's root known_hosts: every guest's key, or
+// the host's own (keys).
+func (s *fakeSite) knownHostsText(h *fakeHost) string {
+	var out strings.Builder
+	for _, g := range s.guests {
+		k := g.key
+		if h.keys != nil {
+			k = h.keys[g.ip]
+		}
+		if k != "" {
+			fmt.Fprintf(&out, "%s %s\n", g.ip, k)
+		}
+	}
+	return out.String()
+}
+
 func (s *fakeSite) handler(h *fakeHost) sshtest.Handler {
 	return func(c sshtest.Command) sshtest.Reply {
 		a := c.Args
@@ -117,17 +134,7 @@ func (s *fakeSite) handler(h *fakeHost) sshtest.Handler {
 			if h.knownHosts != nil {
 				return *h.knownHosts
 			}
-			var out strings.Builder
-			for _, g := range s.guests {
-				k := g.key
-				if h.keys != nil {
-					k = h.keys[g.ip]
-				}
-				if k != "" {
-					fmt.Fprintf(&out, "%s %s\n", g.ip, k)
-				}
-			}
-			return sshtest.Reply{Stdout: out.String()}
+			return sshtest.Reply{Stdout: s.knownHostsText(h)}
 		case len(a) == 3 && a[0] == "cat" && a[1] == "--":
 			switch {
 			case a[2] == "/etc/opt/FJSVcluster/etc/kvmguests.conf" && !h.noConf:
@@ -144,6 +151,9 @@ func (s *fakeSite) handler(h *fakeHost) sshtest.Handler {
 			}
 			return sshtest.Reply{Stderr: "cat: " + a[2] + ": No such file or directory\n", ExitStatus: 1}
 		case len(a) >= 3 && a[0] == "sfkvm" && a[1] == "preflight" && a[2] == "--format=json":
+			if h.onPreflight != nil {
+				h.onPreflight()
+			}
 			if h.preflight != nil {
 				return *h.preflight
 			}

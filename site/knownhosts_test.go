@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,5 +64,37 @@ func TestKnownHostsMatchingIsBounded(t *testing.T) {
 	}
 	if r := row(t, rep, site.HostReached.ID, "h2"); r.Status != preflight.Fail {
 		t.Errorf("h2 used more than its time and is OK: %+v", r)
+	}
+}
+
+// TestReadsBesidePreflight: a host's files are read while its preflight
+// runs (a session each on the host's one connection), not before it:
+// here each host sends its known_hosts only once its preflight has
+// started, so reads done first would wait out the host's time and make
+// its site.host row FAIL.
+func TestReadsBesidePreflight(t *testing.T) {
+	s := twoHosts()
+	for _, h := range s.hosts {
+		started := make(chan struct{})
+		h.onPreflight = sync.OnceFunc(func() { close(started) })
+		text := s.knownHostsText(h)
+		h.knownHosts = &sshtest.Reply{Stream: func(stdout, _ io.Writer) {
+			select {
+			case <-started:
+				io.WriteString(stdout, text)
+			case <-time.After(6 * time.Second): // the host's time is out by then
+			}
+		}}
+	}
+	s.start(t)
+	s.cfg.HostTimeout = 5 * time.Second
+	rep := site.Run(context.Background(), s.cfg)
+	for _, h := range []string{"h1", "h2"} {
+		if r := row(t, rep, site.HostReached.ID, h); r.Status != preflight.OK {
+			t.Errorf("site.host %s: %+v", h, r)
+		}
+	}
+	if r := row(t, rep, site.GuestKeySame.ID, "guest01 198.51.100.1"); r.Status != preflight.OK {
+		t.Errorf("site.guestkey: %+v", r)
 	}
 }
