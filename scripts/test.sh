@@ -136,7 +136,8 @@ join_lanes() {
 }
 
 # The checks beside the tests: vet, the other systems' builds, staticcheck,
-# the race detector, the static build's tests and the release's test.
+# the static build's tests and the release's test (the race detector's
+# tests run in a lane of their own, race_lane).
 checks_lane() {
 	step vet-static 10m env CGO_ENABLED=0 go vet ./...
 	step vet-cgo 10m go vet ./...
@@ -144,12 +145,6 @@ checks_lane() {
 		step "build-$goos" 10m env GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go build "${pure_packages[@]}"
 	done
 	step staticcheck 15m go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-	# The packages that work on many guests and hosts at once, under the
-	# race detector (and only there: the test step leaves them out, below).
-	# Not every package: some tests bound time or memory tightly (sdtool
-	# timeouts, the cost of a huge line), and the detector's slowdown would
-	# trip them, not a race.
-	step test-race 20m go test -race -count=1 -timeout 8m "${race_packages[@]}" "$@"
 	# The static build (CGO_ENABLED=0), the one that is shipped: every
 	# command speaks to libvirt's daemon through migratesetup/rpcstore;
 	# only the in-process test driver (test: URIs, libvirtstore) is
@@ -165,6 +160,17 @@ checks_lane() {
 	else
 		step release 10m bash scripts/release-test.sh
 	fi
+}
+
+# The packages that work on many guests and hosts at once, under the race
+# detector (and only there: the test step leaves them out, below). Not
+# every package: some tests bound time or memory tightly (sdtool timeouts,
+# the cost of a huge line), and the detector's slowdown would trip them,
+# not a race. A lane of its own: after the checks, it made the lane as
+# long as the test step (2026-12-07, the machine shared: the lane 412 s,
+# test-race 189 s of it; the test step 433 s), which -p 4 (below) shortens.
+race_lane() {
+	step test-race 20m go test -race -count=1 -timeout 8m "${race_packages[@]}" "$@"
 }
 
 # The packages that test-race tests (in the lane) under the race
@@ -191,14 +197,21 @@ step gofmt 2m gofmt_check
 # marked indirect (go mod tidy -diff prints the difference and fails).
 step mod-tidy 5m go mod tidy -diff
 in_lane checks checks_lane "$@"
+in_lane race race_lane "$@"
 # go test's -timeout is per test binary (package); the step's limit is
 # above it, for the packages that wait for a free CPU. The longest binary,
 # examples/sfkvm, took 308 s in .ci/run on an idle machine (the lane
 # beside it) and 441 s with the whole suite at a load average of 10 to 20
 # (2026-12-07): 12m is a hang's bound, not its time.
-# (race_packages are left out: test-race runs them in the lane.)
+# (race_packages are left out: test-race runs them in its lane.) -p 4:
+# four test binaries at once, not go test's default of one per CPU (2
+# here). The binaries after examples/sfkvm's mostly wait, for libvirt's
+# daemons and QEMU guests (migratesetup/rpcstore 145 s, libvirtstore
+# 132 s), and with two at once they queued behind one another for
+# longer than examples/sfkvm ran (2026-12-07: the step 433 s, its
+# binaries' times 654 s in all, examples/sfkvm 271 s of it).
 mapfile -t packages < <(test_packages)
-step test 20m go test -count=1 -timeout 12m "${packages[@]}" "$@"
+step test 20m go test -p 4 -count=1 -timeout 12m "${packages[@]}" "$@"
 join_lanes
 if [ "${SFKVM_MIGRATION_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
 	skip migration "SFKVM_MIGRATION_TEST=0"
