@@ -65,14 +65,43 @@ func writeConf(t *testing.T, lines ...string) string {
 
 const token = "D0860AB04E1B8FA3" // what sfcipher printed; the password itself comes from stdin
 
-// Real sshd guests in a network namespace of the test's own, since
-// kvmguests.conf refuses loopback addresses.
-func TestProbeRealGuests(t *testing.T) {
+// probeLab is what the probe tests log in to: one real sshd at three
+// guest addresses in a network namespace (kvmguests.conf refuses
+// loopback addresses) and one set of test users. A probe only logs in and
+// reads, so the tests share it (TestProbeLab), each with its own
+// kvmguests.conf, known_hosts and key: a lab each cost a namespace, an
+// sshd with three host keys and four accounts made and removed.
+type probeLab struct {
+	ns *sshdtest.NetNS
+	u  *sshdtest.Users
+}
+
+// TestProbeLab runs the probe tests that need real guests, at once, in
+// one lab made for them and removed after the last.
+func TestProbeLab(t *testing.T) {
 	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
 	ns := sshdtest.NewNetNS(t, 3)
 	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
-	u := sshdtest.TestUsers(t)
-	ip := ns.GuestIPs
+	lab := &probeLab{ns: ns, u: sshdtest.TestUsers(t)}
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, *probeLab)
+	}{
+		{"RealGuests", testProbeRealGuests},
+		{"SealedTokens", testProbeSealedTokens},
+		{"Version1Token", testProbeVersion1Token},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, lab)
+		})
+	}
+}
+
+// Each guest's own verdict, strict and with --trust, in text and JSON.
+func testProbeRealGuests(t *testing.T, lab *probeLab) {
+	u := lab.u
+	ip := lab.ns.GuestIPs
 	conf := writeConf(t,
 		fmt.Sprintf("guest1 cfhost1 cluster1 cfguest1 %s %s %s", ip[0], u.NoPasswd, token),
 		fmt.Sprintf("guest2 cfhost2 cluster1 cfguest2 %s %s %s", ip[1], u.Passwd, token),
@@ -151,11 +180,8 @@ func TestProbeKeyFileMode(t *testing.T) {
 // --key: sealed tokens in guest_passwd, opened per guest; a vendor token
 // fails that guest alone, and so does a token moved from another guest's
 // line.
-func TestProbeSealedTokens(t *testing.T) {
-	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
-	ns := sshdtest.NewNetNS(t, 3)
-	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
-	u := sshdtest.TestUsers(t)
+func testProbeSealedTokens(t *testing.T, lab *probeLab) {
+	ns, u := lab.ns, lab.u
 	keyFile := filepath.Join(t.TempDir(), "probe.key")
 	key, err := cipher.CreateKeyFile(keyFile)
 	if err != nil {
@@ -198,11 +224,8 @@ func TestProbeSealedTokens(t *testing.T) {
 
 // A sealed token of version 1 (bound to no guest) opens only with
 // --allow-v1-tokens, and then with a warning to seal it again.
-func TestProbeVersion1Token(t *testing.T) {
-	t.Parallel() // its own sshd, namespace and users (or daemon): waits for logins, not the CPU
-	ns := sshdtest.NewNetNS(t, 1)
-	sshdtest.Start(t, sshdtest.Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs})
-	u := sshdtest.TestUsers(t)
+func testProbeVersion1Token(t *testing.T, lab *probeLab) {
+	ns, u := lab.ns, lab.u
 	keyFile := filepath.Join(t.TempDir(), "probe.key")
 	key, err := cipher.CreateKeyFile(keyFile)
 	if err != nil {
