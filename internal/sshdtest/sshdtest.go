@@ -3,12 +3,6 @@ package sshdtest
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -24,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sfkvm/sfkvm/internal/testenv"
+	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -219,18 +214,12 @@ AcceptEnv LANG LC_*
 // there are hundreds of keys in a run of the suite). Another type is
 // errors.ErrUnsupported: ssh-keygen makes it.
 func writeHostKey(file, kt string) (ssh.PublicKey, error) {
-	var priv crypto.Signer
-	var err error
 	switch kt {
-	case "ed25519":
-		_, priv, err = ed25519.GenerateKey(rand.Reader)
-	case "ecdsa": // ssh-keygen's default size
-		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "rsa": // ssh-keygen's default size
-		priv, err = rsa.GenerateKey(rand.Reader, 3072)
+	case "ed25519", "ecdsa", "rsa":
 	default:
 		return nil, errors.ErrUnsupported
 	}
+	priv, err := sshtest.NewPrivateKey(kt) // ssh-keygen's default sizes
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sshtest
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -338,20 +339,25 @@ func (s *Server) session(user string, ch ssh.Channel, reqs <-chan *ssh.Request) 
 // NewHostKey returns a new host key of kind "ed25519", "ecdsa" (P-256) or
 // "rsa" (3072 bits, slow: reuse it).
 func NewHostKey(kind string) (ssh.Signer, error) {
-	var key any
-	var err error
-	switch kind {
-	case "ed25519":
-		_, key, err = ed25519.GenerateKey(rand.Reader)
-	case "ecdsa":
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "rsa":
-		key, err = rsa.GenerateKey(rand.Reader, 3072)
-	default:
-		return nil, fmt.Errorf("sshtest: unknown key kind %q", kind)
-	}
+	key, err := NewPrivateKey(kind)
 	if err != nil {
 		return nil, err
 	}
 	return ssh.NewSignerFromKey(key)
+}
+
+// NewPrivateKey makes a private key of a kind NewHostKey knows, with
+// ssh-keygen's default size, for a caller that writes it out
+// (ssh.MarshalPrivateKey) as ssh-keygen would.
+func NewPrivateKey(kind string) (crypto.Signer, error) {
+	switch kind {
+	case "ed25519":
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		return key, err
+	case "ecdsa":
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "rsa":
+		return rsa.GenerateKey(rand.Reader, 3072)
+	}
+	return nil, fmt.Errorf("sshtest: unknown key kind %q", kind)
 }
