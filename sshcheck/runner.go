@@ -66,12 +66,18 @@ func (c *Client) Output(ctx context.Context, name string, args ...string) ([]byt
 // runLine runs a command line as the remote shell reads it, with its
 // output capped by lim.
 func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, stderr []byte, exitStatus int, err error) {
+	addr := c.target.HostPort()
+	// A context already ended starts nothing: the command must not run on
+	// the host after its caller gave up, and the cancel below, finding no
+	// session yet, would close the whole connection.
+	if err := ctx.Err(); err != nil {
+		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), err)}
+	}
 	cancel := context.CancelFunc(func() {})
 	if c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	}
 	defer cancel()
-	addr := c.target.HostPort()
 	lim = lim.withDefaults()
 	over := make(chan *cappedBuffer, 2)
 	o := &cappedBuffer{stream: "stdout", max: lim.MaxStdout, over: over}

@@ -240,3 +240,34 @@ func TestOutputTypesNonZeroExit(t *testing.T) {
 		t.Errorf("Output(fail) = %#v", err)
 	}
 }
+
+// TestRunAfterTheContextEnded: a command asked for once its context has
+// ended is not started on the host (a run already cancelled must change
+// nothing there), and the connection stays usable: before, the session
+// was opened anyway, and the cancel, finding no session yet, closed the
+// whole connection. The first lab also showed the command run: a
+// cancelled site host's preflight came back OK under load.
+func TestRunAfterTheContextEnded(t *testing.T) {
+	c, srv := dialLab(t, "root", echoArgs, 5*time.Second)
+	for _, ended := range []func() context.Context{
+		func() context.Context { ctx, cancel := context.WithCancel(context.Background()); cancel(); return ctx },
+		func() context.Context {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			t.Cleanup(cancel)
+			return ctx
+		},
+	} {
+		ctx := ended()
+		_, _, status, err := c.Run(ctx, "echo", "ran")
+		if !errors.Is(err, ErrTimeout) || !errors.Is(err, ctx.Err()) || status != -1 {
+			t.Errorf("Run with %v: status %d, err %v; want ErrTimeout wrapping it", ctx.Err(), status, err)
+		}
+	}
+	stdout, _, _, err := c.Run(ctxT(t), "echo", "after")
+	if err != nil || string(stdout) != "after\n" {
+		t.Fatalf("the connection after the refused runs: %q, %v", stdout, err)
+	}
+	if got := srv.Commands(); len(got) != 1 || got[0].Line != "echo after" {
+		t.Errorf("commands the host ran: %+v; want only echo after", got)
+	}
+}
