@@ -65,12 +65,15 @@ func (c *Client) Hold(ctx context.Context, ready string, name string, args ...st
 	if !c.target.IsRoot() {
 		line = "LC_ALL=C sudo -n -- " + line
 	}
+	addr := c.target.HostPort()
+	if err := ctx.Err(); err != nil { // starts nothing, as runLine
+		return nil, nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), err)}
+	}
 	cancel := context.CancelFunc(func() {})
 	if c.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 	}
 	defer cancel()
-	addr := c.target.HostPort()
 	lim := Limits{}.withDefaults()
 	over := make(chan *cappedBuffer, 2)
 	o := &readyWriter{ready: []byte(ready + "\n"), seen: make(chan struct{}),

@@ -241,8 +241,8 @@ func TestOutputTypesNonZeroExit(t *testing.T) {
 	}
 }
 
-// TestRunAfterTheContextEnded: a command asked for once its context has
-// ended is not started on the host (a run already cancelled must change
+// TestRunAfterTheContextEnded: a command asked for (Run, Hold) once its
+// context has ended is not started on the host (a run already cancelled must change
 // nothing there), and the connection stays usable: before, the session
 // was opened anyway, and the cancel, finding no session yet, closed the
 // whole connection. The first lab also showed the command run: a
@@ -261,6 +261,9 @@ func TestRunAfterTheContextEnded(t *testing.T) {
 		_, _, status, err := c.Run(ctx, "echo", "ran")
 		if !errors.Is(err, ErrTimeout) || !errors.Is(err, ctx.Err()) || status != -1 {
 			t.Errorf("Run with %v: status %d, err %v; want ErrTimeout wrapping it", ctx.Err(), status, err)
+		}
+		if _, _, _, _, err := c.Hold(ctx, "held", "echo", "held"); !errors.Is(err, ErrTimeout) || !errors.Is(err, ctx.Err()) {
+			t.Errorf("Hold with %v: %v; want ErrTimeout wrapping it", ctx.Err(), err)
 		}
 	}
 	stdout, _, _, err := c.Run(ctxT(t), "echo", "after")
