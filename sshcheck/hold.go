@@ -67,7 +67,7 @@ func (c *Client) Hold(ctx context.Context, ready string, name string, args ...st
 	}
 	addr := c.target.HostPort()
 	if err := ctx.Err(); err != nil { // starts nothing, as runLine
-		return nil, nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), err)}
+		return nil, nil, nil, -1, commandTimedOut(addr, line, err)
 	}
 	cancel := context.CancelFunc(func() {})
 	if c.timeout > 0 {
@@ -97,7 +97,7 @@ func (c *Client) Hold(ctx context.Context, ready string, name string, args ...st
 		return nil, nil, nil, -1, &Error{Kind: ErrConnection, Address: addr, Stage: StageCommand, Err: err}
 	case <-ctx.Done():
 		c.client.Close() // stuck opening a channel: the connection is wedged
-		return nil, nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), ctx.Err())}
+		return nil, nil, nil, -1, commandTimedOut(addr, line, ctx.Err())
 	}
 	s.Stdout, s.Stderr = o, e
 	in, err := s.StdinPipe()
@@ -126,7 +126,7 @@ func (c *Client) Hold(ctx context.Context, ready string, name string, args ...st
 		return nil, nil, nil, -1, tooLarge(b)
 	case <-ctx.Done():
 		kill()
-		return nil, nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), ctx.Err())}
+		return nil, nil, nil, -1, commandTimedOut(addr, line, ctx.Err())
 	case runErr := <-done:
 		s.Close()
 		for _, b := range []*cappedBuffer{&o.cappedBuffer, e} {

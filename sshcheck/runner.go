@@ -63,6 +63,12 @@ func (c *Client) Output(ctx context.Context, name string, args ...string) ([]byt
 	return stdout, nil
 }
 
+// commandTimedOut is the error of a command whose context ended (err, the
+// context's error) before it finished, or before it was started.
+func commandTimedOut(addr, line string, err error) *Error {
+	return &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), err)}
+}
+
 // runLine runs a command line as the remote shell reads it, with its
 // output capped by lim.
 func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, stderr []byte, exitStatus int, err error) {
@@ -71,7 +77,7 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 	// the host after its caller gave up, and the cancel below, finding no
 	// session yet, would close the whole connection.
 	if err := ctx.Err(); err != nil {
-		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), err)}
+		return nil, nil, -1, commandTimedOut(addr, line, err)
 	}
 	cancel := context.CancelFunc(func() {})
 	if c.timeout > 0 {
@@ -127,7 +133,7 @@ func (c *Client) runLine(ctx context.Context, line string, lim Limits) (stdout, 
 		return nil, nil, -1, tooLarge(b)
 	case <-ctx.Done():
 		kill()
-		return nil, nil, -1, &Error{Kind: ErrTimeout, Address: addr, Stage: StageCommand, Err: fmt.Errorf("%s: %w", shortCommand(line), ctx.Err())}
+		return nil, nil, -1, commandTimedOut(addr, line, ctx.Err())
 	}
 	// The run may have ended by itself after a stream went over.
 	for _, b := range []*cappedBuffer{o, e} {
