@@ -348,7 +348,8 @@ func NewHostKey(kind string) (ssh.Signer, error) {
 
 // NewPrivateKey makes a private key of a kind NewHostKey knows, with
 // ssh-keygen's default size, for a caller that writes it out
-// (ssh.MarshalPrivateKey) as ssh-keygen would.
+// (ssh.MarshalPrivateKey) as ssh-keygen would; another kind is an error
+// that is errors.ErrUnsupported.
 func NewPrivateKey(kind string) (crypto.Signer, error) {
 	switch kind {
 	case "ed25519":
@@ -359,5 +360,5 @@ func NewPrivateKey(kind string) (crypto.Signer, error) {
 	case "rsa":
 		return rsa.GenerateKey(rand.Reader, 3072)
 	}
-	return nil, fmt.Errorf("sshtest: unknown key kind %q", kind)
+	return nil, fmt.Errorf("sshtest: unknown key kind %q: %w", kind, errors.ErrUnsupported)
 }
