@@ -240,11 +240,24 @@ func (h *hostRun) gather(ctx context.Context, cfg Config, p *sshcheck.Prober, t 
 func outOfTime(cfg Config, errs ...error) error {
 	for _, err := range errs {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("its time (%v) ran out before its files were read: %w", cfg.HostTimeout, err)
+			return &outOfTimeError{limit: cfg.HostTimeout, err: err}
 		}
 	}
 	return nil
 }
+
+// outOfTimeError is outOfTime's: the site.host row's fix then says to
+// give the host more time, not to run a preflight that did run.
+type outOfTimeError struct {
+	limit time.Duration
+	err   error
+}
+
+func (e *outOfTimeError) Error() string {
+	return fmt.Sprintf("its time (%v) ran out before its files were read: %v", e.limit, e.err)
+}
+
+func (e *outOfTimeError) Unwrap() error { return e.err }
 
 // read reads the host's kvmguests.conf, host information file and the
 // known_hosts entries of the guests its copy lists.

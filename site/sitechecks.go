@@ -1,6 +1,7 @@
 package site
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ func siteChecks(cfg Config, runs []*hostRun) []Result {
 		if h.err != nil {
 			r.Status, r.Reason, r.Error = preflight.Fail, h.err.Error(), h.err.Error()
 			r.Fix = "log in to " + h.Address + " as root by key and run " + cfg.SFKVM + " preflight --format=json there"
+			var late *outOfTimeError
+			if errors.As(h.err, &late) {
+				r.Fix = fmt.Sprintf("give each host more than %v (Config.HostTimeout; sfkvm site --timeout), or find what slows %s: its preflight did answer", late.limit, h.Address)
+			}
 		} else {
 			c := h.report.Counts
 			r.Status = preflight.OK
