@@ -32,10 +32,13 @@
 //     any guest changes.
 //  3. Per guest, at most Parallel at once: the new token is made (the
 //     vendor's sfcipher, or a sealed token bound to the guest); the current
-//     login is proven with the old password (and sudo -n for a non-root
-//     guest_user); the password is changed with `chpasswd` (through
-//     `sudo -n` for a non-root user), "USER:PASSWORD" on its stdin, never in
-//     argv; a fresh login with the new password proves it. Any failure from
+//     login is proven with the old password; the password is changed with
+//     `chpasswd` (through `sudo -n --` for a non-root user),
+//     "USER:PASSWORD" on its stdin, never in argv: the one command a
+//     rotation runs on a guest, since sudo's own refusal (no NOPASSWD, a
+//     tty required) means chpasswd never started and the guest is Kept at
+//     the stage "sudo" (a dry run runs `sudo -n true` instead); a fresh
+//     login with the new password proves it. Any failure from
 //     the change on puts the old password back through the session still
 //     logged in with it and proves it by a fresh login: the guest is Kept.
 //     An interrupt during the change lets chpasswd finish first (within

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -42,6 +43,11 @@ type fakeGuest struct {
 	onChange func(n int)     // called after each successful chpasswd, with the count
 	onLogin  func(pw string) // called after each successful login
 	changes  int
+	// sudoAsks makes sudo refuse every command, as without NOPASSWD;
+	// sudoEcho adds the command's input to that refusal, as a hostile
+	// guest's sudo might.
+	sudoAsks, sudoEcho bool
+	commands           []string // every command line run, in order
 }
 
 func (g *fakeGuest) password() string {
@@ -51,6 +57,17 @@ func (g *fakeGuest) password() string {
 }
 
 func (g *fakeGuest) handle(c sshtest.Command) sshtest.Reply {
+	g.mu.Lock()
+	g.commands = append(g.commands, c.Line)
+	asks, echo := g.sudoAsks, g.sudoEcho
+	g.mu.Unlock()
+	if asks && c.Sudo {
+		msg := sshtest.MsgSudoPasswordRequired
+		if in, _ := io.ReadAll(c.Stdin); echo {
+			msg = string(in) + msg
+		}
+		return sshtest.Reply{Stderr: msg, ExitStatus: 1}
+	}
 	if len(c.Args) != 1 || c.Args[0] != "chpasswd" {
 		return sshtest.Builtin(c)
 	}

@@ -467,10 +467,10 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (out GuestResul
 		return fail("login", err)
 	}
 	defer c.Close()
-	if err := c.CheckSudo(ctx); err != nil {
-		return fail("sudo", err)
-	}
 	if p.DryRun {
+		if err := c.CheckSudo(ctx); err != nil {
+			return fail("sudo", err)
+		}
 		res.State, res.Proven = WouldRotate, "old password"
 		return res, ""
 	}
@@ -487,9 +487,16 @@ func rotateGuest(ctx context.Context, p Plan, g kvmguests.Guest) (out GuestResul
 	// The change runs to its end even when the run is interrupted (within
 	// CleanupTimeout): a chpasswd left running on the guest could set the
 	// new password after the old one was put back, silently.
+	// No `sudo -n true` first: chpasswd goes through `sudo -n --`, and a
+	// refusal of sudo's own means it never started (one command on the
+	// guest instead of two; a shell, a sudo and its PAM session fewer).
 	err = chpasswd(cctx, c, g.User, p.NewPassword.Bytes())
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
+	}
+	var refused *sshcheck.Error
+	if errors.As(err, &refused) && refused.Stage == sshcheck.StageSudo {
+		return fail("sudo", err)
 	}
 	if err != nil {
 		// Refused, or cut off: put the old password back (a no-op when
@@ -526,10 +533,14 @@ func chpasswd(ctx context.Context, c *sshcheck.Client, user string, pw []byte) e
 	if err != nil {
 		return scrubErr(err, in[:len(in)-1], pw)
 	}
+	// A chpasswd (or a PAM module, or a hostile sudo) that echoes its
+	// input must not put the password into the report.
+	stderr = scrub(stderr, in[:len(in)-1], pw)
+	if e := c.SudoRefusal("LC_ALL=C sudo -n -- chpasswd", status, stderr); e != nil {
+		return e
+	}
 	if status != 0 {
-		// A chpasswd (or a PAM module) that echoes its input must not put
-		// the password into the report.
-		return fmt.Errorf("%w: chpasswd exit %d: %s", ErrChpasswd, status, sshcheck.QuoteRemote(scrub(stderr, in[:len(in)-1], pw)))
+		return fmt.Errorf("%w: chpasswd exit %d: %s", ErrChpasswd, status, sshcheck.QuoteRemote(stderr))
 	}
 	return nil
 }

@@ -12,9 +12,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/kvmguests"
+	"github.com/sfkvm/sfkvm/sshcheck"
 )
 
 const newPW = "n3w-Rotated-pw"
@@ -70,6 +72,47 @@ func TestGuestRefusesNewPassword(t *testing.T) {
 		t.Errorf("Failed %v Mismatch %v", rep.Failed(), rep.Mismatch())
 	}
 	l.consistent(rep)
+}
+
+// A guest whose sudo wants a password keeps its password, at the stage
+// "sudo" with sudo's own kind, and nothing is tried on it after the
+// refusal; a guest that sudo lets through runs one command, chpasswd,
+// with no `sudo -n true` before it.
+func TestSudoRefusedChangesNothing(t *testing.T) {
+	l := newLab(t, 3, 1)
+	l.guests[0].sudoAsks = true
+	rep := Run(ctxT(t), l.plan(newPW))
+	g := rep.Guests[0]
+	if g.State != Kept || g.Stage != "sudo" || !errors.Is(g.Err, sshcheck.ErrSudoNeedsPassword) {
+		t.Fatalf("guest whose sudo asks: %+v\n%s", g, text(rep))
+	}
+	if l.guests[0].password() == newPW || l.guests[2].password() != newPW {
+		t.Error("wrong passwords after the run")
+	}
+	want := []string{"LC_ALL=C sudo -n -- chpasswd"}
+	for _, i := range []int{0, 2} {
+		if diff := cmp.Diff(want, l.guests[i].commands); diff != "" {
+			t.Errorf("%s ran (-want +got):\n%s", l.guests[i].name, diff)
+		}
+	}
+	if !rep.Failed() || rep.Mismatch() {
+		t.Errorf("Failed %v Mismatch %v", rep.Failed(), rep.Mismatch())
+	}
+	l.consistent(rep)
+}
+
+// A sudo that echoes chpasswd's input in its refusal leaks neither the
+// new password nor USER:PASSWORD into the report.
+func TestSudoRefusalScrubbed(t *testing.T) {
+	l := newLab(t, 1, 0)
+	l.guests[0].sudoAsks, l.guests[0].sudoEcho = true, true
+	rep := Run(ctxT(t), l.plan(newPW))
+	if out := text(rep); strings.Contains(out, newPW) || !strings.Contains(out, Redacted) {
+		t.Fatalf("the password leaks (or sudo did not echo it):\n%s", out)
+	}
+	if g := rep.Guests[0]; g.Stage != "sudo" || !errors.Is(g.Err, sshcheck.ErrSudoNeedsPassword) {
+		t.Errorf("the scrubbed refusal lost its stage or kind: %+v", g)
+	}
 }
 
 func TestNewLoginFailsPutsOldPasswordBack(t *testing.T) {

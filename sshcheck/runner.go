@@ -174,19 +174,36 @@ func (c *Client) CheckSudo(ctx context.Context) error {
 	if status == 0 {
 		return nil
 	}
-	e := &Error{Address: c.target.HostPort(), Stage: StageSudo, Command: line, ExitStatus: status, Stderr: QuoteRemote(stderr)}
+	if e := c.SudoRefusal(line, status, stderr); e != nil {
+		return e
+	}
+	return &Error{Kind: ErrSudoFailed, Stage: StageSudo, Address: c.target.HostPort(), Command: line, ExitStatus: status,
+		Stderr: QuoteRemote(stderr), Hint: "sudo -n true failed on the guest; see its stderr"}
+}
+
+// SudoRefusal returns the error CheckSudo gives when stderr and status are
+// sudo's own refusal to run a command (a password needed, the user not in
+// sudoers, a tty needed), and nil for anything else. A command that sudo
+// refused never started, so a caller that runs its one command through
+// `sudo -n --` (Run, RunInput) learns from it what a `sudo -n true` first
+// would have told, without that second command on the guest: rotate's
+// chpasswd does.
+func (c *Client) SudoRefusal(command string, status int, stderr []byte) *Error {
+	if c.target.IsRoot() || status != 1 {
+		return nil
+	}
+	e := &Error{Address: c.target.HostPort(), Stage: StageSudo, Command: command, ExitStatus: status, Stderr: QuoteRemote(stderr)}
 	u := c.target.User
 	switch msg := string(stderr); {
-	case strings.Contains(msg, "a password is required"):
+	case strings.Contains(msg, "sudo: a password is required"):
 		// sudo says the same when the user is not in sudoers at all.
 		e.Kind = ErrSudoNeedsPassword
 		e.Hint = fmt.Sprintf("add `%s ALL=(root) NOPASSWD: ALL` to sudoers on the guest (visudo -f /etc/sudoers.d/%s); sudo prints the same when %s is not in sudoers", u, u, u)
-	case strings.Contains(msg, "must have a tty"):
+	case strings.Contains(msg, "must have a tty to run sudo"):
 		e.Kind = ErrSudoNeedsTTY
 		e.Hint = fmt.Sprintf("sudoers has requiretty: add `Defaults:%s !requiretty` on the guest", u)
 	default:
-		e.Kind = ErrSudoFailed
-		e.Hint = "sudo -n true failed on the guest; see its stderr"
+		return nil
 	}
 	return e
 }
