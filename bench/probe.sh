@@ -12,6 +12,10 @@
 # Then 50 guests of which 10 are black holes (accept TCP, never speak): the
 # run must end within one handshake timeout plus 1.5 times the clean run.
 # Goals: wall <= 0.5 of (a); no slower than (b); client CPU <= 0.1 of (b).
+# The guests' password hash (HASH=SHA512, or YESCRYPT for Debian's) and
+# PAM stack (MOTD=rhel, or debian: see bench/guests.sh) are those of RHEL
+# and SLES by default; the last line also gives the guests' CPU per login
+# under each contender, which every client pays alike.
 # Needs root, sshd, sudo, iproute2. Never fails CI: not run by test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +34,7 @@ cleanup() {
 	for i in "${ifs[@]}"; do ip link del "$i" 2>/dev/null; done
 	for n in "${nss[@]}"; do ip netns del "$n" 2>/dev/null; done
 	bash scripts/testusers.sh remove "$prefix" >/dev/null 2>&1
+	guest_cg_remove
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -44,6 +49,9 @@ go build -o "$tmp/blackhole" ./bench/blackhole
 # of them; a fifth namespace holds the 10 black holes. Namespace k has
 # 10.232.k.2 and up; this side of its veth pair is 10.232.k.1.
 . bench/netns.sh
+. bench/guests.sh
+guest_pam "$tmp"
+guest_cg_make "sfkvm-bench-probe-$$"
 
 head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$tmp/pw"
 chmod 600 "$tmp/pw"
@@ -69,8 +77,10 @@ for inst in 0 1 2 3; do
 		printf '%s\n' "UsePAM yes" "PasswordAuthentication yes" "KbdInteractiveAuthentication no" "PidFile none" \
 			"MaxStartups 1000:30:2000" "MaxSessions 100" "StrictModes no" "UseDNS no" "PrintMotd no" "LogLevel ERROR"
 	} > "$d/sshd_config"
-	ip netns exec "$ns-$inst" /usr/sbin/sshd -D -e -f "$d/sshd_config" 2>"$d/log" &
+	ip netns exec "$ns-$inst" unshare -m --propagation private sh -c \
+		"$(guest_binds "$tmp") exec /usr/sbin/sshd -D -e -f '$d/sshd_config'" 2>"$d/log" &
 	pids+=($!)
+	guest_cg_add $!
 done
 mkns 10.232 4 10
 ip netns exec "$ns-4" "$tmp/blackhole" $(for i in $(seq 2 11); do printf '10.232.4.%d:22 ' $i; done) > "$tmp/bh.out" &
@@ -82,6 +92,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ $up -eq 4 ] || { echo "bench/probe.sh: sshd did not start:"; cat "$tmp"/sshd*/log; exit 1; }
+for p in "${pids[@]:0:4}"; do guest_pam_check "$p" "$tmp"; done
 
 conf() { # conf FILE ADDRESS...: one guest per address, two nodes per cluster on two hosts
 	local f=$1 i=0 a
@@ -128,6 +139,20 @@ echo "== 100 guests, $ROUNDS rounds: sfkvm probe --parallel 32 vs (a) sequential
 echo "== vs (b) the same ssh through xargs -P 32"
 "$tmp/timeit" -n "$ROUNDS" -la sfkvm -lb xargs-P32 -a "$probe" -b "$xargsp" | tee "$tmp/b.txt"
 
+# The guests' side of a login (sshd, PAM, the shell, sudo) for each
+# contender, from the guests' cgroup: on this machine it shares the CPUs
+# with the client, so it bounds how fast any client can be here.
+guestcpu() { # guestcpu CMD: the guests' CPU per login in ms, one run of CMD
+	local a b
+	a=$(guest_cg_ns)
+	sh -c "$1" > /dev/null 2>&1 || true
+	b=$(guest_cg_ns)
+	[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", (b - a) / 1e6 / 100 }' || printf -- -
+}
+gs=$(guestcpu "$probe")
+gx=$(guestcpu "$xargsp")
+echo "the guests' CPU per login (sshd, PAM, shell, sudo): ${gs} ms under sfkvm probe, ${gx} ms under xargs -P 32 ssh"
+
 echo "== 50 guests, 10 of them black holes, --timeout ${TIMEOUT}s"
 t0=$(date +%s.%N)
 { timeout 120 "$tmp/sfkvm" probe -f "$tmp/clean50.conf" --known-hosts "$kh" --parallel 32 --timeout "${TIMEOUT}s" --password-stdin < "$tmp/pw" || true; } | tail -n 1
@@ -144,4 +169,4 @@ printf 'clean 50: %.2fs; with 10 black holes: %.2fs; bound %ss + 1.5 x clean = %
 
 ra=$(tail -n 1 "$tmp/a.txt" | awk '{print "wall " $4 " cpu " $6}')
 rb=$(tail -n 1 "$tmp/b.txt" | awk '{print "wall " $4 " cpu " $6}')
-echo "guests' password hash $HASH; ratio sfkvm/ssh-loop: $ra; sfkvm/xargs-P32: $rb; black holes: $(printf '%.2f' "$bh")s <= $(printf '%.2f' "$bound")s $verdict"
+echo "guests' password hash $HASH, PAM $MOTD, CPU per login ${gs}/${gx} ms; ratio sfkvm/ssh-loop: $ra; sfkvm/xargs-P32: $rb; black holes: $(printf '%.2f' "$bh")s <= $(printf '%.2f' "$bound")s $verdict"

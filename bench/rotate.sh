@@ -92,6 +92,10 @@ visudo -cqf "$tmp/sudoers"
 install -m 0440 "$tmp/sudoers" "$sudoers"
 flock -u 9
 
+# The guests' PAM stack: RHEL's and SLES's by default (MOTD=rhel: no
+# update-motd scripts on each login), MOTD=debian for Debian's.
+. bench/guests.sh
+guest_pam "$tmp"
 kh=$tmp/guest_known_hosts
 : > "$kh"
 for inst in 0 1 2 3; do
@@ -99,7 +103,7 @@ for inst in 0 1 2 3; do
 	d=$tmp/sshd$inst
 	sshd_conf "$d" 22 "ListenAddress 0.0.0.0"
 	ip netns exec "$ns-$inst" unshare -m --propagation private sh -c \
-		"mount --bind '$tmp/common-password' /etc/pam.d/common-password && exec /usr/sbin/sshd -D -e -f '$d/sshd_config'" 2>"$d/log" &
+		"mount --bind '$tmp/common-password' /etc/pam.d/common-password && $(guest_binds "$tmp") exec /usr/sbin/sshd -D -e -f '$d/sshd_config'" 2>"$d/log" &
 	pids+=($!)
 	for i in $(seq 2 26); do echo "10.233.$inst.$i $(cat "$d/ssh_host_ed25519_key.pub")" >> "$kh"; done
 done
@@ -139,6 +143,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ $up -eq 7 ] || { echo "bench/rotate.sh: sshd did not start:"; cat "$tmp"/sshd*/log "$tmp"/host*/log; exit 1; }
+for p in "${pids[@]:0:4}"; do guest_pam_check "$p" "$tmp"; done
 
 # kvmguests.conf: 100 guests, tokens from sfcipher for the current password.
 tok=$(printf '%s\n%s\n' "$(cat "$tmp/current")" "$(cat "$tmp/current")" | script -qec "$sfcipher -c" /dev/null | tr -d '\r' | grep -E '^[0-9A-F]+$' | tail -n 1)
@@ -199,7 +204,7 @@ echo loop >> "$tmp/done"
 LOOP
 chmod 700 "$tmp/loop.sh"
 
-echo "guests: 100 real OpenSSH sshd guests with PAM (4 sshd, 25 addresses each), an account each, passwords hashed with $HASH; hosts: 3 sshd, root by key; sfcipher: sfciphertest's fake"
+echo "guests: 100 real OpenSSH sshd guests with PAM (4 sshd, 25 addresses each; PAM $MOTD), an account each, passwords hashed with $HASH; hosts: 3 sshd, root by key; sfcipher: sfciphertest's fake"
 # Each contender does the whole job once before it is timed, and is checked.
 check() { # check LABEL: every copy identical, and the current password logs in to a guest
 	local f
@@ -225,4 +230,4 @@ for c in sfkvm loop; do
 done
 wa=$(awk '$1 == "sfkvm" {print $3 " ms"}' "$tmp/t.txt")
 wb=$(awk '$1 == "shell-loop" {print $3 " ms"}' "$tmp/t.txt")
-echo "wall sfkvm rotate: $wa; shell loop: $wb; $(tail -n 1 "$tmp/t.txt")"
+echo "guests' hash $HASH, PAM $MOTD; wall sfkvm rotate: $wa; shell loop: $wb; $(tail -n 1 "$tmp/t.txt")"
