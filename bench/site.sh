@@ -211,6 +211,7 @@ alone() {
 		echo "$(date -d "$(jq -r .finished "$f")" +%s.%N) $(date -d "$(jq -r .started "$f")" +%s.%N)"
 	done | awk '{ d = $1 - $2; s += d; if (d > m) m = d } END { printf "longest %.1f s, sum %.1f s", m, s }'
 }
+ctxt() { awk '$1 == "ctxt" {print $2}' /proc/stat; }
 cpustat() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
 ratio_shared=- ratio_apart=-
 
@@ -224,10 +225,21 @@ ratio_shared=$(awk '$1 == "ratio" {print $4}' "$tmp/t.txt")
 # machine's CPUs were meanwhile: hosts, guests and client share them here,
 # so the site cannot be faster than its total CPU allows.
 read -r b0 t0 < <(cpustat)
+x0=$(ctxt)
 sh -c "$site --format=json" > "$tmp/site.json" || true
+x1=$(ctxt)
 read -r b1 t1 < <(cpustat)
 busy=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN { printf "%.0f%%", t ? 100 * b / t : 0 }')
-echo "machine CPU busy during that run: $busy of $(nproc) CPUs"
+# The same once one host at a time: the CPU and the context switches the
+# machine spent for the same work. Ten hosts' preflights, the guests and
+# the client at once on two CPUs switch between processes several times
+# as often, and each switch is dear on a paravirtualised machine.
+read -r c0 _ < <(cpustat)
+y0=$(ctxt)
+sh -c "${site/ site / site --parallel 1 } > /dev/null" || true
+y1=$(ctxt)
+read -r c1 _ < <(cpustat)
+echo "machine CPU busy during that run: $busy of $(nproc) CPUs; CPU $(awk -v hz="$(getconf CLK_TCK)" -v b="$((b1 - b0))" 'BEGIN { printf "%.1f", b / hz }') s and $((x1 - x0)) context switches, one host at a time $(awk -v hz="$(getconf CLK_TCK)" -v b="$((c1 - c0))" 'BEGIN { printf "%.1f", b / hz }') s and $((y1 - y0))"
 slow=$(jq -r '.hosts | max_by(.duration_seconds) | "\(.name) \(.duration_seconds | . * 100 | round / 100)s"' "$tmp/site.json")
 # The same work one host at a time, by sfkvm site itself: what running
 # every host at once costs when the hosts share this machine's CPUs (on a
