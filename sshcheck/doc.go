@@ -102,6 +102,10 @@
 // argument quoted for the remote shell. Its shape is the Runner that
 // sdfacility and other packages declare, so they drive sdtool or cftool on
 // a guest without importing this package. GuestKnowsHost uses it for step 5.
+// A command that sudo refused (a password needed, a tty needed) never
+// started: SudoRefusal tells that from the command's own failure, with the
+// error CheckSudo gives, so that a caller with one command to run needs no
+// `sudo -n true` before it (rotate's chpasswd).
 // Hold runs a command that keeps something for as long as the caller wants
 // (package migrate's lock of a cluster on its nodes: flock(1) whose input
 // stays open): it returns once the command prints its ready line, and the
