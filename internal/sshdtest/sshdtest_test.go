@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // An sshd in a namespace of its own sees root's ~/.bashrc empty (a
@@ -37,5 +39,31 @@ func TestRootRCMasked(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(rc); string(after) != string(before) {
 		t.Errorf("the machine's %s changed", rc)
+	}
+}
+
+// In sshd's own namespace PAM runs no update-motd scripts (Debian's
+// pam_motd line is left out of the stack it reads), every other line is
+// the machine's, and the machine's file is untouched.
+func TestNoUpdateMotd(t *testing.T) {
+	ns := NewNetNS(t, 1) // needs root, ip and sshd; skips (or fails under SFKVM_INTEGRATION=1) without
+	before, err := os.ReadFile(pamSSHD)
+	testenv.Need(t, err == nil, pamSSHD, "apt-get install --no-install-recommends openssh-server")
+	s := Start(t, Config{NetNS: ns.Name, ListenAddresses: ns.GuestIPs, HostKeyTypes: []string{"ed25519"}})
+	seen, err := os.ReadFile("/proc/" + strconv.Itoa(s.Pid()) + "/root" + pamSSHD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, l := range strings.SplitAfter(string(before), "\n") {
+		if !isUpdateMotd(l) {
+			want = append(want, l)
+		}
+	}
+	if got := string(seen); got != strings.Join(want, "") || strings.Contains(got, "motd=/run/motd.dynamic") {
+		t.Errorf("sshd reads %s as:\n%s\nwant the machine's without its update-motd line:\n%s", pamSSHD, got, strings.Join(want, ""))
+	}
+	if after, _ := os.ReadFile(pamSSHD); string(after) != string(before) {
+		t.Errorf("the machine's %s changed", pamSSHD)
 	}
 }
