@@ -536,8 +536,8 @@ func chpasswd(ctx context.Context, c *sshcheck.Client, user string, pw []byte) e
 	// A chpasswd (or a PAM module, or a hostile sudo) that echoes its
 	// input must not put the password into the report.
 	stderr = scrub(stderr, in[:len(in)-1], pw)
-	if e := c.SudoRefusal("LC_ALL=C sudo -n -- chpasswd", status, stderr); e != nil {
-		return e
+	if err := c.SudoRefusal("LC_ALL=C sudo -n -- chpasswd", status, stderr); err != nil {
+		return err
 	}
 	if status != 0 {
 		return fmt.Errorf("%w: chpasswd exit %d: %s", ErrChpasswd, status, sshcheck.QuoteRemote(stderr))

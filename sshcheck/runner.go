@@ -174,8 +174,8 @@ func (c *Client) CheckSudo(ctx context.Context) error {
 	if status == 0 {
 		return nil
 	}
-	if e := c.SudoRefusal(line, status, stderr); e != nil {
-		return e
+	if err := c.SudoRefusal(line, status, stderr); err != nil {
+		return err
 	}
 	return &Error{Kind: ErrSudoFailed, Stage: StageSudo, Address: c.target.HostPort(), Command: line, ExitStatus: status,
 		Stderr: QuoteRemote(stderr), Hint: "sudo -n true failed on the guest; see its stderr"}
@@ -187,8 +187,8 @@ func (c *Client) CheckSudo(ctx context.Context) error {
 // refused never started, so a caller that runs its one command through
 // `sudo -n --` (Run, RunInput) learns from it what a `sudo -n true` first
 // would have told, without that second command on the guest: rotate's
-// chpasswd does.
-func (c *Client) SudoRefusal(command string, status int, stderr []byte) *Error {
+// chpasswd does. The error is an *Error at StageSudo (errors.As).
+func (c *Client) SudoRefusal(command string, status int, stderr []byte) error {
 	if c.target.IsRoot() || status != 1 {
 		return nil
 	}

@@ -26,15 +26,16 @@ func TestSudoRefusal(t *testing.T) {
 		{"root runs no sudo", root, 1, "sudo: a password is required\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := tc.c.SudoRefusal("LC_ALL=C sudo -n -- chpasswd", tc.status, []byte(tc.stderr))
+			err := tc.c.SudoRefusal("LC_ALL=C sudo -n -- chpasswd", tc.status, []byte(tc.stderr))
 			if tc.want == nil {
-				if e != nil {
-					t.Fatalf("got %v, want none", e)
+				if err != nil {
+					t.Fatalf("got %v, want none", err)
 				}
 				return
 			}
-			if e == nil || !errors.Is(e, tc.want) || e.Stage != StageSudo || e.Command != "LC_ALL=C sudo -n -- chpasswd" || e.Hint == "" {
-				t.Fatalf("got %#v, want %v at the stage sudo with a hint", e, tc.want)
+			var e *Error
+			if !errors.As(err, &e) || !errors.Is(err, tc.want) || e.Stage != StageSudo || e.Command != "LC_ALL=C sudo -n -- chpasswd" || e.Hint == "" {
+				t.Fatalf("got %#v, want %v at the stage sudo with a hint", err, tc.want)
 			}
 		})
 	}
