@@ -266,17 +266,32 @@ const maskRootRC = `rc=$(getent passwd root | cut -d: -f6)/.bashrc
 [ ! -f "$rc" ] || mount --bind /dev/null "$rc"
 `
 
-// pamSSHD is the PAM stack that sshd reads, and updateMotd the line of
-// Debian's that runs /etc/update-motd.d (env, run-parts, a script, uname)
-// on every login, commands too: a Debian and Ubuntu patch to pam_motd
-// that upstream PAM, and so the RHEL and SLES guests sfkvm is for, do not
-// have. Some 25 to 45 ms of CPU a login on this project's machine, over
-// the hundreds of logins of the suite.
+// pamSSHD is the PAM stack that sshd reads. Debian's has a pam_motd line
+// that runs /etc/update-motd.d (env, run-parts, a script, uname) on every
+// login, commands too: a Debian and Ubuntu patch to pam_motd that upstream
+// PAM, and so the RHEL and SLES guests sfkvm is for, do not have. Some 25
+// to 45 ms of CPU a login on this project's machine, over the hundreds of
+// logins of the suite.
 const pamSSHD = "/etc/pam.d/sshd"
 
 func isUpdateMotd(line string) bool {
 	f := strings.Fields(line)
 	return len(f) > 2 && f[0] == "session" && strings.HasPrefix(f[2], "pam_motd.so") && strings.Contains(line, "motd=/run/motd.dynamic")
+}
+
+// dropUpdateMotd returns stack without its update-motd lines, and whether
+// it had any.
+func dropUpdateMotd(stack string) (string, bool) {
+	var kept strings.Builder
+	dropped := false
+	for _, l := range strings.SplitAfter(stack, "\n") {
+		if isUpdateMotd(l) {
+			dropped = true
+			continue
+		}
+		kept.WriteString(l)
+	}
+	return kept.String(), dropped
 }
 
 // withoutUpdateMotd writes, in dir, the machine's PAM stack for sshd
@@ -288,18 +303,12 @@ func withoutUpdateMotd(dir string) (string, error) {
 	if err != nil {
 		return "", nil
 	}
-	var kept []string
-	lines := strings.SplitAfter(string(data), "\n")
-	for _, l := range lines {
-		if !isUpdateMotd(l) {
-			kept = append(kept, l)
-		}
-	}
-	if len(kept) == len(lines) {
+	kept, dropped := dropUpdateMotd(string(data))
+	if !dropped {
 		return "", nil
 	}
 	f := filepath.Join(dir, "pam.d-sshd")
-	if err := os.WriteFile(f, []byte(strings.Join(kept, "")), 0o644); err != nil {
+	if err := os.WriteFile(f, []byte(kept), 0o644); err != nil {
 		return "", err
 	}
 	return "mount --bind '" + strings.ReplaceAll(f, "'", `'\''`) + "' " + pamSSHD + "\n", nil

@@ -54,14 +54,9 @@ func TestNoUpdateMotd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	for _, l := range strings.SplitAfter(string(before), "\n") {
-		if !isUpdateMotd(l) {
-			want = append(want, l)
-		}
-	}
-	if got := string(seen); got != strings.Join(want, "") || strings.Contains(got, "motd=/run/motd.dynamic") {
-		t.Errorf("sshd reads %s as:\n%s\nwant the machine's without its update-motd line:\n%s", pamSSHD, got, strings.Join(want, ""))
+	want, _ := dropUpdateMotd(string(before))
+	if got := string(seen); got != want || strings.Contains(got, "motd=/run/motd.dynamic") {
+		t.Errorf("sshd reads %s as:\n%s\nwant the machine's without its update-motd line:\n%s", pamSSHD, got, want)
 	}
 	if after, _ := os.ReadFile(pamSSHD); string(after) != string(before) {
 		t.Errorf("the machine's %s changed", pamSSHD)
