@@ -17,7 +17,7 @@ guest_pam() {
 	*) echo "bench: MOTD is rhel or debian" >&2; return 2 ;;
 	esac
 	if [ "$MOTD" = rhel ] && grep -q 'motd=/run/motd.dynamic' "$dir/sshd"; then
-		echo "bench: /etc/pam.d/sshd's update-motd line was not removed" >&2
+		echo "bench: /etc/pam.d/sshd's update-motd line was not removed (its form is new to guest_pam): fix the pattern in bench/guests.sh, or run with MOTD=debian" >&2
 		return 1
 	fi
 }
@@ -58,5 +58,5 @@ guest_cg_remove() {
 # through its own mount namespace), or the benchmark stops.
 guest_pam_check() {
 	cmp -s "/proc/$1/root/etc/pam.d/sshd" "$2/sshd" ||
-		{ echo "bench: the guests' sshd ($1) does not see the benchmark's PAM stack (MOTD=$MOTD)" >&2; return 1; }
+		{ echo "bench: the guests' sshd ($1) does not see the benchmark's PAM stack (MOTD=$MOTD): the bind mount in its namespace did not take; its log is in the benchmark's sshd folders" >&2; return 1; }
 }

@@ -212,6 +212,7 @@ alone() {
 	done | awk '{ d = $1 - $2; s += d; if (d > m) m = d } END { printf "longest %.1f s, sum %.1f s", m, s }'
 }
 ctxt() { awk '$1 == "ctxt" {print $2}' /proc/stat; }
+seconds() { awk -v hz="$(getconf CLK_TCK)" -v t="$1" 'BEGIN { printf "%.1f", t / hz }'; } # seconds TICKS: cpustat's clock ticks
 cpustat() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
 ratio_shared=- ratio_apart=-
 
@@ -239,7 +240,7 @@ y0=$(ctxt)
 sh -c "${site/ site / site --parallel 1 } > /dev/null" || true
 y1=$(ctxt)
 read -r c1 _ < <(cpustat)
-echo "machine CPU busy during that run: $busy of $(nproc) CPUs; CPU $(awk -v hz="$(getconf CLK_TCK)" -v b="$((b1 - b0))" 'BEGIN { printf "%.1f", b / hz }') s and $((x1 - x0)) context switches, one host at a time $(awk -v hz="$(getconf CLK_TCK)" -v b="$((c1 - c0))" 'BEGIN { printf "%.1f", b / hz }') s and $((y1 - y0))"
+echo "machine CPU busy during that run: $busy of $(nproc) CPUs; CPU $(seconds $((b1 - b0))) s and $((x1 - x0)) context switches, one host at a time $(seconds $((c1 - c0))) s and $((y1 - y0))"
 slow=$(jq -r '.hosts | max_by(.duration_seconds) | "\(.name) \(.duration_seconds | . * 100 | round / 100)s"' "$tmp/site.json")
 # The same work one host at a time, by sfkvm site itself: what running
 # every host at once costs when the hosts share this machine's CPUs (on a
