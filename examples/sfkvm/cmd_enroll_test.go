@@ -257,6 +257,12 @@ func copyEtc(t *testing.T, dst string) {
 		os.RemoveAll(dst)
 		out, err = exec.Command(flock, "-w", "60", "/run/sfkvm-testusers.lock", "cp", "-a", "/etc", dst).CombinedOutput()
 		if err == nil {
+			// As the labs' other sshd: no update-motd scripts on each
+			// login, new passwords hashed with SHA-512: RHEL's and
+			// SLES's PAM (sshdtest.LabPAMIn).
+			if err := sshdtest.LabPAMIn(dst); err != nil {
+				t.Fatal(err)
+			}
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -494,6 +500,11 @@ func TestEnrollRealGuestAndHosts(t *testing.T) {
 func TestEnrollAsSudoAdministrator(t *testing.T) {
 	t.Parallel() // a lab of its own (namespaces, sshd, /etc copy): waits for logins more than it computes
 	l := newEnrollLab(t, 1)
+	// The guest's PAM, from its own /etc, runs no update-motd scripts
+	// on each login, as the labs' other sshd (copyEtc).
+	if pam, err := os.ReadFile(l.guestFile("/etc/pam.d/sshd")); err != nil || strings.Contains(string(pam), "motd=/run/motd.dynamic") {
+		t.Errorf("the guest's /etc/pam.d/sshd (%v) runs update-motd:\n%s", err, pam)
+	}
 	const admin, adminPW = "pcladmin", "Admin-pw-77"
 	nsenter := testenv.LookPath(t, "nsenter", "util-linux")
 	for _, c := range [][]string{{"useradd", "-m", admin}, {"sh", "-c", "echo " + admin + ":" + adminPW + " | chpasswd"}} {

@@ -41,8 +41,9 @@ type Config struct {
 	// its sessions see, and it goes away with them. E.g. a folder mounted
 	// at the same path as another host's, as on a real cluster. In that
 	// namespace (with NetNS also without Setup), root's ~/.bashrc is
-	// empty, as on a fresh host (maskRootRC), and PAM runs no
-	// update-motd scripts, as on RHEL and SLES (withoutUpdateMotd).
+	// empty, as on a fresh host (maskRootRC), and PAM is RHEL's and
+	// SLES's where Debian's costs more (labPAM: no update-motd scripts,
+	// new passwords hashed with SHA-512).
 	Setup string
 }
 
@@ -266,60 +267,12 @@ const maskRootRC = `rc=$(getent passwd root | cut -d: -f6)/.bashrc
 [ ! -f "$rc" ] || mount --bind /dev/null "$rc"
 `
 
-// pamSSHD is the PAM stack that sshd reads. Debian's has a pam_motd line
-// that runs /etc/update-motd.d (env, run-parts, a script, uname) on every
-// login, commands too: a Debian and Ubuntu patch to pam_motd that upstream
-// PAM, and so the RHEL and SLES guests sfkvm is for, do not have. Some 25
-// to 45 ms of CPU a login on this project's machine, over the hundreds of
-// logins of the suite.
-const pamSSHD = "/etc/pam.d/sshd"
-
-func isUpdateMotd(line string) bool {
-	f := strings.Fields(line)
-	return len(f) > 2 && f[0] == "session" && strings.HasPrefix(f[2], "pam_motd.so") && strings.Contains(line, "motd=/run/motd.dynamic")
-}
-
-// dropUpdateMotd returns stack without its update-motd lines, and whether
-// it had any.
-func dropUpdateMotd(stack string) (string, bool) {
-	var kept strings.Builder
-	dropped := false
-	for _, l := range strings.SplitAfter(stack, "\n") {
-		if isUpdateMotd(l) {
-			dropped = true
-			continue
-		}
-		kept.WriteString(l)
-	}
-	return kept.String(), dropped
-}
-
-// withoutUpdateMotd writes, in dir, the machine's PAM stack for sshd
-// without the update-motd line, and returns the shell line that binds it
-// over the machine's in sshd's own mount namespace; "" when the machine's
-// stack has no such line (RHEL, SLES), or none at all.
-func withoutUpdateMotd(dir string) (string, error) {
-	data, err := os.ReadFile(pamSSHD)
-	if err != nil {
-		return "", nil
-	}
-	kept, dropped := dropUpdateMotd(string(data))
-	if !dropped {
-		return "", nil
-	}
-	f := filepath.Join(dir, "pam.d-sshd")
-	if err := os.WriteFile(f, []byte(kept), 0o644); err != nil {
-		return "", err
-	}
-	return "mount --bind '" + strings.ReplaceAll(f, "'", `'\''`) + "' " + pamSSHD + "\n", nil
-}
-
 // start starts sshd with confFile and waits until it listens on every
 // address.
 func (s *Server) start(t testing.TB, sshd string, cfg Config, confFile string) error {
 	args := []string{sshd, "-D", "-e", "-f", confFile}
 	if cfg.Setup != "" || cfg.NetNS != "" {
-		pam, err := withoutUpdateMotd(s.Dir)
+		pam, err := labPAM(s.Dir)
 		if err != nil {
 			return err
 		}
