@@ -141,7 +141,7 @@ func TestSfcipherHungToolIsKilled(t *testing.T) {
 			// records both process ids, then becomes the fake.
 			wrapper := filepath.Join(dir, "sfcipher-wrapper")
 			script := "#!/bin/sh\n(trap '' HUP; exec sleep 600) &\necho $! > " + dir + "/child\necho $$ > " + dir + "/tool\nexec " + fake + " \"$@\"\n"
-			if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+			if err := testenv.WriteExecutable(wrapper, []byte(script), 0o755); err != nil {
 				t.Fatal(err)
 			}
 			s := tc.s
@@ -180,7 +180,7 @@ func TestSfcipherToolThatLeavesAProcessBehind(t *testing.T) {
 	fake := sfciphertest.Install(t, dir, sfciphertest.OK, "TestSfcipherHelper")
 	wrapper := filepath.Join(dir, "sfcipher-wrapper")
 	script := "#!/bin/sh\n" + setsid + " sleep 600 &\necho $! > " + dir + "/escaped\nexec " + fake + " \"$@\"\n"
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+	if err := testenv.WriteExecutable(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -244,7 +244,7 @@ func TestSfcipherNotStartable(t *testing.T) {
 	}
 	// A trusted file that cannot be run: a *SfcipherError.
 	noInterp := filepath.Join(t.TempDir(), "sfcipher")
-	if err := os.WriteFile(noInterp, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
+	if err := testenv.WriteExecutable(noInterp, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	_, err = (&cipher.Sfcipher{Path: noInterp}).Encrypt(context.Background(), []byte("pw"))

@@ -158,7 +158,7 @@ func TestSfcipherRefusesAnUntrustedTool(t *testing.T) {
 	fake := sfciphertest.Install(t, dir, sfciphertest.OK, "TestSfcipherHelper")
 	ran := filepath.Join(dir, "ran")
 	wrapper := filepath.Join(dir, "sfcipher-wrapper")
-	must(t, os.WriteFile(wrapper, []byte("#!/bin/sh\ntouch "+ran+"\nexec "+fake+" \"$@\"\n"), 0o755))
+	must(t, testenv.WriteExecutable(wrapper, []byte("#!/bin/sh\ntouch "+ran+"\nexec "+fake+" \"$@\"\n"), 0o755))
 	must(t, os.Chmod(dir, 0o777))
 	_, err := (&cipher.Sfcipher{Path: wrapper}).Encrypt(context.Background(), []byte("Passw0rd"))
 	if !errors.Is(err, cipher.ErrUntrustedTool) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/kvmguests"
 	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
@@ -136,7 +137,7 @@ func TestVendorCheckerOnlyForItsFile(t *testing.T) {
 // whatever it prints.
 func TestVendorCheckerOutputQuoted(t *testing.T) {
 	tool := filepath.Join(t.TempDir(), "sfkvmtool")
-	os.WriteFile(tool, []byte("#!/bin/sh\nprintf '\\033]0;title\\007ERROR: line 3\\n'; head -c 100000 /dev/zero | tr '\\000' x >&2; exit 1\n"), 0o700)
+	testenv.WriteExecutable(tool, []byte("#!/bin/sh\nprintf '\\033]0;title\\007ERROR: line 3\\n'; head -c 100000 /dev/zero | tr '\\000' x >&2; exit 1\n"), 0o700)
 	rep := preflight.Run(context.Background(), preflight.Config{File: kvmguests.DefaultPath, VendorChecker: tool,
 		Local: sdfacility.LocalRunner{}, HostInfo: "/nonexistent/hostinfo"})
 	rs := rep.Of(preflight.ConfVendor.ID)

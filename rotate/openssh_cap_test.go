@@ -5,11 +5,11 @@ package rotate_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/rotate"
 	"github.com/sfkvm/sfkvm/sshcheck"
 )
@@ -22,7 +22,7 @@ func TestOpenSSHCapsOutput(t *testing.T) {
 	for stream, redirect := range map[string]string{"stdout": "", "stderr": " >&2"} {
 		t.Run(stream, func(t *testing.T) {
 			fake := filepath.Join(t.TempDir(), "ssh")
-			if err := os.WriteFile(fake, []byte("#!/bin/sh\nexec cat /dev/zero"+redirect+"\n"), 0o700); err != nil {
+			if err := testenv.WriteExecutable(fake, []byte("#!/bin/sh\nexec cat /dev/zero"+redirect+"\n"), 0o700); err != nil {
 				t.Fatal(err)
 			}
 			r, _ := rotate.OpenSSH{Path: fake}.Connector()(context.Background(), "cfhost2")

@@ -4,13 +4,13 @@ package rotate_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/rotate"
 )
 
@@ -22,7 +22,7 @@ func TestOpenSSHOwnProcessGroup(t *testing.T) {
 	// The fake ssh prints its own process group: field 5 of /proc/self/stat
 	// as seen by the shell ($$).
 	script := "#!/bin/sh\nset -- $(cat /proc/$$/stat)\necho $5\n"
-	if err := os.WriteFile(fake, []byte(script), 0o700); err != nil {
+	if err := testenv.WriteExecutable(fake, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	r, err := rotate.OpenSSH{Path: fake}.Connector()(context.Background(), "cfhost2")

@@ -29,7 +29,7 @@ func wrap(t *testing.T, bin, name string) {
 		pre = `for a; do case $a in of=*) printf '%s\n' "first $(stat -c '%a %s' -- "${a#of=}")" >> "$WRAPLOG";; esac; done` + "\n"
 	}
 	script := "#!/bin/sh\n" + pre + `printf '%s\n' "` + name + ` $*" >> "$WRAPLOG"` + "\nexec " + real + ` "$@"` + "\n"
-	if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
+	if err := testenv.WriteExecutable(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -24,7 +24,7 @@ func script(t *testing.T, body string) (path, pidsFile string) {
 	path = filepath.Join(dir, "tool")
 	pidsFile = filepath.Join(dir, "pids")
 	text := "#!" + sh + "\nPIDS=" + pidsFile + "\n" + body + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o700); err != nil {
+	if err := testenv.WriteExecutable(path, []byte(text), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	return path, pidsFile

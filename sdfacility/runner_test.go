@@ -39,7 +39,7 @@ func TestLocalRunnerMissingTool(t *testing.T) {
 // error names the tool as present.
 func TestLocalRunnerToolPresentButInterpreterMissing(t *testing.T) {
 	path := t.TempDir() + "/sdtool"
-	if err := os.WriteFile(path, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
+	if err := testenv.WriteExecutable(path, []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	_, _, code, err := sdfacility.LocalRunner{}.Run(t.Context(), path, "-s")

@@ -98,7 +98,7 @@ func Install(t testing.TB, dir string, mode Mode, helperTest string) string {
 	}
 	script := fmt.Sprintf("#!/bin/sh\n%s=%s exec %s -test.run='^%s$' -- \"$@\"\n", ModeEnv, mode, shellQuote(exe), helperTest)
 	p := filepath.Join(dir, "sfcipher")
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+	if err := testenv.WriteExecutable(p, []byte(script), 0o755); err != nil {
 		t.Fatalf("sfciphertest: %v", err)
 	}
 	return p

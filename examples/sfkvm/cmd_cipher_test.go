@@ -14,6 +14,7 @@ import (
 
 	"github.com/sfkvm/sfkvm/cipher"
 	"github.com/sfkvm/sfkvm/cipher/sfciphertest"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // TestCipherSfcipherHelper is not a test: it is the fake sfcipher, run when
@@ -173,7 +174,7 @@ func TestCipherRefusesAnUntrustedSfcipher(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A spy that records that it ran, then acts as the fake.
-	if err := os.WriteFile(spy, []byte("#!/bin/sh\ntouch "+ran+"\nexec "+fake+" \"$@\"\n"), 0o755); err != nil {
+	if err := testenv.WriteExecutable(spy, []byte("#!/bin/sh\ntouch "+ran+"\nexec "+fake+" \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

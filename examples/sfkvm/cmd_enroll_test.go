@@ -100,7 +100,7 @@ func newEnrollLabWith(t *testing.T, nHosts int, o labOptions) *enrollLab {
 	}
 	guestUIDs(t, filepath.Join(l.guestDir, "etc/login.defs"))
 	cftool := "#!/bin/sh\ncase $1 in\n-l) printf 'Node     Number State       Os      Cpu\\ncfguest7 1      UP          Linux   EM64T\\n' ;;\n-c) echo cluster7 ;;\n*) echo \"cftool: bad option $1\" >&2; exit 1 ;;\nesac\n"
-	os.WriteFile(filepath.Join(l.guestDir, "cftool"), []byte(cftool), 0o755)
+	testenv.WriteExecutable(filepath.Join(l.guestDir, "cftool"), []byte(cftool), 0o755)
 	os.WriteFile(filepath.Join(l.guestDir, "product_uuid"), []byte(strings.ToUpper(enrollUUID)+"\n"), 0o400)
 
 	l.adminKey = filepath.Join(l.dir, "id_admin")

@@ -14,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sfkvm/sfkvm/internal/promtest"
+	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/migratesetup/libvirtstore"
 	"github.com/sfkvm/sfkvm/preflight/metrics"
 )
@@ -216,7 +217,7 @@ func TestPreflightTextfileInterrupted(t *testing.T) {
 func TestPreflightNagiosWarning(t *testing.T) {
 	dir := t.TempDir()
 	cftool := filepath.Join(dir, "cftool")
-	os.WriteFile(cftool, []byte("#!/bin/sh\necho 'Node    Number State       Os      Cpu'\necho 'cfhost1 1      UP          Linux   EM64T'\n"), 0o755)
+	testenv.WriteExecutable(cftool, []byte("#!/bin/sh\necho 'Node    Number State       Os      Cpu'\necho 'cfhost1 1      UP          Linux   EM64T'\n"), 0o755)
 	hostinfo := filepath.Join(dir, "hostinfo")
 	if r := runCLI(t, "", "migratesetup", "-c", "-i", "192.0.2.1", "--cfname", "cfhost1", "--hostinfo", hostinfo); r.code != exitOK {
 		t.Fatalf("registering: exit %d: %s", r.code, r.stderr)

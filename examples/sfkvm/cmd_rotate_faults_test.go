@@ -56,7 +56,7 @@ if [ -e "$d/pause-$k" ]; then
 fi
 exit 0
 `
-	if err := os.WriteFile(h.script, []byte(script), 0o700); err != nil {
+	if err := testenv.WriteExecutable(h.script, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

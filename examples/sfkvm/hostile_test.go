@@ -81,7 +81,7 @@ func writeFile(t *testing.T, path, data string, mode os.FileMode) string {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, []byte(data), mode); err != nil {
+	if err := testenv.WriteExecutable(path, []byte(data), mode); err != nil { // scripts among them
 		t.Fatal(err)
 	}
 	if err := os.Chmod(path, mode); err != nil {

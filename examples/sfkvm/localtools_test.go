@@ -15,7 +15,7 @@ func fakeTool(t *testing.T, name, body string) string {
 	t.Helper()
 	sh := testenv.LookPath(t, "sh", "dash")
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte("#!"+sh+"\n"+body+"\n"), 0o700); err != nil {
+	if err := testenv.WriteExecutable(path, []byte("#!"+sh+"\n"+body+"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -205,7 +205,7 @@ func TestCLIIsNotDumpable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
+	if err := testenv.WriteExecutable(bin, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
