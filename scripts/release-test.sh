@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The release, proven on this Debian machine (issue 19):
 #
-#   1. scripts/release.sh builds the same commit twice: the same SHA256SUMS.
+#   1. scripts/release.sh builds the same commit twice: the same SHA256SUMS
+#      (its tools built once, SFKVM_RELEASE_TOOLS: a folder that others can
+#      write refused, a program there not at the tool's version replaced).
 #   2. The binaries (amd64, arm64) have no dynamic section and no
 #      interpreter (file, readelf): nothing of glibc or libvirt is needed.
 #   3. The man pages pass mandoc -T lint -W style.
@@ -90,6 +92,20 @@ $3"
 }
 
 say "1. two release builds of one commit"
+# One set of tools for this test's three builds (SFKVM_RELEASE_TOOLS). A
+# folder that others can write is refused before anything is built; a
+# program there that is not the tool at its version is built again, not
+# run (the planted nfpm below would fail the first build).
+mkdir -m 0777 "$work/open-tools"
+if SFKVM_RELEASE_DIRTY=1 SFKVM_RELEASE_TOOLS=$work/open-tools SFKVM_RELEASE_OUT=$work/refused bash scripts/release.sh "$version" >"$work/refused.log" 2>&1 ||
+	! grep -q "SFKVM_RELEASE_TOOLS=$work/open-tools: want a folder of yours" "$work/refused.log"; then
+	cat "$work/refused.log" >&2
+	fail "a tools folder that others can write was not refused"
+fi
+mkdir -m 0700 "$work/tools"
+printf '#!/bin/sh\necho planted >&2\nexit 1\n' >"$work/tools/nfpm"
+chmod 0755 "$work/tools/nfpm"
+export SFKVM_RELEASE_TOOLS=$work/tools
 SFKVM_RELEASE_DIRTY=1 SFKVM_RELEASE_OUT=$work/a bash scripts/release.sh "$version" >"$work/build-a.log" 2>&1 ||
 	{ cat "$work/build-a.log" >&2; fail "scripts/release.sh $version"; }
 SFKVM_RELEASE_DIRTY=1 SFKVM_RELEASE_OUT=$work/b bash scripts/release.sh "$version" >"$work/build-b.log" 2>&1 ||

@@ -36,7 +36,8 @@
 # from run to run; the unsigned ones do not.
 #
 # Other knobs: SFKVM_RELEASE_OUT=DIR (instead of out/release/VERSION),
-# SFKVM_RELEASE_ARCHES="amd64 arm64", SFKVM_LICENSE (the SPDX identifier
+# SFKVM_RELEASE_ARCHES="amd64 arm64", SFKVM_RELEASE_TOOLS=DIR (the tools
+# kept there between runs, below), SFKVM_LICENSE (the SPDX identifier
 # for the packages' licence field; the default says none is declared).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,10 +88,25 @@ stage() { # stage SRC DEST MODE
 }
 
 # The tools, built once for this machine (go install NAME@VERSION: the
-# module proxy's copy, whatever go.mod says).
+# module proxy's copy, whatever go.mod says), into this run's folder, or
+# into SFKVM_RELEASE_TOOLS=DIR when set: a folder of the caller's, kept
+# between runs (scripts/release-test.sh makes three releases with one set
+# of tools), where a tool is used again only when it is the version named
+# here (go version -m). Its programs run as the caller, so the folder
+# must be the caller's and writable by no one else.
+tools=${SFKVM_RELEASE_TOOLS:-$work/bin}
+if [ -n "${SFKVM_RELEASE_TOOLS:-}" ]; then
+	[ -d "$tools" ] && [ ! -L "$tools" ] && [ -O "$tools" ] && [ -z "$(find "$tools" -maxdepth 0 -perm /022)" ] ||
+		die "SFKVM_RELEASE_TOOLS=$tools: want a folder of yours that no one else can write (mkdir -m 0700 $tools)"
+	tools=$(cd "$tools" && pwd)
+fi
+tool() { # tool NAME MODULE PACKAGE VERSION: $tools/NAME at VERSION
+	go version -m "$tools/$1" 2>/dev/null | awk -v m="$2" -v v="$4" '$1 == "mod" && $2 == m && $3 == v { ok = 1 } END { exit !ok }' ||
+		{ rm -f -- "$tools/$1" && GOBIN=$tools CGO_ENABLED=0 go install "$3@$4"; }
+}
 say "tools: nfpm $nfpm_version, cyclonedx-gomod $cyclonedx_version"
-GOBIN=$work/bin CGO_ENABLED=0 go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$nfpm_version"
-GOBIN=$work/bin CGO_ENABLED=0 go install "github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$cyclonedx_version"
+tool nfpm github.com/goreleaser/nfpm/v2 github.com/goreleaser/nfpm/v2/cmd/nfpm "$nfpm_version"
+tool cyclonedx-gomod github.com/CycloneDX/cyclonedx-gomod github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod "$cyclonedx_version"
 
 export CGO_ENABLED=0 GOOS=linux GOFLAGS=-mod=readonly
 ldflags="-buildid= -s -w -X main.stampedVersion=$version -X main.stampedCommit=$short"
@@ -168,7 +184,7 @@ for arch in $arches; do
 	chmod 0755 "$out/$name"
 
 	say "$name: SBOM"
-	(cd "$sbom_src" && GOARCH=$arch "$work/bin/cyclonedx-gomod" \
+	(cd "$sbom_src" && GOARCH=$arch "$tools/cyclonedx-gomod" \
 		app -json -noserial -notimestamp -main examples/sfkvm -output "$out/$name.cdx.json" .) 2>"$work/cyclonedx.log" ||
 		{ cat "$work/cyclonedx.log" >&2; die "cyclonedx-gomod failed"; }
 
@@ -277,7 +293,7 @@ for arch in $arches; do
 		sed -i "/^deb:\$/a\\  signature:\\n    method: debsign\\n    key_file: $(realpath "$SFKVM_DEB_SIGNING_KEY")" "$p/nfpm.yaml"
 	fi
 	for packager in rpm deb; do
-		"$work/bin/nfpm" package \
+		"$tools/nfpm" package \
 			--config "$p/nfpm.yaml" --packager "$packager" --target "$out/" >"$work/nfpm.log" 2>&1 ||
 			{ cat "$work/nfpm.log" >&2; die "nfpm ($packager, $arch) failed"; }
 	done
