@@ -511,6 +511,11 @@ part3_drill() {
 	if [ $rc -ne 0 ] || ! legs=$("$work/migrate" drillcheck -home "cfhost$home" -other "$(host_addr $other)" -legs 2 "$work/drill.json"); then
 		say "FAIL: sfkvm drill from host $home to host $other and back: exit $rc; its report:"
 		cat "$work/drill.json" "$work/drill.json.err" >&2
+		# Where the guest is and its consoles' last words: once, beside the
+		# whole suite, the guest was shut off after the drill's second
+		# migration (a kernel panic, as in bench_abort's note?) and the
+		# report could only say that it was.
+		bench_evidence
 		exit 1
 	fi
 	echo "$legs"
