@@ -117,7 +117,7 @@ func TestBadReports(t *testing.T) {
 				t.Errorf("reason %q does not say %q", r.Reason, tc.want)
 			}
 			if row(t, rep, site.HostReached.ID, "h1").Status != preflight.OK {
-				t.Error("h1 failed too")
+				t.Errorf("h1 failed too: %+v", row(t, rep, site.HostReached.ID, "h1"))
 			}
 		})
 	}
