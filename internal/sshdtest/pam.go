@@ -25,10 +25,12 @@ import (
 //
 // pamEdits lists them: a file under /etc and the edit of its contents
 // (the new contents, and whether anything changed).
-var pamEdits = []struct {
+type pamEdit struct {
 	file string
 	edit func(stack string) (string, bool)
-}{
+}
+
+var pamEdits = []pamEdit{
 	{"pam.d/sshd", dropUpdateMotd},
 	{"pam.d/common-password", sha512Passwords},
 }
@@ -72,6 +74,20 @@ func sha512Passwords(stack string) (string, bool) {
 	return out.String(), changed
 }
 
+// apply returns e's edit of the file at path, and whether it changed
+// anything; a missing file is no change.
+func (e pamEdit) apply(path string) ([]byte, bool, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	edited, changed := e.edit(string(data))
+	return []byte(edited), changed, nil
+}
+
 // labPAM writes, in dir, the machine's PAM files that pamEdits change,
 // changed, and returns the shell lines that bind them over the machine's
 // in sshd's own mount namespace (sshd, its sessions and the sudo and
@@ -81,16 +97,12 @@ func labPAM(dir string) (string, error) {
 	var binds strings.Builder
 	for _, e := range pamEdits {
 		orig := "/etc/" + e.file
-		data, err := os.ReadFile(orig)
-		if err != nil {
-			continue
-		}
-		edited, changed := e.edit(string(data))
-		if !changed {
-			continue
+		edited, changed, err := e.apply(orig)
+		if err != nil || !changed {
+			continue // an unreadable stack is the machine's, left as it is
 		}
 		f := filepath.Join(dir, strings.ReplaceAll(e.file, "/", "-"))
-		if err := os.WriteFile(f, []byte(edited), 0o644); err != nil {
+		if err := os.WriteFile(f, edited, 0o644); err != nil {
 			return "", err
 		}
 		binds.WriteString("mount --bind '" + strings.ReplaceAll(f, "'", `'\''`) + "' " + orig + "\n")
@@ -105,15 +117,12 @@ func labPAM(dir string) (string, error) {
 func LabPAMIn(etc string) error {
 	for _, e := range pamEdits {
 		f := filepath.Join(etc, e.file)
-		data, err := os.ReadFile(f)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+		edited, changed, err := e.apply(f)
 		if err != nil {
 			return err
 		}
-		if edited, changed := e.edit(string(data)); changed {
-			if err := os.WriteFile(f, []byte(edited), 0o644); err != nil {
+		if changed {
+			if err := os.WriteFile(f, edited, 0o644); err != nil {
 				return err
 			}
 		}
