@@ -16,10 +16,7 @@ import (
 // its place, two seconds of this gave 2 to 7 such failures on this
 // project's machine (2 cores).
 func TestWriteExecutableNotBusy(t *testing.T) {
-	truePath, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no true(1) to fork")
-	}
+	truePath := LookPath(t, "true", "coreutils")
 	dir := t.TempDir()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
