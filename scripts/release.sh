@@ -97,7 +97,7 @@ stage() { # stage SRC DEST MODE
 tools=${SFKVM_RELEASE_TOOLS:-$work/bin}
 if [ -n "${SFKVM_RELEASE_TOOLS:-}" ]; then
 	[ -d "$tools" ] && [ ! -L "$tools" ] && [ -O "$tools" ] && [ -z "$(find "$tools" -maxdepth 0 -perm /022)" ] ||
-		die "SFKVM_RELEASE_TOOLS=$tools: want a folder of yours that no one else can write (mkdir -m 0700 $tools)"
+		die "SFKVM_RELEASE_TOOLS=$tools: want a folder of yours that no one else can write (a new one: mkdir -m 0700 $tools; this one, if it is yours: chmod go-w $tools)"
 	tools=$(cd "$tools" && pwd)
 fi
 tool() { # tool NAME MODULE PACKAGE VERSION: $tools/NAME at VERSION
