@@ -270,7 +270,7 @@ const maskRootRC = `rc=$(getent passwd root | cut -d: -f6)/.bashrc
 // start starts sshd with confFile and waits until it listens on every
 // address.
 func (s *Server) start(t testing.TB, sshd string, cfg Config, confFile string) error {
-	args := []string{sshd, "-D", "-e", "-f", confFile}
+	args := append([]string{sshd, "-D", "-e", "-f", confFile}, noRexecFlag(sshd)...)
 	if cfg.Setup != "" || cfg.NetNS != "" {
 		pam, err := labPAM(s.Dir)
 		if err != nil {
