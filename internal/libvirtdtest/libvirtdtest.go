@@ -98,6 +98,9 @@ func StartWith(t testing.TB, o Options) *Daemon {
 			t.Fatal(err)
 		}
 	}
+	if err := seedCaps(d.Dir); err != nil {
+		t.Fatal(err)
+	}
 	log, err := os.Create(filepath.Join(d.Dir, "libvirtd.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +190,7 @@ func (d *Daemon) Stop(t testing.TB) {
 				t.Errorf("libvirtd (pid %d) not reaped 10 s after SIGKILL", d.cmd.Process.Pid)
 			}
 		}
+		stoppedCaps(d.Dir)
 		// libvirtd leaves its guests running when it ends (a session
 		// daemon reconnects to them when it starts again): kill them by
 		// their pid files, each checked to be a QEMU of this daemon.
