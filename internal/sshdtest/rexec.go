@@ -37,12 +37,10 @@ func noRexecFlag(sshd string) []string {
 	return nil
 }
 
-var opensshVersion = regexp.MustCompile(`OpenSSH_(\d+)\.(\d+)`)
-
 // hasNoRexec reports whether sshd's version text names an OpenSSH whose
 // -r turns the per-connection re-exec off (before 9.8).
 func hasNoRexec(version string) bool {
-	m := opensshVersion.FindStringSubmatch(version)
+	m := regexp.MustCompile(`OpenSSH_(\d+)\.(\d+)`).FindStringSubmatch(version)
 	if m == nil {
 		return false
 	}
