@@ -2,9 +2,9 @@
 # The whole test suite: the README's second command, and what CI runs.
 # gofmt and go.mod first, then every test, with go vet (with and without
 # cgo), staticcheck, the race detector's and the static build's tests and
-# the release's test in lanes beside them (in_lane, below), and the
-# live-migration test (scripts/migration-test.sh: real QEMU guests, about
-# a minute) in a lane of its own, when SFKVM_INTEGRATION=1 is set (CI sets it) or
+# the release's test in a lane beside them (in_lane, below), then the
+# live-migration test (scripts/migration-test.sh: real QEMU
+# guests, about a minute) when SFKVM_INTEGRATION=1 is set (CI sets it) or
 # QEMU is installed. Set SFKVM_INTEGRATION=1 to turn a missing component
 # into a failure; SFKVM_MIGRATION_TEST=0 leaves the live-migration test out
 # (not under SFKVM_INTEGRATION=1), as SFKVM_RELEASE_TEST=0 leaves out the
@@ -175,28 +175,6 @@ tests_lane() {
 	step test-static 10m env CGO_ENABLED=0 go test -vet=off -count=1 -timeout 5m -run "$static_tests" ./migratesetup/libvirtstore ./examples/... "$@"
 }
 
-# The live migration (scripts/migration-test.sh, real QEMU guests), in a
-# lane of its own from the start. It ran last and alone before: 52 s in
-# which it kept 0.8 of this machine's two CPUs busy (43 s of CPU), the
-# rest idle, at the end of a suite bound by its CPU. Its waits hold on a
-# busy machine (every step passed at a load average of 5 to 22 with it
-# among them), and each says what it waited for when it gives up. It was
-# here once before (2026-12-07) and went back to last and alone when, in
-# one run of four, the guest was shut off after the drill's second
-# migration; the cause, found the next day, does not depend on the load:
-# the guest's kernel panicked in its NIC's announce after a migration
-# (the libvirt part alone, idle: 1 run of 12), which migration-test.sh's
-# guest no longer has.
-migration_lane() {
-	if [ "${SFKVM_MIGRATION_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
-		skip migration "SFKVM_MIGRATION_TEST=0"
-	elif [ "${SFKVM_INTEGRATION:-}" = 1 ] || command -v qemu-system-x86_64 >/dev/null; then
-		step migration 10m bash scripts/migration-test.sh
-	else
-		skip migration "QEMU is missing: apt-get install --no-install-recommends qemu-system-x86; SFKVM_INTEGRATION=1 makes this a failure"
-	fi
-}
-
 # The packages that test-race tests (in tests_lane) under the race
 # detector. Every test of theirs runs there (none is kept out of -race by a
 # build tag or testing.Short), so the test step leaves them out: their run
@@ -220,7 +198,6 @@ step gofmt 2m gofmt_check
 # go.mod says what the code imports: a module imported directly is not
 # marked indirect (go mod tidy -diff prints the difference and fails).
 step mod-tidy 5m go mod tidy -diff
-in_lane migration migration_lane
 in_lane checks checks_lane "$@"
 in_lane tests tests_lane "$@"
 # -vet=off in every go test step: go vet runs once, in its own steps
@@ -242,6 +219,13 @@ in_lane tests tests_lane "$@"
 mapfile -t packages < <(test_packages)
 step test 20m go test -p 4 -vet=off -count=1 -timeout 12m "${packages[@]}" "$@"
 join_lanes
+if [ "${SFKVM_MIGRATION_TEST:-1}" = 0 ] && [ "${SFKVM_INTEGRATION:-}" != 1 ]; then
+	skip migration "SFKVM_MIGRATION_TEST=0"
+elif [ "${SFKVM_INTEGRATION:-}" = 1 ] || command -v qemu-system-x86_64 >/dev/null; then
+	step migration 10m bash scripts/migration-test.sh
+else
+	skip migration "QEMU is missing: apt-get install --no-install-recommends qemu-system-x86; SFKVM_INTEGRATION=1 makes this a failure"
+fi
 
 result=passed
 [ $failed -eq 0 ] || result=FAILED
