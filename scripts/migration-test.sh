@@ -491,8 +491,9 @@ part3() {
 	nodes_restored "sfkvm migrate" "A" || exit 1
 	part3_interrupted
 	# The benchmark's rounds migrate the guest several times more, and the
-	# TCG guest's kernel has been seen to panic after 3 to 9 migrations in
-	# a row: there, the drill and the stall are left out.
+	# TCG guest's kernel was seen to panic after 3 to 9 migrations in a
+	# row (before its NIC's guest_announce was off: domain.xml's note):
+	# there, the drill and the stall are left out.
 	if [ "${SFKVM_MIGRATION_BENCH_ROUNDS:-0}" -gt 0 ]; then
 		say "the drill and the stall are not run before the benchmark's rounds (fewer migrations for the TCG guest)"
 		return
@@ -533,8 +534,9 @@ part3_drill() {
 		cat "$work/drill.json" "$work/drill.json.err" >&2
 		# Where the guest is and its consoles' last words: once, beside the
 		# whole suite, the guest was shut off after the drill's second
-		# migration (a kernel panic, as in bench_abort's note?) and the
-		# report could only say that it was.
+		# migration (the announce panic of domain.xml's note, it seems,
+		# before guest_announce was off) and the report could only say
+		# that it was.
 		bench_evidence
 		exit 1
 	fi
@@ -692,9 +694,10 @@ bench_evidence() {
 }
 # bench_abort ROUND WHY: the rounds stop, the evidence is printed and a
 # BENCH-ABORT line tells bench/migrate.sh, which reports the rounds done.
-# (The test's own parts passed before the rounds began.) Seen here: the
-# guest's kernel panicking after several TCG migrations in a row (a
-# corrupted page list, "Attempted to kill the idle task"), QEMU 7.2.
+# (The test's own parts passed before the rounds began.) Seen here,
+# before the guest's NIC had guest_announce off: the guest's kernel
+# panicking after several TCG migrations in a row (a corrupted page list,
+# "Attempted to kill the idle task"), QEMU 7.2.
 bench_abort() {
 	say "benchmark round $1 stopped: $2"
 	bench_evidence
@@ -870,9 +873,9 @@ if ! in_bg "$work/migrate" run -accel tcg -a-console "$consA" -b-console "$consB
 		done
 	done
 	# The consoles: once here (2026-12-08, idle machine) host B's QEMU was
-	# ended by its libvirtd 10 ms after the migration, its console silent
-	# (3550 bytes), as when the guest's kernel panics (panic=-1 and
-	# on_reboot destroy): its last words say whether it did.
+	# ended by its libvirtd 10 ms after the migration, its console silent:
+	# the guest's kernel had panicked (panic=-1 and on_reboot destroy; the
+	# announce of domain.xml's note). Its last words say so if it does.
 	bench_evidence
 	exit 1
 fi
