@@ -3,8 +3,6 @@ package sdfacility_test
 import (
 	"context"
 	"errors"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,11 +116,11 @@ func cancelWhenHanging(t *testing.T, p *sdtest.Program) context.Context {
 func processGone(pid int, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		f, err := testenv.ProcStat(pid)
 		if err != nil {
 			return true
 		}
-		if i := strings.LastIndexByte(string(data), ')'); i > 0 && i+2 < len(data) && (data[i+2] == 'Z' || data[i+2] == 'X') {
+		if len(f) > 0 && (f[0] == "Z" || f[0] == "X") {
 			return true
 		}
 		if time.Now().After(deadline) {

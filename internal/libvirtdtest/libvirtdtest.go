@@ -238,11 +238,9 @@ func waitGone(pid int, limit time.Duration) error {
 		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 			return nil
 		}
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			// A zombie waiting for init counts as gone.
-			if f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(f) > 0 && f[0] == "Z" {
-				return nil
-			}
+		// A zombie waiting for init counts as gone.
+		if f, err := testenv.ProcStat(pid); err == nil && len(f) > 0 && f[0] == "Z" {
+			return nil
 		}
 		select {
 		case <-ctx.Done():

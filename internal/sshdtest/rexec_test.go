@@ -66,16 +66,10 @@ func childOf(t *testing.T, pid int) int {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-		for _, f := range stats {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			// pid (comm) state ppid ...: comm may hold spaces, not ')'.
-			rest := b[bytes.LastIndexByte(b, ')')+1:]
-			if fields := strings.Fields(string(rest)); len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
-				n, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		procs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, p := range procs {
+			n, _ := strconv.Atoi(filepath.Base(p))
+			if f, err := testenv.ProcStat(n); err == nil && len(f) > 1 && f[1] == strconv.Itoa(pid) {
 				return n
 			}
 		}

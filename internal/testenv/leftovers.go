@@ -88,17 +88,29 @@ func startTime(pid int) (string, error) {
 	if pid <= 0 {
 		return "", errors.New("no such process")
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	f, err := ProcStat(pid)
 	if err != nil {
 		return "", err
 	}
-	// The command name (field 2) is in parentheses and may hold spaces.
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 20 {
 		return "", fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
 	}
 	return f[19], nil
+}
+
+// ProcStat returns the fields of /proc/PID/stat after the command name,
+// which is in parentheses and may hold spaces: [0] is the state (R, S,
+// Z, X...), [1] the parent's pid, [19] the start time.
+func ProcStat(pid int) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	return strings.Fields(string(b[i+1:])), nil
 }
 
 // TempRoot makes a folder for every temporary file of this test binary
