@@ -19,11 +19,11 @@ import (
 // itself (their versions and times) before it uses it, and asks QEMU
 // again when they changed, so a stale file costs a probe, never a wrong
 // answer.
-var capsCache struct {
+var capsCache = struct {
 	sync.Mutex
 	files   map[string]capsFile // by file name
 	running map[string]bool     // the Dir of every running daemon
-}
+}{files: map[string]capsFile{}, running: map[string]bool{}}
 
 type capsFile struct {
 	data []byte
@@ -45,9 +45,6 @@ func learnCapsLocked(dir string) {
 		if err != nil || serr != nil || !bytes.HasSuffix(bytes.TrimSpace(b), []byte("</qemuCaps>")) {
 			continue
 		}
-		if capsCache.files == nil {
-			capsCache.files = map[string]capsFile{}
-		}
 		capsCache.files[filepath.Base(f)] = capsFile{b, st.ModTime()}
 	}
 }
@@ -62,9 +59,6 @@ func seedCaps(dir string) error {
 		for other := range capsCache.running {
 			learnCapsLocked(other)
 		}
-	}
-	if capsCache.running == nil {
-		capsCache.running = map[string]bool{}
 	}
 	capsCache.running[dir] = true
 	if len(capsCache.files) == 0 {
