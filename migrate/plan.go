@@ -92,8 +92,10 @@ type Plan struct {
 	Tools Tools
 	// Poll is the interval of the waits (DefaultPoll when 0).
 	Poll time.Duration
-	// Log, when not nil, is told each step as it starts (the CLI prints
-	// them on stderr).
+	// Log, when not nil, is told each step as it starts: "migrate" and
+	// "migrated" frame libvirt's migration (no "migrated" when it fails).
+	// With Guard, the restore's steps are told from another goroutine
+	// while the migration ends, so Log must be safe for concurrent use.
 	Log func(string)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time

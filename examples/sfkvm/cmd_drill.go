@@ -45,9 +45,12 @@ func runDrill(ctx context.Context, e *env, args []string) int {
 	}
 	defer cleanup()
 	p.Domain = fs.Arg(0)
+	line := &progressLine{w: e.stderr}
+	p.Progress, p.Log = line.progress, line.log
 	release := holdGrace() // each leg's after steps run past the signal
 	d := migrate.Drill(ctx, p, list)
 	release()
+	line.end()
 	if *f.textfile != "" && !interrupted(ctx) {
 		if err := writeMigrateMetrics(*f.textfile, d.Legs, d); err != nil {
 			fmt.Fprintf(e.stderr, "sfkvm drill: --textfile: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"net"
 	"os"
@@ -101,9 +102,12 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 		rep := migrate.Recover(ctx, p)
 		return printMigrate(e, *f.format, rep)
 	}
+	line := &progressLine{w: e.stderr}
+	p.Progress, p.Log = line.progress, line.log
 	release := holdGrace() // the after steps run past the signal
 	rep := migrate.Run(ctx, p)
 	release()
+	line.end()
 	if *f.textfile != "" && !interrupted(ctx) {
 		if err := writeMigrateMetrics(*f.textfile, []*migrate.Report{rep}, nil); err != nil {
 			fmt.Fprintf(e.stderr, "sfkvm migrate: --textfile: %v\n", err)
@@ -265,7 +269,6 @@ func migratePlan(ctx context.Context, e *env, f migrateFlags, recover bool) (p m
 		},
 		Open: open,
 	}
-	p.Progress, p.Log = progressPrinter(e)
 	return p, cleanup, exitOK
 }
 
@@ -339,32 +342,63 @@ func openOther(ctx context.Context, p *sshcheck.Prober, t sshcheck.Target, uri, 
 	return h, nil
 }
 
-// progressPrinter prints the job's figures on stderr as `virsh migrate
-// --verbose` does: "Migration: [ 42 %]", rewritten in place; the line is
-// ended when the run goes on to its next step (log).
-func progressPrinter(e *env) (progress func(migratesetup.MigrateProgress), log func(string)) {
-	var mu sync.Mutex
-	open := false
-	progress = func(pr migratesetup.MigrateProgress) {
-		mu.Lock()
-		defer mu.Unlock()
-		pct := uint64(0)
-		if pr.DataTotal > 0 && pr.DataRemaining <= pr.DataTotal {
-			pct = 100 - pr.DataRemaining*100/pr.DataTotal
-		}
-		fmt.Fprintf(e.stderr, "\rMigration: [%3d %%]", pct)
-		open = true
+// progressLine prints the job's figures on stderr as `virsh migrate
+// --verbose` does: "Migration: [ 42 %]", rewritten in place, and "[100 %]"
+// when the migration ends well. The line belongs to the migration: with
+// --guard the restore starts beside its end (libvirt's Finish) and logs
+// its steps from another goroutine, and those do not end the line; the
+// next migration, or end, does.
+type progressLine struct {
+	w         io.Writer
+	mu        sync.Mutex
+	open      bool // a figure is on the line and no newline yet
+	migrating bool // between the steps "migrate" and "migrated"
+}
+
+func (l *progressLine) progress(pr migratesetup.MigrateProgress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pct := uint64(0)
+	if pr.DataTotal > 0 && pr.DataRemaining <= pr.DataTotal {
+		pct = 100 - pr.DataRemaining*100/pr.DataTotal
 	}
-	log = func(step string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if step == "migrated" && open {
-			fmt.Fprint(e.stderr, "\rMigration: [100 %]")
+	fmt.Fprintf(l.w, "\rMigration: [%3d %%]", pct)
+	l.open = true
+}
+
+// log is migrate.Plan's Log.
+func (l *progressLine) log(step string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch step {
+	case "migrate":
+		l.endLocked()
+		l.migrating = true
+	case "migrated":
+		if l.open {
+			fmt.Fprint(l.w, "\rMigration: [100 %]")
 		}
-		if open {
-			fmt.Fprintln(e.stderr)
-			open = false
+		l.endLocked()
+		l.migrating = false
+	default:
+		if !l.migrating {
+			l.endLocked()
 		}
 	}
-	return progress, log
+}
+
+// end ends the line after the run, whose migration may have failed
+// midway (no "migrated"), before the report is printed.
+func (l *progressLine) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.endLocked()
+	l.migrating = false
+}
+
+func (l *progressLine) endLocked() {
+	if l.open {
+		fmt.Fprintln(l.w)
+		l.open = false
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sfkvm/sfkvm/internal/testenv"
 	"github.com/sfkvm/sfkvm/migrate"
 	"github.com/sfkvm/sfkvm/migrate/migratetest"
+	"github.com/sfkvm/sfkvm/migratesetup"
 	"github.com/sfkvm/sfkvm/migratesetup/migratesetuptest"
 	"github.com/sfkvm/sfkvm/sshcheck/sshtest"
 )
@@ -208,6 +209,48 @@ func TestMigrateUsage(t *testing.T) {
 	} {
 		if r := runCLI(t, "", args...); r.code != exitUsage || !strings.HasPrefix(r.stderr, "sfkvm "+args[0]+": ") {
 			t.Errorf("%q: %+v", args, r)
+		}
+	}
+}
+
+// The restore that --guard starts beside the migration's end logs its
+// steps while the migration still runs: the line stays the migration's,
+// ends at 100 %, and a migration that fails midway still ends its line
+// before the report.
+func TestProgressLine(t *testing.T) {
+	half := migratesetup.MigrateProgress{DataTotal: 100, DataRemaining: 25}
+	for _, tc := range []struct {
+		name  string
+		steps func(l *progressLine)
+		want  string
+	}{
+		{"restore beside", func(l *progressLine) {
+			l.log("migrate")
+			l.progress(half)
+			l.log("restore.sdtool-b")
+			l.log("migrated")
+			l.log("verify")
+		}, "\rMigration: [ 75 %]\rMigration: [100 %]\n"},
+		{"failed midway", func(l *progressLine) {
+			l.log("migrate")
+			l.progress(half)
+			l.log("restore.cfset-r")
+			l.end()
+		}, "\rMigration: [ 75 %]\n"},
+		{"two legs", func(l *progressLine) {
+			l.log("migrate")
+			l.progress(half)
+			l.log("migrate")
+			l.progress(half)
+			l.log("migrated")
+			l.end()
+		}, "\rMigration: [ 75 %]\n\rMigration: [ 75 %]\rMigration: [100 %]\n"},
+	} {
+		var b strings.Builder
+		l := &progressLine{w: &b}
+		tc.steps(l)
+		if b.String() != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, b.String(), tc.want)
 		}
 	}
 }
