@@ -7,8 +7,14 @@ package conflock
 // or others), the file (absent, or a regular file and no link) and the
 // lock file (absent, or a regular file), and takes flock(1) on the folder
 // as fd 9, as the Go side takes flock(2): 10 s at most (exit 9).
+//
+// The folder, the name and the lock's fields are taken apart by the
+// shell itself (SplitPath, field), not by dirname, basename, sed and
+// head: each program started is a fork and an exec on the host, and a
+// run of rotate or site starts these scripts on every host
+// (TestScriptsNeedOnlyTheirTools).
 const prelude = `set -u
-d=$(dirname -- "$f") n=$(basename -- "$f")
+` + SplitPath + `
 l="$d/.$n` + Suffix + `"
 for t in flock mktemp dd sha256sum stat chown mv sync date; do
 	command -v "$t" >/dev/null 2>&1 || { echo "$t is missing on this host" >&2; exit 5; }
@@ -22,9 +28,19 @@ if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then echo "$f is not a regu
 if [ -L "$l" ] || { [ -e "$l" ] && [ ! -f "$l" ]; }; then echo "$l is not a regular file" >&2; exit 2; fi
 exec 9<"$d" || exit 2
 flock -w 10 9 || { echo "$d: its flock was not given within 10 s" >&2; exit 9; }
-field() { sed -n "s/^$1=//p" "$l" 2>/dev/null | head -n 1; }
+field() { while IFS= read -r x || [ -n "$x" ]; do case $x in "$1="*) printf '%s\n' "${x#*=}"; return;; esac; done 2>/dev/null <"$l"; }
 hashof() { if [ -e "$f" ]; then s=$(sha256sum < "$f") || exit 4; echo "${s%% *}"; else echo none; fi; }
 `
+
+// SplitPath sets d and n to the folder and the name of the file $f, as
+// dirname and basename would for a file's path ("/etc/x": "/etc" and "x";
+// "/x": "/" and "x"; "x": "." and "x"), with no program started. A path
+// that ends in "/" names no file: n is empty and the checks that follow
+// refuse it.
+const SplitPath = `case $f in
+*/*) d=${f%/*} n=${f##*/}; d=${d:-/} ;;
+*) d=. n=$f ;;
+esac`
 
 // AcquireScript takes the lock of a file for a run, or only checks
 // everything a write will need (MODE "check": the dry run). Run as
