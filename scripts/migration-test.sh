@@ -54,7 +54,7 @@ work=$(mktemp -d /tmp/sfkvm-migration.XXXXXX)
 # signal sent to this script alone runs the trap at once (bash runs traps
 # only between foreground commands); cleanup ends the command.
 child=
-qemu_pids=()
+qemu_pids=() build_pids=()
 in_bg() {
 	"$@" &
 	child=$!
@@ -92,6 +92,9 @@ cleanup() {
 		kill -KILL "$child" 2>/dev/null || true
 	fi
 	local p
+	for p in "${build_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
 	# QEMU (a child of this script) ends within a second of SIGTERM; wait
 	# for it before removing the files it holds.
 	for p in "${qemu_pids[@]}"; do
@@ -144,10 +147,24 @@ kernel=$(ls "$kroot"/boot/vmlinuz-* | head -1)
 moddir=$(ls -d "$kroot"/lib/modules/* | head -1)
 say "guest kernel: ${kernel##*/}"
 
-# The programs: the guest's static /init, the initramfs writer, the driver.
-CGO_ENABLED=0 go build -trimpath -o "$work/guestinit" ./scripts/migration/guestinit
-go build -o "$work/mkinitramfs" ./scripts/migration/mkinitramfs
-go build -o "$work/migrate" ./scripts/migration/migrate
+# The programs, built side by side (each build is mostly its link, on
+# one CPU): the guest's static /init, the initramfs writer, the driver,
+# and sfkvm for the libvirt part (which needs root). -ldflags=-w: no
+# DWARF, which nothing here reads.
+bg_build() {
+	"$@" &
+	build_pids+=($!)
+}
+bg_build env CGO_ENABLED=0 go build -trimpath -ldflags=-w -o "$work/guestinit" ./scripts/migration/guestinit
+bg_build go build -ldflags=-w -o "$work/mkinitramfs" ./scripts/migration/mkinitramfs
+bg_build go build -ldflags=-w -o "$work/migrate" ./scripts/migration/migrate
+if [ "$(id -u)" -eq 0 ]; then
+	bg_build go build -ldflags=-w -o "$work/sfkvm" ./examples/sfkvm
+fi
+for p in "${build_pids[@]}"; do
+	wait "$p" || { say "go build failed (its errors above)"; exit 1; }
+done
+build_pids=()
 "$work/mkinitramfs" -init "$work/guestinit" -modules "$moddir" -o "$work/initrd"
 
 # Two hosts' information files, written as `sfkvm migratesetup -c` does.
@@ -286,7 +303,6 @@ for tool in ip nsenter sshd ssh-keygen; do
 		exit 69
 	fi
 done
-go build -o "$work/sfkvm" ./examples/sfkvm
 chmod 711 "$work"
 mkdir -m 755 "$work/host" "$work/guest" "$work/run"
 cp "$kernel" "$work/guest/vmlinuz"
