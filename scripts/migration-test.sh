@@ -806,6 +806,18 @@ for u in "${users[@]}"; do
 	) 9<>/run/sfkvm-testusers.lock
 	home=/home/$u
 	install -d -o "$u" -m 700 "$home/run" "$home/.config" "$home/.config/libvirt"
+	# QEMU's capabilities as the go tests' daemons asked QEMU for them
+	# (libvirtdtest's shared folder, when it is root's and closed): 2 s
+	# and a QEMU less for each daemon. libvirt checks them against QEMU
+	# and itself, and asks QEMU again when they are stale.
+	caps=${TMPDIR:-/tmp}/sfkvm-libvirtdtest-caps-0
+	if [ -d "$caps" ] && [ ! -L "$caps" ] && [ "$(stat -c '%u %a' "$caps")" = "0 700" ]; then
+		capsdir=$home/.cache/libvirt/qemu/cache/capabilities
+		install -d -o "$u" -m 700 "$home/.cache" "$home/.cache/libvirt" "$home/.cache/libvirt/qemu" "$home/.cache/libvirt/qemu/cache" "$capsdir"
+		for f in "$caps"/*.xml; do
+			[ -f "$f" ] && [ ! -L "$f" ] && cp -p "$f" "$capsdir/" && chown "$u" "$capsdir/${f##*/}"
+		done
+	fi
 	install -d -o "$u" -m 711 "$home/host"
 	chmod 711 "$home"
 	# Two hosts: two host UUIDs (libvirt refuses a migration to the same

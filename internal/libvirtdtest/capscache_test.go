@@ -3,7 +3,11 @@ package libvirtdtest
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
+	"time"
+
+	"github.com/sfkvm/sfkvm/internal/testenv"
 )
 
 // The second daemon of a test process uses the capabilities of QEMU that
@@ -34,5 +38,133 @@ func TestCapabilitiesShared(t *testing.T) {
 	}
 	if !after.ModTime().Equal(orig.ModTime()) {
 		t.Errorf("the second daemon asked QEMU again: %s written at %s, the first daemon's at %s", file, after.ModTime(), orig.ModTime())
+	}
+}
+
+// A new test process's first daemon uses the capabilities that a daemon
+// of another process asked for: they pass through the shared folder.
+func TestCapabilitiesSharedAcrossProcesses(t *testing.T) {
+	first := Start(t)
+	first.DefineGuest(t, t.TempDir(), "guest1", "")
+	first.Stop(t)
+	if sharedCaps() == "" {
+		t.Fatalf("no shared folder for the capabilities in %s", testenv.SharedTempDir())
+	}
+	shared := readCaps(sharedCaps())
+	if len(shared) == 0 {
+		t.Fatalf("the stopped daemon's capabilities are not in %s", sharedCaps())
+	}
+	// As a new test process: nothing known in memory, no daemon running.
+	capsCache.Lock()
+	known := capsCache.files
+	capsCache.files = map[string]capsFile{}
+	capsCache.Unlock()
+	t.Cleanup(func() {
+		capsCache.Lock()
+		defer capsCache.Unlock()
+		if len(capsCache.files) == 0 {
+			capsCache.files = known
+		}
+	})
+
+	second := Start(t)
+	for name, f := range shared {
+		file := filepath.Join(capsDir(second.Dir), name)
+		if _, err := os.Stat(file); err != nil {
+			t.Fatalf("the new process's daemon was not given the shared capabilities: %v", err)
+		}
+		second.DefineGuest(t, t.TempDir(), "guest1", "")
+		after, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !after.ModTime().Equal(f.mod) {
+			t.Errorf("the new process's daemon asked QEMU again: %s written at %s, the shared one at %s", file, after.ModTime(), f.mod)
+		}
+	}
+}
+
+// The shared folder is used only when it is the user's own, closed to
+// others and no symbolic link.
+func TestSharedCapsFolderChecked(t *testing.T) {
+	base := t.TempDir()
+	own := filepath.Join(base, "own")
+	if got := ownedDir(own); got != own {
+		t.Errorf("a new folder: %q, want %q", got, own)
+	}
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(own, link); err != nil {
+		t.Fatal(err)
+	}
+	if got := ownedDir(link); got != "" {
+		t.Errorf("a symbolic link to the folder was used: %q", got)
+	}
+	open := filepath.Join(base, "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if got := ownedDir(open); got != "" {
+		t.Errorf("a folder that others can write was used: %q", got)
+	}
+	file := filepath.Join(base, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := ownedDir(file); got != "" {
+		t.Errorf("a file was used as the folder: %q", got)
+	}
+}
+
+// A stale shared file (QEMU changed since it was written) costs the first
+// daemon a probe, and only the first: the second daemon of the process
+// gets the first one's new answer.
+func TestStaleSharedCapabilitiesAskedOnce(t *testing.T) {
+	first := Start(t)
+	first.DefineGuest(t, t.TempDir(), "guest1", "")
+	first.Stop(t)
+	shared := readCaps(sharedCaps())
+	if len(shared) == 0 {
+		t.Fatalf("the stopped daemon's capabilities are not in %q", sharedCaps())
+	}
+	ctime := regexp.MustCompile(`<qemuctime>[0-9]+</qemuctime>`)
+	long := time.Now().Add(-time.Hour)
+	for name, f := range shared {
+		if !ctime.Match(f.data) {
+			t.Fatalf("%s has no <qemuctime>: libvirt's format changed", name)
+		}
+		shareCaps(name, capsFile{ctime.ReplaceAll(f.data, []byte("<qemuctime>1</qemuctime>")), long})
+	}
+	capsCache.Lock()
+	known := capsCache.files
+	capsCache.files = map[string]capsFile{}
+	capsCache.Unlock()
+	t.Cleanup(func() {
+		capsCache.Lock()
+		defer capsCache.Unlock()
+		if len(capsCache.files) == 0 {
+			capsCache.files = known
+		}
+	})
+
+	second := Start(t)
+	second.DefineGuest(t, t.TempDir(), "guest1", "")
+	third := Start(t)
+	for name := range shared {
+		asked, err := os.Stat(filepath.Join(capsDir(second.Dir), name))
+		if err != nil || !asked.ModTime().After(long) {
+			t.Fatalf("the daemon did not ask QEMU again over a stale file: %v", err)
+		}
+		file := filepath.Join(capsDir(third.Dir), name)
+		third.DefineGuest(t, t.TempDir(), "guest1", "")
+		after, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !after.ModTime().Equal(asked.ModTime()) {
+			t.Errorf("the third daemon asked QEMU again: %s written at %s, the second daemon's at %s", file, after.ModTime(), asked.ModTime())
+		}
 	}
 }

@@ -113,6 +113,21 @@ func ProcStat(pid int) ([]string, error) {
 	return strings.Fields(string(b[i+1:])), nil
 }
 
+// sharedTemp is the temporary folder as the binary found it, before
+// TempRoot gave it one of its own.
+var sharedTemp string
+
+// SharedTempDir is the temporary folder that test binaries share: TMPDIR
+// as the binary was started with, not the folder of its own that
+// TempRoot gave it. For what outlives one binary on purpose (libvirtdtest's
+// capabilities of QEMU).
+func SharedTempDir() string {
+	if sharedTemp != "" {
+		return sharedTemp
+	}
+	return os.TempDir()
+}
+
 // TempRoot makes a folder for every temporary file of this test binary
 // (t.TempDir and os.MkdirTemp go there: it sets TMPDIR) and returns the
 // func that removes it; a folder of a binary that was killed before is
@@ -120,6 +135,7 @@ func ProcStat(pid int) ([]string, error) {
 // with more to do calls TempRoot itself.
 func TempRoot() (done func()) {
 	base := os.TempDir()
+	sharedTemp = base
 	// Folders of binaries that are gone (their records are kept beside).
 	if err := Sweep("tmpdir", func(name, dir string) error {
 		if parent := filepath.Dir(dir); parent != filepath.Clean(base) && parent != "/tmp" || !strings.HasPrefix(filepath.Base(dir), "sfkvm-") {
