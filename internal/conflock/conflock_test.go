@@ -52,7 +52,12 @@ func sh(t *testing.T, script string, args ...string) (string, string, int) {
 	if _, err := exec.LookPath("flock"); err != nil {
 		t.Skip("flock(1) is missing: apt-get install util-linux")
 	}
-	cmd := exec.CommandContext(ctxT(t), "sh", append([]string{"-c", script, "sh"}, args...)...)
+	return run(t, exec.CommandContext(ctxT(t), "sh", append([]string{"-c", script, "sh"}, args...)...))
+}
+
+// run runs cmd; it returns stdout, stderr and the exit status.
+func run(t *testing.T, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -3,7 +3,6 @@
 package conflock
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -41,18 +40,7 @@ func shOnly(t *testing.T, script string, args ...string) (string, string, int) {
 	}
 	cmd := exec.CommandContext(ctxT(t), shell, append([]string{"-c", script, "sh"}, args...)...)
 	cmd.Env = []string{"PATH=" + bin, "LC_ALL=C"}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return o.String(), e.String(), 0
-	case errors.As(err, &ee):
-		return o.String(), e.String(), ee.ExitCode()
-	}
-	t.Fatal(err)
-	return "", "", -1
+	return run(t, cmd)
 }
 
 // The scripts take the file's folder and name, and the lock's fields,

@@ -54,18 +54,7 @@ func TestCapabilitiesSharedAcrossProcesses(t *testing.T) {
 	if len(shared) == 0 {
 		t.Fatalf("the stopped daemon's capabilities are not in %s", sharedCaps())
 	}
-	// As a new test process: nothing known in memory, no daemon running.
-	capsCache.Lock()
-	known := capsCache.files
-	capsCache.files = map[string]capsFile{}
-	capsCache.Unlock()
-	t.Cleanup(func() {
-		capsCache.Lock()
-		defer capsCache.Unlock()
-		if len(capsCache.files) == 0 {
-			capsCache.files = known
-		}
-	})
+	asNewProcess(t)
 
 	second := Start(t)
 	for name, f := range shared {
@@ -137,17 +126,7 @@ func TestStaleSharedCapabilitiesAskedOnce(t *testing.T) {
 		}
 		shareCaps(name, capsFile{ctime.ReplaceAll(f.data, []byte("<qemuctime>1</qemuctime>")), long})
 	}
-	capsCache.Lock()
-	known := capsCache.files
-	capsCache.files = map[string]capsFile{}
-	capsCache.Unlock()
-	t.Cleanup(func() {
-		capsCache.Lock()
-		defer capsCache.Unlock()
-		if len(capsCache.files) == 0 {
-			capsCache.files = known
-		}
-	})
+	asNewProcess(t)
 
 	second := Start(t)
 	second.DefineGuest(t, t.TempDir(), "guest1", "")
@@ -167,4 +146,21 @@ func TestStaleSharedCapabilitiesAskedOnce(t *testing.T) {
 			t.Errorf("the third daemon asked QEMU again: %s written at %s, the second daemon's at %s", file, after.ModTime(), asked.ModTime())
 		}
 	}
+}
+
+// asNewProcess forgets the capabilities known in memory, as a new test
+// process starts with none (no daemon may be running), until the test
+// ends.
+func asNewProcess(t *testing.T) {
+	capsCache.Lock()
+	known := capsCache.files
+	capsCache.files = map[string]capsFile{}
+	capsCache.Unlock()
+	t.Cleanup(func() {
+		capsCache.Lock()
+		defer capsCache.Unlock()
+		if len(capsCache.files) == 0 {
+			capsCache.files = known
+		}
+	})
 }
