@@ -228,9 +228,27 @@ type fakeJob struct {
 	abort chan struct{}
 
 	mu      sync.Mutex
-	step    int
 	over    bool
 	stopped bool
+}
+
+// stepsAt is how many steps are done at t. The data moves with the
+// clock, as a real migration's does whatever the test process is doing:
+// a busy machine that does not run this process's goroutines for a while
+// must not make a moving migration look stalled (it did, with a ticker
+// moving it: TestMigrateSlowIsNotStalled aborted at 7 of 20 steps after
+// 260 ms, 2026-12-08).
+func (j *fakeJob) stepsAt(t time.Time) int {
+	n := min(int(t.Sub(j.start)/j.m.Step), j.m.Steps)
+	if j.m.StallAfter > 0 {
+		n = min(n, j.m.StallAfter)
+	}
+	return n
+}
+
+// stalls tells whether the job never ends on its own.
+func (j *fakeJob) stalls() bool {
+	return j.m.StallAfter > 0 && j.m.StallAfter < j.m.Steps
 }
 
 func (j *fakeJob) run() error {
@@ -239,37 +257,34 @@ func (j *fakeJob) run() error {
 		j.over = true
 		j.mu.Unlock()
 	}()
-	t := time.NewTicker(j.m.Step)
-	defer t.Stop()
-	for {
-		j.mu.Lock()
-		if j.step >= j.m.Steps {
-			j.mu.Unlock()
-			return nil
+	var end <-chan time.Time
+	if !j.stalls() {
+		t := time.NewTimer(time.Until(j.start.Add(time.Duration(j.m.Steps) * j.m.Step)))
+		defer t.Stop()
+		end = t.C
+	}
+	select {
+	case <-end:
+		return nil
+	case <-j.abort:
+		if j.stepsAt(time.Now()) >= j.m.Steps {
+			return nil // done before the abort came, as libvirt's can be
 		}
-		j.mu.Unlock()
-		select {
-		case <-j.abort:
-			return errAbortedByClient
-		case <-t.C:
-			j.mu.Lock()
-			if j.m.StallAfter <= 0 || j.step < j.m.StallAfter {
-				j.step++
-			}
-			j.mu.Unlock()
-		}
+		return errAbortedByClient
 	}
 }
 
 func (j *fakeJob) poll() (migratesetup.MigrateProgress, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.over {
+	now := time.Now()
+	n := j.stepsAt(now)
+	if j.over || n >= j.m.Steps {
 		return migratesetup.MigrateProgress{}, false, nil
 	}
-	done := j.m.DataTotal * uint64(j.step) / uint64(j.m.Steps)
+	done := j.m.DataTotal * uint64(n) / uint64(j.m.Steps)
 	return migratesetup.MigrateProgress{
-		Elapsed:       time.Since(j.start),
+		Elapsed:       now.Sub(j.start),
 		DataTotal:     j.m.DataTotal,
 		DataProcessed: done,
 		DataRemaining: j.m.DataTotal - done,
