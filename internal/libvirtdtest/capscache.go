@@ -25,9 +25,10 @@ import (
 // answer.
 //
 // Test processes share it too, through a folder of the user's in the
-// temporary folder that test binaries share (sharedCaps): the suite runs a dozen test binaries
-// that start daemons, and each asked QEMU again (2026-12-08: 13 probes a
-// run, five of them at once in one binary's first seconds).
+// temporary folder that test binaries share (sharedCaps): the suite runs
+// a dozen test binaries that start daemons, and each asked QEMU again
+// (2026-12-08: 13 probes a run, five of them at once in one binary's
+// first seconds).
 var capsCache = struct {
 	sync.Mutex
 	files   map[string]capsFile // by file name

@@ -31,14 +31,7 @@ func TestCapabilitiesShared(t *testing.T) {
 	if _, err := os.Stat(file); err != nil {
 		t.Fatalf("the second daemon's cache was not given the first one's capabilities: %v", err)
 	}
-	second.DefineGuest(t, t.TempDir(), "guest1", "")
-	after, err := os.Stat(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !after.ModTime().Equal(orig.ModTime()) {
-		t.Errorf("the second daemon asked QEMU again: %s written at %s, the first daemon's at %s", file, after.ModTime(), orig.ModTime())
-	}
+	definesWithoutAsking(t, second, file, orig.ModTime(), "the second daemon", "the first daemon's")
 }
 
 // A new test process's first daemon uses the capabilities that a daemon
@@ -62,14 +55,7 @@ func TestCapabilitiesSharedAcrossProcesses(t *testing.T) {
 		if _, err := os.Stat(file); err != nil {
 			t.Fatalf("the new process's daemon was not given the shared capabilities: %v", err)
 		}
-		second.DefineGuest(t, t.TempDir(), "guest1", "")
-		after, err := os.Stat(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !after.ModTime().Equal(f.mod) {
-			t.Errorf("the new process's daemon asked QEMU again: %s written at %s, the shared one at %s", file, after.ModTime(), f.mod)
-		}
+		definesWithoutAsking(t, second, file, f.mod, "the new process's daemon", "the shared one")
 	}
 }
 
@@ -137,14 +123,7 @@ func TestStaleSharedCapabilitiesAskedOnce(t *testing.T) {
 			t.Fatalf("the daemon did not ask QEMU again over a stale file: %v", err)
 		}
 		file := filepath.Join(capsDir(third.Dir), name)
-		third.DefineGuest(t, t.TempDir(), "guest1", "")
-		after, err := os.Stat(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !after.ModTime().Equal(asked.ModTime()) {
-			t.Errorf("the third daemon asked QEMU again: %s written at %s, the second daemon's at %s", file, after.ModTime(), asked.ModTime())
-		}
+		definesWithoutAsking(t, third, file, asked.ModTime(), "the third daemon", "the second daemon's")
 	}
 }
 
@@ -163,4 +142,20 @@ func asNewProcess(t *testing.T) {
 			capsCache.files = known
 		}
 	})
+}
+
+// definesWithoutAsking defines a guest on d and checks that d's
+// capability file is still the one written at want: asking QEMU again
+// would have written it anew. who is d, whose the file's first writer,
+// for the message.
+func definesWithoutAsking(t *testing.T, d *Daemon, file string, want time.Time, who, whose string) {
+	t.Helper()
+	d.DefineGuest(t, t.TempDir(), "guest1", "")
+	after, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.ModTime().Equal(want) {
+		t.Errorf("%s asked QEMU again: %s written at %s, %s at %s", who, file, after.ModTime(), whose, want)
+	}
 }
