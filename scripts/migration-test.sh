@@ -807,9 +807,10 @@ for u in "${users[@]}"; do
 	home=/home/$u
 	install -d -o "$u" -m 700 "$home/run" "$home/.config" "$home/.config/libvirt"
 	# QEMU's capabilities as the go tests' daemons asked QEMU for them
-	# (libvirtdtest's shared folder, when it is root's and closed): 2 s
-	# and a QEMU less for each daemon. libvirt checks them against QEMU
-	# and itself, and asks QEMU again when they are stale.
+	# (libvirtdtest's shared folder, named by its sharedCapsPrefix, when
+	# it is root's and closed): 2 s and a QEMU less for each daemon.
+	# libvirt checks them against QEMU and itself, and asks QEMU again
+	# when they are stale.
 	caps=${TMPDIR:-/tmp}/sfkvm-libvirtdtest-caps-0
 	if [ -d "$caps" ] && [ ! -L "$caps" ] && [ "$(stat -c '%u %a' "$caps")" = "0 700" ]; then
 		capsdir=$home/.cache/libvirt/qemu/cache/capabilities

@@ -75,11 +75,16 @@ func readCaps(dir string) map[string]capsFile {
 	return caps
 }
 
+// sharedCapsPrefix names the shared folder, the user's id after it.
+// scripts/migration-test.sh seeds its daemons from root's folder by this
+// name (TestMigrationTestReadsSharedCaps).
+const sharedCapsPrefix = "sfkvm-libvirtdtest-caps-"
+
 // sharedCaps is the folder that test processes share the capability
 // files through: the user's own, 0700 and no symbolic link, made when
 // missing; "" (nothing shared) when another user's or open to others.
 var sharedCaps = sync.OnceValue(func() string {
-	return ownedDir(filepath.Join(testenv.SharedTempDir(), "sfkvm-libvirtdtest-caps-"+strconv.Itoa(os.Getuid())))
+	return ownedDir(filepath.Join(testenv.SharedTempDir(), sharedCapsPrefix+strconv.Itoa(os.Getuid())))
 })
 
 func ownedDir(d string) string {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +158,18 @@ func definesWithoutAsking(t *testing.T, d *Daemon, file string, want time.Time, 
 	}
 	if !after.ModTime().Equal(want) {
 		t.Errorf("%s asked QEMU again: %s written at %s, %s at %s", who, file, after.ModTime(), whose, want)
+	}
+}
+
+// The live-migration test seeds its two daemons from root's shared
+// folder by name: a renamed folder would leave them asking QEMU again,
+// unseen, at 2 s and a QEMU each.
+func TestMigrationTestReadsSharedCaps(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "scripts", "migration-test.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "/" + sharedCapsPrefix + "0\n"; !strings.Contains(string(b), want) {
+		t.Errorf("scripts/migration-test.sh does not read root's folder %q", strings.TrimSpace(want))
 	}
 }
