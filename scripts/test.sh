@@ -5,10 +5,11 @@
 # lanes beside them (in_lane, below), then the live-migration test
 # (scripts/migration-test.sh: real QEMU guests, about a minute) when
 # SFKVM_INTEGRATION=1 is set (CI sets it) or QEMU is installed, with the
-# release's test in a lane beside it. Set SFKVM_INTEGRATION=1 to turn a missing component
-# into a failure; SFKVM_MIGRATION_TEST=0 leaves the live-migration test out
-# (not under SFKVM_INTEGRATION=1), as SFKVM_RELEASE_TEST=0 leaves out the
-# release's test (scripts/release-test.sh).
+# release's test in a lane beside it. Set SFKVM_INTEGRATION=1 to turn a
+# missing component into a failure; SFKVM_MIGRATION_TEST=0 leaves the
+# live-migration test out (not under SFKVM_INTEGRATION=1), as
+# SFKVM_RELEASE_TEST=0 leaves out the release's test
+# (scripts/release-test.sh).
 #
 # Every step runs, whatever the steps before it did, each under a time
 # limit of its own (go test steps also with go test's -timeout, below the
